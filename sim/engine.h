@@ -1,0 +1,77 @@
+/* The discrete-event simulation kernel: runs a scenario on N simulated CPUs
+ * under a scheduling policy and records a trace and per-thread metrics.
+ * Deterministic: the same scenario, policy and seed give the same trace. */
+#ifndef THREADSIM_ENGINE_H
+#define THREADSIM_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "scenario.h"
+#include "sched_class.h"
+#include "trace.h"
+
+struct engine;
+
+struct engine_options {
+    bool record_trace;      /* keep segments and instants (metrics are always kept) */
+    uint64_t max_events;    /* stop with STATUS_RUNTIME past this many events; 0: 2^40 */
+    int64_t max_time;       /* stop with STATUS_RUNTIME past this simulated time; 0: none */
+};
+
+/* Per-thread results (contract: run --format json). Times in ns; -1 = never. */
+struct task_metrics {
+    int64_t arrival;
+    int64_t first_run;
+    int64_t finish;
+    int64_t cpu;
+    int64_t wait;           /* READY plus switch time */
+    int64_t blocked;        /* BLOCKED for any reason (includes gil_wait) */
+    int64_t gil_wait;
+    uint64_t context_switches; /* times switched onto a CPU */
+};
+
+struct engine_stats {
+    uint64_t events;
+    uint64_t context_switches; /* switches that cost context_switch */
+    uint64_t process_switches; /* switches that cost process_switch */
+    uint64_t preemptions;
+    uint64_t gil_switches;
+    uint64_t lost_updates;
+    int64_t makespan;       /* time the last thread finished */
+    int64_t busy;           /* CPU time spent running tasks' ops, all CPUs */
+    int64_t switching;      /* CPU time spent switching, all CPUs */
+};
+
+/* A line printed by a thread, in simulated-time order. */
+struct engine_print {
+    int64_t time;
+    uint32_t task;
+    char *text;
+};
+
+/* Makes an engine for a loaded scenario and a policy (the scenario's, or an
+ * override chosen by the caller). Neither is copied: both must outlive the
+ * engine. Returns NULL with err filled if the policy rejects the settings. */
+struct engine *engine_create(const struct scenario *sc, const struct sched_policy *policy,
+                             const struct engine_options *opts, struct error *err);
+void engine_destroy(struct engine *eng);
+
+/* Runs the scenario to the end. Returns STATUS_OK, or STATUS_DEADLOCK /
+ * STATUS_RUNTIME with err naming the thread, the op path and the reason. The
+ * results below are valid after either. */
+enum status engine_run(struct engine *eng, struct error *err);
+
+/* Results. The trace is owned by the engine (empty of segments unless
+ * record_trace). */
+const struct trace *engine_trace(const struct engine *eng);
+const struct engine_stats *engine_stats(const struct engine *eng);
+uint32_t engine_task_count(const struct engine *eng);
+const struct task_metrics *engine_task_metrics(const struct engine *eng, uint32_t task);
+const char *engine_task_name(const struct engine *eng, uint32_t task);
+const char *engine_task_process(const struct engine *eng, uint32_t task);
+uint32_t engine_print_count(const struct engine *eng);
+const struct engine_print *engine_print_at(const struct engine *eng, uint32_t i);
+
+#endif

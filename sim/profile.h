@@ -1,0 +1,34 @@
+/* A host profile: the CPU cost of each workload kernel and of the kernel-level
+ * operations threadsim models. The built-in profile describes the machine the
+ * lecture notes were measured on (CPython 3, count(80M) in 5.75 s); `threadsim
+ * calibrate` writes one for the host, loaded with machine.profile. */
+#ifndef THREADSIM_PROFILE_H
+#define THREADSIM_PROFILE_H
+
+#include <stdint.h>
+
+#include "error.h"
+
+struct profile {
+    char name[64];                 /* "builtin" or the profile's "name" */
+    double count_ns_per_iter;      /* one iteration of `while n > 0: n -= 1` */
+    double count_bytecodes_per_iter;
+    double primes_ns_per_division; /* one trial division step */
+    double primes_bytecodes_per_division;
+    double spin_ns_per_ns;         /* CPU ns per requested ns of spin (1.0) */
+    int64_t thread_start_ns;       /* CPU cost of creating and starting a thread */
+};
+
+/* Fills p with the built-in profile. */
+void profile_builtin(struct profile *p);
+
+/* Loads a profile JSON file over the built-in values (keys absent from the
+ * file keep their built-in value). Returns STATUS_OK or fills err. */
+enum status profile_load_file(struct profile *p, const char *path, struct error *err);
+
+/* Trial divisions done by the `primes` kernel over [from, to]: for each k,
+ * divisors d = 2, 3, ... while d*d <= k, stopping at the first that divides k.
+ * The simulator's cost model and the host kernel share this definition. */
+uint64_t work_primes_divisions(int64_t from, int64_t to);
+
+#endif

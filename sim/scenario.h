@@ -1,0 +1,271 @@
+/* The scenario model: plain C data describing a machine, a scheduling policy,
+ * processes, threads and their programs. Built by the JSON loader
+ * (scenario_json.c), read by the simulation engine and the host runner. No
+ * cJSON type appears here. All durations are int64 nanoseconds. */
+#ifndef THREADSIM_SCENARIO_H
+#define THREADSIM_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "profile.h"
+
+/* Resource limits enforced by the loader, so that absurd input fails early
+ * with a clear message instead of eating the machine. */
+#define SCENARIO_MAX_CPUS 1024
+#define SCENARIO_MAX_PROCESSES 100000
+#define SCENARIO_MAX_THREADS 2000000     /* declared + created, in all processes */
+#define SCENARIO_MAX_OPS 10000000        /* ops in the flat op array */
+#define SCENARIO_MAX_REPEAT 1000000000LL /* times of one repeat op */
+#define SCENARIO_MAX_DURATION (1000LL * 24 * 3600 * 1000000000LL) /* 1000 days */
+#define SCENARIO_MAX_NEST 64             /* nesting of repeat/if/while/call */
+#define SCENARIO_MAX_LOCALS 64           /* thread-local variables per code unit */
+#define SCENARIO_MAX_TEXT 4096           /* bytes of one print text */
+#define SCENARIO_MAX_MLFQ_LEVELS 64
+#define SCENARIO_MAX_WORK_N 1000000000000000LL /* count n, primes to */
+#define SCENARIO_MAX_PRIMES_RANGE 10000000LL     /* to - from of one primes op */
+
+typedef int64_t sim_time; /* nanoseconds */
+
+/* A contiguous run of ops in scenario.ops. */
+struct op_block {
+    uint32_t first;
+    uint32_t count;
+};
+
+enum operand_kind {
+    OPERAND_CONST = 0, /* value */
+    OPERAND_LOCAL      /* thread-local slot `slot` of the current code unit ($name) */
+};
+
+/* An integer argument: a literal, or a $local resolved to a slot at load time. */
+struct operand {
+    enum operand_kind kind;
+    uint32_t slot;
+    int64_t value;
+};
+
+enum op_kind {
+    OP_COMPUTE = 0, /* CPU work: compute.kind says what determines its cost */
+    OP_SLEEP,       /* block for a duration (or a seeded random one) */
+    OP_IO,          /* blocking I/O for a duration */
+    OP_REPEAT,      /* run body `times` times */
+    OP_CALL,        /* call a function with arguments */
+    OP_PRINT,       /* print a text with {placeholders} */
+    OP_START,       /* start a declared thread (autostart false) */
+    OP_THREAD,      /* create and start a new thread running a function */
+    OP_JOIN,        /* wait for a thread to finish */
+    OP_EXIT,        /* end the calling thread */
+    OP_KIND_COUNT
+};
+
+enum compute_kind {
+    COMPUTE_FOR = 0, /* "for": a fixed CPU time */
+    COMPUTE_COUNT,   /* "work": "count", n: the countdown loop */
+    COMPUTE_PRIMES,  /* "work": "primes", from, to: trial division */
+    COMPUTE_SPIN     /* "work": "spin", for: burn a given CPU time */
+};
+
+struct op_compute {
+    enum compute_kind kind;
+    sim_time dur;          /* COMPUTE_FOR and COMPUTE_SPIN */
+    struct operand n;      /* COMPUTE_COUNT */
+    struct operand from;   /* COMPUTE_PRIMES */
+    struct operand to;     /* COMPUTE_PRIMES */
+    bool release_gil;      /* "gil": "release" */
+};
+
+struct op_sleep {          /* OP_SLEEP and OP_IO */
+    sim_time dur;          /* fixed duration; when random, the low bound */
+    sim_time dur_hi;       /* random high bound (inclusive), or equal to dur */
+    bool random;           /* "random": [lo, hi] */
+};
+
+struct op_repeat {
+    struct operand times;
+    struct op_block body;
+};
+
+struct op_call {
+    uint32_t fn;           /* index in scenario.functions */
+    uint32_t nargs;
+    struct operand *args;  /* nargs operands, bound to the callee's params */
+};
+
+/* A print text is split into pieces: literal text and placeholders. */
+enum print_piece_kind {
+    PRINT_TEXT = 0,  /* text */
+    PRINT_LOCAL,     /* {name} resolved to a local slot */
+    PRINT_VAR,       /* {name} naming a memory variable (resolved at run time) */
+    PRINT_BUILTIN    /* {thread}, {process}, {time} */
+};
+
+struct print_piece {
+    enum print_piece_kind kind;
+    uint32_t slot;         /* PRINT_LOCAL */
+    char *text;            /* PRINT_TEXT: literal; PRINT_VAR/BUILTIN: the name */
+};
+
+struct op_print {
+    char *text;            /* the original text, for messages */
+    uint32_t npieces;
+    struct print_piece *pieces;
+};
+
+struct op_start {          /* OP_START */
+    char *name;            /* the thread's name, as written */
+    uint32_t thread;       /* index in scenario.threads (a declared thread) */
+};
+
+struct op_thread {         /* OP_THREAD */
+    char *name;            /* name of the new thread */
+    uint32_t fn;           /* function it runs */
+    uint32_t nargs;
+    struct operand *args;
+    bool daemon;
+};
+
+enum join_target {
+    JOIN_THREAD = 0        /* `thread`: a declared thread or one created by OP_THREAD */
+};
+
+struct op_join {
+    enum join_target target;
+    char *name;            /* the thread's name, as written */
+    int32_t thread;        /* declared thread index, or -1: resolved by name in
+                              the joining process at run time (OP_THREAD names) */
+    sim_time timeout;      /* -1: none */
+};
+
+/* One op. `path` is its JSON path ("processes[0].threads[1].program[3]") for
+ * run-time messages; ops live in one flat array (scenario.ops) and blocks
+ * refer to ranges of it. */
+struct op {
+    enum op_kind kind;
+    char *path;
+    union {
+        struct op_compute compute;
+        struct op_sleep sleep; /* OP_SLEEP and OP_IO */
+        struct op_repeat repeat;
+        struct op_call call;
+        struct op_print print;
+        struct op_start start;
+        struct op_thread thread;
+        struct op_join join;
+    } u;
+};
+
+/* A named function: parameters are the first nparams local slots. */
+struct function {
+    char *name;
+    uint32_t nparams;
+    uint32_t nlocals;      /* params + `into` targets, <= SCENARIO_MAX_LOCALS */
+    char **local_names;    /* nlocals names */
+    struct op_block body;
+};
+
+struct thread_decl {
+    char *name;
+    uint32_t process;      /* index in scenario.processes */
+    bool autostart;        /* default true */
+    bool daemon;           /* default false */
+    int32_t priority;      /* thread priority (overrides the process's when set) */
+    bool has_priority;
+    uint32_t nlocals;      /* locals of the program (into targets) */
+    char **local_names;
+    struct op_block program;
+};
+
+struct process_decl {
+    char *name;
+    sim_time arrival;      /* default 0 */
+    int32_t priority;      /* default 0; lower number = higher priority */
+    int32_t nice;          /* -20..19, default 0 */
+    uint32_t first_thread; /* its threads are threads[first_thread .. +nthreads) */
+    uint32_t nthreads;
+};
+
+enum policy_kind_hint { POLICY_NAME_MAX = 32 };
+
+struct mlfq_level {
+    sim_time quantum;
+    uint32_t allotment;    /* full quanta at this level before moving down, >= 1 */
+};
+
+/* Scheduler settings as written; which keys matter depends on the policy. */
+struct sched_config {
+    char policy[POLICY_NAME_MAX]; /* "fifo" default */
+    sim_time quantum;      /* rr, priority (0: none) */
+    bool preemptive;       /* priority; default true */
+    uint32_t nlevels;      /* mlfq */
+    struct mlfq_level *levels;
+    sim_time boost;        /* mlfq; 0: never */
+    sim_time latency;      /* cfs target latency, default 6ms */
+    sim_time min_granularity; /* cfs, default 0.75ms */
+};
+
+struct machine {
+    uint32_t cpus;         /* 1..SCENARIO_MAX_CPUS, default 1 */
+    sim_time context_switch;
+    sim_time process_switch;
+    sim_time wakeup_latency;
+    char *profile_path;    /* NULL: built-in profile */
+};
+
+struct scenario {
+    char *name;            /* default: the file name without directory */
+    char *description;     /* may be NULL */
+    uint64_t seed;
+    struct machine machine;
+    struct sched_config sched;
+    struct profile profile;
+
+    uint32_t nprocesses;
+    struct process_decl *processes;
+    uint32_t nthreads;     /* declared threads, in declaration order */
+    struct thread_decl *threads;
+    uint32_t nfunctions;
+    struct function *functions;
+    uint32_t nops;
+    struct op *ops;
+};
+
+/* Loads and validates a scenario from a JSON file. On success returns a new
+ * scenario (free with scenario_destroy) and STATUS_OK; on failure returns NULL
+ * with err filled (STATUS_BAD_INPUT with path, line and column as known). */
+struct scenario *scenario_load_file(const char *path, struct error *err);
+
+/* Same, from a buffer of len bytes (need not be NUL-terminated). `origin`
+ * names the buffer in messages and supplies the default scenario name. */
+struct scenario *scenario_load_buffer(const char *buf, size_t len,
+                                      const char *origin, struct error *err);
+
+/* Parses a duration written as in scenarios ("5ms", "1.5s", "40us", "250ns")
+ * into *out. Returns STATUS_OK or STATUS_BAD_INPUT with err saying why. */
+enum status scenario_parse_duration(const char *text, sim_time *out, struct error *err);
+
+/* Frees a scenario. NULL is fine. */
+void scenario_destroy(struct scenario *sc);
+
+/* Index of the declared thread `name` in process `process`, or -1. */
+int32_t scenario_find_thread(const struct scenario *sc, uint32_t process,
+                             const char *name);
+
+/* Total compute time (ns) of a declared thread's program under the scenario's
+ * profile, following repeat counts and calls with constant arguments; used by
+ * sjf and srtf. Data-dependent parts count as their static bound. */
+sim_time scenario_thread_compute(const struct scenario *sc, uint32_t thread);
+
+/* Total compute time (ns) of a call of function `fn` with the given argument
+ * values (nargs of them), as scenario_thread_compute counts it; used for
+ * threads created at run time. */
+sim_time scenario_function_compute(const struct scenario *sc, uint32_t fn,
+                                   const int64_t *args, uint32_t nargs);
+
+/* CPU time of one compute op given its resolved arguments. */
+sim_time scenario_compute_cost(const struct scenario *sc, const struct op_compute *c,
+                               int64_t n, int64_t from, int64_t to);
+
+#endif

@@ -1,0 +1,1557 @@
+/* The scenario loader: JSON text to struct scenario, validated against the
+ * contract (docs/scenario-format.md). The only file that includes cJSON.
+ * Every error names the JSON path of the offending element. */
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "scenario.h"
+#include "xalloc.h"
+
+#define LOAD_MAX_FILE (64u * 1024 * 1024)
+#define NONE UINT32_MAX
+
+/* The locals of one code unit (a thread's program or a function body). */
+struct unit {
+    char **names;
+    uint32_t n;
+    size_t cap;
+    int32_t process;         /* the process of a thread program, -1 for functions */
+    uint64_t threads_local;  /* thread ops weighted by enclosing repeats (saturating) */
+    uint32_t *calls;         /* functions called ... */
+    uint64_t *call_mult;     /* ... and how often (saturating) */
+    uint32_t ncalls;
+    size_t calls_cap;
+};
+
+/* A join or start whose thread name is resolved after all code is read. */
+struct pending_name {
+    uint32_t op;
+    int32_t process;         /* -1 in a function */
+    char path[ERROR_PATH_MAX];
+};
+
+struct loader {
+    struct scenario *sc;
+    struct error *err;
+    const char *dir;         /* directory of the scenario file, for machine.profile */
+    size_t ops_cap;
+    size_t threads_cap;
+    struct unit *fn_units;   /* one per function */
+    struct pending_name *pending;
+    size_t npending;
+    size_t pending_cap;
+    uint32_t current_op;     /* index of the op being parsed (set by parse_block) */
+    char **thread_op_names;  /* names given by `thread` ops */
+    size_t nthread_op_names;
+    size_t thread_op_names_cap;
+};
+
+/* ---- errors and small helpers ---- */
+
+__attribute__((format(printf, 3, 4)))
+static bool ld_fail(struct loader *ld, const char *path, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    error_setv(ld->err, STATUS_BAD_INPUT, path, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+/* Appends `text` to out (capacity ERROR_PATH_MAX), truncating: a path too
+ * long to show in full is still useful cut short. */
+static void path_append(char *out, const char *text)
+{
+    size_t len = strlen(out), n = strlen(text);
+    if (len + n >= ERROR_PATH_MAX)
+        n = ERROR_PATH_MAX - 1 - len;
+    memcpy(out + len, text, n);
+    out[len + n] = '\0';
+}
+
+static void path_key(char *out, const char *base, const char *key)
+{
+    if (out != base) {
+        out[0] = '\0';
+        path_append(out, base);
+    }
+    if (out[0])
+        path_append(out, ".");
+    path_append(out, key);
+}
+
+static void path_index(char *out, const char *base, size_t i)
+{
+    char num[32];
+    if (out != base) {
+        out[0] = '\0';
+        path_append(out, base);
+    }
+    sprintf(num, "[%zu]", i);
+    path_append(out, num);
+}
+
+static const char *json_type_name(const cJSON *item)
+{
+    if (cJSON_IsBool(item))
+        return "a boolean";
+    if (cJSON_IsNull(item))
+        return "null";
+    if (cJSON_IsNumber(item))
+        return "a number";
+    if (cJSON_IsString(item))
+        return "a string";
+    if (cJSON_IsArray(item))
+        return "an array";
+    if (cJSON_IsObject(item))
+        return "an object";
+    return "an invalid value";
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 40 || lb > 40)
+        return 99;
+    size_t row[41];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t prev = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cur = row[j];
+            size_t best = prev + (a[i - 1] != b[j - 1]);
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            prev = cur;
+        }
+    }
+    return row[lb];
+}
+
+static int cmp_strptr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Checks that obj is an object whose keys are all in `allowed` (NULL-ended) or
+ * start with "x-", with no key twice. */
+static bool check_keys(struct loader *ld, const cJSON *obj, const char *path, const char *const *allowed)
+{
+    if (!cJSON_IsObject(obj))
+        return ld_fail(ld, path, "expected an object, got %s", json_type_name(obj));
+    size_t n = 0;
+    for (const cJSON *c = obj->child; c; c = c->next)
+        n++;
+    char **names = xmalloc((n ? n : 1) * sizeof *names);
+    size_t i = 0;
+    for (const cJSON *c = obj->child; c; c = c->next)
+        names[i++] = c->string;
+    qsort(names, n, sizeof *names, cmp_strptr);
+    for (i = 1; i < n; i++) {
+        if (strcmp(names[i], names[i - 1]) == 0) {
+            char p[ERROR_PATH_MAX];
+            path_key(p, path, names[i]);
+            free(names);
+            return ld_fail(ld, p, "this key appears twice in one object (JSON keys must be unique)");
+        }
+    }
+    free(names);
+    for (const cJSON *c = obj->child; c; c = c->next) {
+        if (strncmp(c->string, "x-", 2) == 0)
+            continue;
+        bool known = false;
+        const char *close = NULL;
+        for (const char *const *k = allowed; *k; k++) {
+            if (strcmp(*k, c->string) == 0) {
+                known = true;
+                break;
+            }
+            if (!close && edit_distance(*k, c->string) <= 2)
+                close = *k;
+        }
+        if (known)
+            continue;
+        char p[ERROR_PATH_MAX], list[512] = "";
+        path_key(p, path, c->string);
+        for (const char *const *k = allowed; *k; k++) {
+            size_t len = strlen(list);
+            snprintf(list + len, sizeof list - len, "%s%s", len ? ", " : "", *k);
+        }
+        if (close)
+            return ld_fail(ld, p, "unknown key '%s': did you mean '%s'? (known keys: %s)", c->string, close, list);
+        return ld_fail(ld, p, "unknown key '%s' (known keys: %s; keys starting with 'x-' are ignored)",
+                       c->string, list);
+    }
+    return true;
+}
+
+static bool valid_name(const char *s)
+{
+    if (!(isalpha((unsigned char)s[0]) || s[0] == '_'))
+        return false;
+    for (const char *p = s + 1; *p; p++)
+        if (!(isalnum((unsigned char)*p) || *p == '_' || *p == '.' || *p == '-'))
+            return false;
+    return strlen(s) <= 128;
+}
+
+static bool get_name(struct loader *ld, const cJSON *item, const char *path, char **out)
+{
+    if (!cJSON_IsString(item))
+        return ld_fail(ld, path, "expected a name (a string), got %s", json_type_name(item));
+    if (!valid_name(item->valuestring))
+        return ld_fail(ld, path,
+                       "'%.64s' is not a valid name: use letters, digits, '_', '.' and '-', starting with a "
+                       "letter or '_' (at most 128 characters)",
+                       item->valuestring);
+    *out = xstrdup(item->valuestring);
+    return true;
+}
+
+static bool get_bool(struct loader *ld, const cJSON *item, const char *path, bool *out)
+{
+    if (!cJSON_IsBool(item))
+        return ld_fail(ld, path, "expected true or false, got %s", json_type_name(item));
+    *out = cJSON_IsTrue(item);
+    return true;
+}
+
+static bool get_int(struct loader *ld, const cJSON *item, const char *path, int64_t min, int64_t max,
+                    int64_t *out)
+{
+    if (!cJSON_IsNumber(item))
+        return ld_fail(ld, path, "expected an integer, got %s", json_type_name(item));
+    double v = item->valuedouble;
+    if (!isfinite(v) || v != floor(v))
+        return ld_fail(ld, path, "expected an integer, got %g", v);
+    if (v < (double)min || v > (double)max)
+        return ld_fail(ld, path, "%.17g is out of range: expected %lld to %lld", v, (long long)min,
+                       (long long)max);
+    *out = (int64_t)v;
+    return true;
+}
+
+/* Parses "<number><unit>" exactly (no floating point): the part beyond
+ * nanoseconds is dropped. Returns an error message or NULL. */
+static const char *parse_duration_text(const char *s, int64_t *out)
+{
+    const char *p = s;
+    if (*p == '-')
+        return "a duration cannot be negative";
+    if (*p == '+')
+        p++;
+    if (!isdigit((unsigned char)*p) && !(*p == '.' && isdigit((unsigned char)p[1])))
+        return "expected a duration such as \"250ns\", \"40us\", \"5ms\" or \"1.5s\"";
+    uint64_t whole = 0;
+    for (; isdigit((unsigned char)*p); p++) {
+        if (whole > (UINT64_MAX - 9) / 10)
+            return "the duration is too large";
+        whole = whole * 10 + (uint64_t)(*p - '0');
+    }
+    uint64_t frac = 0, frac_den = 1;
+    if (*p == '.') {
+        p++;
+        if (!isdigit((unsigned char)*p))
+            return "expected digits after the decimal point";
+        for (; isdigit((unsigned char)*p); p++) {
+            if (frac_den < 1000000000ULL) {
+                frac = frac * 10 + (uint64_t)(*p - '0');
+                frac_den *= 10;
+            }
+        }
+    }
+    while (*p == ' ')
+        p++;
+    uint64_t unit;
+    if (strcmp(p, "ns") == 0)
+        unit = 1;
+    else if (strcmp(p, "us") == 0 || strcmp(p, "\xc2\xb5s") == 0)
+        unit = 1000;
+    else if (strcmp(p, "ms") == 0)
+        unit = 1000000;
+    else if (strcmp(p, "s") == 0)
+        unit = 1000000000;
+    else if (*p == '\0')
+        return "the duration has no unit: write it as \"5ms\", \"40us\", \"1.5s\" or \"250ns\"";
+    else
+        return "unknown unit: use ns, us, ms or s";
+    if (whole > (uint64_t)SCENARIO_MAX_DURATION / unit)
+        return "the duration is too large (at most 1000 days)";
+    uint64_t ns = whole * unit + (frac * unit) / frac_den;
+    if (ns > (uint64_t)SCENARIO_MAX_DURATION)
+        return "the duration is too large (at most 1000 days)";
+    *out = (int64_t)ns;
+    return NULL;
+}
+
+enum status scenario_parse_duration(const char *text, sim_time *out, struct error *err)
+{
+    const char *msg = parse_duration_text(text, out);
+    if (msg)
+        return error_set(err, STATUS_BAD_INPUT, NULL, "'%s': %s", text, msg);
+    return STATUS_OK;
+}
+
+static bool get_duration(struct loader *ld, const cJSON *item, const char *path, int64_t *out)
+{
+    if (cJSON_IsNumber(item)) {
+        if (item->valuedouble == 0) {
+            *out = 0;
+            return true;
+        }
+        if (item->valuedouble < 0)
+            return ld_fail(ld, path, "a duration cannot be negative");
+        return ld_fail(ld, path, "a bare number has no unit: write \"%gms\" or \"%gs\" (only 0 may be bare)",
+                       item->valuedouble, item->valuedouble);
+    }
+    if (!cJSON_IsString(item))
+        return ld_fail(ld, path, "expected a duration string like \"5ms\", got %s", json_type_name(item));
+    const char *msg = parse_duration_text(item->valuestring, out);
+    if (msg)
+        return ld_fail(ld, path, "'%.64s': %s", item->valuestring, msg);
+    return true;
+}
+
+/* ---- code units and operands ---- */
+
+static int32_t unit_find(const struct unit *u, const char *name)
+{
+    for (uint32_t i = 0; i < u->n; i++)
+        if (strcmp(u->names[i], name) == 0)
+            return (int32_t)i;
+    return -1;
+}
+
+static bool unit_add(struct loader *ld, struct unit *u, const char *name, const char *path)
+{
+    if (unit_find(u, name) >= 0)
+        return ld_fail(ld, path, "'%s' is declared twice", name);
+    if (u->n >= SCENARIO_MAX_LOCALS)
+        return ld_fail(ld, path, "too many local variables (at most %d)", SCENARIO_MAX_LOCALS);
+    u->names = xgrow(u->names, &u->cap, u->n + 1, sizeof *u->names);
+    u->names[u->n++] = xstrdup(name);
+    return true;
+}
+
+static void unit_free(struct unit *u)
+{
+    free(u->calls);
+    free(u->call_mult);
+}
+
+static uint64_t sat_mul(uint64_t a, uint64_t b)
+{
+    if (a && b > UINT64_MAX / a)
+        return UINT64_MAX;
+    return a * b;
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* An integer operand: a literal in [min, max] or "$local". */
+static bool get_operand(struct loader *ld, const cJSON *item, const char *path, const struct unit *u,
+                        int64_t min, int64_t max, struct operand *out)
+{
+    if (cJSON_IsString(item) && item->valuestring[0] == '$') {
+        int32_t slot = unit_find(u, item->valuestring + 1);
+        if (slot < 0) {
+            char known[256] = "";
+            for (uint32_t i = 0; i < u->n; i++) {
+                size_t len = strlen(known);
+                snprintf(known + len, sizeof known - len, "%s$%s", len ? ", " : "", u->names[i]);
+            }
+            return ld_fail(ld, path, "'%.64s' is not a local variable here (known: %s)", item->valuestring,
+                           u->n ? known : "none: only function parameters are locals");
+        }
+        out->kind = OPERAND_LOCAL;
+        out->slot = (uint32_t)slot;
+        out->value = 0;
+        return true;
+    }
+    if (!cJSON_IsNumber(item))
+        return ld_fail(ld, path, "expected an integer or a \"$local\", got %s", json_type_name(item));
+    out->kind = OPERAND_CONST;
+    out->slot = 0;
+    return get_int(ld, item, path, min, max, &out->value);
+}
+
+static bool get_operand_list(struct loader *ld, const cJSON *arr, const char *path, const struct unit *u,
+                             uint32_t *n, struct operand **out)
+{
+    *n = 0;
+    *out = NULL;
+    if (!arr)
+        return true;
+    if (!cJSON_IsArray(arr))
+        return ld_fail(ld, path, "expected an array of arguments, got %s", json_type_name(arr));
+    uint32_t count = (uint32_t)cJSON_GetArraySize(arr);
+    if (count > SCENARIO_MAX_LOCALS)
+        return ld_fail(ld, path, "too many arguments (at most %d)", SCENARIO_MAX_LOCALS);
+    *out = xcalloc(count ? count : 1, sizeof **out);
+    *n = count;
+    uint32_t i = 0;
+    for (const cJSON *c = arr->child; c; c = c->next, i++) {
+        char p[ERROR_PATH_MAX];
+        path_index(p, path, i);
+        if (!get_operand(ld, c, p, u, INT64_MIN / 2, INT64_MAX / 2, &(*out)[i]))
+            return false;
+    }
+    return true;
+}
+
+static int32_t function_index(const struct scenario *sc, const char *name)
+{
+    for (uint32_t i = 0; i < sc->nfunctions; i++)
+        if (strcmp(sc->functions[i].name, name) == 0)
+            return (int32_t)i;
+    return -1;
+}
+
+static bool get_function(struct loader *ld, const cJSON *item, const char *path, uint32_t *fn)
+{
+    if (!cJSON_IsString(item))
+        return ld_fail(ld, path, "expected a function name, got %s", json_type_name(item));
+    int32_t i = function_index(ld->sc, item->valuestring);
+    if (i < 0) {
+        char known[256] = "";
+        for (uint32_t k = 0; k < ld->sc->nfunctions; k++) {
+            size_t len = strlen(known);
+            snprintf(known + len, sizeof known - len, "%s%s", len ? ", " : "", ld->sc->functions[k].name);
+        }
+        return ld_fail(ld, path, "no function named '%.64s' (functions: %s)", item->valuestring,
+                       ld->sc->nfunctions ? known : "none declared in \"functions\"");
+    }
+    *fn = (uint32_t)i;
+    return true;
+}
+
+static void unit_note_call(struct unit *u, uint32_t fn, uint64_t mult)
+{
+    if (u->ncalls == u->calls_cap) {
+        size_t cap = u->calls_cap;
+        u->calls = xgrow(u->calls, &cap, u->ncalls + 1, sizeof *u->calls);
+        u->call_mult = xgrow(u->call_mult, &u->calls_cap, u->ncalls + 1, sizeof *u->call_mult);
+    }
+    u->calls[u->ncalls] = fn;
+    u->call_mult[u->ncalls] = mult;
+    u->ncalls++;
+}
+
+/* ---- ops ---- */
+
+struct op_ctx {
+    struct unit *unit;
+    uint32_t depth;     /* nesting of bodies */
+    uint64_t mult;      /* product of enclosing repeat counts (saturating) */
+};
+
+static bool parse_block(struct loader *ld, const cJSON *arr, const char *path, struct op_ctx *ctx,
+                        struct op_block *out);
+
+typedef bool (*op_parse_fn)(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx,
+                            struct op *op);
+
+static const cJSON *req(struct loader *ld, const cJSON *obj, const char *path, const char *key)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!item) {
+        char p[ERROR_PATH_MAX];
+        path_key(p, path, key);
+        ld_fail(ld, p, "missing required key '%s'", key);
+    }
+    return item;
+}
+
+#define CHILD(p, key) (path_key(p, path, key), p)
+
+static bool parse_compute(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx,
+                          struct op *op)
+{
+    static const char *const keys[] = {"op", "for", "work", "n", "from", "to", "gil", NULL};
+    if (!check_keys(ld, obj, path, keys))
+        return false;
+    char p[ERROR_PATH_MAX];
+    struct op_compute *c = &op->u.compute;
+    const cJSON *for_ = cJSON_GetObjectItemCaseSensitive(obj, "for");
+    const cJSON *work = cJSON_GetObjectItemCaseSensitive(obj, "work");
+    const cJSON *gil = cJSON_GetObjectItemCaseSensitive(obj, "gil");
+    if (gil) {
+        if (!cJSON_IsString(gil) || (strcmp(gil->valuestring, "hold") && strcmp(gil->valuestring, "release")))
+            return ld_fail(ld, CHILD(p, "gil"), "expected \"hold\" or \"release\"");
+        c->release_gil = strcmp(gil->valuestring, "release") == 0;
+    }
+    const char *extra[] = {"n", "from", "to"};
+    if (!work) {
+        if (!for_)
+            return ld_fail(ld, path, "compute needs \"for\" (a CPU time such as \"5ms\") or \"work\" "
+                                     "(\"count\", \"primes\" or \"spin\")");
+        for (int i = 0; i < 3; i++)
+            if (cJSON_GetObjectItemCaseSensitive(obj, extra[i]))
+                return ld_fail(ld, CHILD(p, extra[i]), "'%s' goes with \"work\", not with \"for\"", extra[i]);
+        c->kind = COMPUTE_FOR;
+        return get_duration(ld, for_, CHILD(p, "for"), &c->dur);
+    }
+    if (!cJSON_IsString(work))
+        return ld_fail(ld, CHILD(p, "work"), "expected \"count\", \"primes\" or \"spin\", got %s",
+                       json_type_name(work));
+    if (strcmp(work->valuestring, "count") == 0) {
+        c->kind = COMPUTE_COUNT;
+        const cJSON *n = req(ld, obj, path, "n");
+        if (!n)
+            return false;
+        if (for_ || cJSON_GetObjectItemCaseSensitive(obj, "from") || cJSON_GetObjectItemCaseSensitive(obj, "to"))
+            return ld_fail(ld, path, "work \"count\" takes only \"n\"");
+        return get_operand(ld, n, CHILD(p, "n"), ctx->unit, 0, SCENARIO_MAX_WORK_N, &c->n);
+    }
+    if (strcmp(work->valuestring, "primes") == 0) {
+        c->kind = COMPUTE_PRIMES;
+        const cJSON *from = req(ld, obj, path, "from");
+        if (!from)
+            return false;
+        const cJSON *to = req(ld, obj, path, "to");
+        if (!to)
+            return false;
+        if (for_ || cJSON_GetObjectItemCaseSensitive(obj, "n"))
+            return ld_fail(ld, path, "work \"primes\" takes only \"from\" and \"to\"");
+        if (!get_operand(ld, from, CHILD(p, "from"), ctx->unit, 0, SCENARIO_MAX_WORK_N, &c->from) ||
+            !get_operand(ld, to, CHILD(p, "to"), ctx->unit, 0, SCENARIO_MAX_WORK_N, &c->to))
+            return false;
+        if (c->from.kind == OPERAND_CONST && c->to.kind == OPERAND_CONST &&
+            c->to.value - c->from.value > SCENARIO_MAX_PRIMES_RANGE)
+            return ld_fail(ld, CHILD(p, "to"), "the range of primes is too wide (at most %lld numbers)",
+                           (long long)SCENARIO_MAX_PRIMES_RANGE);
+        return true;
+    }
+    if (strcmp(work->valuestring, "spin") == 0) {
+        c->kind = COMPUTE_SPIN;
+        if (!for_)
+            return ld_fail(ld, path, "work \"spin\" needs \"for\" (the CPU time to burn)");
+        for (int i = 0; i < 3; i++)
+            if (cJSON_GetObjectItemCaseSensitive(obj, extra[i]))
+                return ld_fail(ld, CHILD(p, extra[i]), "work \"spin\" takes only \"for\"");
+        return get_duration(ld, for_, CHILD(p, "for"), &c->dur);
+    }
+    return ld_fail(ld, CHILD(p, "work"), "unknown work '%.64s': expected \"count\", \"primes\" or \"spin\"",
+                   work->valuestring);
+}
+
+static bool parse_sleep(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx,
+                        struct op *op)
+{
+    (void)ctx;
+    static const char *const sleep_keys[] = {"op", "for", "random", NULL};
+    static const char *const io_keys[] = {"op", "for", NULL};
+    bool is_io = op->kind == OP_IO;
+    if (!check_keys(ld, obj, path, is_io ? io_keys : sleep_keys))
+        return false;
+    char p[ERROR_PATH_MAX];
+    struct op_sleep *s = &op->u.sleep;
+    const cJSON *for_ = cJSON_GetObjectItemCaseSensitive(obj, "for");
+    const cJSON *random = cJSON_GetObjectItemCaseSensitive(obj, "random");
+    if (for_ && random)
+        return ld_fail(ld, path, "give either \"for\" or \"random\", not both");
+    if (random) {
+        if (!cJSON_IsArray(random) || cJSON_GetArraySize(random) != 2)
+            return ld_fail(ld, CHILD(p, "random"), "expected [low, high], two durations such as [\"1s\", \"5s\"]");
+        char q[ERROR_PATH_MAX];
+        path_key(p, path, "random");
+        path_index(q, p, 0);
+        if (!get_duration(ld, cJSON_GetArrayItem(random, 0), q, &s->dur))
+            return false;
+        path_index(q, p, 1);
+        if (!get_duration(ld, cJSON_GetArrayItem(random, 1), q, &s->dur_hi))
+            return false;
+        if (s->dur_hi < s->dur)
+            return ld_fail(ld, p, "the high bound is below the low bound");
+        s->random = true;
+        return true;
+    }
+    if (!for_)
+        return ld_fail(ld, path, "%s needs \"for\" (a duration such as \"5ms\")%s", is_io ? "io" : "sleep",
+                       is_io ? "" : " or \"random\"");
+    if (!get_duration(ld, for_, CHILD(p, "for"), &s->dur))
+        return false;
+    s->dur_hi = s->dur;
+    return true;
+}
+
+static bool parse_repeat(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx,
+                         struct op *op)
+{
+    static const char *const keys[] = {"op", "times", "body", NULL};
+    if (!check_keys(ld, obj, path, keys))
+        return false;
+    char p[ERROR_PATH_MAX];
+    const cJSON *times = req(ld, obj, path, "times");
+    const cJSON *body = times ? req(ld, obj, path, "body") : NULL;
+    if (!times || !body)
+        return false;
+    if (!get_operand(ld, times, CHILD(p, "times"), ctx->unit, 0, SCENARIO_MAX_REPEAT, &op->u.repeat.times))
+        return false;
+    struct op_ctx inner = *ctx;
+    inner.depth++;
+    /* a $local count is unknown here: count it as one for the thread bound */
+    inner.mult = sat_mul(ctx->mult, op->u.repeat.times.kind == OPERAND_CONST ? (uint64_t)op->u.repeat.times.value : 1);
+    return parse_block(ld, body, CHILD(p, "body"), &inner, &op->u.repeat.body);
+}
+
+static bool parse_call(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx, struct op *op)
+{
+    static const char *const keys[] = {"op", "fn", "args", NULL};
+    if (!check_keys(ld, obj, path, keys))
+        return false;
+    char p[ERROR_PATH_MAX];
+    const cJSON *fn = req(ld, obj, path, "fn");
+    if (!fn || !get_function(ld, fn, CHILD(p, "fn"), &op->u.call.fn))
+        return false;
+    if (!get_operand_list(ld, cJSON_GetObjectItemCaseSensitive(obj, "args"), CHILD(p, "args"), ctx->unit,
+                          &op->u.call.nargs, &op->u.call.args))
+        return false;
+    const struct function *f = &ld->sc->functions[op->u.call.fn];
+    if (op->u.call.nargs != f->nparams)
+        return ld_fail(ld, CHILD(p, "args"), "function '%s' takes %u argument%s, not %u", f->name, f->nparams,
+                       f->nparams == 1 ? "" : "s", op->u.call.nargs);
+    unit_note_call(ctx->unit, op->u.call.fn, ctx->mult);
+    return true;
+}
+
+static const char *const print_builtins[] = {"thread", "process", "time", NULL};
+
+static void print_piece_add(struct op_print *pr, enum print_piece_kind kind, uint32_t slot, const char *text,
+                            size_t len)
+{
+    pr->pieces = xrealloc(pr->pieces, (pr->npieces + 1) * sizeof *pr->pieces);
+    struct print_piece *pc = &pr->pieces[pr->npieces++];
+    pc->kind = kind;
+    pc->slot = slot;
+    pc->text = xmalloc(len + 1);
+    memcpy(pc->text, text, len);
+    pc->text[len] = '\0';
+}
+
+static bool parse_print(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx,
+                        struct op *op)
+{
+    static const char *const keys[] = {"op", "text", NULL};
+    if (!check_keys(ld, obj, path, keys))
+        return false;
+    char p[ERROR_PATH_MAX];
+    const cJSON *text = req(ld, obj, path, "text");
+    if (!text)
+        return false;
+    if (!cJSON_IsString(text))
+        return ld_fail(ld, CHILD(p, "text"), "expected a string, got %s", json_type_name(text));
+    size_t len = strlen(text->valuestring);
+    if (len > SCENARIO_MAX_TEXT)
+        return ld_fail(ld, CHILD(p, "text"), "the text is longer than %d bytes", SCENARIO_MAX_TEXT);
+    struct op_print *pr = &op->u.print;
+    pr->text = xstrdup(text->valuestring);
+    const char *s = pr->text;
+    char *lit = xmalloc(len + 1);
+    size_t nlit = 0;
+    for (size_t i = 0; i < len;) {
+        if ((s[i] == '{' && s[i + 1] == '{') || (s[i] == '}' && s[i + 1] == '}')) {
+            lit[nlit++] = s[i];
+            i += 2;
+            continue;
+        }
+        if (s[i] == '}') {
+            free(lit);
+            return ld_fail(ld, CHILD(p, "text"), "a lone '}' in the text: write '}}' for a brace");
+        }
+        if (s[i] != '{') {
+            lit[nlit++] = s[i++];
+            continue;
+        }
+        const char *end = strchr(s + i + 1, '}');
+        if (!end) {
+            free(lit);
+            return ld_fail(ld, CHILD(p, "text"), "an unclosed '{' in the text: write '{{' for a brace");
+        }
+        size_t nlen = (size_t)(end - (s + i + 1));
+        char name[130];
+        if (nlen == 0 || nlen > 128) {
+            free(lit);
+            return ld_fail(ld, CHILD(p, "text"), "a placeholder must name a variable, like {n}");
+        }
+        memcpy(name, s + i + 1, nlen);
+        name[nlen] = '\0';
+        if (!valid_name(name)) {
+            free(lit);
+            return ld_fail(ld, CHILD(p, "text"), "'{%s}' is not a valid placeholder name", name);
+        }
+        if (nlit) {
+            print_piece_add(pr, PRINT_TEXT, 0, lit, nlit);
+            nlit = 0;
+        }
+        int32_t slot = unit_find(ctx->unit, name);
+        bool builtin = false;
+        for (const char *const *b = print_builtins; *b; b++)
+            builtin |= strcmp(*b, name) == 0;
+        if (slot >= 0)
+            print_piece_add(pr, PRINT_LOCAL, (uint32_t)slot, name, nlen);
+        else
+            print_piece_add(pr, builtin ? PRINT_BUILTIN : PRINT_VAR, 0, name, nlen);
+        i += nlen + 2;
+    }
+    if (nlit)
+        print_piece_add(pr, PRINT_TEXT, 0, lit, nlit);
+    free(lit);
+    return true;
+}
+
+static void pending_add(struct loader *ld, uint32_t op, int32_t process, const char *path)
+{
+    ld->pending = xgrow(ld->pending, &ld->pending_cap, ld->npending + 1, sizeof *ld->pending);
+    struct pending_name *pn = &ld->pending[ld->npending++];
+    pn->op = op;
+    pn->process = process;
+    snprintf(pn->path, sizeof pn->path, "%s", path);
+}
+
+static bool parse_start(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx,
+                        struct op *op)
+{
+    static const char *const keys[] = {"op", "thread", NULL};
+    if (!check_keys(ld, obj, path, keys))
+        return false;
+    char p[ERROR_PATH_MAX];
+    const cJSON *th = req(ld, obj, path, "thread");
+    if (!th)
+        return false;
+    if (!cJSON_IsString(th))
+        return ld_fail(ld, CHILD(p, "thread"), "expected a thread name, got %s", json_type_name(th));
+    op->u.start.thread = NONE;
+    op->u.start.name = xstrdup(th->valuestring);
+    pending_add(ld, ld->current_op, ctx->unit->process, CHILD(p, "thread"));
+    return true;
+}
+
+static bool parse_thread(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx,
+                         struct op *op)
+{
+    static const char *const keys[] = {"op", "name", "call", "args", "daemon", NULL};
+    if (!check_keys(ld, obj, path, keys))
+        return false;
+    char p[ERROR_PATH_MAX];
+    struct op_thread *t = &op->u.thread;
+    const cJSON *name = req(ld, obj, path, "name");
+    if (!name || !get_name(ld, name, CHILD(p, "name"), &t->name))
+        return false;
+    const cJSON *call = req(ld, obj, path, "call");
+    if (!call || !get_function(ld, call, CHILD(p, "call"), &t->fn))
+        return false;
+    if (!get_operand_list(ld, cJSON_GetObjectItemCaseSensitive(obj, "args"), CHILD(p, "args"), ctx->unit,
+                          &t->nargs, &t->args))
+        return false;
+    const struct function *f = &ld->sc->functions[t->fn];
+    if (t->nargs != f->nparams)
+        return ld_fail(ld, CHILD(p, "args"), "function '%s' takes %u argument%s, not %u", f->name, f->nparams,
+                       f->nparams == 1 ? "" : "s", t->nargs);
+    const cJSON *daemon = cJSON_GetObjectItemCaseSensitive(obj, "daemon");
+    if (daemon && !get_bool(ld, daemon, CHILD(p, "daemon"), &t->daemon))
+        return false;
+    ctx->unit->threads_local = sat_add(ctx->unit->threads_local, ctx->mult);
+    unit_note_call(ctx->unit, t->fn, ctx->mult);
+    ld->thread_op_names = xgrow(ld->thread_op_names, &ld->thread_op_names_cap, ld->nthread_op_names + 1,
+                                sizeof *ld->thread_op_names);
+    ld->thread_op_names[ld->nthread_op_names++] = t->name;
+    return true;
+}
+
+static bool parse_join(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx,
+                       struct op *op)
+{
+    static const char *const keys[] = {"op", "thread", "timeout", NULL};
+    if (!check_keys(ld, obj, path, keys))
+        return false;
+    char p[ERROR_PATH_MAX];
+    struct op_join *j = &op->u.join;
+    j->target = JOIN_THREAD;
+    j->thread = -1;
+    j->timeout = -1;
+    const cJSON *th = cJSON_GetObjectItemCaseSensitive(obj, "thread");
+    if (!th) {
+        if (cJSON_GetObjectItemCaseSensitive(obj, "process") || cJSON_GetObjectItemCaseSensitive(obj, "obj"))
+            return ld_fail(ld, path, "join of a process or a queue is not supported by this version of "
+                                     "threadsim yet");
+        return ld_fail(ld, path, "join needs \"thread\" (the name of the thread to wait for)");
+    }
+    if (!cJSON_IsString(th))
+        return ld_fail(ld, CHILD(p, "thread"), "expected a thread name, got %s", json_type_name(th));
+    j->name = xstrdup(th->valuestring);
+    const cJSON *timeout = cJSON_GetObjectItemCaseSensitive(obj, "timeout");
+    if (timeout && !get_duration(ld, timeout, CHILD(p, "timeout"), &j->timeout))
+        return false;
+    pending_add(ld, ld->current_op, ctx->unit->process, CHILD(p, "thread"));
+    return true;
+}
+
+static bool parse_exit(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx,
+                       struct op *op)
+{
+    (void)ctx;
+    (void)op;
+    static const char *const keys[] = {"op", NULL};
+    return check_keys(ld, obj, path, keys);
+}
+
+struct op_spec {
+    const char *name;
+    enum op_kind kind;
+    op_parse_fn parse;
+};
+
+static const struct op_spec op_specs[] = {
+    {"compute", OP_COMPUTE, parse_compute},
+    {"sleep", OP_SLEEP, parse_sleep},
+    {"io", OP_IO, parse_sleep},
+    {"repeat", OP_REPEAT, parse_repeat},
+    {"call", OP_CALL, parse_call},
+    {"print", OP_PRINT, parse_print},
+    {"start", OP_START, parse_start},
+    {"thread", OP_THREAD, parse_thread},
+    {"join", OP_JOIN, parse_join},
+    {"exit", OP_EXIT, parse_exit},
+};
+
+/* Ops of the contract that later versions implement. */
+static const char *const ops_not_yet[] = {
+    "acquire", "release", "with", "wait", "wait_for", "set", "clear", "notify", "notify_all", "put", "get",
+    "task_done", "send", "recv", "close", "add", "load", "if", "while", "process", "terminate", "map",
+    "kill", "alarm", NULL};
+
+static bool parse_op(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx, struct op *op)
+{
+    char p[ERROR_PATH_MAX];
+    if (!cJSON_IsObject(obj))
+        return ld_fail(ld, path, "expected an op (an object with \"op\"), got %s", json_type_name(obj));
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(obj, "op");
+    if (!name)
+        return ld_fail(ld, path, "missing required key 'op' (what the op does, such as \"compute\")");
+    if (!cJSON_IsString(name))
+        return ld_fail(ld, CHILD(p, "op"), "expected an op name (a string), got %s", json_type_name(name));
+    op->path = xstrdup(path);
+    for (size_t i = 0; i < sizeof op_specs / sizeof op_specs[0]; i++) {
+        if (strcmp(op_specs[i].name, name->valuestring) == 0) {
+            op->kind = op_specs[i].kind;
+            return op_specs[i].parse(ld, obj, path, ctx, op);
+        }
+    }
+    for (const char *const *n = ops_not_yet; *n; n++)
+        if (strcmp(*n, name->valuestring) == 0)
+            return ld_fail(ld, CHILD(p, "op"), "the op '%s' is not supported by this version of threadsim yet",
+                           *n);
+    char list[256] = "";
+    for (size_t i = 0; i < sizeof op_specs / sizeof op_specs[0]; i++) {
+        size_t len = strlen(list);
+        snprintf(list + len, sizeof list - len, "%s%s", len ? ", " : "", op_specs[i].name);
+    }
+    return ld_fail(ld, CHILD(p, "op"), "unknown op '%.64s' (known ops: %s)", name->valuestring, list);
+}
+
+static bool parse_block(struct loader *ld, const cJSON *arr, const char *path, struct op_ctx *ctx,
+                        struct op_block *out)
+{
+    if (!cJSON_IsArray(arr))
+        return ld_fail(ld, path, "expected an array of ops, got %s", json_type_name(arr));
+    if (ctx->depth > SCENARIO_MAX_NEST)
+        return ld_fail(ld, path, "ops nest deeper than %d levels", SCENARIO_MAX_NEST);
+    struct scenario *sc = ld->sc;
+    size_t count = (size_t)cJSON_GetArraySize(arr);
+    if (sc->nops + count > SCENARIO_MAX_OPS)
+        return ld_fail(ld, path, "the scenario has more than %d ops", SCENARIO_MAX_OPS);
+    out->first = sc->nops;
+    out->count = (uint32_t)count;
+    sc->ops = xgrow(sc->ops, &ld->ops_cap, sc->nops + count, sizeof *sc->ops);
+    memset(sc->ops + sc->nops, 0, count * sizeof *sc->ops);
+    sc->nops += (uint32_t)count;
+    size_t i = 0;
+    for (const cJSON *c = arr->child; c; c = c->next, i++) {
+        char p[ERROR_PATH_MAX];
+        path_index(p, path, i);
+        struct op op;
+        memset(&op, 0, sizeof op);
+        ld->current_op = out->first + (uint32_t)i;
+        bool ok = parse_op(ld, c, p, ctx, &op);
+        /* nested blocks may have moved the array: store through the index */
+        sc->ops[out->first + i] = op;
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* ---- top level ---- */
+
+static bool parse_machine(struct loader *ld, const cJSON *obj, const char *path)
+{
+    static const char *const keys[] = {"cpus", "context_switch", "process_switch", "wakeup_latency", "profile",
+                                       NULL};
+    if (!check_keys(ld, obj, path, keys))
+        return false;
+    char p[ERROR_PATH_MAX];
+    struct machine *m = &ld->sc->machine;
+    const cJSON *it;
+    int64_t v;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "cpus"))) {
+        if (!get_int(ld, it, CHILD(p, "cpus"), 1, SCENARIO_MAX_CPUS, &v))
+            return false;
+        m->cpus = (uint32_t)v;
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "context_switch")) &&
+        !get_duration(ld, it, CHILD(p, "context_switch"), &m->context_switch))
+        return false;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "process_switch")) &&
+        !get_duration(ld, it, CHILD(p, "process_switch"), &m->process_switch))
+        return false;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "wakeup_latency")) &&
+        !get_duration(ld, it, CHILD(p, "wakeup_latency"), &m->wakeup_latency))
+        return false;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "profile"))) {
+        if (!cJSON_IsString(it) || !it->valuestring[0])
+            return ld_fail(ld, CHILD(p, "profile"), "expected the path of a profile JSON file");
+        const char *f = it->valuestring;
+        char full[4096];
+        if (f[0] != '/' && ld->dir && ld->dir[0])
+            snprintf(full, sizeof full, "%s/%s", ld->dir, f);
+        else
+            snprintf(full, sizeof full, "%s", f);
+        m->profile_path = xstrdup(full);
+        struct error perr;
+        if (profile_load_file(&ld->sc->profile, full, &perr) != STATUS_OK)
+            return ld_fail(ld, CHILD(p, "profile"), "%s", perr.msg);
+    }
+    return true;
+}
+
+static bool parse_scheduler(struct loader *ld, const cJSON *obj, const char *path)
+{
+    static const char *const keys[] = {"policy", "quantum", "preemptive", "levels", "boost", "latency",
+                                       "min_granularity", NULL};
+    if (!check_keys(ld, obj, path, keys))
+        return false;
+    char p[ERROR_PATH_MAX];
+    struct sched_config *s = &ld->sc->sched;
+    const cJSON *it;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "policy"))) {
+        if (!cJSON_IsString(it))
+            return ld_fail(ld, CHILD(p, "policy"), "expected a policy name such as \"rr\", got %s",
+                           json_type_name(it));
+        if (strlen(it->valuestring) >= sizeof s->policy)
+            return ld_fail(ld, CHILD(p, "policy"), "unknown policy '%.32s...'", it->valuestring);
+        snprintf(s->policy, sizeof s->policy, "%s", it->valuestring);
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "quantum")) &&
+        !get_duration(ld, it, CHILD(p, "quantum"), &s->quantum))
+        return false;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "preemptive")) &&
+        !get_bool(ld, it, CHILD(p, "preemptive"), &s->preemptive))
+        return false;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "boost")) && !get_duration(ld, it, CHILD(p, "boost"), &s->boost))
+        return false;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "latency")) &&
+        !get_duration(ld, it, CHILD(p, "latency"), &s->latency))
+        return false;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "min_granularity")) &&
+        !get_duration(ld, it, CHILD(p, "min_granularity"), &s->min_granularity))
+        return false;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "levels"))) {
+        path_key(p, path, "levels");
+        if (!cJSON_IsArray(it))
+            return ld_fail(ld, p, "expected an array of levels like [{\"quantum\": \"10ms\", \"allotment\": 1}]");
+        int n = cJSON_GetArraySize(it);
+        if (n < 1 || n > SCENARIO_MAX_MLFQ_LEVELS)
+            return ld_fail(ld, p, "expected 1 to %d levels", SCENARIO_MAX_MLFQ_LEVELS);
+        s->levels = xcalloc((size_t)n, sizeof *s->levels);
+        s->nlevels = (uint32_t)n;
+        int i = 0;
+        for (const cJSON *lv = it->child; lv; lv = lv->next, i++) {
+            static const char *const lkeys[] = {"quantum", "allotment", NULL};
+            char lp[ERROR_PATH_MAX], q[ERROR_PATH_MAX];
+            path_index(lp, p, (size_t)i);
+            if (!check_keys(ld, lv, lp, lkeys))
+                return false;
+            const cJSON *qu = cJSON_GetObjectItemCaseSensitive(lv, "quantum");
+            path_key(q, lp, "quantum");
+            if (!qu)
+                return ld_fail(ld, q, "each level needs a quantum such as \"10ms\"");
+            if (!get_duration(ld, qu, q, &s->levels[i].quantum))
+                return false;
+            if (s->levels[i].quantum <= 0)
+                return ld_fail(ld, q, "the quantum must be positive");
+            s->levels[i].allotment = 1;
+            const cJSON *al = cJSON_GetObjectItemCaseSensitive(lv, "allotment");
+            int64_t a;
+            path_key(q, lp, "allotment");
+            if (al) {
+                if (!get_int(ld, al, q, 1, 1000000, &a))
+                    return false;
+                s->levels[i].allotment = (uint32_t)a;
+            }
+        }
+    }
+    return true;
+}
+
+/* Threads created by one call of function fn: its thread ops and those of the
+ * functions it calls, weighted by repeats (recursion is cut at the nesting
+ * limit, where the run stops anyway). */
+static uint64_t fn_threads(struct loader *ld, uint32_t fn, uint32_t depth)
+{
+    if (depth > SCENARIO_MAX_NEST)
+        return 0;
+    const struct unit *u = &ld->fn_units[fn];
+    uint64_t total = u->threads_local;
+    for (uint32_t i = 0; i < u->ncalls && total < UINT64_MAX; i++)
+        total = sat_add(total, sat_mul(u->call_mult[i], fn_threads(ld, u->calls[i], depth + 1)));
+    return total;
+}
+
+static bool parse_thread_decl(struct loader *ld, const cJSON *obj, const char *path, uint32_t process)
+{
+    static const char *const keys[] = {"name", "autostart", "daemon", "priority", "program", NULL};
+    if (!check_keys(ld, obj, path, keys))
+        return false;
+    char p[ERROR_PATH_MAX];
+    struct scenario *sc = ld->sc;
+    if (sc->nthreads >= SCENARIO_MAX_THREADS)
+        return ld_fail(ld, path, "more than %d threads", SCENARIO_MAX_THREADS);
+    sc->threads = xgrow(sc->threads, &ld->threads_cap, sc->nthreads + 1, sizeof *sc->threads);
+    uint32_t idx = sc->nthreads++;
+    struct thread_decl *td = &sc->threads[idx];
+    memset(td, 0, sizeof *td);
+    td->process = process;
+    td->autostart = true;
+    const cJSON *it = req(ld, obj, path, "name");
+    if (!it || !get_name(ld, it, CHILD(p, "name"), &td->name))
+        return false;
+    const struct process_decl *pd = &sc->processes[process];
+    for (uint32_t i = pd->first_thread; i < idx; i++)
+        if (strcmp(sc->threads[i].name, td->name) == 0)
+            return ld_fail(ld, CHILD(p, "name"), "process '%s' already has a thread named '%s'", pd->name,
+                           td->name);
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "autostart")) &&
+        !get_bool(ld, it, CHILD(p, "autostart"), &td->autostart))
+        return false;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "daemon")) && !get_bool(ld, it, CHILD(p, "daemon"), &td->daemon))
+        return false;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "priority"))) {
+        int64_t v;
+        if (!get_int(ld, it, CHILD(p, "priority"), -1000000, 1000000, &v))
+            return false;
+        td->priority = (int32_t)v;
+        td->has_priority = true;
+    }
+    const cJSON *prog = req(ld, obj, path, "program");
+    if (!prog)
+        return false;
+    struct unit u;
+    memset(&u, 0, sizeof u);
+    u.process = (int32_t)process;
+    struct op_ctx ctx = {.unit = &u, .depth = 0, .mult = 1};
+    struct op_block b;
+    bool ok = parse_block(ld, prog, CHILD(p, "program"), &ctx, &b);
+    /* the program may have grown the threads array: re-fetch */
+    td = &sc->threads[idx];
+    td->program = b;
+    td->nlocals = u.n;
+    td->local_names = u.names;
+    if (ok) {
+        /* threads this program creates: its own thread ops plus those of the functions it calls */
+        uint64_t total = u.threads_local;
+        for (uint32_t i = 0; i < u.ncalls; i++)
+            total = sat_add(total, sat_mul(u.call_mult[i], fn_threads(ld, u.calls[i], 0)));
+        if (total > SCENARIO_MAX_THREADS)
+            ok = ld_fail(ld, CHILD(p, "program"),
+                         "this program would create about %llu threads; the limit is %d",
+                         (unsigned long long)total, SCENARIO_MAX_THREADS);
+    }
+    unit_free(&u);
+    return ok;
+}
+
+static bool parse_process(struct loader *ld, const cJSON *obj, const char *path, uint32_t idx)
+{
+    static const char *const keys[] = {"name", "arrival", "priority", "nice", "gil", "memory", "objects",
+                                       "handlers", "threads", NULL};
+    if (!check_keys(ld, obj, path, keys))
+        return false;
+    char p[ERROR_PATH_MAX];
+    struct scenario *sc = ld->sc;
+    struct process_decl *pd = &sc->processes[idx];
+    const cJSON *it = req(ld, obj, path, "name");
+    if (!it || !get_name(ld, it, CHILD(p, "name"), &pd->name))
+        return false;
+    for (uint32_t i = 0; i < idx; i++)
+        if (strcmp(sc->processes[i].name, pd->name) == 0)
+            return ld_fail(ld, CHILD(p, "name"), "there is already a process named '%s'", pd->name);
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "arrival")) && !get_duration(ld, it, CHILD(p, "arrival"), &pd->arrival))
+        return false;
+    int64_t v;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "priority"))) {
+        if (!get_int(ld, it, CHILD(p, "priority"), -1000000, 1000000, &v))
+            return false;
+        pd->priority = (int32_t)v;
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "nice"))) {
+        if (!get_int(ld, it, CHILD(p, "nice"), -20, 19, &v))
+            return false;
+        pd->nice = (int32_t)v;
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "gil"))) {
+        if (!cJSON_IsString(it) || strcmp(it->valuestring, "none") != 0)
+            return ld_fail(ld, CHILD(p, "gil"),
+                           "a GIL other than \"none\" is not supported by this version of threadsim yet");
+    }
+    static const char *const later[] = {"memory", "objects", "handlers", NULL};
+    for (const char *const *k = later; *k; k++)
+        if (cJSON_GetObjectItemCaseSensitive(obj, *k))
+            return ld_fail(ld, CHILD(p, *k), "process '%s' is not supported by this version of threadsim yet", *k);
+    const cJSON *threads = req(ld, obj, path, "threads");
+    if (!threads)
+        return false;
+    path_key(p, path, "threads");
+    if (!cJSON_IsArray(threads) || cJSON_GetArraySize(threads) < 1)
+        return ld_fail(ld, p, "expected an array of at least one thread");
+    pd->first_thread = sc->nthreads;
+    size_t i = 0;
+    for (const cJSON *t = threads->child; t; t = t->next, i++) {
+        char q[ERROR_PATH_MAX];
+        path_index(q, p, i);
+        pd = &sc->processes[idx];
+        pd->nthreads = sc->nthreads - pd->first_thread;
+        if (!parse_thread_decl(ld, t, q, idx))
+            return false;
+    }
+    sc->processes[idx].nthreads = sc->nthreads - sc->processes[idx].first_thread;
+    return true;
+}
+
+static bool parse_functions(struct loader *ld, const cJSON *obj)
+{
+    const char *path = "functions";
+    if (!cJSON_IsObject(obj))
+        return ld_fail(ld, path, "expected an object of functions, got %s", json_type_name(obj));
+    static const char *const none[] = {NULL};
+    /* check_keys with an empty list would reject every name: check duplicates only */
+    (void)none;
+    struct scenario *sc = ld->sc;
+    uint32_t n = 0;
+    for (const cJSON *c = obj->child; c; c = c->next)
+        n++;
+    if (n > 100000)
+        return ld_fail(ld, path, "too many functions (at most 100000)");
+    sc->functions = xcalloc(n ? n : 1, sizeof *sc->functions);
+    ld->fn_units = xcalloc(n ? n : 1, sizeof *ld->fn_units);
+    char p[ERROR_PATH_MAX];
+    /* names first, so calls can refer to functions declared later */
+    for (const cJSON *c = obj->child; c; c = c->next) {
+        path_key(p, path, c->string);
+        if (!valid_name(c->string))
+            return ld_fail(ld, p, "'%.64s' is not a valid function name", c->string);
+        if (function_index(sc, c->string) >= 0)
+            return ld_fail(ld, p, "the function '%s' is declared twice", c->string);
+        sc->functions[sc->nfunctions++].name = xstrdup(c->string);
+    }
+    uint32_t i = 0;
+    for (const cJSON *c = obj->child; c; c = c->next, i++) {
+        static const char *const keys[] = {"params", "body", NULL};
+        path_key(p, path, c->string);
+        if (!check_keys(ld, c, p, keys))
+            return false;
+        struct unit *u = &ld->fn_units[i];
+        u->process = -1;
+        const cJSON *params = cJSON_GetObjectItemCaseSensitive(c, "params");
+        char q[ERROR_PATH_MAX];
+        if (params) {
+            path_key(q, p, "params");
+            if (!cJSON_IsArray(params))
+                return ld_fail(ld, q, "expected an array of parameter names, got %s", json_type_name(params));
+            size_t k = 0;
+            for (const cJSON *pa = params->child; pa; pa = pa->next, k++) {
+                char r[ERROR_PATH_MAX];
+                char *name;
+                path_index(r, q, k);
+                if (!get_name(ld, pa, r, &name))
+                    return false;
+                bool ok = unit_add(ld, u, name, r);
+                free(name);
+                if (!ok)
+                    return false;
+            }
+        }
+        sc->functions[i].nparams = u->n;
+        const cJSON *body = req(ld, c, p, "body");
+        if (!body)
+            return false;
+        struct op_ctx ctx = {.unit = u, .depth = 0, .mult = 1};
+        struct op_block b;
+        path_key(q, p, "body");
+        bool ok = parse_block(ld, body, q, &ctx, &b);
+        sc->functions[i].body = b;
+        sc->functions[i].nlocals = u->n;
+        sc->functions[i].local_names = u->names;
+        u->names = NULL;
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* Resolves the thread names of start and join ops once every thread and
+ * thread op is known. */
+static bool resolve_names(struct loader *ld)
+{
+    struct scenario *sc = ld->sc;
+    for (size_t i = 0; i < ld->npending; i++) {
+        const struct pending_name *pn = &ld->pending[i];
+        struct op *op = &sc->ops[pn->op];
+        const char *name = op->kind == OP_START ? op->u.start.name : op->u.join.name;
+        int32_t found = -1;
+        bool ambiguous = false;
+        if (pn->process >= 0) {
+            found = scenario_find_thread(sc, (uint32_t)pn->process, name);
+        } else {
+            for (uint32_t t = 0; t < sc->nthreads; t++) {
+                if (strcmp(sc->threads[t].name, name) != 0)
+                    continue;
+                ambiguous |= found >= 0;
+                found = (int32_t)t;
+            }
+        }
+        bool created = false;
+        for (size_t k = 0; k < ld->nthread_op_names; k++)
+            created |= strcmp(ld->thread_op_names[k], name) == 0;
+        if (op->kind == OP_START) {
+            if (found < 0)
+                return ld_fail(ld, pn->path,
+                               created ? "'%s' is created by a thread op, which starts it already: start is "
+                                         "for declared threads with \"autostart\": false"
+                                       : "no declared thread named '%s' to start in this process",
+                               name);
+            if (ambiguous)
+                return ld_fail(ld, pn->path, "several processes declare a thread named '%s': start it from "
+                                             "that process's own program", name);
+            if (sc->threads[found].autostart)
+                return ld_fail(ld, pn->path, "thread '%s' starts by itself (\"autostart\" is true): set "
+                                             "\"autostart\": false to start it with this op", name);
+            op->u.start.thread = (uint32_t)found;
+            continue;
+        }
+        if (found >= 0 && !ambiguous) {
+            op->u.join.thread = found;
+            continue;
+        }
+        if (created || ambiguous)
+            continue;
+        char known[256] = "";
+        if (pn->process >= 0) {
+            const struct process_decl *pd = &sc->processes[pn->process];
+            for (uint32_t t = pd->first_thread; t < pd->first_thread + pd->nthreads; t++) {
+                size_t len = strlen(known);
+                snprintf(known + len, sizeof known - len, "%s%s", len ? ", " : "", sc->threads[t].name);
+            }
+        }
+        for (size_t k = 0; k < ld->nthread_op_names; k++) {
+            size_t len = strlen(known);
+            snprintf(known + len, sizeof known - len, "%s%s", len ? ", " : "", ld->thread_op_names[k]);
+        }
+        return ld_fail(ld, pn->path, "join of a thread that does not exist: no thread is named '%s' (threads: %s)",
+                       name, known[0] ? known : "none");
+    }
+    return true;
+}
+
+static bool parse_top(struct loader *ld, const cJSON *root, const char *origin)
+{
+    static const char *const keys[] = {"name", "description", "seed", "machine", "scheduler", "objects",
+                                       "shared", "functions", "processes", NULL};
+    if (!cJSON_IsObject(root))
+        return ld_fail(ld, "", "a scenario is a JSON object, got %s", json_type_name(root));
+    if (!check_keys(ld, root, "", keys))
+        return false;
+    struct scenario *sc = ld->sc;
+    const cJSON *it;
+    if ((it = cJSON_GetObjectItemCaseSensitive(root, "name"))) {
+        if (!cJSON_IsString(it))
+            return ld_fail(ld, "name", "expected a string, got %s", json_type_name(it));
+        if (strlen(it->valuestring) > 256)
+            return ld_fail(ld, "name", "the name is longer than 256 bytes");
+        sc->name = xstrdup(it->valuestring);
+    } else {
+        const char *base = strrchr(origin, '/');
+        base = base ? base + 1 : origin;
+        sc->name = xstrdup(base);
+        size_t n = strlen(sc->name);
+        if (n > 5 && strcmp(sc->name + n - 5, ".json") == 0)
+            sc->name[n - 5] = '\0';
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(root, "description"))) {
+        if (!cJSON_IsString(it))
+            return ld_fail(ld, "description", "expected a string, got %s", json_type_name(it));
+        if (strlen(it->valuestring) > 16384)
+            return ld_fail(ld, "description", "the description is longer than 16384 bytes");
+        sc->description = xstrdup(it->valuestring);
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(root, "seed"))) {
+        int64_t v;
+        if (!get_int(ld, it, "seed", 0, INT64_MAX / 2, &v))
+            return false;
+        sc->seed = (uint64_t)v;
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(root, "objects")))
+        return ld_fail(ld, "objects", "shared objects are not supported by this version of threadsim yet");
+    if ((it = cJSON_GetObjectItemCaseSensitive(root, "shared")))
+        return ld_fail(ld, "shared", "shared memory is not supported by this version of threadsim yet");
+    if ((it = cJSON_GetObjectItemCaseSensitive(root, "machine")) && !parse_machine(ld, it, "machine"))
+        return false;
+    if ((it = cJSON_GetObjectItemCaseSensitive(root, "scheduler")) && !parse_scheduler(ld, it, "scheduler"))
+        return false;
+    if ((it = cJSON_GetObjectItemCaseSensitive(root, "functions")) && !parse_functions(ld, it))
+        return false;
+    const cJSON *procs = cJSON_GetObjectItemCaseSensitive(root, "processes");
+    if (!procs)
+        return ld_fail(ld, "processes", "missing required key 'processes' (the list of processes to run)");
+    if (!cJSON_IsArray(procs) || cJSON_GetArraySize(procs) < 1)
+        return ld_fail(ld, "processes", "expected an array of at least one process");
+    int n = cJSON_GetArraySize(procs);
+    if (n > SCENARIO_MAX_PROCESSES)
+        return ld_fail(ld, "processes", "more than %d processes", SCENARIO_MAX_PROCESSES);
+    sc->processes = xcalloc((size_t)n, sizeof *sc->processes);
+    size_t i = 0;
+    for (const cJSON *p = procs->child; p; p = p->next, i++) {
+        char q[ERROR_PATH_MAX];
+        path_index(q, "processes", i);
+        sc->nprocesses = (uint32_t)i + 1;
+        if (!parse_process(ld, p, q, (uint32_t)i))
+            return false;
+    }
+    return resolve_names(ld);
+}
+
+/* Line and column (1-based) of byte offset off in buf. */
+static void line_col(const char *buf, size_t len, size_t off, int *line, int *col)
+{
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < off && i < len; i++) {
+        if (buf[i] == '\n') {
+            (*line)++;
+            *col = 1;
+        } else {
+            (*col)++;
+        }
+    }
+}
+
+static void loader_deinit(struct loader *ld)
+{
+    if (ld->fn_units) {
+        for (uint32_t i = 0; i < ld->sc->nfunctions; i++) {
+            struct unit *u = &ld->fn_units[i];
+            for (uint32_t k = 0; u->names && k < u->n; k++)
+                free(u->names[k]);
+            free(u->names);
+            unit_free(u);
+        }
+        free(ld->fn_units);
+    }
+    free(ld->pending);
+    free(ld->thread_op_names);
+}
+
+static struct scenario *load(const char *buf, size_t len, const char *origin, const char *dir, struct error *err)
+{
+    error_clear(err);
+    struct scenario *sc = xcalloc(1, sizeof *sc);
+    sc->machine.cpus = 1;
+    sc->sched.preemptive = true;
+    sc->sched.latency = 6000000;
+    sc->sched.min_granularity = 750000;
+    snprintf(sc->sched.policy, sizeof sc->sched.policy, "fifo");
+    profile_builtin(&sc->profile);
+    struct loader ld = {.sc = sc, .err = err, .dir = dir};
+    size_t skip = 0;
+    while (skip < len && isspace((unsigned char)buf[skip]))
+        skip++;
+    if (skip == len) {
+        error_set(err, STATUS_BAD_INPUT, "", "the file is empty: a scenario is a JSON object");
+        scenario_destroy(sc);
+        return NULL;
+    }
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(buf, len, &end, false);
+    if (!root) {
+        size_t off = end && end >= buf ? (size_t)(end - buf) : len;
+        const char *e = cJSON_GetErrorPtr();
+        if (e && e >= buf && e <= buf + len)
+            off = (size_t)(e - buf);
+        int line, col;
+        line_col(buf, len, off, &line, &col);
+        if (off >= len)
+            error_set(err, STATUS_BAD_INPUT, "", "JSON syntax error: the file ends too early (truncated?)");
+        else
+            error_set(err, STATUS_BAD_INPUT, "", "JSON syntax error near '%.16s'", buf + off);
+        err->line = line;
+        err->column = col;
+        scenario_destroy(sc);
+        return NULL;
+    }
+    size_t off = end ? (size_t)(end - buf) : len;
+    while (off < len && isspace((unsigned char)buf[off]))
+        off++;
+    bool ok;
+    if (off < len && buf[off] != '\0') {
+        int line, col;
+        line_col(buf, len, off, &line, &col);
+        ok = ld_fail(&ld, "", "JSON syntax error: unexpected text after the scenario object");
+        err->line = line;
+        err->column = col;
+    } else {
+        ok = parse_top(&ld, root, origin);
+    }
+    cJSON_Delete(root);
+    loader_deinit(&ld);
+    if (!ok) {
+        scenario_destroy(sc);
+        return NULL;
+    }
+    return sc;
+}
+
+struct scenario *scenario_load_buffer(const char *buf, size_t len, const char *origin, struct error *err)
+{
+    return load(buf, len, origin ? origin : "scenario", NULL, err);
+}
+
+/* Reads a whole file (at most LOAD_MAX_FILE bytes) into a new buffer. */
+static char *read_file(const char *path, size_t *len, struct error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        error_set(err, STATUS_BAD_INPUT, NULL, "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        error_set(err, STATUS_BAD_INPUT, NULL, "%s is a directory, not a scenario file", path);
+        return NULL;
+    }
+    size_t cap = 65536, n = 0;
+    char *buf = xmalloc(cap + 1);
+    for (;;) {
+        if (n == cap) {
+            if (cap >= LOAD_MAX_FILE) {
+                free(buf);
+                fclose(f);
+                error_set(err, STATUS_BAD_INPUT, NULL, "%s is larger than %u MiB", path, LOAD_MAX_FILE >> 20);
+                return NULL;
+            }
+            cap *= 2;
+            buf = xrealloc(buf, cap + 1);
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    bool bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        error_set(err, STATUS_BAD_INPUT, NULL, "cannot read %s", path);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+struct scenario *scenario_load_file(const char *path, struct error *err)
+{
+    size_t len;
+    error_clear(err);
+    char *buf = read_file(path, &len, err);
+    if (!buf)
+        return NULL;
+    char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        dir[0] = '\0';
+    struct scenario *sc = load(buf, len, path, dir, err);
+    free(dir);
+    free(buf);
+    return sc;
+}
+
+enum status profile_load_file(struct profile *p, const char *path, struct error *err)
+{
+    size_t len;
+    char *buf = read_file(path, &len, err);
+    if (!buf)
+        return STATUS_BAD_INPUT;
+    cJSON *root = cJSON_ParseWithLength(buf, len);
+    free(buf);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return error_set(err, STATUS_BAD_INPUT, NULL, "%s is not a profile (a JSON object)", path);
+    }
+    struct {
+        const char *key;
+        double *val;
+    } fields[] = {
+        {"count_ns_per_iter", &p->count_ns_per_iter},
+        {"count_bytecodes_per_iter", &p->count_bytecodes_per_iter},
+        {"primes_ns_per_division", &p->primes_ns_per_division},
+        {"primes_bytecodes_per_division", &p->primes_bytecodes_per_division},
+        {"spin_ns_per_ns", &p->spin_ns_per_ns},
+    };
+    enum status st = STATUS_OK;
+    for (const cJSON *c = root->child; c && st == STATUS_OK; c = c->next) {
+        bool known = false;
+        if (strcmp(c->string, "name") == 0 && cJSON_IsString(c)) {
+            snprintf(p->name, sizeof p->name, "%s", c->valuestring);
+            continue;
+        }
+        if (strncmp(c->string, "x-", 2) == 0)
+            continue;
+        if (strcmp(c->string, "thread_start_ns") == 0) {
+            if (!cJSON_IsNumber(c) || c->valuedouble < 0 || c->valuedouble > 1e12)
+                st = error_set(err, STATUS_BAD_INPUT, c->string, "%s: expected a number of ns", path);
+            else
+                p->thread_start_ns = (int64_t)c->valuedouble;
+            continue;
+        }
+        for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+            if (strcmp(fields[i].key, c->string) != 0)
+                continue;
+            known = true;
+            if (!cJSON_IsNumber(c) || !isfinite(c->valuedouble) || c->valuedouble <= 0 || c->valuedouble > 1e12)
+                st = error_set(err, STATUS_BAD_INPUT, c->string, "%s: expected a positive number", path);
+            else
+                *fields[i].val = c->valuedouble;
+        }
+        if (!known && st == STATUS_OK)
+            st = error_set(err, STATUS_BAD_INPUT, c->string, "%s: unknown profile key '%s'", path, c->string);
+    }
+    cJSON_Delete(root);
+    return st;
+}

@@ -1,0 +1,133 @@
+/* The trace: what happened, as segments (a task in a state over [start, end),
+ * on a CPU or off) and instant events. The simulator and the host runner both
+ * produce it; the metrics report, the exporters and the viewer only read it.
+ * Records are fixed-size and appended to growable arrays. */
+#ifndef THREADSIM_TRACE_H
+#define THREADSIM_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "error.h"
+
+enum trace_state {
+    TRACE_RUNNING = 0, /* on a CPU running its own ops */
+    TRACE_READY,       /* runnable, waiting for a CPU */
+    TRACE_BLOCKED,     /* waiting; see the reason */
+    TRACE_SWITCH,      /* a CPU switching to this task (context/process switch cost) */
+    TRACE_STATE_COUNT
+};
+
+/* Why a task is BLOCKED. The names (trace_reason_name) are the trace format. */
+enum trace_reason {
+    REASON_NONE = 0,
+    REASON_SLEEP,
+    REASON_IO,
+    REASON_JOIN,
+    REASON_WAKEUP,   /* made ready by another thread, waiting out wakeup_latency */
+    REASON_LOCK,
+    REASON_SEMAPHORE,
+    REASON_EVENT,
+    REASON_CONDITION,
+    REASON_BARRIER,
+    REASON_QUEUE,
+    REASON_PIPE,
+    REASON_GIL,
+    REASON_COUNT
+};
+
+enum trace_instant_kind {
+    INSTANT_ARRIVE = 0, /* a task became ready for the first time */
+    INSTANT_EXIT,       /* a task finished */
+    INSTANT_PRINT,      /* text: the printed line */
+    INSTANT_START,      /* a task started another: value = the started task */
+    INSTANT_JOIN,       /* a join returned: value = the joined task */
+    INSTANT_PREEMPT,    /* a task was preempted by value = the task that took its CPU */
+    INSTANT_DEADLOCK,   /* text: the report */
+    INSTANT_KIND_COUNT
+};
+
+struct trace_segment {
+    int64_t start;
+    int64_t end;
+    uint32_t task;
+    int32_t cpu;        /* -1 when not on a CPU (READY, BLOCKED) */
+    uint8_t state;      /* enum trace_state */
+    uint8_t reason;     /* enum trace_reason, REASON_NONE unless BLOCKED */
+    uint16_t pad;
+    uint32_t obj;       /* object waited for (issue-specific), UINT32_MAX: none */
+};
+
+struct trace_instant {
+    int64_t time;
+    int64_t value;
+    uint32_t task;
+    uint16_t kind;      /* enum trace_instant_kind */
+    uint16_t pad;
+    uint32_t obj;       /* UINT32_MAX: none */
+    uint32_t flow;      /* pairs events (send->recv, release->acquire); 0: none */
+    uint32_t text;      /* offset in the string pool, UINT32_MAX: none */
+    uint32_t pad2;
+};
+
+struct trace_task {
+    char *name;
+    uint32_t process;
+};
+
+struct trace {
+    char *scenario;     /* scenario name */
+    char *description;  /* may be NULL */
+    char *source;       /* "sim" or "real" */
+    char *policy;
+    uint32_t cpus;
+    uint64_t seed;
+    int64_t makespan;
+
+    uint32_t nprocesses;
+    char **processes;   /* process names */
+    size_t processes_cap;
+    uint32_t ntasks;
+    struct trace_task *tasks;
+    size_t tasks_cap;
+
+    size_t nsegments;
+    struct trace_segment *segments;
+    size_t segments_cap;
+    size_t ninstants;
+    struct trace_instant *instants;
+    size_t instants_cap;
+    char *strings;      /* NUL-terminated strings, referenced by offset */
+    size_t strings_len;
+    size_t strings_cap;
+};
+
+/* Makes an empty trace (free with trace_destroy). Strings are copied. */
+struct trace *trace_create(const char *scenario, const char *description,
+                           const char *source, const char *policy,
+                           uint32_t cpus, uint64_t seed);
+void trace_destroy(struct trace *tr);
+
+uint32_t trace_add_process(struct trace *tr, const char *name);
+uint32_t trace_add_task(struct trace *tr, const char *name, uint32_t process);
+
+/* Appends a segment; empty segments (end <= start) are dropped. */
+void trace_segment_add(struct trace *tr, const struct trace_segment *seg);
+/* Appends an instant; text (may be NULL) is copied into the string pool. */
+void trace_instant_add(struct trace *tr, const struct trace_instant *ev, const char *text);
+
+/* The string at a pool offset ("" for UINT32_MAX). */
+const char *trace_string(const struct trace *tr, uint32_t offset);
+
+const char *trace_state_name(enum trace_state s);
+const char *trace_reason_name(enum trace_reason r);
+const char *trace_instant_name(enum trace_instant_kind k);
+
+/* Writes the trace as JSON (docs/trace-format.md). Deterministic: the same
+ * trace gives the same bytes. Returns STATUS_OK or STATUS_INTERNAL on a write
+ * error (err filled). */
+enum status trace_write_json(const struct trace *tr, FILE *out, struct error *err);
+
+#endif
