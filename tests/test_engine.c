@@ -1,0 +1,361 @@
+/* Unit tests of the simulation kernel: timing, switches, threads, joins,
+ * deadlocks, limits and determinism, on small scenarios checked by hand. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "scheduler/registry.h"
+#include "sim/engine.h"
+#include "sim/scenario.h"
+
+#define MS 1000000LL
+
+struct run {
+    struct scenario *sc;
+    struct engine *eng;
+    enum status status;
+    struct error err;
+};
+
+/* Loads a scenario from JSON text and runs it with its own policy (or `policy`). */
+static struct run *run_json(const char *json, const char *policy, bool trace)
+{
+    struct run *r = calloc(1, sizeof *r);
+    struct error err;
+    r->sc = scenario_load_buffer(json, strlen(json), "test.json", &err);
+    if (!r->sc)
+        fail_msg("scenario did not load: %s: %s", err.path, err.msg);
+    const struct sched_policy *pol = sched_registry_find(policy ? policy : r->sc->sched.policy);
+    assert_non_null(pol);
+    struct engine_options opts = {.record_trace = trace};
+    r->eng = engine_create(r->sc, pol, &opts, &r->err);
+    if (!r->eng)
+        fail_msg("engine_create failed: %s", r->err.msg);
+    r->status = engine_run(r->eng, &r->err);
+    return r;
+}
+
+static void run_free(struct run *r)
+{
+    engine_destroy(r->eng);
+    scenario_destroy(r->sc);
+    free(r);
+}
+
+static const struct task_metrics *metrics(struct run *r, uint32_t task)
+{
+    assert_true(task < engine_task_count(r->eng));
+    return engine_task_metrics(r->eng, task);
+}
+
+static void fcfs_should_give_the_textbook_waits(void **state)
+{
+    (void)state;
+    struct run *r = run_json(
+        "{\"scheduler\": {\"policy\": \"fifo\"}, \"processes\": ["
+        "{\"name\": \"P1\", \"threads\": [{\"name\": \"t\", \"program\": [{\"op\": \"compute\", \"for\": \"24ms\"}]}]},"
+        "{\"name\": \"P2\", \"threads\": [{\"name\": \"t\", \"program\": [{\"op\": \"compute\", \"for\": \"3ms\"}]}]},"
+        "{\"name\": \"P3\", \"threads\": [{\"name\": \"t\", \"program\": [{\"op\": \"compute\", \"for\": \"3ms\"}]}]}]}",
+        NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(metrics(r, 0)->wait, 0);
+    assert_int_equal(metrics(r, 1)->wait, 24 * MS);
+    assert_int_equal(metrics(r, 2)->wait, 27 * MS);
+    assert_int_equal(metrics(r, 2)->finish, 30 * MS);
+    assert_int_equal(engine_stats(r->eng)->makespan, 30 * MS);
+    run_free(r);
+}
+
+static void switch_cost_should_delay_the_next_thread_and_count_as_wait(void **state)
+{
+    (void)state;
+    struct run *r = run_json(
+        "{\"machine\": {\"context_switch\": \"1ms\", \"process_switch\": \"2ms\"}, \"processes\": ["
+        "{\"name\": \"A\", \"threads\": [{\"name\": \"a1\", \"program\": [{\"op\": \"compute\", \"for\": \"5ms\"}]},"
+        "                              {\"name\": \"a2\", \"program\": [{\"op\": \"compute\", \"for\": \"5ms\"}]}]},"
+        "{\"name\": \"B\", \"threads\": [{\"name\": \"b1\", \"program\": [{\"op\": \"compute\", \"for\": \"5ms\"}]}]}]}",
+        "fifo", true);
+    assert_int_equal(r->status, STATUS_OK);
+    /* a1 runs 0-5, switch a1->a2 (same process) 1ms, a2 6-11, switch a2->b1 (other process) 2ms, b1 13-18 */
+    assert_int_equal(metrics(r, 1)->first_run, 6 * MS);
+    assert_int_equal(metrics(r, 1)->wait, 6 * MS);
+    assert_int_equal(metrics(r, 2)->first_run, 13 * MS);
+    assert_int_equal(metrics(r, 2)->wait, 13 * MS);
+    assert_int_equal(engine_stats(r->eng)->makespan, 18 * MS);
+    assert_int_equal(engine_stats(r->eng)->context_switches, 1);
+    assert_int_equal(engine_stats(r->eng)->process_switches, 1);
+    /* the switches appear as their own segments on CPU 0 */
+    const struct trace *tr = engine_trace(r->eng);
+    int switches = 0;
+    for (size_t i = 0; i < tr->nsegments; i++)
+        if (tr->segments[i].state == TRACE_SWITCH) {
+            switches++;
+            assert_int_equal(tr->segments[i].cpu, 0);
+        }
+    assert_int_equal(switches, 2);
+    run_free(r);
+}
+
+static void two_cpus_should_run_two_threads_in_parallel(void **state)
+{
+    (void)state;
+    struct run *r = run_json(
+        "{\"machine\": {\"cpus\": 2}, \"processes\": [{\"name\": \"main\", \"threads\": ["
+        "{\"name\": \"a\", \"program\": [{\"op\": \"compute\", \"for\": \"10ms\"}]},"
+        "{\"name\": \"b\", \"program\": [{\"op\": \"compute\", \"for\": \"10ms\"}]}]}]}",
+        "rr", false);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(engine_stats(r->eng)->makespan, 10 * MS);
+    assert_int_equal(metrics(r, 0)->wait, 0);
+    assert_int_equal(metrics(r, 1)->wait, 0);
+    run_free(r);
+}
+
+static void sleep_should_block_without_using_a_cpu(void **state)
+{
+    (void)state;
+    struct run *r = run_json(
+        "{\"processes\": [{\"name\": \"main\", \"threads\": ["
+        "{\"name\": \"a\", \"program\": [{\"op\": \"compute\", \"for\": \"2ms\"}, {\"op\": \"sleep\", \"for\": \"10ms\"},"
+        "                                 {\"op\": \"compute\", \"for\": \"2ms\"}]},"
+        "{\"name\": \"b\", \"program\": [{\"op\": \"compute\", \"for\": \"5ms\"}]}]}]}",
+        "fifo", false);
+    assert_int_equal(r->status, STATUS_OK);
+    /* a: 0-2 run, 2-12 sleep, 12-14 run; b: 2-7 */
+    assert_int_equal(metrics(r, 0)->blocked, 10 * MS);
+    assert_int_equal(metrics(r, 0)->cpu, 4 * MS);
+    assert_int_equal(metrics(r, 0)->finish, 14 * MS);
+    assert_int_equal(metrics(r, 1)->finish, 7 * MS);
+    run_free(r);
+}
+
+static void join_should_wait_for_the_started_thread(void **state)
+{
+    (void)state;
+    struct run *r = run_json(
+        "{\"machine\": {\"cpus\": 2}, \"processes\": [{\"name\": \"main\", \"threads\": ["
+        "{\"name\": \"MainThread\", \"program\": [{\"op\": \"start\", \"thread\": \"w\"}, {\"op\": \"join\", \"thread\": \"w\"},"
+        "                                          {\"op\": \"compute\", \"for\": \"1ms\"}]},"
+        "{\"name\": \"w\", \"autostart\": false, \"program\": [{\"op\": \"compute\", \"for\": \"8ms\"}]}]}]}",
+        "fifo", false);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(metrics(r, 1)->arrival, 0);
+    assert_int_equal(metrics(r, 1)->finish, 8 * MS);
+    assert_int_equal(metrics(r, 0)->blocked, 8 * MS);
+    assert_int_equal(metrics(r, 0)->finish, 9 * MS);
+    run_free(r);
+}
+
+static void wakeup_latency_should_delay_a_joiner(void **state)
+{
+    (void)state;
+    struct run *r = run_json(
+        "{\"machine\": {\"cpus\": 2, \"wakeup_latency\": \"50us\"}, \"processes\": [{\"name\": \"main\", \"threads\": ["
+        "{\"name\": \"MainThread\", \"program\": [{\"op\": \"thread\", \"name\": \"w\", \"call\": \"work\", \"args\": [3]},"
+        "                                          {\"op\": \"join\", \"thread\": \"w\"}]}]}],"
+        "\"functions\": {\"work\": {\"params\": [\"ms\"], \"body\": [{\"op\": \"repeat\", \"times\": \"$ms\", \"body\": ["
+        "                                          {\"op\": \"compute\", \"for\": \"1ms\"}]}]}}}",
+        "fifo", false);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(engine_task_count(r->eng), 2);
+    assert_string_equal(engine_task_name(r->eng, 1), "w");
+    assert_int_equal(metrics(r, 1)->cpu, 3 * MS);
+    assert_int_equal(metrics(r, 0)->finish, 3 * MS + 50000);
+    run_free(r);
+}
+
+static void threads_joining_each_other_should_be_reported_as_a_deadlock(void **state)
+{
+    (void)state;
+    struct run *r = run_json(
+        "{\"machine\": {\"cpus\": 2}, \"processes\": [{\"name\": \"main\", \"threads\": ["
+        "{\"name\": \"a\", \"program\": [{\"op\": \"join\", \"thread\": \"b\"}]},"
+        "{\"name\": \"b\", \"program\": [{\"op\": \"compute\", \"for\": \"1ms\"}, {\"op\": \"join\", \"thread\": \"a\"}]}]}]}",
+        "fifo", false);
+    assert_int_equal(r->status, STATUS_DEADLOCK);
+    assert_non_null(strstr(r->err.msg, "cycle"));
+    assert_non_null(strstr(r->err.msg, "'a'"));
+    assert_non_null(strstr(r->err.msg, "'b'"));
+    run_free(r);
+}
+
+static void joining_itself_should_be_a_runtime_error_with_the_op_path(void **state)
+{
+    (void)state;
+    struct run *r = run_json(
+        "{\"processes\": [{\"name\": \"main\", \"threads\": ["
+        "{\"name\": \"a\", \"program\": [{\"op\": \"compute\", \"for\": \"1ms\"}, {\"op\": \"join\", \"thread\": \"a\"}]}]}]}",
+        "fifo", false);
+    assert_int_equal(r->status, STATUS_RUNTIME);
+    assert_string_equal(r->err.path, "processes[0].threads[0].program[1]");
+    assert_non_null(strstr(r->err.msg, "itself"));
+    run_free(r);
+}
+
+static void starting_a_thread_twice_should_be_a_runtime_error(void **state)
+{
+    (void)state;
+    struct run *r = run_json(
+        "{\"processes\": [{\"name\": \"main\", \"threads\": ["
+        "{\"name\": \"m\", \"program\": [{\"op\": \"start\", \"thread\": \"w\"}, {\"op\": \"start\", \"thread\": \"w\"}]},"
+        "{\"name\": \"w\", \"autostart\": false, \"program\": [{\"op\": \"compute\", \"for\": \"1ms\"}]}]}]}",
+        "fifo", false);
+    assert_int_equal(r->status, STATUS_RUNTIME);
+    assert_non_null(strstr(r->err.msg, "already started"));
+    run_free(r);
+}
+
+static void a_daemon_thread_should_stop_when_its_process_ends(void **state)
+{
+    (void)state;
+    struct run *r = run_json(
+        "{\"machine\": {\"cpus\": 2}, \"processes\": [{\"name\": \"main\", \"threads\": ["
+        "{\"name\": \"MainThread\", \"program\": [{\"op\": \"sleep\", \"for\": \"1s\"}]},"
+        "{\"name\": \"d\", \"daemon\": true, \"program\": [{\"op\": \"repeat\", \"times\": 1000000, \"body\": ["
+        "                                      {\"op\": \"sleep\", \"for\": \"100ms\"}]}]}]}]}",
+        "fifo", false);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(engine_stats(r->eng)->makespan, 1000 * MS);
+    assert_int_equal(metrics(r, 1)->finish, 1000 * MS);
+    run_free(r);
+}
+
+static void prints_should_come_in_time_order_with_placeholders(void **state)
+{
+    (void)state;
+    struct run *r = run_json(
+        "{\"machine\": {\"cpus\": 2}, \"processes\": [{\"name\": \"main\", \"threads\": ["
+        "{\"name\": \"a\", \"program\": [{\"op\": \"sleep\", \"for\": \"2ms\"}, {\"op\": \"print\", \"text\": \"{thread} late\"}]},"
+        "{\"name\": \"b\", \"program\": [{\"op\": \"call\", \"fn\": \"say\", \"args\": [7]}]}]}],"
+        "\"functions\": {\"say\": {\"params\": [\"x\"], \"body\": [{\"op\": \"print\", \"text\": \"x={x} in {process}\"}]}}}",
+        "fifo", false);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(engine_print_count(r->eng), 2);
+    assert_string_equal(engine_print_at(r->eng, 0)->text, "x=7 in main");
+    assert_int_equal(engine_print_at(r->eng, 0)->time, 0);
+    assert_string_equal(engine_print_at(r->eng, 1)->text, "a late");
+    assert_int_equal(engine_print_at(r->eng, 1)->time, 2 * MS);
+    run_free(r);
+}
+
+static void count_work_should_cost_the_profile_time(void **state)
+{
+    (void)state;
+    struct run *r = run_json(
+        "{\"processes\": [{\"name\": \"main\", \"threads\": [{\"name\": \"MainThread\", \"program\": ["
+        "{\"op\": \"call\", \"fn\": \"count\", \"args\": [80000000]}, {\"op\": \"call\", \"fn\": \"count\", \"args\": [80000000]}]}]}],"
+        "\"functions\": {\"count\": {\"params\": [\"n\"], \"body\": [{\"op\": \"compute\", \"work\": \"count\", \"n\": \"$n\"}]}}}",
+        "fifo", false);
+    assert_int_equal(r->status, STATUS_OK);
+    /* the lecture's sequential count(80M) twice: 11.50 s */
+    assert_int_equal(engine_stats(r->eng)->makespan, 11500 * MS);
+    run_free(r);
+}
+
+static void a_runaway_loop_should_stop_at_the_event_limit(void **state)
+{
+    (void)state;
+    struct error err;
+    const char *json =
+        "{\"processes\": [{\"name\": \"main\", \"threads\": [{\"name\": \"t\", \"program\": ["
+        "{\"op\": \"repeat\", \"times\": 1000000000, \"body\": [{\"op\": \"repeat\", \"times\": 1000000000, \"body\": ["
+        "{\"op\": \"sleep\", \"for\": \"1ns\"}]}]}]}]}]}";
+    struct scenario *sc = scenario_load_buffer(json, strlen(json), "t.json", &err);
+    assert_non_null(sc);
+    struct engine_options opts = {.max_events = 100000};
+    struct engine *eng = engine_create(sc, sched_registry_find("fifo"), &opts, &err);
+    assert_non_null(eng);
+    assert_int_equal(engine_run(eng, &err), STATUS_RUNTIME);
+    assert_non_null(strstr(err.msg, "too long"));
+    engine_destroy(eng);
+    scenario_destroy(sc);
+}
+
+static char *trace_bytes(const char *json, size_t *len)
+{
+    struct run *r = run_json(json, NULL, true);
+    assert_int_equal(r->status, STATUS_OK);
+    char *buf = NULL;
+    FILE *f = open_memstream(&buf, len);
+    assert_int_equal(trace_write_json(engine_trace(r->eng), f, NULL), STATUS_OK);
+    fclose(f);
+    run_free(r);
+    return buf;
+}
+
+static void the_same_seed_should_give_a_byte_identical_trace(void **state)
+{
+    (void)state;
+    const char *fmt =
+        "{\"seed\": %d, \"machine\": {\"cpus\": 2, \"context_switch\": \"5us\"}, \"scheduler\": {\"policy\": \"rr\", \"quantum\": \"1ms\"},"
+        "\"processes\": [{\"name\": \"main\", \"threads\": ["
+        "{\"name\": \"a\", \"program\": [{\"op\": \"repeat\", \"times\": 20, \"body\": [{\"op\": \"compute\", \"for\": \"700us\"},"
+        "  {\"op\": \"sleep\", \"random\": [\"1ms\", \"5ms\"]}]}]},"
+        "{\"name\": \"b\", \"program\": [{\"op\": \"repeat\", \"times\": 20, \"body\": [{\"op\": \"compute\", \"for\": \"1300us\"},"
+        "  {\"op\": \"sleep\", \"random\": [\"1ms\", \"5ms\"]}]}]},"
+        "{\"name\": \"c\", \"program\": [{\"op\": \"compute\", \"for\": \"30ms\"}]}]}]}";
+    char json[2048];
+    size_t l1, l2, l3;
+    snprintf(json, sizeof json, fmt, 7);
+    char *t1 = trace_bytes(json, &l1);
+    char *t2 = trace_bytes(json, &l2);
+    snprintf(json, sizeof json, fmt, 8);
+    char *t3 = trace_bytes(json, &l3);
+    assert_int_equal(l1, l2);
+    assert_memory_equal(t1, t2, l1);
+    assert_true(l1 != l3 || memcmp(t1, t3, l1) != 0);
+    free(t1);
+    free(t2);
+    free(t3);
+}
+
+static void metrics_should_add_up_to_the_turnaround(void **state)
+{
+    (void)state;
+    struct run *r = run_json(
+        "{\"seed\": 3, \"machine\": {\"cpus\": 2, \"context_switch\": \"20us\", \"process_switch\": \"50us\"},"
+        "\"scheduler\": {\"policy\": \"rr\", \"quantum\": \"2ms\"}, \"processes\": ["
+        "{\"name\": \"A\", \"threads\": [{\"name\": \"a\", \"program\": [{\"op\": \"repeat\", \"times\": 5, \"body\": ["
+        "  {\"op\": \"compute\", \"for\": \"3ms\"}, {\"op\": \"io\", \"for\": \"1ms\"}]}]},"
+        "  {\"name\": \"b\", \"program\": [{\"op\": \"compute\", \"for\": \"17ms\"}]}]},"
+        "{\"name\": \"B\", \"arrival\": \"1ms\", \"threads\": [{\"name\": \"c\", \"program\": [{\"op\": \"sleep\", \"random\": [\"0ms\", \"3ms\"]},"
+        "  {\"op\": \"compute\", \"for\": \"9ms\"}]}, {\"name\": \"d\", \"program\": [{\"op\": \"compute\", \"for\": \"11ms\"}]}]}]}",
+        NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    for (uint32_t i = 0; i < engine_task_count(r->eng); i++) {
+        const struct task_metrics *m = metrics(r, i);
+        assert_int_equal(m->cpu + m->wait + m->blocked, m->finish - m->arrival);
+    }
+    assert_int_equal(metrics(r, 0)->cpu, 15 * MS);
+    assert_int_equal(metrics(r, 0)->blocked, 5 * MS);
+    assert_int_equal(metrics(r, 2)->arrival, 1 * MS);
+    run_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(fcfs_should_give_the_textbook_waits),
+        cmocka_unit_test(switch_cost_should_delay_the_next_thread_and_count_as_wait),
+        cmocka_unit_test(two_cpus_should_run_two_threads_in_parallel),
+        cmocka_unit_test(sleep_should_block_without_using_a_cpu),
+        cmocka_unit_test(join_should_wait_for_the_started_thread),
+        cmocka_unit_test(wakeup_latency_should_delay_a_joiner),
+        cmocka_unit_test(threads_joining_each_other_should_be_reported_as_a_deadlock),
+        cmocka_unit_test(joining_itself_should_be_a_runtime_error_with_the_op_path),
+        cmocka_unit_test(starting_a_thread_twice_should_be_a_runtime_error),
+        cmocka_unit_test(a_daemon_thread_should_stop_when_its_process_ends),
+        cmocka_unit_test(prints_should_come_in_time_order_with_placeholders),
+        cmocka_unit_test(count_work_should_cost_the_profile_time),
+        cmocka_unit_test(a_runaway_loop_should_stop_at_the_event_limit),
+        cmocka_unit_test(the_same_seed_should_give_a_byte_identical_trace),
+        cmocka_unit_test(metrics_should_add_up_to_the_turnaround),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
