@@ -1,0 +1,61 @@
+# Entry points for people: `make demo` and `make test` on a fresh Debian
+# machine. The build itself is CMake's; this file only strings the steps together.
+
+BUILD       ?= build
+BUILD_ASAN  ?= build-asan
+BUILD_FUZZ  ?= build-fuzz
+OUT         ?= out
+JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
+THREADSIM   := $(BUILD)/cli/threadsim
+
+# Warnings are errors in CI only; said explicitly so a reused build/ follows CI.
+ifeq ($(CI),true)
+WERROR := ON
+else
+WERROR := OFF
+endif
+CMAKE_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTHREADSIM_WERROR=$(WERROR)
+
+.PHONY: all deps build demo test test-sanitize fuzz-short bench clean
+
+all: build
+
+deps:
+	./scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The main job on a bundled scenario; a new step of the demo is one more line.
+demo: build
+	mkdir -p $(OUT)
+	$(THREADSIM) run scenarios/scheduling/rr_q4.json --trace $(OUT)/rr_q4.trace.json
+	@echo "trace written to $(OUT)/rr_q4.trace.json"
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-sanitize: deps
+	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DTHREADSIM_SANITIZE=ON \
+		-DTHREADSIM_WERROR=$(WERROR) -DTHREADSIM_BENCH=OFF
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --output-on-failure -j $(JOBS)
+
+fuzz-short: deps
+	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTHREADSIM_FUZZ=ON \
+		-DTHREADSIM_WERROR=$(WERROR) -DTHREADSIM_BENCH=OFF
+	cmake --build $(BUILD_FUZZ) -j $(JOBS)
+	cd $(BUILD_FUZZ) && ctest --output-on-failure -R fuzz
+
+bench: build
+	@set -e; found=0; \
+	for b in $(BUILD)/bench/bench_*; do \
+		[ -x "$$b" ] || continue; found=1; echo "== $$b"; "$$b"; \
+	done; \
+	[ $$found -eq 1 ] || echo "no benchmarks built in $(BUILD)/bench"
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) $(OUT)

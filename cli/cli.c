@@ -1,0 +1,111 @@
+/* Messages, help and option-value parsing shared by the sub-commands. */
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scheduler/registry.h"
+
+void cli_warn(const char *fmt, ...)
+{
+    va_list ap;
+    fputs(CLI_NAME ": ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_usage_error(const struct cmd_entry *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, CLI_NAME ": %s: ", cmd->name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry '" CLI_NAME " %s --help'.\n", cmd->name);
+    return STATUS_BAD_INPUT;
+}
+
+int cli_file_error(const char *file, const struct error *err)
+{
+    if (err->line > 0)
+        fprintf(stderr, "%s:%d:%d: %s\n", file, err->line, err->column, err->msg);
+    else if (err->path[0] != '\0')
+        fprintf(stderr, "%s: %s: %s\n", file, err->path, err->msg);
+    else
+        fprintf(stderr, "%s: %s\n", file, err->msg);
+    return err->status == STATUS_OK ? STATUS_INTERNAL : (int)err->status;
+}
+
+void cli_print_help(const struct cmd_entry *cmd)
+{
+    fputs(cmd->usage, stdout);
+}
+
+void cli_policy_names(char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; sched_registry_at(i) && used < size; i++) {
+        int n = snprintf(buf + used, size - used, "%s%s", i ? ", " : "",
+                         sched_registry_at(i)->name);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+const struct sched_policy *cli_find_policy(const char *name, const char *path,
+                                           struct error *err)
+{
+    const struct sched_policy *policy = sched_registry_find(name);
+    if (!policy) {
+        char names[256];
+        cli_policy_names(names, sizeof names);
+        error_set(err, STATUS_BAD_INPUT, path, "unknown policy '%s' (known policies: %s)",
+                  name, names);
+    }
+    return policy;
+}
+
+enum status cli_parse_duration(const char *text, sim_time *out, struct error *err)
+{
+    /* A scenario may write the bare number 0 for a duration; on the command
+     * line every value is text, so "0" plays that part. */
+    if (text[0] != '\0' && strspn(text, "0") == strlen(text)) {
+        *out = 0;
+        return STATUS_OK;
+    }
+    return scenario_parse_duration(text, out, err);
+}
+
+bool cli_parse_long(const char *text, long lo, long hi, long *out)
+{
+    char *end;
+    if (!isdigit((unsigned char)text[0]) && text[0] != '-')
+        return false;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno != 0 || *end != '\0' || end == text || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool cli_parse_u64(const char *text, uint64_t *out)
+{
+    char *end;
+    if (!isdigit((unsigned char)text[0]))
+        return false;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return false;
+    *out = (uint64_t)v;
+    return true;
+}

@@ -1,0 +1,64 @@
+/* The threadsim command's shared pieces: the sub-command table entry, error
+ * messages in the one format users see, and option-value parsers. Only cli/
+ * prints and chooses exit codes; an exit code is an enum status (sim/error.h). */
+#ifndef THREADSIM_CLI_H
+#define THREADSIM_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/error.h"
+#include "sim/scenario.h"
+#include "sim/sched_class.h"
+
+#define CLI_NAME "threadsim"
+
+/* One sub-command (cmd_<name>.c); main.c lists them in a table. */
+struct cmd_entry {
+    const char *name;
+    const char *usage;   /* the full --help text: usage lines, then options */
+    const char *summary; /* one line for the command list */
+    /* Runs the command; argv[0] is the command's name. Returns the exit code.
+     * Handles its own --help. */
+    int (*exec)(int argc, char **argv);
+};
+
+extern const struct cmd_entry cmd_run_entry;
+extern const struct cmd_entry cmd_validate_entry;
+
+/* Prints "threadsim: MESSAGE" and a newline to stderr. */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints "threadsim: CMD: MESSAGE" and a hint to read the command's --help to
+ * stderr. Returns STATUS_BAD_INPUT, the exit code of bad usage. */
+int cli_usage_error(const struct cmd_entry *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Prints an error about `file` to stderr as "FILE:LINE:COLUMN: MESSAGE" for
+ * JSON syntax errors, "FILE: PATH: MESSAGE" when the error names a JSON path,
+ * else "FILE: MESSAGE". Returns err->status (STATUS_INTERNAL if it is OK). */
+int cli_file_error(const char *file, const struct error *err);
+
+/* Prints the command's help text to stdout. */
+void cli_print_help(const struct cmd_entry *cmd);
+
+/* The policy named `name`; NULL with err filled (STATUS_BAD_INPUT, `path`,
+ * a message listing the known policies) when there is none. */
+const struct sched_policy *cli_find_policy(const char *name, const char *path,
+                                           struct error *err);
+
+/* Writes the names of all policies, comma-separated, into buf. */
+void cli_policy_names(char *buf, size_t size);
+
+/* Parses a duration as a scenario writes it ("4ms", "1.5s", "0"). Returns
+ * STATUS_OK, or STATUS_BAD_INPUT with err->msg saying why. */
+enum status cli_parse_duration(const char *text, sim_time *out, struct error *err);
+
+/* Parses a decimal integer in [lo, hi]; false if text is anything else. */
+bool cli_parse_long(const char *text, long lo, long hi, long *out);
+
+/* Parses a decimal unsigned 64-bit integer; false if text is anything else. */
+bool cli_parse_u64(const char *text, uint64_t *out);
+
+#endif

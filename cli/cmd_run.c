@@ -1,0 +1,273 @@
+/* `threadsim run`: simulate a scenario and report per-thread metrics. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "report.h"
+#include "scheduler/registry.h"
+#include "sim/engine.h"
+#include "sim/profile.h"
+
+/* A text report draws its Gantt chart from a trace. Recording one costs
+ * memory in proportion to the events, which are known only after the run, so
+ * runs up to this many events are simply run again with the trace on (the
+ * engine is deterministic) and larger ones go without a chart. */
+#define RUN_GANTT_MAX_EVENTS 200000
+
+struct run_options {
+    const char *file;
+    const struct sched_policy *policy; /* --policy, or NULL */
+    long cpus;                         /* --cpus, or 0 */
+    uint64_t seed;
+    bool has_seed;
+    sim_time quantum;
+    bool has_quantum;
+    const char *profile;
+    enum report_format format;
+    const char *trace_path;
+};
+
+static int run_exec(int argc, char **argv);
+
+const struct cmd_entry cmd_run_entry = {
+    .name = "run",
+    .summary = "simulate a scenario and print per-thread metrics",
+    .usage =
+        "Usage: threadsim run FILE [--policy P] [--cpus N] [--seed S] [--quantum D]\n"
+        "                     [--profile F] [--format text|json|csv] [--trace OUT.json]\n"
+        "\n"
+        "Simulates the scenario in FILE and prints, for every thread, its arrival,\n"
+        "response, turnaround, wait, CPU and blocked times and its context switches.\n"
+        "The text format adds the lines the threads printed and, for up to 20\n"
+        "threads, a Gantt chart of the run.\n"
+        "\n"
+        "Options (each overrides the scenario's setting for this run):\n"
+        "  --policy P      scheduling policy (scheduler.policy), one of the list below\n"
+        "  --cpus N        number of CPUs, 1 to 1024 (machine.cpus)\n"
+        "  --seed S        seed of the random choices, 0 to 2^64-1 (seed)\n"
+        "  --quantum D     time slice as a duration such as 4ms (scheduler.quantum)\n"
+        "  --profile F     calibration profile JSON file (machine.profile)\n"
+        "  --format F      text (default), json or csv\n"
+        "  --trace OUT     also write the full trace of the run to OUT as JSON\n"
+        "  -h, --help      show this help\n"
+        "\n"
+        "Exit status: 0 success, 1 internal error, 2 bad usage or bad scenario,\n"
+        "3 the scenario deadlocked, 4 a run-time error in the scenario.\n",
+    .exec = run_exec,
+};
+
+static void print_help(void)
+{
+    cli_print_help(&cmd_run_entry);
+    fputs("\nPolicies:\n", stdout);
+    for (size_t i = 0; sched_registry_at(i); i++) {
+        const struct sched_policy *p = sched_registry_at(i);
+        printf("  %-10s %s\n", p->name, p->summary ? p->summary : "");
+    }
+}
+
+enum {
+    OPT_POLICY = 256,
+    OPT_CPUS,
+    OPT_SEED,
+    OPT_QUANTUM,
+    OPT_PROFILE,
+    OPT_FORMAT,
+    OPT_TRACE
+};
+
+/* Returns 0 and fills opts, or prints the usage error and returns its exit
+ * code; -1 means --help was shown. */
+static int parse_options(int argc, char **argv, struct run_options *opts)
+{
+    static const struct option longopts[] = {
+        { "policy", required_argument, NULL, OPT_POLICY },
+        { "cpus", required_argument, NULL, OPT_CPUS },
+        { "seed", required_argument, NULL, OPT_SEED },
+        { "quantum", required_argument, NULL, OPT_QUANTUM },
+        { "profile", required_argument, NULL, OPT_PROFILE },
+        { "format", required_argument, NULL, OPT_FORMAT },
+        { "trace", required_argument, NULL, OPT_TRACE },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const struct cmd_entry *cmd = &cmd_run_entry;
+    struct error err;
+    int c;
+
+    memset(opts, 0, sizeof *opts);
+    opts->format = REPORT_TEXT;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            print_help();
+            return -1;
+        case OPT_POLICY: {
+            char names[256];
+            opts->policy = sched_registry_find(optarg);
+            if (!opts->policy) {
+                cli_policy_names(names, sizeof names);
+                return cli_usage_error(cmd, "unknown policy '%s' (known policies: %s)",
+                                       optarg, names);
+            }
+            break;
+        }
+        case OPT_CPUS:
+            if (!cli_parse_long(optarg, 1, SCENARIO_MAX_CPUS, &opts->cpus))
+                return cli_usage_error(cmd, "--cpus wants a number of CPUs from 1 to %d, got '%s'",
+                                       SCENARIO_MAX_CPUS, optarg);
+            break;
+        case OPT_SEED:
+            if (!cli_parse_u64(optarg, &opts->seed))
+                return cli_usage_error(cmd, "--seed wants an integer from 0 to 2^64-1, got '%s'",
+                                       optarg);
+            opts->has_seed = true;
+            break;
+        case OPT_QUANTUM:
+            error_clear(&err);
+            if (cli_parse_duration(optarg, &opts->quantum, &err) != STATUS_OK)
+                return cli_usage_error(cmd, "--quantum: %s", err.msg);
+            opts->has_quantum = true;
+            break;
+        case OPT_PROFILE:
+            opts->profile = optarg;
+            break;
+        case OPT_FORMAT:
+            if (!report_format_parse(optarg, &opts->format))
+                return cli_usage_error(cmd, "--format wants text, json or csv, got '%s'", optarg);
+            break;
+        case OPT_TRACE:
+            opts->trace_path = optarg;
+            break;
+        case ':':
+            return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return cli_usage_error(cmd, "missing the scenario FILE");
+    if (optind + 1 < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s' (one scenario FILE per run)",
+                               argv[optind + 1]);
+    opts->file = argv[optind];
+    return 0;
+}
+
+/* Creates an engine and runs it. Returns NULL when the engine could not be
+ * made (err filled); otherwise *status is engine_run's result. */
+static struct engine *simulate(const struct scenario *sc, const struct sched_policy *policy,
+                               bool record_trace, enum status *status, struct error *err)
+{
+    struct engine_options eo;
+    memset(&eo, 0, sizeof eo);
+    eo.record_trace = record_trace;
+    error_clear(err);
+    struct engine *eng = engine_create(sc, policy, &eo, err);
+    if (!eng) {
+        *status = err->status;
+        return NULL;
+    }
+    *status = engine_run(eng, err);
+    return eng;
+}
+
+static int write_trace(const char *path, const struct trace *tr)
+{
+    struct error err;
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        cli_warn("cannot write the trace to %s: %s", path, strerror(errno));
+        return STATUS_INTERNAL;
+    }
+    error_clear(&err);
+    enum status st = trace_write_json(tr, f, &err);
+    if (fclose(f) != 0 && st == STATUS_OK) {
+        cli_warn("cannot write the trace to %s: %s", path, strerror(errno));
+        return STATUS_INTERNAL;
+    }
+    if (st != STATUS_OK) {
+        cli_warn("cannot write the trace to %s: %s", path, err.msg);
+        return STATUS_INTERNAL;
+    }
+    return STATUS_OK;
+}
+
+/* Applies the command-line overrides to the loaded scenario and finds the
+ * policy to run. Returns STATUS_OK or prints the error and returns its code. */
+static int apply_options(struct scenario *sc, const struct run_options *opts,
+                         const struct sched_policy **policy)
+{
+    struct error err;
+    error_clear(&err);
+    if (opts->profile && profile_load_file(&sc->profile, opts->profile, &err) != STATUS_OK)
+        return cli_file_error(opts->profile, &err);
+    if (opts->policy) {
+        *policy = opts->policy;
+        snprintf(sc->sched.policy, sizeof sc->sched.policy, "%s", opts->policy->name);
+    } else {
+        *policy = cli_find_policy(sc->sched.policy, "scheduler.policy", &err);
+        if (!*policy)
+            return cli_file_error(opts->file, &err);
+    }
+    if (opts->cpus)
+        sc->machine.cpus = (uint32_t)opts->cpus;
+    if (opts->has_seed)
+        sc->seed = opts->seed;
+    if (opts->has_quantum)
+        sc->sched.quantum = opts->quantum;
+    return STATUS_OK;
+}
+
+static int run_exec(int argc, char **argv)
+{
+    struct run_options opts;
+    const struct sched_policy *policy = NULL;
+    struct error err;
+    enum status status;
+    int rc = parse_options(argc, argv, &opts);
+    if (rc != 0)
+        return rc < 0 ? STATUS_OK : rc;
+
+    error_clear(&err);
+    struct scenario *sc = scenario_load_file(opts.file, &err);
+    if (!sc)
+        return cli_file_error(opts.file, &err);
+    rc = apply_options(sc, &opts, &policy);
+    if (rc != STATUS_OK) {
+        scenario_destroy(sc);
+        return rc;
+    }
+
+    bool record = opts.trace_path != NULL;
+    struct engine *eng = simulate(sc, policy, record, &status, &err);
+    if (eng && !record && opts.format == REPORT_TEXT &&
+        engine_task_count(eng) <= REPORT_GANTT_MAX_THREADS &&
+        engine_stats(eng)->events <= RUN_GANTT_MAX_EVENTS) {
+        engine_destroy(eng);
+        eng = simulate(sc, policy, true, &status, &err);
+    }
+    if (!eng) {
+        rc = cli_file_error(opts.file, &err);
+        scenario_destroy(sc);
+        return rc;
+    }
+
+    struct report_run run = {
+        .sc = sc,
+        .policy = policy->name,
+        .eng = eng,
+        .deadlock = status == STATUS_DEADLOCK ? err.msg : NULL,
+    };
+    report_write(stdout, opts.format, &run);
+    rc = status == STATUS_OK ? STATUS_OK : cli_file_error(opts.file, &err);
+    if (opts.trace_path && write_trace(opts.trace_path, engine_trace(eng)) != STATUS_OK)
+        rc = STATUS_INTERNAL;
+    engine_destroy(eng);
+    scenario_destroy(sc);
+    return rc;
+}
