@@ -13,157 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event_queue.h"
-#include "rng.h"
+#include "engine_internal.h"
 #include "xalloc.h"
 
-#define NONE UINT32_MAX
-#define ENGINE_DEFAULT_MAX_EVENTS 200000000ULL
-#define ENGINE_MAX_PRINTS 1000000u
-#define ENGINE_MAX_TRACE_RECORDS 50000000u
-#define TASK_CHUNK_BITS 12
-#define TASK_CHUNK (1u << TASK_CHUNK_BITS)
-
-enum ev_kind {
-    EV_ARRIVE = 0,   /* target task becomes ready for the first time */
-    EV_WAKE,         /* target task's sleep, I/O or wake-up latency ended */
-    EV_JOIN_TIMEOUT, /* target task's join timed out */
-    EV_CPU,          /* target CPU: switch done, op done or slice end */
-    EV_POLICY        /* the policy's timer */
-};
-
-/* Classes order simultaneous events (ordering rules 1 and 2). */
-enum ev_class { CLASS_CPU = 0, CLASS_POLICY = 1, CLASS_READY = 2 };
-
-static inline uint64_t ev_key(enum ev_class cls, uint32_t sub)
-{
-    return ((uint64_t)cls << 32) | sub;
-}
-
-/* Task states: the trace's states while alive, plus NEW and DONE. */
-enum { TASK_NEW = TRACE_STATE_COUNT, TASK_DONE };
-
-enum frame_kind { FRAME_BLOCK = 0, FRAME_REPEAT = 1, FRAME_CALL = 2 };
-#define FRAME_KIND_SHIFT 30
-#define FRAME_END_MASK ((1u << FRAME_KIND_SHIFT) - 1)
-
-/* One level of a task's program counter: the block [first, end) being run.
- * `end` carries the frame kind in its top bits. Repeat frames count the
- * iterations left after the current one. A call frame's caller locals are
- * found through the callee's locals header (struct locals). */
-struct frame {
-    uint32_t pc;
-    uint32_t first;
-    uint32_t end;
-    uint32_t remaining;
-};
-
-/* Thread-local variables of one code unit, chained to the caller's. */
-struct locals {
-    struct locals *parent;
-    int64_t v[];
-};
-
-#define TASK_INLINE_FRAMES 2
-
-/* A simulated thread. Kept small: 10^6 of them must fit in a few hundred MB. */
-struct task {
-    struct sched_entity se;
-    struct task_metrics m;
-    int64_t state_since;   /* when the current state began */
-    int64_t op_left;       /* CPU time left of the compute op in progress, or 0 */
-    struct frame *frames;  /* inline_frames or a heap array */
-    struct locals *locals; /* locals of the current code unit, or NULL */
-    uint32_t process;
-    uint32_t decl;         /* declared thread index, or NONE for created threads */
-    uint32_t timer;        /* pending wake-up/timeout event, or NONE */
-    uint32_t joiners;      /* first task blocked joining this one, or NONE */
-    uint32_t wait_next;    /* next task in the joiners list it is in */
-    uint32_t waiting_for;  /* task it joins while blocked on join, or NONE */
-    uint32_t proc_next;    /* next created task of the same process */
-    int32_t cpu;           /* CPU it is on (RUNNING or SWITCH), else -1 */
-    uint16_t nframes;
-    uint16_t frames_cap;
-    uint8_t state;
-    uint8_t reason;
-    uint8_t daemon;
-    uint8_t joined;        /* some join has returned for it */
-    struct frame inline_frames[TASK_INLINE_FRAMES];
-};
-
-struct cpu {
-    uint32_t task;         /* task on it (switching or running), or NONE */
-    uint32_t last_task;    /* the task that ran last, or NONE */
-    uint32_t event;        /* pending EV_CPU, or NONE */
-    bool switching;        /* paying the switch cost before `task` runs */
-    int64_t run_from;      /* start of the stretch not yet accounted to the policy */
-    int64_t progress_from; /* when op_left was last brought up to date */
-    int64_t slice;         /* slice granted at dispatch */
-    int64_t slice_end;     /* absolute end of the slice, or SIM_TIME_NEVER */
-};
-
-struct proc {
-    uint32_t live_nondaemon; /* started, unfinished non-daemon threads */
-    uint32_t unfinished;     /* threads not DONE (started or not) */
-    uint32_t created_head;   /* created tasks, newest first */
-    bool ended;
-};
-
-struct engine {
-    const struct scenario *sc;
-    const struct sched_policy *pol;
-    void *rq;
-    struct engine_options opts;
-    struct event_queue eq;
-    struct rng rng;
-
-    struct task **chunks;  /* tasks in fixed chunks: entities never move */
-    size_t nchunks;
-    size_t chunks_cap;
-    uint32_t ntasks;
-    char **created_names;  /* names of created tasks, by id - sc->nthreads */
-    size_t created_names_cap;
-
-    struct cpu *cpus;
-    struct proc *procs;
-    struct trace *trace;
-    struct engine_stats stats;
-    struct engine_print *prints;
-    size_t nprints;
-    size_t prints_cap;
-
-    int64_t now;
-    uint64_t enqueue_seq;
-    uint64_t ops_executed;
-    uint32_t live_tasks;   /* tasks not DONE that have started */
-    uint32_t pending_task_events; /* queued events other than the policy timer */
-    uint32_t policy_timer;
-    int64_t policy_timer_time;
-    uint32_t *running_scratch;          /* CPUs with a task, at a policy timer */
-    struct sched_entity **running_entities; /* their tasks */
-    bool ran;
-
-    enum status failed;    /* first error raised while handling an instant */
-    struct error *err;
-};
-
-/* Results of interpreting ops. */
-enum step {
-    STEP_NEXT = 0, /* go on with the next op */
-    STEP_TIMED,    /* a compute op started: op_left is set */
-    STEP_OFF_CPU,  /* the task blocked or finished; its CPU is free */
-    STEP_ERROR     /* e->failed is set */
-};
-
-static inline struct task *task_at(const struct engine *e, uint32_t id)
-{
-    return &e->chunks[id >> TASK_CHUNK_BITS][id & (TASK_CHUNK - 1)];
-}
 
 static struct sched_entity *engine_entity_cb(void *engine, uint32_t id)
 {
     struct engine *e = engine;
-    return id < e->ntasks ? &task_at(e, id)->se : NULL;
+    return id < e->ntasks ? &engine_task_at(e, id)->se : NULL;
 }
 
 static inline struct task *task_of(struct sched_entity *se)
@@ -171,7 +28,7 @@ static inline struct task *task_of(struct sched_entity *se)
     return (struct task *)((char *)se - offsetof(struct task, se));
 }
 
-static const char *task_name(const struct engine *e, const struct task *t)
+const char *engine_name_of(const struct engine *e, const struct task *t)
 {
     if (t->decl != NONE)
         return e->sc->threads[t->decl].name;
@@ -179,8 +36,7 @@ static const char *task_name(const struct engine *e, const struct task *t)
 }
 
 /* Raises a run-time error about task t at op (may be NULL). */
-__attribute__((format(printf, 5, 6)))
-static enum step engine_fail(struct engine *e, enum status status, const struct task *t,
+enum step engine_fail(struct engine *e, enum status status, const struct task *t,
                              const struct op *op, const char *fmt, ...)
 {
     if (e->failed != STATUS_OK)
@@ -193,7 +49,7 @@ static enum step engine_fail(struct engine *e, enum status status, const struct 
     e->failed = status;
     if (t)
         error_set(e->err, status, op ? op->path : NULL, "at %.3f ms, thread '%s' of process '%s': %s",
-                  (double)e->now / 1e6, task_name(e, t), e->sc->processes[t->process].name, msg);
+                  (double)e->now / 1e6, engine_name_of(e, t), e->sc->processes[t->process].name, msg);
     else
         error_set(e->err, status, op ? op->path : NULL, "%s", msg);
     return STEP_ERROR;
@@ -209,7 +65,7 @@ static void engine_trace_record_limit(struct engine *e)
     }
 }
 
-static void engine_instant(struct engine *e, const struct task *t, enum trace_instant_kind kind,
+void engine_instant(struct engine *e, const struct task *t, enum trace_instant_kind kind,
                            int64_t value, const char *text)
 {
     if (!e->opts.record_trace)
@@ -224,7 +80,7 @@ static void engine_instant(struct engine *e, const struct task *t, enum trace_in
 
 /* Moves t to a new state at e->now, closing the old state's segment and
  * adding its length to the metric it counts towards. */
-static void task_set_state(struct engine *e, struct task *t, uint8_t state, uint8_t reason, int32_t cpu)
+void engine_set_state(struct engine *e, struct task *t, uint8_t state, uint8_t reason, int32_t cpu)
 {
     int64_t len = e->now - t->state_since;
     switch (t->state) {
@@ -252,7 +108,7 @@ static void task_set_state(struct engine *e, struct task *t, uint8_t state, uint
     t->state_since = e->now;
 }
 
-static uint32_t engine_push(struct engine *e, int64_t time, enum ev_class cls, uint32_t sub,
+uint32_t engine_push(struct engine *e, int64_t time, enum ev_class cls, uint32_t sub,
                             enum ev_kind kind, uint32_t target)
 {
     if (kind != EV_POLICY)
@@ -260,16 +116,16 @@ static uint32_t engine_push(struct engine *e, int64_t time, enum ev_class cls, u
     return event_queue_push(&e->eq, time, ev_key(cls, sub), kind, target, 0);
 }
 
-static void engine_cancel(struct engine *e, uint32_t handle, bool task_event)
+void engine_cancel(struct engine *e, uint32_t handle, bool task_event)
 {
     event_queue_cancel(&e->eq, handle);
     if (task_event)
         e->pending_task_events--;
 }
 
-static void task_make_ready(struct engine *e, struct task *t, enum enqueue_why why)
+void engine_task_ready(struct engine *e, struct task *t, enum enqueue_why why)
 {
-    task_set_state(e, t, TRACE_READY, REASON_NONE, -1);
+    engine_set_state(e, t, TRACE_READY, REASON_NONE, -1);
     e->pol->enqueue(e->rq, &t->se, why, e->now, e->enqueue_seq++);
 }
 
@@ -285,7 +141,7 @@ static inline uint32_t frame_end(const struct frame *f)
     return f->end & FRAME_END_MASK;
 }
 
-static bool task_push_frame(struct engine *e, struct task *t, struct op_block b,
+bool engine_push_frame(struct engine *e, struct task *t, struct op_block b,
                             enum frame_kind kind, const struct op *op)
 {
     if (t->nframes >= SCENARIO_MAX_NEST + 1) {
@@ -338,7 +194,7 @@ static void task_free_frames(struct task *t)
     t->frames_cap = TASK_INLINE_FRAMES;
 }
 
-static int64_t operand_value(const struct task *t, const struct operand *o)
+int64_t engine_operand(const struct task *t, const struct operand *o)
 {
     if (o->kind == OPERAND_LOCAL)
         return t->locals ? t->locals->v[o->slot] : 0;
@@ -355,7 +211,7 @@ static struct task *engine_new_task(struct engine *e, uint32_t process, uint32_t
         e->chunks[e->nchunks++] = xmalloc(TASK_CHUNK * sizeof(struct task));
     }
     e->ntasks++;
-    struct task *t = task_at(e, id);
+    struct task *t = engine_task_at(e, id);
     memset(t, 0, sizeof *t);
     const struct process_decl *pd = &e->sc->processes[process];
     t->se.id = id;
@@ -385,7 +241,7 @@ static struct task *engine_new_task(struct engine *e, uint32_t process, uint32_t
         t->se.total_compute = scenario_thread_compute(e->sc, decl);
         if (td->nlocals)
             t->locals = locals_new(td->nlocals, NULL);
-        task_push_frame(e, t, td->program, FRAME_BLOCK, NULL);
+        engine_push_frame(e, t, td->program, FRAME_BLOCK, NULL);
     }
     return t;
 }
@@ -407,7 +263,7 @@ static void task_arrive(struct engine *e, struct task *t)
 
 /* Wakes a blocked task; `by_thread`: made ready by another thread (pays the
  * machine's wakeup_latency) rather than by a timer. */
-static void task_wake(struct engine *e, struct task *t, bool by_thread)
+void engine_task_wake(struct engine *e, struct task *t, bool by_thread)
 {
     if (t->timer != NONE) {
         engine_cancel(e, t->timer, true);
@@ -416,11 +272,11 @@ static void task_wake(struct engine *e, struct task *t, bool by_thread)
     t->waiting_for = NONE;
     sim_time lat = e->sc->machine.wakeup_latency;
     if (by_thread && lat > 0) {
-        task_set_state(e, t, TRACE_BLOCKED, REASON_WAKEUP, -1);
+        engine_set_state(e, t, TRACE_BLOCKED, REASON_WAKEUP, -1);
         t->timer = engine_push(e, e->now + lat, CLASS_READY, t->se.id, EV_WAKE, t->se.id);
         return;
     }
-    task_make_ready(e, t, ENQUEUE_WAKEUP);
+    engine_task_ready(e, t, ENQUEUE_WAKEUP);
 }
 
 static void joiners_remove(struct engine *e, struct task *target, struct task *t)
@@ -432,7 +288,7 @@ static void joiners_remove(struct engine *e, struct task *target, struct task *t
             t->wait_next = NONE;
             return;
         }
-        link = &task_at(e, *link)->wait_next;
+        link = &engine_task_at(e, *link)->wait_next;
     }
 }
 
@@ -443,7 +299,7 @@ static void engine_process_end(struct engine *e, uint32_t process);
 static void task_finish(struct engine *e, struct task *t)
 {
     bool was_started = t->state != TASK_NEW;
-    task_set_state(e, t, TASK_DONE, REASON_NONE, -1);
+    engine_set_state(e, t, TASK_DONE, REASON_NONE, -1);
     t->m.finish = e->now;
     if (e->now > e->stats.makespan)
         e->stats.makespan = e->now;
@@ -458,12 +314,12 @@ static void task_finish(struct engine *e, struct task *t)
             p->live_nondaemon--;
     }
     while (t->joiners != NONE) {
-        struct task *j = task_at(e, t->joiners);
+        struct task *j = engine_task_at(e, t->joiners);
         t->joiners = j->wait_next;
         j->wait_next = NONE;
         t->joined = 1;
         engine_instant(e, j, INSTANT_JOIN, t->se.id, NULL);
-        task_wake(e, j, true);
+        engine_task_wake(e, j, true);
     }
     if (!p->ended && p->live_nondaemon == 0 && was_started && !t->daemon)
         engine_process_end(e, t->process);
@@ -484,8 +340,10 @@ static void task_kill(struct engine *e, struct task *t)
             engine_cancel(e, t->timer, true);
             t->timer = NONE;
         }
-        if (t->waiting_for != NONE)
-            joiners_remove(e, task_at(e, t->waiting_for), t);
+        if (t->waiting_for != NONE && t->reason == REASON_JOIN)
+            joiners_remove(e, engine_task_at(e, t->waiting_for), t);
+        else if (t->waiting_for != NONE)
+            engine_object_forget(e, t);
         t->waiting_for = NONE;
     } else if (t->state == TASK_NEW) {
         /* never started: it just disappears with its process */
@@ -504,9 +362,9 @@ static void engine_process_end(struct engine *e, uint32_t process)
     p->ended = true;
     const struct process_decl *pd = &e->sc->processes[process];
     for (uint32_t i = 0; i < pd->nthreads; i++)
-        task_kill(e, task_at(e, pd->first_thread + i));
-    for (uint32_t id = p->created_head; id != NONE; id = task_at(e, id)->proc_next)
-        task_kill(e, task_at(e, id));
+        task_kill(e, engine_task_at(e, pd->first_thread + i));
+    for (uint32_t id = p->created_head; id != NONE; id = engine_task_at(e, id)->proc_next)
+        task_kill(e, engine_task_at(e, id));
 }
 
 /* ---- CPUs ---- */
@@ -534,7 +392,7 @@ static void cpu_progress(struct engine *e, struct cpu *cpu, struct task *t)
 static void cpu_release(struct engine *e, uint32_t c, enum sched_stop stop)
 {
     struct cpu *cpu = &e->cpus[c];
-    struct task *t = task_at(e, cpu->task);
+    struct task *t = engine_task_at(e, cpu->task);
     if (cpu->event != NONE) {
         engine_cancel(e, cpu->event, true);
         cpu->event = NONE;
@@ -558,15 +416,17 @@ static enum step task_run_ops(struct engine *e, struct task *t);
 static void cpu_continue(struct engine *e, uint32_t c)
 {
     struct cpu *cpu = &e->cpus[c];
-    struct task *t = task_at(e, cpu->task);
+    struct task *t = engine_task_at(e, cpu->task);
     if (t->op_left <= 0) {
+        if (e->nadds)
+            engine_add_complete(e, t);
         enum step s = task_run_ops(e, t);
         if (s != STEP_TIMED)
             return;
     }
     if (cpu->slice_end <= e->now) {
         cpu_release(e, c, SCHED_STOP_EXPIRED);
-        task_make_ready(e, t, ENQUEUE_EXPIRED);
+        engine_task_ready(e, t, ENQUEUE_EXPIRED);
         return;
     }
     int64_t when = e->now + t->op_left;
@@ -578,9 +438,9 @@ static void cpu_continue(struct engine *e, uint32_t c)
 static void cpu_start_running(struct engine *e, uint32_t c)
 {
     struct cpu *cpu = &e->cpus[c];
-    struct task *t = task_at(e, cpu->task);
+    struct task *t = engine_task_at(e, cpu->task);
     cpu->switching = false;
-    task_set_state(e, t, TRACE_RUNNING, REASON_NONE, (int32_t)c);
+    engine_set_state(e, t, TRACE_RUNNING, REASON_NONE, (int32_t)c);
     if (t->m.first_run < 0)
         t->m.first_run = e->now;
     cpu->run_from = e->now;
@@ -599,7 +459,7 @@ static void cpu_dispatch(struct engine *e, uint32_t c, struct task *t)
     if (cpu->last_task != t->se.id) {
         t->m.context_switches++;
         if (cpu->last_task != NONE) {
-            if (task_at(e, cpu->last_task)->process == t->process) {
+            if (engine_task_at(e, cpu->last_task)->process == t->process) {
                 cost = m->context_switch;
                 e->stats.context_switches++;
             } else {
@@ -614,7 +474,7 @@ static void cpu_dispatch(struct engine *e, uint32_t c, struct task *t)
     if (cost > 0) {
         cpu->switching = true;
         e->stats.switching += cost;
-        task_set_state(e, t, TRACE_SWITCH, REASON_NONE, (int32_t)c);
+        engine_set_state(e, t, TRACE_SWITCH, REASON_NONE, (int32_t)c);
         cpu_arm(e, c, e->now + cost);
         return;
     }
@@ -631,7 +491,7 @@ static void cpu_event(struct engine *e, uint32_t c)
         cpu_start_running(e, c);
         return;
     }
-    cpu_progress(e, cpu, task_at(e, cpu->task));
+    cpu_progress(e, cpu, engine_task_at(e, cpu->task));
     cpu_continue(e, c);
 }
 
@@ -640,17 +500,17 @@ static void cpu_event(struct engine *e, uint32_t c)
 typedef enum step (*op_exec_fn)(struct engine *e, struct task *t, const struct op *op);
 
 /* Blocks the running task t (taking it off its CPU) with reason. */
-static void task_block(struct engine *e, struct task *t, enum trace_reason reason)
+void engine_task_block(struct engine *e, struct task *t, enum trace_reason reason)
 {
     cpu_release(e, (uint32_t)t->cpu, SCHED_STOP_BLOCKED);
-    task_set_state(e, t, TRACE_BLOCKED, (uint8_t)reason, -1);
+    engine_set_state(e, t, TRACE_BLOCKED, (uint8_t)reason, -1);
 }
 
 static enum step op_compute(struct engine *e, struct task *t, const struct op *op)
 {
     const struct op_compute *c = &op->u.compute;
-    int64_t cost = scenario_compute_cost(e->sc, c, operand_value(t, &c->n),
-                                         operand_value(t, &c->from), operand_value(t, &c->to));
+    int64_t cost = scenario_compute_cost(e->sc, c, engine_operand(t, &c->n),
+                                         engine_operand(t, &c->from), engine_operand(t, &c->to));
     if (cost <= 0)
         return STEP_NEXT;
     t->op_left = cost;
@@ -661,20 +521,20 @@ static enum step op_sleep(struct engine *e, struct task *t, const struct op *op)
 {
     const struct op_sleep *s = &op->u.sleep;
     int64_t d = s->random ? rng_range(&e->rng, s->dur, s->dur_hi) : s->dur;
-    task_block(e, t, op->kind == OP_IO ? REASON_IO : REASON_SLEEP);
+    engine_task_block(e, t, op->kind == OP_IO ? REASON_IO : REASON_SLEEP);
     t->timer = engine_push(e, e->now + d, CLASS_READY, t->se.id, EV_WAKE, t->se.id);
     return STEP_OFF_CPU;
 }
 
 static enum step op_repeat(struct engine *e, struct task *t, const struct op *op)
 {
-    int64_t times = operand_value(t, &op->u.repeat.times);
+    int64_t times = engine_operand(t, &op->u.repeat.times);
     if (times <= 0 || op->u.repeat.body.count == 0)
         return STEP_NEXT;
     if (times > SCENARIO_MAX_REPEAT)
         return engine_fail(e, STATUS_RUNTIME, t, op, "repeat of %" PRId64 " times is over the limit of %lld",
                            times, SCENARIO_MAX_REPEAT);
-    if (!task_push_frame(e, t, op->u.repeat.body, FRAME_REPEAT, op))
+    if (!engine_push_frame(e, t, op->u.repeat.body, FRAME_REPEAT, op))
         return STEP_ERROR;
     t->frames[t->nframes - 1].remaining = (uint32_t)(times - 1);
     return STEP_NEXT;
@@ -686,7 +546,7 @@ static struct locals *call_locals(const struct task *t, const struct function *f
 {
     struct locals *l = locals_new(fn->nlocals, parent);
     for (uint32_t i = 0; i < nargs && i < fn->nlocals; i++)
-        l->v[i] = operand_value(t, &args[i]);
+        l->v[i] = engine_operand(t, &args[i]);
     return l;
 }
 
@@ -696,7 +556,7 @@ static enum step op_call(struct engine *e, struct task *t, const struct op *op)
 {
     const struct function *fn = &e->sc->functions[op->u.call.fn];
     bool own = fn->nlocals > 0;
-    if (!task_push_frame(e, t, fn->body, own ? FRAME_CALL : FRAME_BLOCK, op))
+    if (!engine_push_frame(e, t, fn->body, own ? FRAME_CALL : FRAME_BLOCK, op))
         return STEP_ERROR;
     if (own)
         t->locals = call_locals(t, fn, op->u.call.nargs, op->u.call.args, t->locals);
@@ -732,7 +592,7 @@ static enum step op_print(struct engine *e, struct task *t, const struct op *op)
             break;
         case PRINT_BUILTIN:
             if (strcmp(pc->text, "thread") == 0) {
-                print_append(&buf, &len, &cap, task_name(e, t));
+                print_append(&buf, &len, &cap, engine_name_of(e, t));
             } else if (strcmp(pc->text, "process") == 0) {
                 print_append(&buf, &len, &cap, e->sc->processes[t->process].name);
             } else {
@@ -757,11 +617,11 @@ static enum step op_print(struct engine *e, struct task *t, const struct op *op)
 
 static enum step op_start(struct engine *e, struct task *t, const struct op *op)
 {
-    struct task *n = task_at(e, op->u.start.thread);
+    struct task *n = engine_task_at(e, op->u.start.thread);
     if (n->state != TASK_NEW)
         return engine_fail(e, STATUS_RUNTIME, t, op,
                            "thread '%s' was already started (a thread can be started only once)",
-                           task_name(e, n));
+                           engine_name_of(e, n));
     if (e->procs[n->process].ended)
         return STEP_NEXT;
     engine_instant(e, t, INSTANT_START, n->se.id, NULL);
@@ -785,7 +645,7 @@ static enum step op_thread(struct engine *e, struct task *t, const struct op *op
     n->locals = locals;
     n->se.total_compute = scenario_function_compute(e->sc, o->fn, locals ? locals->v : NULL,
                                                     locals ? fn->nparams : 0);
-    task_push_frame(e, n, fn->body, locals ? FRAME_CALL : FRAME_BLOCK, op);
+    engine_push_frame(e, n, fn->body, locals ? FRAME_CALL : FRAME_BLOCK, op);
     struct proc *p = &e->procs[t->process];
     n->proc_next = p->created_head;
     p->created_head = n->se.id;
@@ -801,10 +661,10 @@ static enum step op_thread(struct engine *e, struct task *t, const struct op *op
 static struct task *join_target(struct engine *e, const struct task *t, const struct op_join *j)
 {
     if (j->thread >= 0)
-        return task_at(e, (uint32_t)j->thread);
+        return engine_task_at(e, (uint32_t)j->thread);
     struct task *oldest_unjoined = NULL, *newest = NULL;
-    for (uint32_t id = e->procs[t->process].created_head; id != NONE; id = task_at(e, id)->proc_next) {
-        struct task *c = task_at(e, id);
+    for (uint32_t id = e->procs[t->process].created_head; id != NONE; id = engine_task_at(e, id)->proc_next) {
+        struct task *c = engine_task_at(e, id);
         if (strcmp(e->created_names[id - e->sc->nthreads], j->name) != 0)
             continue;
         if (!newest)
@@ -827,13 +687,13 @@ static enum step op_join(struct engine *e, struct task *t, const struct op *op)
     if (target->state == TASK_NEW)
         return engine_fail(e, STATUS_RUNTIME, t, op,
                            "join: thread '%s' was never started (start it before joining it)",
-                           task_name(e, target));
+                           engine_name_of(e, target));
     if (target->state == TASK_DONE) {
         target->joined = 1;
         engine_instant(e, t, INSTANT_JOIN, target->se.id, NULL);
         return STEP_NEXT;
     }
-    task_block(e, t, REASON_JOIN);
+    engine_task_block(e, t, REASON_JOIN);
     t->waiting_for = target->se.id;
     t->wait_next = target->joiners;
     target->joiners = t->se.id;
@@ -861,7 +721,31 @@ static const op_exec_fn op_exec[OP_KIND_COUNT] = {
     [OP_THREAD] = op_thread,
     [OP_JOIN] = op_join,
     [OP_EXIT] = op_exit,
+    [OP_ACQUIRE] = op_acquire,
+    [OP_RELEASE] = op_release,
+    [OP_WITH] = op_with,
+    [OP_WAIT] = op_wait,
+    [OP_WAIT_FOR] = op_wait_for,
+    [OP_EVENT_SET] = op_event_set,
+    [OP_EVENT_CLEAR] = op_event_clear,
+    [OP_NOTIFY] = op_notify,
+    [OP_NOTIFY_ALL] = op_notify,
+    [OP_VAR_SET] = op_var_set,
+    [OP_ADD] = op_add,
+    [OP_LOAD] = op_load,
+    [OP_IF] = op_if,
+    [OP_WHILE] = op_while,
 };
+
+const struct op *engine_current_op(const struct engine *e, const struct task *t)
+{
+    if (t->nframes == 0)
+        return NULL;
+    const struct frame *f = &t->frames[t->nframes - 1];
+    if (t->redo)
+        return &e->sc->ops[f->pc];
+    return f->pc > f->first ? &e->sc->ops[f->pc - 1] : NULL;
+}
 
 /* Interprets t's ops from its pc while it is on a CPU at e->now. */
 static enum step task_run_ops(struct engine *e, struct task *t)
@@ -877,13 +761,26 @@ static enum step task_run_ops(struct engine *e, struct task *t)
             if (kind == FRAME_REPEAT && f->remaining > 0) {
                 f->remaining--;
                 f->pc = f->first;
+            } else if (kind == FRAME_WHILE) {
+                bool again;
+                if (!engine_while_again(e, t, f->remaining, &again))
+                    return STEP_ERROR;
+                if (!again) {
+                    t->nframes--;
+                    continue;
+                }
+                f->pc = f->first;
             } else {
+                uint32_t obj = f->remaining;
                 if (kind == FRAME_CALL)
                     locals_pop(t);
                 t->nframes--;
+                if (kind == FRAME_WITH && engine_with_release(e, t, obj) != STEP_NEXT)
+                    return STEP_ERROR;
                 continue;
             }
         }
+        t->redo = 0;
         if (++e->ops_executed > limit) {
             engine_fail(e, STATUS_RUNTIME, t, NULL,
                         "stopped after %" PRIu64 " ops: the scenario runs too long (a loop without end?)", limit);
@@ -908,7 +805,7 @@ static void engine_policy_timer(struct engine *e)
         struct cpu *cpu = &e->cpus[c];
         if (cpu->task == NONE)
             continue;
-        struct task *t = task_at(e, cpu->task);
+        struct task *t = engine_task_at(e, cpu->task);
         int64_t delta = 0;
         if (!cpu->switching) {
             cpu_progress(e, cpu, t);
@@ -926,7 +823,7 @@ static void engine_policy_timer(struct engine *e)
     for (uint32_t i = 0; i < n; i++) {
         uint32_t c = e->running_scratch[i];
         struct cpu *cpu = &e->cpus[c];
-        cpu->slice = e->pol->slice(e->rq, &task_at(e, cpu->task)->se, e->now);
+        cpu->slice = e->pol->slice(e->rq, &engine_task_at(e, cpu->task)->se, e->now);
         if (cpu->switching)
             continue;
         cpu->slice_end = cpu->slice == SIM_TIME_NEVER || cpu->slice > SIM_TIME_NEVER - e->now
@@ -943,28 +840,31 @@ static void engine_handle(struct engine *e, const struct event *ev)
         e->pending_task_events--;
     switch ((enum ev_kind)ev->kind) {
     case EV_ARRIVE: {
-        struct task *t = task_at(e, ev->target);
+        struct task *t = engine_task_at(e, ev->target);
         if (t->state == TASK_NEW && !e->procs[t->process].ended)
             task_arrive(e, t);
         break;
     }
     case EV_WAKE: {
-        struct task *t = task_at(e, ev->target);
+        struct task *t = engine_task_at(e, ev->target);
         t->timer = NONE;
-        task_make_ready(e, t, ENQUEUE_WAKEUP);
+        engine_task_ready(e, t, ENQUEUE_WAKEUP);
         break;
     }
     case EV_JOIN_TIMEOUT: {
-        struct task *t = task_at(e, ev->target);
+        struct task *t = engine_task_at(e, ev->target);
         t->timer = NONE;
         if (t->waiting_for != NONE)
-            joiners_remove(e, task_at(e, t->waiting_for), t);
+            joiners_remove(e, engine_task_at(e, t->waiting_for), t);
         t->waiting_for = NONE;
-        task_make_ready(e, t, ENQUEUE_WAKEUP);
+        engine_task_ready(e, t, ENQUEUE_WAKEUP);
         break;
     }
     case EV_CPU:
         cpu_event(e, ev->target);
+        break;
+    case EV_OBJ_TIMEOUT:
+        engine_object_timeout(e, engine_task_at(e, ev->target));
         break;
     case EV_POLICY:
         engine_policy_timer(e);
@@ -975,12 +875,12 @@ static void engine_handle(struct engine *e, const struct event *ev)
 /* Preempts the task on CPU c in favour of the policy's next pick. */
 static void cpu_preempt(struct engine *e, uint32_t c)
 {
-    struct task *t = task_at(e, e->cpus[c].task);
+    struct task *t = engine_task_at(e, e->cpus[c].task);
     struct sched_entity *next = e->pol->peek(e->rq);
     cpu_release(e, c, SCHED_STOP_PREEMPTED);
     e->stats.preemptions++;
     engine_instant(e, t, INSTANT_PREEMPT, next ? (int64_t)next->id : -1, NULL);
-    task_make_ready(e, t, ENQUEUE_PREEMPTED);
+    engine_task_ready(e, t, ENQUEUE_PREEMPTED);
 }
 
 /* Gives free CPUs work and lets better ready tasks preempt running ones,
@@ -1010,13 +910,13 @@ static void engine_schedule(struct engine *e)
             struct cpu *cpu = &e->cpus[c];
             if (cpu->task == NONE || cpu->switching)
                 continue;
-            struct task *cur = task_at(e, cpu->task);
+            struct task *cur = engine_task_at(e, cpu->task);
             int64_t ran = e->now - cpu->run_from;
             if (!e->pol->preempt_check(e->rq, &cur->se, ran, cand))
                 continue;
             if (victim < 0 ||
                 (e->pol->task_cmp &&
-                 e->pol->task_cmp(e->rq, &cur->se, &task_at(e, e->cpus[victim].task)->se) > 0))
+                 e->pol->task_cmp(e->rq, &cur->se, &engine_task_at(e, e->cpus[victim].task)->se) > 0))
                 victim = (int32_t)c;
         }
         if (victim >= 0) {
@@ -1037,8 +937,8 @@ static void engine_arm_policy_timer(struct engine *e)
         engine_cancel(e, e->policy_timer, false);
     e->policy_timer = NONE;
     e->policy_timer_time = when;
-    if (when != SIM_TIME_NEVER && when > e->now)
-        e->policy_timer = engine_push(e, when, CLASS_POLICY, 0, EV_POLICY, 0);
+    if (when != SIM_TIME_NEVER)
+        e->policy_timer = engine_push(e, when > e->now ? when : e->now, CLASS_POLICY, 0, EV_POLICY, 0);
 }
 
 /* ---- deadlock and stuck threads ---- */
@@ -1057,45 +957,63 @@ static void report_append(char *buf, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Nothing can happen any more but threads are blocked: report a join cycle
- * as a deadlock, or the threads waiting forever. */
+/* The thread a blocked task waits for, when one thread alone can free it (a
+ * joined thread, a lock's holder), else NONE; `what` describes the wait. */
+static uint32_t wait_edge(const struct engine *e, const struct task *t, char *what, size_t cap)
+{
+    if (t->reason == REASON_JOIN && t->waiting_for != NONE) {
+        snprintf(what, cap, "to join '%s'", engine_name_of(e, engine_task_at(e, t->waiting_for)));
+        return t->waiting_for;
+    }
+    if (t->waiting_for != NONE && t->reason != REASON_WAKEUP) {
+        char obj[256];
+        uint32_t owner = engine_object_wait_edge(e, t, obj, sizeof obj);
+        snprintf(what, cap, "for %s", obj);
+        return owner;
+    }
+    snprintf(what, cap, "on %s", trace_reason_name(t->reason));
+    return NONE;
+}
+
+/* Nothing can happen any more but threads are blocked: report a cycle of
+ * the wait-for graph (threads and what they wait for and hold) as a
+ * deadlock, or else the threads that wait forever and for what. */
 static void engine_report_stuck(struct engine *e)
 {
     char msg[ERROR_MSG_MAX] = "";
-    for (uint32_t id = 0; id < e->ntasks; id++) {
-        struct task *t = task_at(e, id);
-        if (t->state != TRACE_BLOCKED || t->waiting_for == NONE)
+    char what[320];
+    for (uint32_t id = 0; id < e->ntasks && !msg[0]; id++) {
+        struct task *t = engine_task_at(e, id);
+        if (t->state != TRACE_BLOCKED)
             continue;
-        /* Walk the wait-for chain (one edge per joining task) looking for a cycle through t. */
-        uint32_t cur = t->waiting_for;
+        /* Each blocked thread has at most one edge: walk it looking for a cycle through t. */
+        uint32_t cur = wait_edge(e, t, what, sizeof what);
         uint32_t steps = 0;
-        while (cur != NONE && cur != id && steps++ < e->ntasks)
-            cur = task_at(e, cur)->waiting_for;
+        while (cur != NONE && cur != id && steps++ < e->ntasks) {
+            struct task *c = engine_task_at(e, cur);
+            cur = c->state == TRACE_BLOCKED ? wait_edge(e, c, what, sizeof what) : NONE;
+        }
         if (cur != id)
             continue;
-        report_append(msg, sizeof msg, "deadlock: a cycle of threads joining each other: ");
+        report_append(msg, sizeof msg, "deadlock: a cycle of threads waiting for each other: ");
         uint32_t x = id;
         do {
-            struct task *xt = task_at(e, x);
-            struct task *y = task_at(e, xt->waiting_for);
-            report_append(msg, sizeof msg, "'%s' (process '%s') waits to join '%s'; ", task_name(e, xt),
-                          e->sc->processes[xt->process].name, task_name(e, y));
-            x = xt->waiting_for;
+            struct task *xt = engine_task_at(e, x);
+            x = wait_edge(e, xt, what, sizeof what);
+            report_append(msg, sizeof msg, "'%s' (process '%s') waits %s; ", engine_name_of(e, xt),
+                          e->sc->processes[xt->process].name, what);
         } while (x != id);
         msg[strlen(msg) - 2] = '\0';
-        break;
     }
     if (!msg[0]) {
         report_append(msg, sizeof msg, "stuck: no thread can ever run again, but these wait forever:");
         for (uint32_t id = 0; id < e->ntasks; id++) {
-            struct task *t = task_at(e, id);
+            struct task *t = engine_task_at(e, id);
             if (t->state != TRACE_BLOCKED)
                 continue;
-            report_append(msg, sizeof msg, " '%s' (process '%s') blocked on %s", task_name(e, t),
-                          e->sc->processes[t->process].name, trace_reason_name(t->reason));
-            if (t->waiting_for != NONE)
-                report_append(msg, sizeof msg, " of '%s'", task_name(e, task_at(e, t->waiting_for)));
-            report_append(msg, sizeof msg, ";");
+            wait_edge(e, t, what, sizeof what);
+            report_append(msg, sizeof msg, " '%s' (process '%s') waits %s;", engine_name_of(e, t),
+                          e->sc->processes[t->process].name, what);
         }
         msg[strlen(msg) - 1] = '\0';
     }
@@ -1165,6 +1083,8 @@ struct engine *engine_create(const struct scenario *sc, const struct sched_polic
         engine_new_task(e, sc->threads[i].process, i);
         trace_add_task(e->trace, sc->threads[i].name, sc->threads[i].process);
     }
+    engine_objects_init(e);
+    engine_memory_init(e);
     return e;
 }
 
@@ -1173,7 +1093,7 @@ void engine_destroy(struct engine *eng)
     if (!eng)
         return;
     for (uint32_t id = 0; id < eng->ntasks; id++)
-        task_free_frames(task_at(eng, id));
+        task_free_frames(engine_task_at(eng, id));
     for (size_t i = 0; i < eng->nchunks; i++)
         free(eng->chunks[i]);
     free(eng->chunks);
@@ -1185,6 +1105,8 @@ void engine_destroy(struct engine *eng)
     free(eng->running_scratch);
     free(eng->running_entities);
     free(eng->procs);
+    engine_objects_deinit(eng);
+    engine_memory_deinit(eng);
     trace_destroy(eng->trace);
     for (size_t i = 0; i < eng->nprints; i++)
         free(eng->prints[i].text);
@@ -1207,6 +1129,7 @@ enum status engine_run(struct engine *e, struct error *err)
     }
     uint64_t max_events = e->opts.max_events;
     struct event ev;
+    engine_arm_policy_timer(e);
     for (;;) {
         if (e->live_tasks == 0 && e->pending_task_events == 0)
             break;
@@ -1237,10 +1160,13 @@ enum status engine_run(struct engine *e, struct error *err)
     }
     /* Close the open segments so the trace and metrics cover the whole run. */
     for (uint32_t id = 0; id < e->ntasks; id++) {
-        struct task *t = task_at(e, id);
+        struct task *t = engine_task_at(e, id);
         if (t->state < TRACE_STATE_COUNT)
-            task_set_state(e, t, t->state, t->reason, t->cpu);
+            engine_set_state(e, t, t->state, t->reason, t->cpu);
     }
+    /* a run cut short (deadlock, error) lasts until it stopped */
+    if (e->failed != STATUS_OK && e->now > e->stats.makespan && e->now != INT64_MAX)
+        e->stats.makespan = e->now;
     e->trace->makespan = e->stats.makespan;
     e->err = NULL;
     return e->failed;
@@ -1263,17 +1189,17 @@ uint32_t engine_task_count(const struct engine *eng)
 
 const struct task_metrics *engine_task_metrics(const struct engine *eng, uint32_t task)
 {
-    return &task_at(eng, task)->m;
+    return &engine_task_at(eng, task)->m;
 }
 
 const char *engine_task_name(const struct engine *eng, uint32_t task)
 {
-    return task_name(eng, task_at(eng, task));
+    return engine_name_of(eng, engine_task_at(eng, task));
 }
 
 const char *engine_task_process(const struct engine *eng, uint32_t task)
 {
-    return eng->sc->processes[task_at(eng, task)->process].name;
+    return eng->sc->processes[engine_task_at(eng, task)->process].name;
 }
 
 uint32_t engine_print_count(const struct engine *eng)
@@ -1284,4 +1210,17 @@ uint32_t engine_print_count(const struct engine *eng)
 const struct engine_print *engine_print_at(const struct engine *eng, uint32_t i)
 {
     return &eng->prints[i];
+}
+
+bool engine_var_value(const struct engine *eng, uint32_t var, uint32_t index, int64_t *out)
+{
+    const struct scenario *sc = eng->sc;
+    if (var >= sc->nvars)
+        return false;
+    const struct var_decl *v = &sc->vars[var];
+    if (index >= (v->length ? v->length : 1))
+        return false;
+    const int64_t *base = v->process < 0 ? eng->shared_mem : eng->mem[v->process];
+    *out = base[eng->var_off[var] + index];
+    return true;
 }

@@ -74,4 +74,8 @@ const char *engine_task_process(const struct engine *eng, uint32_t task);
 uint32_t engine_print_count(const struct engine *eng);
 const struct engine_print *engine_print_at(const struct engine *eng, uint32_t i);
 
+/* The final value of element `index` (0 for an integer) of the declared
+ * variable `var` (an index in scenario.vars); false when out of range. */
+bool engine_var_value(const struct engine *eng, uint32_t var, uint32_t index, int64_t *out);
+
 #endif

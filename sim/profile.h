@@ -17,6 +17,7 @@ struct profile {
     double primes_bytecodes_per_division;
     double spin_ns_per_ns;         /* CPU ns per requested ns of spin (1.0) */
     int64_t thread_start_ns;       /* CPU cost of creating and starting a thread */
+    int64_t add_ns;                /* CPU time of a racy `add` (x += 1) */
 };
 
 /* Fills p with the built-in profile. */

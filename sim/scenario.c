@@ -65,6 +65,18 @@ void scenario_destroy(struct scenario *sc)
     for (uint32_t i = 0; i < sc->nops; i++)
         op_free(&sc->ops[i]);
     free(sc->ops);
+    for (uint32_t i = 0; i < sc->nobjects; i++) {
+        free(sc->objects[i].name);
+        free(sc->objects[i].path);
+    }
+    free(sc->objects);
+    for (uint32_t i = 0; i < sc->nvars; i++) {
+        free(sc->vars[i].name);
+        free(sc->vars[i].init);
+    }
+    free(sc->vars);
+    names_free(sc->obj_names, sc->nobj_names);
+    names_free(sc->var_names, sc->nvar_names);
     free(sc);
 }
 
@@ -175,6 +187,23 @@ static int64_t block_compute(const struct scenario *sc, struct op_block b, const
         case OP_CALL:
             total = sat_add(total, call_compute(sc, op->u.call.fn, op->u.call.nargs, op->u.call.args, locals, nknown,
                                                 depth));
+            break;
+        case OP_WITH:
+            total = sat_add(total, block_compute(sc, op->u.sync.body, locals, nknown, depth + 1));
+            break;
+        case OP_IF: {
+            /* the longer branch: an upper bound, as a scheduler estimate would be */
+            int64_t then = block_compute(sc, op->u.branch.then, locals, nknown, depth + 1);
+            int64_t other = block_compute(sc, op->u.branch.otherwise, locals, nknown, depth + 1);
+            total = sat_add(total, then > other ? then : other);
+            break;
+        }
+        case OP_WHILE:
+            /* the iterations are unknown: count the body once */
+            total = sat_add(total, block_compute(sc, op->u.branch.then, locals, nknown, depth + 1));
+            break;
+        case OP_ADD:
+            total = sat_add(total, op->u.var.cost >= 0 ? op->u.var.cost : sc->profile.add_ns);
             break;
         default:
             break;

@@ -58,6 +58,20 @@ enum op_kind {
     OP_THREAD,      /* create and start a new thread running a function */
     OP_JOIN,        /* wait for a thread to finish */
     OP_EXIT,        /* end the calling thread */
+    OP_ACQUIRE,     /* acquire a lock, rlock or semaphore (optional timeout) */
+    OP_RELEASE,     /* release a lock, rlock or semaphore */
+    OP_WITH,        /* acquire, run body, release (lock, rlock, semaphore, condition) */
+    OP_WAIT,        /* wait on an event, a condition or a barrier (optional timeout) */
+    OP_WAIT_FOR,    /* wait on a condition until a predicate holds */
+    OP_EVENT_SET,   /* "set" with "obj": set an event */
+    OP_EVENT_CLEAR, /* "clear": clear an event */
+    OP_NOTIFY,      /* notify n waiters of a condition */
+    OP_NOTIFY_ALL,  /* notify every waiter of a condition */
+    OP_VAR_SET,     /* "set" with "var": write a memory variable */
+    OP_ADD,         /* read-modify-write a memory variable (racy unless atomic) */
+    OP_LOAD,        /* copy a memory variable into a local */
+    OP_IF,          /* run then or else */
+    OP_WHILE,       /* run body while a condition holds */
     OP_KIND_COUNT
 };
 
@@ -139,6 +153,99 @@ struct op_join {
     sim_time timeout;      /* -1: none */
 };
 
+/* Synchronisation objects. */
+enum object_type {
+    OBJ_LOCK = 0,
+    OBJ_RLOCK,
+    OBJ_SEMAPHORE,
+    OBJ_BOUNDED_SEMAPHORE,
+    OBJ_EVENT,
+    OBJ_CONDITION,
+    OBJ_BARRIER,
+    OBJ_TYPE_COUNT
+};
+
+/* A declared object. Objects declared in a process are private to it (and
+ * copied into processes it forks); top-level ones are shared by all. */
+struct object_decl {
+    char *name;
+    char *path;            /* "objects.L" or "processes[0].objects.L" */
+    enum object_type type;
+    int32_t process;       /* owning process, or -1 when shared */
+    int64_t value;         /* semaphore: initial value (default 1) */
+    int64_t parties;       /* barrier: threads that must arrive */
+    sim_time timeout;      /* barrier: default timeout, -1: none */
+    uint32_t lock;         /* condition: index of its lock object */
+};
+
+/* A memory variable: an integer or an array of integers. */
+struct var_decl {
+    char *name;
+    int32_t process;       /* owning process (its private memory), or -1: shared */
+    uint32_t length;       /* 0: a scalar; else the array's length */
+    int64_t *init;         /* initial values: 1 for a scalar, else length */
+};
+
+/* A reference to a memory variable by name ("balance", "arr[2]",
+ * "arr[$i]"); the name is resolved in the running thread's process (its
+ * private memory first, then shared memory). */
+struct var_ref {
+    uint32_t name;         /* index in scenario.var_names */
+    bool indexed;
+    struct operand index;
+};
+
+enum value_kind {
+    VALUE_CONST = 0,
+    VALUE_LOCAL,           /* "$name" */
+    VALUE_VAR              /* {"var": "name"} or, as a condition's left side, "name" */
+};
+
+struct value {
+    enum value_kind kind;
+    int64_t value;         /* VALUE_CONST */
+    uint32_t slot;         /* VALUE_LOCAL */
+    struct var_ref var;    /* VALUE_VAR */
+};
+
+enum cmp_op { CMP_EQ = 0, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
+
+/* {"var": "balance", "ge": 5} */
+struct condition {
+    struct value left;
+    enum cmp_op cmp;
+    struct value right;
+};
+
+/* An object named by an op, resolved in the running thread's process. */
+struct obj_ref {
+    uint32_t name;         /* index in scenario.obj_names */
+};
+
+struct op_sync {           /* ACQUIRE RELEASE WITH WAIT WAIT_FOR EVENT_* NOTIFY* */
+    struct obj_ref obj;
+    sim_time timeout;      /* -1: none */
+    int64_t n;             /* notify: how many (default 1) */
+    bool has_into;
+    uint32_t into;         /* local receiving 1 (success) or 0 (timed out) */
+    struct condition until;/* WAIT_FOR */
+    struct op_block body;  /* WITH */
+};
+
+struct op_var {            /* VAR_SET ADD LOAD */
+    struct var_ref var;
+    struct value value;    /* VAR_SET, ADD */
+    bool atomic;           /* ADD */
+    sim_time cost;         /* ADD: CPU time; -1: the profile's add_ns */
+    uint32_t into;         /* LOAD: local slot */
+};
+
+struct op_branch {         /* IF WHILE */
+    struct condition cond;
+    struct op_block then;  /* IF: then; WHILE: body */
+    struct op_block otherwise; /* IF: else (may be empty) */
+};
+
 /* One op. `path` is its JSON path ("processes[0].threads[1].program[3]") for
  * run-time messages; ops live in one flat array (scenario.ops) and blocks
  * refer to ranges of it. */
@@ -154,6 +261,9 @@ struct op {
         struct op_start start;
         struct op_thread thread;
         struct op_join join;
+        struct op_sync sync;
+        struct op_var var;
+        struct op_branch branch;
     } u;
 };
 
@@ -230,6 +340,15 @@ struct scenario {
     struct function *functions;
     uint32_t nops;
     struct op *ops;
+
+    uint32_t nobjects;     /* declared objects: shared first, then per process */
+    struct object_decl *objects;
+    uint32_t nvars;        /* declared variables: shared first, then per process */
+    struct var_decl *vars;
+    uint32_t nobj_names;   /* distinct object names (obj_ref.name indexes these) */
+    char **obj_names;
+    uint32_t nvar_names;   /* distinct variable names (var_ref.name indexes these) */
+    char **var_names;
 };
 
 /* Loads and validates a scenario from a JSON file. On success returns a new

@@ -810,6 +810,419 @@ static bool parse_exit(struct loader *ld, const cJSON *obj, const char *path, st
     return check_keys(ld, obj, path, keys);
 }
 
+/* ---- objects, memory and control ops ---- */
+
+static const char *const object_type_names[OBJ_TYPE_COUNT] = {
+    [OBJ_LOCK] = "lock",
+    [OBJ_RLOCK] = "rlock",
+    [OBJ_SEMAPHORE] = "semaphore",
+    [OBJ_BOUNDED_SEMAPHORE] = "bounded_semaphore",
+    [OBJ_EVENT] = "event",
+    [OBJ_CONDITION] = "condition",
+    [OBJ_BARRIER] = "barrier",
+};
+
+/* Which object types each object op accepts (a bit per enum object_type). */
+static uint32_t op_object_types(enum op_kind kind)
+{
+    const uint32_t locks = 1u << OBJ_LOCK | 1u << OBJ_RLOCK | 1u << OBJ_SEMAPHORE | 1u << OBJ_BOUNDED_SEMAPHORE;
+    switch (kind) {
+    case OP_ACQUIRE:
+    case OP_RELEASE: return locks;
+    case OP_WITH: return locks | 1u << OBJ_CONDITION;
+    case OP_WAIT: return 1u << OBJ_EVENT | 1u << OBJ_CONDITION | 1u << OBJ_BARRIER;
+    case OP_WAIT_FOR:
+    case OP_NOTIFY:
+    case OP_NOTIFY_ALL: return 1u << OBJ_CONDITION;
+    case OP_EVENT_SET:
+    case OP_EVENT_CLEAR: return 1u << OBJ_EVENT;
+    default: return 0;
+    }
+}
+
+static int32_t intern(char ***names, uint32_t *n, const char *name)
+{
+    for (uint32_t i = 0; i < *n; i++)
+        if (strcmp((*names)[i], name) == 0)
+            return (int32_t)i;
+    return -1;
+}
+
+static uint32_t intern_add(char ***names, uint32_t *n, const char *name)
+{
+    int32_t i = intern(names, n, name);
+    if (i >= 0)
+        return (uint32_t)i;
+    *names = xrealloc(*names, (*n + 1) * sizeof **names);
+    (*names)[*n] = xstrdup(name);
+    return (*n)++;
+}
+
+/* Checks that object `name` can be used by op kind from code running in
+ * `process` (-1: a function, which may run in any process). */
+static bool check_object_use(struct loader *ld, const char *name, int32_t process, enum op_kind kind,
+                             const char *opname, const char *path, uint32_t *name_id)
+{
+    const struct scenario *sc = ld->sc;
+    uint32_t allowed = op_object_types(kind);
+    bool visible = false, elsewhere = false;
+    const char *owner = NULL;
+    for (uint32_t i = 0; i < sc->nobjects; i++) {
+        const struct object_decl *o = &sc->objects[i];
+        if (strcmp(o->name, name) != 0)
+            continue;
+        bool in_scope = o->process < 0 || process < 0 || o->process == process;
+        if (!in_scope) {
+            elsewhere = true;
+            owner = sc->processes[o->process].name ? sc->processes[o->process].name : "another process";
+            continue;
+        }
+        visible = true;
+        if (!(allowed & (1u << o->type))) {
+            char types[128] = "";
+            for (int t = 0; t < OBJ_TYPE_COUNT; t++) {
+                if (!(allowed & (1u << t)))
+                    continue;
+                size_t len = strlen(types);
+                snprintf(types + len, sizeof types - len, "%s%s", len ? ", " : "", object_type_names[t]);
+            }
+            return ld_fail(ld, path, "'%s' is a %s: the op '%s' works on %s", name, object_type_names[o->type],
+                           opname, types);
+        }
+    }
+    if (!visible) {
+        if (elsewhere)
+            return ld_fail(ld, path,
+                           "'%s' is private to process '%s': an object declared in a process belongs to it alone; "
+                           "declare it in the top-level \"objects\" to share it between processes",
+                           name, owner);
+        return ld_fail(ld, path, "no object named '%.64s' (declare it in \"objects\", at the top level to share it "
+                                 "or in the process)", name);
+    }
+    *name_id = (uint32_t)intern(&ld->sc->obj_names, &ld->sc->nobj_names, name);
+    return true;
+}
+
+/* "name", "name[3]" or "name[$i]", declared in scope; `want_array`: -1 any,
+ * 0 a scalar or an element, 1 a whole array. */
+static bool parse_var_ref(struct loader *ld, const cJSON *item, const char *path, const struct op_ctx *ctx,
+                          struct var_ref *out)
+{
+    if (!cJSON_IsString(item))
+        return ld_fail(ld, path, "expected a variable name such as \"balance\" or \"arr[2]\", got %s",
+                       json_type_name(item));
+    const char *s = item->valuestring;
+    char name[130];
+    const char *br = strchr(s, '[');
+    size_t nlen = br ? (size_t)(br - s) : strlen(s);
+    if (nlen == 0 || nlen > 128)
+        return ld_fail(ld, path, "'%.64s' is not a variable name", s);
+    memcpy(name, s, nlen);
+    name[nlen] = '\0';
+    if (!valid_name(name))
+        return ld_fail(ld, path, "'%.64s' is not a variable name", s);
+    out->indexed = br != NULL;
+    out->index.kind = OPERAND_CONST;
+    out->index.value = 0;
+    out->index.slot = 0;
+    if (br) {
+        size_t len = strlen(br);
+        if (len < 3 || br[len - 1] != ']')
+            return ld_fail(ld, path, "'%.64s': an element is written name[INDEX] with a number or a $local", s);
+        char idx[130];
+        if (len - 2 >= sizeof idx)
+            return ld_fail(ld, path, "'%.64s': the index is too long", s);
+        memcpy(idx, br + 1, len - 2);
+        idx[len - 2] = '\0';
+        if (idx[0] == '$') {
+            int32_t slot = unit_find(ctx->unit, idx + 1);
+            if (slot < 0)
+                return ld_fail(ld, path, "'%s' is not a local variable here", idx);
+            out->index.kind = OPERAND_LOCAL;
+            out->index.slot = (uint32_t)slot;
+        } else {
+            char *end;
+            errno = 0;
+            long long v = strtoll(idx, &end, 10);
+            if (*end || errno || v < 0)
+                return ld_fail(ld, path, "'%.64s': the index must be a non-negative integer or a $local", s);
+            out->index.value = v;
+        }
+    }
+    const struct scenario *sc = ld->sc;
+    int32_t process = ctx->unit->process;
+    bool visible = false;
+    const char *owner = NULL;
+    for (uint32_t i = 0; i < sc->nvars; i++) {
+        const struct var_decl *v = &sc->vars[i];
+        if (strcmp(v->name, name) != 0)
+            continue;
+        if (v->process >= 0 && process >= 0 && v->process != process) {
+            owner = sc->processes[v->process].name ? sc->processes[v->process].name : "another process";
+            continue;
+        }
+        visible = true;
+        if (out->indexed && v->length == 0)
+            return ld_fail(ld, path, "'%s' is an integer, not an array: write \"%s\"", name, name);
+        if (!out->indexed && v->length > 0)
+            return ld_fail(ld, path, "'%s' is an array: name one element, like \"%s[0]\"", name, name);
+        if (out->indexed && out->index.kind == OPERAND_CONST && out->index.value >= (int64_t)v->length)
+            return ld_fail(ld, path, "index %lld is past the end of '%s' (length %u)", (long long)out->index.value,
+                           name, v->length);
+    }
+    if (!visible) {
+        if (owner)
+            return ld_fail(ld, path,
+                           "'%s' is in the private memory of process '%s': processes do not share memory; put it "
+                           "in the top-level \"shared\" (a multiprocessing Value or Array) to share it", name, owner);
+        return ld_fail(ld, path, "no variable named '%s' (declare it in a process's \"memory\" or in \"shared\")",
+                       name);
+    }
+    out->name = (uint32_t)intern(&ld->sc->var_names, &ld->sc->nvar_names, name);
+    return true;
+}
+
+/* An integer, "$local" or {"var": "name"}. */
+static bool parse_value(struct loader *ld, const cJSON *item, const char *path, const struct op_ctx *ctx,
+                        struct value *out)
+{
+    memset(out, 0, sizeof *out);
+    if (cJSON_IsObject(item)) {
+        static const char *const keys[] = {"var", NULL};
+        if (!check_keys(ld, item, path, keys))
+            return false;
+        const cJSON *v = req(ld, item, path, "var");
+        char p[ERROR_PATH_MAX];
+        if (!v)
+            return false;
+        out->kind = VALUE_VAR;
+        return parse_var_ref(ld, v, CHILD(p, "var"), ctx, &out->var);
+    }
+    struct operand o;
+    if (!get_operand(ld, item, path, ctx->unit, INT64_MIN / 4, INT64_MAX / 4, &o))
+        return false;
+    out->kind = o.kind == OPERAND_LOCAL ? VALUE_LOCAL : VALUE_CONST;
+    out->slot = o.slot;
+    out->value = o.value;
+    return true;
+}
+
+static const char *const cmp_names[] = {"eq", "ne", "lt", "le", "gt", "ge"};
+
+/* {"var": "balance", "ge": 5}: var is a memory variable or "$local". */
+static bool parse_condition(struct loader *ld, const cJSON *obj, const char *path, const struct op_ctx *ctx,
+                            struct condition *out)
+{
+    static const char *const keys[] = {"var", "eq", "ne", "lt", "le", "gt", "ge", NULL};
+    if (!check_keys(ld, obj, path, keys))
+        return false;
+    char p[ERROR_PATH_MAX];
+    const cJSON *var = req(ld, obj, path, "var");
+    if (!var)
+        return false;
+    memset(out, 0, sizeof *out);
+    if (cJSON_IsString(var) && var->valuestring[0] == '$') {
+        struct operand o;
+        if (!get_operand(ld, var, CHILD(p, "var"), ctx->unit, 0, 0, &o))
+            return false;
+        out->left.kind = VALUE_LOCAL;
+        out->left.slot = o.slot;
+    } else {
+        out->left.kind = VALUE_VAR;
+        if (!parse_var_ref(ld, var, CHILD(p, "var"), ctx, &out->left.var))
+            return false;
+    }
+    int found = -1;
+    for (int i = 0; i < 6; i++) {
+        if (!cJSON_GetObjectItemCaseSensitive(obj, cmp_names[i]))
+            continue;
+        if (found >= 0)
+            return ld_fail(ld, path, "a condition has one comparison, not both '%s' and '%s'", cmp_names[found],
+                           cmp_names[i]);
+        found = i;
+    }
+    if (found < 0)
+        return ld_fail(ld, path, "a condition needs a comparison: one of eq, ne, lt, le, gt, ge (like "
+                                 "{\"var\": \"balance\", \"ge\": 5})");
+    out->cmp = (enum cmp_op)found;
+    return parse_value(ld, cJSON_GetObjectItemCaseSensitive(obj, cmp_names[found]), CHILD(p, cmp_names[found]), ctx,
+                       &out->right);
+}
+
+/* Adds `into` as a local of the current unit (or finds it). */
+static bool parse_into(struct loader *ld, const cJSON *item, const char *path, struct op_ctx *ctx, uint32_t *slot)
+{
+    char *name;
+    if (!get_name(ld, item, path, &name))
+        return false;
+    int32_t s = unit_find(ctx->unit, name);
+    bool ok = true;
+    if (s < 0) {
+        ok = unit_add(ld, ctx->unit, name, path);
+        s = (int32_t)ctx->unit->n - 1;
+    }
+    free(name);
+    *slot = (uint32_t)s;
+    return ok;
+}
+
+static bool parse_obj_op(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx, struct op *op)
+{
+    static const char *const plain[] = {"op", "obj", NULL};
+    static const char *const timed[] = {"op", "obj", "timeout", "into", NULL};
+    static const char *const with_keys[] = {"op", "obj", "body", NULL};
+    static const char *const notify_keys[] = {"op", "obj", "n", NULL};
+    static const char *const wait_for_keys[] = {"op", "obj", "until", "timeout", "into", NULL};
+    const char *const *keys = plain;
+    switch (op->kind) {
+    case OP_ACQUIRE:
+    case OP_WAIT: keys = timed; break;
+    case OP_WITH: keys = with_keys; break;
+    case OP_NOTIFY: keys = notify_keys; break;
+    case OP_WAIT_FOR: keys = wait_for_keys; break;
+    default: break;
+    }
+    if (!check_keys(ld, obj, path, keys))
+        return false;
+    char p[ERROR_PATH_MAX];
+    struct op_sync *s = &op->u.sync;
+    s->timeout = -1;
+    s->n = 1;
+    const cJSON *name = req(ld, obj, path, "obj");
+    if (!name)
+        return false;
+    if (!cJSON_IsString(name))
+        return ld_fail(ld, CHILD(p, "obj"), "expected an object name, got %s", json_type_name(name));
+    const char *opname = cJSON_GetObjectItemCaseSensitive(obj, "op")->valuestring;
+    if (!check_object_use(ld, name->valuestring, ctx->unit->process, op->kind, opname, CHILD(p, "obj"), &s->obj.name))
+        return false;
+    const cJSON *it;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "timeout")) && !get_duration(ld, it, CHILD(p, "timeout"), &s->timeout))
+        return false;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "into"))) {
+        if (!parse_into(ld, it, CHILD(p, "into"), ctx, &s->into))
+            return false;
+        s->has_into = true;
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "n"))) {
+        if (!get_int(ld, it, CHILD(p, "n"), 1, 1000000000, &s->n))
+            return false;
+    }
+    if (op->kind == OP_WAIT_FOR) {
+        const cJSON *until = req(ld, obj, path, "until");
+        if (!until || !parse_condition(ld, until, CHILD(p, "until"), ctx, &s->until))
+            return false;
+    }
+    if (op->kind == OP_WITH) {
+        const cJSON *body = req(ld, obj, path, "body");
+        if (!body)
+            return false;
+        struct op_ctx inner = *ctx;
+        inner.depth++;
+        return parse_block(ld, body, CHILD(p, "body"), &inner, &s->body);
+    }
+    return true;
+}
+
+/* "set" is an event op with "obj" and a memory op with "var". */
+static bool parse_set(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx, struct op *op)
+{
+    if (cJSON_GetObjectItemCaseSensitive(obj, "obj")) {
+        op->kind = OP_EVENT_SET;
+        return parse_obj_op(ld, obj, path, ctx, op);
+    }
+    static const char *const keys[] = {"op", "var", "value", NULL};
+    if (!check_keys(ld, obj, path, keys))
+        return false;
+    char p[ERROR_PATH_MAX];
+    op->kind = OP_VAR_SET;
+    const cJSON *var = cJSON_GetObjectItemCaseSensitive(obj, "var");
+    if (!var)
+        return ld_fail(ld, path, "set needs \"obj\" (an event to set) or \"var\" and \"value\" (a variable to write)");
+    const cJSON *value = req(ld, obj, path, "value");
+    return value && parse_var_ref(ld, var, CHILD(p, "var"), ctx, &op->u.var.var) &&
+           parse_value(ld, value, CHILD(p, "value"), ctx, &op->u.var.value);
+}
+
+static bool parse_add(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx, struct op *op)
+{
+    static const char *const keys[] = {"op", "var", "value", "atomic", "cost", NULL};
+    if (!check_keys(ld, obj, path, keys))
+        return false;
+    char p[ERROR_PATH_MAX];
+    struct op_var *v = &op->u.var;
+    v->cost = -1;
+    v->value.kind = VALUE_CONST;
+    v->value.value = 1;
+    const cJSON *var = req(ld, obj, path, "var");
+    if (!var || !parse_var_ref(ld, var, CHILD(p, "var"), ctx, &v->var))
+        return false;
+    const cJSON *it;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "value")) && !parse_value(ld, it, CHILD(p, "value"), ctx, &v->value))
+        return false;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "atomic")) && !get_bool(ld, it, CHILD(p, "atomic"), &v->atomic))
+        return false;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "cost")) && !get_duration(ld, it, CHILD(p, "cost"), &v->cost))
+        return false;
+    return true;
+}
+
+static bool parse_load(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx, struct op *op)
+{
+    static const char *const keys[] = {"op", "var", "into", NULL};
+    if (!check_keys(ld, obj, path, keys))
+        return false;
+    char p[ERROR_PATH_MAX];
+    const cJSON *var = req(ld, obj, path, "var");
+    if (!var || !parse_var_ref(ld, var, CHILD(p, "var"), ctx, &op->u.var.var))
+        return false;
+    const cJSON *into = req(ld, obj, path, "into");
+    return into && parse_into(ld, into, CHILD(p, "into"), ctx, &op->u.var.into);
+}
+
+static bool parse_if(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx, struct op *op)
+{
+    static const char *const keys[] = {"op", "cond", "then", "else", NULL};
+    if (!check_keys(ld, obj, path, keys))
+        return false;
+    char p[ERROR_PATH_MAX];
+    struct op_branch *b = &op->u.branch;
+    const cJSON *cond = req(ld, obj, path, "cond");
+    if (!cond || !parse_condition(ld, cond, CHILD(p, "cond"), ctx, &b->cond))
+        return false;
+    const cJSON *then = req(ld, obj, path, "then");
+    if (!then)
+        return false;
+    struct op_ctx inner = *ctx;
+    inner.depth++;
+    if (!parse_block(ld, then, CHILD(p, "then"), &inner, &b->then))
+        return false;
+    const cJSON *otherwise = cJSON_GetObjectItemCaseSensitive(obj, "else");
+    if (otherwise)
+        return parse_block(ld, otherwise, CHILD(p, "else"), &inner, &b->otherwise);
+    b->otherwise.first = b->then.first;
+    b->otherwise.count = 0;
+    return true;
+}
+
+static bool parse_while(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx, struct op *op)
+{
+    static const char *const keys[] = {"op", "cond", "body", NULL};
+    if (!check_keys(ld, obj, path, keys))
+        return false;
+    char p[ERROR_PATH_MAX];
+    struct op_branch *b = &op->u.branch;
+    const cJSON *cond = req(ld, obj, path, "cond");
+    if (!cond || !parse_condition(ld, cond, CHILD(p, "cond"), ctx, &b->cond))
+        return false;
+    const cJSON *body = req(ld, obj, path, "body");
+    if (!body)
+        return false;
+    struct op_ctx inner = *ctx;
+    inner.depth++;
+    return parse_block(ld, body, CHILD(p, "body"), &inner, &b->then);
+}
+
 struct op_spec {
     const char *name;
     enum op_kind kind;
@@ -827,13 +1240,24 @@ static const struct op_spec op_specs[] = {
     {"thread", OP_THREAD, parse_thread},
     {"join", OP_JOIN, parse_join},
     {"exit", OP_EXIT, parse_exit},
+    {"acquire", OP_ACQUIRE, parse_obj_op},
+    {"release", OP_RELEASE, parse_obj_op},
+    {"with", OP_WITH, parse_obj_op},
+    {"wait", OP_WAIT, parse_obj_op},
+    {"wait_for", OP_WAIT_FOR, parse_obj_op},
+    {"set", OP_VAR_SET, parse_set},
+    {"clear", OP_EVENT_CLEAR, parse_obj_op},
+    {"notify", OP_NOTIFY, parse_obj_op},
+    {"notify_all", OP_NOTIFY_ALL, parse_obj_op},
+    {"add", OP_ADD, parse_add},
+    {"load", OP_LOAD, parse_load},
+    {"if", OP_IF, parse_if},
+    {"while", OP_WHILE, parse_while},
 };
 
 /* Ops of the contract that later versions implement. */
-static const char *const ops_not_yet[] = {
-    "acquire", "release", "with", "wait", "wait_for", "set", "clear", "notify", "notify_all", "put", "get",
-    "task_done", "send", "recv", "close", "add", "load", "if", "while", "process", "terminate", "map",
-    "kill", "alarm", NULL};
+static const char *const ops_not_yet[] = {"put", "get", "task_done", "send", "recv", "close", "process",
+                                          "terminate", "map", "kill", "alarm", NULL};
 
 static bool parse_op(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx, struct op *op)
 {
@@ -877,6 +1301,8 @@ static bool parse_block(struct loader *ld, const cJSON *arr, const char *path, s
         return ld_fail(ld, path, "the scenario has more than %d ops", SCENARIO_MAX_OPS);
     out->first = sc->nops;
     out->count = (uint32_t)count;
+    if (count == 0)
+        return true; /* sc->ops may still be NULL: no pointer arithmetic on it */
     sc->ops = xgrow(sc->ops, &ld->ops_cap, sc->nops + count, sizeof *sc->ops);
     memset(sc->ops + sc->nops, 0, count * sizeof *sc->ops);
     sc->nops += (uint32_t)count;
@@ -1118,7 +1544,7 @@ static bool parse_process(struct loader *ld, const cJSON *obj, const char *path,
             return ld_fail(ld, CHILD(p, "gil"),
                            "a GIL other than \"none\" is not supported by this version of threadsim yet");
     }
-    static const char *const later[] = {"memory", "objects", "handlers", NULL};
+    static const char *const later[] = {"handlers", NULL};
     for (const char *const *k = later; *k; k++)
         if (cJSON_GetObjectItemCaseSensitive(obj, *k))
             return ld_fail(ld, CHILD(p, *k), "process '%s' is not supported by this version of threadsim yet", *k);
@@ -1277,6 +1703,194 @@ static bool resolve_names(struct loader *ld)
     return true;
 }
 
+/* ---- object and memory declarations ---- */
+
+static bool parse_objects(struct loader *ld, const cJSON *obj, const char *path, int32_t process)
+{
+    if (!cJSON_IsObject(obj))
+        return ld_fail(ld, path, "expected an object of named objects, got %s", json_type_name(obj));
+    struct scenario *sc = ld->sc;
+    char p[ERROR_PATH_MAX], q[ERROR_PATH_MAX];
+    uint32_t first = sc->nobjects;
+    for (const cJSON *c = obj->child; c; c = c->next) {
+        path_key(p, path, c->string);
+        if (strncmp(c->string, "x-", 2) == 0)
+            continue;
+        if (!valid_name(c->string))
+            return ld_fail(ld, p, "'%.64s' is not a valid object name", c->string);
+        for (uint32_t i = first; i < sc->nobjects; i++)
+            if (strcmp(sc->objects[i].name, c->string) == 0)
+                return ld_fail(ld, p, "the object '%s' is declared twice", c->string);
+        if (sc->nobjects >= 100000)
+            return ld_fail(ld, p, "too many objects (at most 100000)");
+        if (!cJSON_IsObject(c))
+            return ld_fail(ld, p, "expected an object like {\"type\": \"lock\"}, got %s", json_type_name(c));
+        const cJSON *type = req(ld, c, p, "type");
+        if (!type)
+            return false;
+        path_key(q, p, "type");
+        if (!cJSON_IsString(type))
+            return ld_fail(ld, q, "expected an object type (a string), got %s", json_type_name(type));
+        int t = -1;
+        for (int i = 0; i < OBJ_TYPE_COUNT; i++)
+            if (strcmp(object_type_names[i], type->valuestring) == 0)
+                t = i;
+        if (t < 0) {
+            static const char *const later[] = {"queue", "pipe", "mp_queue", NULL};
+            for (const char *const *l = later; *l; l++)
+                if (strcmp(*l, type->valuestring) == 0)
+                    return ld_fail(ld, q, "the object type '%s' is not supported by this version of threadsim yet",
+                                   *l);
+            return ld_fail(ld, q, "unknown object type '%.64s' (known: lock, rlock, semaphore, bounded_semaphore, "
+                                  "event, condition, barrier)", type->valuestring);
+        }
+        static const char *const lock_keys[] = {"type", NULL};
+        static const char *const sem_keys[] = {"type", "value", NULL};
+        static const char *const cond_keys[] = {"type", "lock", NULL};
+        static const char *const barrier_keys[] = {"type", "parties", "timeout", NULL};
+        const char *const *keys = lock_keys;
+        if (t == OBJ_SEMAPHORE || t == OBJ_BOUNDED_SEMAPHORE)
+            keys = sem_keys;
+        else if (t == OBJ_CONDITION)
+            keys = cond_keys;
+        else if (t == OBJ_BARRIER)
+            keys = barrier_keys;
+        if (!check_keys(ld, c, p, keys))
+            return false;
+        sc->objects = xrealloc(sc->objects, (sc->nobjects + 1) * sizeof *sc->objects);
+        struct object_decl *o = &sc->objects[sc->nobjects++];
+        memset(o, 0, sizeof *o);
+        o->name = xstrdup(c->string);
+        o->path = xstrdup(p);
+        o->type = (enum object_type)t;
+        o->process = process;
+        o->value = 1;
+        o->timeout = -1;
+        o->lock = NONE;
+        intern_add(&sc->obj_names, &sc->nobj_names, o->name);
+        const cJSON *it;
+        if ((it = cJSON_GetObjectItemCaseSensitive(c, "value")) &&
+            !get_int(ld, it, (path_key(q, p, "value"), q), 0, 1000000000, &o->value))
+            return false;
+        if (t == OBJ_BARRIER) {
+            it = req(ld, c, p, "parties");
+            if (!it || !get_int(ld, it, (path_key(q, p, "parties"), q), 1, 1000000, &o->parties))
+                return false;
+            if ((it = cJSON_GetObjectItemCaseSensitive(c, "timeout")) &&
+                !get_duration(ld, it, (path_key(q, p, "timeout"), q), &o->timeout))
+                return false;
+        }
+    }
+    /* a condition's lock: an object of this same declaration block */
+    uint32_t i = first;
+    for (const cJSON *c = obj->child; c; c = c->next) {
+        if (strncmp(c->string, "x-", 2) == 0)
+            continue;
+        struct object_decl *o = &sc->objects[i++];
+        if (o->type != OBJ_CONDITION)
+            continue;
+        path_key(p, path, c->string);
+        const cJSON *lock = cJSON_GetObjectItemCaseSensitive(c, "lock");
+        if (!lock)
+            return ld_fail(ld, p, "a condition needs its lock: add \"lock\": \"NAME\" naming a lock or rlock declared "
+                                  "next to it");
+        path_key(q, p, "lock");
+        if (!cJSON_IsString(lock))
+            return ld_fail(ld, q, "expected the name of a lock, got %s", json_type_name(lock));
+        for (uint32_t k = first; k < sc->nobjects; k++)
+            if (strcmp(sc->objects[k].name, lock->valuestring) == 0)
+                o->lock = k;
+        if (o->lock == NONE)
+            return ld_fail(ld, q, "no lock named '%.64s' is declared in the same \"objects\"", lock->valuestring);
+        enum object_type lt = sc->objects[o->lock].type;
+        if (lt != OBJ_LOCK && lt != OBJ_RLOCK)
+            return ld_fail(ld, q, "'%s' is a %s: a condition's lock must be a lock or an rlock", lock->valuestring,
+                           object_type_names[lt]);
+    }
+    return true;
+}
+
+static bool parse_memory(struct loader *ld, const cJSON *obj, const char *path, int32_t process)
+{
+    if (!cJSON_IsObject(obj))
+        return ld_fail(ld, path, "expected an object of variables like {\"balance\": 10, \"items\": [0, 0]}, got %s",
+                       json_type_name(obj));
+    struct scenario *sc = ld->sc;
+    char p[ERROR_PATH_MAX], q[ERROR_PATH_MAX];
+    uint32_t first = sc->nvars;
+    for (const cJSON *c = obj->child; c; c = c->next) {
+        path_key(p, path, c->string);
+        if (strncmp(c->string, "x-", 2) == 0)
+            continue;
+        if (!valid_name(c->string))
+            return ld_fail(ld, p, "'%.64s' is not a valid variable name", c->string);
+        for (uint32_t i = first; i < sc->nvars; i++)
+            if (strcmp(sc->vars[i].name, c->string) == 0)
+                return ld_fail(ld, p, "the variable '%s' is declared twice", c->string);
+        if (sc->nvars >= 100000)
+            return ld_fail(ld, p, "too many variables (at most 100000)");
+        int64_t *init;
+        uint32_t length = 0;
+        if (cJSON_IsArray(c)) {
+            int n = cJSON_GetArraySize(c);
+            if (n < 1 || n > 1000000)
+                return ld_fail(ld, p, "an array has 1 to 1000000 elements");
+            length = (uint32_t)n;
+            init = xcalloc((size_t)n, sizeof *init);
+            int k = 0;
+            for (const cJSON *e = c->child; e; e = e->next, k++) {
+                path_index(q, p, (size_t)k);
+                if (!get_int(ld, e, q, INT64_MIN / 4, INT64_MAX / 4, &init[k])) {
+                    free(init);
+                    return false;
+                }
+            }
+        } else {
+            init = xcalloc(1, sizeof *init);
+            if (!get_int(ld, c, p, INT64_MIN / 4, INT64_MAX / 4, &init[0])) {
+                free(init);
+                return false;
+            }
+        }
+        sc->vars = xrealloc(sc->vars, (sc->nvars + 1) * sizeof *sc->vars);
+        struct var_decl *v = &sc->vars[sc->nvars++];
+        v->name = xstrdup(c->string);
+        v->process = process;
+        v->length = length;
+        v->init = init;
+        intern_add(&sc->var_names, &sc->nvar_names, v->name);
+    }
+    return true;
+}
+
+/* Declarations come before code: every process's objects and memory are
+ * read first so ops can be checked against them. */
+static bool parse_declarations(struct loader *ld, const cJSON *root)
+{
+    const cJSON *it;
+    if ((it = cJSON_GetObjectItemCaseSensitive(root, "objects")) && !parse_objects(ld, it, "objects", -1))
+        return false;
+    if ((it = cJSON_GetObjectItemCaseSensitive(root, "shared")) && !parse_memory(ld, it, "shared", -1))
+        return false;
+    const cJSON *procs = cJSON_GetObjectItemCaseSensitive(root, "processes");
+    if (!cJSON_IsArray(procs))
+        return true;
+    size_t i = 0;
+    for (const cJSON *pr = procs->child; pr; pr = pr->next, i++) {
+        char p[ERROR_PATH_MAX], q[ERROR_PATH_MAX];
+        path_index(p, "processes", i);
+        if (!cJSON_IsObject(pr))
+            continue;
+        if ((it = cJSON_GetObjectItemCaseSensitive(pr, "objects")) &&
+            !parse_objects(ld, it, (path_key(q, p, "objects"), q), (int32_t)i))
+            return false;
+        if ((it = cJSON_GetObjectItemCaseSensitive(pr, "memory")) &&
+            !parse_memory(ld, it, (path_key(q, p, "memory"), q), (int32_t)i))
+            return false;
+    }
+    return true;
+}
+
 static bool parse_top(struct loader *ld, const cJSON *root, const char *origin)
 {
     static const char *const keys[] = {"name", "description", "seed", "machine", "scheduler", "objects",
@@ -1314,15 +1928,9 @@ static bool parse_top(struct loader *ld, const cJSON *root, const char *origin)
             return false;
         sc->seed = (uint64_t)v;
     }
-    if ((it = cJSON_GetObjectItemCaseSensitive(root, "objects")))
-        return ld_fail(ld, "objects", "shared objects are not supported by this version of threadsim yet");
-    if ((it = cJSON_GetObjectItemCaseSensitive(root, "shared")))
-        return ld_fail(ld, "shared", "shared memory is not supported by this version of threadsim yet");
     if ((it = cJSON_GetObjectItemCaseSensitive(root, "machine")) && !parse_machine(ld, it, "machine"))
         return false;
     if ((it = cJSON_GetObjectItemCaseSensitive(root, "scheduler")) && !parse_scheduler(ld, it, "scheduler"))
-        return false;
-    if ((it = cJSON_GetObjectItemCaseSensitive(root, "functions")) && !parse_functions(ld, it))
         return false;
     const cJSON *procs = cJSON_GetObjectItemCaseSensitive(root, "processes");
     if (!procs)
@@ -1333,6 +1941,10 @@ static bool parse_top(struct loader *ld, const cJSON *root, const char *origin)
     if (n > SCENARIO_MAX_PROCESSES)
         return ld_fail(ld, "processes", "more than %d processes", SCENARIO_MAX_PROCESSES);
     sc->processes = xcalloc((size_t)n, sizeof *sc->processes);
+    if (!parse_declarations(ld, root))
+        return false;
+    if ((it = cJSON_GetObjectItemCaseSensitive(root, "functions")) && !parse_functions(ld, it))
+        return false;
     size_t i = 0;
     for (const cJSON *p = procs->child; p; p = p->next, i++) {
         char q[ERROR_PATH_MAX];
@@ -1357,6 +1969,37 @@ static void line_col(const char *buf, size_t len, size_t off, int *line, int *co
             (*col)++;
         }
     }
+}
+
+/* cJSON reports an error past the end of the text at its last byte, so a
+ * text cut short and one whose last byte is wrong look alike: parse it again
+ * with one more byte, and if the error moves onto that byte, the text ended
+ * too early. */
+static bool json_truncated(const char *buf, size_t len, size_t off)
+{
+    if (off + 1 < len)
+        return false;
+    char *longer = xmalloc(len + 1);
+    memcpy(longer, buf, len);
+    longer[len] = ' ';
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(longer, len + 1, &end, false);
+    bool moved = !root && end && (size_t)(end - longer) >= len;
+    cJSON_Delete(root);
+    free(longer);
+    return moved;
+}
+
+/* Length of the excerpt of buf shown from off in a syntax error: at most 16
+ * bytes, within the buffer (which need not be NUL-terminated) and within
+ * its line, so the message stays on one line. */
+static int excerpt_len(const char *buf, size_t len, size_t off)
+{
+    int n = 0;
+    while (off + (size_t)n < len && n < 16 && buf[off + (size_t)n] != '\n' && buf[off + (size_t)n] != '\r' &&
+           buf[off + (size_t)n] != '\0')
+        n++;
+    return n;
 }
 
 static void loader_deinit(struct loader *ld)
@@ -1402,11 +2045,15 @@ static struct scenario *load(const char *buf, size_t len, const char *origin, co
         if (e && e >= buf && e <= buf + len)
             off = (size_t)(e - buf);
         int line, col;
-        line_col(buf, len, off, &line, &col);
-        if (off >= len)
+        bool truncated = json_truncated(buf, len, off);
+        line_col(buf, len, truncated ? len : off, &line, &col);
+        int n = excerpt_len(buf, len, off);
+        if (truncated)
             error_set(err, STATUS_BAD_INPUT, "", "JSON syntax error: the file ends too early (truncated?)");
+        else if (n == 0)
+            error_set(err, STATUS_BAD_INPUT, "", "JSON syntax error at the end of this line");
         else
-            error_set(err, STATUS_BAD_INPUT, "", "JSON syntax error near '%.16s'", buf + off);
+            error_set(err, STATUS_BAD_INPUT, "", "JSON syntax error near '%.*s'", n, buf + off);
         err->line = line;
         err->column = col;
         scenario_destroy(sc);
@@ -1533,11 +2180,14 @@ enum status profile_load_file(struct profile *p, const char *path, struct error 
         }
         if (strncmp(c->string, "x-", 2) == 0)
             continue;
-        if (strcmp(c->string, "thread_start_ns") == 0) {
+        int64_t *ival = strcmp(c->string, "thread_start_ns") == 0 ? &p->thread_start_ns
+                        : strcmp(c->string, "add_ns") == 0       ? &p->add_ns
+                                                                  : NULL;
+        if (ival) {
             if (!cJSON_IsNumber(c) || c->valuedouble < 0 || c->valuedouble > 1e12)
                 st = error_set(err, STATUS_BAD_INPUT, c->string, "%s: expected a number of ns", path);
             else
-                p->thread_start_ns = (int64_t)c->valuedouble;
+                *ival = (int64_t)c->valuedouble;
             continue;
         }
         for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {

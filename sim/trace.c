@@ -39,6 +39,11 @@ void trace_destroy(struct trace *tr)
     for (uint32_t i = 0; i < tr->ntasks; i++)
         free(tr->tasks[i].name);
     free(tr->tasks);
+    for (uint32_t i = 0; i < tr->nobjects; i++) {
+        free(tr->objects[i].name);
+        free(tr->objects[i].type);
+    }
+    free(tr->objects);
     free(tr->segments);
     free(tr->instants);
     free(tr->strings);
@@ -59,6 +64,15 @@ uint32_t trace_add_task(struct trace *tr, const char *name, uint32_t process)
     tr->tasks[tr->ntasks].name = xstrdup(name);
     tr->tasks[tr->ntasks].process = process;
     return tr->ntasks++;
+}
+
+uint32_t trace_add_object(struct trace *tr, const char *name, const char *type, int32_t process)
+{
+    tr->objects = xgrow(tr->objects, &tr->objects_cap, tr->nobjects + 1, sizeof *tr->objects);
+    tr->objects[tr->nobjects].name = xstrdup(name);
+    tr->objects[tr->nobjects].type = xstrdup(type);
+    tr->objects[tr->nobjects].process = process;
+    return tr->nobjects++;
 }
 
 void trace_segment_add(struct trace *tr, const struct trace_segment *seg)
@@ -129,6 +143,15 @@ static const char *const trace_instant_names[INSTANT_KIND_COUNT] = {
     [INSTANT_JOIN] = "join",
     [INSTANT_PREEMPT] = "preempt",
     [INSTANT_DEADLOCK] = "deadlock",
+    [INSTANT_ACQUIRE] = "acquire",
+    [INSTANT_RELEASE] = "release",
+    [INSTANT_WAIT] = "wait",
+    [INSTANT_WAKE] = "wake",
+    [INSTANT_NOTIFY] = "notify",
+    [INSTANT_SET] = "set",
+    [INSTANT_CLEAR] = "clear",
+    [INSTANT_WRITE] = "write",
+    [INSTANT_LOST_UPDATE] = "lost_update",
 };
 
 const char *trace_state_name(enum trace_state s)

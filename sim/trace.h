@@ -46,6 +46,15 @@ enum trace_instant_kind {
     INSTANT_JOIN,       /* a join returned: value = the joined task */
     INSTANT_PREEMPT,    /* a task was preempted by value = the task that took its CPU */
     INSTANT_DEADLOCK,   /* text: the report */
+    INSTANT_ACQUIRE,    /* obj acquired (flow pairs it with the release that handed it over) */
+    INSTANT_RELEASE,    /* obj released: value = the task it was handed to, or -1 */
+    INSTANT_WAIT,       /* a wait on obj (event, condition, barrier) began */
+    INSTANT_WAKE,       /* a wait on obj ended: value 1 woken, 0 timed out */
+    INSTANT_NOTIFY,     /* obj (condition) notified: value = threads woken */
+    INSTANT_SET,        /* obj (event) set: value = threads woken */
+    INSTANT_CLEAR,      /* obj (event) cleared */
+    INSTANT_WRITE,      /* a memory write: obj = variable, value = the value written */
+    INSTANT_LOST_UPDATE,/* a racy add overwrote another write: obj = variable */
     INSTANT_KIND_COUNT
 };
 
@@ -72,6 +81,12 @@ struct trace_instant {
     uint32_t pad2;
 };
 
+struct trace_object {
+    char *name;
+    char *type;         /* "lock", "semaphore", ..., or "var" for memory */
+    int32_t process;    /* owning process, -1: shared */
+};
+
 struct trace_task {
     char *name;
     uint32_t process;
@@ -92,6 +107,9 @@ struct trace {
     uint32_t ntasks;
     struct trace_task *tasks;
     size_t tasks_cap;
+    uint32_t nobjects;
+    struct trace_object *objects;
+    size_t objects_cap;
 
     size_t nsegments;
     struct trace_segment *segments;
@@ -112,6 +130,7 @@ void trace_destroy(struct trace *tr);
 
 uint32_t trace_add_process(struct trace *tr, const char *name);
 uint32_t trace_add_task(struct trace *tr, const char *name, uint32_t process);
+uint32_t trace_add_object(struct trace *tr, const char *name, const char *type, int32_t process);
 
 /* Appends a segment; empty segments (end <= start) are dropped. */
 void trace_segment_add(struct trace *tr, const struct trace_segment *seg);

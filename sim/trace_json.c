@@ -63,6 +63,14 @@ static void tj_names(const struct trace *tr, FILE *out)
         tj_string(out, tr->tasks[i].name);
         fprintf(out, ", \"process\": %" PRIu32 "}", tr->tasks[i].process);
     }
+    fputs("\n  ],\n  \"objects\": [", out);
+    for (uint32_t i = 0; i < tr->nobjects; i++) {
+        fprintf(out, "%s\n    {\"id\": %" PRIu32 ", \"name\": ", i ? "," : "", i);
+        tj_string(out, tr->objects[i].name);
+        fputs(", \"type\": ", out);
+        tj_string(out, tr->objects[i].type);
+        fprintf(out, ", \"process\": %" PRId32 "}", tr->objects[i].process);
+    }
     fputs("\n  ],\n", out);
 }
 

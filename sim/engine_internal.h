@@ -1,0 +1,264 @@
+/* Internals of the simulation kernel shared by its files: engine.c (time,
+ * CPUs, tasks, scheduling), engine_sync.c (objects) and engine_memory.c
+ * (memory and control ops). Not part of the engine's API. */
+#ifndef THREADSIM_ENGINE_INTERNAL_H
+#define THREADSIM_ENGINE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "event_queue.h"
+#include "rng.h"
+
+#define NONE UINT32_MAX
+#define ENGINE_DEFAULT_MAX_EVENTS 200000000ULL
+#define ENGINE_MAX_PRINTS 1000000u
+#define ENGINE_MAX_TRACE_RECORDS 50000000u
+#define TASK_CHUNK_BITS 12
+#define TASK_CHUNK (1u << TASK_CHUNK_BITS)
+
+enum ev_kind {
+    EV_ARRIVE = 0,   /* target task becomes ready for the first time */
+    EV_WAKE,         /* target task's sleep, I/O or wake-up latency ended */
+    EV_JOIN_TIMEOUT, /* target task's join timed out */
+    EV_CPU,          /* target CPU: switch done, op done or slice end */
+    EV_POLICY,       /* the policy's timer */
+    EV_OBJ_TIMEOUT   /* target task's wait on an object timed out */
+};
+
+/* Classes order simultaneous events (ordering rules 1 and 2). */
+enum ev_class { CLASS_CPU = 0, CLASS_POLICY = 1, CLASS_READY = 2 };
+
+static inline uint64_t ev_key(enum ev_class cls, uint32_t sub)
+{
+    return ((uint64_t)cls << 32) | sub;
+}
+
+/* Task states: the trace's states while alive, plus NEW and DONE. */
+enum { TASK_NEW = TRACE_STATE_COUNT, TASK_DONE };
+
+/* REPEAT frames count iterations left in `remaining`; WITH frames keep the
+ * object to release there, WHILE frames the index of their while op. */
+enum frame_kind { FRAME_BLOCK = 0, FRAME_REPEAT = 1, FRAME_CALL = 2, FRAME_WITH = 3, FRAME_WHILE = 4 };
+#define FRAME_KIND_SHIFT 29
+#define FRAME_END_MASK ((1u << FRAME_KIND_SHIFT) - 1)
+
+/* One level of a task's program counter: the block [first, end) being run.
+ * `end` carries the frame kind in its top bits. Repeat frames count the
+ * iterations left after the current one. A call frame's caller locals are
+ * found through the callee's locals header (struct locals). */
+struct frame {
+    uint32_t pc;
+    uint32_t first;
+    uint32_t end;
+    uint32_t remaining;
+};
+
+/* Thread-local variables of one code unit, chained to the caller's. */
+struct locals {
+    struct locals *parent;
+    int64_t v[];
+};
+
+#define TASK_INLINE_FRAMES 2
+
+/* A simulated thread. Kept small: 10^6 of them must fit in a few hundred MB. */
+struct task {
+    struct sched_entity se;
+    struct task_metrics m;
+    int64_t state_since;   /* when the current state began */
+    int64_t op_left;       /* CPU time left of the compute op in progress, or 0 */
+    int64_t wait_value;    /* condition wait: the rlock depth to restore */
+    struct frame *frames;  /* inline_frames or a heap array */
+    struct locals *locals; /* locals of the current code unit, or NULL */
+    uint32_t process;
+    uint32_t decl;         /* declared thread index, or NONE for created threads */
+    uint32_t timer;        /* pending wake-up/timeout event, or NONE */
+    uint32_t joiners;      /* first task blocked joining this one, or NONE */
+    uint32_t wait_next;    /* next task in the joiners list it is in */
+    uint32_t waiting_for;  /* while BLOCKED: the task it joins (join) or the
+                              object it waits for (object reasons), else NONE */
+    uint32_t proc_next;    /* next created task of the same process */
+    int32_t cpu;           /* CPU it is on (RUNNING or SWITCH), else -1 */
+    uint16_t nframes;
+    uint16_t frames_cap;
+    uint8_t state;
+    uint8_t reason;
+    uint8_t daemon;
+    uint8_t joined;        /* some join has returned for it */
+    uint8_t timed_out;     /* its wait_for timed out: the op stops re-checking */
+    uint8_t redo;          /* its pc was moved back to run the current op again */
+    struct frame inline_frames[TASK_INLINE_FRAMES];
+};
+
+/* A FIFO of blocked tasks, linked through task.wait_next. */
+struct waitq {
+    uint32_t head;
+    uint32_t tail;
+};
+
+/* A synchronisation object at run time. Its id is its index in
+ * engine.objects and the object id of the trace. */
+struct object {
+    const struct object_decl *decl;
+    uint32_t owner;        /* lock/rlock: the holder, or NONE */
+    int64_t count;         /* rlock depth, semaphore value, event flag, barrier arrivals */
+    struct waitq waiters;
+};
+
+/* A racy `add` between its read and its write. */
+struct pending_add {
+    uint32_t task;
+    int64_t *addr;
+    int64_t read;          /* the value read at the start */
+    int64_t delta;
+    bool atomic;           /* read and write together at the end */
+};
+
+struct cpu {
+    uint32_t task;         /* task on it (switching or running), or NONE */
+    uint32_t last_task;    /* the task that ran last, or NONE */
+    uint32_t event;        /* pending EV_CPU, or NONE */
+    bool switching;        /* paying the switch cost before `task` runs */
+    int64_t run_from;      /* start of the stretch not yet accounted to the policy */
+    int64_t progress_from; /* when op_left was last brought up to date */
+    int64_t slice;         /* slice granted at dispatch */
+    int64_t slice_end;     /* absolute end of the slice, or SIM_TIME_NEVER */
+};
+
+struct proc {
+    uint32_t live_nondaemon; /* started, unfinished non-daemon threads */
+    uint32_t unfinished;     /* threads not DONE (started or not) */
+    uint32_t created_head;   /* created tasks, newest first */
+    bool ended;
+};
+
+struct engine {
+    const struct scenario *sc;
+    const struct sched_policy *pol;
+    void *rq;
+    struct engine_options opts;
+    struct event_queue eq;
+    struct rng rng;
+
+    struct task **chunks;  /* tasks in fixed chunks: entities never move */
+    size_t nchunks;
+    size_t chunks_cap;
+    uint32_t ntasks;
+    char **created_names;  /* names of created tasks, by id - sc->nthreads */
+    size_t created_names_cap;
+
+    struct cpu *cpus;
+    struct proc *procs;
+    struct trace *trace;
+    struct engine_stats stats;
+    struct engine_print *prints;
+    size_t nprints;
+    size_t prints_cap;
+
+    int64_t now;
+    uint64_t enqueue_seq;
+    uint64_t ops_executed;
+    uint32_t live_tasks;   /* tasks not DONE that have started */
+    uint32_t pending_task_events; /* queued events other than the policy timer */
+    uint32_t policy_timer;
+    int64_t policy_timer_time;
+    uint32_t *running_scratch;          /* CPUs with a task, at a policy timer */
+    struct sched_entity **running_entities; /* their tasks */
+    bool ran;
+
+    struct object *objects;   /* one per declared object */
+    uint32_t nobjects;
+    int32_t *obj_map;         /* [process * nobj_names + name] -> object, or -1 */
+    int64_t **mem;            /* private memory of each process */
+    int64_t *shared_mem;
+    uint32_t *var_off;        /* offset of each declared variable in its memory */
+    int32_t *var_map;         /* [process * nvar_names + name] -> variable, or -1 */
+    struct pending_add *adds;
+    size_t nadds;
+    size_t adds_cap;
+    uint32_t next_flow;
+
+    enum status failed;    /* first error raised while handling an instant */
+    struct error *err;
+};
+
+/* Results of interpreting ops. */
+enum step {
+    STEP_NEXT = 0, /* go on with the next op */
+    STEP_TIMED,    /* a compute op started: op_left is set */
+    STEP_OFF_CPU,  /* the task blocked or finished; its CPU is free */
+    STEP_ERROR     /* e->failed is set */
+};
+
+static inline struct task *engine_task_at(const struct engine *e, uint32_t id)
+{
+    return &e->chunks[id >> TASK_CHUNK_BITS][id & (TASK_CHUNK - 1)];
+}
+
+/* Raises a run-time error (status) about task t (may be NULL) at op (may be
+ * NULL); the first error of a run wins. Returns STEP_ERROR. */
+enum step engine_fail(struct engine *e, enum status status, const struct task *t, const struct op *op,
+                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Records an instant event (when tracing). */
+void engine_instant(struct engine *e, const struct task *t, enum trace_instant_kind kind, int64_t value,
+                    const char *text);
+/* Moves t to a new state at e->now (closing the old state's segment). */
+void engine_set_state(struct engine *e, struct task *t, uint8_t state, uint8_t reason, int32_t cpu);
+/* Queues an event; task events keep the "something can still happen" count. */
+uint32_t engine_push(struct engine *e, int64_t time, enum ev_class cls, uint32_t sub, enum ev_kind kind,
+                     uint32_t target);
+void engine_cancel(struct engine *e, uint32_t handle, bool task_event);
+/* Puts t on the policy's ready queue. */
+void engine_task_ready(struct engine *e, struct task *t, enum enqueue_why why);
+/* Pushes a frame running block b; false (with the error raised) past the nesting limit. */
+bool engine_push_frame(struct engine *e, struct task *t, struct op_block b, enum frame_kind kind,
+                       const struct op *op);
+int64_t engine_operand(const struct task *t, const struct operand *o);
+/* Wakes a blocked task (cancelling its timer); by_thread: pays wakeup_latency. */
+void engine_task_wake(struct engine *e, struct task *t, bool by_thread);
+/* Takes the running task t off its CPU and blocks it with reason. */
+void engine_task_block(struct engine *e, struct task *t, enum trace_reason reason);
+const char *engine_name_of(const struct engine *e, const struct task *t);
+/* The op a task is at (the last one started), for messages and results. */
+const struct op *engine_current_op(const struct engine *e, const struct task *t);
+
+/* engine_sync.c: objects. */
+void engine_objects_init(struct engine *e);
+void engine_objects_deinit(struct engine *e);
+/* Releases an object a `with` frame holds, at the frame's end. */
+enum step engine_with_release(struct engine *e, struct task *t, uint32_t obj);
+/* An object wait timed out (EV_OBJ_TIMEOUT). */
+void engine_object_timeout(struct engine *e, struct task *t);
+/* Removes a blocked task from the object it waits on (it is being killed). */
+void engine_object_forget(struct engine *e, struct task *t);
+/* Appends the wait-for edge of a task blocked on an object to a report: "L
+ * held by 'T'"; returns the task holding it, or NONE. */
+uint32_t engine_object_wait_edge(const struct engine *e, const struct task *t, char *buf, size_t cap);
+enum step op_acquire(struct engine *e, struct task *t, const struct op *op);
+enum step op_release(struct engine *e, struct task *t, const struct op *op);
+enum step op_with(struct engine *e, struct task *t, const struct op *op);
+enum step op_wait(struct engine *e, struct task *t, const struct op *op);
+enum step op_wait_for(struct engine *e, struct task *t, const struct op *op);
+enum step op_event_set(struct engine *e, struct task *t, const struct op *op);
+enum step op_event_clear(struct engine *e, struct task *t, const struct op *op);
+enum step op_notify(struct engine *e, struct task *t, const struct op *op);
+
+/* engine_memory.c: memory and control. */
+void engine_memory_init(struct engine *e);
+void engine_memory_deinit(struct engine *e);
+/* Evaluates a condition in t's context; false with the error raised on a bad index. */
+bool engine_condition(struct engine *e, struct task *t, const struct op *op, const struct condition *c,
+                      bool *out);
+/* Finishes a racy add whose CPU time has run out (called when t's compute ends). */
+void engine_add_complete(struct engine *e, struct task *t);
+enum step op_var_set(struct engine *e, struct task *t, const struct op *op);
+enum step op_add(struct engine *e, struct task *t, const struct op *op);
+enum step op_load(struct engine *e, struct task *t, const struct op *op);
+enum step op_if(struct engine *e, struct task *t, const struct op *op);
+enum step op_while(struct engine *e, struct task *t, const struct op *op);
+/* A WHILE frame reached its end: loop again or not. */
+bool engine_while_again(struct engine *e, struct task *t, uint32_t while_op, bool *again);
+
+#endif

@@ -1,0 +1,594 @@
+/* Synchronisation objects of the simulated kernel: lock, rlock, semaphore,
+ * bounded semaphore, event, condition and barrier, each with a FIFO wait
+ * queue. A release hands a lock or a semaphore unit straight to the first
+ * waiter, which then pays the machine's wake-up latency. Misuse (releasing a
+ * lock one does not hold, waiting on a condition without its lock, ...) is a
+ * run-time error naming the thread and the op, as Python would raise. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+#include "xalloc.h"
+
+static const char *const object_type_name[OBJ_TYPE_COUNT] = {
+    [OBJ_LOCK] = "lock",
+    [OBJ_RLOCK] = "rlock",
+    [OBJ_SEMAPHORE] = "semaphore",
+    [OBJ_BOUNDED_SEMAPHORE] = "bounded_semaphore",
+    [OBJ_EVENT] = "event",
+    [OBJ_CONDITION] = "condition",
+    [OBJ_BARRIER] = "barrier",
+};
+
+static const enum trace_reason object_reason[OBJ_TYPE_COUNT] = {
+    [OBJ_LOCK] = REASON_LOCK,
+    [OBJ_RLOCK] = REASON_LOCK,
+    [OBJ_SEMAPHORE] = REASON_SEMAPHORE,
+    [OBJ_BOUNDED_SEMAPHORE] = REASON_SEMAPHORE,
+    [OBJ_EVENT] = REASON_EVENT,
+    [OBJ_CONDITION] = REASON_CONDITION,
+    [OBJ_BARRIER] = REASON_BARRIER,
+};
+
+void engine_objects_init(struct engine *e)
+{
+    const struct scenario *sc = e->sc;
+    e->nobjects = sc->nobjects;
+    e->objects = xcalloc(sc->nobjects ? sc->nobjects : 1, sizeof *e->objects);
+    for (uint32_t i = 0; i < sc->nobjects; i++) {
+        struct object *o = &e->objects[i];
+        o->decl = &sc->objects[i];
+        o->owner = NONE;
+        o->waiters.head = o->waiters.tail = NONE;
+        if (o->decl->type == OBJ_SEMAPHORE || o->decl->type == OBJ_BOUNDED_SEMAPHORE)
+            o->count = o->decl->value;
+        trace_add_object(e->trace, o->decl->name, object_type_name[o->decl->type], o->decl->process);
+    }
+    size_t n = (size_t)sc->nprocesses * sc->nobj_names;
+    e->obj_map = xmalloc((n ? n : 1) * sizeof *e->obj_map);
+    for (uint32_t p = 0; p < sc->nprocesses; p++) {
+        for (uint32_t k = 0; k < sc->nobj_names; k++) {
+            int32_t found = -1;
+            for (uint32_t i = 0; i < sc->nobjects; i++) {
+                const struct object_decl *d = &sc->objects[i];
+                if (strcmp(d->name, sc->obj_names[k]) != 0)
+                    continue;
+                if (d->process == (int32_t)p)
+                    found = (int32_t)i;
+                else if (d->process < 0 && found < 0)
+                    found = (int32_t)i;
+            }
+            e->obj_map[(size_t)p * sc->nobj_names + k] = found;
+        }
+    }
+}
+
+void engine_objects_deinit(struct engine *e)
+{
+    free(e->objects);
+    free(e->obj_map);
+}
+
+/* The object an op names, as seen from t's process; NULL with the error raised. */
+static struct object *object_of(struct engine *e, struct task *t, const struct op *op)
+{
+    const struct scenario *sc = e->sc;
+    uint32_t name = op->u.sync.obj.name;
+    int32_t i = e->obj_map[(size_t)t->process * sc->nobj_names + name];
+    if (i < 0) {
+        const char *owner = "another process";
+        for (uint32_t k = 0; k < sc->nobjects; k++)
+            if (strcmp(sc->objects[k].name, sc->obj_names[name]) == 0 && sc->objects[k].process >= 0)
+                owner = sc->processes[sc->objects[k].process].name;
+        engine_fail(e, STATUS_RUNTIME, t, op,
+                    "'%s' is private to process '%s': declare it in the top-level \"objects\" to share it",
+                    sc->obj_names[name], owner);
+        return NULL;
+    }
+    return &e->objects[i];
+}
+
+static void waitq_push(struct engine *e, struct waitq *q, struct task *t)
+{
+    t->wait_next = NONE;
+    if (q->tail == NONE)
+        q->head = t->se.id;
+    else
+        engine_task_at(e, q->tail)->wait_next = t->se.id;
+    q->tail = t->se.id;
+}
+
+static struct task *waitq_pop(struct engine *e, struct waitq *q)
+{
+    if (q->head == NONE)
+        return NULL;
+    struct task *t = engine_task_at(e, q->head);
+    q->head = t->wait_next;
+    if (q->head == NONE)
+        q->tail = NONE;
+    t->wait_next = NONE;
+    return t;
+}
+
+static void waitq_remove(struct engine *e, struct waitq *q, struct task *t)
+{
+    uint32_t prev = NONE;
+    for (uint32_t id = q->head; id != NONE; id = engine_task_at(e, id)->wait_next) {
+        if (id == t->se.id) {
+            if (prev == NONE)
+                q->head = t->wait_next;
+            else
+                engine_task_at(e, prev)->wait_next = t->wait_next;
+            if (q->tail == id)
+                q->tail = prev;
+            t->wait_next = NONE;
+            return;
+        }
+        prev = id;
+    }
+}
+
+static uint32_t object_id(const struct engine *e, const struct object *o)
+{
+    return (uint32_t)(o - e->objects);
+}
+
+static void object_instant(struct engine *e, const struct task *t, enum trace_instant_kind kind,
+                           const struct object *o, int64_t value, uint32_t flow)
+{
+    if (!e->opts.record_trace)
+        return;
+    struct trace_instant ev = {
+        .time = e->now, .value = value, .task = t->se.id, .kind = (uint16_t)kind,
+        .obj = object_id(e, o), .flow = flow,
+    };
+    trace_instant_add(e->trace, &ev, NULL);
+}
+
+/* Writes v into the `into` local of op, when op is a waiting op that has one. */
+static void op_into(struct task *t, const struct op *op, int64_t v)
+{
+    if (!op || !t->locals)
+        return;
+    if (op->kind != OP_ACQUIRE && op->kind != OP_WAIT && op->kind != OP_WAIT_FOR)
+        return;
+    if (op->u.sync.has_into)
+        t->locals->v[op->u.sync.into] = v;
+}
+
+/* The same for the op a blocked task waits in. */
+static void set_into(struct engine *e, struct task *t, int64_t v)
+{
+    op_into(t, engine_current_op(e, t), v);
+}
+
+/* Blocks the running task t on object o, with an optional timeout. */
+static enum step block_on(struct engine *e, struct task *t, struct object *o, enum trace_reason reason,
+                          sim_time timeout)
+{
+    engine_task_block(e, t, reason);
+    t->waiting_for = object_id(e, o);
+    waitq_push(e, &o->waiters, t);
+    if (timeout >= 0)
+        t->timer = engine_push(e, e->now + timeout, CLASS_READY, t->se.id, EV_OBJ_TIMEOUT, t->se.id);
+    return STEP_OFF_CPU;
+}
+
+/* t (blocked) now holds what it waited for: wake it. */
+static void grant(struct engine *e, struct task *t)
+{
+    if (t->timer != NONE) {
+        engine_cancel(e, t->timer, true);
+        t->timer = NONE;
+    }
+    t->waiting_for = NONE;
+    engine_task_wake(e, t, true);
+}
+
+/* ---- locks and semaphores ---- */
+
+static bool is_lock(const struct object *o)
+{
+    return o->decl->type == OBJ_LOCK || o->decl->type == OBJ_RLOCK;
+}
+
+/* Tries to take o for t. Returns true when taken (or re-entered). A plain
+ * lock taken twice by its holder is a self-deadlock, reported as one. */
+static bool try_take(struct engine *e, struct task *t, struct object *o, const struct op *op, bool *failed)
+{
+    *failed = false;
+    switch (o->decl->type) {
+    case OBJ_LOCK:
+        if (o->owner == t->se.id) {
+            e->failed = STATUS_DEADLOCK;
+            error_set(e->err, STATUS_DEADLOCK, op ? op->path : NULL,
+                      "deadlock at %.3f ms: thread '%s' acquires lock '%s', which it already holds; a Lock is not "
+                      "re-entrant, so it waits for itself forever (an RLock can be acquired again by its holder)",
+                      (double)e->now / 1e6, engine_name_of(e, t), o->decl->name);
+            *failed = true;
+            return false;
+        }
+        if (o->owner != NONE)
+            return false;
+        o->owner = t->se.id;
+        o->count = 1;
+        return true;
+    case OBJ_RLOCK:
+        if (o->owner == t->se.id) {
+            o->count++;
+            return true;
+        }
+        if (o->owner != NONE)
+            return false;
+        o->owner = t->se.id;
+        o->count = 1;
+        return true;
+    default:
+        if (o->count <= 0)
+            return false;
+        o->count--;
+        return true;
+    }
+}
+
+/* Acquires o for the running task t: at once, or by blocking (with the op's
+ * timeout). into gets 1 when acquired, 0 when the timeout passed. */
+static enum step acquire(struct engine *e, struct task *t, struct object *o, const struct op *op, sim_time timeout)
+{
+    bool failed;
+    if (try_take(e, t, o, op, &failed)) {
+        object_instant(e, t, INSTANT_ACQUIRE, o, 0, 0);
+        op_into(t, op, 1);
+        return STEP_NEXT;
+    }
+    if (failed)
+        return STEP_ERROR;
+    if (timeout == 0) {
+        op_into(t, op, 0);
+        return STEP_NEXT;
+    }
+    return block_on(e, t, o, object_reason[o->decl->type], timeout);
+}
+
+/* Gives a freed lock or semaphore unit to the first waiter, if any. */
+static void hand_over(struct engine *e, struct task *from, struct object *o)
+{
+    struct task *w = waitq_pop(e, &o->waiters);
+    if (!w) {
+        object_instant(e, from, INSTANT_RELEASE, o, -1, 0);
+        return;
+    }
+    uint32_t flow = ++e->next_flow;
+    if (is_lock(o)) {
+        o->owner = w->se.id;
+        /* a waiter coming back from a condition wait restores its rlock depth */
+        o->count = w->reason == REASON_LOCK && w->wait_value > 0 ? w->wait_value : 1;
+        w->wait_value = 0;
+    }
+    object_instant(e, from, INSTANT_RELEASE, o, w->se.id, flow);
+    object_instant(e, w, INSTANT_ACQUIRE, o, 0, flow);
+    set_into(e, w, 1);
+    grant(e, w);
+}
+
+/* Releases o held by t; `depth_all` releases an rlock completely (a
+ * condition wait). Returns false with the error raised on misuse. */
+static bool release(struct engine *e, struct task *t, struct object *o, const struct op *op, bool depth_all)
+{
+    switch (o->decl->type) {
+    case OBJ_LOCK:
+    case OBJ_RLOCK:
+        if (o->owner == NONE) {
+            engine_fail(e, STATUS_RUNTIME, t, op, "release of '%s', which is not held (Python: RuntimeError: release "
+                                                  "unlocked lock)", o->decl->name);
+            return false;
+        }
+        if (o->owner != t->se.id) {
+            engine_fail(e, STATUS_RUNTIME, t, op,
+                        "release of '%s', which thread '%s' holds: only the holder may release it",
+                        o->decl->name, engine_name_of(e, engine_task_at(e, o->owner)));
+            return false;
+        }
+        if (!depth_all && --o->count > 0)
+            return true;
+        o->owner = NONE;
+        o->count = 0;
+        hand_over(e, t, o);
+        return true;
+    case OBJ_BOUNDED_SEMAPHORE:
+        if (o->waiters.head == NONE && o->count + 1 > o->decl->value) {
+            engine_fail(e, STATUS_RUNTIME, t, op,
+                        "bounded semaphore '%s' released too many times: its value would exceed %" PRId64
+                        " (Python: ValueError)", o->decl->name, o->decl->value);
+            return false;
+        }
+        /* fall through */
+    case OBJ_SEMAPHORE:
+        if (o->waiters.head == NONE)
+            o->count++;
+        hand_over(e, t, o);
+        return true;
+    default:
+        return true;
+    }
+}
+
+enum step op_acquire(struct engine *e, struct task *t, const struct op *op)
+{
+    struct object *o = object_of(e, t, op);
+    if (!o)
+        return STEP_ERROR;
+    return acquire(e, t, o, op, op->u.sync.timeout);
+}
+
+enum step op_release(struct engine *e, struct task *t, const struct op *op)
+{
+    struct object *o = object_of(e, t, op);
+    if (!o)
+        return STEP_ERROR;
+    return release(e, t, o, op, false) ? STEP_NEXT : STEP_ERROR;
+}
+
+/* The lock a `with` takes: the object itself, or a condition's lock. */
+static struct object *with_target(struct engine *e, struct object *o)
+{
+    return o->decl->type == OBJ_CONDITION ? &e->objects[o->decl->lock] : o;
+}
+
+enum step op_with(struct engine *e, struct task *t, const struct op *op)
+{
+    struct object *o = object_of(e, t, op);
+    if (!o)
+        return STEP_ERROR;
+    o = with_target(e, o);
+    if (!engine_push_frame(e, t, op->u.sync.body, FRAME_WITH, op))
+        return STEP_ERROR;
+    t->frames[t->nframes - 1].remaining = object_id(e, o);
+    /* the frame is in place first, so its end releases what this takes */
+    return acquire(e, t, o, op, -1);
+}
+
+enum step engine_with_release(struct engine *e, struct task *t, uint32_t obj)
+{
+    return release(e, t, &e->objects[obj], engine_current_op(e, t), false) ? STEP_NEXT : STEP_ERROR;
+}
+
+/* ---- events ---- */
+
+static enum step event_wait(struct engine *e, struct task *t, struct object *o, const struct op *op)
+{
+    if (o->count) {
+        op_into(t, op, 1);
+        return STEP_NEXT;
+    }
+    object_instant(e, t, INSTANT_WAIT, o, 0, 0);
+    if (op->u.sync.timeout == 0) {
+        op_into(t, op, 0);
+        return STEP_NEXT;
+    }
+    return block_on(e, t, o, REASON_EVENT, op->u.sync.timeout);
+}
+
+enum step op_event_set(struct engine *e, struct task *t, const struct op *op)
+{
+    struct object *o = object_of(e, t, op);
+    if (!o)
+        return STEP_ERROR;
+    o->count = 1;
+    int64_t woken = 0;
+    struct task *w;
+    while ((w = waitq_pop(e, &o->waiters))) {
+        object_instant(e, w, INSTANT_WAKE, o, 1, 0);
+        set_into(e, w, 1);
+        grant(e, w);
+        woken++;
+    }
+    object_instant(e, t, INSTANT_SET, o, woken, 0);
+    return STEP_NEXT;
+}
+
+enum step op_event_clear(struct engine *e, struct task *t, const struct op *op)
+{
+    struct object *o = object_of(e, t, op);
+    if (!o)
+        return STEP_ERROR;
+    o->count = 0;
+    object_instant(e, t, INSTANT_CLEAR, o, 0, 0);
+    return STEP_NEXT;
+}
+
+/* ---- conditions ---- */
+
+static bool holds(const struct engine *e, const struct task *t, const struct object *cond)
+{
+    return e->objects[cond->decl->lock].owner == t->se.id;
+}
+
+/* Waits on a condition: releases its lock completely, sleeps until notified
+ * (or the timeout), then takes the lock again before going on. */
+static enum step cond_wait(struct engine *e, struct task *t, struct object *c, const struct op *op)
+{
+    if (!holds(e, t, c))
+        return engine_fail(e, STATUS_RUNTIME, t, op,
+                           "wait on condition '%s' without holding its lock '%s' (Python: RuntimeError: cannot wait "
+                           "on un-acquired lock)", c->decl->name, e->objects[c->decl->lock].decl->name);
+    struct object *lock = &e->objects[c->decl->lock];
+    int64_t depth = lock->count;
+    if (!release(e, t, lock, op, true))
+        return STEP_ERROR;
+    object_instant(e, t, INSTANT_WAIT, c, 0, 0);
+    enum step s = block_on(e, t, c, REASON_CONDITION, op->u.sync.timeout);
+    t->wait_value = depth;
+    return s;
+}
+
+/* A condition waiter was notified or timed out: it now competes for the lock
+ * (still blocked, reason lock) and resumes once it holds it. */
+static void cond_to_lock(struct engine *e, struct task *w, struct object *c, int64_t into)
+{
+    struct object *lock = &e->objects[c->decl->lock];
+    if (w->timer != NONE) {
+        engine_cancel(e, w->timer, true);
+        w->timer = NONE;
+    }
+    set_into(e, w, into);
+    object_instant(e, w, INSTANT_WAKE, c, into, 0);
+    if (lock->owner == NONE) {
+        lock->owner = w->se.id;
+        lock->count = w->wait_value > 0 ? w->wait_value : 1;
+        w->wait_value = 0;
+        object_instant(e, w, INSTANT_ACQUIRE, lock, 0, 0);
+        w->waiting_for = NONE;
+        engine_task_wake(e, w, true);
+        return;
+    }
+    engine_set_state(e, w, TRACE_BLOCKED, REASON_LOCK, -1);
+    w->waiting_for = object_id(e, lock);
+    waitq_push(e, &lock->waiters, w);
+}
+
+enum step op_notify(struct engine *e, struct task *t, const struct op *op)
+{
+    struct object *c = object_of(e, t, op);
+    if (!c)
+        return STEP_ERROR;
+    if (!holds(e, t, c))
+        return engine_fail(e, STATUS_RUNTIME, t, op,
+                           "notify of condition '%s' without holding its lock '%s' (Python: RuntimeError: cannot "
+                           "notify on un-acquired lock)", c->decl->name, e->objects[c->decl->lock].decl->name);
+    int64_t n = op->kind == OP_NOTIFY_ALL ? INT64_MAX : op->u.sync.n, woken = 0;
+    struct task *w;
+    while (woken < n && (w = waitq_pop(e, &c->waiters))) {
+        cond_to_lock(e, w, c, 1);
+        woken++;
+    }
+    object_instant(e, t, INSTANT_NOTIFY, c, woken, 0);
+    return STEP_NEXT;
+}
+
+enum step op_wait_for(struct engine *e, struct task *t, const struct op *op)
+{
+    struct object *c = object_of(e, t, op);
+    if (!c)
+        return STEP_ERROR;
+    if (!holds(e, t, c))
+        return engine_fail(e, STATUS_RUNTIME, t, op,
+                           "wait_for on condition '%s' without holding its lock '%s'", c->decl->name,
+                           e->objects[c->decl->lock].decl->name);
+    bool ok;
+    if (!engine_condition(e, t, op, &op->u.sync.until, &ok))
+        return STEP_ERROR;
+    if (ok) {
+        op_into(t, op, 1);
+        t->timed_out = 0;
+        return STEP_NEXT;
+    }
+    /* wait, then run this op again to re-check the predicate; a timeout ends
+     * the loop with into = 0 (each wait has the op's timeout) */
+    if (t->timed_out) {
+        t->timed_out = 0;
+        op_into(t, op, 0);
+        return STEP_NEXT;
+    }
+    enum step st = cond_wait(e, t, c, op);
+    if (st == STEP_OFF_CPU) {
+        t->frames[t->nframes - 1].pc--;
+        t->redo = 1;
+    }
+    return st;
+}
+
+/* ---- barriers ---- */
+
+static enum step barrier_wait(struct engine *e, struct task *t, struct object *b, const struct op *op)
+{
+    object_instant(e, t, INSTANT_WAIT, b, 0, 0);
+    if (b->count + 1 >= b->decl->parties) {
+        b->count = 0;
+        struct task *w;
+        while ((w = waitq_pop(e, &b->waiters))) {
+            object_instant(e, w, INSTANT_WAKE, b, 1, 0);
+            set_into(e, w, 1);
+            grant(e, w);
+        }
+        if (op->u.sync.has_into && t->locals)
+            t->locals->v[op->u.sync.into] = 1;
+        return STEP_NEXT;
+    }
+    b->count++;
+    sim_time timeout = op->u.sync.timeout >= 0 ? op->u.sync.timeout : b->decl->timeout;
+    return block_on(e, t, b, REASON_BARRIER, timeout);
+}
+
+enum step op_wait(struct engine *e, struct task *t, const struct op *op)
+{
+    struct object *o = object_of(e, t, op);
+    if (!o)
+        return STEP_ERROR;
+    switch (o->decl->type) {
+    case OBJ_EVENT: return event_wait(e, t, o, op);
+    case OBJ_CONDITION: return cond_wait(e, t, o, op);
+    default: return barrier_wait(e, t, o, op);
+    }
+}
+
+/* ---- timeouts, killing, deadlock reports ---- */
+
+void engine_object_timeout(struct engine *e, struct task *t)
+{
+    t->timer = NONE;
+    struct object *o = &e->objects[t->waiting_for];
+    waitq_remove(e, &o->waiters, t);
+    const struct op *op = engine_current_op(e, t);
+    switch (o->decl->type) {
+    case OBJ_CONDITION:
+        /* a timed-out wait_for stops re-checking its predicate */
+        t->timed_out = op && op->kind == OP_WAIT_FOR;
+        cond_to_lock(e, t, o, 0);
+        return;
+    case OBJ_BARRIER:
+        engine_fail(e, STATUS_RUNTIME, t, op,
+                    "barrier '%s' broke: %" PRId64 " of %" PRId64 " threads arrived before the timeout (Python: "
+                    "threading.BrokenBarrierError)", o->decl->name, o->count, o->decl->parties);
+        return;
+    default:
+        set_into(e, t, 0);
+        object_instant(e, t, INSTANT_WAKE, o, 0, 0);
+        t->waiting_for = NONE;
+        engine_task_ready(e, t, ENQUEUE_WAKEUP);
+        return;
+    }
+}
+
+void engine_object_forget(struct engine *e, struct task *t)
+{
+    struct object *o = &e->objects[t->waiting_for];
+    waitq_remove(e, &o->waiters, t);
+    if (o->decl->type == OBJ_BARRIER && o->count > 0)
+        o->count--;
+}
+
+uint32_t engine_object_wait_edge(const struct engine *e, const struct task *t, char *buf, size_t cap)
+{
+    const struct object *o = &e->objects[t->waiting_for];
+    const char *type = object_type_name[o->decl->type];
+    if (is_lock(o) && o->owner != NONE) {
+        snprintf(buf, cap, "%s '%s' held by '%s'", type, o->decl->name,
+                 engine_name_of(e, engine_task_at(e, o->owner)));
+        return o->owner;
+    }
+    switch (o->decl->type) {
+    case OBJ_EVENT: snprintf(buf, cap, "event '%s', which no thread will set", o->decl->name); break;
+    case OBJ_CONDITION:
+        snprintf(buf, cap, "condition '%s', which no thread will notify", o->decl->name);
+        break;
+    case OBJ_BARRIER:
+        snprintf(buf, cap, "barrier '%s' (%" PRId64 " of %" PRId64 " parties arrived)", o->decl->name, o->count,
+                 o->decl->parties);
+        break;
+    default: snprintf(buf, cap, "%s '%s', which no thread will release", type, o->decl->name); break;
+    }
+    return NONE;
+}

@@ -1,0 +1,285 @@
+/* Unit tests of the simulated objects and memory: locks and hand-over,
+ * rlocks, semaphores, events, conditions, barriers, racy adds, misuse and
+ * deadlock reports, on small scenarios checked by hand. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "scheduler/registry.h"
+#include "sim/engine.h"
+#include "sim/scenario.h"
+
+#define MS 1000000LL
+
+struct run {
+    struct scenario *sc;
+    struct engine *eng;
+    enum status status;
+    struct error err;
+};
+
+static struct run *run_json(const char *json)
+{
+    struct run *r = calloc(1, sizeof *r);
+    struct error err;
+    r->sc = scenario_load_buffer(json, strlen(json), "test.json", &err);
+    if (!r->sc)
+        fail_msg("scenario did not load: %s: %s", err.path, err.msg);
+    struct engine_options opts = {.record_trace = true};
+    r->eng = engine_create(r->sc, sched_registry_find(r->sc->sched.policy), &opts, &r->err);
+    assert_non_null(r->eng);
+    r->status = engine_run(r->eng, &r->err);
+    return r;
+}
+
+static void run_free(struct run *r)
+{
+    engine_destroy(r->eng);
+    scenario_destroy(r->sc);
+    free(r);
+}
+
+static int64_t var(struct run *r, const char *name, uint32_t index)
+{
+    for (uint32_t i = 0; i < r->sc->nvars; i++) {
+        if (strcmp(r->sc->vars[i].name, name) == 0) {
+            int64_t v;
+            assert_true(engine_var_value(r->eng, i, index, &v));
+            return v;
+        }
+    }
+    fail_msg("no variable %s", name);
+    return 0;
+}
+
+#define TWO_THREADS(objects, memory, prog_a, prog_b)                                                              \
+    "{\"machine\": {\"cpus\": 2}, \"scheduler\": {\"policy\": \"rr\", \"quantum\": \"1ms\"}, "             \
+    "\"objects\": {" objects "}, \"shared\": {" memory "}, \"processes\": [{\"name\": \"main\", "              \
+    "\"threads\": [{\"name\": \"a\", \"program\": [" prog_a "]}, {\"name\": \"b\", \"program\": [" prog_b   \
+    "]}]}]}"
+
+static void a_lock_should_serialise_critical_sections_and_hand_over_in_order(void **state)
+{
+    (void)state;
+    struct run *r = run_json(TWO_THREADS(
+        "\"L\": {\"type\": \"lock\"}", "\"x\": 0",
+        "{\"op\": \"with\", \"obj\": \"L\", \"body\": [{\"op\": \"compute\", \"for\": \"3ms\"}]}",
+        "{\"op\": \"compute\", \"for\": \"1ms\"}, {\"op\": \"with\", \"obj\": \"L\", \"body\": "
+        "[{\"op\": \"compute\", \"for\": \"2ms\"}]}"));
+    assert_int_equal(r->status, STATUS_OK);
+    /* b waits for the lock from 1 ms to 3 ms, then holds it 3-5 ms */
+    assert_int_equal(engine_task_metrics(r->eng, 1)->blocked, 2 * MS);
+    assert_int_equal(engine_task_metrics(r->eng, 1)->finish, 5 * MS);
+    /* the release by a hands the lock to b: a release and an acquire share a flow */
+    const struct trace *tr = engine_trace(r->eng);
+    uint32_t flow = 0;
+    for (size_t i = 0; i < tr->ninstants; i++)
+        if (tr->instants[i].kind == INSTANT_RELEASE && tr->instants[i].value == 1)
+            flow = tr->instants[i].flow;
+    assert_true(flow != 0);
+    bool paired = false;
+    for (size_t i = 0; i < tr->ninstants; i++)
+        paired |= tr->instants[i].kind == INSTANT_ACQUIRE && tr->instants[i].flow == flow && tr->instants[i].task == 1;
+    assert_true(paired);
+    run_free(r);
+}
+
+static void racy_adds_on_two_cpus_should_lose_updates_and_a_lock_should_not(void **state)
+{
+    (void)state;
+    const char *inc = "{\"op\": \"repeat\", \"times\": 1000, \"body\": [{\"op\": \"add\", \"var\": \"x\", \"value\": 1}]}";
+    const char *dec = "{\"op\": \"repeat\", \"times\": 1000, \"body\": [{\"op\": \"add\", \"var\": \"x\", \"value\": -1}]}";
+    char json[4096];
+    snprintf(json, sizeof json, TWO_THREADS("\"L\": {\"type\": \"lock\"}", "\"x\": 0", "%s", "%s"), inc, dec);
+    struct run *r = run_json(json);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_true(engine_stats(r->eng)->lost_updates > 0);
+    assert_true(var(r, "x", 0) != 0);
+    run_free(r);
+    const char *inc_l = "{\"op\": \"repeat\", \"times\": 1000, \"body\": [{\"op\": \"with\", \"obj\": \"L\", \"body\": [{\"op\": \"add\", \"var\": \"x\", \"value\": 1}]}]}";
+    const char *dec_l = "{\"op\": \"repeat\", \"times\": 1000, \"body\": [{\"op\": \"with\", \"obj\": \"L\", \"body\": [{\"op\": \"add\", \"var\": \"x\", \"value\": -1}]}]}";
+    snprintf(json, sizeof json, TWO_THREADS("\"L\": {\"type\": \"lock\"}", "\"x\": 0", "%s", "%s"), inc_l, dec_l);
+    r = run_json(json);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(engine_stats(r->eng)->lost_updates, 0);
+    assert_int_equal(var(r, "x", 0), 0);
+    run_free(r);
+}
+
+static void an_atomic_add_should_never_lose_updates(void **state)
+{
+    (void)state;
+    struct run *r = run_json(TWO_THREADS(
+        "\"L\": {\"type\": \"lock\"}", "\"x\": 0",
+        "{\"op\": \"repeat\", \"times\": 500, \"body\": [{\"op\": \"add\", \"var\": \"x\", \"atomic\": true}]}",
+        "{\"op\": \"repeat\", \"times\": 500, \"body\": [{\"op\": \"add\", \"var\": \"x\", \"atomic\": true}]}"));
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(var(r, "x", 0), 1000);
+    run_free(r);
+}
+
+static void opposite_lock_order_should_be_reported_as_a_cycle(void **state)
+{
+    (void)state;
+    struct run *r = run_json(TWO_THREADS(
+        "\"A\": {\"type\": \"lock\"}, \"B\": {\"type\": \"lock\"}", "",
+        "{\"op\": \"acquire\", \"obj\": \"A\"}, {\"op\": \"compute\", \"for\": \"1ms\"}, {\"op\": \"acquire\", \"obj\": \"B\"}",
+        "{\"op\": \"acquire\", \"obj\": \"B\"}, {\"op\": \"compute\", \"for\": \"1ms\"}, {\"op\": \"acquire\", \"obj\": \"A\"}"));
+    assert_int_equal(r->status, STATUS_DEADLOCK);
+    assert_non_null(strstr(r->err.msg, "lock 'B' held by 'b'"));
+    assert_non_null(strstr(r->err.msg, "lock 'A' held by 'a'"));
+    run_free(r);
+}
+
+static void a_plain_lock_taken_twice_should_deadlock_and_an_rlock_should_not(void **state)
+{
+    (void)state;
+    struct run *r = run_json(TWO_THREADS(
+        "\"L\": {\"type\": \"lock\"}, \"R\": {\"type\": \"rlock\"}", "",
+        "{\"op\": \"acquire\", \"obj\": \"R\"}, {\"op\": \"acquire\", \"obj\": \"R\"}, {\"op\": \"release\", \"obj\": \"R\"}, {\"op\": \"release\", \"obj\": \"R\"}",
+        "{\"op\": \"compute\", \"for\": \"1ms\"}, {\"op\": \"acquire\", \"obj\": \"L\"}, {\"op\": \"acquire\", \"obj\": \"L\"}"));
+    assert_int_equal(r->status, STATUS_DEADLOCK);
+    assert_non_null(strstr(r->err.msg, "not re-entrant"));
+    assert_string_equal(r->err.path, "processes[0].threads[1].program[2]");
+    assert_int_equal(engine_task_metrics(r->eng, 0)->finish, 0);
+    run_free(r);
+}
+
+static void releasing_an_unheld_lock_should_be_a_runtime_error(void **state)
+{
+    (void)state;
+    struct run *r = run_json(TWO_THREADS("\"L\": {\"type\": \"lock\"}", "",
+                                         "{\"op\": \"release\", \"obj\": \"L\"}", "{\"op\": \"exit\"}"));
+    assert_int_equal(r->status, STATUS_RUNTIME);
+    assert_non_null(strstr(r->err.msg, "not held"));
+    assert_string_equal(r->err.path, "processes[0].threads[0].program[0]");
+    run_free(r);
+}
+
+static void a_bounded_semaphore_released_too_often_should_be_a_runtime_error(void **state)
+{
+    (void)state;
+    struct run *r = run_json(TWO_THREADS("\"S\": {\"type\": \"bounded_semaphore\", \"value\": 2}", "",
+                                         "{\"op\": \"acquire\", \"obj\": \"S\"}, {\"op\": \"release\", \"obj\": \"S\"}, "
+                                         "{\"op\": \"release\", \"obj\": \"S\"}",
+                                         "{\"op\": \"exit\"}"));
+    assert_int_equal(r->status, STATUS_RUNTIME);
+    assert_non_null(strstr(r->err.msg, "ValueError"));
+    run_free(r);
+}
+
+static void an_event_should_release_its_waiter_when_set(void **state)
+{
+    (void)state;
+    struct run *r = run_json(TWO_THREADS("\"E\": {\"type\": \"event\"}", "",
+                                         "{\"op\": \"wait\", \"obj\": \"E\"}, {\"op\": \"compute\", \"for\": \"1ms\"}",
+                                         "{\"op\": \"compute\", \"for\": \"4ms\"}, {\"op\": \"set\", \"obj\": \"E\"}"));
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(engine_task_metrics(r->eng, 0)->blocked, 4 * MS);
+    assert_int_equal(engine_task_metrics(r->eng, 0)->finish, 5 * MS);
+    run_free(r);
+}
+
+static void an_event_nobody_sets_should_be_reported_as_stuck(void **state)
+{
+    (void)state;
+    struct run *r = run_json(TWO_THREADS("\"E\": {\"type\": \"event\"}", "",
+                                         "{\"op\": \"wait\", \"obj\": \"E\"}", "{\"op\": \"compute\", \"for\": \"1ms\"}"));
+    assert_int_equal(r->status, STATUS_DEADLOCK);
+    assert_non_null(strstr(r->err.msg, "stuck"));
+    assert_non_null(strstr(r->err.msg, "event 'E', which no thread will set"));
+    run_free(r);
+}
+
+static void a_wait_with_timeout_should_return_zero_into_its_local(void **state)
+{
+    (void)state;
+    struct run *r = run_json(TWO_THREADS("\"E\": {\"type\": \"event\"}", "\"got\": 7",
+                                         "{\"op\": \"wait\", \"obj\": \"E\", \"timeout\": \"2ms\", \"into\": \"ok\"}, "
+                                         "{\"op\": \"set\", \"var\": \"got\", \"value\": \"$ok\"}",
+                                         "{\"op\": \"exit\"}"));
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(var(r, "got", 0), 0);
+    assert_int_equal(engine_task_metrics(r->eng, 0)->finish, 2 * MS);
+    run_free(r);
+}
+
+static void a_condition_should_hand_work_over_and_reacquire_its_lock(void **state)
+{
+    (void)state;
+    struct run *r = run_json(TWO_THREADS(
+        "\"L\": {\"type\": \"lock\"}, \"C\": {\"type\": \"condition\", \"lock\": \"L\"}", "\"items\": 0, \"seen\": 0",
+        "{\"op\": \"with\", \"obj\": \"C\", \"body\": [{\"op\": \"wait_for\", \"obj\": \"C\", \"until\": {\"var\": \"items\", \"gt\": 0}}, "
+        "{\"op\": \"load\", \"var\": \"items\", \"into\": \"n\"}, {\"op\": \"set\", \"var\": \"seen\", \"value\": \"$n\"}]}",
+        "{\"op\": \"compute\", \"for\": \"3ms\"}, {\"op\": \"with\", \"obj\": \"C\", \"body\": ["
+        "{\"op\": \"set\", \"var\": \"items\", \"value\": 5}, {\"op\": \"notify\", \"obj\": \"C\"}, {\"op\": \"compute\", \"for\": \"1ms\"}]}"));
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(var(r, "seen", 0), 5);
+    /* a gets the lock back only when b leaves its with block at 4 ms */
+    assert_int_equal(engine_task_metrics(r->eng, 0)->finish, 4 * MS);
+    run_free(r);
+}
+
+static void waiting_on_a_condition_without_its_lock_should_be_a_runtime_error(void **state)
+{
+    (void)state;
+    struct run *r = run_json(TWO_THREADS(
+        "\"L\": {\"type\": \"lock\"}, \"C\": {\"type\": \"condition\", \"lock\": \"L\"}", "",
+        "{\"op\": \"wait\", \"obj\": \"C\"}", "{\"op\": \"exit\"}"));
+    assert_int_equal(r->status, STATUS_RUNTIME);
+    assert_non_null(strstr(r->err.msg, "un-acquired"));
+    run_free(r);
+}
+
+static void a_barrier_should_release_everyone_when_the_last_arrives(void **state)
+{
+    (void)state;
+    struct run *r = run_json(TWO_THREADS("\"B\": {\"type\": \"barrier\", \"parties\": 2}", "",
+                                         "{\"op\": \"compute\", \"for\": \"1ms\"}, {\"op\": \"wait\", \"obj\": \"B\"}",
+                                         "{\"op\": \"compute\", \"for\": \"6ms\"}, {\"op\": \"wait\", \"obj\": \"B\"}"));
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(engine_task_metrics(r->eng, 0)->finish, 6 * MS);
+    assert_int_equal(engine_task_metrics(r->eng, 1)->finish, 6 * MS);
+    run_free(r);
+}
+
+static void a_private_object_should_not_be_usable_from_another_process(void **state)
+{
+    (void)state;
+    const char *json =
+        "{\"processes\": [{\"name\": \"A\", \"objects\": {\"L\": {\"type\": \"lock\"}}, \"threads\": [{\"name\": \"t\", \"program\": []}]},"
+        "{\"name\": \"B\", \"threads\": [{\"name\": \"t\", \"program\": [{\"op\": \"acquire\", \"obj\": \"L\"}]}]}]}";
+    struct error err;
+    struct scenario *sc = scenario_load_buffer(json, strlen(json), "t.json", &err);
+    assert_null(sc);
+    assert_int_equal(err.status, STATUS_BAD_INPUT);
+    assert_string_equal(err.path, "processes[1].threads[0].program[0].obj");
+    assert_non_null(strstr(err.msg, "private to process 'A'"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_lock_should_serialise_critical_sections_and_hand_over_in_order),
+        cmocka_unit_test(racy_adds_on_two_cpus_should_lose_updates_and_a_lock_should_not),
+        cmocka_unit_test(an_atomic_add_should_never_lose_updates),
+        cmocka_unit_test(opposite_lock_order_should_be_reported_as_a_cycle),
+        cmocka_unit_test(a_plain_lock_taken_twice_should_deadlock_and_an_rlock_should_not),
+        cmocka_unit_test(releasing_an_unheld_lock_should_be_a_runtime_error),
+        cmocka_unit_test(a_bounded_semaphore_released_too_often_should_be_a_runtime_error),
+        cmocka_unit_test(an_event_should_release_its_waiter_when_set),
+        cmocka_unit_test(an_event_nobody_sets_should_be_reported_as_stuck),
+        cmocka_unit_test(a_wait_with_timeout_should_return_zero_into_its_local),
+        cmocka_unit_test(a_condition_should_hand_work_over_and_reacquire_its_lock),
+        cmocka_unit_test(waiting_on_a_condition_without_its_lock_should_be_a_runtime_error),
+        cmocka_unit_test(a_barrier_should_release_everyone_when_the_last_arrives),
+        cmocka_unit_test(a_private_object_should_not_be_usable_from_another_process),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
