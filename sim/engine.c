@@ -775,8 +775,11 @@ static enum step task_run_ops(struct engine *e, struct task *t)
                 if (kind == FRAME_CALL)
                     locals_pop(t);
                 t->nframes--;
-                if (kind == FRAME_WITH && engine_with_release(e, t, obj) != STEP_NEXT)
-                    return STEP_ERROR;
+                if (kind == FRAME_WITH) {
+                    enum step st = engine_with_release(e, t, obj);
+                    if (st != STEP_NEXT)
+                        return st;
+                }
                 continue;
             }
         }

@@ -233,6 +233,15 @@ static bool try_take(struct engine *e, struct task *t, struct object *o, const s
     }
 }
 
+/* Charges the running task `ns` of CPU time for the op it just did. */
+static enum step cpu_cost(struct task *t, int64_t ns)
+{
+    if (ns <= 0)
+        return STEP_NEXT;
+    t->op_left = ns;
+    return STEP_TIMED;
+}
+
 /* Acquires o for the running task t: at once, or by blocking (with the op's
  * timeout). into gets 1 when acquired, 0 when the timeout passed. */
 static enum step acquire(struct engine *e, struct task *t, struct object *o, const struct op *op, sim_time timeout)
@@ -241,7 +250,7 @@ static enum step acquire(struct engine *e, struct task *t, struct object *o, con
     if (try_take(e, t, o, op, &failed)) {
         object_instant(e, t, INSTANT_ACQUIRE, o, 0, 0);
         op_into(t, op, 1);
-        return STEP_NEXT;
+        return cpu_cost(t, e->sc->profile.acquire_ns);
     }
     if (failed)
         return STEP_ERROR;
@@ -328,7 +337,9 @@ enum step op_release(struct engine *e, struct task *t, const struct op *op)
     struct object *o = object_of(e, t, op);
     if (!o)
         return STEP_ERROR;
-    return release(e, t, o, op, false) ? STEP_NEXT : STEP_ERROR;
+    if (!release(e, t, o, op, false))
+        return STEP_ERROR;
+    return cpu_cost(t, e->sc->profile.release_ns);
 }
 
 /* The lock a `with` takes: the object itself, or a condition's lock. */
@@ -352,7 +363,9 @@ enum step op_with(struct engine *e, struct task *t, const struct op *op)
 
 enum step engine_with_release(struct engine *e, struct task *t, uint32_t obj)
 {
-    return release(e, t, &e->objects[obj], engine_current_op(e, t), false) ? STEP_NEXT : STEP_ERROR;
+    if (!release(e, t, &e->objects[obj], engine_current_op(e, t), false))
+        return STEP_ERROR;
+    return cpu_cost(t, e->sc->profile.release_ns);
 }
 
 /* ---- events ---- */

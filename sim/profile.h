@@ -18,6 +18,8 @@ struct profile {
     double spin_ns_per_ns;         /* CPU ns per requested ns of spin (1.0) */
     int64_t thread_start_ns;       /* CPU cost of creating and starting a thread */
     int64_t add_ns;                /* CPU time of a racy `add` (x += 1) */
+    int64_t acquire_ns;            /* CPU time of an acquire (the lock call itself) */
+    int64_t release_ns;            /* CPU time of a release */
 };
 
 /* Fills p with the built-in profile. */

@@ -141,10 +141,10 @@ static bool static_value(const struct operand *o, const int64_t *locals, uint32_
 }
 
 static int64_t block_compute(const struct scenario *sc, struct op_block b, const int64_t *locals,
-                             uint32_t nknown, uint32_t depth);
+                             uint32_t nknown, uint32_t depth, uint64_t *budget);
 
 static int64_t call_compute(const struct scenario *sc, uint32_t fn, uint32_t nargs, const struct operand *args,
-                            const int64_t *locals, uint32_t nknown, uint32_t depth)
+                            const int64_t *locals, uint32_t nknown, uint32_t depth, uint64_t *budget)
 {
     const struct function *f = &sc->functions[fn];
     int64_t vals[SCENARIO_MAX_LOCALS];
@@ -154,16 +154,17 @@ static int64_t call_compute(const struct scenario *sc, uint32_t fn, uint32_t nar
             break;
         known++;
     }
-    return block_compute(sc, f->body, vals, known, depth + 1);
+    return block_compute(sc, f->body, vals, known, depth + 1, budget);
 }
 
 static int64_t block_compute(const struct scenario *sc, struct op_block b, const int64_t *locals,
-                             uint32_t nknown, uint32_t depth)
+                             uint32_t nknown, uint32_t depth, uint64_t *budget)
 {
     if (depth > SCENARIO_MAX_NEST)
         return 0;
     int64_t total = 0;
-    for (uint32_t i = 0; i < b.count; i++) {
+    for (uint32_t i = 0; i < b.count && *budget > 0; i++) {
+        --*budget;
         const struct op *op = &sc->ops[b.first + i];
         switch (op->kind) {
         case OP_COMPUTE: {
@@ -181,26 +182,26 @@ static int64_t block_compute(const struct scenario *sc, struct op_block b, const
         case OP_REPEAT: {
             int64_t times;
             if (static_value(&op->u.repeat.times, locals, nknown, &times))
-                total = sat_add(total, sat_mul(times, block_compute(sc, op->u.repeat.body, locals, nknown, depth + 1)));
+                total = sat_add(total, sat_mul(times, block_compute(sc, op->u.repeat.body, locals, nknown, depth + 1, budget)));
             break;
         }
         case OP_CALL:
             total = sat_add(total, call_compute(sc, op->u.call.fn, op->u.call.nargs, op->u.call.args, locals, nknown,
-                                                depth));
+                                                depth, budget));
             break;
         case OP_WITH:
-            total = sat_add(total, block_compute(sc, op->u.sync.body, locals, nknown, depth + 1));
+            total = sat_add(total, block_compute(sc, op->u.sync.body, locals, nknown, depth + 1, budget));
             break;
         case OP_IF: {
             /* the longer branch: an upper bound, as a scheduler estimate would be */
-            int64_t then = block_compute(sc, op->u.branch.then, locals, nknown, depth + 1);
-            int64_t other = block_compute(sc, op->u.branch.otherwise, locals, nknown, depth + 1);
+            int64_t then = block_compute(sc, op->u.branch.then, locals, nknown, depth + 1, budget);
+            int64_t other = block_compute(sc, op->u.branch.otherwise, locals, nknown, depth + 1, budget);
             total = sat_add(total, then > other ? then : other);
             break;
         }
         case OP_WHILE:
             /* the iterations are unknown: count the body once */
-            total = sat_add(total, block_compute(sc, op->u.branch.then, locals, nknown, depth + 1));
+            total = sat_add(total, block_compute(sc, op->u.branch.then, locals, nknown, depth + 1, budget));
             break;
         case OP_ADD:
             total = sat_add(total, op->u.var.cost >= 0 ? op->u.var.cost : sc->profile.add_ns);
@@ -212,12 +213,19 @@ static int64_t block_compute(const struct scenario *sc, struct op_block b, const
     return total;
 }
 
+/* Ops one estimate may visit. Calls are followed afresh at each call site,
+ * so a function calling itself twice would take 2^64 steps before the
+ * nesting limit; past this budget the rest of the program counts as 0. */
+#define COMPUTE_VISIT_BUDGET (1u << 20)
+
 sim_time scenario_thread_compute(const struct scenario *sc, uint32_t thread)
 {
-    return block_compute(sc, sc->threads[thread].program, NULL, 0, 0);
+    uint64_t budget = COMPUTE_VISIT_BUDGET;
+    return block_compute(sc, sc->threads[thread].program, NULL, 0, 0, &budget);
 }
 
 sim_time scenario_function_compute(const struct scenario *sc, uint32_t fn, const int64_t *args, uint32_t nargs)
 {
-    return block_compute(sc, sc->functions[fn].body, args, nargs, 0);
+    uint64_t budget = COMPUTE_VISIT_BUDGET;
+    return block_compute(sc, sc->functions[fn].body, args, nargs, 0, &budget);
 }

@@ -43,6 +43,7 @@ struct loader {
     size_t ops_cap;
     size_t threads_cap;
     struct unit *fn_units;   /* one per function */
+    uint64_t *fn_threads;    /* threads created by one call of each function */
     struct pending_name *pending;
     size_t npending;
     size_t pending_cap;
@@ -51,6 +52,9 @@ struct loader {
     size_t nthread_op_names;
     size_t thread_op_names_cap;
 };
+
+static enum status profile_from_json(struct profile *p, const cJSON *obj, const char *origin,
+                                     struct error *err);
 
 /* ---- errors and small helpers ---- */
 
@@ -1349,8 +1353,15 @@ static bool parse_machine(struct loader *ld, const cJSON *obj, const char *path)
         !get_duration(ld, it, CHILD(p, "wakeup_latency"), &m->wakeup_latency))
         return false;
     if ((it = cJSON_GetObjectItemCaseSensitive(obj, "profile"))) {
+        path_key(p, path, "profile");
+        if (cJSON_IsObject(it)) {
+            struct error perr;
+            if (profile_from_json(&ld->sc->profile, it, p, &perr) != STATUS_OK)
+                return ld_fail(ld, p, "%s", perr.msg);
+            return true;
+        }
         if (!cJSON_IsString(it) || !it->valuestring[0])
-            return ld_fail(ld, CHILD(p, "profile"), "expected the path of a profile JSON file");
+            return ld_fail(ld, p, "expected the path of a profile JSON file, or an object of profile values");
         const char *f = it->valuestring;
         char full[4096];
         if (f[0] != '/' && ld->dir && ld->dir[0])
@@ -1360,7 +1371,7 @@ static bool parse_machine(struct loader *ld, const cJSON *obj, const char *path)
         m->profile_path = xstrdup(full);
         struct error perr;
         if (profile_load_file(&ld->sc->profile, full, &perr) != STATUS_OK)
-            return ld_fail(ld, CHILD(p, "profile"), "%s", perr.msg);
+            return ld_fail(ld, p, "%s", perr.msg);
     }
     return true;
 }
@@ -1434,18 +1445,33 @@ static bool parse_scheduler(struct loader *ld, const cJSON *obj, const char *pat
     return true;
 }
 
-/* Threads created by one call of function fn: its thread ops and those of the
- * functions it calls, weighted by repeats (recursion is cut at the nesting
- * limit, where the run stops anyway). */
-static uint64_t fn_threads(struct loader *ld, uint32_t fn, uint32_t depth)
+/* Fills ld->fn_threads: the threads created by one call of each function,
+ * its thread ops and those of the functions it calls, weighted by repeats.
+ * Recursion is cut at the nesting limit, where the run stops anyway. The
+ * table is built level by level up from that limit, so a function calling
+ * itself twice costs no more than one calling itself once (followed call by
+ * call, that is 2^64 visits). */
+static void fn_threads_compute(struct loader *ld)
 {
-    if (depth > SCENARIO_MAX_NEST)
-        return 0;
-    const struct unit *u = &ld->fn_units[fn];
-    uint64_t total = u->threads_local;
-    for (uint32_t i = 0; i < u->ncalls && total < UINT64_MAX; i++)
-        total = sat_add(total, sat_mul(u->call_mult[i], fn_threads(ld, u->calls[i], depth + 1)));
-    return total;
+    uint32_t n = ld->sc->nfunctions;
+    uint64_t *below = xcalloc(n ? n : 1, sizeof *below); /* calls made one level deeper */
+    uint64_t *here = xcalloc(n ? n : 1, sizeof *here);
+    for (int depth = SCENARIO_MAX_NEST; depth >= 0; depth--) {
+        for (uint32_t f = 0; f < n; f++) {
+            const struct unit *u = &ld->fn_units[f];
+            uint64_t total = u->threads_local;
+            for (uint32_t i = 0; i < u->ncalls; i++)
+                total = sat_add(total, sat_mul(u->call_mult[i], below[u->calls[i]]));
+            here[f] = total;
+        }
+        uint64_t *t = below;
+        below = here;
+        here = t;
+        if (n && memcmp(below, here, n * sizeof *here) == 0)
+            break; /* no deeper level changes anything any more */
+    }
+    free(here);
+    ld->fn_threads = below;
 }
 
 static bool parse_thread_decl(struct loader *ld, const cJSON *obj, const char *path, uint32_t process)
@@ -1501,7 +1527,7 @@ static bool parse_thread_decl(struct loader *ld, const cJSON *obj, const char *p
         /* threads this program creates: its own thread ops plus those of the functions it calls */
         uint64_t total = u.threads_local;
         for (uint32_t i = 0; i < u.ncalls; i++)
-            total = sat_add(total, sat_mul(u.call_mult[i], fn_threads(ld, u.calls[i], 0)));
+            total = sat_add(total, sat_mul(u.call_mult[i], ld->fn_threads[u.calls[i]]));
         if (total > SCENARIO_MAX_THREADS)
             ok = ld_fail(ld, CHILD(p, "program"),
                          "this program would create about %llu threads; the limit is %d",
@@ -1945,6 +1971,7 @@ static bool parse_top(struct loader *ld, const cJSON *root, const char *origin)
         return false;
     if ((it = cJSON_GetObjectItemCaseSensitive(root, "functions")) && !parse_functions(ld, it))
         return false;
+    fn_threads_compute(ld);
     size_t i = 0;
     for (const cJSON *p = procs->child; p; p = p->next, i++) {
         char q[ERROR_PATH_MAX];
@@ -2014,6 +2041,7 @@ static void loader_deinit(struct loader *ld)
         }
         free(ld->fn_units);
     }
+    free(ld->fn_threads);
     free(ld->pending);
     free(ld->thread_op_names);
 }
@@ -2149,6 +2177,61 @@ struct scenario *scenario_load_file(const char *path, struct error *err)
     return sc;
 }
 
+/* Reads profile keys from a JSON object over the values already in p; errors
+ * name `origin` (a file or a JSON path). */
+static enum status profile_from_json(struct profile *p, const cJSON *obj, const char *origin, struct error *err)
+{
+    if (!cJSON_IsObject(obj))
+        return error_set(err, STATUS_BAD_INPUT, NULL, "%s: a profile is a JSON object, got %s", origin,
+                         json_type_name(obj));
+    struct {
+        const char *key;
+        double *real;     /* a positive number */
+        int64_t *ns;      /* a non-negative number of ns */
+    } fields[] = {
+        {"count_ns_per_iter", &p->count_ns_per_iter, NULL},
+        {"count_bytecodes_per_iter", &p->count_bytecodes_per_iter, NULL},
+        {"primes_ns_per_division", &p->primes_ns_per_division, NULL},
+        {"primes_bytecodes_per_division", &p->primes_bytecodes_per_division, NULL},
+        {"spin_ns_per_ns", &p->spin_ns_per_ns, NULL},
+        {"thread_start_ns", NULL, &p->thread_start_ns},
+        {"add_ns", NULL, &p->add_ns},
+        {"acquire_ns", NULL, &p->acquire_ns},
+        {"release_ns", NULL, &p->release_ns},
+    };
+    for (const cJSON *c = obj->child; c; c = c->next) {
+        if (strncmp(c->string, "x-", 2) == 0)
+            continue;
+        if (strcmp(c->string, "name") == 0) {
+            if (!cJSON_IsString(c))
+                return error_set(err, STATUS_BAD_INPUT, NULL, "%s: 'name' must be a string", origin);
+            snprintf(p->name, sizeof p->name, "%s", c->valuestring);
+            continue;
+        }
+        size_t i = 0;
+        while (i < sizeof fields / sizeof fields[0] && strcmp(fields[i].key, c->string) != 0)
+            i++;
+        if (i == sizeof fields / sizeof fields[0]) {
+            char known[512] = "name";
+            for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++) {
+                size_t len = strlen(known);
+                snprintf(known + len, sizeof known - len, ", %s", fields[k].key);
+            }
+            return error_set(err, STATUS_BAD_INPUT, NULL, "%s: unknown profile key '%.64s' (known: %s)", origin,
+                             c->string, known);
+        }
+        double v = c->valuedouble;
+        if (!cJSON_IsNumber(c) || !isfinite(v) || v < 0 || v > 1e12 || (fields[i].real && v <= 0))
+            return error_set(err, STATUS_BAD_INPUT, NULL, "%s: '%s' must be a %s number", origin, c->string,
+                             fields[i].real ? "positive" : "non-negative");
+        if (fields[i].real)
+            *fields[i].real = v;
+        else
+            *fields[i].ns = (int64_t)llround(v);
+    }
+    return STATUS_OK;
+}
+
 enum status profile_load_file(struct profile *p, const char *path, struct error *err)
 {
     size_t len;
@@ -2157,51 +2240,9 @@ enum status profile_load_file(struct profile *p, const char *path, struct error 
         return STATUS_BAD_INPUT;
     cJSON *root = cJSON_ParseWithLength(buf, len);
     free(buf);
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return error_set(err, STATUS_BAD_INPUT, NULL, "%s is not a profile (a JSON object)", path);
-    }
-    struct {
-        const char *key;
-        double *val;
-    } fields[] = {
-        {"count_ns_per_iter", &p->count_ns_per_iter},
-        {"count_bytecodes_per_iter", &p->count_bytecodes_per_iter},
-        {"primes_ns_per_division", &p->primes_ns_per_division},
-        {"primes_bytecodes_per_division", &p->primes_bytecodes_per_division},
-        {"spin_ns_per_ns", &p->spin_ns_per_ns},
-    };
-    enum status st = STATUS_OK;
-    for (const cJSON *c = root->child; c && st == STATUS_OK; c = c->next) {
-        bool known = false;
-        if (strcmp(c->string, "name") == 0 && cJSON_IsString(c)) {
-            snprintf(p->name, sizeof p->name, "%s", c->valuestring);
-            continue;
-        }
-        if (strncmp(c->string, "x-", 2) == 0)
-            continue;
-        int64_t *ival = strcmp(c->string, "thread_start_ns") == 0 ? &p->thread_start_ns
-                        : strcmp(c->string, "add_ns") == 0       ? &p->add_ns
-                                                                  : NULL;
-        if (ival) {
-            if (!cJSON_IsNumber(c) || c->valuedouble < 0 || c->valuedouble > 1e12)
-                st = error_set(err, STATUS_BAD_INPUT, c->string, "%s: expected a number of ns", path);
-            else
-                *ival = (int64_t)c->valuedouble;
-            continue;
-        }
-        for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-            if (strcmp(fields[i].key, c->string) != 0)
-                continue;
-            known = true;
-            if (!cJSON_IsNumber(c) || !isfinite(c->valuedouble) || c->valuedouble <= 0 || c->valuedouble > 1e12)
-                st = error_set(err, STATUS_BAD_INPUT, c->string, "%s: expected a positive number", path);
-            else
-                *fields[i].val = c->valuedouble;
-        }
-        if (!known && st == STATUS_OK)
-            st = error_set(err, STATUS_BAD_INPUT, c->string, "%s: unknown profile key '%s'", path, c->string);
-    }
+    if (!root)
+        return error_set(err, STATUS_BAD_INPUT, NULL, "%s is not valid JSON", path);
+    enum status st = profile_from_json(p, root, path, err);
     cJSON_Delete(root);
     return st;
 }

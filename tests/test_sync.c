@@ -59,7 +59,7 @@ static int64_t var(struct run *r, const char *name, uint32_t index)
 }
 
 #define TWO_THREADS(objects, memory, prog_a, prog_b)                                                              \
-    "{\"machine\": {\"cpus\": 2}, \"scheduler\": {\"policy\": \"rr\", \"quantum\": \"1ms\"}, "             \
+    "{\"machine\": {\"cpus\": 2, \"profile\": {\"acquire_ns\": 0, \"release_ns\": 0}}, \"scheduler\": {\"policy\": \"rr\", \"quantum\": \"1ms\"}, "             \
     "\"objects\": {" objects "}, \"shared\": {" memory "}, \"processes\": [{\"name\": \"main\", "              \
     "\"threads\": [{\"name\": \"a\", \"program\": [" prog_a "]}, {\"name\": \"b\", \"program\": [" prog_b   \
     "]}]}]}"
