@@ -735,6 +735,13 @@ static const op_exec_fn op_exec[OP_KIND_COUNT] = {
     [OP_LOAD] = op_load,
     [OP_IF] = op_if,
     [OP_WHILE] = op_while,
+    [OP_PUT] = op_put,
+    [OP_GET] = op_get,
+    [OP_TASK_DONE] = op_task_done,
+    [OP_QUEUE_JOIN] = op_queue_join,
+    [OP_SEND] = op_send,
+    [OP_RECV] = op_recv,
+    [OP_CLOSE] = op_close,
 };
 
 const struct op *engine_current_op(const struct engine *e, const struct task *t)
@@ -868,6 +875,9 @@ static void engine_handle(struct engine *e, const struct event *ev)
         break;
     case EV_OBJ_TIMEOUT:
         engine_object_timeout(e, engine_task_at(e, ev->target));
+        break;
+    case EV_DELIVER:
+        engine_ipc_deliver(e, ev->target);
         break;
     case EV_POLICY:
         engine_policy_timer(e);

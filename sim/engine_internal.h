@@ -24,7 +24,8 @@ enum ev_kind {
     EV_JOIN_TIMEOUT, /* target task's join timed out */
     EV_CPU,          /* target CPU: switch done, op done or slice end */
     EV_POLICY,       /* the policy's timer */
-    EV_OBJ_TIMEOUT   /* target task's wait on an object timed out */
+    EV_OBJ_TIMEOUT,  /* target task's wait on an object timed out */
+    EV_DELIVER       /* target object (an mp_queue): its oldest item in flight arrives */
 };
 
 /* Classes order simultaneous events (ordering rules 1 and 2). */
@@ -98,13 +99,40 @@ struct waitq {
     uint32_t tail;
 };
 
+/* An item in a queue or a pipe. */
+struct item {
+    int64_t value;
+    int64_t bytes;
+    uint64_t seq;          /* insertion order: ties of a priority queue */
+    uint32_t flow;         /* pairs the put (send) with its get (recv) in the trace */
+    int64_t due;           /* mp_queue items in flight: when they arrive */
+};
+
+/* The items of a queue or of one direction of a pipe: a ring (FIFO), a
+ * stack (LIFO) or a heap (priority). */
+struct chan {
+    struct item *items;
+    size_t head;
+    size_t n;
+    size_t cap;
+    int64_t bytes;         /* bytes buffered (pipes) */
+};
+
+/* Wait queues of data objects (object.q). Queues: getters, putters, joiners;
+ * pipes: per direction d, receivers (2d) and senders (2d + 1). */
+enum { Q_GETTERS = 0, Q_PUTTERS = 1, Q_JOINERS = 2 };
+
 /* A synchronisation object at run time. Its id is its index in
  * engine.objects and the object id of the trace. */
 struct object {
     const struct object_decl *decl;
     uint32_t owner;        /* lock/rlock: the holder, or NONE */
-    int64_t count;         /* rlock depth, semaphore value, event flag, barrier arrivals */
+    int64_t count;         /* rlock depth, semaphore value, event flag, barrier
+                              arrivals; queues: items put and not yet done */
     struct waitq waiters;
+    struct waitq q[4];     /* queues and pipes (see Q_GETTERS) */
+    struct chan chan[2];   /* queue: chan[0] (mp_queue: chan[1] in flight); pipe: per direction */
+    bool closed[2];        /* pipe ends */
 };
 
 /* A racy `add` between its read and its write. */
@@ -245,12 +273,45 @@ enum step op_event_set(struct engine *e, struct task *t, const struct op *op);
 enum step op_event_clear(struct engine *e, struct task *t, const struct op *op);
 enum step op_notify(struct engine *e, struct task *t, const struct op *op);
 
+/* engine_ipc.c: queues, mp_queues and pipes. */
+void engine_ipc_deinit(struct engine *e);
+/* An mp_queue item in flight arrives (EV_DELIVER). */
+void engine_ipc_deliver(struct engine *e, uint32_t obj);
+/* A task blocked on a queue or pipe timed out / is being killed / is
+ * described in a deadlock report. */
+void engine_ipc_timeout(struct engine *e, struct task *t, struct object *o);
+void engine_ipc_forget(struct engine *e, struct task *t, struct object *o);
+void engine_ipc_describe(const struct engine *e, const struct task *t, const struct object *o, char *buf,
+                         size_t cap);
+enum step op_put(struct engine *e, struct task *t, const struct op *op);
+enum step op_get(struct engine *e, struct task *t, const struct op *op);
+enum step op_task_done(struct engine *e, struct task *t, const struct op *op);
+enum step op_queue_join(struct engine *e, struct task *t, const struct op *op);
+enum step op_send(struct engine *e, struct task *t, const struct op *op);
+enum step op_recv(struct engine *e, struct task *t, const struct op *op);
+enum step op_close(struct engine *e, struct task *t, const struct op *op);
+
+/* engine_sync.c helpers shared with engine_ipc.c. */
+struct object *engine_object_of(struct engine *e, struct task *t, uint32_t name, const struct op *op);
+void engine_waitq_push(struct engine *e, struct waitq *q, struct task *t);
+struct task *engine_waitq_pop(struct engine *e, struct waitq *q);
+void engine_waitq_remove(struct engine *e, struct waitq *q, struct task *t);
+/* Blocks the running task t in wait queue q of object o (with a timeout, -1: none). */
+enum step engine_block_on(struct engine *e, struct task *t, struct object *o, struct waitq *q,
+                          enum trace_reason reason, sim_time timeout);
+/* Wakes a task that got what it waited for on an object. */
+void engine_grant(struct engine *e, struct task *t);
+void engine_object_instant(struct engine *e, const struct task *t, enum trace_instant_kind kind,
+                           const struct object *o, int64_t value, uint32_t flow);
+
 /* engine_memory.c: memory and control. */
 void engine_memory_init(struct engine *e);
 void engine_memory_deinit(struct engine *e);
 /* Evaluates a condition in t's context; false with the error raised on a bad index. */
 bool engine_condition(struct engine *e, struct task *t, const struct op *op, const struct condition *c,
                       bool *out);
+/* The value of an integer, "$local" or {"var": ...}; false with the error raised. */
+bool engine_value(struct engine *e, struct task *t, const struct op *op, const struct value *v, int64_t *out);
 /* Finishes a racy add whose CPU time has run out (called when t's compute ends). */
 void engine_add_complete(struct engine *e, struct task *t);
 enum step op_var_set(struct engine *e, struct task *t, const struct op *op);

@@ -110,7 +110,7 @@ static void var_instant(struct engine *e, const struct task *t, enum trace_insta
     trace_instant_add(e->trace, &ev, NULL);
 }
 
-static bool value_of(struct engine *e, struct task *t, const struct op *op, const struct value *v, int64_t *out)
+bool engine_value(struct engine *e, struct task *t, const struct op *op, const struct value *v, int64_t *out)
 {
     switch (v->kind) {
     case VALUE_CONST: *out = v->value; return true;
@@ -129,7 +129,7 @@ static bool value_of(struct engine *e, struct task *t, const struct op *op, cons
 bool engine_condition(struct engine *e, struct task *t, const struct op *op, const struct condition *c, bool *out)
 {
     int64_t a, b;
-    if (!value_of(e, t, op, &c->left, &a) || !value_of(e, t, op, &c->right, &b))
+    if (!engine_value(e, t, op, &c->left, &a) || !engine_value(e, t, op, &c->right, &b))
         return false;
     switch (c->cmp) {
     case CMP_EQ: *out = a == b; break;
@@ -147,7 +147,7 @@ enum step op_var_set(struct engine *e, struct task *t, const struct op *op)
     uint32_t d;
     int64_t v;
     int64_t *a = var_addr(e, t, op, &op->u.var.var, &d);
-    if (!a || !value_of(e, t, op, &op->u.var.value, &v))
+    if (!a || !engine_value(e, t, op, &op->u.var.value, &v))
         return STEP_ERROR;
     *a = v;
     var_instant(e, t, INSTANT_WRITE, d, v);
@@ -171,7 +171,7 @@ enum step op_add(struct engine *e, struct task *t, const struct op *op)
     uint32_t d;
     int64_t delta;
     int64_t *a = var_addr(e, t, op, &op->u.var.var, &d);
-    if (!a || !value_of(e, t, op, &op->u.var.value, &delta))
+    if (!a || !engine_value(e, t, op, &op->u.var.value, &delta))
         return STEP_ERROR;
     sim_time cost = op->u.var.cost >= 0 ? op->u.var.cost : e->sc->profile.add_ns;
     if (cost <= 0) {

@@ -20,6 +20,9 @@ static const char *const object_type_name[OBJ_TYPE_COUNT] = {
     [OBJ_EVENT] = "event",
     [OBJ_CONDITION] = "condition",
     [OBJ_BARRIER] = "barrier",
+    [OBJ_QUEUE] = "queue",
+    [OBJ_MP_QUEUE] = "mp_queue",
+    [OBJ_PIPE] = "pipe",
 };
 
 static const enum trace_reason object_reason[OBJ_TYPE_COUNT] = {
@@ -30,6 +33,9 @@ static const enum trace_reason object_reason[OBJ_TYPE_COUNT] = {
     [OBJ_EVENT] = REASON_EVENT,
     [OBJ_CONDITION] = REASON_CONDITION,
     [OBJ_BARRIER] = REASON_BARRIER,
+    [OBJ_QUEUE] = REASON_QUEUE,
+    [OBJ_MP_QUEUE] = REASON_QUEUE,
+    [OBJ_PIPE] = REASON_PIPE,
 };
 
 void engine_objects_init(struct engine *e)
@@ -42,6 +48,8 @@ void engine_objects_init(struct engine *e)
         o->decl = &sc->objects[i];
         o->owner = NONE;
         o->waiters.head = o->waiters.tail = NONE;
+        for (int q = 0; q < 4; q++)
+            o->q[q].head = o->q[q].tail = NONE;
         if (o->decl->type == OBJ_SEMAPHORE || o->decl->type == OBJ_BOUNDED_SEMAPHORE)
             o->count = o->decl->value;
         trace_add_object(e->trace, o->decl->name, object_type_name[o->decl->type], o->decl->process);
@@ -67,15 +75,15 @@ void engine_objects_init(struct engine *e)
 
 void engine_objects_deinit(struct engine *e)
 {
+    engine_ipc_deinit(e);
     free(e->objects);
     free(e->obj_map);
 }
 
 /* The object an op names, as seen from t's process; NULL with the error raised. */
-static struct object *object_of(struct engine *e, struct task *t, const struct op *op)
+struct object *engine_object_of(struct engine *e, struct task *t, uint32_t name, const struct op *op)
 {
     const struct scenario *sc = e->sc;
-    uint32_t name = op->u.sync.obj.name;
     int32_t i = e->obj_map[(size_t)t->process * sc->nobj_names + name];
     if (i < 0) {
         const char *owner = "another process";
@@ -90,7 +98,7 @@ static struct object *object_of(struct engine *e, struct task *t, const struct o
     return &e->objects[i];
 }
 
-static void waitq_push(struct engine *e, struct waitq *q, struct task *t)
+void engine_waitq_push(struct engine *e, struct waitq *q, struct task *t)
 {
     t->wait_next = NONE;
     if (q->tail == NONE)
@@ -100,7 +108,7 @@ static void waitq_push(struct engine *e, struct waitq *q, struct task *t)
     q->tail = t->se.id;
 }
 
-static struct task *waitq_pop(struct engine *e, struct waitq *q)
+struct task *engine_waitq_pop(struct engine *e, struct waitq *q)
 {
     if (q->head == NONE)
         return NULL;
@@ -112,7 +120,7 @@ static struct task *waitq_pop(struct engine *e, struct waitq *q)
     return t;
 }
 
-static void waitq_remove(struct engine *e, struct waitq *q, struct task *t)
+void engine_waitq_remove(struct engine *e, struct waitq *q, struct task *t)
 {
     uint32_t prev = NONE;
     for (uint32_t id = q->head; id != NONE; id = engine_task_at(e, id)->wait_next) {
@@ -135,7 +143,7 @@ static uint32_t object_id(const struct engine *e, const struct object *o)
     return (uint32_t)(o - e->objects);
 }
 
-static void object_instant(struct engine *e, const struct task *t, enum trace_instant_kind kind,
+void engine_object_instant(struct engine *e, const struct task *t, enum trace_instant_kind kind,
                            const struct object *o, int64_t value, uint32_t flow)
 {
     if (!e->opts.record_trace)
@@ -164,20 +172,18 @@ static void set_into(struct engine *e, struct task *t, int64_t v)
     op_into(t, engine_current_op(e, t), v);
 }
 
-/* Blocks the running task t on object o, with an optional timeout. */
-static enum step block_on(struct engine *e, struct task *t, struct object *o, enum trace_reason reason,
-                          sim_time timeout)
+enum step engine_block_on(struct engine *e, struct task *t, struct object *o, struct waitq *q,
+                          enum trace_reason reason, sim_time timeout)
 {
     engine_task_block(e, t, reason);
     t->waiting_for = object_id(e, o);
-    waitq_push(e, &o->waiters, t);
+    engine_waitq_push(e, q, t);
     if (timeout >= 0)
         t->timer = engine_push(e, e->now + timeout, CLASS_READY, t->se.id, EV_OBJ_TIMEOUT, t->se.id);
     return STEP_OFF_CPU;
 }
 
-/* t (blocked) now holds what it waited for: wake it. */
-static void grant(struct engine *e, struct task *t)
+void engine_grant(struct engine *e, struct task *t)
 {
     if (t->timer != NONE) {
         engine_cancel(e, t->timer, true);
@@ -248,7 +254,7 @@ static enum step acquire(struct engine *e, struct task *t, struct object *o, con
 {
     bool failed;
     if (try_take(e, t, o, op, &failed)) {
-        object_instant(e, t, INSTANT_ACQUIRE, o, 0, 0);
+        engine_object_instant(e, t, INSTANT_ACQUIRE, o, 0, 0);
         op_into(t, op, 1);
         return cpu_cost(t, e->sc->profile.acquire_ns);
     }
@@ -258,15 +264,15 @@ static enum step acquire(struct engine *e, struct task *t, struct object *o, con
         op_into(t, op, 0);
         return STEP_NEXT;
     }
-    return block_on(e, t, o, object_reason[o->decl->type], timeout);
+    return engine_block_on(e, t, o, &o->waiters, object_reason[o->decl->type], timeout);
 }
 
 /* Gives a freed lock or semaphore unit to the first waiter, if any. */
 static void hand_over(struct engine *e, struct task *from, struct object *o)
 {
-    struct task *w = waitq_pop(e, &o->waiters);
+    struct task *w = engine_waitq_pop(e, &o->waiters);
     if (!w) {
-        object_instant(e, from, INSTANT_RELEASE, o, -1, 0);
+        engine_object_instant(e, from, INSTANT_RELEASE, o, -1, 0);
         return;
     }
     uint32_t flow = ++e->next_flow;
@@ -276,10 +282,10 @@ static void hand_over(struct engine *e, struct task *from, struct object *o)
         o->count = w->reason == REASON_LOCK && w->wait_value > 0 ? w->wait_value : 1;
         w->wait_value = 0;
     }
-    object_instant(e, from, INSTANT_RELEASE, o, w->se.id, flow);
-    object_instant(e, w, INSTANT_ACQUIRE, o, 0, flow);
+    engine_object_instant(e, from, INSTANT_RELEASE, o, w->se.id, flow);
+    engine_object_instant(e, w, INSTANT_ACQUIRE, o, 0, flow);
     set_into(e, w, 1);
-    grant(e, w);
+    engine_grant(e, w);
 }
 
 /* Releases o held by t; `depth_all` releases an rlock completely (a
@@ -326,7 +332,7 @@ static bool release(struct engine *e, struct task *t, struct object *o, const st
 
 enum step op_acquire(struct engine *e, struct task *t, const struct op *op)
 {
-    struct object *o = object_of(e, t, op);
+    struct object *o = engine_object_of(e, t, op->u.sync.obj.name, op);
     if (!o)
         return STEP_ERROR;
     return acquire(e, t, o, op, op->u.sync.timeout);
@@ -334,7 +340,7 @@ enum step op_acquire(struct engine *e, struct task *t, const struct op *op)
 
 enum step op_release(struct engine *e, struct task *t, const struct op *op)
 {
-    struct object *o = object_of(e, t, op);
+    struct object *o = engine_object_of(e, t, op->u.sync.obj.name, op);
     if (!o)
         return STEP_ERROR;
     if (!release(e, t, o, op, false))
@@ -350,7 +356,7 @@ static struct object *with_target(struct engine *e, struct object *o)
 
 enum step op_with(struct engine *e, struct task *t, const struct op *op)
 {
-    struct object *o = object_of(e, t, op);
+    struct object *o = engine_object_of(e, t, op->u.sync.obj.name, op);
     if (!o)
         return STEP_ERROR;
     o = with_target(e, o);
@@ -376,39 +382,39 @@ static enum step event_wait(struct engine *e, struct task *t, struct object *o, 
         op_into(t, op, 1);
         return STEP_NEXT;
     }
-    object_instant(e, t, INSTANT_WAIT, o, 0, 0);
+    engine_object_instant(e, t, INSTANT_WAIT, o, 0, 0);
     if (op->u.sync.timeout == 0) {
         op_into(t, op, 0);
         return STEP_NEXT;
     }
-    return block_on(e, t, o, REASON_EVENT, op->u.sync.timeout);
+    return engine_block_on(e, t, o, &o->waiters, REASON_EVENT, op->u.sync.timeout);
 }
 
 enum step op_event_set(struct engine *e, struct task *t, const struct op *op)
 {
-    struct object *o = object_of(e, t, op);
+    struct object *o = engine_object_of(e, t, op->u.sync.obj.name, op);
     if (!o)
         return STEP_ERROR;
     o->count = 1;
     int64_t woken = 0;
     struct task *w;
-    while ((w = waitq_pop(e, &o->waiters))) {
-        object_instant(e, w, INSTANT_WAKE, o, 1, 0);
+    while ((w = engine_waitq_pop(e, &o->waiters))) {
+        engine_object_instant(e, w, INSTANT_WAKE, o, 1, 0);
         set_into(e, w, 1);
-        grant(e, w);
+        engine_grant(e, w);
         woken++;
     }
-    object_instant(e, t, INSTANT_SET, o, woken, 0);
+    engine_object_instant(e, t, INSTANT_SET, o, woken, 0);
     return STEP_NEXT;
 }
 
 enum step op_event_clear(struct engine *e, struct task *t, const struct op *op)
 {
-    struct object *o = object_of(e, t, op);
+    struct object *o = engine_object_of(e, t, op->u.sync.obj.name, op);
     if (!o)
         return STEP_ERROR;
     o->count = 0;
-    object_instant(e, t, INSTANT_CLEAR, o, 0, 0);
+    engine_object_instant(e, t, INSTANT_CLEAR, o, 0, 0);
     return STEP_NEXT;
 }
 
@@ -431,8 +437,8 @@ static enum step cond_wait(struct engine *e, struct task *t, struct object *c, c
     int64_t depth = lock->count;
     if (!release(e, t, lock, op, true))
         return STEP_ERROR;
-    object_instant(e, t, INSTANT_WAIT, c, 0, 0);
-    enum step s = block_on(e, t, c, REASON_CONDITION, op->u.sync.timeout);
+    engine_object_instant(e, t, INSTANT_WAIT, c, 0, 0);
+    enum step s = engine_block_on(e, t, c, &c->waiters, REASON_CONDITION, op->u.sync.timeout);
     t->wait_value = depth;
     return s;
 }
@@ -447,24 +453,24 @@ static void cond_to_lock(struct engine *e, struct task *w, struct object *c, int
         w->timer = NONE;
     }
     set_into(e, w, into);
-    object_instant(e, w, INSTANT_WAKE, c, into, 0);
+    engine_object_instant(e, w, INSTANT_WAKE, c, into, 0);
     if (lock->owner == NONE) {
         lock->owner = w->se.id;
         lock->count = w->wait_value > 0 ? w->wait_value : 1;
         w->wait_value = 0;
-        object_instant(e, w, INSTANT_ACQUIRE, lock, 0, 0);
+        engine_object_instant(e, w, INSTANT_ACQUIRE, lock, 0, 0);
         w->waiting_for = NONE;
         engine_task_wake(e, w, true);
         return;
     }
     engine_set_state(e, w, TRACE_BLOCKED, REASON_LOCK, -1);
     w->waiting_for = object_id(e, lock);
-    waitq_push(e, &lock->waiters, w);
+    engine_waitq_push(e, &lock->waiters, w);
 }
 
 enum step op_notify(struct engine *e, struct task *t, const struct op *op)
 {
-    struct object *c = object_of(e, t, op);
+    struct object *c = engine_object_of(e, t, op->u.sync.obj.name, op);
     if (!c)
         return STEP_ERROR;
     if (!holds(e, t, c))
@@ -473,17 +479,17 @@ enum step op_notify(struct engine *e, struct task *t, const struct op *op)
                            "notify on un-acquired lock)", c->decl->name, e->objects[c->decl->lock].decl->name);
     int64_t n = op->kind == OP_NOTIFY_ALL ? INT64_MAX : op->u.sync.n, woken = 0;
     struct task *w;
-    while (woken < n && (w = waitq_pop(e, &c->waiters))) {
+    while (woken < n && (w = engine_waitq_pop(e, &c->waiters))) {
         cond_to_lock(e, w, c, 1);
         woken++;
     }
-    object_instant(e, t, INSTANT_NOTIFY, c, woken, 0);
+    engine_object_instant(e, t, INSTANT_NOTIFY, c, woken, 0);
     return STEP_NEXT;
 }
 
 enum step op_wait_for(struct engine *e, struct task *t, const struct op *op)
 {
-    struct object *c = object_of(e, t, op);
+    struct object *c = engine_object_of(e, t, op->u.sync.obj.name, op);
     if (!c)
         return STEP_ERROR;
     if (!holds(e, t, c))
@@ -517,14 +523,14 @@ enum step op_wait_for(struct engine *e, struct task *t, const struct op *op)
 
 static enum step barrier_wait(struct engine *e, struct task *t, struct object *b, const struct op *op)
 {
-    object_instant(e, t, INSTANT_WAIT, b, 0, 0);
+    engine_object_instant(e, t, INSTANT_WAIT, b, 0, 0);
     if (b->count + 1 >= b->decl->parties) {
         b->count = 0;
         struct task *w;
-        while ((w = waitq_pop(e, &b->waiters))) {
-            object_instant(e, w, INSTANT_WAKE, b, 1, 0);
+        while ((w = engine_waitq_pop(e, &b->waiters))) {
+            engine_object_instant(e, w, INSTANT_WAKE, b, 1, 0);
             set_into(e, w, 1);
-            grant(e, w);
+            engine_grant(e, w);
         }
         if (op->u.sync.has_into && t->locals)
             t->locals->v[op->u.sync.into] = 1;
@@ -532,12 +538,12 @@ static enum step barrier_wait(struct engine *e, struct task *t, struct object *b
     }
     b->count++;
     sim_time timeout = op->u.sync.timeout >= 0 ? op->u.sync.timeout : b->decl->timeout;
-    return block_on(e, t, b, REASON_BARRIER, timeout);
+    return engine_block_on(e, t, b, &b->waiters, REASON_BARRIER, timeout);
 }
 
 enum step op_wait(struct engine *e, struct task *t, const struct op *op)
 {
-    struct object *o = object_of(e, t, op);
+    struct object *o = engine_object_of(e, t, op->u.sync.obj.name, op);
     if (!o)
         return STEP_ERROR;
     switch (o->decl->type) {
@@ -553,7 +559,11 @@ void engine_object_timeout(struct engine *e, struct task *t)
 {
     t->timer = NONE;
     struct object *o = &e->objects[t->waiting_for];
-    waitq_remove(e, &o->waiters, t);
+    if (o->decl->type >= OBJ_QUEUE) {
+        engine_ipc_timeout(e, t, o);
+        return;
+    }
+    engine_waitq_remove(e, &o->waiters, t);
     const struct op *op = engine_current_op(e, t);
     switch (o->decl->type) {
     case OBJ_CONDITION:
@@ -568,7 +578,7 @@ void engine_object_timeout(struct engine *e, struct task *t)
         return;
     default:
         set_into(e, t, 0);
-        object_instant(e, t, INSTANT_WAKE, o, 0, 0);
+        engine_object_instant(e, t, INSTANT_WAKE, o, 0, 0);
         t->waiting_for = NONE;
         engine_task_ready(e, t, ENQUEUE_WAKEUP);
         return;
@@ -578,7 +588,11 @@ void engine_object_timeout(struct engine *e, struct task *t)
 void engine_object_forget(struct engine *e, struct task *t)
 {
     struct object *o = &e->objects[t->waiting_for];
-    waitq_remove(e, &o->waiters, t);
+    if (o->decl->type >= OBJ_QUEUE) {
+        engine_ipc_forget(e, t, o);
+        return;
+    }
+    engine_waitq_remove(e, &o->waiters, t);
     if (o->decl->type == OBJ_BARRIER && o->count > 0)
         o->count--;
 }
@@ -593,6 +607,9 @@ uint32_t engine_object_wait_edge(const struct engine *e, const struct task *t, c
         return o->owner;
     }
     switch (o->decl->type) {
+    case OBJ_QUEUE:
+    case OBJ_MP_QUEUE:
+    case OBJ_PIPE: engine_ipc_describe(e, t, o, buf, cap); break;
     case OBJ_EVENT: snprintf(buf, cap, "event '%s', which no thread will set", o->decl->name); break;
     case OBJ_CONDITION:
         snprintf(buf, cap, "condition '%s', which no thread will notify", o->decl->name);

@@ -22,6 +22,12 @@ void profile_builtin(struct profile *p)
     /* lock.acquire() / lock.release(): an attribute look-up and a C call */
     p->acquire_ns = 60;
     p->release_ns = 60;
+    /* queue.Queue is Python code around a Condition: about a microsecond */
+    p->queue_op_ns = 1000;
+    p->pipe_op_ns = 2000;
+    p->pipe_ns_per_byte = 0.25;
+    p->pickle_ns_per_byte = 2.0;
+    p->mp_queue_latency_ns = 30000;
 }
 
 uint64_t work_primes_divisions(int64_t from, int64_t to)

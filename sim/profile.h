@@ -20,6 +20,11 @@ struct profile {
     int64_t add_ns;                /* CPU time of a racy `add` (x += 1) */
     int64_t acquire_ns;            /* CPU time of an acquire (the lock call itself) */
     int64_t release_ns;            /* CPU time of a release */
+    int64_t queue_op_ns;           /* CPU time of queue.Queue put or get */
+    int64_t pipe_op_ns;            /* CPU time of a pipe send or recv (the system call) */
+    double pipe_ns_per_byte;       /* CPU time per byte copied through a pipe */
+    double pickle_ns_per_byte;     /* CPU time per byte to pickle or unpickle */
+    int64_t mp_queue_latency_ns;   /* mp_queue: put to visible (feeder thread and pipe) */
 };
 
 /* Fills p with the built-in profile. */

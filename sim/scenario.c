@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h"
+
 static void op_free(struct op *op)
 {
     free(op->path);
@@ -89,6 +91,105 @@ int32_t scenario_find_thread(const struct scenario *sc, uint32_t process, const 
     return -1;
 }
 
+static uint64_t isqrt_u64(uint64_t x)
+{
+    uint64_t r = (uint64_t)sqrt((double)x);
+    while (r > 0 && r * r > x)
+        r--;
+    while ((r + 1) * (r + 1) <= x)
+        r++;
+    return r;
+}
+
+/* Ops one estimate may visit. Calls are followed afresh at each call site,
+ * so a function calling itself twice would take 2^64 steps before the
+ * nesting limit; past this budget the rest of the program counts as 0. A
+ * primes op counts as one visit per PRIMES_STEPS_PER_VISIT steps of work. */
+#define COMPUTE_VISIT_BUDGET (1u << 20)
+#define PRIMES_STEPS_PER_VISIT 64
+
+/* Below this many trial divisions, work_primes_divisions itself is cheap. */
+#define PRIMES_DIRECT_MAX (1u << 22)
+#define PRIMES_BLOCK (1u << 20)
+
+/* The same count as work_primes_divisions(from, to), 2 <= from <= to, by a
+ * segmented sieve: trial division of k stops at its smallest prime factor p
+ * (p - 1 divisions) or, for a prime, after isqrt(k) - 1 divisions. Counting
+ * them one by one takes hours for a range of 10^7 numbers near 10^15; this
+ * takes O(sqrt(to) + (to - from)) steps. */
+static uint64_t primes_divisions_sieve(uint64_t from, uint64_t to)
+{
+    uint64_t root = isqrt_u64(to);
+    uint8_t *composite = xcalloc(root + 1, 1);
+    uint32_t *primes = NULL;
+    size_t nprimes = 0, cap = 0;
+    for (uint64_t i = 2; i <= root; i++) {
+        if (composite[i])
+            continue;
+        primes = xgrow(primes, &cap, nprimes + 1, sizeof *primes);
+        primes[nprimes++] = (uint32_t)i;
+        for (uint64_t j = i * i; j <= root; j += i)
+            composite[j] = 1;
+    }
+    free(composite);
+    uint64_t span = to - from + 1 < PRIMES_BLOCK ? to - from + 1 : PRIMES_BLOCK;
+    uint32_t *spf = xmalloc(span * sizeof *spf); /* smallest prime factor, 0: prime */
+    uint64_t total = 0, r = isqrt_u64(from);
+    for (uint64_t start = from;; start += span) {
+        uint64_t end = to - start < span ? to : start + span - 1;
+        memset(spf, 0, (end - start + 1) * sizeof *spf);
+        for (size_t i = 0; i < nprimes && (uint64_t)primes[i] * primes[i] <= end; i++) {
+            uint64_t p = primes[i];
+            uint64_t m = (start + p - 1) / p * p;
+            if (m < p * p)
+                m = p * p;
+            for (; m <= end; m += p)
+                if (!spf[m - start])
+                    spf[m - start] = (uint32_t)p;
+        }
+        for (uint64_t k = start; k <= end; k++) {
+            while ((r + 1) * (r + 1) <= k)
+                r++;
+            total += spf[k - start] ? spf[k - start] - 1 : r - 1;
+        }
+        if (end == to)
+            break;
+    }
+    free(spf);
+    free(primes);
+    return total;
+}
+
+/* Clamps [from, to] to what the loader accepts for constants (a range of
+ * SCENARIO_MAX_PRIMES_RANGE numbers up to SCENARIO_MAX_WORK_N), which
+ * run-time arguments may exceed, and returns about how many steps counting
+ * its divisions takes; 0 when the range holds no number from 2 up. */
+static uint64_t primes_clamp(int64_t *from, int64_t *to)
+{
+    if (*to > SCENARIO_MAX_WORK_N)
+        *to = SCENARIO_MAX_WORK_N;
+    if (*from < 2)
+        *from = 2;
+    if (*to < *from)
+        return 0;
+    if (*to - *from > SCENARIO_MAX_PRIMES_RANGE)
+        *to = *from + SCENARIO_MAX_PRIMES_RANGE;
+    uint64_t numbers = (uint64_t)(*to - *from) + 1, root = isqrt_u64((uint64_t)*to);
+    return numbers * root <= PRIMES_DIRECT_MAX ? numbers * root : numbers + root;
+}
+
+/* work_primes_divisions(from, to) within primes_clamp's limits, in
+ * O(sqrt(to) + (to - from)) steps. */
+static uint64_t primes_divisions(int64_t from, int64_t to)
+{
+    uint64_t steps = primes_clamp(&from, &to);
+    if (steps == 0)
+        return 0;
+    if ((uint64_t)(to - from + 1) * isqrt_u64((uint64_t)to) <= PRIMES_DIRECT_MAX)
+        return work_primes_divisions(from, to);
+    return primes_divisions_sieve((uint64_t)from, (uint64_t)to);
+}
+
 sim_time scenario_compute_cost(const struct scenario *sc, const struct op_compute *c, int64_t n, int64_t from,
                                int64_t to)
 {
@@ -104,9 +205,7 @@ sim_time scenario_compute_cost(const struct scenario *sc, const struct op_comput
         ns = n > 0 ? (double)n * p->count_ns_per_iter : 0;
         break;
     case COMPUTE_PRIMES:
-        if (to - from > SCENARIO_MAX_PRIMES_RANGE)
-            to = from + SCENARIO_MAX_PRIMES_RANGE;
-        ns = (double)work_primes_divisions(from, to) * p->primes_ns_per_division;
+        ns = (double)primes_divisions(from, to) * p->primes_ns_per_division;
         break;
     }
     if (!(ns < (double)SCENARIO_MAX_DURATION))
@@ -173,8 +272,17 @@ static int64_t block_compute(const struct scenario *sc, struct op_block b, const
             bool ok = true;
             if (c->kind == COMPUTE_COUNT)
                 ok = static_value(&c->n, locals, nknown, &n);
-            if (c->kind == COMPUTE_PRIMES)
+            if (c->kind == COMPUTE_PRIMES) {
                 ok = static_value(&c->from, locals, nknown, &from) && static_value(&c->to, locals, nknown, &to);
+                if (ok) {
+                    /* a wide primes range costs up to a fraction of a second:
+                     * charge the budget for it, so many of them cannot hang */
+                    int64_t lo = from, hi = to;
+                    uint64_t charge = primes_clamp(&lo, &hi) / PRIMES_STEPS_PER_VISIT;
+                    ok = charge <= *budget;
+                    *budget -= ok ? charge : *budget;
+                }
+            }
             if (ok)
                 total = sat_add(total, scenario_compute_cost(sc, c, n, from, to));
             break;
@@ -182,7 +290,8 @@ static int64_t block_compute(const struct scenario *sc, struct op_block b, const
         case OP_REPEAT: {
             int64_t times;
             if (static_value(&op->u.repeat.times, locals, nknown, &times))
-                total = sat_add(total, sat_mul(times, block_compute(sc, op->u.repeat.body, locals, nknown, depth + 1, budget)));
+                total = sat_add(total, sat_mul(times, block_compute(sc, op->u.repeat.body, locals, nknown,
+                                                                    depth + 1, budget)));
             break;
         }
         case OP_CALL:
@@ -212,11 +321,6 @@ static int64_t block_compute(const struct scenario *sc, struct op_block b, const
     }
     return total;
 }
-
-/* Ops one estimate may visit. Calls are followed afresh at each call site,
- * so a function calling itself twice would take 2^64 steps before the
- * nesting limit; past this budget the rest of the program counts as 0. */
-#define COMPUTE_VISIT_BUDGET (1u << 20)
 
 sim_time scenario_thread_compute(const struct scenario *sc, uint32_t thread)
 {

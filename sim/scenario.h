@@ -26,6 +26,7 @@
 #define SCENARIO_MAX_MLFQ_LEVELS 64
 #define SCENARIO_MAX_WORK_N 1000000000000000LL /* count n, primes to */
 #define SCENARIO_MAX_PRIMES_RANGE 10000000LL     /* to - from of one primes op */
+#define SCENARIO_MAX_QUEUE_ITEMS 1000000          /* items held by one queue or pipe */
 
 typedef int64_t sim_time; /* nanoseconds */
 
@@ -72,6 +73,13 @@ enum op_kind {
     OP_LOAD,        /* copy a memory variable into a local */
     OP_IF,          /* run then or else */
     OP_WHILE,       /* run body while a condition holds */
+    OP_PUT,         /* put a value into a queue or mp_queue (blocks when full) */
+    OP_GET,         /* get a value from a queue or mp_queue (blocks when empty) */
+    OP_TASK_DONE,   /* mark one item of a queue done */
+    OP_QUEUE_JOIN,  /* "join" with "obj": wait until every item put is done */
+    OP_SEND,        /* send a value into a pipe (blocks when full) */
+    OP_RECV,        /* receive from a pipe (blocks when empty; EOF when closed) */
+    OP_CLOSE,       /* close one end of a pipe */
     OP_KIND_COUNT
 };
 
@@ -162,8 +170,13 @@ enum object_type {
     OBJ_EVENT,
     OBJ_CONDITION,
     OBJ_BARRIER,
+    OBJ_QUEUE,
+    OBJ_MP_QUEUE,
+    OBJ_PIPE,
     OBJ_TYPE_COUNT
 };
+
+enum queue_order { QUEUE_FIFO = 0, QUEUE_LIFO, QUEUE_PRIORITY };
 
 /* A declared object. Objects declared in a process are private to it (and
  * copied into processes it forks); top-level ones are shared by all. */
@@ -176,6 +189,10 @@ struct object_decl {
     int64_t parties;       /* barrier: threads that must arrive */
     sim_time timeout;      /* barrier: default timeout, -1: none */
     uint32_t lock;         /* condition: index of its lock object */
+    int64_t maxsize;       /* queue, mp_queue: 0 = unbounded */
+    enum queue_order order;/* queue */
+    int64_t capacity;      /* pipe: bytes buffered per direction (default 64 KiB) */
+    bool duplex;           /* pipe: default true */
 };
 
 /* A memory variable: an integer or an array of integers. */
@@ -232,6 +249,17 @@ struct op_sync {           /* ACQUIRE RELEASE WITH WAIT WAIT_FOR EVENT_* NOTIFY*
     struct op_block body;  /* WITH */
 };
 
+struct op_data {           /* PUT GET TASK_DONE QUEUE_JOIN SEND RECV CLOSE */
+    struct obj_ref obj;
+    struct value value;    /* PUT, SEND */
+    bool has_into;
+    uint32_t into;         /* GET, RECV: local receiving the value */
+    int64_t bytes;         /* PUT, SEND: the pickled size (default 32) */
+    sim_time timeout;      /* PUT, GET, SEND, RECV: -1 none */
+    uint32_t end;          /* SEND, RECV, CLOSE: pipe end (0 or 1) */
+    int64_t eof;           /* RECV: the value stored into `into` at EOF (default -1) */
+};
+
 struct op_var {            /* VAR_SET ADD LOAD */
     struct var_ref var;
     struct value value;    /* VAR_SET, ADD */
@@ -264,6 +292,7 @@ struct op {
         struct op_sync sync;
         struct op_var var;
         struct op_branch branch;
+        struct op_data data;
     } u;
 };
 

@@ -246,8 +246,10 @@ static bool get_int(struct loader *ld, const cJSON *item, const char *path, int6
     return true;
 }
 
-/* Parses "<number><unit>" exactly (no floating point): the part beyond
- * nanoseconds is dropped. Returns an error message or NULL. */
+/* Parses "<number><unit>" exactly (no floating point), rounding to the
+ * nearest nanosecond on the first ten decimals (a unit is at most 10^9 ns,
+ * so later ones only matter for exact ties). Returns an error message or
+ * NULL. */
 static const char *parse_duration_text(const char *s, int64_t *out)
 {
     const char *p = s;
@@ -269,7 +271,7 @@ static const char *parse_duration_text(const char *s, int64_t *out)
         if (!isdigit((unsigned char)*p))
             return "expected digits after the decimal point";
         for (; isdigit((unsigned char)*p); p++) {
-            if (frac_den < 1000000000ULL) {
+            if (frac_den < 10000000000ULL) {
                 frac = frac * 10 + (uint64_t)(*p - '0');
                 frac_den *= 10;
             }
@@ -292,7 +294,7 @@ static const char *parse_duration_text(const char *s, int64_t *out)
         return "unknown unit: use ns, us, ms or s";
     if (whole > (uint64_t)SCENARIO_MAX_DURATION / unit)
         return "the duration is too large (at most 1000 days)";
-    uint64_t ns = whole * unit + (frac * unit) / frac_den;
+    uint64_t ns = whole * unit + (frac * unit + frac_den / 2) / frac_den;
     if (ns > (uint64_t)SCENARIO_MAX_DURATION)
         return "the duration is too large (at most 1000 days)";
     *out = (int64_t)ns;
@@ -324,6 +326,36 @@ static bool get_duration(struct loader *ld, const cJSON *item, const char *path,
     const char *msg = parse_duration_text(item->valuestring, out);
     if (msg)
         return ld_fail(ld, path, "'%.64s': %s", item->valuestring, msg);
+    return true;
+}
+
+/* A size: an integer number of bytes, or a string like "64KiB", "1MiB". */
+static bool get_size(struct loader *ld, const cJSON *item, const char *path, int64_t min, int64_t max, int64_t *out)
+{
+    if (cJSON_IsNumber(item))
+        return get_int(ld, item, path, min, max, out);
+    if (!cJSON_IsString(item))
+        return ld_fail(ld, path, "expected a size such as 4096 or \"64KiB\", got %s", json_type_name(item));
+    char *end;
+    errno = 0;
+    long long v = strtoll(item->valuestring, &end, 10);
+    int64_t mult = 0;
+    if (end == item->valuestring || errno || v < 0)
+        mult = 0;
+    else if (strcmp(end, "B") == 0 || *end == '\0')
+        mult = 1;
+    else if (strcmp(end, "KiB") == 0)
+        mult = 1024;
+    else if (strcmp(end, "MiB") == 0)
+        mult = 1024 * 1024;
+    else if (strcmp(end, "GiB") == 0)
+        mult = 1024LL * 1024 * 1024;
+    if (!mult)
+        return ld_fail(ld, path, "'%.64s' is not a size: write bytes as 4096 or \"4KiB\", \"1MiB\"", item->valuestring);
+    if (v > max / mult || v * mult < min)
+        return ld_fail(ld, path, "'%.64s' is out of range: expected %lld to %lld bytes", item->valuestring,
+                       (long long)min, (long long)max);
+    *out = v * mult;
     return true;
 }
 
@@ -613,6 +645,24 @@ static bool parse_repeat(struct loader *ld, const cJSON *obj, const char *path, 
     return parse_block(ld, body, CHILD(p, "body"), &inner, &op->u.repeat.body);
 }
 
+/* Threads created by one call of fn, once the functions are all read (0
+ * while they are read: their totals are checked where they are called). */
+static uint64_t fn_threads_of(const struct loader *ld, uint32_t fn)
+{
+    return ld->fn_threads ? ld->fn_threads[fn] : 0;
+}
+
+/* An op that alone creates too many threads is named by its own path; the
+ * total of a program is checked again once it is read. */
+static bool check_threads_created(struct loader *ld, const char *path, uint64_t created)
+{
+    if (created <= SCENARIO_MAX_THREADS)
+        return true;
+    return ld_fail(ld, path,
+                   "this op would create about %llu threads (one per run, times its enclosing repeats); the limit "
+                   "is %d", (unsigned long long)created, SCENARIO_MAX_THREADS);
+}
+
 static bool parse_call(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx, struct op *op)
 {
     static const char *const keys[] = {"op", "fn", "args", NULL};
@@ -629,6 +679,8 @@ static bool parse_call(struct loader *ld, const cJSON *obj, const char *path, st
     if (op->u.call.nargs != f->nparams)
         return ld_fail(ld, CHILD(p, "args"), "function '%s' takes %u argument%s, not %u", f->name, f->nparams,
                        f->nparams == 1 ? "" : "s", op->u.call.nargs);
+    if (!check_threads_created(ld, path, sat_mul(ctx->mult, fn_threads_of(ld, op->u.call.fn))))
+        return false;
     unit_note_call(ctx->unit, op->u.call.fn, ctx->mult);
     return true;
 }
@@ -769,6 +821,8 @@ static bool parse_thread(struct loader *ld, const cJSON *obj, const char *path, 
     const cJSON *daemon = cJSON_GetObjectItemCaseSensitive(obj, "daemon");
     if (daemon && !get_bool(ld, daemon, CHILD(p, "daemon"), &t->daemon))
         return false;
+    if (!check_threads_created(ld, path, sat_mul(ctx->mult, sat_add(1, fn_threads_of(ld, t->fn)))))
+        return false;
     ctx->unit->threads_local = sat_add(ctx->unit->threads_local, ctx->mult);
     unit_note_call(ctx->unit, t->fn, ctx->mult);
     ld->thread_op_names = xgrow(ld->thread_op_names, &ld->thread_op_names_cap, ld->nthread_op_names + 1,
@@ -777,9 +831,16 @@ static bool parse_thread(struct loader *ld, const cJSON *obj, const char *path, 
     return true;
 }
 
+static bool parse_data_op(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx,
+                          struct op *op);
+
 static bool parse_join(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx,
                        struct op *op)
 {
+    if (!cJSON_GetObjectItemCaseSensitive(obj, "thread") && cJSON_GetObjectItemCaseSensitive(obj, "obj")) {
+        op->kind = OP_QUEUE_JOIN;
+        return parse_data_op(ld, obj, path, ctx, op);
+    }
     static const char *const keys[] = {"op", "thread", "timeout", NULL};
     if (!check_keys(ld, obj, path, keys))
         return false;
@@ -790,9 +851,8 @@ static bool parse_join(struct loader *ld, const cJSON *obj, const char *path, st
     j->timeout = -1;
     const cJSON *th = cJSON_GetObjectItemCaseSensitive(obj, "thread");
     if (!th) {
-        if (cJSON_GetObjectItemCaseSensitive(obj, "process") || cJSON_GetObjectItemCaseSensitive(obj, "obj"))
-            return ld_fail(ld, path, "join of a process or a queue is not supported by this version of "
-                                     "threadsim yet");
+        if (cJSON_GetObjectItemCaseSensitive(obj, "process"))
+            return ld_fail(ld, path, "join of a process is not supported by this version of threadsim yet");
         return ld_fail(ld, path, "join needs \"thread\" (the name of the thread to wait for)");
     }
     if (!cJSON_IsString(th))
@@ -824,6 +884,9 @@ static const char *const object_type_names[OBJ_TYPE_COUNT] = {
     [OBJ_EVENT] = "event",
     [OBJ_CONDITION] = "condition",
     [OBJ_BARRIER] = "barrier",
+    [OBJ_QUEUE] = "queue",
+    [OBJ_MP_QUEUE] = "mp_queue",
+    [OBJ_PIPE] = "pipe",
 };
 
 /* Which object types each object op accepts (a bit per enum object_type). */
@@ -840,6 +903,13 @@ static uint32_t op_object_types(enum op_kind kind)
     case OP_NOTIFY_ALL: return 1u << OBJ_CONDITION;
     case OP_EVENT_SET:
     case OP_EVENT_CLEAR: return 1u << OBJ_EVENT;
+    case OP_PUT:
+    case OP_GET: return 1u << OBJ_QUEUE | 1u << OBJ_MP_QUEUE;
+    case OP_TASK_DONE:
+    case OP_QUEUE_JOIN: return 1u << OBJ_QUEUE;
+    case OP_SEND:
+    case OP_RECV:
+    case OP_CLOSE: return 1u << OBJ_PIPE;
     default: return 0;
     }
 }
@@ -1227,6 +1297,65 @@ static bool parse_while(struct loader *ld, const cJSON *obj, const char *path, s
     return parse_block(ld, body, CHILD(p, "body"), &inner, &b->then);
 }
 
+/* put, get, task_done, join (with obj), send, recv and close. */
+static bool parse_data_op(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx, struct op *op)
+{
+    static const char *const put_keys[] = {"op", "obj", "value", "bytes", "timeout", NULL};
+    static const char *const get_keys[] = {"op", "obj", "into", "timeout", NULL};
+    static const char *const plain_keys[] = {"op", "obj", NULL};
+    static const char *const send_keys[] = {"op", "obj", "value", "bytes", "end", "timeout", NULL};
+    static const char *const recv_keys[] = {"op", "obj", "into", "end", "eof", "timeout", NULL};
+    static const char *const close_keys[] = {"op", "obj", "end", NULL};
+    const char *const *keys = plain_keys;
+    switch (op->kind) {
+    case OP_PUT: keys = put_keys; break;
+    case OP_GET: keys = get_keys; break;
+    case OP_SEND: keys = send_keys; break;
+    case OP_RECV: keys = recv_keys; break;
+    case OP_CLOSE: keys = close_keys; break;
+    default: break;
+    }
+    if (!check_keys(ld, obj, path, keys))
+        return false;
+    char p[ERROR_PATH_MAX];
+    struct op_data *d = &op->u.data;
+    d->timeout = -1;
+    d->bytes = 32;
+    d->eof = -1;
+    d->value.kind = VALUE_CONST;
+    const cJSON *name = req(ld, obj, path, "obj");
+    if (!name)
+        return false;
+    if (!cJSON_IsString(name))
+        return ld_fail(ld, CHILD(p, "obj"), "expected an object name, got %s", json_type_name(name));
+    const char *opname = cJSON_GetObjectItemCaseSensitive(obj, "op")->valuestring;
+    if (!check_object_use(ld, name->valuestring, ctx->unit->process, op->kind, opname, CHILD(p, "obj"), &d->obj.name))
+        return false;
+    const cJSON *it;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "value")) && !parse_value(ld, it, CHILD(p, "value"), ctx, &d->value))
+        return false;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "bytes")) &&
+        !get_size(ld, it, CHILD(p, "bytes"), 0, 1LL << 30, &d->bytes))
+        return false;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "timeout")) && !get_duration(ld, it, CHILD(p, "timeout"), &d->timeout))
+        return false;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "into"))) {
+        if (!parse_into(ld, it, CHILD(p, "into"), ctx, &d->into))
+            return false;
+        d->has_into = true;
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "end"))) {
+        int64_t end;
+        if (!get_int(ld, it, CHILD(p, "end"), 0, 1, &end))
+            return false;
+        d->end = (uint32_t)end;
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "eof")) &&
+        !get_int(ld, it, CHILD(p, "eof"), INT64_MIN / 4, INT64_MAX / 4, &d->eof))
+        return false;
+    return true;
+}
+
 struct op_spec {
     const char *name;
     enum op_kind kind;
@@ -1257,11 +1386,16 @@ static const struct op_spec op_specs[] = {
     {"load", OP_LOAD, parse_load},
     {"if", OP_IF, parse_if},
     {"while", OP_WHILE, parse_while},
+    {"put", OP_PUT, parse_data_op},
+    {"get", OP_GET, parse_data_op},
+    {"task_done", OP_TASK_DONE, parse_data_op},
+    {"send", OP_SEND, parse_data_op},
+    {"recv", OP_RECV, parse_data_op},
+    {"close", OP_CLOSE, parse_data_op},
 };
 
 /* Ops of the contract that later versions implement. */
-static const char *const ops_not_yet[] = {"put", "get", "task_done", "send", "recv", "close", "process",
-                                          "terminate", "map", "kill", "alarm", NULL};
+static const char *const ops_not_yet[] = {"process", "terminate", "map", "kill", "alarm", NULL};
 
 static bool parse_op(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx, struct op *op)
 {
@@ -1761,21 +1895,24 @@ static bool parse_objects(struct loader *ld, const cJSON *obj, const char *path,
         for (int i = 0; i < OBJ_TYPE_COUNT; i++)
             if (strcmp(object_type_names[i], type->valuestring) == 0)
                 t = i;
-        if (t < 0) {
-            static const char *const later[] = {"queue", "pipe", "mp_queue", NULL};
-            for (const char *const *l = later; *l; l++)
-                if (strcmp(*l, type->valuestring) == 0)
-                    return ld_fail(ld, q, "the object type '%s' is not supported by this version of threadsim yet",
-                                   *l);
+        if (t < 0)
             return ld_fail(ld, q, "unknown object type '%.64s' (known: lock, rlock, semaphore, bounded_semaphore, "
-                                  "event, condition, barrier)", type->valuestring);
-        }
+                                  "event, condition, barrier, queue, mp_queue, pipe)", type->valuestring);
         static const char *const lock_keys[] = {"type", NULL};
         static const char *const sem_keys[] = {"type", "value", NULL};
         static const char *const cond_keys[] = {"type", "lock", NULL};
         static const char *const barrier_keys[] = {"type", "parties", "timeout", NULL};
+        static const char *const queue_keys[] = {"type", "maxsize", "kind", NULL};
+        static const char *const mpq_keys[] = {"type", "maxsize", NULL};
+        static const char *const pipe_keys[] = {"type", "capacity", "duplex", NULL};
         const char *const *keys = lock_keys;
-        if (t == OBJ_SEMAPHORE || t == OBJ_BOUNDED_SEMAPHORE)
+        if (t == OBJ_QUEUE)
+            keys = queue_keys;
+        else if (t == OBJ_MP_QUEUE)
+            keys = mpq_keys;
+        else if (t == OBJ_PIPE)
+            keys = pipe_keys;
+        else if (t == OBJ_SEMAPHORE || t == OBJ_BOUNDED_SEMAPHORE)
             keys = sem_keys;
         else if (t == OBJ_CONDITION)
             keys = cond_keys;
@@ -1793,8 +1930,30 @@ static bool parse_objects(struct loader *ld, const cJSON *obj, const char *path,
         o->value = 1;
         o->timeout = -1;
         o->lock = NONE;
+        o->capacity = 65536;
+        o->duplex = true;
         intern_add(&sc->obj_names, &sc->nobj_names, o->name);
         const cJSON *it;
+        if ((it = cJSON_GetObjectItemCaseSensitive(c, "maxsize")) &&
+            !get_int(ld, it, (path_key(q, p, "maxsize"), q), 0, SCENARIO_MAX_QUEUE_ITEMS, &o->maxsize))
+            return false;
+        if ((it = cJSON_GetObjectItemCaseSensitive(c, "kind"))) {
+            static const char *const kinds[] = {"fifo", "lifo", "priority"};
+            path_key(q, p, "kind");
+            int k = -1;
+            for (int i = 0; i < 3; i++)
+                if (cJSON_IsString(it) && strcmp(it->valuestring, kinds[i]) == 0)
+                    k = i;
+            if (k < 0)
+                return ld_fail(ld, q, "expected \"fifo\", \"lifo\" or \"priority\"");
+            o->order = (enum queue_order)k;
+        }
+        if ((it = cJSON_GetObjectItemCaseSensitive(c, "capacity")) &&
+            !get_size(ld, it, (path_key(q, p, "capacity"), q), 1, 1LL << 30, &o->capacity))
+            return false;
+        if ((it = cJSON_GetObjectItemCaseSensitive(c, "duplex")) &&
+            !get_bool(ld, it, (path_key(q, p, "duplex"), q), &o->duplex))
+            return false;
         if ((it = cJSON_GetObjectItemCaseSensitive(c, "value")) &&
             !get_int(ld, it, (path_key(q, p, "value"), q), 0, 1000000000, &o->value))
             return false;
@@ -2198,6 +2357,11 @@ static enum status profile_from_json(struct profile *p, const cJSON *obj, const 
         {"add_ns", NULL, &p->add_ns},
         {"acquire_ns", NULL, &p->acquire_ns},
         {"release_ns", NULL, &p->release_ns},
+        {"queue_op_ns", NULL, &p->queue_op_ns},
+        {"pipe_op_ns", NULL, &p->pipe_op_ns},
+        {"pipe_ns_per_byte", &p->pipe_ns_per_byte, NULL},
+        {"pickle_ns_per_byte", &p->pickle_ns_per_byte, NULL},
+        {"mp_queue_latency_ns", NULL, &p->mp_queue_latency_ns},
     };
     for (const cJSON *c = obj->child; c; c = c->next) {
         if (strncmp(c->string, "x-", 2) == 0)

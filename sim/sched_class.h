@@ -102,7 +102,7 @@ struct sched_policy {
     int (*task_cmp)(void *rq, const struct sched_entity *a, const struct sched_entity *b);
     /* A task left the system. */
     void (*task_dead)(void *rq, struct sched_entity *se);
-    /* The next time the policy needs a timer (mlfq boost) after `now`, or
+    /* The next time the policy needs a timer (mlfq boost), at or after `now`, or
      * SIM_TIME_NEVER; then `timer` is called at that time. May be NULL. */
     int64_t (*next_timer)(void *rq, int64_t now);
     /* A policy timer fired. Running tasks are listed in running[0..n); each

@@ -152,6 +152,11 @@ static const char *const trace_instant_names[INSTANT_KIND_COUNT] = {
     [INSTANT_CLEAR] = "clear",
     [INSTANT_WRITE] = "write",
     [INSTANT_LOST_UPDATE] = "lost_update",
+    [INSTANT_PUT] = "put",
+    [INSTANT_GET] = "get",
+    [INSTANT_SEND] = "send",
+    [INSTANT_RECV] = "recv",
+    [INSTANT_CLOSE] = "close",
 };
 
 const char *trace_state_name(enum trace_state s)

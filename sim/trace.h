@@ -55,6 +55,11 @@ enum trace_instant_kind {
     INSTANT_CLEAR,      /* obj (event) cleared */
     INSTANT_WRITE,      /* a memory write: obj = variable, value = the value written */
     INSTANT_LOST_UPDATE,/* a racy add overwrote another write: obj = variable */
+    INSTANT_PUT,        /* a value put into obj (queue); flow pairs it with its get */
+    INSTANT_GET,        /* a value got from obj (queue) */
+    INSTANT_SEND,       /* a value sent into obj (pipe); flow pairs it with its recv */
+    INSTANT_RECV,       /* a value received from obj (pipe); value -1 with no flow: EOF */
+    INSTANT_CLOSE,      /* an end of obj (pipe) closed: value = the end */
     INSTANT_KIND_COUNT
 };
 

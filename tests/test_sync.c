@@ -263,6 +263,96 @@ static void a_private_object_should_not_be_usable_from_another_process(void **st
     assert_non_null(strstr(err.msg, "private to process 'A'"));
 }
 
+static void a_queue_should_carry_values_in_order_and_join_when_all_are_done(void **state)
+{
+    (void)state;
+    struct run *r = run_json(TWO_THREADS(
+        "\"Q\": {\"type\": \"queue\", \"maxsize\": 2}", "\"sum\": 0, \"last\": 0",
+        "{\"op\": \"repeat\", \"times\": 5, \"body\": [{\"op\": \"put\", \"obj\": \"Q\", \"value\": 7}]}, "
+        "{\"op\": \"put\", \"obj\": \"Q\", \"value\": 9}, {\"op\": \"join\", \"obj\": \"Q\"}",
+        "{\"op\": \"repeat\", \"times\": 6, \"body\": [{\"op\": \"compute\", \"for\": \"1ms\"}, "
+        "{\"op\": \"get\", \"obj\": \"Q\", \"into\": \"x\"}, {\"op\": \"add\", \"var\": \"sum\", \"value\": \"$x\", \"atomic\": true}, "
+        "{\"op\": \"set\", \"var\": \"last\", \"value\": \"$x\"}, {\"op\": \"task_done\", \"obj\": \"Q\"}]}"));
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(var(r, "sum", 0), 5 * 7 + 9);
+    assert_int_equal(var(r, "last", 0), 9);
+    /* the producer blocks while the queue is full, then in join until the last task_done */
+    assert_true(engine_task_metrics(r->eng, 0)->blocked > 3 * MS);
+    assert_true(engine_task_metrics(r->eng, 0)->finish >= engine_task_metrics(r->eng, 1)->finish);
+    run_free(r);
+}
+
+static void a_lifo_and_a_priority_queue_should_give_their_order(void **state)
+{
+    (void)state;
+    const char *prog_a = "{\"op\": \"put\", \"obj\": \"L\", \"value\": 1}, {\"op\": \"put\", \"obj\": \"L\", \"value\": 2}, "
+                         "{\"op\": \"put\", \"obj\": \"P\", \"value\": 5}, {\"op\": \"put\", \"obj\": \"P\", \"value\": 3}";
+    const char *prog_b = "{\"op\": \"compute\", \"for\": \"1ms\"}, {\"op\": \"get\", \"obj\": \"L\", \"into\": \"l\"}, "
+                         "{\"op\": \"get\", \"obj\": \"P\", \"into\": \"p\"}, {\"op\": \"set\", \"var\": \"lifo\", \"value\": \"$l\"}, "
+                         "{\"op\": \"set\", \"var\": \"prio\", \"value\": \"$p\"}";
+    char json[4096];
+    snprintf(json, sizeof json,
+             TWO_THREADS("\"L\": {\"type\": \"queue\", \"kind\": \"lifo\"}, \"P\": {\"type\": \"queue\", \"kind\": \"priority\"}",
+                         "\"lifo\": 0, \"prio\": 0", "%s", "%s"), prog_a, prog_b);
+    struct run *r = run_json(json);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(var(r, "lifo", 0), 2);
+    assert_int_equal(var(r, "prio", 0), 3);
+    run_free(r);
+}
+
+static void a_pipe_should_block_the_writer_when_full_and_give_eof_after_close(void **state)
+{
+    (void)state;
+    struct run *r = run_json(TWO_THREADS(
+        "\"P\": {\"type\": \"pipe\", \"capacity\": 100, \"duplex\": false}", "\"sum\": 0, \"eofs\": 0",
+        "{\"op\": \"repeat\", \"times\": 4, \"body\": [{\"op\": \"send\", \"obj\": \"P\", \"end\": 1, \"value\": 2, \"bytes\": 60}]}, "
+        "{\"op\": \"close\", \"obj\": \"P\", \"end\": 1}",
+        "{\"op\": \"compute\", \"for\": \"5ms\"}, {\"op\": \"recv\", \"obj\": \"P\", \"end\": 0, \"into\": \"x\"}, "
+        "{\"op\": \"while\", \"cond\": {\"var\": \"$x\", \"ne\": -1}, \"body\": [{\"op\": \"add\", \"var\": \"sum\", \"value\": \"$x\"}, "
+        "{\"op\": \"recv\", \"obj\": \"P\", \"end\": 0, \"into\": \"x\"}]}, {\"op\": \"add\", \"var\": \"eofs\", \"value\": 1}"));
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(var(r, "sum", 0), 8);
+    assert_int_equal(var(r, "eofs", 0), 1);
+    /* 60-byte messages in a 100-byte pipe: the writer waits for the reader from the second one on */
+    assert_true(engine_task_metrics(r->eng, 0)->blocked >= 4 * MS);
+    run_free(r);
+}
+
+static void sending_on_the_receive_end_of_a_one_way_pipe_should_be_a_runtime_error(void **state)
+{
+    (void)state;
+    struct run *r = run_json(TWO_THREADS("\"P\": {\"type\": \"pipe\", \"duplex\": false}", "",
+                                         "{\"op\": \"send\", \"obj\": \"P\", \"end\": 0, \"value\": 1}", "{\"op\": \"exit\"}"));
+    assert_int_equal(r->status, STATUS_RUNTIME);
+    assert_non_null(strstr(r->err.msg, "can only receive"));
+    run_free(r);
+}
+
+static void an_mp_queue_item_should_arrive_after_the_feeder_latency(void **state)
+{
+    (void)state;
+    struct run *r = run_json(TWO_THREADS(
+        "\"Q\": {\"type\": \"mp_queue\"}", "\"got\": 0",
+        "{\"op\": \"put\", \"obj\": \"Q\", \"value\": 4, \"bytes\": 1000}",
+        "{\"op\": \"get\", \"obj\": \"Q\", \"into\": \"x\"}, {\"op\": \"set\", \"var\": \"got\", \"value\": \"$x\"}"));
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(var(r, "got", 0), 4);
+    /* the getter waits the built-in 30 us feeder latency */
+    assert_int_equal(engine_task_metrics(r->eng, 1)->blocked, 30000);
+    run_free(r);
+}
+
+static void a_get_from_a_queue_nobody_fills_should_be_reported_as_stuck(void **state)
+{
+    (void)state;
+    struct run *r = run_json(TWO_THREADS("\"Q\": {\"type\": \"queue\"}", "",
+                                         "{\"op\": \"get\", \"obj\": \"Q\", \"into\": \"x\"}", "{\"op\": \"exit\"}"));
+    assert_int_equal(r->status, STATUS_DEADLOCK);
+    assert_non_null(strstr(r->err.msg, "queue 'Q' (empty), which no thread will put into"));
+    run_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +370,12 @@ int main(void)
         cmocka_unit_test(waiting_on_a_condition_without_its_lock_should_be_a_runtime_error),
         cmocka_unit_test(a_barrier_should_release_everyone_when_the_last_arrives),
         cmocka_unit_test(a_private_object_should_not_be_usable_from_another_process),
+        cmocka_unit_test(a_queue_should_carry_values_in_order_and_join_when_all_are_done),
+        cmocka_unit_test(a_lifo_and_a_priority_queue_should_give_their_order),
+        cmocka_unit_test(a_pipe_should_block_the_writer_when_full_and_give_eof_after_close),
+        cmocka_unit_test(sending_on_the_receive_end_of_a_one_way_pipe_should_be_a_runtime_error),
+        cmocka_unit_test(an_mp_queue_item_should_arrive_after_the_feeder_latency),
+        cmocka_unit_test(a_get_from_a_queue_nobody_fills_should_be_reported_as_stuck),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
