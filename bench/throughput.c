@@ -125,27 +125,22 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* Median figures of `runs` runs of one configuration. */
+/* Median figures of `runs` runs of one configuration: time and RSS are
+ * medians; events are the same in every run (the engine is deterministic). */
 static int run_config(long n, long k, int runs, struct result *med)
 {
-    double secs[64], evs[64], rss[64], mk[64];
+    double secs[64], rss[64];
     for (int i = 0; i < runs; i++) {
         struct result r;
         if (run_once(n, k, &r) != 0)
             return -1;
         secs[i] = r.seconds;
-        evs[i] = r.events / r.seconds;
         rss[i] = r.peak_rss_kb;
-        mk[i] = r.makespan_s;
         med->events = r.events;
+        med->makespan_s = r.makespan_s;
     }
     med->seconds = median(secs, runs);
     med->peak_rss_kb = median(rss, runs);
-    med->makespan_s = median(mk, runs);
-    /* events/s is reported as a median of per-run rates */
-    med->events = med->events;
-    double rate = median(evs, runs);
-    med->seconds = med->events / rate;
     return 0;
 }
 
@@ -178,8 +173,8 @@ int main(int argc, char **argv)
     }
     printf("threadsim kernel throughput: N threads x K (compute 1ms, sleep 1ms), rr 4ms, 4 CPUs, no trace\n");
     printf("medians of %d runs; baseline peak RSS %.1f MB\n\n", runs, base.peak_rss_kb / 1024);
-    printf("%10s %8s %12s %10s %14s %12s %12s %14s\n", "N", "K", "events", "time_s", "events_per_s",
-           "peak_rss_MB", "bytes/thread", "ns/(ev*log2ev)");
+    printf("%10s %8s %12s %10s %14s %12s %12s\n", "N", "K", "events", "time_s", "events_per_s",
+           "peak_rss_MB", "bytes/thread");
     for (int i = 0; i < nn; i++) {
         long n = ns[i];
         long k = (long)(target_events / (2.0 * (double)n));
@@ -191,9 +186,23 @@ int main(int argc, char **argv)
             return 1;
         }
         double per_thread = (r.peak_rss_kb - base.peak_rss_kb) * 1024.0 / (double)n;
-        printf("%10ld %8ld %12.0f %10.3f %14.0f %12.1f %12.0f %14.3f\n", n, k, r.events, r.seconds,
-               r.events / r.seconds, r.peak_rss_kb / 1024, per_thread,
-               r.seconds * 1e9 / (r.events * log2(r.events)));
+        printf("%10ld %8ld %12.0f %10.3f %14.0f %12.1f %12.0f\n", n, k, r.events, r.seconds,
+               r.events / r.seconds, r.peak_rss_kb / 1024, per_thread);
+        fflush(stdout);
+    }
+    /* Scaling: the same work per thread (K = 4) for every N. Under n log n
+     * growth the last column stays flat or falls. */
+    printf("\nscaling with K = 4 for every N (time / (N log2 N) should not grow):\n");
+    printf("%10s %12s %10s %18s\n", "N", "events", "time_s", "ns/(N*log2 N)");
+    for (int i = 0; i < nn; i++) {
+        long n = ns[i];
+        struct result r;
+        if (run_config(n, 4, runs, &r) != 0) {
+            fprintf(stderr, "bench: run with N=%ld failed\n", n);
+            return 1;
+        }
+        printf("%10ld %12.0f %10.3f %18.3f\n", n, r.events, r.seconds,
+               r.seconds * 1e9 / ((double)n * log2((double)n)));
         fflush(stdout);
     }
     return 0;
