@@ -135,37 +135,48 @@ static void json_time(FILE *out, const char *key, int64_t v)
         fprintf(out, "\"%s\": %" PRId64, key, v);
 }
 
-/* One variable's final value: an integer, or an array written as [a, b]. */
-static void write_var_value(FILE *out, const struct report_run *run, uint32_t var)
+/* One variable's final value in process p (UINT32_MAX: the shared memory):
+ * an integer, or an array written as [a, b]. */
+static void write_var_value(FILE *out, const struct report_run *run, uint32_t p, uint32_t var)
 {
     const struct var_decl *v = &run->sc->vars[var];
     int64_t x = 0;
-    if (v->length == 0) {
-        engine_var_value(run->eng, var, 0, &x);
-        fprintf(out, "%" PRId64, x);
-        return;
-    }
-    fputc('[', out);
-    for (uint32_t i = 0; i < v->length; i++) {
-        engine_var_value(run->eng, var, i, &x);
+    uint32_t n = v->length ? v->length : 1;
+    if (v->length)
+        fputc('[', out);
+    for (uint32_t i = 0; i < n; i++) {
+        if (p == UINT32_MAX)
+            engine_var_value(run->eng, var, i, &x);
+        else
+            engine_process_var(run->eng, p, var, i, &x);
         fprintf(out, "%s%" PRId64, i ? ", " : "", x);
     }
-    fputc(']', out);
+    if (v->length)
+        fputc(']', out);
 }
 
-/* The final memory of a process (or the shared memory, process -1) as a JSON object. */
-static void json_memory(FILE *out, const struct report_run *run, int32_t process)
+/* Whether variable var lives in process p's private memory (UINT32_MAX: shared). */
+static bool var_in(const struct report_run *run, uint32_t p, uint32_t var)
+{
+    int32_t owner = run->sc->vars[var].process;
+    if (p == UINT32_MAX)
+        return owner < 0;
+    return owner >= 0 && (uint32_t)owner == engine_process_template(run->eng, p);
+}
+
+/* The final memory of process p (UINT32_MAX: the shared memory) as a JSON object. */
+static void json_memory(FILE *out, const struct report_run *run, uint32_t p)
 {
     bool first = true;
     fputc('{', out);
     for (uint32_t i = 0; i < run->sc->nvars; i++) {
-        if (run->sc->vars[i].process != process)
+        if (!var_in(run, p, i))
             continue;
         fputs(first ? "" : ", ", out);
         first = false;
         json_string(out, run->sc->vars[i].name);
         fputs(": ", out);
-        write_var_value(out, run, i);
+        write_var_value(out, run, p, i);
     }
     fputc('}', out);
 }
@@ -206,14 +217,14 @@ static void write_json(FILE *out, const struct report_run *run)
                 m->wait, m->cpu, m->blocked, m->gil_wait, m->context_switches);
     }
     fputs(n ? "\n  ],\n  \"memory\": {" : "],\n  \"memory\": {", out);
-    for (uint32_t p = 0; p < run->sc->nprocesses; p++) {
+    for (uint32_t p = 0; p < engine_process_count(run->eng); p++) {
         fputs(p ? ", " : "", out);
-        json_string(out, run->sc->processes[p].name);
+        json_string(out, engine_process_name(run->eng, p));
         fputs(": ", out);
-        json_memory(out, run, (int32_t)p);
+        json_memory(out, run, p);
     }
     fputs("},\n  \"shared\": ", out);
-    json_memory(out, run, -1);
+    json_memory(out, run, UINT32_MAX);
     fprintf(out, ",\n  \"stats\": {\"events\": %" PRIu64
             ", \"context_switches\": %" PRIu64 ", \"gil_switches\": %" PRIu64
             ", \"lost_updates\": %" PRIu64 ", \"deadlock\": ",
@@ -317,7 +328,7 @@ static void fmt_duration(char *buf, size_t size, long double ns, const struct un
 /* Threads are named "process/thread" when there is more than one process. */
 static void thread_label(char *buf, size_t size, const struct report_run *run, uint32_t task)
 {
-    if (run->sc->nprocesses > 1)
+    if (engine_process_count(run->eng) > 1)
         snprintf(buf, size, "%s/%s", engine_task_process(run->eng, task),
                  engine_task_name(run->eng, task));
     else
@@ -441,20 +452,22 @@ static const char *plural(uint64_t n)
  * memory, then the shared memory. */
 static void write_text_memory(FILE *out, const struct report_run *run)
 {
-    for (int32_t p = -1; p < (int32_t)run->sc->nprocesses; p++) {
+    uint32_t nprocs = engine_process_count(run->eng);
+    for (uint32_t k = 0; k <= nprocs; k++) {
+        uint32_t p = k == 0 ? UINT32_MAX : k - 1;
         bool first = true;
         for (uint32_t i = 0; i < run->sc->nvars; i++) {
-            if (run->sc->vars[i].process != p)
+            if (!var_in(run, p, i))
                 continue;
             if (first) {
-                if (p < 0)
+                if (p == UINT32_MAX)
                     fputs("shared memory: ", out);
                 else
-                    fprintf(out, "memory of %s: ", run->sc->processes[p].name);
+                    fprintf(out, "memory of %s: ", engine_process_name(run->eng, p));
             }
             fprintf(out, "%s%s = ", first ? "" : ", ", run->sc->vars[i].name);
             first = false;
-            write_var_value(out, run, i);
+            write_var_value(out, run, p, i);
         }
         if (!first)
             fputc('\n', out);

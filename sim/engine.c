@@ -49,7 +49,7 @@ enum step engine_fail(struct engine *e, enum status status, const struct task *t
     e->failed = status;
     if (t)
         error_set(e->err, status, op ? op->path : NULL, "at %.3f ms, thread '%s' of process '%s': %s",
-                  (double)e->now / 1e6, engine_name_of(e, t), e->sc->processes[t->process].name, msg);
+                  (double)e->now / 1e6, engine_name_of(e, t), e->procs[t->process].name, msg);
     else
         error_set(e->err, status, op ? op->path : NULL, "%s", msg);
     return STEP_ERROR;
@@ -203,7 +203,7 @@ int64_t engine_operand(const struct task *t, const struct operand *o)
 
 /* ---- task life cycle ---- */
 
-static struct task *engine_new_task(struct engine *e, uint32_t process, uint32_t decl)
+struct task *engine_new_task(struct engine *e, uint32_t process, uint32_t decl)
 {
     uint32_t id = e->ntasks;
     if (id >> TASK_CHUNK_BITS >= e->nchunks) {
@@ -213,7 +213,7 @@ static struct task *engine_new_task(struct engine *e, uint32_t process, uint32_t
     e->ntasks++;
     struct task *t = engine_task_at(e, id);
     memset(t, 0, sizeof *t);
-    const struct process_decl *pd = &e->sc->processes[process];
+    const struct process_decl *pd = &e->sc->processes[e->procs[process].decl];
     t->se.id = id;
     t->se.priority = pd->priority;
     t->se.nice = pd->nice;
@@ -247,7 +247,7 @@ static struct task *engine_new_task(struct engine *e, uint32_t process, uint32_t
 }
 
 /* A NEW task becomes ready: arrival, or a start/thread op. */
-static void task_arrive(struct engine *e, struct task *t)
+void engine_task_arrive(struct engine *e, struct task *t)
 {
     t->m.arrival = e->now;
     t->state_since = e->now;
@@ -327,7 +327,7 @@ static void task_finish(struct engine *e, struct task *t)
 
 /* Stops a task that is not running its own ops to the end: a daemon thread
  * when its process ends. */
-static void task_kill(struct engine *e, struct task *t)
+void engine_task_kill(struct engine *e, struct task *t)
 {
     if (t->state == TASK_DONE)
         return;
@@ -342,6 +342,8 @@ static void task_kill(struct engine *e, struct task *t)
         }
         if (t->waiting_for != NONE && t->reason == REASON_JOIN)
             joiners_remove(e, engine_task_at(e, t->waiting_for), t);
+        else if (t->waiting_for != NONE && t->reason == REASON_PROCESS)
+            engine_waitq_remove(e, &e->procs[t->waiting_for].joiners, t);
         else if (t->waiting_for != NONE)
             engine_object_forget(e, t);
         t->waiting_for = NONE;
@@ -360,11 +362,14 @@ static void engine_process_end(struct engine *e, uint32_t process)
 {
     struct proc *p = &e->procs[process];
     p->ended = true;
-    const struct process_decl *pd = &e->sc->processes[process];
-    for (uint32_t i = 0; i < pd->nthreads; i++)
-        task_kill(e, engine_task_at(e, pd->first_thread + i));
-    for (uint32_t id = p->created_head; id != NONE; id = engine_task_at(e, id)->proc_next)
-        task_kill(e, engine_task_at(e, id));
+    if (process < e->sc->nprocesses) {
+        const struct process_decl *pd = &e->sc->processes[process];
+        for (uint32_t i = 0; i < pd->nthreads; i++)
+            engine_task_kill(e, engine_task_at(e, pd->first_thread + i));
+    }
+    for (uint32_t id = e->procs[process].created_head; id != NONE; id = engine_task_at(e, id)->proc_next)
+        engine_task_kill(e, engine_task_at(e, id));
+    engine_process_ended(e, process);
 }
 
 /* ---- CPUs ---- */
@@ -594,7 +599,7 @@ static enum step op_print(struct engine *e, struct task *t, const struct op *op)
             if (strcmp(pc->text, "thread") == 0) {
                 print_append(&buf, &len, &cap, engine_name_of(e, t));
             } else if (strcmp(pc->text, "process") == 0) {
-                print_append(&buf, &len, &cap, e->sc->processes[t->process].name);
+                print_append(&buf, &len, &cap, e->procs[t->process].name);
             } else {
                 snprintf(num, sizeof num, "%.3fms", (double)e->now / 1e6);
                 print_append(&buf, &len, &cap, num);
@@ -625,7 +630,7 @@ static enum step op_start(struct engine *e, struct task *t, const struct op *op)
     if (e->procs[n->process].ended)
         return STEP_NEXT;
     engine_instant(e, t, INSTANT_START, n->se.id, NULL);
-    task_arrive(e, n);
+    engine_task_arrive(e, n);
     return STEP_NEXT;
 }
 
@@ -652,7 +657,7 @@ static enum step op_thread(struct engine *e, struct task *t, const struct op *op
     if (e->opts.record_trace)
         trace_add_task(e->trace, o->name, t->process);
     engine_instant(e, t, INSTANT_START, n->se.id, NULL);
-    task_arrive(e, n);
+    engine_task_arrive(e, n);
     return STEP_NEXT;
 }
 
@@ -742,6 +747,9 @@ static const op_exec_fn op_exec[OP_KIND_COUNT] = {
     [OP_SEND] = op_send,
     [OP_RECV] = op_recv,
     [OP_CLOSE] = op_close,
+    [OP_PROCESS] = op_process,
+    [OP_PROCESS_JOIN] = op_process_join,
+    [OP_TERMINATE] = op_terminate,
 };
 
 const struct op *engine_current_op(const struct engine *e, const struct task *t)
@@ -852,7 +860,7 @@ static void engine_handle(struct engine *e, const struct event *ev)
     case EV_ARRIVE: {
         struct task *t = engine_task_at(e, ev->target);
         if (t->state == TASK_NEW && !e->procs[t->process].ended)
-            task_arrive(e, t);
+            engine_task_arrive(e, t);
         break;
     }
     case EV_WAKE: {
@@ -864,7 +872,9 @@ static void engine_handle(struct engine *e, const struct event *ev)
     case EV_JOIN_TIMEOUT: {
         struct task *t = engine_task_at(e, ev->target);
         t->timer = NONE;
-        if (t->waiting_for != NONE)
+        if (t->waiting_for != NONE && t->reason == REASON_PROCESS)
+            engine_waitq_remove(e, &e->procs[t->waiting_for].joiners, t);
+        else if (t->waiting_for != NONE)
             joiners_remove(e, engine_task_at(e, t->waiting_for), t);
         t->waiting_for = NONE;
         engine_task_ready(e, t, ENQUEUE_WAKEUP);
@@ -978,6 +988,10 @@ static uint32_t wait_edge(const struct engine *e, const struct task *t, char *wh
         snprintf(what, cap, "to join '%s'", engine_name_of(e, engine_task_at(e, t->waiting_for)));
         return t->waiting_for;
     }
+    if (t->reason == REASON_PROCESS && t->waiting_for != NONE) {
+        snprintf(what, cap, "for process '%s' to end", e->procs[t->waiting_for].name);
+        return NONE;
+    }
     if (t->waiting_for != NONE && t->reason != REASON_WAKEUP) {
         char obj[256];
         uint32_t owner = engine_object_wait_edge(e, t, obj, sizeof obj);
@@ -1014,7 +1028,7 @@ static void engine_report_stuck(struct engine *e)
             struct task *xt = engine_task_at(e, x);
             x = wait_edge(e, xt, what, sizeof what);
             report_append(msg, sizeof msg, "'%s' (process '%s') waits %s; ", engine_name_of(e, xt),
-                          e->sc->processes[xt->process].name, what);
+                          e->procs[xt->process].name, what);
         } while (x != id);
         msg[strlen(msg) - 2] = '\0';
     }
@@ -1026,7 +1040,7 @@ static void engine_report_stuck(struct engine *e)
                 continue;
             wait_edge(e, t, what, sizeof what);
             report_append(msg, sizeof msg, " '%s' (process '%s') waits %s;", engine_name_of(e, t),
-                          e->sc->processes[t->process].name, what);
+                          e->procs[t->process].name, what);
         }
         msg[strlen(msg) - 1] = '\0';
     }
@@ -1085,11 +1099,19 @@ struct engine *engine_create(const struct scenario *sc, const struct sched_polic
     }
     e->running_scratch = xcalloc(sc->machine.cpus, sizeof *e->running_scratch);
     e->running_entities = xcalloc(sc->machine.cpus, sizeof *e->running_entities);
-    e->procs = xcalloc(sc->nprocesses ? sc->nprocesses : 1, sizeof *e->procs);
+    e->procs_cap = sc->nprocesses ? sc->nprocesses : 1;
+    e->procs = xcalloc(e->procs_cap, sizeof *e->procs);
+    e->nprocs = sc->nprocesses;
     e->trace = trace_create(sc->name, sc->description, "sim", policy->name,
                             sc->machine.cpus, sc->seed);
     for (uint32_t p = 0; p < sc->nprocesses; p++) {
-        e->procs[p].created_head = NONE;
+        struct proc *pr = &e->procs[p];
+        pr->name = sc->processes[p].name;
+        pr->decl = p;
+        pr->parent = NONE;
+        pr->created_head = NONE;
+        pr->main_task = NONE;
+        pr->joiners.head = pr->joiners.tail = NONE;
         trace_add_process(e->trace, sc->processes[p].name);
     }
     for (uint32_t i = 0; i < sc->nthreads; i++) {
@@ -1212,7 +1234,7 @@ const char *engine_task_name(const struct engine *eng, uint32_t task)
 
 const char *engine_task_process(const struct engine *eng, uint32_t task)
 {
-    return eng->sc->processes[engine_task_at(eng, task)->process].name;
+    return eng->procs[engine_task_at(eng, task)->process].name;
 }
 
 uint32_t engine_print_count(const struct engine *eng)
@@ -1233,7 +1255,37 @@ bool engine_var_value(const struct engine *eng, uint32_t var, uint32_t index, in
     const struct var_decl *v = &sc->vars[var];
     if (index >= (v->length ? v->length : 1))
         return false;
-    const int64_t *base = v->process < 0 ? eng->shared_mem : eng->mem[v->process];
+    const int64_t *base = v->process < 0 ? eng->shared_mem : eng->procs[v->process].mem;
+    *out = base[eng->var_off[var] + index];
+    return true;
+}
+
+uint32_t engine_process_count(const struct engine *eng)
+{
+    return eng->nprocs;
+}
+
+const char *engine_process_name(const struct engine *eng, uint32_t p)
+{
+    return eng->procs[p].name;
+}
+
+uint32_t engine_process_template(const struct engine *eng, uint32_t p)
+{
+    return eng->procs[p].decl;
+}
+
+bool engine_process_var(const struct engine *eng, uint32_t p, uint32_t var, uint32_t index, int64_t *out)
+{
+    const struct scenario *sc = eng->sc;
+    if (p >= eng->nprocs || var >= sc->nvars)
+        return false;
+    const struct var_decl *v = &sc->vars[var];
+    if (v->process >= 0 && (uint32_t)v->process != eng->procs[p].decl)
+        return false;
+    if (index >= (v->length ? v->length : 1))
+        return false;
+    const int64_t *base = v->process < 0 ? eng->shared_mem : eng->procs[p].mem;
     *out = base[eng->var_off[var] + index];
     return true;
 }

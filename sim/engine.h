@@ -78,4 +78,14 @@ const struct engine_print *engine_print_at(const struct engine *eng, uint32_t i)
  * variable `var` (an index in scenario.vars); false when out of range. */
 bool engine_var_value(const struct engine *eng, uint32_t var, uint32_t index, int64_t *out);
 
+/* Processes at the end of the run: the declared ones (0..n-1, in file order)
+ * and the children created by `process` ops, in creation order. */
+uint32_t engine_process_count(const struct engine *eng);
+const char *engine_process_name(const struct engine *eng, uint32_t p);
+/* The declared process whose memory layout and private objects p has. */
+uint32_t engine_process_template(const struct engine *eng, uint32_t p);
+/* Final value of a variable in process p's memory (or the shared memory);
+ * false when p does not have that variable or index is out of range. */
+bool engine_process_var(const struct engine *eng, uint32_t p, uint32_t var, uint32_t index, int64_t *out);
+
 #endif

@@ -126,6 +126,7 @@ enum { Q_GETTERS = 0, Q_PUTTERS = 1, Q_JOINERS = 2 };
  * engine.objects and the object id of the trace. */
 struct object {
     const struct object_decl *decl;
+    uint32_t trace_id;     /* its object id in the trace */
     uint32_t owner;        /* lock/rlock: the holder, or NONE */
     int64_t count;         /* rlock depth, semaphore value, event flag, barrier
                               arrivals; queues: items put and not yet done */
@@ -155,10 +156,20 @@ struct cpu {
     int64_t slice_end;     /* absolute end of the slice, or SIM_TIME_NEVER */
 };
 
+/* A process at run time: a declared one, or a child created by a `process`
+ * op, which takes the memory layout and private objects of its template (the
+ * declared process it descends from). */
 struct proc {
+    const char *name;
+    uint32_t decl;           /* template: index in scenario.processes */
+    uint32_t parent;         /* creating process, or NONE */
+    int64_t *mem;            /* private memory (the template's variables) */
+    int32_t *obj_map;        /* object name -> object instance, or -1 */
     uint32_t live_nondaemon; /* started, unfinished non-daemon threads */
     uint32_t unfinished;     /* threads not DONE (started or not) */
     uint32_t created_head;   /* created tasks, newest first */
+    uint32_t main_task;      /* a child's main thread, or NONE */
+    struct waitq joiners;    /* threads joining it */
     bool ended;
 };
 
@@ -179,6 +190,9 @@ struct engine {
 
     struct cpu *cpus;
     struct proc *procs;
+    uint32_t nprocs;
+    size_t procs_cap;
+    bool forkserver_up;       /* the forkserver has been started */
     struct trace *trace;
     struct engine_stats stats;
     struct engine_print *prints;
@@ -198,8 +212,7 @@ struct engine {
 
     struct object *objects;   /* one per declared object */
     uint32_t nobjects;
-    int32_t *obj_map;         /* [process * nobj_names + name] -> object, or -1 */
-    int64_t **mem;            /* private memory of each process */
+    size_t objects_cap;
     int64_t *shared_mem;
     uint32_t *var_off;        /* offset of each declared variable in its memory */
     int32_t *var_map;         /* [process * nvar_names + name] -> variable, or -1 */
@@ -290,6 +303,25 @@ enum step op_queue_join(struct engine *e, struct task *t, const struct op *op);
 enum step op_send(struct engine *e, struct task *t, const struct op *op);
 enum step op_recv(struct engine *e, struct task *t, const struct op *op);
 enum step op_close(struct engine *e, struct task *t, const struct op *op);
+
+/* engine_process.c: processes created at run time. */
+enum step op_process(struct engine *e, struct task *t, const struct op *op);
+enum step op_process_join(struct engine *e, struct task *t, const struct op *op);
+enum step op_terminate(struct engine *e, struct task *t, const struct op *op);
+/* The process has ended: wake the threads joining it. */
+void engine_process_ended(struct engine *e, uint32_t process);
+/* Gives process p its own instances of its template's private objects. */
+void engine_objects_for_process(struct engine *e, uint32_t p);
+/* Gives process p private memory: a copy of process `from`'s (fork), or the
+ * template's initial values (from = NONE). */
+void engine_memory_for_process(struct engine *e, uint32_t p, uint32_t from);
+/* Makes a task (in process `process`, for declared thread decl or NONE). */
+struct task *engine_new_task(struct engine *e, uint32_t process, uint32_t decl);
+/* Makes a NEW task ready (its arrival). */
+void engine_task_arrive(struct engine *e, struct task *t);
+/* Stops a task that has not finished (a daemon at its process's end, a
+ * terminated process's threads). */
+void engine_task_kill(struct engine *e, struct task *t);
 
 /* engine_sync.c helpers shared with engine_ipc.c. */
 struct object *engine_object_of(struct engine *e, struct task *t, uint32_t name, const struct op *op);

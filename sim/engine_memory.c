@@ -10,11 +10,37 @@
 #include "engine_internal.h"
 #include "xalloc.h"
 
+/* Words of private memory of a process made from template `decl`. */
+static size_t private_size(const struct engine *e, uint32_t decl)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < e->sc->nvars; i++)
+        if (e->sc->vars[i].process == (int32_t)decl)
+            n += e->sc->vars[i].length ? e->sc->vars[i].length : 1;
+    return n;
+}
+
+void engine_memory_for_process(struct engine *e, uint32_t p, uint32_t from)
+{
+    const struct scenario *sc = e->sc;
+    struct proc *pr = &e->procs[p];
+    size_t n = private_size(e, pr->decl);
+    pr->mem = xcalloc(n ? n : 1, sizeof *pr->mem);
+    if (from != NONE) {
+        memcpy(pr->mem, e->procs[from].mem, n * sizeof *pr->mem);
+        return;
+    }
+    for (uint32_t i = 0; i < sc->nvars; i++) {
+        const struct var_decl *v = &sc->vars[i];
+        if (v->process == (int32_t)pr->decl)
+            memcpy(pr->mem + e->var_off[i], v->init, (v->length ? v->length : 1) * sizeof *pr->mem);
+    }
+}
+
 void engine_memory_init(struct engine *e)
 {
     const struct scenario *sc = e->sc;
     e->var_off = xcalloc(sc->nvars ? sc->nvars : 1, sizeof *e->var_off);
-    e->mem = xcalloc(sc->nprocesses ? sc->nprocesses : 1, sizeof *e->mem);
     size_t *size = xcalloc((size_t)sc->nprocesses + 1, sizeof *size);
     for (uint32_t i = 0; i < sc->nvars; i++) {
         const struct var_decl *v = &sc->vars[i];
@@ -22,16 +48,16 @@ void engine_memory_init(struct engine *e)
         e->var_off[i] = (uint32_t)*sz;
         *sz += v->length ? v->length : 1;
     }
-    for (uint32_t p = 0; p < sc->nprocesses; p++)
-        e->mem[p] = xcalloc(size[p] ? size[p] : 1, sizeof **e->mem);
     e->shared_mem = xcalloc(size[sc->nprocesses] ? size[sc->nprocesses] : 1, sizeof *e->shared_mem);
     free(size);
     for (uint32_t i = 0; i < sc->nvars; i++) {
         const struct var_decl *v = &sc->vars[i];
-        int64_t *base = v->process < 0 ? e->shared_mem : e->mem[v->process];
-        memcpy(base + e->var_off[i], v->init, (v->length ? v->length : 1) * sizeof *base);
+        if (v->process < 0)
+            memcpy(e->shared_mem + e->var_off[i], v->init, (v->length ? v->length : 1) * sizeof *e->shared_mem);
         trace_add_object(e->trace, v->name, "var", v->process);
     }
+    for (uint32_t p = 0; p < sc->nprocesses; p++)
+        engine_memory_for_process(e, p, NONE);
     size_t n = (size_t)sc->nprocesses * sc->nvar_names;
     e->var_map = xmalloc((n ? n : 1) * sizeof *e->var_map);
     for (uint32_t p = 0; p < sc->nprocesses; p++) {
@@ -53,10 +79,8 @@ void engine_memory_init(struct engine *e)
 
 void engine_memory_deinit(struct engine *e)
 {
-    if (e->mem)
-        for (uint32_t p = 0; p < e->sc->nprocesses; p++)
-            free(e->mem[p]);
-    free(e->mem);
+    for (uint32_t p = 0; p < e->nprocs; p++)
+        free(e->procs[p].mem);
     free(e->shared_mem);
     free(e->var_off);
     free(e->var_map);
@@ -69,11 +93,11 @@ static int64_t *var_addr(struct engine *e, struct task *t, const struct op *op, 
                          uint32_t *decl_out)
 {
     const struct scenario *sc = e->sc;
-    int32_t d = e->var_map[(size_t)t->process * sc->nvar_names + r->name];
+    int32_t d = e->var_map[(size_t)e->procs[t->process].decl * sc->nvar_names + r->name];
     if (d < 0) {
         engine_fail(e, STATUS_RUNTIME, t, op,
                     "'%s' is not in the memory of process '%s': processes do not share memory unless it is declared "
-                    "in the top-level \"shared\"", sc->var_names[r->name], sc->processes[t->process].name);
+                    "in the top-level \"shared\"", sc->var_names[r->name], e->procs[t->process].name);
         return NULL;
     }
     const struct var_decl *v = &sc->vars[d];
@@ -88,14 +112,14 @@ static int64_t *var_addr(struct engine *e, struct task *t, const struct op *op, 
     }
     if (decl_out)
         *decl_out = (uint32_t)d;
-    int64_t *base = v->process < 0 ? e->shared_mem : e->mem[v->process];
+    int64_t *base = v->process < 0 ? e->shared_mem : e->procs[t->process].mem;
     return base + e->var_off[d] + idx;
 }
 
-/* Trace ids of variables come after the objects'. */
+/* Trace ids of variables come right after the declared objects'. */
 static uint32_t var_trace_id(const struct engine *e, uint32_t decl)
 {
-    return e->nobjects + decl;
+    return e->sc->nobjects + decl;
 }
 
 static void var_instant(struct engine *e, const struct task *t, enum trace_instant_kind kind, uint32_t decl,

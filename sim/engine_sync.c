@@ -38,53 +38,73 @@ static const enum trace_reason object_reason[OBJ_TYPE_COUNT] = {
     [OBJ_PIPE] = REASON_PIPE,
 };
 
+/* A fresh instance of declared object d (its initial state), owned by
+ * process `process` (-1: shared). */
+static uint32_t object_instance(struct engine *e, uint32_t d, int32_t process)
+{
+    if (e->nobjects == e->objects_cap) {
+        e->objects_cap = e->objects_cap ? e->objects_cap * 2 : 8;
+        e->objects = xrealloc(e->objects, e->objects_cap * sizeof *e->objects);
+    }
+    struct object *o = &e->objects[e->nobjects];
+    memset(o, 0, sizeof *o);
+    o->decl = &e->sc->objects[d];
+    o->owner = NONE;
+    o->waiters.head = o->waiters.tail = NONE;
+    for (int q = 0; q < 4; q++)
+        o->q[q].head = o->q[q].tail = NONE;
+    if (o->decl->type == OBJ_SEMAPHORE || o->decl->type == OBJ_BOUNDED_SEMAPHORE)
+        o->count = o->decl->value;
+    o->trace_id = trace_add_object(e->trace, o->decl->name, object_type_name[o->decl->type], process);
+    return e->nobjects++;
+}
+
+/* Declared objects are instances 0..n-1; children of processes add theirs later. */
 void engine_objects_init(struct engine *e)
 {
     const struct scenario *sc = e->sc;
-    e->nobjects = sc->nobjects;
-    e->objects = xcalloc(sc->nobjects ? sc->nobjects : 1, sizeof *e->objects);
-    for (uint32_t i = 0; i < sc->nobjects; i++) {
-        struct object *o = &e->objects[i];
-        o->decl = &sc->objects[i];
-        o->owner = NONE;
-        o->waiters.head = o->waiters.tail = NONE;
-        for (int q = 0; q < 4; q++)
-            o->q[q].head = o->q[q].tail = NONE;
-        if (o->decl->type == OBJ_SEMAPHORE || o->decl->type == OBJ_BOUNDED_SEMAPHORE)
-            o->count = o->decl->value;
-        trace_add_object(e->trace, o->decl->name, object_type_name[o->decl->type], o->decl->process);
-    }
-    size_t n = (size_t)sc->nprocesses * sc->nobj_names;
-    e->obj_map = xmalloc((n ? n : 1) * sizeof *e->obj_map);
-    for (uint32_t p = 0; p < sc->nprocesses; p++) {
-        for (uint32_t k = 0; k < sc->nobj_names; k++) {
-            int32_t found = -1;
-            for (uint32_t i = 0; i < sc->nobjects; i++) {
-                const struct object_decl *d = &sc->objects[i];
-                if (strcmp(d->name, sc->obj_names[k]) != 0)
-                    continue;
-                if (d->process == (int32_t)p)
-                    found = (int32_t)i;
-                else if (d->process < 0 && found < 0)
-                    found = (int32_t)i;
+    for (uint32_t i = 0; i < sc->nobjects; i++)
+        object_instance(e, i, sc->objects[i].process);
+    for (uint32_t p = 0; p < sc->nprocesses; p++)
+        engine_objects_for_process(e, p);
+}
+
+void engine_objects_for_process(struct engine *e, uint32_t p)
+{
+    const struct scenario *sc = e->sc;
+    struct proc *pr = &e->procs[p];
+    pr->obj_map = xmalloc((sc->nobj_names ? sc->nobj_names : 1) * sizeof *pr->obj_map);
+    for (uint32_t k = 0; k < sc->nobj_names; k++) {
+        int32_t found = -1;
+        for (uint32_t i = 0; i < sc->nobjects; i++) {
+            const struct object_decl *d = &sc->objects[i];
+            if (strcmp(d->name, sc->obj_names[k]) != 0)
+                continue;
+            if (d->process == (int32_t)pr->decl) {
+                /* a declared process owns the declared instance; a child gets its own copy */
+                found = p < sc->nprocesses ? (int32_t)i : (int32_t)object_instance(e, i, (int32_t)p);
+                break;
             }
-            e->obj_map[(size_t)p * sc->nobj_names + k] = found;
+            if (d->process < 0 && found < 0)
+                found = (int32_t)i;
         }
+        pr->obj_map[k] = found;
     }
 }
 
 void engine_objects_deinit(struct engine *e)
 {
     engine_ipc_deinit(e);
+    for (uint32_t p = 0; p < e->nprocs; p++)
+        free(e->procs[p].obj_map);
     free(e->objects);
-    free(e->obj_map);
 }
 
 /* The object an op names, as seen from t's process; NULL with the error raised. */
 struct object *engine_object_of(struct engine *e, struct task *t, uint32_t name, const struct op *op)
 {
     const struct scenario *sc = e->sc;
-    int32_t i = e->obj_map[(size_t)t->process * sc->nobj_names + name];
+    int32_t i = e->procs[t->process].obj_map[name];
     if (i < 0) {
         const char *owner = "another process";
         for (uint32_t k = 0; k < sc->nobjects; k++)
@@ -150,7 +170,7 @@ void engine_object_instant(struct engine *e, const struct task *t, enum trace_in
         return;
     struct trace_instant ev = {
         .time = e->now, .value = value, .task = t->se.id, .kind = (uint16_t)kind,
-        .obj = object_id(e, o), .flow = flow,
+        .obj = o->trace_id, .flow = flow,
     };
     trace_instant_add(e->trace, &ev, NULL);
 }

@@ -28,6 +28,13 @@ void profile_builtin(struct profile *p)
     p->pipe_ns_per_byte = 0.25;
     p->pickle_ns_per_byte = 2.0;
     p->mp_queue_latency_ns = 30000;
+    p->fork_parent_ns = 600000;
+    p->fork_child_ns = 400000;
+    p->spawn_parent_ns = 300000;
+    p->spawn_child_ns = 45000000;
+    p->forkserver_parent_ns = 300000;
+    p->forkserver_child_ns = 1000000;
+    p->forkserver_start_ns = 45000000;
 }
 
 uint64_t work_primes_divisions(int64_t from, int64_t to)

@@ -25,6 +25,17 @@ struct profile {
     double pipe_ns_per_byte;       /* CPU time per byte copied through a pipe */
     double pickle_ns_per_byte;     /* CPU time per byte to pickle or unpickle */
     int64_t mp_queue_latency_ns;   /* mp_queue: put to visible (feeder thread and pipe) */
+    /* Starting a process: CPU time of the parent in start(), and of the
+     * child before it runs its function (a forked child is ready at once; a
+     * spawned one starts a new interpreter and imports; a forkserver child
+     * is forked from a server that the first start launches). */
+    int64_t fork_parent_ns;
+    int64_t fork_child_ns;
+    int64_t spawn_parent_ns;
+    int64_t spawn_child_ns;
+    int64_t forkserver_parent_ns;
+    int64_t forkserver_child_ns;
+    int64_t forkserver_start_ns;
 };
 
 /* Fills p with the built-in profile. */

@@ -31,6 +31,14 @@ static void op_free(struct op *op)
     case OP_JOIN:
         free(op->u.join.name);
         break;
+    case OP_PROCESS:
+        free(op->u.process.name);
+        free(op->u.process.args);
+        break;
+    case OP_PROCESS_JOIN:
+    case OP_TERMINATE:
+        free(op->u.proc.name);
+        break;
     default:
         break;
     }

@@ -80,6 +80,9 @@ enum op_kind {
     OP_SEND,        /* send a value into a pipe (blocks when full) */
     OP_RECV,        /* receive from a pipe (blocks when empty; EOF when closed) */
     OP_CLOSE,       /* close one end of a pipe */
+    OP_PROCESS,     /* create and start a child process running a function */
+    OP_PROCESS_JOIN,/* "join" with "process": wait until a process ends */
+    OP_TERMINATE,   /* end a process (SIGTERM) */
     OP_KIND_COUNT
 };
 
@@ -260,6 +263,21 @@ struct op_data {           /* PUT GET TASK_DONE QUEUE_JOIN SEND RECV CLOSE */
     int64_t eof;           /* RECV: the value stored into `into` at EOF (default -1) */
 };
 
+enum start_method { START_FORK = 0, START_SPAWN, START_FORKSERVER };
+
+struct op_process {        /* PROCESS */
+    char *name;            /* the child's name */
+    uint32_t fn;           /* function its main thread runs */
+    uint32_t nargs;
+    struct operand *args;
+    enum start_method method; /* default fork */
+};
+
+struct op_proc_ref {       /* PROCESS_JOIN TERMINATE */
+    char *name;            /* a process created by a `process` op, or a declared one */
+    sim_time timeout;      /* PROCESS_JOIN: -1 none */
+};
+
 struct op_var {            /* VAR_SET ADD LOAD */
     struct var_ref var;
     struct value value;    /* VAR_SET, ADD */
@@ -293,6 +311,8 @@ struct op {
         struct op_var var;
         struct op_branch branch;
         struct op_data data;
+        struct op_process process;
+        struct op_proc_ref proc;
     } u;
 };
 

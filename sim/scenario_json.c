@@ -833,6 +833,8 @@ static bool parse_thread(struct loader *ld, const cJSON *obj, const char *path, 
 
 static bool parse_data_op(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx,
                           struct op *op);
+static bool parse_proc_ref(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx,
+                           struct op *op);
 
 static bool parse_join(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx,
                        struct op *op)
@@ -840,6 +842,10 @@ static bool parse_join(struct loader *ld, const cJSON *obj, const char *path, st
     if (!cJSON_GetObjectItemCaseSensitive(obj, "thread") && cJSON_GetObjectItemCaseSensitive(obj, "obj")) {
         op->kind = OP_QUEUE_JOIN;
         return parse_data_op(ld, obj, path, ctx, op);
+    }
+    if (!cJSON_GetObjectItemCaseSensitive(obj, "thread") && cJSON_GetObjectItemCaseSensitive(obj, "process")) {
+        op->kind = OP_PROCESS_JOIN;
+        return parse_proc_ref(ld, obj, path, ctx, op);
     }
     static const char *const keys[] = {"op", "thread", "timeout", NULL};
     if (!check_keys(ld, obj, path, keys))
@@ -1356,6 +1362,65 @@ static bool parse_data_op(struct loader *ld, const cJSON *obj, const char *path,
     return true;
 }
 
+static bool parse_process_op(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx,
+                             struct op *op)
+{
+    static const char *const keys[] = {"op", "name", "call", "args", "start_method", "gil", NULL};
+    if (!check_keys(ld, obj, path, keys))
+        return false;
+    char p[ERROR_PATH_MAX];
+    struct op_process *pr = &op->u.process;
+    const cJSON *name = req(ld, obj, path, "name");
+    if (!name || !get_name(ld, name, CHILD(p, "name"), &pr->name))
+        return false;
+    const cJSON *call = req(ld, obj, path, "call");
+    if (!call || !get_function(ld, call, CHILD(p, "call"), &pr->fn))
+        return false;
+    if (!get_operand_list(ld, cJSON_GetObjectItemCaseSensitive(obj, "args"), CHILD(p, "args"), ctx->unit, &pr->nargs,
+                          &pr->args))
+        return false;
+    const struct function *f = &ld->sc->functions[pr->fn];
+    if (pr->nargs != f->nparams)
+        return ld_fail(ld, CHILD(p, "args"), "function '%s' takes %u argument%s, not %u", f->name, f->nparams,
+                       f->nparams == 1 ? "" : "s", pr->nargs);
+    const cJSON *it;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "start_method"))) {
+        static const char *const methods[] = {"fork", "spawn", "forkserver"};
+        int m = -1;
+        for (int i = 0; i < 3; i++)
+            if (cJSON_IsString(it) && strcmp(it->valuestring, methods[i]) == 0)
+                m = i;
+        if (m < 0)
+            return ld_fail(ld, CHILD(p, "start_method"), "expected \"fork\", \"spawn\" or \"forkserver\"");
+        pr->method = (enum start_method)m;
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "gil")) && !(cJSON_IsString(it) && strcmp(it->valuestring, "none") == 0))
+        return ld_fail(ld, CHILD(p, "gil"), "a GIL other than \"none\" is not supported by this version of threadsim yet");
+    unit_note_call(ctx->unit, pr->fn, ctx->mult);
+    ctx->unit->threads_local = sat_add(ctx->unit->threads_local, ctx->mult);
+    return true;
+}
+
+/* join (with "process") and terminate: the process is found by name when the op runs. */
+static bool parse_proc_ref(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx, struct op *op)
+{
+    (void)ctx;
+    static const char *const join_keys[] = {"op", "process", "timeout", NULL};
+    static const char *const term_keys[] = {"op", "process", NULL};
+    if (!check_keys(ld, obj, path, op->kind == OP_TERMINATE ? term_keys : join_keys))
+        return false;
+    char p[ERROR_PATH_MAX];
+    op->u.proc.timeout = -1;
+    const cJSON *name = req(ld, obj, path, "process");
+    if (!name || !get_name(ld, name, CHILD(p, "process"), &op->u.proc.name))
+        return false;
+    const cJSON *it;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "timeout")) &&
+        !get_duration(ld, it, CHILD(p, "timeout"), &op->u.proc.timeout))
+        return false;
+    return true;
+}
+
 struct op_spec {
     const char *name;
     enum op_kind kind;
@@ -1392,10 +1457,12 @@ static const struct op_spec op_specs[] = {
     {"send", OP_SEND, parse_data_op},
     {"recv", OP_RECV, parse_data_op},
     {"close", OP_CLOSE, parse_data_op},
+    {"process", OP_PROCESS, parse_process_op},
+    {"terminate", OP_TERMINATE, parse_proc_ref},
 };
 
 /* Ops of the contract that later versions implement. */
-static const char *const ops_not_yet[] = {"process", "terminate", "map", "kill", "alarm", NULL};
+static const char *const ops_not_yet[] = {"map", "kill", "alarm", NULL};
 
 static bool parse_op(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx, struct op *op)
 {
@@ -2237,8 +2304,17 @@ static struct scenario *load(const char *buf, size_t len, const char *origin, co
         int n = excerpt_len(buf, len, off);
         if (truncated)
             error_set(err, STATUS_BAD_INPUT, "", "JSON syntax error: the file ends too early (truncated?)");
-        else if (n == 0)
-            error_set(err, STATUS_BAD_INPUT, "", "JSON syntax error at the end of this line");
+        else if (n == 0) {
+            /* cJSON points past the offending token, at the end of the line:
+             * show what the line ends with */
+            size_t start = off;
+            while (start > 0 && off - start < 16 && buf[start - 1] != '\n')
+                start--;
+            while (start < off && isspace((unsigned char)buf[start]))
+                start++;
+            error_set(err, STATUS_BAD_INPUT, "", "JSON syntax error at the end of the line, after '%.*s'",
+                      (int)(off - start), buf + start);
+        }
         else
             error_set(err, STATUS_BAD_INPUT, "", "JSON syntax error near '%.*s'", n, buf + off);
         err->line = line;
@@ -2362,6 +2438,13 @@ static enum status profile_from_json(struct profile *p, const cJSON *obj, const 
         {"pipe_ns_per_byte", &p->pipe_ns_per_byte, NULL},
         {"pickle_ns_per_byte", &p->pickle_ns_per_byte, NULL},
         {"mp_queue_latency_ns", NULL, &p->mp_queue_latency_ns},
+        {"fork_parent_ns", NULL, &p->fork_parent_ns},
+        {"fork_child_ns", NULL, &p->fork_child_ns},
+        {"spawn_parent_ns", NULL, &p->spawn_parent_ns},
+        {"spawn_child_ns", NULL, &p->spawn_child_ns},
+        {"forkserver_parent_ns", NULL, &p->forkserver_parent_ns},
+        {"forkserver_child_ns", NULL, &p->forkserver_child_ns},
+        {"forkserver_start_ns", NULL, &p->forkserver_start_ns},
     };
     for (const cJSON *c = obj->child; c; c = c->next) {
         if (strncmp(c->string, "x-", 2) == 0)

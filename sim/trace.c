@@ -133,6 +133,7 @@ static const char *const trace_reason_names[REASON_COUNT] = {
     [REASON_QUEUE] = "queue",
     [REASON_PIPE] = "pipe",
     [REASON_GIL] = "gil",
+    [REASON_PROCESS] = "process",
 };
 
 static const char *const trace_instant_names[INSTANT_KIND_COUNT] = {

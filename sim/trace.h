@@ -35,6 +35,7 @@ enum trace_reason {
     REASON_QUEUE,
     REASON_PIPE,
     REASON_GIL,
+    REASON_PROCESS,  /* waiting for a process to end (join of a process) */
     REASON_COUNT
 };
 

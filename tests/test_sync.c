@@ -353,6 +353,65 @@ static void a_get_from_a_queue_nobody_fills_should_be_reported_as_stuck(void **s
     run_free(r);
 }
 
+static int64_t proc_var(struct run *r, const char *proc, const char *name)
+{
+    for (uint32_t p = 0; p < engine_process_count(r->eng); p++) {
+        if (strcmp(engine_process_name(r->eng, p), proc) != 0)
+            continue;
+        for (uint32_t i = 0; i < r->sc->nvars; i++) {
+            int64_t v;
+            if (strcmp(r->sc->vars[i].name, name) == 0 && engine_process_var(r->eng, p, i, 0, &v))
+                return v;
+        }
+    }
+    fail_msg("no variable %s in process %s", name, proc);
+    return 0;
+}
+
+static const char *const fork_json =
+    "{\"machine\": {\"cpus\": 2}, \"shared\": {\"s\": 0},"
+    "\"functions\": {\"child\": {\"params\": [\"v\"], \"body\": [{\"op\": \"set\", \"var\": \"x\", \"value\": \"$v\"}, "
+    "{\"op\": \"set\", \"var\": \"s\", \"value\": \"$v\"}, {\"op\": \"load\", \"var\": \"y\", \"into\": \"y\"}, "
+    "{\"op\": \"set\", \"var\": \"seen\", \"value\": \"$y\"}, {\"op\": \"compute\", \"for\": \"3ms\"}]}},"
+    "\"processes\": [{\"name\": \"main\", \"memory\": {\"x\": 5, \"y\": 1, \"seen\": 0}, \"threads\": [{\"name\": \"MainThread\", "
+    "\"program\": [{\"op\": \"set\", \"var\": \"y\", \"value\": 42}, "
+    "{\"op\": \"process\", \"name\": \"f\", \"call\": \"child\", \"args\": [7]}, "
+    "{\"op\": \"process\", \"name\": \"g\", \"call\": \"child\", \"args\": [8], \"start_method\": \"spawn\"}, "
+    "{\"op\": \"join\", \"process\": \"f\"}, {\"op\": \"join\", \"process\": \"g\"}]}]}]}";
+
+static void a_forked_child_should_copy_memory_and_its_writes_should_stay_its_own(void **state)
+{
+    (void)state;
+    struct run *r = run_json(fork_json);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(proc_var(r, "main", "x"), 5);
+    assert_int_equal(proc_var(r, "f", "x"), 7);
+    /* fork copies y = 42 written before the fork; spawn starts from the declared 1 */
+    assert_int_equal(proc_var(r, "f", "seen"), 42);
+    assert_int_equal(proc_var(r, "g", "seen"), 1);
+    /* shared memory is shared: the last writer wins */
+    assert_true(var(r, "s", 0) == 7 || var(r, "s", 0) == 8);
+    /* the parent waits for the spawned child, which pays the interpreter start-up */
+    const struct task_metrics *m = engine_task_metrics(r->eng, 0);
+    assert_true(m->finish >= 45 * MS);
+    run_free(r);
+}
+
+static void terminate_should_stop_a_process_and_release_its_joiner(void **state)
+{
+    (void)state;
+    struct run *r = run_json(
+        "{\"machine\": {\"cpus\": 2}, \"functions\": {\"forever\": {\"params\": [], \"body\": [{\"op\": \"repeat\", "
+        "\"times\": 1000000, \"body\": [{\"op\": \"sleep\", \"for\": \"1ms\"}]}]}},"
+        "\"processes\": [{\"name\": \"main\", \"threads\": [{\"name\": \"MainThread\", \"program\": ["
+        "{\"op\": \"process\", \"name\": \"w\", \"call\": \"forever\", \"start_method\": \"fork\"}, {\"op\": \"sleep\", \"for\": \"10ms\"}, "
+        "{\"op\": \"terminate\", \"process\": \"w\"}, {\"op\": \"join\", \"process\": \"w\"}]}]}]}");
+    assert_int_equal(r->status, STATUS_OK);
+    assert_true(engine_stats(r->eng)->makespan < 12 * MS);
+    assert_int_equal(engine_task_metrics(r->eng, 1)->finish, engine_task_metrics(r->eng, 0)->finish);
+    run_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +435,8 @@ int main(void)
         cmocka_unit_test(sending_on_the_receive_end_of_a_one_way_pipe_should_be_a_runtime_error),
         cmocka_unit_test(an_mp_queue_item_should_arrive_after_the_feeder_latency),
         cmocka_unit_test(a_get_from_a_queue_nobody_fills_should_be_reported_as_stuck),
+        cmocka_unit_test(a_forked_child_should_copy_memory_and_its_writes_should_stay_its_own),
+        cmocka_unit_test(terminate_should_stop_a_process_and_release_its_joiner),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

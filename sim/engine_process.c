@@ -1,0 +1,169 @@
+/* Processes created at run time (multiprocessing.Process): `process` starts
+ * a child whose main thread runs a function, `join` with `process` waits for
+ * it to end, `terminate` ends it.
+ *
+ * A child takes the memory layout and private objects of the declared
+ * process it descends from. With "fork" its private memory is a copy of the
+ * parent's at that instant, so later writes on either side are not seen by
+ * the other; "spawn" and "forkserver" start from the declared initial values,
+ * like a fresh interpreter importing the module. Shared memory and top-level
+ * objects are the same for all. Each start method has its own cost: CPU time
+ * of the parent in start() and of the child before it runs its function
+ * (the profile's fork_*, spawn_* and forkserver_* values). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+#include "xalloc.h"
+
+static uint32_t new_process(struct engine *e, const char *name, uint32_t parent)
+{
+    e->procs = xgrow(e->procs, &e->procs_cap, e->nprocs + 1, sizeof *e->procs);
+    uint32_t p = e->nprocs++;
+    struct proc *pr = &e->procs[p];
+    memset(pr, 0, sizeof *pr);
+    pr->name = name;
+    pr->decl = e->procs[parent].decl;
+    pr->parent = parent;
+    pr->created_head = NONE;
+    pr->main_task = NONE;
+    pr->joiners.head = pr->joiners.tail = NONE;
+    trace_add_process(e->trace, name);
+    return p;
+}
+
+enum step op_process(struct engine *e, struct task *t, const struct op *op)
+{
+    const struct op_process *o = &op->u.process;
+    const struct profile *pr = &e->sc->profile;
+    if (e->nprocs >= SCENARIO_MAX_PROCESSES)
+        return engine_fail(e, STATUS_RUNTIME, t, op, "the scenario creates more than %d processes",
+                           SCENARIO_MAX_PROCESSES);
+    if (e->ntasks >= SCENARIO_MAX_THREADS)
+        return engine_fail(e, STATUS_RUNTIME, t, op, "the scenario creates more than %d threads",
+                           SCENARIO_MAX_THREADS);
+    uint32_t parent = t->process;
+    uint32_t p = new_process(e, o->name, parent);
+    engine_memory_for_process(e, p, o->method == START_FORK ? parent : NONE);
+    engine_objects_for_process(e, p);
+
+    const struct function *fn = &e->sc->functions[o->fn];
+    struct task *m = engine_new_task(e, p, NONE);
+    e->procs[p].main_task = m->se.id;
+    size_t idx = m->se.id - e->sc->nthreads;
+    e->created_names = xgrow(e->created_names, &e->created_names_cap, idx + 1, sizeof *e->created_names);
+    e->created_names[idx] = "MainThread";
+    if (fn->nlocals) {
+        m->locals = xcalloc(1, sizeof *m->locals + fn->nlocals * sizeof m->locals->v[0]);
+        for (uint32_t i = 0; i < o->nargs && i < fn->nlocals; i++)
+            m->locals->v[i] = engine_operand(t, &o->args[i]);
+    }
+    m->se.total_compute = scenario_function_compute(e->sc, o->fn, m->locals ? m->locals->v : NULL,
+                                                    m->locals ? fn->nparams : 0);
+    engine_push_frame(e, m, fn->body, m->locals ? FRAME_CALL : FRAME_BLOCK, op);
+    if (e->opts.record_trace)
+        trace_add_task(e->trace, "MainThread", p);
+
+    int64_t parent_ns, child_ns;
+    switch (o->method) {
+    case START_SPAWN:
+        parent_ns = pr->spawn_parent_ns;
+        child_ns = pr->spawn_child_ns;
+        break;
+    case START_FORKSERVER:
+        parent_ns = pr->forkserver_parent_ns;
+        child_ns = pr->forkserver_child_ns;
+        if (!e->forkserver_up) {
+            /* the first start launches the server: its start-up delays this child */
+            e->forkserver_up = true;
+            child_ns += pr->forkserver_start_ns;
+        }
+        break;
+    default:
+        parent_ns = pr->fork_parent_ns;
+        child_ns = pr->fork_child_ns;
+        break;
+    }
+    /* the child's start-up is CPU work it does before its function */
+    m->op_left = child_ns;
+    engine_instant(e, t, INSTANT_START, m->se.id, NULL);
+    engine_task_arrive(e, m);
+    if (parent_ns <= 0)
+        return STEP_NEXT;
+    t->op_left = parent_ns;
+    return STEP_TIMED;
+}
+
+/* The process a join or terminate names: the newest child of that name
+ * created by the caller's process, else any process of that name. */
+static int32_t find_process(const struct engine *e, const struct task *t, const char *name)
+{
+    int32_t any = -1;
+    for (uint32_t p = e->nprocs; p-- > 0;) {
+        if (strcmp(e->procs[p].name, name) != 0)
+            continue;
+        if (e->procs[p].parent == t->process)
+            return (int32_t)p;
+        if (any < 0)
+            any = (int32_t)p;
+    }
+    return any;
+}
+
+enum step op_process_join(struct engine *e, struct task *t, const struct op *op)
+{
+    int32_t p = find_process(e, t, op->u.proc.name);
+    if (p < 0)
+        return engine_fail(e, STATUS_RUNTIME, t, op, "join: no process named '%s' has been created",
+                           op->u.proc.name);
+    if ((uint32_t)p == t->process)
+        return engine_fail(e, STATUS_RUNTIME, t, op, "a process cannot join itself (it would wait forever)");
+    struct proc *pr = &e->procs[p];
+    if (pr->ended)
+        return STEP_NEXT;
+    engine_task_block(e, t, REASON_PROCESS);
+    t->waiting_for = (uint32_t)p;
+    engine_waitq_push(e, &pr->joiners, t);
+    if (op->u.proc.timeout >= 0)
+        t->timer = engine_push(e, e->now + op->u.proc.timeout, CLASS_READY, t->se.id, EV_JOIN_TIMEOUT, t->se.id);
+    return STEP_OFF_CPU;
+}
+
+enum step op_terminate(struct engine *e, struct task *t, const struct op *op)
+{
+    int32_t p = find_process(e, t, op->u.proc.name);
+    if (p < 0)
+        return engine_fail(e, STATUS_RUNTIME, t, op, "terminate: no process named '%s' has been created",
+                           op->u.proc.name);
+    if ((uint32_t)p == t->process)
+        return engine_fail(e, STATUS_RUNTIME, t, op, "a process cannot terminate itself with terminate (use exit)");
+    struct proc *pr = &e->procs[p];
+    if (pr->ended)
+        return STEP_NEXT;
+    /* SIGTERM: every thread stops where it is */
+    for (uint32_t id = 0; id < e->ntasks; id++) {
+        struct task *x = engine_task_at(e, id);
+        if (x->process == (uint32_t)p)
+            engine_task_kill(e, x);
+    }
+    if (!e->procs[p].ended) {
+        e->procs[p].ended = true;
+        engine_process_ended(e, (uint32_t)p);
+    }
+    return STEP_NEXT;
+}
+
+void engine_process_ended(struct engine *e, uint32_t process)
+{
+    struct task *j;
+    while ((j = engine_waitq_pop(e, &e->procs[process].joiners))) {
+        if (j->timer != NONE) {
+            engine_cancel(e, j->timer, true);
+            j->timer = NONE;
+        }
+        engine_instant(e, j, INSTANT_JOIN, e->procs[process].main_task, NULL);
+        engine_task_wake(e, j, true);
+    }
+}
