@@ -561,10 +561,57 @@ static enum step op_call(struct engine *e, struct task *t, const struct op *op)
 {
     const struct function *fn = &e->sc->functions[op->u.call.fn];
     bool own = fn->nlocals > 0;
-    if (!engine_push_frame(e, t, fn->body, own ? FRAME_CALL : FRAME_BLOCK, op))
+    if (!engine_push_frame(e, t, fn->body, own ? FRAME_CALL : FRAME_PLAIN_CALL, op))
         return STEP_ERROR;
+    t->frames[t->nframes - 1].remaining = (uint32_t)(op - e->sc->ops) + 1;
+    t->ret = 0;
     if (own)
         t->locals = call_locals(t, fn, op->u.call.nargs, op->u.call.args, t->locals);
+    return STEP_NEXT;
+}
+
+/* Pops t's top frame: a call's locals go (and its `into` gets the return
+ * value), a with block releases its object. */
+static enum step frame_pop(struct engine *e, struct task *t)
+{
+    struct frame *f = &t->frames[t->nframes - 1];
+    enum frame_kind kind = frame_kind(f);
+    uint32_t extra = f->remaining;
+    if (kind == FRAME_CALL)
+        locals_pop(t);
+    t->nframes--;
+    if ((kind == FRAME_CALL || kind == FRAME_PLAIN_CALL) && extra > 0) {
+        const struct op *call = &e->sc->ops[extra - 1];
+        if (call->kind == OP_CALL && call->u.call.has_into && t->locals)
+            t->locals->v[call->u.call.into] = t->ret;
+    }
+    if (kind == FRAME_WITH)
+        return engine_with_release(e, t, extra);
+    return STEP_NEXT;
+}
+
+/* return: leaves the innermost function (releasing the with blocks it is
+ * in) with a value; at a thread's top level it ends the thread. */
+static enum step op_return(struct engine *e, struct task *t, const struct op *op)
+{
+    int64_t v;
+    if (!engine_value(e, t, op, &op->u.let.value, &v))
+        return STEP_ERROR;
+    t->ret = v;
+    while (t->nframes > 0) {
+        enum frame_kind kind = frame_kind(&t->frames[t->nframes - 1]);
+        bool call = (kind == FRAME_CALL || kind == FRAME_PLAIN_CALL) && t->frames[t->nframes - 1].remaining > 0;
+        if (t->nframes == 1) {
+            /* the thread's own program: end it */
+            t->frames[0].pc = frame_end(&t->frames[0]);
+            return STEP_NEXT;
+        }
+        enum step st = frame_pop(e, t);
+        if (st == STEP_ERROR)
+            return st;
+        if (call)
+            return st;
+    }
     return STEP_NEXT;
 }
 
@@ -707,6 +754,20 @@ static enum step op_join(struct engine *e, struct task *t, const struct op *op)
     return STEP_OFF_CPU;
 }
 
+const char *engine_keep_string(struct engine *e, const char *s)
+{
+    e->kept = xgrow(e->kept, &e->kept_cap, e->nkept + 1, sizeof *e->kept);
+    e->kept[e->nkept] = xstrdup(s);
+    return e->kept[e->nkept++];
+}
+
+enum step engine_exit_thread(struct engine *e, struct task *t)
+{
+    cpu_release(e, (uint32_t)t->cpu, SCHED_STOP_EXITED);
+    task_finish(e, t);
+    return STEP_OFF_CPU;
+}
+
 static enum step op_exit(struct engine *e, struct task *t, const struct op *op)
 {
     (void)op;
@@ -750,6 +811,10 @@ static const op_exec_fn op_exec[OP_KIND_COUNT] = {
     [OP_PROCESS] = op_process,
     [OP_PROCESS_JOIN] = op_process_join,
     [OP_TERMINATE] = op_terminate,
+    [OP_LET] = op_let,
+    [OP_RETURN] = op_return,
+    [OP_MAP] = op_map,
+    [OP_POOL_STEP] = op_pool_step,
 };
 
 const struct op *engine_current_op(const struct engine *e, const struct task *t)
@@ -786,15 +851,9 @@ static enum step task_run_ops(struct engine *e, struct task *t)
                 }
                 f->pc = f->first;
             } else {
-                uint32_t obj = f->remaining;
-                if (kind == FRAME_CALL)
-                    locals_pop(t);
-                t->nframes--;
-                if (kind == FRAME_WITH) {
-                    enum step st = engine_with_release(e, t, obj);
-                    if (st != STEP_NEXT)
-                        return st;
-                }
+                enum step st = frame_pop(e, t);
+                if (st != STEP_NEXT)
+                    return st;
                 continue;
             }
         }
@@ -1139,9 +1198,13 @@ void engine_destroy(struct engine *eng)
     free(eng->cpus);
     free(eng->running_scratch);
     free(eng->running_entities);
-    free(eng->procs);
+    engine_pools_deinit(eng);
     engine_objects_deinit(eng);
     engine_memory_deinit(eng);
+    free(eng->procs);
+    for (size_t i = 0; i < eng->nkept; i++)
+        free(eng->kept[i]);
+    free(eng->kept);
     trace_destroy(eng->trace);
     for (size_t i = 0; i < eng->nprints; i++)
         free(eng->prints[i].text);

@@ -41,7 +41,16 @@ enum { TASK_NEW = TRACE_STATE_COUNT, TASK_DONE };
 
 /* REPEAT frames count iterations left in `remaining`; WITH frames keep the
  * object to release there, WHILE frames the index of their while op. */
-enum frame_kind { FRAME_BLOCK = 0, FRAME_REPEAT = 1, FRAME_CALL = 2, FRAME_WITH = 3, FRAME_WHILE = 4 };
+/* CALL frames (a function with locals) and PLAIN_CALL frames (one without)
+ * keep the index of their call op in `remaining`, for its `into`. */
+enum frame_kind {
+    FRAME_BLOCK = 0,
+    FRAME_REPEAT = 1,
+    FRAME_CALL = 2,
+    FRAME_WITH = 3,
+    FRAME_WHILE = 4,
+    FRAME_PLAIN_CALL = 5
+};
 #define FRAME_KIND_SHIFT 29
 #define FRAME_END_MASK ((1u << FRAME_KIND_SHIFT) - 1)
 
@@ -71,6 +80,7 @@ struct task {
     int64_t state_since;   /* when the current state began */
     int64_t op_left;       /* CPU time left of the compute op in progress, or 0 */
     int64_t wait_value;    /* condition wait: the rlock depth to restore */
+    int64_t ret;           /* the value of the last `return` */
     struct frame *frames;  /* inline_frames or a heap array */
     struct locals *locals; /* locals of the current code unit, or NULL */
     uint32_t process;
@@ -185,7 +195,7 @@ struct engine {
     size_t nchunks;
     size_t chunks_cap;
     uint32_t ntasks;
-    char **created_names;  /* names of created tasks, by id - sc->nthreads */
+    const char **created_names; /* names of created tasks, by id - sc->nthreads */
     size_t created_names_cap;
 
     struct cpu *cpus;
@@ -220,6 +230,12 @@ struct engine {
     size_t nadds;
     size_t adds_cap;
     uint32_t next_flow;
+    struct pool *pools;
+    size_t npools;
+    size_t pools_cap;
+    char **kept;              /* strings the engine made (worker names), freed with it */
+    size_t nkept;
+    size_t kept_cap;
 
     enum status failed;    /* first error raised while handling an instant */
     struct error *err;
@@ -336,6 +352,32 @@ void engine_grant(struct engine *e, struct task *t);
 void engine_object_instant(struct engine *e, const struct task *t, enum trace_instant_kind kind,
                            const struct object *o, int64_t value, uint32_t flow);
 
+/* A map in progress: its workers take chunks of items and write results
+ * into the caller's array. */
+struct pool {
+    const struct op *op;   /* the map op */
+    uint32_t caller;       /* the task waiting for it */
+    uint32_t next;         /* next item to hand out */
+    uint32_t done;         /* items finished */
+    uint32_t slot;         /* unordered: where the next result goes */
+    uint32_t *cur;         /* per worker: its item */
+    uint32_t *end;         /* per worker: the end of its chunk */
+    bool *busy;            /* per worker: calling the function for cur */
+};
+
+/* Keeps a copy of s until the engine is destroyed; returns the copy. */
+const char *engine_keep_string(struct engine *e, const char *s);
+/* Ends the running task t (its program is over). */
+enum step engine_exit_thread(struct engine *e, struct task *t);
+/* The index of a new process made from the template of process `parent`,
+ * with its memory (a fork copy, or fresh) and private objects. */
+uint32_t engine_new_process(struct engine *e, const char *name, uint32_t parent, enum start_method method);
+
+/* engine_pool.c: map with thread and process pools. */
+enum step op_map(struct engine *e, struct task *t, const struct op *op);
+enum step op_pool_step(struct engine *e, struct task *t, const struct op *op);
+void engine_pools_deinit(struct engine *e);
+
 /* engine_memory.c: memory and control. */
 void engine_memory_init(struct engine *e);
 void engine_memory_deinit(struct engine *e);
@@ -353,5 +395,8 @@ enum step op_if(struct engine *e, struct task *t, const struct op *op);
 enum step op_while(struct engine *e, struct task *t, const struct op *op);
 /* A WHILE frame reached its end: loop again or not. */
 bool engine_while_again(struct engine *e, struct task *t, uint32_t while_op, bool *again);
+enum step op_let(struct engine *e, struct task *t, const struct op *op);
+/* The address of a variable in t's process (NULL with the error raised). */
+int64_t *engine_var_addr(struct engine *e, struct task *t, const struct op *op, const struct var_ref *r);
 
 #endif

@@ -134,9 +134,63 @@ static void var_instant(struct engine *e, const struct task *t, enum trace_insta
     trace_instant_add(e->trace, &ev, NULL);
 }
 
+int64_t *engine_var_addr(struct engine *e, struct task *t, const struct op *op, const struct var_ref *r)
+{
+    return var_addr(e, t, op, r, NULL);
+}
+
+static bool expr_value(struct engine *e, struct task *t, const struct op *op, const struct expr *x, int64_t *out)
+{
+    int64_t acc = 0;
+    for (uint32_t i = 0; i < x->n; i++) {
+        int64_t v;
+        if (!engine_value(e, t, op, &x->args[i], &v))
+            return false;
+        if (i == 0) {
+            acc = v;
+            continue;
+        }
+        bool overflow = false;
+        switch (x->op) {
+        case EXPR_ADD: overflow = __builtin_add_overflow(acc, v, &acc); break;
+        case EXPR_SUB: overflow = __builtin_sub_overflow(acc, v, &acc); break;
+        case EXPR_MUL: overflow = __builtin_mul_overflow(acc, v, &acc); break;
+        case EXPR_DIV:
+        case EXPR_MOD:
+            if (v == 0) {
+                engine_fail(e, STATUS_RUNTIME, t, op, "division by zero (Python: ZeroDivisionError)");
+                return false;
+            }
+            if (acc == INT64_MIN && v == -1) {
+                overflow = true;
+                break;
+            }
+            /* Python's floor division and modulo */
+            if (x->op == EXPR_DIV) {
+                int64_t q = acc / v;
+                acc = (acc % v != 0 && ((acc < 0) != (v < 0))) ? q - 1 : q;
+            } else {
+                int64_t m = acc % v;
+                acc = (m != 0 && ((m < 0) != (v < 0))) ? m + v : m;
+            }
+            break;
+        case EXPR_MIN: acc = v < acc ? v : acc; break;
+        case EXPR_MAX: acc = v > acc ? v : acc; break;
+        case EXPR_OP_COUNT: break;
+        }
+        if (overflow) {
+            engine_fail(e, STATUS_RUNTIME, t, op, "integer overflow in arithmetic (threadsim integers are 64-bit)");
+            return false;
+        }
+    }
+    *out = acc;
+    return true;
+}
+
 bool engine_value(struct engine *e, struct task *t, const struct op *op, const struct value *v, int64_t *out)
 {
     switch (v->kind) {
+    case VALUE_EXPR: return expr_value(e, t, op, v->expr, out);
     case VALUE_CONST: *out = v->value; return true;
     case VALUE_LOCAL: *out = t->locals ? t->locals->v[v->slot] : 0; return true;
     case VALUE_VAR: {
@@ -260,6 +314,16 @@ enum step op_while(struct engine *e, struct task *t, const struct op *op)
     if (!engine_push_frame(e, t, op->u.branch.then, FRAME_WHILE, op))
         return STEP_ERROR;
     t->frames[t->nframes - 1].remaining = (uint32_t)(op - e->sc->ops);
+    return STEP_NEXT;
+}
+
+enum step op_let(struct engine *e, struct task *t, const struct op *op)
+{
+    int64_t v;
+    if (!engine_value(e, t, op, &op->u.let.value, &v))
+        return STEP_ERROR;
+    if (t->locals)
+        t->locals->v[op->u.let.into] = v;
     return STEP_NEXT;
 }
 

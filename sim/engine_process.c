@@ -18,7 +18,7 @@
 #include "engine_internal.h"
 #include "xalloc.h"
 
-static uint32_t new_process(struct engine *e, const char *name, uint32_t parent)
+uint32_t engine_new_process(struct engine *e, const char *name, uint32_t parent, enum start_method method)
 {
     e->procs = xgrow(e->procs, &e->procs_cap, e->nprocs + 1, sizeof *e->procs);
     uint32_t p = e->nprocs++;
@@ -31,6 +31,8 @@ static uint32_t new_process(struct engine *e, const char *name, uint32_t parent)
     pr->main_task = NONE;
     pr->joiners.head = pr->joiners.tail = NONE;
     trace_add_process(e->trace, name);
+    engine_memory_for_process(e, p, method == START_FORK ? parent : NONE);
+    engine_objects_for_process(e, p);
     return p;
 }
 
@@ -45,9 +47,7 @@ enum step op_process(struct engine *e, struct task *t, const struct op *op)
         return engine_fail(e, STATUS_RUNTIME, t, op, "the scenario creates more than %d threads",
                            SCENARIO_MAX_THREADS);
     uint32_t parent = t->process;
-    uint32_t p = new_process(e, o->name, parent);
-    engine_memory_for_process(e, p, o->method == START_FORK ? parent : NONE);
-    engine_objects_for_process(e, p);
+    uint32_t p = engine_new_process(e, o->name, parent, o->method);
 
     const struct function *fn = &e->sc->functions[o->fn];
     struct task *m = engine_new_task(e, p, NONE);

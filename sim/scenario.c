@@ -8,10 +8,49 @@
 
 #include "xalloc.h"
 
+static void value_free(struct value *v)
+{
+    if (v->kind != VALUE_EXPR || !v->expr)
+        return;
+    for (uint32_t i = 0; i < v->expr->n; i++)
+        value_free(&v->expr->args[i]);
+    free(v->expr->args);
+    free(v->expr);
+    v->expr = NULL;
+}
+
+static void condition_free(struct condition *c)
+{
+    value_free(&c->left);
+    value_free(&c->right);
+}
+
 static void op_free(struct op *op)
 {
     free(op->path);
     switch (op->kind) {
+    case OP_VAR_SET:
+    case OP_ADD:
+        value_free(&op->u.var.value);
+        break;
+    case OP_PUT:
+    case OP_SEND:
+        value_free(&op->u.data.value);
+        break;
+    case OP_IF:
+    case OP_WHILE:
+        condition_free(&op->u.branch.cond);
+        break;
+    case OP_WAIT_FOR:
+        condition_free(&op->u.sync.until);
+        break;
+    case OP_LET:
+    case OP_RETURN:
+        value_free(&op->u.let.value);
+        break;
+    case OP_MAP:
+        free(op->u.map.items);
+        break;
     case OP_CALL:
         free(op->u.call.args);
         break;
@@ -118,53 +157,45 @@ static uint64_t isqrt_u64(uint64_t x)
 
 /* Below this many trial divisions, work_primes_divisions itself is cheap. */
 #define PRIMES_DIRECT_MAX (1u << 22)
-#define PRIMES_BLOCK (1u << 20)
 
 /* The same count as work_primes_divisions(from, to), 2 <= from <= to, by a
- * segmented sieve: trial division of k stops at its smallest prime factor p
- * (p - 1 divisions) or, for a prime, after isqrt(k) - 1 divisions. Counting
- * them one by one takes hours for a range of 10^7 numbers near 10^15; this
- * takes O(sqrt(to) + (to - from)) steps. */
+ * sieve: trial division of k stops at its smallest prime factor p (p - 1
+ * divisions) or, for a prime, after isqrt(k) - 1 divisions. Counting them
+ * one by one takes hours for a range of 10^7 numbers near 10^15; this takes
+ * O(sqrt(to) + (to - from) log log to) steps and a bit per number. */
 static uint64_t primes_divisions_sieve(uint64_t from, uint64_t to)
 {
     uint64_t root = isqrt_u64(to);
-    uint8_t *composite = xcalloc(root + 1, 1);
-    uint32_t *primes = NULL;
-    size_t nprimes = 0, cap = 0;
-    for (uint64_t i = 2; i <= root; i++) {
-        if (composite[i])
+    uint8_t *odd_composite = xcalloc(root / 16 + 1, 1); /* bit j/2 stands for the odd number j */
+    uint8_t *counted = xcalloc((to - from) / 8 + 1, 1); /* composites of [from, to] already counted */
+    uint64_t total = 0;
+    for (uint64_t p = 2; p <= root; p = p == 2 ? 3 : p + 2) {
+        if (p > 2 && (odd_composite[p / 16] >> (p / 2 % 8) & 1))
             continue;
-        primes = xgrow(primes, &cap, nprimes + 1, sizeof *primes);
-        primes[nprimes++] = (uint32_t)i;
-        for (uint64_t j = i * i; j <= root; j += i)
-            composite[j] = 1;
-    }
-    free(composite);
-    uint64_t span = to - from + 1 < PRIMES_BLOCK ? to - from + 1 : PRIMES_BLOCK;
-    uint32_t *spf = xmalloc(span * sizeof *spf); /* smallest prime factor, 0: prime */
-    uint64_t total = 0, r = isqrt_u64(from);
-    for (uint64_t start = from;; start += span) {
-        uint64_t end = to - start < span ? to : start + span - 1;
-        memset(spf, 0, (end - start + 1) * sizeof *spf);
-        for (size_t i = 0; i < nprimes && (uint64_t)primes[i] * primes[i] <= end; i++) {
-            uint64_t p = primes[i];
-            uint64_t m = (start + p - 1) / p * p;
-            if (m < p * p)
-                m = p * p;
-            for (; m <= end; m += p)
-                if (!spf[m - start])
-                    spf[m - start] = (uint32_t)p;
+        for (uint64_t j = p * p; p > 2 && j <= root; j += 2 * p)
+            odd_composite[j / 16] |= (uint8_t)(1u << (j / 2 % 8));
+        /* primes come in increasing order: the first to reach k is its smallest factor */
+        uint64_t m = (from + p - 1) / p * p;
+        if (m < p * p)
+            m = p * p;
+        for (; m <= to; m += p) {
+            uint64_t i = m - from;
+            if (!(counted[i / 8] >> (i % 8) & 1)) {
+                counted[i / 8] |= (uint8_t)(1u << (i % 8));
+                total += p - 1;
+            }
         }
-        for (uint64_t k = start; k <= end; k++) {
-            while ((r + 1) * (r + 1) <= k)
-                r++;
-            total += spf[k - start] ? spf[k - start] - 1 : r - 1;
-        }
-        if (end == to)
-            break;
     }
-    free(spf);
-    free(primes);
+    uint64_t r = isqrt_u64(from);
+    for (uint64_t k = from; k <= to; k++) {
+        while ((r + 1) * (r + 1) <= k)
+            r++;
+        uint64_t i = k - from;
+        if (!(counted[i / 8] >> (i % 8) & 1))
+            total += r - 1;
+    }
+    free(counted);
+    free(odd_composite);
     return total;
 }
 
@@ -316,6 +347,9 @@ static int64_t block_compute(const struct scenario *sc, struct op_block b, const
             total = sat_add(total, then > other ? then : other);
             break;
         }
+        case OP_MAP:
+            /* the caller waits for the pool: its own CPU is not the items' */
+            break;
         case OP_WHILE:
             /* the iterations are unknown: count the body once */
             total = sat_add(total, block_compute(sc, op->u.branch.then, locals, nknown, depth + 1, budget));

@@ -27,6 +27,8 @@
 #define SCENARIO_MAX_WORK_N 1000000000000000LL /* count n, primes to */
 #define SCENARIO_MAX_PRIMES_RANGE 10000000LL     /* to - from of one primes op */
 #define SCENARIO_MAX_QUEUE_ITEMS 1000000          /* items held by one queue or pipe */
+#define SCENARIO_MAX_MAP_ITEMS 1000000            /* items of one map */
+#define SCENARIO_MAX_POOL_WORKERS 1024
 
 typedef int64_t sim_time; /* nanoseconds */
 
@@ -83,6 +85,10 @@ enum op_kind {
     OP_PROCESS,     /* create and start a child process running a function */
     OP_PROCESS_JOIN,/* "join" with "process": wait until a process ends */
     OP_TERMINATE,   /* end a process (SIGTERM) */
+    OP_LET,         /* set a local to a value (extension) */
+    OP_RETURN,      /* end the current function with a value (extension) */
+    OP_MAP,         /* run a function over items in a thread or process pool */
+    OP_POOL_STEP,   /* internal: a pool worker's loop (never written in JSON) */
     OP_KIND_COUNT
 };
 
@@ -117,6 +123,8 @@ struct op_call {
     uint32_t fn;           /* index in scenario.functions */
     uint32_t nargs;
     struct operand *args;  /* nargs operands, bound to the callee's params */
+    bool has_into;
+    uint32_t into;         /* local receiving the function's return value */
 };
 
 /* A print text is split into pieces: literal text and placeholders. */
@@ -218,7 +226,18 @@ struct var_ref {
 enum value_kind {
     VALUE_CONST = 0,
     VALUE_LOCAL,           /* "$name" */
-    VALUE_VAR              /* {"var": "name"} or, as a condition's left side, "name" */
+    VALUE_VAR,             /* {"var": "name"} or, as a condition's left side, "name" */
+    VALUE_EXPR             /* {"mul": [a, b, ...]}: arithmetic (extension) */
+};
+
+enum expr_op { EXPR_ADD = 0, EXPR_SUB, EXPR_MUL, EXPR_DIV, EXPR_MOD, EXPR_MIN, EXPR_MAX, EXPR_OP_COUNT };
+
+struct value;
+
+struct expr {
+    enum expr_op op;
+    uint32_t n;            /* 2 or more operands (exactly 2 for sub, div, mod) */
+    struct value *args;
 };
 
 struct value {
@@ -226,6 +245,7 @@ struct value {
     int64_t value;         /* VALUE_CONST */
     uint32_t slot;         /* VALUE_LOCAL */
     struct var_ref var;    /* VALUE_VAR */
+    struct expr *expr;     /* VALUE_EXPR (owned) */
 };
 
 enum cmp_op { CMP_EQ = 0, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
@@ -264,6 +284,25 @@ struct op_data {           /* PUT GET TASK_DONE QUEUE_JOIN SEND RECV CLOSE */
 };
 
 enum start_method { START_FORK = 0, START_SPAWN, START_FORKSERVER };
+
+struct op_let {            /* LET RETURN */
+    struct value value;    /* RETURN: kind VALUE_CONST 0 when absent */
+    uint32_t into;         /* LET: the local set */
+};
+
+struct op_map {            /* MAP */
+    bool process_pool;     /* "pool": {"kind": "process"}; else threads */
+    uint32_t workers;      /* default 4 */
+    enum start_method method; /* process pools */
+    uint32_t fn;           /* called with each item (one parameter) */
+    uint32_t nitems;
+    int64_t *items;        /* "over": a list, or {"range": [a, b]} = a .. b-1 */
+    uint32_t chunksize;    /* default 1 */
+    bool ordered;          /* default true; false = imap_unordered */
+    bool has_into;
+    struct var_ref into;   /* an array receiving the results */
+    uint32_t step_op;      /* the OP_POOL_STEP op its workers run */
+};
 
 struct op_process {        /* PROCESS */
     char *name;            /* the child's name */
@@ -313,6 +352,8 @@ struct op {
         struct op_data data;
         struct op_process process;
         struct op_proc_ref proc;
+        struct op_let let;
+        struct op_map map;
     } u;
 };
 

@@ -663,9 +663,11 @@ static bool check_threads_created(struct loader *ld, const char *path, uint64_t 
                    "is %d", (unsigned long long)created, SCENARIO_MAX_THREADS);
 }
 
+static bool parse_into(struct loader *ld, const cJSON *item, const char *path, struct op_ctx *ctx, uint32_t *slot);
+
 static bool parse_call(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx, struct op *op)
 {
-    static const char *const keys[] = {"op", "fn", "args", NULL};
+    static const char *const keys[] = {"op", "fn", "args", "into", NULL};
     if (!check_keys(ld, obj, path, keys))
         return false;
     char p[ERROR_PATH_MAX];
@@ -682,6 +684,12 @@ static bool parse_call(struct loader *ld, const cJSON *obj, const char *path, st
     if (!check_threads_created(ld, path, sat_mul(ctx->mult, fn_threads_of(ld, op->u.call.fn))))
         return false;
     unit_note_call(ctx->unit, op->u.call.fn, ctx->mult);
+    const cJSON *into = cJSON_GetObjectItemCaseSensitive(obj, "into");
+    if (into) {
+        if (!parse_into(ld, into, CHILD(p, "into"), ctx, &op->u.call.into))
+            return false;
+        op->u.call.has_into = true;
+    }
     return true;
 }
 
@@ -1062,21 +1070,52 @@ static bool parse_var_ref(struct loader *ld, const cJSON *item, const char *path
     return true;
 }
 
-/* An integer, "$local" or {"var": "name"}. */
+static const char *const expr_names[EXPR_OP_COUNT] = {"add", "sub", "mul", "div", "mod", "min", "max"};
+
+/* An integer, "$local", {"var": "name"} or {"mul": [a, b, ...]} (add, sub,
+ * mul, div, mod, min, max of values). */
 static bool parse_value(struct loader *ld, const cJSON *item, const char *path, const struct op_ctx *ctx,
                         struct value *out)
 {
     memset(out, 0, sizeof *out);
     if (cJSON_IsObject(item)) {
-        static const char *const keys[] = {"var", NULL};
-        if (!check_keys(ld, item, path, keys))
-            return false;
-        const cJSON *v = req(ld, item, path, "var");
         char p[ERROR_PATH_MAX];
-        if (!v)
-            return false;
-        out->kind = VALUE_VAR;
-        return parse_var_ref(ld, v, CHILD(p, "var"), ctx, &out->var);
+        const cJSON *first = item->child;
+        if (!first || first->next)
+            return ld_fail(ld, path, "expected {\"var\": NAME} or one arithmetic key such as {\"mul\": [\"$x\", 2]}");
+        if (strcmp(first->string, "var") == 0) {
+            out->kind = VALUE_VAR;
+            return parse_var_ref(ld, first, CHILD(p, "var"), ctx, &out->var);
+        }
+        int op = -1;
+        for (int i = 0; i < EXPR_OP_COUNT; i++)
+            if (strcmp(expr_names[i], first->string) == 0)
+                op = i;
+        path_key(p, path, first->string);
+        if (op < 0)
+            return ld_fail(ld, p, "unknown key '%.64s': a value is an integer, \"$local\", {\"var\": NAME} or one of "
+                                  "add, sub, mul, div, mod, min, max", first->string);
+        int n = cJSON_IsArray(first) ? cJSON_GetArraySize(first) : 0;
+        bool two = op == EXPR_SUB || op == EXPR_DIV || op == EXPR_MOD;
+        if (n < 2 || (two && n != 2) || n > 64)
+            return ld_fail(ld, p, "expected an array of %s values", two ? "2" : "2 or more");
+        if (ctx->depth > SCENARIO_MAX_NEST)
+            return ld_fail(ld, p, "the expression nests too deep");
+        out->kind = VALUE_EXPR;
+        out->expr = xcalloc(1, sizeof *out->expr);
+        out->expr->op = (enum expr_op)op;
+        out->expr->args = xcalloc((size_t)n, sizeof *out->expr->args);
+        out->expr->n = (uint32_t)n;
+        struct op_ctx inner = *ctx;
+        inner.depth++;
+        int i = 0;
+        for (const cJSON *a = first->child; a; a = a->next, i++) {
+            char q[ERROR_PATH_MAX];
+            path_index(q, p, (size_t)i);
+            if (!parse_value(ld, a, q, &inner, &out->expr->args[i]))
+                return false;
+        }
+        return true;
     }
     struct operand o;
     if (!get_operand(ld, item, path, ctx->unit, INT64_MIN / 4, INT64_MAX / 4, &o))
@@ -1421,6 +1460,149 @@ static bool parse_proc_ref(struct loader *ld, const cJSON *obj, const char *path
     return true;
 }
 
+static bool parse_let(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx, struct op *op)
+{
+    static const char *const let_keys[] = {"op", "into", "value", NULL};
+    static const char *const ret_keys[] = {"op", "value", NULL};
+    bool let = op->kind == OP_LET;
+    if (!check_keys(ld, obj, path, let ? let_keys : ret_keys))
+        return false;
+    char p[ERROR_PATH_MAX];
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(obj, "value");
+    if (let && !value)
+        return ld_fail(ld, path, "let needs \"into\" (a local) and \"value\"");
+    if (value && !parse_value(ld, value, CHILD(p, "value"), ctx, &op->u.let.value))
+        return false;
+    if (!let)
+        return true;
+    const cJSON *into = req(ld, obj, path, "into");
+    return into && parse_into(ld, into, CHILD(p, "into"), ctx, &op->u.let.into);
+}
+
+/* map: a pool of threads or processes calls a function once per item. */
+static bool parse_map(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx, struct op *op)
+{
+    static const char *const keys[] = {"op", "pool", "call", "over", "chunksize", "ordered", "into", NULL};
+    if (!check_keys(ld, obj, path, keys))
+        return false;
+    char p[ERROR_PATH_MAX], q[ERROR_PATH_MAX];
+    struct op_map *m = &op->u.map;
+    m->workers = 4;
+    m->chunksize = 1;
+    m->ordered = true;
+    const cJSON *pool = req(ld, obj, path, "pool");
+    if (!pool)
+        return false;
+    path_key(p, path, "pool");
+    static const char *const pool_keys[] = {"kind", "workers", "start_method", NULL};
+    if (!check_keys(ld, pool, p, pool_keys))
+        return false;
+    const cJSON *it;
+    if ((it = cJSON_GetObjectItemCaseSensitive(pool, "kind"))) {
+        path_key(q, p, "kind");
+        if (!cJSON_IsString(it) || (strcmp(it->valuestring, "thread") && strcmp(it->valuestring, "process")))
+            return ld_fail(ld, q, "expected \"thread\" (ThreadPool) or \"process\" (multiprocessing.Pool)");
+        m->process_pool = strcmp(it->valuestring, "process") == 0;
+    }
+    int64_t v;
+    if ((it = cJSON_GetObjectItemCaseSensitive(pool, "workers"))) {
+        path_key(q, p, "workers");
+        if (!get_int(ld, it, q, 1, SCENARIO_MAX_POOL_WORKERS, &v))
+            return false;
+        m->workers = (uint32_t)v;
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(pool, "start_method"))) {
+        static const char *const methods[] = {"fork", "spawn", "forkserver"};
+        int k = -1;
+        for (int i = 0; i < 3; i++)
+            if (cJSON_IsString(it) && strcmp(it->valuestring, methods[i]) == 0)
+                k = i;
+        path_key(q, p, "start_method");
+        if (k < 0)
+            return ld_fail(ld, q, "expected \"fork\", \"spawn\" or \"forkserver\"");
+        m->method = (enum start_method)k;
+    }
+    const cJSON *call = req(ld, obj, path, "call");
+    if (!call || !get_function(ld, call, CHILD(p, "call"), &m->fn))
+        return false;
+    if (ld->sc->functions[m->fn].nparams != 1)
+        return ld_fail(ld, CHILD(p, "call"), "map calls its function with one item: '%s' must take one parameter",
+                       ld->sc->functions[m->fn].name);
+    unit_note_call(ctx->unit, m->fn, ctx->mult);
+    ctx->unit->threads_local = sat_add(ctx->unit->threads_local, sat_mul(ctx->mult, m->workers));
+    const cJSON *over = req(ld, obj, path, "over");
+    if (!over)
+        return false;
+    path_key(p, path, "over");
+    if (cJSON_IsObject(over)) {
+        static const char *const over_keys[] = {"range", NULL};
+        if (!check_keys(ld, over, p, over_keys))
+            return false;
+        const cJSON *range = req(ld, over, p, "range");
+        if (!range)
+            return false;
+        path_key(q, p, "range");
+        int64_t a, b;
+        if (!cJSON_IsArray(range) || cJSON_GetArraySize(range) != 2)
+            return ld_fail(ld, q, "expected [start, stop], like Python's range(start, stop)");
+        if (!get_int(ld, cJSON_GetArrayItem(range, 0), q, INT64_MIN / 4, INT64_MAX / 4, &a) ||
+            !get_int(ld, cJSON_GetArrayItem(range, 1), q, INT64_MIN / 4, INT64_MAX / 4, &b))
+            return false;
+        if (b - a > SCENARIO_MAX_MAP_ITEMS)
+            return ld_fail(ld, q, "too many items (at most %d)", SCENARIO_MAX_MAP_ITEMS);
+        m->nitems = b > a ? (uint32_t)(b - a) : 0;
+        m->items = xcalloc(m->nitems ? m->nitems : 1, sizeof *m->items);
+        for (uint32_t i = 0; i < m->nitems; i++)
+            m->items[i] = a + i;
+    } else if (cJSON_IsArray(over)) {
+        int n = cJSON_GetArraySize(over);
+        if (n > SCENARIO_MAX_MAP_ITEMS)
+            return ld_fail(ld, p, "too many items (at most %d)", SCENARIO_MAX_MAP_ITEMS);
+        m->nitems = (uint32_t)n;
+        m->items = xcalloc(n ? (size_t)n : 1, sizeof *m->items);
+        int i = 0;
+        for (const cJSON *c = over->child; c; c = c->next, i++) {
+            path_index(q, p, (size_t)i);
+            if (!get_int(ld, c, q, INT64_MIN / 4, INT64_MAX / 4, &m->items[i]))
+                return false;
+        }
+    } else {
+        return ld_fail(ld, p, "expected a list of integers or {\"range\": [start, stop]}");
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "chunksize"))) {
+        if (!get_int(ld, it, CHILD(p, "chunksize"), 1, SCENARIO_MAX_MAP_ITEMS, &v))
+            return false;
+        m->chunksize = (uint32_t)v;
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "ordered")) && !get_bool(ld, it, CHILD(p, "ordered"), &m->ordered))
+        return false;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "into"))) {
+        /* the results array: the whole array is named, its length must hold them */
+        path_key(p, path, "into");
+        if (!cJSON_IsString(it))
+            return ld_fail(ld, p, "expected the name of an array variable");
+        const struct scenario *sc = ld->sc;
+        bool found = false;
+        for (uint32_t i = 0; i < sc->nvars; i++) {
+            const struct var_decl *vd = &sc->vars[i];
+            if (strcmp(vd->name, it->valuestring) != 0)
+                continue;
+            if (vd->process >= 0 && ctx->unit->process >= 0 && vd->process != ctx->unit->process)
+                continue;
+            found = true;
+            if (vd->length < m->nitems)
+                return ld_fail(ld, p, "'%s' must be an array of at least %u elements to hold the results", vd->name,
+                               m->nitems);
+        }
+        if (!found)
+            return ld_fail(ld, p, "no array variable named '%.64s' here (declare it in memory or shared)",
+                           it->valuestring);
+        m->into.name = (uint32_t)intern(&ld->sc->var_names, &ld->sc->nvar_names, it->valuestring);
+        m->has_into = true;
+    }
+    return true;
+}
+
 struct op_spec {
     const char *name;
     enum op_kind kind;
@@ -1459,10 +1641,13 @@ static const struct op_spec op_specs[] = {
     {"close", OP_CLOSE, parse_data_op},
     {"process", OP_PROCESS, parse_process_op},
     {"terminate", OP_TERMINATE, parse_proc_ref},
+    {"let", OP_LET, parse_let},
+    {"return", OP_RETURN, parse_let},
+    {"map", OP_MAP, parse_map},
 };
 
 /* Ops of the contract that later versions implement. */
-static const char *const ops_not_yet[] = {"map", "kill", "alarm", NULL};
+static const char *const ops_not_yet[] = {"kill", "alarm", NULL};
 
 static bool parse_op(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx, struct op *op)
 {
@@ -1509,7 +1694,8 @@ static bool parse_block(struct loader *ld, const cJSON *arr, const char *path, s
     if (count == 0)
         return true; /* sc->ops may still be NULL: no pointer arithmetic on it */
     sc->ops = xgrow(sc->ops, &ld->ops_cap, sc->nops + count, sizeof *sc->ops);
-    memset(sc->ops + sc->nops, 0, count * sizeof *sc->ops);
+    if (count)
+        memset(sc->ops + sc->nops, 0, count * sizeof *sc->ops);
     sc->nops += (uint32_t)count;
     size_t i = 0;
     for (const cJSON *c = arr->child; c; c = c->next, i++) {
@@ -1519,6 +1705,15 @@ static bool parse_block(struct loader *ld, const cJSON *arr, const char *path, s
         memset(&op, 0, sizeof op);
         ld->current_op = out->first + (uint32_t)i;
         bool ok = parse_op(ld, c, p, ctx, &op);
+        if (ok && op.kind == OP_MAP) {
+            /* the loop its pool workers run: one internal op after everything so far */
+            sc->ops = xgrow(sc->ops, &ld->ops_cap, sc->nops + 1, sizeof *sc->ops);
+            op.u.map.step_op = sc->nops;
+            memset(&sc->ops[sc->nops], 0, sizeof sc->ops[0]);
+            sc->ops[sc->nops].kind = OP_POOL_STEP;
+            sc->ops[sc->nops].path = xstrdup(p);
+            sc->nops++;
+        }
         /* nested blocks may have moved the array: store through the index */
         sc->ops[out->first + i] = op;
         if (!ok)

@@ -134,6 +134,7 @@ static const char *const trace_reason_names[REASON_COUNT] = {
     [REASON_PIPE] = "pipe",
     [REASON_GIL] = "gil",
     [REASON_PROCESS] = "process",
+    [REASON_POOL] = "pool",
 };
 
 static const char *const trace_instant_names[INSTANT_KIND_COUNT] = {

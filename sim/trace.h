@@ -36,6 +36,7 @@ enum trace_reason {
     REASON_PIPE,
     REASON_GIL,
     REASON_PROCESS,  /* waiting for a process to end (join of a process) */
+    REASON_POOL,     /* waiting for a pool's map to finish */
     REASON_COUNT
 };
 

@@ -412,6 +412,56 @@ static void terminate_should_stop_a_process_and_release_its_joiner(void **state)
     run_free(r);
 }
 
+static void map_should_return_results_in_order_and_unordered_in_finish_order(void **state)
+{
+    (void)state;
+    struct run *r = run_json(
+        "{\"machine\": {\"cpus\": 2}, \"shared\": {\"a\": [0, 0, 0, 0, 0, 0], \"b\": [0, 0, 0, 0, 0, 0], "
+        "\"c\": [0, 0, 0]},"
+        "\"functions\": {\"cube\": {\"params\": [\"x\"], \"body\": [{\"op\": \"compute\", \"for\": \"1ms\"}, "
+        "{\"op\": \"return\", \"value\": {\"mul\": [\"$x\", \"$x\", \"$x\"]}}]},"
+        "\"late\": {\"params\": [\"x\"], \"body\": [{\"op\": \"let\", \"into\": \"t\", \"value\": {\"sub\": [4, \"$x\"]}}, "
+        "{\"op\": \"repeat\", \"times\": \"$t\", \"body\": [{\"op\": \"sleep\", \"for\": \"1ms\"}]}, {\"op\": \"return\", \"value\": \"$x\"}]}},"
+        "\"processes\": [{\"name\": \"main\", \"threads\": [{\"name\": \"MainThread\", \"program\": ["
+        "{\"op\": \"map\", \"pool\": {\"kind\": \"process\", \"workers\": 2}, \"call\": \"cube\", \"over\": {\"range\": [1, 7]}, \"into\": \"a\"},"
+        "{\"op\": \"map\", \"pool\": {\"kind\": \"thread\", \"workers\": 4}, \"call\": \"cube\", \"over\": [1, 2, 3, 4, 5, 6], \"into\": \"b\"},"
+        "{\"op\": \"map\", \"pool\": {\"kind\": \"thread\", \"workers\": 3}, \"call\": \"late\", \"over\": [1, 2, 3], \"ordered\": false, \"into\": \"c\"}"
+        "]}]}]}");
+    assert_int_equal(r->status, STATUS_OK);
+    int64_t cubes[] = {1, 8, 27, 64, 125, 216};
+    for (uint32_t i = 0; i < 6; i++) {
+        assert_int_equal(var(r, "a", i), cubes[i]);
+        assert_int_equal(var(r, "b", i), cubes[i]);
+    }
+    /* item 3 sleeps 1 ms, item 1 sleeps 3 ms: they finish in reverse */
+    assert_int_equal(var(r, "c", 0), 3);
+    assert_int_equal(var(r, "c", 1), 2);
+    assert_int_equal(var(r, "c", 2), 1);
+    run_free(r);
+}
+
+static void return_should_leave_with_blocks_and_give_the_call_its_value(void **state)
+{
+    (void)state;
+    struct run *r = run_json(
+        "{\"machine\": {\"cpus\": 2}, \"objects\": {\"L\": {\"type\": \"lock\"}}, \"shared\": {\"got\": 0, \"q\": 0},"
+        "\"functions\": {\"f\": {\"params\": [\"n\"], \"body\": [{\"op\": \"with\", \"obj\": \"L\", \"body\": ["
+        "{\"op\": \"compute\", \"for\": \"2ms\"}, {\"op\": \"return\", \"value\": {\"div\": [{\"mul\": [\"$n\", 7]}, -4]}},"
+        "{\"op\": \"compute\", \"for\": \"50ms\"}]}]}},"
+        "\"processes\": [{\"name\": \"main\", \"threads\": ["
+        "{\"name\": \"a\", \"program\": [{\"op\": \"call\", \"fn\": \"f\", \"args\": [6], \"into\": \"v\"}, "
+        "{\"op\": \"set\", \"var\": \"got\", \"value\": \"$v\"}]},"
+        "{\"name\": \"b\", \"program\": [{\"op\": \"compute\", \"for\": \"1ms\"}, {\"op\": \"with\", \"obj\": \"L\", \"body\": ["
+        "{\"op\": \"set\", \"var\": \"q\", \"value\": {\"mod\": [-7, 3]}}]}]}]}]}");
+    assert_int_equal(r->status, STATUS_OK);
+    /* Python's floor division and modulo: 42 // -4 == -11, -7 % 3 == 2 */
+    assert_int_equal(var(r, "got", 0), -11);
+    assert_int_equal(var(r, "q", 0), 2);
+    /* the return released the lock: b got it after a's 2 ms, not after 52 ms */
+    assert_true(engine_task_metrics(r->eng, 1)->finish < 3 * MS);
+    run_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -437,6 +487,8 @@ int main(void)
         cmocka_unit_test(a_get_from_a_queue_nobody_fills_should_be_reported_as_stuck),
         cmocka_unit_test(a_forked_child_should_copy_memory_and_its_writes_should_stay_its_own),
         cmocka_unit_test(terminate_should_stop_a_process_and_release_its_joiner),
+        cmocka_unit_test(map_should_return_results_in_order_and_unordered_in_finish_order),
+        cmocka_unit_test(return_should_leave_with_blocks_and_give_the_call_its_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,139 @@
+/* map with a thread pool (multiprocessing.pool.ThreadPool) or a process pool
+ * (multiprocessing.Pool): N workers take chunks of `chunksize` items in
+ * order, call the function on each item and hand its return value back.
+ * Ordered, results land in the caller's array at their item's index (map);
+ * unordered, in the order they finish (imap_unordered). The caller blocks
+ * until every item is done; the workers then end. Process workers are
+ * children made like a `process` op (fork by default) and pay its start-up. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+#include "xalloc.h"
+
+#define POOL_WORKER_BITS 16
+
+void engine_pools_deinit(struct engine *e)
+{
+    for (size_t i = 0; i < e->npools; i++) {
+        free(e->pools[i].cur);
+        free(e->pools[i].end);
+        free(e->pools[i].busy);
+    }
+    free(e->pools);
+}
+
+/* A worker's base frame runs the map's POOL_STEP op; its `remaining` says
+ * which pool and which worker it is. */
+static void worker_program(struct engine *e, struct task *w, const struct op_map *m, uint32_t id)
+{
+    struct op_block b = {.first = m->step_op, .count = 1};
+    engine_push_frame(e, w, b, FRAME_BLOCK, NULL);
+    w->frames[0].remaining = id;
+}
+
+enum step op_map(struct engine *e, struct task *t, const struct op *op)
+{
+    const struct op_map *m = &op->u.map;
+    if (m->nitems == 0)
+        return STEP_NEXT;
+    if (e->npools >= (1u << (32 - POOL_WORKER_BITS)) - 1)
+        return engine_fail(e, STATUS_RUNTIME, t, op, "more than %u maps in one run", (1u << (32 - POOL_WORKER_BITS)) - 1);
+    if (e->ntasks + m->workers > SCENARIO_MAX_THREADS)
+        return engine_fail(e, STATUS_RUNTIME, t, op, "the scenario creates more than %d threads", SCENARIO_MAX_THREADS);
+    e->pools = xgrow(e->pools, &e->pools_cap, e->npools + 1, sizeof *e->pools);
+    uint32_t pid = (uint32_t)e->npools++;
+    struct pool *pl = &e->pools[pid];
+    memset(pl, 0, sizeof *pl);
+    pl->op = op;
+    pl->caller = t->se.id;
+    pl->cur = xcalloc(m->workers, sizeof *pl->cur);
+    pl->end = xcalloc(m->workers, sizeof *pl->end);
+    pl->busy = xcalloc(m->workers, sizeof *pl->busy);
+    const struct profile *pr = &e->sc->profile;
+    for (uint32_t w = 0; w < m->workers; w++) {
+        char name[64];
+        snprintf(name, sizeof name, m->process_pool ? "PoolProcess-%u" : "ThreadPool-%u", w + 1);
+        uint32_t process = t->process;
+        if (m->process_pool)
+            process = engine_new_process(e, engine_keep_string(e, name), t->process, m->method);
+        struct task *wt = engine_new_task(e, process, NONE);
+        size_t idx = wt->se.id - e->sc->nthreads;
+        e->created_names = xgrow(e->created_names, &e->created_names_cap, idx + 1, sizeof *e->created_names);
+        e->created_names[idx] = m->process_pool ? "MainThread" : engine_keep_string(e, name);
+        worker_program(e, wt, m, pid << POOL_WORKER_BITS | w);
+        if (m->process_pool) {
+            e->procs[process].main_task = wt->se.id;
+            wt->op_left = m->method == START_SPAWN ? pr->spawn_child_ns
+                          : m->method == START_FORKSERVER ? pr->forkserver_child_ns
+                                                          : pr->fork_child_ns;
+        } else {
+            /* thread workers are daemon threads of the caller's process */
+            wt->daemon = 1;
+            struct proc *p = &e->procs[t->process];
+            wt->proc_next = p->created_head;
+            p->created_head = wt->se.id;
+        }
+        if (e->opts.record_trace)
+            trace_add_task(e->trace, m->process_pool ? "MainThread" : name, process);
+        engine_task_arrive(e, wt);
+    }
+    engine_task_block(e, t, REASON_POOL);
+    return STEP_OFF_CPU;
+}
+
+/* A finished item's result goes to the caller's array. */
+static bool pool_result(struct engine *e, struct pool *pl, uint32_t item, int64_t value)
+{
+    const struct op_map *m = &pl->op->u.map;
+    uint32_t pos = m->ordered ? item : pl->slot++;
+    if (m->has_into) {
+        struct task *caller = engine_task_at(e, pl->caller);
+        int64_t *base = engine_var_addr(e, caller, pl->op, &m->into);
+        if (!base)
+            return false;
+        base[pos] = value;
+    }
+    if (++pl->done == m->nitems)
+        engine_task_wake(e, engine_task_at(e, pl->caller), true);
+    return true;
+}
+
+enum step op_pool_step(struct engine *e, struct task *t, const struct op *op)
+{
+    uint32_t id = t->frames[0].remaining;
+    struct pool *pl = &e->pools[id >> POOL_WORKER_BITS];
+    uint32_t w = id & ((1u << POOL_WORKER_BITS) - 1);
+    const struct op_map *m = &pl->op->u.map;
+    if (pl->busy[w]) {
+        pl->busy[w] = false;
+        if (!pool_result(e, pl, pl->cur[w]++, t->ret))
+            return STEP_ERROR;
+    }
+    if (pl->cur[w] >= pl->end[w]) {
+        if (pl->next >= m->nitems)
+            return engine_exit_thread(e, t);
+        pl->cur[w] = pl->next;
+        pl->end[w] = pl->next + m->chunksize < m->nitems ? pl->next + m->chunksize : m->nitems;
+        pl->next = pl->end[w];
+    }
+    /* call the function on the item, then run this op again */
+    pl->busy[w] = true;
+    t->frames[t->nframes - 1].pc--;
+    const struct function *fn = &e->sc->functions[m->fn];
+    bool own = fn->nlocals > 0;
+    if (!engine_push_frame(e, t, fn->body, own ? FRAME_CALL : FRAME_PLAIN_CALL, op))
+        return STEP_ERROR;
+    /* a call frame: `return` stops here (this op is no call op, so no `into`) */
+    t->frames[t->nframes - 1].remaining = (uint32_t)(op - e->sc->ops) + 1;
+    t->ret = 0;
+    if (own) {
+        struct locals *l = xcalloc(1, sizeof *l + fn->nlocals * sizeof l->v[0]);
+        l->parent = t->locals;
+        l->v[0] = m->items[pl->cur[w]];
+        t->locals = l;
+    }
+    return STEP_NEXT;
+}
