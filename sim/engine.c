@@ -80,6 +80,24 @@ void engine_instant(struct engine *e, const struct task *t, enum trace_instant_k
 
 /* Moves t to a new state at e->now, closing the old state's segment and
  * adding its length to the metric it counts towards. */
+/* The trace object a blocked task waits for: an object, or none (joins,
+ * sleeps and processes name no object). */
+static uint32_t segment_object(const struct engine *e, const struct task *t)
+{
+    if (t->state != TRACE_BLOCKED || t->waiting_for == NONE)
+        return NONE;
+    switch (t->reason) {
+    case REASON_LOCK:
+    case REASON_SEMAPHORE:
+    case REASON_EVENT:
+    case REASON_CONDITION:
+    case REASON_BARRIER:
+    case REASON_QUEUE:
+    case REASON_PIPE: return e->objects[t->waiting_for].trace_id;
+    default: return NONE;
+    }
+}
+
 void engine_set_state(struct engine *e, struct task *t, uint8_t state, uint8_t reason, int32_t cpu)
 {
     int64_t len = e->now - t->state_since;
@@ -97,7 +115,7 @@ void engine_set_state(struct engine *e, struct task *t, uint8_t state, uint8_t r
     if (e->opts.record_trace && t->state < TRACE_STATE_COUNT && len > 0) {
         struct trace_segment seg = {
             .start = t->state_since, .end = e->now, .task = t->se.id, .cpu = t->cpu,
-            .state = t->state, .reason = t->reason, .obj = NONE,
+            .state = t->state, .reason = t->reason, .obj = segment_object(e, t),
         };
         trace_segment_add(e->trace, &seg);
         engine_trace_record_limit(e);
@@ -173,6 +191,11 @@ static struct locals *locals_new(uint32_t n, struct locals *parent)
     struct locals *l = xcalloc(1, sizeof *l + n * sizeof l->v[0]);
     l->parent = parent;
     return l;
+}
+
+struct locals *engine_locals_new(uint32_t n, struct locals *parent)
+{
+    return locals_new(n, parent);
 }
 
 /* Frees t's locals up to and including the innermost code unit's. */
@@ -269,14 +292,15 @@ void engine_task_wake(struct engine *e, struct task *t, bool by_thread)
         engine_cancel(e, t->timer, true);
         t->timer = NONE;
     }
-    t->waiting_for = NONE;
     sim_time lat = e->sc->machine.wakeup_latency;
     if (by_thread && lat > 0) {
         engine_set_state(e, t, TRACE_BLOCKED, REASON_WAKEUP, -1);
+        t->waiting_for = NONE;
         t->timer = engine_push(e, e->now + lat, CLASS_READY, t->se.id, EV_WAKE, t->se.id);
         return;
     }
     engine_task_ready(e, t, ENQUEUE_WAKEUP);
+    t->waiting_for = NONE;
 }
 
 static void joiners_remove(struct engine *e, struct task *target, struct task *t)
@@ -440,6 +464,23 @@ static void cpu_continue(struct engine *e, uint32_t c)
     cpu_arm(e, c, when);
 }
 
+void engine_interrupt_running(struct engine *e, struct task *t)
+{
+    if (t->cpu < 0)
+        return;
+    uint32_t c = (uint32_t)t->cpu;
+    struct cpu *cpu = &e->cpus[c];
+    if (cpu->switching || cpu->task != t->se.id)
+        return;
+    cpu_progress(e, cpu, t);
+    if (t->op_left > 0) {
+        t->wait_value = t->op_left;
+        t->op_left = 0;
+        t->resume = RESUME_COMPUTE;
+    }
+    cpu_continue(e, c);
+}
+
 static void cpu_start_running(struct engine *e, uint32_t c)
 {
     struct cpu *cpu = &e->cpus[c];
@@ -453,6 +494,13 @@ static void cpu_start_running(struct engine *e, uint32_t c)
     cpu->slice_end = cpu->slice == SIM_TIME_NEVER || cpu->slice > SIM_TIME_NEVER - e->now
                          ? SIM_TIME_NEVER
                          : e->now + cpu->slice;
+    /* a main thread with a signal waiting handles it before finishing its compute */
+    if (e->procs[t->process].pending && t->op_left > 0 && t->resume == RESUME_NONE &&
+        e->procs[t->process].main_task == t->se.id) {
+        t->wait_value = t->op_left;
+        t->op_left = 0;
+        t->resume = RESUME_COMPUTE;
+    }
     cpu_continue(e, c);
 }
 
@@ -587,6 +635,11 @@ static enum step frame_pop(struct engine *e, struct task *t)
     }
     if (kind == FRAME_WITH)
         return engine_with_release(e, t, extra);
+    if (kind == FRAME_HANDLER) {
+        if (extra & HANDLER_HAS_LOCALS)
+            locals_pop(t);
+        return engine_signal_resume(e, t);
+    }
     return STEP_NEXT;
 }
 
@@ -623,6 +676,25 @@ static void print_append(char **buf, size_t *len, size_t *cap, const char *s)
     *len += n;
 }
 
+/* Appends a memory variable's value: an integer, or an array as [a, b, c]. */
+void engine_format_var(struct engine *e, const struct task *t, uint32_t name, const int64_t *a, char *num,
+                       size_t numcap, char **buf, size_t *len, size_t *cap)
+{
+    int32_t d = e->var_map[(size_t)e->procs[t->process].decl * e->sc->nvar_names + name];
+    uint32_t n = d >= 0 ? e->sc->vars[d].length : 0;
+    if (n == 0) {
+        snprintf(num, numcap, "%" PRId64, *a);
+        print_append(buf, len, cap, num);
+        return;
+    }
+    print_append(buf, len, cap, "[");
+    for (uint32_t i = 0; i < n; i++) {
+        snprintf(num, numcap, "%s%" PRId64, i ? ", " : "", a[i]);
+        print_append(buf, len, cap, num);
+    }
+    print_append(buf, len, cap, "]");
+}
+
 static enum step op_print(struct engine *e, struct task *t, const struct op *op)
 {
     const struct op_print *p = &op->u.print;
@@ -652,10 +724,16 @@ static enum step op_print(struct engine *e, struct task *t, const struct op *op)
                 print_append(&buf, &len, &cap, num);
             }
             break;
-        case PRINT_VAR:
-            free(buf);
-            return engine_fail(e, STATUS_RUNTIME, t, op, "print: '{%s}' names no local variable of this thread",
-                               pc->text);
+        case PRINT_VAR: {
+            struct var_ref ref = {.name = pc->slot, .indexed = false};
+            int64_t *a = engine_var_addr(e, t, op, &ref);
+            if (!a) {
+                free(buf);
+                return STEP_ERROR;
+            }
+            engine_format_var(e, t, pc->slot, a, num, sizeof num, &buf, &len, &cap);
+            break;
+        }
         }
     }
     e->prints = xgrow(e->prints, &e->prints_cap, e->nprints + 1, sizeof *e->prints);
@@ -705,6 +783,11 @@ static enum step op_thread(struct engine *e, struct task *t, const struct op *op
         trace_add_task(e->trace, o->name, t->process);
     engine_instant(e, t, INSTANT_START, n->se.id, NULL);
     engine_task_arrive(e, n);
+    /* Thread.start(): the creating thread pays for the new thread */
+    if (e->sc->profile.thread_start_ns > 0) {
+        t->op_left = e->sc->profile.thread_start_ns;
+        return STEP_TIMED;
+    }
     return STEP_NEXT;
 }
 
@@ -815,6 +898,8 @@ static const op_exec_fn op_exec[OP_KIND_COUNT] = {
     [OP_RETURN] = op_return,
     [OP_MAP] = op_map,
     [OP_POOL_STEP] = op_pool_step,
+    [OP_KILL] = op_kill,
+    [OP_ALARM] = op_alarm,
 };
 
 const struct op *engine_current_op(const struct engine *e, const struct task *t)
@@ -858,6 +943,8 @@ static enum step task_run_ops(struct engine *e, struct task *t)
             }
         }
         t->redo = 0;
+        if (e->procs[t->process].pending && engine_signal_take(e, t))
+            continue;
         if (++e->ops_executed > limit) {
             engine_fail(e, STATUS_RUNTIME, t, NULL,
                         "stopped after %" PRIu64 " ops: the scenario runs too long (a loop without end?)", limit);
@@ -947,6 +1034,9 @@ static void engine_handle(struct engine *e, const struct event *ev)
         break;
     case EV_DELIVER:
         engine_ipc_deliver(e, ev->target);
+        break;
+    case EV_SIGNAL:
+        engine_signal_arrive(e, ev->target >> 5, (int)(ev->target & 31));
         break;
     case EV_POLICY:
         engine_policy_timer(e);
@@ -1169,7 +1259,8 @@ struct engine *engine_create(const struct scenario *sc, const struct sched_polic
         pr->decl = p;
         pr->parent = NONE;
         pr->created_head = NONE;
-        pr->main_task = NONE;
+        pr->main_task = sc->processes[p].first_thread;
+        pr->alarm = NONE;
         pr->joiners.head = pr->joiners.tail = NONE;
         trace_add_process(e->trace, sc->processes[p].name);
     }

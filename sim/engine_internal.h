@@ -25,7 +25,8 @@ enum ev_kind {
     EV_CPU,          /* target CPU: switch done, op done or slice end */
     EV_POLICY,       /* the policy's timer */
     EV_OBJ_TIMEOUT,  /* target task's wait on an object timed out */
-    EV_DELIVER       /* target object (an mp_queue): its oldest item in flight arrives */
+    EV_DELIVER,      /* target object (an mp_queue): its oldest item in flight arrives */
+    EV_SIGNAL        /* target = process << 5 | signal number: a signal arrives */
 };
 
 /* Classes order simultaneous events (ordering rules 1 and 2). */
@@ -49,7 +50,8 @@ enum frame_kind {
     FRAME_CALL = 2,
     FRAME_WITH = 3,
     FRAME_WHILE = 4,
-    FRAME_PLAIN_CALL = 5
+    FRAME_PLAIN_CALL = 5,
+    FRAME_HANDLER = 6      /* a signal handler; what it interrupted resumes after it */
 };
 #define FRAME_KIND_SHIFT 29
 #define FRAME_END_MASK ((1u << FRAME_KIND_SHIFT) - 1)
@@ -100,8 +102,11 @@ struct task {
     uint8_t joined;        /* some join has returned for it */
     uint8_t timed_out;     /* its wait_for timed out: the op stops re-checking */
     uint8_t redo;          /* its pc was moved back to run the current op again */
+    uint8_t resume;        /* a handler interrupted: RESUME_SLEEP or RESUME_COMPUTE (time in wait_value) */
     struct frame inline_frames[TASK_INLINE_FRAMES];
 };
+
+enum { RESUME_NONE = 0, RESUME_SLEEP, RESUME_COMPUTE };
 
 /* A FIFO of blocked tasks, linked through task.wait_next. */
 struct waitq {
@@ -178,7 +183,9 @@ struct proc {
     uint32_t live_nondaemon; /* started, unfinished non-daemon threads */
     uint32_t unfinished;     /* threads not DONE (started or not) */
     uint32_t created_head;   /* created tasks, newest first */
-    uint32_t main_task;      /* a child's main thread, or NONE */
+    uint32_t main_task;      /* its main thread (signal handlers run there) */
+    uint32_t pending;        /* signals waiting for the main thread, a bit each */
+    uint32_t alarm;          /* the pending SIGALRM event, or NONE */
     struct waitq joiners;    /* threads joining it */
     bool ended;
 };
@@ -365,6 +372,9 @@ struct pool {
     bool *busy;            /* per worker: calling the function for cur */
 };
 
+/* Appends variable `name` (at address a in t's process) to a print buffer. */
+void engine_format_var(struct engine *e, const struct task *t, uint32_t name, const int64_t *a, char *num,
+                       size_t numcap, char **buf, size_t *len, size_t *cap);
 /* Keeps a copy of s until the engine is destroyed; returns the copy. */
 const char *engine_keep_string(struct engine *e, const char *s);
 /* Ends the running task t (its program is over). */
@@ -372,6 +382,29 @@ enum step engine_exit_thread(struct engine *e, struct task *t);
 /* The index of a new process made from the template of process `parent`,
  * with its memory (a fork copy, or fresh) and private objects. */
 uint32_t engine_new_process(struct engine *e, const char *name, uint32_t parent, enum start_method method);
+
+/* Interrupts the running task t at once (a signal for it): a compute op in
+ * progress is put aside to resume after the handler. */
+void engine_interrupt_running(struct engine *e, struct task *t);
+struct locals *engine_locals_new(uint32_t n, struct locals *parent);
+/* A handler frame's `remaining`: the signal, and this bit when it has locals. */
+#define HANDLER_HAS_LOCALS 0x100u
+/* The process a join, terminate or kill names: the newest child of that name
+ * created by t's process, else any process of that name; -1 if none. */
+int32_t engine_find_process(const struct engine *e, const struct task *t, const char *name);
+
+/* engine_signal.c: kill, alarm and handlers. */
+enum step op_kill(struct engine *e, struct task *t, const struct op *op);
+enum step op_alarm(struct engine *e, struct task *t, const struct op *op);
+/* A signal arrives at a process (EV_SIGNAL). */
+void engine_signal_arrive(struct engine *e, uint32_t process, int signo);
+/* Runs a pending signal's handler in t (its process's main thread) at an op
+ * boundary: true when a handler frame was pushed. */
+bool engine_signal_take(struct engine *e, struct task *t);
+/* A handler frame ended: resume what it interrupted. */
+enum step engine_signal_resume(struct engine *e, struct task *t);
+/* Ends every thread of process p (SIGTERM, or a signal without handler). */
+void engine_process_kill(struct engine *e, uint32_t p);
 
 /* engine_pool.c: map with thread and process pools. */
 enum step op_map(struct engine *e, struct task *t, const struct op *op);

@@ -29,6 +29,7 @@ uint32_t engine_new_process(struct engine *e, const char *name, uint32_t parent,
     pr->parent = parent;
     pr->created_head = NONE;
     pr->main_task = NONE;
+    pr->alarm = NONE;
     pr->joiners.head = pr->joiners.tail = NONE;
     trace_add_process(e->trace, name);
     engine_memory_for_process(e, p, method == START_FORK ? parent : NONE);
@@ -98,7 +99,7 @@ enum step op_process(struct engine *e, struct task *t, const struct op *op)
 
 /* The process a join or terminate names: the newest child of that name
  * created by the caller's process, else any process of that name. */
-static int32_t find_process(const struct engine *e, const struct task *t, const char *name)
+int32_t engine_find_process(const struct engine *e, const struct task *t, const char *name)
 {
     int32_t any = -1;
     for (uint32_t p = e->nprocs; p-- > 0;) {
@@ -114,7 +115,7 @@ static int32_t find_process(const struct engine *e, const struct task *t, const 
 
 enum step op_process_join(struct engine *e, struct task *t, const struct op *op)
 {
-    int32_t p = find_process(e, t, op->u.proc.name);
+    int32_t p = engine_find_process(e, t, op->u.proc.name);
     if (p < 0)
         return engine_fail(e, STATUS_RUNTIME, t, op, "join: no process named '%s' has been created",
                            op->u.proc.name);
@@ -133,31 +134,38 @@ enum step op_process_join(struct engine *e, struct task *t, const struct op *op)
 
 enum step op_terminate(struct engine *e, struct task *t, const struct op *op)
 {
-    int32_t p = find_process(e, t, op->u.proc.name);
+    int32_t p = engine_find_process(e, t, op->u.proc.name);
     if (p < 0)
         return engine_fail(e, STATUS_RUNTIME, t, op, "terminate: no process named '%s' has been created",
                            op->u.proc.name);
     if ((uint32_t)p == t->process)
         return engine_fail(e, STATUS_RUNTIME, t, op, "a process cannot terminate itself with terminate (use exit)");
-    struct proc *pr = &e->procs[p];
-    if (pr->ended)
-        return STEP_NEXT;
-    /* SIGTERM: every thread stops where it is */
+    engine_process_kill(e, (uint32_t)p);
+    return STEP_NEXT;
+}
+
+void engine_process_kill(struct engine *e, uint32_t p)
+{
+    if (e->procs[p].ended)
+        return;
     for (uint32_t id = 0; id < e->ntasks; id++) {
         struct task *x = engine_task_at(e, id);
-        if (x->process == (uint32_t)p)
+        if (x->process == p)
             engine_task_kill(e, x);
     }
     if (!e->procs[p].ended) {
         e->procs[p].ended = true;
-        engine_process_ended(e, (uint32_t)p);
+        engine_process_ended(e, p);
     }
-    return STEP_NEXT;
 }
 
 void engine_process_ended(struct engine *e, uint32_t process)
 {
     struct task *j;
+    if (e->procs[process].alarm != NONE) {
+        engine_cancel(e, e->procs[process].alarm, true);
+        e->procs[process].alarm = NONE;
+    }
     while ((j = engine_waitq_pop(e, &e->procs[process].joiners))) {
         if (j->timer != NONE) {
             engine_cancel(e, j->timer, true);

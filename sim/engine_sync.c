@@ -209,7 +209,6 @@ void engine_grant(struct engine *e, struct task *t)
         engine_cancel(e, t->timer, true);
         t->timer = NONE;
     }
-    t->waiting_for = NONE;
     engine_task_wake(e, t, true);
 }
 
@@ -302,6 +301,8 @@ static void hand_over(struct engine *e, struct task *from, struct object *o)
         o->count = w->reason == REASON_LOCK && w->wait_value > 0 ? w->wait_value : 1;
         w->wait_value = 0;
     }
+    /* the waiter's acquire call returns now: it still pays for the call */
+    w->op_left = e->sc->profile.acquire_ns;
     engine_object_instant(e, from, INSTANT_RELEASE, o, w->se.id, flow);
     engine_object_instant(e, w, INSTANT_ACQUIRE, o, 0, flow);
     set_into(e, w, 1);
@@ -479,7 +480,6 @@ static void cond_to_lock(struct engine *e, struct task *w, struct object *c, int
         lock->count = w->wait_value > 0 ? w->wait_value : 1;
         w->wait_value = 0;
         engine_object_instant(e, w, INSTANT_ACQUIRE, lock, 0, 0);
-        w->waiting_for = NONE;
         engine_task_wake(e, w, true);
         return;
     }

@@ -78,6 +78,9 @@ static void op_free(struct op *op)
     case OP_TERMINATE:
         free(op->u.proc.name);
         break;
+    case OP_KILL:
+        free(op->u.signal.process);
+        break;
     default:
         break;
     }
@@ -98,8 +101,12 @@ void scenario_destroy(struct scenario *sc)
     free(sc->description);
     free(sc->machine.profile_path);
     free(sc->sched.levels);
-    for (uint32_t i = 0; i < sc->nprocesses; i++)
+    for (uint32_t i = 0; i < sc->nprocesses; i++) {
         free(sc->processes[i].name);
+        for (uint32_t h = 0; h < sc->processes[i].nhandlers; h++)
+            names_free(sc->processes[i].handlers[h].local_names, sc->processes[i].handlers[h].nlocals);
+        free(sc->processes[i].handlers);
+    }
     free(sc->processes);
     for (uint32_t i = 0; i < sc->nthreads; i++) {
         free(sc->threads[i].name);

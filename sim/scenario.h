@@ -89,6 +89,8 @@ enum op_kind {
     OP_RETURN,      /* end the current function with a value (extension) */
     OP_MAP,         /* run a function over items in a thread or process pool */
     OP_POOL_STEP,   /* internal: a pool worker's loop (never written in JSON) */
+    OP_KILL,        /* send a signal to a process */
+    OP_ALARM,       /* SIGALRM to this process later (0 cancels) */
     OP_KIND_COUNT
 };
 
@@ -285,6 +287,22 @@ struct op_data {           /* PUT GET TASK_DONE QUEUE_JOIN SEND RECV CLOSE */
 
 enum start_method { START_FORK = 0, START_SPAWN, START_FORKSERVER };
 
+enum signal_kind { SIG_HUP = 1, SIG_INT = 2, SIG_USR1 = 10, SIG_USR2 = 12, SIG_ALRM = 14, SIG_TERM = 15 };
+
+struct op_signal {         /* KILL ALARM */
+    char *process;         /* KILL: the target's name */
+    int signo;             /* KILL */
+    sim_time after;        /* ALARM */
+};
+
+/* A signal handler of a process: it runs in the process's main thread. */
+struct handler {
+    int signo;
+    uint32_t nlocals;
+    char **local_names;
+    struct op_block body;
+};
+
 struct op_let {            /* LET RETURN */
     struct value value;    /* RETURN: kind VALUE_CONST 0 when absent */
     uint32_t into;         /* LET: the local set */
@@ -354,6 +372,7 @@ struct op {
         struct op_proc_ref proc;
         struct op_let let;
         struct op_map map;
+        struct op_signal signal;
     } u;
 };
 
@@ -383,8 +402,10 @@ struct process_decl {
     sim_time arrival;      /* default 0 */
     int32_t priority;      /* default 0; lower number = higher priority */
     int32_t nice;          /* -20..19, default 0 */
-    uint32_t first_thread; /* its threads are threads[first_thread .. +nthreads) */
+    uint32_t first_thread; /* its threads are threads[first_thread .. +nthreads); the first is its main thread */
     uint32_t nthreads;
+    uint32_t nhandlers;
+    struct handler *handlers;
 };
 
 enum policy_kind_hint { POLICY_NAME_MAX = 32 };

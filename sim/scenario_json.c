@@ -695,6 +695,8 @@ static bool parse_call(struct loader *ld, const cJSON *obj, const char *path, st
 
 static const char *const print_builtins[] = {"thread", "process", "time", NULL};
 
+static int32_t intern(char ***names, uint32_t *n, const char *name);
+
 static void print_piece_add(struct op_print *pr, enum print_piece_kind kind, uint32_t slot, const char *text,
                             size_t len)
 {
@@ -768,8 +770,21 @@ static bool parse_print(struct loader *ld, const cJSON *obj, const char *path, s
             builtin |= strcmp(*b, name) == 0;
         if (slot >= 0)
             print_piece_add(pr, PRINT_LOCAL, (uint32_t)slot, name, nlen);
-        else
-            print_piece_add(pr, builtin ? PRINT_BUILTIN : PRINT_VAR, 0, name, nlen);
+        else if (builtin)
+            print_piece_add(pr, PRINT_BUILTIN, 0, name, nlen);
+        else {
+            /* a memory variable: its name must be declared somewhere */
+            int32_t id = intern(&ld->sc->var_names, &ld->sc->nvar_names, name);
+            bool declared = false;
+            for (uint32_t v = 0; v < ld->sc->nvars; v++)
+                declared |= strcmp(ld->sc->vars[v].name, name) == 0;
+            if (!declared) {
+                free(lit);
+                return ld_fail(ld, CHILD(p, "text"), "'{%s}' names no local variable here and no memory variable "
+                                                     "(write '{{' for a brace)", name);
+            }
+            print_piece_add(pr, PRINT_VAR, (uint32_t)(id >= 0 ? id : 0), name, nlen);
+        }
         i += nlen + 2;
     }
     if (nlit)
@@ -1603,6 +1618,47 @@ static bool parse_map(struct loader *ld, const cJSON *obj, const char *path, str
     return true;
 }
 
+static const struct {
+    const char *name;
+    int signo;
+} signal_names[] = {
+    {"SIGHUP", SIG_HUP}, {"SIGINT", SIG_INT}, {"SIGUSR1", SIG_USR1},
+    {"SIGUSR2", SIG_USR2}, {"SIGALRM", SIG_ALRM}, {"SIGTERM", SIG_TERM},
+};
+
+static int signal_number(const char *name)
+{
+    for (size_t i = 0; i < sizeof signal_names / sizeof signal_names[0]; i++)
+        if (strcmp(signal_names[i].name, name) == 0)
+            return signal_names[i].signo;
+    return -1;
+}
+
+static bool parse_kill(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx, struct op *op)
+{
+    (void)ctx;
+    static const char *const kill_keys[] = {"op", "process", "signal", NULL};
+    static const char *const alarm_keys[] = {"op", "after", NULL};
+    char p[ERROR_PATH_MAX];
+    if (op->kind == OP_ALARM) {
+        if (!check_keys(ld, obj, path, alarm_keys))
+            return false;
+        const cJSON *after = req(ld, obj, path, "after");
+        return after && get_duration(ld, after, CHILD(p, "after"), &op->u.signal.after);
+    }
+    if (!check_keys(ld, obj, path, kill_keys))
+        return false;
+    const cJSON *proc = req(ld, obj, path, "process");
+    if (!proc || !get_name(ld, proc, CHILD(p, "process"), &op->u.signal.process))
+        return false;
+    const cJSON *sigv = req(ld, obj, path, "signal");
+    if (!sigv)
+        return false;
+    if (!cJSON_IsString(sigv) || (op->u.signal.signo = signal_number(sigv->valuestring)) < 0)
+        return ld_fail(ld, CHILD(p, "signal"), "expected a signal: SIGHUP, SIGINT, SIGUSR1, SIGUSR2, SIGALRM or SIGTERM");
+    return true;
+}
+
 struct op_spec {
     const char *name;
     enum op_kind kind;
@@ -1644,10 +1700,12 @@ static const struct op_spec op_specs[] = {
     {"let", OP_LET, parse_let},
     {"return", OP_RETURN, parse_let},
     {"map", OP_MAP, parse_map},
+    {"kill", OP_KILL, parse_kill},
+    {"alarm", OP_ALARM, parse_kill},
 };
 
 /* Ops of the contract that later versions implement. */
-static const char *const ops_not_yet[] = {"kill", "alarm", NULL};
+static const char *const ops_not_yet[] = {NULL};
 
 static bool parse_op(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx, struct op *op)
 {
@@ -1933,6 +1991,45 @@ static bool parse_thread_decl(struct loader *ld, const cJSON *obj, const char *p
     return ok;
 }
 
+/* "handlers": {"SIGUSR1": [ops], ...}: each runs in the process's main thread. */
+static bool parse_handlers(struct loader *ld, const cJSON *obj, const char *path, uint32_t idx)
+{
+    if (!cJSON_IsObject(obj))
+        return ld_fail(ld, path, "expected an object of signal handlers like {\"SIGUSR1\": [ops]}, got %s",
+                       json_type_name(obj));
+    struct scenario *sc = ld->sc;
+    char p[ERROR_PATH_MAX];
+    for (const cJSON *c = obj->child; c; c = c->next) {
+        if (strncmp(c->string, "x-", 2) == 0)
+            continue;
+        path_key(p, path, c->string);
+        int signo = signal_number(c->string);
+        if (signo < 0)
+            return ld_fail(ld, p, "unknown signal '%.32s' (SIGHUP, SIGINT, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM)", c->string);
+        struct process_decl *pd = &sc->processes[idx];
+        for (uint32_t h = 0; h < pd->nhandlers; h++)
+            if (pd->handlers[h].signo == signo)
+                return ld_fail(ld, p, "a second handler for %s", c->string);
+        struct unit u;
+        memset(&u, 0, sizeof u);
+        u.process = (int32_t)idx;
+        struct op_ctx ctx = {.unit = &u, .depth = 0, .mult = 1};
+        struct op_block b;
+        bool ok = parse_block(ld, c, p, &ctx, &b);
+        pd = &sc->processes[idx];
+        pd->handlers = xrealloc(pd->handlers, (pd->nhandlers + 1) * sizeof *pd->handlers);
+        struct handler *h = &pd->handlers[pd->nhandlers++];
+        h->signo = signo;
+        h->body = b;
+        h->nlocals = u.n;
+        h->local_names = u.names;
+        unit_free(&u);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
 static bool parse_process(struct loader *ld, const cJSON *obj, const char *path, uint32_t idx)
 {
     static const char *const keys[] = {"name", "arrival", "priority", "nice", "gil", "memory", "objects",
@@ -1966,10 +2063,8 @@ static bool parse_process(struct loader *ld, const cJSON *obj, const char *path,
             return ld_fail(ld, CHILD(p, "gil"),
                            "a GIL other than \"none\" is not supported by this version of threadsim yet");
     }
-    static const char *const later[] = {"handlers", NULL};
-    for (const char *const *k = later; *k; k++)
-        if (cJSON_GetObjectItemCaseSensitive(obj, *k))
-            return ld_fail(ld, CHILD(p, *k), "process '%s' is not supported by this version of threadsim yet", *k);
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "handlers")) && !parse_handlers(ld, it, CHILD(p, "handlers"), idx))
+        return false;
     const cJSON *threads = req(ld, obj, path, "threads");
     if (!threads)
         return false;

@@ -159,6 +159,7 @@ static const char *const trace_instant_names[INSTANT_KIND_COUNT] = {
     [INSTANT_SEND] = "send",
     [INSTANT_RECV] = "recv",
     [INSTANT_CLOSE] = "close",
+    [INSTANT_SIGNAL] = "signal",
 };
 
 const char *trace_state_name(enum trace_state s)

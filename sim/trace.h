@@ -62,6 +62,7 @@ enum trace_instant_kind {
     INSTANT_SEND,       /* a value sent into obj (pipe); flow pairs it with its recv */
     INSTANT_RECV,       /* a value received from obj (pipe); value -1 with no flow: EOF */
     INSTANT_CLOSE,      /* an end of obj (pipe) closed: value = the end */
+    INSTANT_SIGNAL,     /* a signal handler starts in this task: value = the signal number */
     INSTANT_KIND_COUNT
 };
 

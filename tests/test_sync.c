@@ -462,6 +462,40 @@ static void return_should_leave_with_blocks_and_give_the_call_its_value(void **s
     run_free(r);
 }
 
+static void an_alarm_should_interrupt_a_sleep_that_then_resumes_and_sigterm_should_end_a_process(void **state)
+{
+    (void)state;
+    struct run *r = run_json(
+        "{\"machine\": {\"cpus\": 2, \"profile\": {\"fork_parent_ns\": 0, \"fork_child_ns\": 0}}, \"shared\": {\"alarms\": 0, \"usr1\": 0, \"at\": 0},"
+        "\"functions\": {\"child\": {\"params\": [], \"body\": [{\"op\": \"sleep\", \"for\": \"10s\"}]}},"
+        "\"processes\": [{\"name\": \"main\", \"handlers\": {"
+        "\"SIGALRM\": [{\"op\": \"add\", \"var\": \"alarms\", \"value\": 1, \"atomic\": true}],"
+        "\"SIGUSR1\": [{\"op\": \"add\", \"var\": \"usr1\", \"value\": 1, \"atomic\": true}]},"
+        "\"threads\": [{\"name\": \"MainThread\", \"program\": ["
+        "{\"op\": \"alarm\", \"after\": \"2s\"}, {\"op\": \"process\", \"name\": \"kid\", \"call\": \"child\"},"
+        "{\"op\": \"sleep\", \"for\": \"5s\"}, {\"op\": \"kill\", \"process\": \"main\", \"signal\": \"SIGUSR1\"},"
+        "{\"op\": \"kill\", \"process\": \"kid\", \"signal\": \"SIGTERM\"}, {\"op\": \"join\", \"process\": \"kid\"}]}]}]}");
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(var(r, "alarms", 0), 1);
+    assert_int_equal(var(r, "usr1", 0), 1);
+    /* the 5 s sleep was cut by the alarm at 2 s and went on for the 3 s left */
+    assert_int_equal(engine_task_metrics(r->eng, 0)->finish, 5000 * MS + 2 * 50);
+    /* SIGTERM ended the child long before its 10 s sleep */
+    assert_true(engine_task_metrics(r->eng, 1)->finish < 6000 * MS);
+    run_free(r);
+}
+
+static void a_signal_without_handler_should_end_the_process(void **state)
+{
+    (void)state;
+    struct run *r = run_json(
+        "{\"processes\": [{\"name\": \"main\", \"threads\": [{\"name\": \"MainThread\", \"program\": ["
+        "{\"op\": \"alarm\", \"after\": \"1s\"}, {\"op\": \"compute\", \"for\": \"3s\"}]}]}]}");
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(engine_stats(r->eng)->makespan, 1000 * MS);
+    run_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -489,6 +523,8 @@ int main(void)
         cmocka_unit_test(terminate_should_stop_a_process_and_release_its_joiner),
         cmocka_unit_test(map_should_return_results_in_order_and_unordered_in_finish_order),
         cmocka_unit_test(return_should_leave_with_blocks_and_give_the_call_its_value),
+        cmocka_unit_test(an_alarm_should_interrupt_a_sleep_that_then_resumes_and_sigterm_should_end_a_process),
+        cmocka_unit_test(a_signal_without_handler_should_end_the_process),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
