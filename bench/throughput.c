@@ -1,7 +1,8 @@
 /* Throughput and memory benchmark of the simulation kernel.
  *
  * N threads, each alternating `compute 1ms` and `sleep 1ms` K times, under rr
- * (quantum 4 ms) on 4 CPUs, with no trace. The threads are created by a main
+ * (quantum 4 ms) on 4 CPUs, with no trace; then the lock-heavy variant: each
+ * thread K times computes 1 ms and holds one shared lock for 10 us, on 2 CPUs. The threads are created by a main
  * thread with `thread` ops, so the scenario stays small at N = 10^6. Each run
  * happens in a child process so that its peak RSS is its own; the figures
  * printed are medians over the runs.
@@ -39,20 +40,28 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The compute-only workload (compute 1 ms, sleep 1 ms; 4 CPUs) or the
+ * lock-heavy one (compute 1 ms, then hold one shared lock for 10 us; 2 CPUs). */
+static bool lock_heavy;
+
 static char *scenario_text(long n, long k)
 {
     const char *fmt =
-        "{\"name\": \"throughput\", \"machine\": {\"cpus\": 4},"
+        "{\"name\": \"throughput\", \"machine\": {\"cpus\": %d},"
         " \"scheduler\": {\"policy\": \"rr\", \"quantum\": \"4ms\"},"
+        " \"objects\": {\"L\": {\"type\": \"lock\"}},"
         " \"functions\": {\"worker\": {\"params\": [], \"body\": ["
-        "   {\"op\": \"repeat\", \"times\": %ld, \"body\": ["
-        "     {\"op\": \"compute\", \"for\": \"1ms\"}, {\"op\": \"sleep\", \"for\": \"1ms\"}]}]}},"
+        "   {\"op\": \"repeat\", \"times\": %ld, \"body\": [%s]}]}},"
         " \"processes\": [{\"name\": \"main\", \"threads\": [{\"name\": \"MainThread\", \"program\": ["
         "   {\"op\": \"repeat\", \"times\": %ld, \"body\": ["
         "     {\"op\": \"thread\", \"name\": \"w\", \"call\": \"worker\", \"args\": []}]}]}]}]}";
-    size_t len = strlen(fmt) + 64;
+    const char *body = lock_heavy
+                           ? "{\"op\": \"compute\", \"for\": \"1ms\"}, {\"op\": \"with\", \"obj\": \"L\", \"body\": "
+                             "[{\"op\": \"compute\", \"for\": \"10us\"}]}"
+                           : "{\"op\": \"compute\", \"for\": \"1ms\"}, {\"op\": \"sleep\", \"for\": \"1ms\"}";
+    size_t len = strlen(fmt) + strlen(body) + 64;
     char *buf = malloc(len);
-    snprintf(buf, len, fmt, k, n);
+    snprintf(buf, len, fmt, lock_heavy ? 2 : 4, k, body, n);
     return buf;
 }
 
@@ -165,13 +174,18 @@ int main(int argc, char **argv)
         memcpy(ns, def, sizeof def);
         nn = 4;
     }
+    for (int pass = 0; pass < 2; pass++) {
+    lock_heavy = pass == 1;
     /* Baseline: the same process image with one worker thread. */
     struct result base;
     if (run_config(1, 4, runs, &base) != 0) {
         fprintf(stderr, "bench: baseline run failed\n");
         return 1;
     }
-    printf("threadsim kernel throughput: N threads x K (compute 1ms, sleep 1ms), rr 4ms, 4 CPUs, no trace\n");
+    if (lock_heavy)
+        printf("\nlock-heavy: N threads x K (compute 1ms, then one shared lock held 10us), rr 4ms, 2 CPUs, no trace\n");
+    else
+        printf("threadsim kernel throughput: N threads x K (compute 1ms, sleep 1ms), rr 4ms, 4 CPUs, no trace\n");
     printf("medians of %d runs; baseline peak RSS %.1f MB\n\n", runs, base.peak_rss_kb / 1024);
     printf("%10s %8s %12s %10s %14s %12s %12s\n", "N", "K", "events", "time_s", "events_per_s",
            "peak_rss_MB", "bytes/thread");
@@ -190,6 +204,8 @@ int main(int argc, char **argv)
                r.events / r.seconds, r.peak_rss_kb / 1024, per_thread);
         fflush(stdout);
     }
+    if (lock_heavy)
+        continue;
     /* Scaling: the same work per thread (K = 4) for every N. Under n log n
      * growth the last column stays flat or falls. */
     printf("\nscaling with K = 4 for every N (time / (N log2 N) should not grow):\n");
@@ -204,6 +220,7 @@ int main(int argc, char **argv)
         printf("%10ld %12.0f %10.3f %18.3f\n", n, r.events, r.seconds,
                r.seconds * 1e9 / ((double)n * log2((double)n)));
         fflush(stdout);
+    }
     }
     return 0;
 }
