@@ -28,13 +28,6 @@ static void fifo_destroy(void *p)
     free(rq);
 }
 
-static void fifo_task_new(void *p, struct sched_entity *se, int64_t now)
-{
-    (void)p;
-    (void)now;
-    se->slice_left = SIM_TIME_NEVER;
-}
-
 static void fifo_enqueue(void *p, struct sched_entity *se, enum enqueue_why why,
                          int64_t now, uint64_t seq)
 {
@@ -70,46 +63,18 @@ static struct sched_entity *fifo_peek(void *p)
     return rq_list_first(&rq->ready);
 }
 
-static int64_t fifo_slice(void *p, struct sched_entity *se, int64_t now)
-{
-    (void)p;
-    (void)se;
-    (void)now;
-    return SIM_TIME_NEVER;
-}
-
-static void fifo_account(void *p, struct sched_entity *se, int64_t delta,
-                         enum sched_stop stop, int64_t now)
-{
-    (void)p;
-    (void)se;
-    (void)delta;
-    (void)stop;
-    (void)now;
-}
-
-static void fifo_task_dead(void *p, struct sched_entity *se)
-{
-    (void)p;
-    (void)se;
-}
-
 const struct sched_policy sched_fifo = {
     .name = "fifo",
     .summary = "first come, first served: run in ready order until block or exit",
     .validate = NULL,
     .create = fifo_create,
     .destroy = fifo_destroy,
-    .task_new = fifo_task_new,
     .enqueue = fifo_enqueue,
     .dequeue = fifo_dequeue,
     .pick_next = fifo_pick_next,
     .peek = fifo_peek,
-    .slice = fifo_slice,
-    .account = fifo_account,
     .preempt_check = NULL,
     .task_cmp = NULL,
-    .task_dead = fifo_task_dead,
     .next_timer = NULL,
     .timer = NULL,
 };

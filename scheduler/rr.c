@@ -106,12 +106,6 @@ static void rr_account(void *p, struct sched_entity *se, int64_t delta,
     se->slice_left -= delta;
 }
 
-static void rr_task_dead(void *p, struct sched_entity *se)
-{
-    (void)p;
-    (void)se;
-}
-
 const struct sched_policy sched_rr = {
     .name = "rr",
     .summary = "round robin with a fixed quantum (default 10ms)",
@@ -127,7 +121,6 @@ const struct sched_policy sched_rr = {
     .account = rr_account,
     .preempt_check = NULL,
     .task_cmp = NULL,
-    .task_dead = rr_task_dead,
     .next_timer = NULL,
     .timer = NULL,
 };

@@ -29,13 +29,6 @@ static void sjf_destroy(void *p)
     free(rq);
 }
 
-static void sjf_task_new(void *p, struct sched_entity *se, int64_t now)
-{
-    (void)p;
-    (void)now;
-    se->slice_left = SIM_TIME_NEVER;
-}
-
 /* The job length is the whole program's compute, not what is left of it: a
  * task coming back from I/O is ranked as when it first arrived. */
 static void sjf_enqueue(void *p, struct sched_entity *se, enum enqueue_why why,
@@ -69,46 +62,18 @@ static struct sched_entity *sjf_peek(void *p)
     return rq_heap_first(&rq->ready);
 }
 
-static int64_t sjf_slice(void *p, struct sched_entity *se, int64_t now)
-{
-    (void)p;
-    (void)se;
-    (void)now;
-    return SIM_TIME_NEVER;
-}
-
-static void sjf_account(void *p, struct sched_entity *se, int64_t delta,
-                        enum sched_stop stop, int64_t now)
-{
-    (void)p;
-    (void)se;
-    (void)delta;
-    (void)stop;
-    (void)now;
-}
-
-static void sjf_task_dead(void *p, struct sched_entity *se)
-{
-    (void)p;
-    (void)se;
-}
-
 const struct sched_policy sched_sjf = {
     .name = "sjf",
     .summary = "shortest job first (total compute), non-preemptive",
     .validate = NULL,
     .create = sjf_create,
     .destroy = sjf_destroy,
-    .task_new = sjf_task_new,
     .enqueue = sjf_enqueue,
     .dequeue = sjf_dequeue,
     .pick_next = sjf_pick_next,
     .peek = sjf_peek,
-    .slice = sjf_slice,
-    .account = sjf_account,
     .preempt_check = NULL,
     .task_cmp = NULL,
-    .task_dead = sjf_task_dead,
     .next_timer = NULL,
     .timer = NULL,
 };

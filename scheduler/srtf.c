@@ -90,14 +90,6 @@ static struct sched_entity *srtf_peek(void *p)
     return rq_heap_first(&rq->ready);
 }
 
-static int64_t srtf_slice(void *p, struct sched_entity *se, int64_t now)
-{
-    (void)p;
-    (void)se;
-    (void)now;
-    return SIM_TIME_NEVER;
-}
-
 static void srtf_account(void *p, struct sched_entity *se, int64_t delta,
                          enum sched_stop stop, int64_t now)
 {
@@ -142,7 +134,6 @@ const struct sched_policy sched_srtf = {
     .dequeue = srtf_dequeue,
     .pick_next = srtf_pick_next,
     .peek = srtf_peek,
-    .slice = srtf_slice,
     .account = srtf_account,
     .preempt_check = srtf_preempt_check,
     .task_cmp = srtf_task_cmp,

@@ -278,7 +278,8 @@ void engine_task_arrive(struct engine *e, struct task *t)
     if (!t->daemon)
         e->procs[t->process].live_nondaemon++;
     engine_instant(e, t, INSTANT_ARRIVE, 0, NULL);
-    e->pol->task_new(e->rq, &t->se, e->now);
+    if (e->pol->task_new)
+        e->pol->task_new(e->rq, &t->se, e->now);
     t->state = TRACE_READY;
     t->reason = REASON_NONE;
     e->pol->enqueue(e->rq, &t->se, ENQUEUE_NEW, e->now, e->enqueue_seq++);
@@ -333,7 +334,8 @@ static void task_finish(struct engine *e, struct task *t)
     p->unfinished--;
     if (was_started) {
         e->live_tasks--;
-        e->pol->task_dead(e->rq, &t->se);
+        if (e->pol->task_dead)
+            e->pol->task_dead(e->rq, &t->se);
         if (!t->daemon)
             p->live_nondaemon--;
     }
@@ -417,6 +419,17 @@ static void cpu_progress(struct engine *e, struct cpu *cpu, struct task *t)
     cpu->progress_from = e->now;
 }
 
+static int64_t engine_slice(struct engine *e, struct task *t)
+{
+    return e->pol->slice ? e->pol->slice(e->rq, &t->se, e->now) : SIM_TIME_NEVER;
+}
+
+/* The absolute end of a slice granted now. */
+static int64_t slice_end(int64_t now, int64_t slice)
+{
+    return slice == SIM_TIME_NEVER || slice > SIM_TIME_NEVER - now ? SIM_TIME_NEVER : now + slice;
+}
+
 /* Takes the task on CPU c off it, accounting its CPU time to the policy. */
 static void cpu_release(struct engine *e, uint32_t c, enum sched_stop stop)
 {
@@ -433,7 +446,8 @@ static void cpu_release(struct engine *e, uint32_t c, enum sched_stop stop)
         t->se.cpu_done += delta;
         e->stats.busy += delta;
     }
-    e->pol->account(e->rq, &t->se, delta, stop, e->now);
+    if (e->pol->account)
+        e->pol->account(e->rq, &t->se, delta, stop, e->now);
     cpu->task = NONE;
     cpu->switching = false;
 }
@@ -491,9 +505,7 @@ static void cpu_start_running(struct engine *e, uint32_t c)
         t->m.first_run = e->now;
     cpu->run_from = e->now;
     cpu->progress_from = e->now;
-    cpu->slice_end = cpu->slice == SIM_TIME_NEVER || cpu->slice > SIM_TIME_NEVER - e->now
-                         ? SIM_TIME_NEVER
-                         : e->now + cpu->slice;
+    cpu->slice_end = slice_end(e->now, cpu->slice);
     /* a main thread with a signal waiting handles it before finishing its compute */
     if (e->procs[t->process].pending && t->op_left > 0 && t->resume == RESUME_NONE &&
         e->procs[t->process].main_task == t->se.id) {
@@ -523,7 +535,7 @@ static void cpu_dispatch(struct engine *e, uint32_t c, struct task *t)
     }
     cpu->task = t->se.id;
     cpu->last_task = t->se.id;
-    cpu->slice = e->pol->slice(e->rq, &t->se, e->now);
+    cpu->slice = engine_slice(e, t);
     if (cost > 0) {
         cpu->switching = true;
         e->stats.switching += cost;
@@ -978,7 +990,8 @@ static void engine_policy_timer(struct engine *e)
             e->stats.busy += delta;
             cpu->run_from = e->now;
         }
-        e->pol->account(e->rq, &t->se, delta, SCHED_STOP_NONE, e->now);
+        if (e->pol->account)
+            e->pol->account(e->rq, &t->se, delta, SCHED_STOP_NONE, e->now);
         e->running_scratch[n] = c;
         e->running_entities[n] = &t->se;
         n++;
@@ -987,12 +1000,10 @@ static void engine_policy_timer(struct engine *e)
     for (uint32_t i = 0; i < n; i++) {
         uint32_t c = e->running_scratch[i];
         struct cpu *cpu = &e->cpus[c];
-        cpu->slice = e->pol->slice(e->rq, &engine_task_at(e, cpu->task)->se, e->now);
+        cpu->slice = engine_slice(e, engine_task_at(e, cpu->task));
         if (cpu->switching)
             continue;
-        cpu->slice_end = cpu->slice == SIM_TIME_NEVER || cpu->slice > SIM_TIME_NEVER - e->now
-                             ? SIM_TIME_NEVER
-                             : e->now + cpu->slice;
+        cpu->slice_end = slice_end(e->now, cpu->slice);
         cpu_continue(e, c);
     }
 }

@@ -113,14 +113,25 @@ int32_t engine_find_process(const struct engine *e, const struct task *t, const 
     return any;
 }
 
-enum step op_process_join(struct engine *e, struct task *t, const struct op *op)
+/* The other process a join or terminate names; -1 with the error raised. */
+static int32_t target_process(struct engine *e, struct task *t, const struct op *op, const char *verb)
 {
     int32_t p = engine_find_process(e, t, op->u.proc.name);
     if (p < 0)
-        return engine_fail(e, STATUS_RUNTIME, t, op, "join: no process named '%s' has been created",
-                           op->u.proc.name);
-    if ((uint32_t)p == t->process)
-        return engine_fail(e, STATUS_RUNTIME, t, op, "a process cannot join itself (it would wait forever)");
+        engine_fail(e, STATUS_RUNTIME, t, op, "%s: no process named '%s' has been created", verb, op->u.proc.name);
+    else if ((uint32_t)p == t->process)
+        engine_fail(e, STATUS_RUNTIME, t, op, "a process cannot %s itself%s", verb,
+                    op->kind == OP_TERMINATE ? " (use exit)" : " (it would wait forever)");
+    else
+        return p;
+    return -1;
+}
+
+enum step op_process_join(struct engine *e, struct task *t, const struct op *op)
+{
+    int32_t p = target_process(e, t, op, "join");
+    if (p < 0)
+        return STEP_ERROR;
     struct proc *pr = &e->procs[p];
     if (pr->ended)
         return STEP_NEXT;
@@ -134,12 +145,9 @@ enum step op_process_join(struct engine *e, struct task *t, const struct op *op)
 
 enum step op_terminate(struct engine *e, struct task *t, const struct op *op)
 {
-    int32_t p = engine_find_process(e, t, op->u.proc.name);
+    int32_t p = target_process(e, t, op, "terminate");
     if (p < 0)
-        return engine_fail(e, STATUS_RUNTIME, t, op, "terminate: no process named '%s' has been created",
-                           op->u.proc.name);
-    if ((uint32_t)p == t->process)
-        return engine_fail(e, STATUS_RUNTIME, t, op, "a process cannot terminate itself with terminate (use exit)");
+        return STEP_ERROR;
     engine_process_kill(e, (uint32_t)p);
     return STEP_NEXT;
 }

@@ -12,19 +12,6 @@
 #include "engine_internal.h"
 #include "xalloc.h"
 
-static const char *const object_type_name[OBJ_TYPE_COUNT] = {
-    [OBJ_LOCK] = "lock",
-    [OBJ_RLOCK] = "rlock",
-    [OBJ_SEMAPHORE] = "semaphore",
-    [OBJ_BOUNDED_SEMAPHORE] = "bounded_semaphore",
-    [OBJ_EVENT] = "event",
-    [OBJ_CONDITION] = "condition",
-    [OBJ_BARRIER] = "barrier",
-    [OBJ_QUEUE] = "queue",
-    [OBJ_MP_QUEUE] = "mp_queue",
-    [OBJ_PIPE] = "pipe",
-};
-
 static const enum trace_reason object_reason[OBJ_TYPE_COUNT] = {
     [OBJ_LOCK] = REASON_LOCK,
     [OBJ_RLOCK] = REASON_LOCK,
@@ -55,7 +42,7 @@ static uint32_t object_instance(struct engine *e, uint32_t d, int32_t process)
         o->q[q].head = o->q[q].tail = NONE;
     if (o->decl->type == OBJ_SEMAPHORE || o->decl->type == OBJ_BOUNDED_SEMAPHORE)
         o->count = o->decl->value;
-    o->trace_id = trace_add_object(e->trace, o->decl->name, object_type_name[o->decl->type], process);
+    o->trace_id = trace_add_object(e->trace, o->decl->name, scenario_object_type_name(o->decl->type), process);
     return e->nobjects++;
 }
 
@@ -441,19 +428,25 @@ enum step op_event_clear(struct engine *e, struct task *t, const struct op *op)
 
 /* ---- conditions ---- */
 
-static bool holds(const struct engine *e, const struct task *t, const struct object *cond)
+/* Whether t holds condition c's lock; if not, raises Python's RuntimeError
+ * for `what` ("wait", "notify", ...). */
+static bool holds(struct engine *e, struct task *t, const struct object *c, const struct op *op, const char *what)
 {
-    return e->objects[cond->decl->lock].owner == t->se.id;
+    const struct object *lock = &e->objects[c->decl->lock];
+    if (lock->owner == t->se.id)
+        return true;
+    engine_fail(e, STATUS_RUNTIME, t, op,
+                "%s on condition '%s' without holding its lock '%s' (Python: RuntimeError: cannot %s on un-acquired "
+                "lock)", what, c->decl->name, lock->decl->name, what);
+    return false;
 }
 
 /* Waits on a condition: releases its lock completely, sleeps until notified
  * (or the timeout), then takes the lock again before going on. */
 static enum step cond_wait(struct engine *e, struct task *t, struct object *c, const struct op *op)
 {
-    if (!holds(e, t, c))
-        return engine_fail(e, STATUS_RUNTIME, t, op,
-                           "wait on condition '%s' without holding its lock '%s' (Python: RuntimeError: cannot wait "
-                           "on un-acquired lock)", c->decl->name, e->objects[c->decl->lock].decl->name);
+    if (!holds(e, t, c, op, "wait"))
+        return STEP_ERROR;
     struct object *lock = &e->objects[c->decl->lock];
     int64_t depth = lock->count;
     if (!release(e, t, lock, op, true))
@@ -493,10 +486,8 @@ enum step op_notify(struct engine *e, struct task *t, const struct op *op)
     struct object *c = engine_object_of(e, t, op->u.sync.obj.name, op);
     if (!c)
         return STEP_ERROR;
-    if (!holds(e, t, c))
-        return engine_fail(e, STATUS_RUNTIME, t, op,
-                           "notify of condition '%s' without holding its lock '%s' (Python: RuntimeError: cannot "
-                           "notify on un-acquired lock)", c->decl->name, e->objects[c->decl->lock].decl->name);
+    if (!holds(e, t, c, op, "notify"))
+        return STEP_ERROR;
     int64_t n = op->kind == OP_NOTIFY_ALL ? INT64_MAX : op->u.sync.n, woken = 0;
     struct task *w;
     while (woken < n && (w = engine_waitq_pop(e, &c->waiters))) {
@@ -512,10 +503,8 @@ enum step op_wait_for(struct engine *e, struct task *t, const struct op *op)
     struct object *c = engine_object_of(e, t, op->u.sync.obj.name, op);
     if (!c)
         return STEP_ERROR;
-    if (!holds(e, t, c))
-        return engine_fail(e, STATUS_RUNTIME, t, op,
-                           "wait_for on condition '%s' without holding its lock '%s'", c->decl->name,
-                           e->objects[c->decl->lock].decl->name);
+    if (!holds(e, t, c, op, "wait"))
+        return STEP_ERROR;
     bool ok;
     if (!engine_condition(e, t, op, &op->u.sync.until, &ok))
         return STEP_ERROR;
@@ -620,7 +609,7 @@ void engine_object_forget(struct engine *e, struct task *t)
 uint32_t engine_object_wait_edge(const struct engine *e, const struct task *t, char *buf, size_t cap)
 {
     const struct object *o = &e->objects[t->waiting_for];
-    const char *type = object_type_name[o->decl->type];
+    const char *type = scenario_object_type_name(o->decl->type);
     if (is_lock(o) && o->owner != NONE) {
         snprintf(buf, cap, "%s '%s' held by '%s'", type, o->decl->name,
                  engine_name_of(e, engine_task_at(e, o->owner)));

@@ -8,6 +8,24 @@
 
 #include "xalloc.h"
 
+static const char *const object_type_names[OBJ_TYPE_COUNT] = {
+    [OBJ_LOCK] = "lock",
+    [OBJ_RLOCK] = "rlock",
+    [OBJ_SEMAPHORE] = "semaphore",
+    [OBJ_BOUNDED_SEMAPHORE] = "bounded_semaphore",
+    [OBJ_EVENT] = "event",
+    [OBJ_CONDITION] = "condition",
+    [OBJ_BARRIER] = "barrier",
+    [OBJ_QUEUE] = "queue",
+    [OBJ_MP_QUEUE] = "mp_queue",
+    [OBJ_PIPE] = "pipe",
+};
+
+const char *scenario_object_type_name(enum object_type type)
+{
+    return (unsigned)type < OBJ_TYPE_COUNT ? object_type_names[type] : "?";
+}
+
 static void value_free(struct value *v)
 {
     if (v->kind != VALUE_EXPR || !v->expr)

@@ -476,6 +476,9 @@ struct scenario *scenario_load_buffer(const char *buf, size_t len,
  * into *out. Returns STATUS_OK or STATUS_BAD_INPUT with err saying why. */
 enum status scenario_parse_duration(const char *text, sim_time *out, struct error *err);
 
+/* The name of an object type as scenarios write it ("lock", "mp_queue", ...). */
+const char *scenario_object_type_name(enum object_type type);
+
 /* Frees a scenario. NULL is fine. */
 void scenario_destroy(struct scenario *sc);
 

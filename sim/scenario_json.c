@@ -905,19 +905,6 @@ static bool parse_exit(struct loader *ld, const cJSON *obj, const char *path, st
 
 /* ---- objects, memory and control ops ---- */
 
-static const char *const object_type_names[OBJ_TYPE_COUNT] = {
-    [OBJ_LOCK] = "lock",
-    [OBJ_RLOCK] = "rlock",
-    [OBJ_SEMAPHORE] = "semaphore",
-    [OBJ_BOUNDED_SEMAPHORE] = "bounded_semaphore",
-    [OBJ_EVENT] = "event",
-    [OBJ_CONDITION] = "condition",
-    [OBJ_BARRIER] = "barrier",
-    [OBJ_QUEUE] = "queue",
-    [OBJ_MP_QUEUE] = "mp_queue",
-    [OBJ_PIPE] = "pipe",
-};
-
 /* Which object types each object op accepts (a bit per enum object_type). */
 static uint32_t op_object_types(enum op_kind kind)
 {
@@ -987,9 +974,9 @@ static bool check_object_use(struct loader *ld, const char *name, int32_t proces
                 if (!(allowed & (1u << t)))
                     continue;
                 size_t len = strlen(types);
-                snprintf(types + len, sizeof types - len, "%s%s", len ? ", " : "", object_type_names[t]);
+                snprintf(types + len, sizeof types - len, "%s%s", len ? ", " : "", scenario_object_type_name(t));
             }
-            return ld_fail(ld, path, "'%s' is a %s: the op '%s' works on %s", name, object_type_names[o->type],
+            return ld_fail(ld, path, "'%s' is a %s: the op '%s' works on %s", name, scenario_object_type_name(o->type),
                            opname, types);
         }
     }
@@ -2250,7 +2237,7 @@ static bool parse_objects(struct loader *ld, const cJSON *obj, const char *path,
             return ld_fail(ld, q, "expected an object type (a string), got %s", json_type_name(type));
         int t = -1;
         for (int i = 0; i < OBJ_TYPE_COUNT; i++)
-            if (strcmp(object_type_names[i], type->valuestring) == 0)
+            if (strcmp(scenario_object_type_name(i), type->valuestring) == 0)
                 t = i;
         if (t < 0)
             return ld_fail(ld, q, "unknown object type '%.64s' (known: lock, rlock, semaphore, bounded_semaphore, "
@@ -2347,7 +2334,7 @@ static bool parse_objects(struct loader *ld, const cJSON *obj, const char *path,
         enum object_type lt = sc->objects[o->lock].type;
         if (lt != OBJ_LOCK && lt != OBJ_RLOCK)
             return ld_fail(ld, q, "'%s' is a %s: a condition's lock must be a lock or an rlock", lock->valuestring,
-                           object_type_names[lt]);
+                           scenario_object_type_name(lt));
     }
     return true;
 }

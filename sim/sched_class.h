@@ -70,7 +70,7 @@ struct sched_policy {
     void *(*create)(const struct sched_env *env, struct error *err);
     void (*destroy)(void *rq);
 
-    /* A task enters the system (before its first enqueue). */
+    /* A task enters the system (before its first enqueue). May be NULL. */
     void (*task_new)(void *rq, struct sched_entity *se, int64_t now);
     /* Puts a task on the ready queue. `seq` is the engine's ready order: a
      * number that grows with every enqueue, in the contract's ready order. */
@@ -84,13 +84,13 @@ struct sched_policy {
     /* The task pick_next would return, left in the queue; NULL if none. */
     struct sched_entity *(*peek)(void *rq);
     /* The time slice of a task being dispatched (SIM_TIME_NEVER: run until it
-     * blocks or finishes). */
+     * blocks or finishes). NULL: no slices. */
     int64_t (*slice)(void *rq, struct sched_entity *se, int64_t now);
     /* A running task ran for `delta` ns of CPU since it was dispatched or last
      * accounted, and now `stop` says what happens to it. Called exactly once
      * each time a task leaves a CPU (delta may be 0), and with SCHED_STOP_NONE
      * while it keeps running (before `timer`). The engine has already added
-     * delta to se->cpu_done. */
+     * delta to se->cpu_done. May be NULL. */
     void (*account)(void *rq, struct sched_entity *se, int64_t delta,
                     enum sched_stop stop, int64_t now);
     /* Should `cand` (ready) take the CPU of `curr` (running for `ran` ns of its
@@ -100,7 +100,7 @@ struct sched_policy {
     /* <0 when a should keep a CPU rather than b (used to choose which CPU to
      * preempt). NULL: the engine takes the first CPU that may be preempted. */
     int (*task_cmp)(void *rq, const struct sched_entity *a, const struct sched_entity *b);
-    /* A task left the system. */
+    /* A task left the system. May be NULL. */
     void (*task_dead)(void *rq, struct sched_entity *se);
     /* The next time the policy needs a timer (mlfq boost), at or after `now`, or
      * SIM_TIME_NEVER; then `timer` is called at that time. May be NULL. */
