@@ -976,7 +976,7 @@ static bool check_object_use(struct loader *ld, const char *name, int32_t proces
                 size_t len = strlen(types);
                 snprintf(types + len, sizeof types - len, "%s%s", len ? ", " : "", scenario_object_type_name(t));
             }
-            return ld_fail(ld, path, "'%s' is a %s: the op '%s' works on %s", name, scenario_object_type_name(o->type),
+            return ld_fail(ld, path, "'%s' is of type %s: the op '%s' works on %s", name, scenario_object_type_name(o->type),
                            opname, types);
         }
     }
@@ -2333,7 +2333,7 @@ static bool parse_objects(struct loader *ld, const cJSON *obj, const char *path,
             return ld_fail(ld, q, "no lock named '%.64s' is declared in the same \"objects\"", lock->valuestring);
         enum object_type lt = sc->objects[o->lock].type;
         if (lt != OBJ_LOCK && lt != OBJ_RLOCK)
-            return ld_fail(ld, q, "'%s' is a %s: a condition's lock must be a lock or an rlock", lock->valuestring,
+            return ld_fail(ld, q, "'%s' is of type %s: a condition's lock must be a lock or an rlock", lock->valuestring,
                            scenario_object_type_name(lt));
     }
     return true;

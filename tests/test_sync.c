@@ -496,6 +496,40 @@ static void a_signal_without_handler_should_end_the_process(void **state)
     run_free(r);
 }
 
+static void load_errors(const char *json, const char *path, const char *needle)
+{
+    struct error err;
+    struct scenario *sc = scenario_load_buffer(json, strlen(json), "t.json", &err);
+    assert_null(sc);
+    assert_int_equal(err.status, STATUS_BAD_INPUT);
+    assert_string_equal(err.path, path);
+    if (!strstr(err.msg, needle))
+        fail_msg("message '%s' lacks '%s'", err.msg, needle);
+}
+
+static void object_misuse_should_be_a_load_error_with_its_path(void **state)
+{
+    (void)state;
+    load_errors("{\"objects\": {\"E\": {\"type\": \"event\"}}, \"processes\": [{\"name\": \"m\", \"threads\": [{\"name\": \"t\", "
+                "\"program\": [{\"op\": \"acquire\", \"obj\": \"E\"}]}]}]}",
+                "processes[0].threads[0].program[0].obj", "'E' is of type event: the op 'acquire' works on lock, rlock");
+    load_errors("{\"objects\": {\"C\": {\"type\": \"condition\"}}, \"processes\": [{\"name\": \"m\", \"threads\": [{\"name\": \"t\", "
+                "\"program\": []}]}]}",
+                "objects.C", "a condition needs its lock");
+    load_errors("{\"processes\": [{\"name\": \"m\", \"threads\": [{\"name\": \"t\", "
+                "\"program\": [{\"op\": \"release\", \"obj\": \"nope\"}]}]}]}",
+                "processes[0].threads[0].program[0].obj", "no object named 'nope'");
+    load_errors("{\"objects\": {\"Q\": {\"type\": \"queue\"}}, \"processes\": [{\"name\": \"m\", \"threads\": [{\"name\": \"t\", "
+                "\"program\": [{\"op\": \"send\", \"obj\": \"Q\", \"value\": 1}]}]}]}",
+                "processes[0].threads[0].program[0].obj", "works on pipe");
+    load_errors("{\"shared\": {\"x\": 0}, \"processes\": [{\"name\": \"m\", \"threads\": [{\"name\": \"t\", "
+                "\"program\": [{\"op\": \"set\", \"var\": \"x[1]\", \"value\": 1}]}]}]}",
+                "processes[0].threads[0].program[0].var", "'x' is an integer, not an array");
+    load_errors("{\"processes\": [{\"name\": \"a\", \"memory\": {\"v\": 1}, \"threads\": [{\"name\": \"t\", \"program\": []}]},"
+                "{\"name\": \"b\", \"threads\": [{\"name\": \"t\", \"program\": [{\"op\": \"load\", \"var\": \"v\", \"into\": \"x\"}]}]}]}",
+                "processes[1].threads[0].program[0].var", "private memory of process 'a'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -525,6 +559,7 @@ int main(void)
         cmocka_unit_test(return_should_leave_with_blocks_and_give_the_call_its_value),
         cmocka_unit_test(an_alarm_should_interrupt_a_sleep_that_then_resumes_and_sigterm_should_end_a_process),
         cmocka_unit_test(a_signal_without_handler_should_end_the_process),
+        cmocka_unit_test(object_misuse_should_be_a_load_error_with_its_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
