@@ -102,7 +102,8 @@ struct task {
     uint8_t joined;        /* some join has returned for it */
     uint8_t timed_out;     /* its wait_for timed out: the op stops re-checking */
     uint8_t redo;          /* its pc was moved back to run the current op again */
-    uint8_t resume;        /* a handler interrupted: RESUME_SLEEP or RESUME_COMPUTE (time in wait_value) */
+    uint8_t resume;        /* a handler interrupted: RESUME_SLEEP (its deadline in wait_value) or
+                              RESUME_COMPUTE (the CPU time left in wait_value) */
     struct frame inline_frames[TASK_INLINE_FRAMES];
 };
 
@@ -240,6 +241,7 @@ struct engine {
     struct pool *pools;
     size_t npools;
     size_t pools_cap;
+    uint32_t pool_workers_named; /* pool workers so far, for their names */
     char **kept;              /* strings the engine made (worker names), freed with it */
     size_t nkept;
     size_t kept_cap;
@@ -370,6 +372,7 @@ struct pool {
     uint32_t *cur;         /* per worker: its item */
     uint32_t *end;         /* per worker: the end of its chunk */
     bool *busy;            /* per worker: calling the function for cur */
+    bool collected;        /* the caller has gone on with the results */
 };
 
 /* Appends variable `name` (at address a in t's process) to a print buffer. */

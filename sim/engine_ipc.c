@@ -150,6 +150,12 @@ static bool too_many(struct engine *e, struct task *t, const struct op *op, cons
 
 /* ---- queues ---- */
 
+/* CPU time of a get: the queue call, and unpickling for an mp_queue. */
+static double get_cost(const struct profile *pr, const struct object *o, int64_t bytes)
+{
+    return (double)pr->queue_op_ns + (o->decl->type == OBJ_MP_QUEUE ? pr->pickle_ns_per_byte * (double)bytes : 0);
+}
+
 /* Gives an item to the first waiting getter, if any. */
 static bool give_to_getter(struct engine *e, struct object *o, const struct item *it)
 {
@@ -160,6 +166,8 @@ static bool give_to_getter(struct engine *e, struct object *o, const struct item
     if (gd)
         set_local(g, gd, it->value);
     engine_object_instant(e, g, INSTANT_GET, o, it->value, it->flow);
+    /* the get call returns now: the getter still pays for it */
+    g->op_left = (int64_t)llround(get_cost(&e->sc->profile, o, it->bytes));
     engine_grant(e, g);
     return true;
 }
@@ -244,9 +252,7 @@ enum step op_get(struct engine *e, struct task *t, const struct op *op)
     set_local(t, d, it.value);
     engine_object_instant(e, t, INSTANT_GET, o, it.value, it.flow);
     admit_putter(e, o);
-    double cost = (double)pr->queue_op_ns +
-                  (o->decl->type == OBJ_MP_QUEUE ? pr->pickle_ns_per_byte * (double)it.bytes : 0);
-    return cpu_cost(t, cost);
+    return cpu_cost(t, get_cost(pr, o, it.bytes));
 }
 
 enum step op_task_done(struct engine *e, struct task *t, const struct op *op)
@@ -305,6 +311,7 @@ static bool give_to_receiver(struct engine *e, struct object *o, uint32_t dir, c
     if (rd)
         set_local(r, rd, it->value);
     engine_object_instant(e, r, INSTANT_RECV, o, it->value, it->flow);
+    r->op_left = (int64_t)llround(pipe_cost(&e->sc->profile, it->bytes));
     engine_grant(e, r);
     return true;
 }

@@ -34,11 +34,32 @@ static void worker_program(struct engine *e, struct task *w, const struct op_map
     w->frames[0].remaining = id;
 }
 
+/* The pool this map op of t started and has not finished with, or NULL. */
+static struct pool *open_pool(struct engine *e, const struct task *t, const struct op *op)
+{
+    for (size_t i = e->npools; i-- > 0;)
+        if (e->pools[i].caller == t->se.id && e->pools[i].op == op && !e->pools[i].collected)
+            return &e->pools[i];
+    return NULL;
+}
+
+/* map runs in two steps: the first starts the pool and pays the parent's
+ * share of starting worker processes, then runs the op again; the second
+ * waits for the results. */
 enum step op_map(struct engine *e, struct task *t, const struct op *op)
 {
     const struct op_map *m = &op->u.map;
     if (m->nitems == 0)
         return STEP_NEXT;
+    struct pool *open = open_pool(e, t, op);
+    if (open) {
+        if (open->done == m->nitems) {
+            open->collected = true;
+            return STEP_NEXT;
+        }
+        engine_task_block(e, t, REASON_POOL);
+        return STEP_OFF_CPU;
+    }
     if (e->npools >= (1u << (32 - POOL_WORKER_BITS)) - 1)
         return engine_fail(e, STATUS_RUNTIME, t, op, "more than %u maps in one run", (1u << (32 - POOL_WORKER_BITS)) - 1);
     if (e->ntasks + m->workers > SCENARIO_MAX_THREADS)
@@ -53,9 +74,15 @@ enum step op_map(struct engine *e, struct task *t, const struct op *op)
     pl->end = xcalloc(m->workers, sizeof *pl->end);
     pl->busy = xcalloc(m->workers, sizeof *pl->busy);
     const struct profile *pr = &e->sc->profile;
+    static const char *const worker_kind[] = {"ForkPoolWorker", "SpawnPoolWorker", "ForkServerPoolWorker"};
     for (uint32_t w = 0; w < m->workers; w++) {
+        /* numbered across the run, as multiprocessing and ThreadPool name them */
         char name[64];
-        snprintf(name, sizeof name, m->process_pool ? "PoolProcess-%u" : "ThreadPool-%u", w + 1);
+        uint32_t number = ++e->pool_workers_named;
+        if (m->process_pool)
+            snprintf(name, sizeof name, "%s-%u", worker_kind[m->method], number);
+        else
+            snprintf(name, sizeof name, "Thread-%u (worker)", number);
         uint32_t process = t->process;
         if (m->process_pool)
             process = engine_new_process(e, engine_keep_string(e, name), t->process, m->method);
@@ -80,8 +107,21 @@ enum step op_map(struct engine *e, struct task *t, const struct op *op)
             trace_add_task(e->trace, m->process_pool ? "MainThread" : name, process);
         engine_task_arrive(e, wt);
     }
-    engine_task_block(e, t, REASON_POOL);
-    return STEP_OFF_CPU;
+    int64_t parent_ns = 0;
+    if (m->process_pool)
+        parent_ns = (int64_t)m->workers * (m->method == START_SPAWN        ? pr->spawn_parent_ns
+                                           : m->method == START_FORKSERVER ? pr->forkserver_parent_ns
+                                                                           : pr->fork_parent_ns);
+    else
+        parent_ns = (int64_t)m->workers * pr->thread_start_ns;
+    /* come back to this op to wait for the results */
+    t->frames[t->nframes - 1].pc--;
+    t->redo = 1;
+    if (parent_ns > 0) {
+        t->op_left = parent_ns;
+        return STEP_TIMED;
+    }
+    return STEP_NEXT;
 }
 
 /* A finished item's result goes to the caller's array. */
@@ -90,14 +130,15 @@ static bool pool_result(struct engine *e, struct pool *pl, uint32_t item, int64_
     const struct op_map *m = &pl->op->u.map;
     uint32_t pos = m->ordered ? item : pl->slot++;
     if (m->has_into) {
-        struct task *caller = engine_task_at(e, pl->caller);
-        int64_t *base = engine_var_addr(e, caller, pl->op, &m->into);
+        int64_t *base = engine_var_addr(e, engine_task_at(e, pl->caller), pl->op, &m->into);
         if (!base)
             return false;
         base[pos] = value;
     }
-    if (++pl->done == m->nitems)
-        engine_task_wake(e, engine_task_at(e, pl->caller), true);
+    /* the caller may still be starting the pool: wake it only if it waits */
+    struct task *caller = engine_task_at(e, pl->caller);
+    if (++pl->done == m->nitems && caller->state == TRACE_BLOCKED && caller->reason == REASON_POOL)
+        engine_task_wake(e, caller, true);
     return true;
 }
 

@@ -20,6 +20,16 @@
 
 uint32_t engine_new_process(struct engine *e, const char *name, uint32_t parent, enum start_method method)
 {
+    /* a name already taken gets "#2", "#3", ...: reports key processes by name */
+    uint32_t same = 0;
+    for (uint32_t i = 0; i < e->nprocs; i++)
+        same += strncmp(e->procs[i].name, name, strlen(name)) == 0 &&
+                (e->procs[i].name[strlen(name)] == '\0' || e->procs[i].name[strlen(name)] == '#');
+    if (same) {
+        char buf[160];
+        snprintf(buf, sizeof buf, "%.120s#%u", name, same + 1);
+        name = engine_keep_string(e, buf);
+    }
     e->procs = xgrow(e->procs, &e->procs_cap, e->nprocs + 1, sizeof *e->procs);
     uint32_t p = e->nprocs++;
     struct proc *pr = &e->procs[p];
@@ -102,8 +112,11 @@ enum step op_process(struct engine *e, struct task *t, const struct op *op)
 int32_t engine_find_process(const struct engine *e, const struct task *t, const char *name)
 {
     int32_t any = -1;
+    size_t n = strlen(name);
     for (uint32_t p = e->nprocs; p-- > 0;) {
-        if (strcmp(e->procs[p].name, name) != 0)
+        /* "kid" also names "kid#2", the second process called kid */
+        const char *pn = e->procs[p].name;
+        if (strncmp(pn, name, n) != 0 || (pn[n] != '\0' && pn[n] != '#'))
             continue;
         if (e->procs[p].parent == t->process)
             return (int32_t)p;

@@ -2,7 +2,7 @@
  * SIGALRM to one's own process later, and a process's handlers run in its
  * main thread, as in Python. A handler runs at the main thread's next op
  * boundary; a main thread sleeping or computing is interrupted at once and
- * goes back to its sleep (for the time left, as PEP 475 has it) or its
+ * goes back to its sleep (until its deadline, as PEP 475 has it) or its
  * computation when the handler returns. A signal without a handler ends the
  * process (the default action of SIGTERM, SIGINT, SIGHUP, SIGALRM, SIGUSR1
  * and SIGUSR2). A signal arriving during a handler waits until it returns. */
@@ -21,6 +21,7 @@ static const struct handler *handler_of(const struct engine *e, uint32_t p, int 
     return NULL;
 }
 
+/* A signal reaches process p; `self` is the sending thread (NULL for an alarm). */
 static void arrive(struct engine *e, uint32_t p, int signo, const struct task *self)
 {
     struct proc *pr = &e->procs[p];
@@ -40,11 +41,11 @@ static void arrive(struct engine *e, uint32_t p, int signo, const struct task *s
         return;
     if (m->state == TRACE_BLOCKED && (m->reason == REASON_SLEEP || m->reason == REASON_IO) && m->timer != NONE) {
         /* the sleep is interrupted; the rest of it follows the handler */
-        m->wait_value = e->eq.heap[e->eq.slots[m->timer].pos].time - e->now;
-        engine_cancel(e, m->timer, true);
-        m->timer = NONE;
+        /* PEP 475: the sleep goes on to its deadline after the handler */
+        m->wait_value = e->eq.heap[e->eq.slots[m->timer].pos].time;
         m->resume = RESUME_SLEEP;
-        engine_task_ready(e, m, ENQUEUE_WAKEUP);
+        /* a signal sent by a thread wakes it like any wake-up by another thread */
+        engine_task_wake(e, m, self != NULL);
     } else if (m->state == TRACE_RUNNING) {
         engine_interrupt_running(e, m);
     }
@@ -113,9 +114,9 @@ enum step engine_signal_resume(struct engine *e, struct task *t)
         t->op_left = t->wait_value;
         return STEP_TIMED;
     }
-    if (kind == RESUME_SLEEP && t->wait_value > 0) {
+    if (kind == RESUME_SLEEP && t->wait_value > e->now) {
         engine_task_block(e, t, REASON_SLEEP);
-        t->timer = engine_push(e, e->now + t->wait_value, CLASS_READY, t->se.id, EV_WAKE, t->se.id);
+        t->timer = engine_push(e, t->wait_value, CLASS_READY, t->se.id, EV_WAKE, t->se.id);
         return STEP_OFF_CPU;
     }
     return STEP_NEXT;
