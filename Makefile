@@ -31,7 +31,9 @@ build: deps
 demo: build
 	mkdir -p $(OUT)
 	$(THREADSIM) run scenarios/scheduling/rr_q4.json --trace $(OUT)/rr_q4.trace.json
-	@echo "trace written to $(OUT)/rr_q4.trace.json"
+	$(THREADSIM) run scenarios/lectures/03_bank_account_race.json --seed 2 --trace $(OUT)/bank_race.trace.json
+	$(THREADSIM) run scenarios/lectures/03_bank_account_lock.json --seed 2
+	@echo "traces written to $(OUT)/"
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
