@@ -294,9 +294,13 @@ void engine_task_wake(struct engine *e, struct task *t, bool by_thread)
         t->timer = NONE;
     }
     sim_time lat = e->sc->machine.wakeup_latency;
-    if (by_thread && lat > 0) {
-        engine_set_state(e, t, TRACE_BLOCKED, REASON_WAKEUP, -1);
-        t->waiting_for = NONE;
+    if (by_thread) {
+        /* through an event even with no latency, so that threads woken at
+         * one instant become ready in declaration order (ordering rule 1) */
+        if (lat > 0) {
+            engine_set_state(e, t, TRACE_BLOCKED, REASON_WAKEUP, -1);
+            t->waiting_for = NONE;
+        }
         t->timer = engine_push(e, e->now + lat, CLASS_READY, t->se.id, EV_WAKE, t->se.id);
         return;
     }
@@ -461,7 +465,10 @@ static void cpu_continue(struct engine *e, uint32_t c)
     struct cpu *cpu = &e->cpus[c];
     struct task *t = engine_task_at(e, cpu->task);
     if (t->op_left <= 0) {
-        if (e->nadds)
+        /* a compute just set aside for a signal handler has not finished */
+        struct proc *pr = &e->procs[t->process];
+        bool set_aside = pr->resume == RESUME_COMPUTE && pr->main_task == t->se.id && !engine_in_handler(t);
+        if (e->nadds && !set_aside)
             engine_add_complete(e, t);
         enum step s = task_run_ops(e, t);
         if (s != STEP_TIMED)
@@ -487,10 +494,11 @@ void engine_interrupt_running(struct engine *e, struct task *t)
     if (cpu->switching || cpu->task != t->se.id)
         return;
     cpu_progress(e, cpu, t);
+    struct proc *pr = &e->procs[t->process];
     if (t->op_left > 0) {
-        t->wait_value = t->op_left;
+        pr->resume_value = t->op_left;
         t->op_left = 0;
-        t->resume = RESUME_COMPUTE;
+        pr->resume = RESUME_COMPUTE;
     }
     cpu_continue(e, c);
 }
@@ -507,11 +515,12 @@ static void cpu_start_running(struct engine *e, uint32_t c)
     cpu->progress_from = e->now;
     cpu->slice_end = slice_end(e->now, cpu->slice);
     /* a main thread with a signal waiting handles it before finishing its compute */
-    if (e->procs[t->process].pending && t->op_left > 0 && t->resume == RESUME_NONE &&
-        e->procs[t->process].main_task == t->se.id) {
-        t->wait_value = t->op_left;
+    struct proc *pr = &e->procs[t->process];
+    if (pr->pending && t->op_left > 0 && pr->resume == RESUME_NONE && pr->main_task == t->se.id &&
+        !engine_in_handler(t)) {
+        pr->resume_value = t->op_left;
         t->op_left = 0;
-        t->resume = RESUME_COMPUTE;
+        pr->resume = RESUME_COMPUTE;
     }
     cpu_continue(e, c);
 }
@@ -665,7 +674,9 @@ static enum step op_return(struct engine *e, struct task *t, const struct op *op
     t->ret = v;
     while (t->nframes > 0) {
         enum frame_kind kind = frame_kind(&t->frames[t->nframes - 1]);
-        bool call = (kind == FRAME_CALL || kind == FRAME_PLAIN_CALL) && t->frames[t->nframes - 1].remaining > 0;
+        /* a function's frame, or a signal handler's: a handler returns like a function */
+        bool call = ((kind == FRAME_CALL || kind == FRAME_PLAIN_CALL) && t->frames[t->nframes - 1].remaining > 0) ||
+                    kind == FRAME_HANDLER;
         if (t->nframes == 1) {
             /* the thread's own program: end it */
             t->frames[0].pc = frame_end(&t->frames[0]);
@@ -849,6 +860,14 @@ static enum step op_join(struct engine *e, struct task *t, const struct op *op)
     return STEP_OFF_CPU;
 }
 
+bool engine_in_handler(const struct task *t)
+{
+    for (uint16_t i = 0; i < t->nframes; i++)
+        if (frame_kind(&t->frames[i]) == FRAME_HANDLER)
+            return true;
+    return false;
+}
+
 const char *engine_keep_string(struct engine *e, const char *s)
 {
     e->kept = xgrow(e->kept, &e->kept_cap, e->nkept + 1, sizeof *e->kept);
@@ -863,12 +882,24 @@ enum step engine_exit_thread(struct engine *e, struct task *t)
     return STEP_OFF_CPU;
 }
 
+/* exit (Python's sys.exit in a thread raises SystemExit, which unwinds):
+ * the with blocks the thread is in release what they hold. */
 static enum step op_exit(struct engine *e, struct task *t, const struct op *op)
 {
     (void)op;
-    cpu_release(e, (uint32_t)t->cpu, SCHED_STOP_EXITED);
-    task_finish(e, t);
-    return STEP_OFF_CPU;
+    while (t->nframes > 0) {
+        struct frame *f = &t->frames[t->nframes - 1];
+        enum frame_kind kind = frame_kind(f);
+        if (kind == FRAME_CALL || (kind == FRAME_HANDLER && (f->remaining & HANDLER_HAS_LOCALS)))
+            locals_pop(t);
+        if (kind == FRAME_HANDLER)
+            e->procs[t->process].resume = RESUME_NONE;
+        t->nframes--;
+        if (kind == FRAME_WITH && engine_with_release(e, t, f->remaining) == STEP_ERROR)
+            return STEP_ERROR;
+    }
+    t->op_left = 0;
+    return engine_exit_thread(e, t);
 }
 
 static const op_exec_fn op_exec[OP_KIND_COUNT] = {
@@ -1024,6 +1055,7 @@ static void engine_handle(struct engine *e, const struct event *ev)
         struct task *t = engine_task_at(e, ev->target);
         t->timer = NONE;
         engine_task_ready(e, t, ENQUEUE_WAKEUP);
+        t->waiting_for = NONE;
         break;
     }
     case EV_JOIN_TIMEOUT: {

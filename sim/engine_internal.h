@@ -81,7 +81,7 @@ struct task {
     struct task_metrics m;
     int64_t state_since;   /* when the current state began */
     int64_t op_left;       /* CPU time left of the compute op in progress, or 0 */
-    int64_t wait_value;    /* condition wait: the rlock depth to restore */
+    int64_t wait_value;    /* condition wait: the rlock depth to restore (0: none) */
     int64_t ret;           /* the value of the last `return` */
     struct frame *frames;  /* inline_frames or a heap array */
     struct locals *locals; /* locals of the current code unit, or NULL */
@@ -102,8 +102,6 @@ struct task {
     uint8_t joined;        /* some join has returned for it */
     uint8_t timed_out;     /* its wait_for timed out: the op stops re-checking */
     uint8_t redo;          /* its pc was moved back to run the current op again */
-    uint8_t resume;        /* a handler interrupted: RESUME_SLEEP (its deadline in wait_value) or
-                              RESUME_COMPUTE (the CPU time left in wait_value) */
     struct frame inline_frames[TASK_INLINE_FRAMES];
 };
 
@@ -159,6 +157,7 @@ struct pending_add {
     int64_t read;          /* the value read at the start */
     int64_t delta;
     bool atomic;           /* read and write together at the end */
+    uint16_t depth;        /* the task's frame depth at the add: a handler's frames are deeper */
 };
 
 struct cpu {
@@ -186,6 +185,10 @@ struct proc {
     uint32_t created_head;   /* created tasks, newest first */
     uint32_t main_task;      /* its main thread (signal handlers run there) */
     uint32_t pending;        /* signals waiting for the main thread, a bit each */
+    uint8_t resume;          /* what a running handler interrupted in the main thread:
+                                RESUME_SLEEP (deadline in resume_value) or
+                                RESUME_COMPUTE (CPU time left in resume_value) */
+    int64_t resume_value;
     uint32_t alarm;          /* the pending SIGALRM event, or NONE */
     struct waitq joiners;    /* threads joining it */
     bool ended;
@@ -378,6 +381,8 @@ struct pool {
 /* Appends variable `name` (at address a in t's process) to a print buffer. */
 void engine_format_var(struct engine *e, const struct task *t, uint32_t name, const int64_t *a, char *num,
                        size_t numcap, char **buf, size_t *len, size_t *cap);
+/* Whether t is running a signal handler. */
+bool engine_in_handler(const struct task *t);
 /* Keeps a copy of s until the engine is destroyed; returns the copy. */
 const char *engine_keep_string(struct engine *e, const char *s);
 /* Ends the running task t (its program is over). */

@@ -104,11 +104,6 @@ static struct item chan_pop(struct chan *c, enum queue_order order)
 
 /* ---- helpers ---- */
 
-static uint32_t obj_id(const struct engine *e, const struct object *o)
-{
-    return (uint32_t)(o - e->objects);
-}
-
 static enum step cpu_cost(struct task *t, double ns)
 {
     if (!(ns >= 1))
@@ -172,21 +167,43 @@ static bool give_to_getter(struct engine *e, struct object *o, const struct item
     return true;
 }
 
-/* Space freed in a bounded queue: the first blocked putter puts its item. */
+/* CPU time of a put: the queue call, and pickling for an mp_queue. */
+static double put_cost(const struct profile *pr, const struct object *o, int64_t bytes)
+{
+    return (double)pr->queue_op_ns + (o->decl->type == OBJ_MP_QUEUE ? pr->pickle_ns_per_byte * (double)bytes : 0);
+}
+
+/* Puts the value of put op d by task t into queue o: an mp_queue sends it
+ * through its feeder (visible after the latency); a queue gives it to a
+ * waiting getter or keeps it. */
+static void queue_insert(struct engine *e, struct task *t, struct object *o, const struct op_data *d)
+{
+    struct item it = {
+        .value = d ? op_value(e, t, d) : 0, .bytes = d ? d->bytes : 0, .seq = e->next_flow + 1,
+        .flow = ++e->next_flow,
+    };
+    engine_object_instant(e, t, INSTANT_PUT, o, it.value, it.flow);
+    o->count++;
+    if (o->decl->type == OBJ_MP_QUEUE) {
+        it.due = e->now + e->sc->profile.mp_queue_latency_ns;
+        chan_push(&o->chan[1], QUEUE_FIFO, &it);
+        uint32_t id = (uint32_t)(o - e->objects);
+        engine_push(e, it.due, CLASS_READY, UINT32_MAX - 1 - id, EV_DELIVER, id);
+    } else if (!give_to_getter(e, o, &it)) {
+        chan_push(&o->chan[0], o->decl->order, &it);
+    }
+}
+
+/* Space freed in a bounded queue: the first blocked putter puts its item
+ * (and pays for its put call). */
 static void admit_putter(struct engine *e, struct object *o)
 {
     struct task *p = engine_waitq_pop(e, &o->q[Q_PUTTERS]);
     if (!p)
         return;
     const struct op_data *pd = waiting_op(e, p);
-    struct item it = {
-        .value = pd ? op_value(e, p, pd) : 0, .bytes = pd ? pd->bytes : 0, .seq = e->next_flow + 1,
-        .flow = ++e->next_flow,
-    };
-    engine_object_instant(e, p, INSTANT_PUT, o, it.value, it.flow);
-    o->count++;
-    if (!give_to_getter(e, o, &it))
-        chan_push(&o->chan[0], o->decl->order, &it);
+    queue_insert(e, p, o, pd);
+    p->op_left = (int64_t)llround(put_cost(&e->sc->profile, o, pd ? pd->bytes : 0));
     engine_grant(e, p);
 }
 
@@ -201,9 +218,6 @@ enum step op_put(struct engine *e, struct task *t, const struct op *op)
     struct object *o = engine_object_of(e, t, d->obj.name, op);
     if (!o)
         return STEP_ERROR;
-    bool mp = o->decl->type == OBJ_MP_QUEUE;
-    const struct profile *pr = &e->sc->profile;
-    double cost = (double)pr->queue_op_ns + (mp ? pr->pickle_ns_per_byte * (double)d->bytes : 0);
     if (o->decl->maxsize > 0 && (int64_t)queue_len(o) >= o->decl->maxsize) {
         if (d->timeout == 0)
             return engine_fail(e, STATUS_RUNTIME, t, op, "put into '%s', which is full (Python: queue.Full)",
@@ -212,18 +226,8 @@ enum step op_put(struct engine *e, struct task *t, const struct op *op)
     }
     if (too_many(e, t, op, o, queue_len(o)))
         return STEP_ERROR;
-    struct item it = {.value = op_value(e, t, d), .bytes = d->bytes, .seq = e->next_flow + 1, .flow = ++e->next_flow};
-    engine_object_instant(e, t, INSTANT_PUT, o, it.value, it.flow);
-    o->count++;
-    if (mp) {
-        /* the feeder thread pickles it into the pipe: visible later */
-        it.due = e->now + pr->mp_queue_latency_ns;
-        chan_push(&o->chan[1], QUEUE_FIFO, &it);
-        engine_push(e, it.due, CLASS_READY, UINT32_MAX - obj_id(e, o), EV_DELIVER, obj_id(e, o));
-    } else if (!give_to_getter(e, o, &it)) {
-        chan_push(&o->chan[0], o->decl->order, &it);
-    }
-    return cpu_cost(t, cost);
+    queue_insert(e, t, o, d);
+    return cpu_cost(t, put_cost(&e->sc->profile, o, d->bytes));
 }
 
 void engine_ipc_deliver(struct engine *e, uint32_t obj)
@@ -402,6 +406,14 @@ enum step op_close(struct engine *e, struct task *t, const struct op *op)
         return STEP_NEXT;
     o->closed[end] = true;
     engine_object_instant(e, t, INSTANT_CLOSE, o, end, 0);
+    /* a writer blocked sending toward this end can never be read: BrokenPipeError */
+    uint32_t toward = 1 - end;
+    if (o->q[2 * toward + 1].head != NONE) {
+        struct task *w = engine_task_at(e, o->q[2 * toward + 1].head);
+        return engine_fail(e, STATUS_RUNTIME, w, engine_current_op(e, w),
+                           "end %u of '%s' was closed while this thread waited to send to it (Python: "
+                           "BrokenPipeError)", end, o->decl->name);
+    }
     /* receivers waiting for what this end would have sent get EOF */
     struct task *r;
     while ((r = engine_waitq_pop(e, &o->q[2 * end]))) {

@@ -262,18 +262,24 @@ enum step op_add(struct engine *e, struct task *t, const struct op *op)
     pa->task = t->se.id;
     pa->addr = a;
     pa->atomic = op->u.var.atomic;
+    pa->depth = t->nframes;
     pa->read = *a;
     pa->delta = delta;
     t->op_left = cost;
     return STEP_TIMED;
 }
 
+/* Pending adds of a task nest (a signal handler's add inside the add it
+ * interrupted): the newest one is completed, and only when the task is back
+ * at the frame depth where that add started. */
 void engine_add_complete(struct engine *e, struct task *t)
 {
-    for (size_t i = 0; i < e->nadds; i++) {
+    for (size_t i = e->nadds; i-- > 0;) {
         struct pending_add *pa = &e->adds[i];
         if (pa->task != t->se.id)
             continue;
+        if (pa->depth != t->nframes)
+            return;
         const struct op *op = engine_current_op(e, t);
         uint32_t d;
         var_addr(e, t, op, &op->u.var.var, &d);
@@ -288,7 +294,8 @@ void engine_add_complete(struct engine *e, struct task *t)
             *pa->addr = pa->read + pa->delta;
         }
         var_instant(e, t, INSTANT_WRITE, d, *pa->addr);
-        e->adds[i] = e->adds[--e->nadds];
+        memmove(&e->adds[i], &e->adds[i + 1], (e->nadds - i - 1) * sizeof *e->adds);
+        e->nadds--;
         return;
     }
 }

@@ -37,13 +37,13 @@ static void arrive(struct engine *e, uint32_t p, int signo, const struct task *s
     if (m->state == TASK_DONE)
         return;
     pr->pending |= 1u << signo;
-    if (m == self || m->resume != RESUME_NONE)
+    /* during a handler the signal waits for it to return */
+    if (m == self || pr->resume != RESUME_NONE || engine_in_handler(m))
         return;
     if (m->state == TRACE_BLOCKED && (m->reason == REASON_SLEEP || m->reason == REASON_IO) && m->timer != NONE) {
-        /* the sleep is interrupted; the rest of it follows the handler */
         /* PEP 475: the sleep goes on to its deadline after the handler */
-        m->wait_value = e->eq.heap[e->eq.slots[m->timer].pos].time;
-        m->resume = RESUME_SLEEP;
+        pr->resume_value = e->eq.heap[e->eq.slots[m->timer].pos].time;
+        pr->resume = RESUME_SLEEP;
         /* a signal sent by a thread wakes it like any wake-up by another thread */
         engine_task_wake(e, m, self != NULL);
     } else if (m->state == TRACE_RUNNING) {
@@ -85,9 +85,8 @@ bool engine_signal_take(struct engine *e, struct task *t)
     struct proc *pr = &e->procs[t->process];
     if (pr->main_task != t->se.id)
         return false;
-    for (uint16_t i = 0; i < t->nframes; i++)
-        if ((t->frames[i].end >> FRAME_KIND_SHIFT) == FRAME_HANDLER)
-            return false;
+    if (engine_in_handler(t))
+        return false;
     int signo = __builtin_ctz(pr->pending);
     pr->pending &= ~(1u << signo);
     const struct handler *h = handler_of(e, t->process, signo);
@@ -108,15 +107,17 @@ bool engine_signal_take(struct engine *e, struct task *t)
 
 enum step engine_signal_resume(struct engine *e, struct task *t)
 {
-    int kind = t->resume;
-    t->resume = RESUME_NONE;
-    if (kind == RESUME_COMPUTE && t->wait_value > 0) {
-        t->op_left = t->wait_value;
+    struct proc *pr = &e->procs[t->process];
+    int kind = pr->resume;
+    int64_t value = pr->resume_value;
+    pr->resume = RESUME_NONE;
+    if (kind == RESUME_COMPUTE && value > 0) {
+        t->op_left = value;
         return STEP_TIMED;
     }
-    if (kind == RESUME_SLEEP && t->wait_value > e->now) {
+    if (kind == RESUME_SLEEP && value > e->now) {
         engine_task_block(e, t, REASON_SLEEP);
-        t->timer = engine_push(e, t->wait_value, CLASS_READY, t->se.id, EV_WAKE, t->se.id);
+        t->timer = engine_push(e, value, CLASS_READY, t->se.id, EV_WAKE, t->se.id);
         return STEP_OFF_CPU;
     }
     return STEP_NEXT;

@@ -611,8 +611,13 @@ uint32_t engine_object_wait_edge(const struct engine *e, const struct task *t, c
     const struct object *o = &e->objects[t->waiting_for];
     const char *type = scenario_object_type_name(o->decl->type);
     if (is_lock(o) && o->owner != NONE) {
-        snprintf(buf, cap, "%s '%s' held by '%s'", type, o->decl->name,
-                 engine_name_of(e, engine_task_at(e, o->owner)));
+        const struct task *holder = engine_task_at(e, o->owner);
+        if (holder->state == TASK_DONE) {
+            snprintf(buf, cap, "%s '%s' held by '%s', which ended without releasing it", type, o->decl->name,
+                     engine_name_of(e, holder));
+            return NONE;
+        }
+        snprintf(buf, cap, "%s '%s' held by '%s'", type, o->decl->name, engine_name_of(e, holder));
         return o->owner;
     }
     switch (o->decl->type) {
