@@ -60,8 +60,9 @@ static int validate_exec(int argc, char **argv)
         policy = NULL;
     int rc = STATUS_OK;
     if (policy)
-        printf("%s: ok (%" PRIu32 " processes, %" PRIu32 " threads, policy %s, CPUs %" PRIu32 ")\n",
-               file, sc->nprocesses, sc->nthreads, policy->name, sc->machine.cpus);
+        printf("%s: ok (%" PRIu32 " process%s, %" PRIu32 " thread%s, policy %s, CPUs %" PRIu32 ")\n", file,
+               sc->nprocesses, sc->nprocesses == 1 ? "" : "es", sc->nthreads, sc->nthreads == 1 ? "" : "s",
+               policy->name, sc->machine.cpus);
     else
         rc = cli_file_error(file, &err);
     scenario_destroy(sc);

@@ -1915,6 +1915,36 @@ static void fn_threads_compute(struct loader *ld)
     ld->fn_threads = below;
 }
 
+struct named {
+    const char *name;
+    uint32_t index;
+};
+
+static int cmp_named(const void *a, const void *b)
+{
+    const struct named *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* The index of the first name that repeats an earlier one, or -1: sorting
+ * keeps this O(n log n) for scenarios with many threads or processes. */
+static int64_t later_duplicate(const char *const *names, uint32_t n)
+{
+    struct named *v = xmalloc((n ? n : 1) * sizeof *v);
+    for (uint32_t i = 0; i < n; i++) {
+        v[i].name = names[i];
+        v[i].index = i;
+    }
+    qsort(v, n, sizeof *v, cmp_named);
+    int64_t found = -1;
+    for (uint32_t i = 1; i < n; i++)
+        if (strcmp(v[i].name, v[i - 1].name) == 0 && (found < 0 || v[i].index < found))
+            found = v[i].index;
+    free(v);
+    return found;
+}
+
 static bool parse_thread_decl(struct loader *ld, const cJSON *obj, const char *path, uint32_t process)
 {
     static const char *const keys[] = {"name", "autostart", "daemon", "priority", "program", NULL};
@@ -1933,11 +1963,7 @@ static bool parse_thread_decl(struct loader *ld, const cJSON *obj, const char *p
     const cJSON *it = req(ld, obj, path, "name");
     if (!it || !get_name(ld, it, CHILD(p, "name"), &td->name))
         return false;
-    const struct process_decl *pd = &sc->processes[process];
-    for (uint32_t i = pd->first_thread; i < idx; i++)
-        if (strcmp(sc->threads[i].name, td->name) == 0)
-            return ld_fail(ld, CHILD(p, "name"), "process '%s' already has a thread named '%s'", pd->name,
-                           td->name);
+
     if ((it = cJSON_GetObjectItemCaseSensitive(obj, "autostart")) &&
         !get_bool(ld, it, CHILD(p, "autostart"), &td->autostart))
         return false;
@@ -2029,9 +2055,7 @@ static bool parse_process(struct loader *ld, const cJSON *obj, const char *path,
     const cJSON *it = req(ld, obj, path, "name");
     if (!it || !get_name(ld, it, CHILD(p, "name"), &pd->name))
         return false;
-    for (uint32_t i = 0; i < idx; i++)
-        if (strcmp(sc->processes[i].name, pd->name) == 0)
-            return ld_fail(ld, CHILD(p, "name"), "there is already a process named '%s'", pd->name);
+
     if ((it = cJSON_GetObjectItemCaseSensitive(obj, "arrival")) && !get_duration(ld, it, CHILD(p, "arrival"), &pd->arrival))
         return false;
     int64_t v;
@@ -2068,7 +2092,20 @@ static bool parse_process(struct loader *ld, const cJSON *obj, const char *path,
         if (!parse_thread_decl(ld, t, q, idx))
             return false;
     }
-    sc->processes[idx].nthreads = sc->nthreads - sc->processes[idx].first_thread;
+    struct process_decl *done = &sc->processes[idx];
+    done->nthreads = sc->nthreads - done->first_thread;
+    const char **names = xmalloc((done->nthreads ? done->nthreads : 1) * sizeof *names);
+    for (uint32_t k = 0; k < done->nthreads; k++)
+        names[k] = sc->threads[done->first_thread + k].name;
+    int64_t dup = later_duplicate(names, done->nthreads);
+    free(names);
+    if (dup >= 0) {
+        char q[ERROR_PATH_MAX], r[ERROR_PATH_MAX];
+        path_index(q, p, (size_t)dup);
+        path_key(r, q, "name");
+        return ld_fail(ld, r, "process '%s' already has a thread named '%s'", done->name,
+                       sc->threads[done->first_thread + dup].name);
+    }
     return true;
 }
 
@@ -2483,6 +2520,17 @@ static bool parse_top(struct loader *ld, const cJSON *root, const char *origin)
         if (!parse_process(ld, p, q, (uint32_t)i))
             return false;
     }
+    const char **pnames = xmalloc((size_t)n * sizeof *pnames);
+    for (uint32_t k = 0; k < sc->nprocesses; k++)
+        pnames[k] = sc->processes[k].name;
+    int64_t dup = later_duplicate(pnames, sc->nprocesses);
+    free(pnames);
+    if (dup >= 0) {
+        char q[ERROR_PATH_MAX], r[ERROR_PATH_MAX];
+        path_index(q, "processes", (size_t)dup);
+        path_key(r, q, "name");
+        return ld_fail(ld, r, "there is already a process named '%s'", sc->processes[dup].name);
+    }
     return resolve_names(ld);
 }
 
@@ -2623,6 +2671,9 @@ static struct scenario *load(const char *buf, size_t len, const char *origin, co
 
 struct scenario *scenario_load_buffer(const char *buf, size_t len, const char *origin, struct error *err)
 {
+    struct error scratch;
+    if (!err)
+        err = &scratch;
     return load(buf, len, origin ? origin : "scenario", NULL, err);
 }
 
@@ -2672,6 +2723,9 @@ static char *read_file(const char *path, size_t *len, struct error *err)
 
 struct scenario *scenario_load_file(const char *path, struct error *err)
 {
+    struct error scratch;
+    if (!err)
+        err = &scratch;
     size_t len;
     error_clear(err);
     char *buf = read_file(path, &len, err);
