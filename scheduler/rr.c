@@ -10,8 +10,11 @@
 /* The quantum when the scenario gives none (or 0). */
 #define RR_DEFAULT_QUANTUM 10000000LL
 
+/* Tail insertion in enqueue order (rq_fifo_enqueue) gives ordering rule 2:
+ * the engine enqueues a task whose quantum expired at t after the tasks
+ * ready before t and before those that become ready at t. */
 struct rr_rq {
-    struct rq_list ready;
+    struct rq_list ready; /* first: the rq_fifo_* functions work on it */
     int64_t quantum;
 };
 
@@ -50,44 +53,6 @@ static void rr_task_new(void *p, struct sched_entity *se, int64_t now)
     se->slice_left = rq->quantum;
 }
 
-/* Tail insertion in enqueue order gives ordering rule 2: the engine enqueues
- * a task whose quantum expired at t after the tasks ready before t and before
- * those that become ready at t. */
-static void rr_enqueue(void *p, struct sched_entity *se, enum enqueue_why why,
-                       int64_t now, uint64_t seq)
-{
-    struct rr_rq *rq = p;
-    (void)now;
-    /* rr never preempts; a preemption the engine makes for its own reasons
-     * still follows ordering rule 3. */
-    if (why == ENQUEUE_PREEMPTED) {
-        rq_list_push_head(&rq->ready, se);
-        return;
-    }
-    se->order = seq;
-    rq_list_push_tail(&rq->ready, se);
-}
-
-static void rr_dequeue(void *p, struct sched_entity *se)
-{
-    struct rr_rq *rq = p;
-    rq_list_remove(&rq->ready, se);
-}
-
-static struct sched_entity *rr_pick_next(void *p, int cpu, int64_t now)
-{
-    struct rr_rq *rq = p;
-    (void)cpu;
-    (void)now;
-    return rq_list_pop_head(&rq->ready);
-}
-
-static struct sched_entity *rr_peek(void *p)
-{
-    struct rr_rq *rq = p;
-    return rq_list_first(&rq->ready);
-}
-
 /* Every dispatch starts a full quantum. */
 static int64_t rr_slice(void *p, struct sched_entity *se, int64_t now)
 {
@@ -113,10 +78,10 @@ const struct sched_policy sched_rr = {
     .create = rr_create,
     .destroy = rr_destroy,
     .task_new = rr_task_new,
-    .enqueue = rr_enqueue,
-    .dequeue = rr_dequeue,
-    .pick_next = rr_pick_next,
-    .peek = rr_peek,
+    .enqueue = rq_fifo_enqueue,
+    .dequeue = rq_fifo_dequeue,
+    .pick_next = rq_fifo_pick_next,
+    .peek = rq_fifo_peek,
     .slice = rr_slice,
     .account = rr_account,
     .preempt_check = NULL,

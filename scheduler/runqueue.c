@@ -210,3 +210,32 @@ void *rq_ids_reserve(void *arr, size_t *cap, uint32_t id, size_t elem)
     memset((char *)arr + old * elem, 0, (*cap - old) * elem);
     return arr;
 }
+
+void rq_fifo_enqueue(void *rq, struct sched_entity *se, enum enqueue_why why, int64_t now, uint64_t seq)
+{
+    struct rq_list *ready = rq;
+    (void)now;
+    if (why == ENQUEUE_PREEMPTED) {
+        rq_list_push_head(ready, se);
+        return;
+    }
+    se->order = seq;
+    rq_list_push_tail(ready, se);
+}
+
+void rq_fifo_dequeue(void *rq, struct sched_entity *se)
+{
+    rq_list_remove(rq, se);
+}
+
+struct sched_entity *rq_fifo_pick_next(void *rq, int cpu, int64_t now)
+{
+    (void)cpu;
+    (void)now;
+    return rq_list_pop_head(rq);
+}
+
+struct sched_entity *rq_fifo_peek(void *rq)
+{
+    return rq_list_first(rq);
+}

@@ -98,6 +98,15 @@ static inline int64_t rq_heap_first_key(const struct rq_heap *h)
     return h->nodes[0].key;
 }
 
+/* The ready queue of fifo and rr: policy state that begins with a struct
+ * rq_list kept in ready order. A task preempted by the engine goes back to
+ * the head (ordering rule 3); others to the tail. These fill the policy
+ * table's enqueue, dequeue, pick_next and peek. */
+void rq_fifo_enqueue(void *rq, struct sched_entity *se, enum enqueue_why why, int64_t now, uint64_t seq);
+void rq_fifo_dequeue(void *rq, struct sched_entity *se);
+struct sched_entity *rq_fifo_pick_next(void *rq, int cpu, int64_t now);
+struct sched_entity *rq_fifo_peek(void *rq);
+
 /* Grows a per-task array `arr` of `elem`-byte elements so that index `id` is
  * valid, zero-filling the new elements; updates *cap (elements). Tasks created
  * at run time may have ids past the size a policy was created with. Returns

@@ -2246,6 +2246,20 @@ static bool resolve_names(struct loader *ld)
 
 /* ---- object and memory declarations ---- */
 
+/* One entry of an "objects" or "memory" block: a valid name, not declared
+ * twice in the block, within the limit of declarations. */
+static bool check_declared_name(struct loader *ld, const char *name, const char *path, const char *what, bool taken,
+                                uint32_t count)
+{
+    if (!valid_name(name))
+        return ld_fail(ld, path, "'%.64s' is not a valid %s name", name, what);
+    if (taken)
+        return ld_fail(ld, path, "the %s '%s' is declared twice", what, name);
+    if (count >= 100000)
+        return ld_fail(ld, path, "too many %ss (at most 100000)", what);
+    return true;
+}
+
 static bool parse_objects(struct loader *ld, const cJSON *obj, const char *path, int32_t process)
 {
     if (!cJSON_IsObject(obj))
@@ -2257,13 +2271,11 @@ static bool parse_objects(struct loader *ld, const cJSON *obj, const char *path,
         path_key(p, path, c->string);
         if (strncmp(c->string, "x-", 2) == 0)
             continue;
-        if (!valid_name(c->string))
-            return ld_fail(ld, p, "'%.64s' is not a valid object name", c->string);
+        bool taken = false;
         for (uint32_t i = first; i < sc->nobjects; i++)
-            if (strcmp(sc->objects[i].name, c->string) == 0)
-                return ld_fail(ld, p, "the object '%s' is declared twice", c->string);
-        if (sc->nobjects >= 100000)
-            return ld_fail(ld, p, "too many objects (at most 100000)");
+            taken |= strcmp(sc->objects[i].name, c->string) == 0;
+        if (!check_declared_name(ld, c->string, p, "object", taken, sc->nobjects))
+            return false;
         if (!cJSON_IsObject(c))
             return ld_fail(ld, p, "expected an object like {\"type\": \"lock\"}, got %s", json_type_name(c));
         const cJSON *type = req(ld, c, p, "type");
@@ -2388,13 +2400,11 @@ static bool parse_memory(struct loader *ld, const cJSON *obj, const char *path, 
         path_key(p, path, c->string);
         if (strncmp(c->string, "x-", 2) == 0)
             continue;
-        if (!valid_name(c->string))
-            return ld_fail(ld, p, "'%.64s' is not a valid variable name", c->string);
+        bool taken = false;
         for (uint32_t i = first; i < sc->nvars; i++)
-            if (strcmp(sc->vars[i].name, c->string) == 0)
-                return ld_fail(ld, p, "the variable '%s' is declared twice", c->string);
-        if (sc->nvars >= 100000)
-            return ld_fail(ld, p, "too many variables (at most 100000)");
+            taken |= strcmp(sc->vars[i].name, c->string) == 0;
+        if (!check_declared_name(ld, c->string, p, "variable", taken, sc->nvars))
+            return false;
         int64_t *init;
         uint32_t length = 0;
         if (cJSON_IsArray(c)) {

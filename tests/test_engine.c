@@ -1,51 +1,12 @@
 /* Unit tests of the simulation kernel: timing, switches, threads, joins,
  * deadlocks, limits and determinism, on small scenarios checked by hand. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <cmocka.h>
-
-#include "scheduler/registry.h"
-#include "sim/engine.h"
-#include "sim/scenario.h"
+#include "sim_run.h"
 
 #define MS 1000000LL
 
-struct run {
-    struct scenario *sc;
-    struct engine *eng;
-    enum status status;
-    struct error err;
-};
-
-/* Loads a scenario from JSON text and runs it with its own policy (or `policy`). */
 static struct run *run_json(const char *json, const char *policy, bool trace)
 {
-    struct run *r = calloc(1, sizeof *r);
-    struct error err;
-    r->sc = scenario_load_buffer(json, strlen(json), "test.json", &err);
-    if (!r->sc)
-        fail_msg("scenario did not load: %s: %s", err.path, err.msg);
-    const struct sched_policy *pol = sched_registry_find(policy ? policy : r->sc->sched.policy);
-    assert_non_null(pol);
-    struct engine_options opts = {.record_trace = trace};
-    r->eng = engine_create(r->sc, pol, &opts, &r->err);
-    if (!r->eng)
-        fail_msg("engine_create failed: %s", r->err.msg);
-    r->status = engine_run(r->eng, &r->err);
-    return r;
-}
-
-static void run_free(struct run *r)
-{
-    engine_destroy(r->eng);
-    scenario_destroy(r->sc);
-    free(r);
+    return run_json_with(json, policy, trace);
 }
 
 static const struct task_metrics *metrics(struct run *r, uint32_t task)

@@ -2,51 +2,20 @@
  * tests/data/regress/ once went wrong in a way a review found; the test
  * states what must happen instead (the printed lines with their times, the
  * exit status, the final memory). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <cmocka.h>
-
-#include "scheduler/registry.h"
-#include "sim/engine.h"
-#include "sim/scenario.h"
+#include "sim_run.h"
 
 #define MS 1000000LL
 #define US 1000LL
-
-struct run {
-    struct scenario *sc;
-    struct engine *eng;
-    enum status status;
-    struct error err;
-};
 
 static struct run *run_file(const char *name)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/tests/data/regress/%s", THREADSIM_SOURCE_DIR, name);
-    struct run *r = calloc(1, sizeof *r);
     struct error err;
-    r->sc = scenario_load_file(path, &err);
-    if (!r->sc)
+    struct scenario *sc = scenario_load_file(path, &err);
+    if (!sc)
         fail_msg("%s did not load: %s: %s", name, err.path, err.msg);
-    struct engine_options opts = {.record_trace = true};
-    r->eng = engine_create(r->sc, sched_registry_find(r->sc->sched.policy), &opts, &r->err);
-    assert_non_null(r->eng);
-    r->status = engine_run(r->eng, &r->err);
-    return r;
-}
-
-static void run_free(struct run *r)
-{
-    engine_destroy(r->eng);
-    scenario_destroy(r->sc);
-    free(r);
+    return run_scenario(sc, NULL, true);
 }
 
 struct line {

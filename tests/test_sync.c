@@ -1,48 +1,13 @@
 /* Unit tests of the simulated objects and memory: locks and hand-over,
  * rlocks, semaphores, events, conditions, barriers, racy adds, misuse and
  * deadlock reports, on small scenarios checked by hand. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <cmocka.h>
-
-#include "scheduler/registry.h"
-#include "sim/engine.h"
-#include "sim/scenario.h"
+#include "sim_run.h"
 
 #define MS 1000000LL
 
-struct run {
-    struct scenario *sc;
-    struct engine *eng;
-    enum status status;
-    struct error err;
-};
-
 static struct run *run_json(const char *json)
 {
-    struct run *r = calloc(1, sizeof *r);
-    struct error err;
-    r->sc = scenario_load_buffer(json, strlen(json), "test.json", &err);
-    if (!r->sc)
-        fail_msg("scenario did not load: %s: %s", err.path, err.msg);
-    struct engine_options opts = {.record_trace = true};
-    r->eng = engine_create(r->sc, sched_registry_find(r->sc->sched.policy), &opts, &r->err);
-    assert_non_null(r->eng);
-    r->status = engine_run(r->eng, &r->err);
-    return r;
-}
-
-static void run_free(struct run *r)
-{
-    engine_destroy(r->eng);
-    scenario_destroy(r->sc);
-    free(r);
+    return run_json_with(json, NULL, true);
 }
 
 static int64_t var(struct run *r, const char *name, uint32_t index)
