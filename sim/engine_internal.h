@@ -81,7 +81,6 @@ struct task {
     struct task_metrics m;
     int64_t state_since;   /* when the current state began */
     int64_t op_left;       /* CPU time left of the compute op in progress, or 0 */
-    int64_t wait_value;    /* condition wait: the rlock depth to restore (0: none) */
     int64_t ret;           /* the value of the last `return` */
     struct frame *frames;  /* inline_frames or a heap array */
     struct locals *locals; /* locals of the current code unit, or NULL */
@@ -93,6 +92,7 @@ struct task {
     uint32_t waiting_for;  /* while BLOCKED: the task it joins (join) or the
                               object it waits for (object reasons), else NONE */
     uint32_t proc_next;    /* next created task of the same process */
+    uint32_t wait_value;   /* condition wait: the rlock depth to restore (0: none) */
     int32_t cpu;           /* CPU it is on (RUNNING or SWITCH), else -1 */
     uint16_t nframes;
     uint16_t frames_cap;

@@ -453,7 +453,7 @@ static enum step cond_wait(struct engine *e, struct task *t, struct object *c, c
         return STEP_ERROR;
     engine_object_instant(e, t, INSTANT_WAIT, c, 0, 0);
     enum step s = engine_block_on(e, t, c, &c->waiters, REASON_CONDITION, op->u.sync.timeout);
-    t->wait_value = depth;
+    t->wait_value = (uint32_t)depth;
     return s;
 }
 
