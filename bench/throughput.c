@@ -10,7 +10,9 @@
  *   bench_throughput [--runs R] [--events E] [N ...]
  *
  * Memory per thread is (peak RSS - peak RSS of the same scenario with N = 1)
- * / N: the engine's tasks, frames, ready queue and pending events. */
+ * / N: the engine's tasks, frames, ready queue and pending events; at small
+ * N the page granularity of RSS makes it noisy, so "marginal" also gives the
+ * slope of peak RSS from the previous N. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -187,8 +189,10 @@ int main(int argc, char **argv)
     else
         printf("threadsim kernel throughput: N threads x K (compute 1ms, sleep 1ms), rr 4ms, 4 CPUs, no trace\n");
     printf("medians of %d runs; baseline peak RSS %.1f MB\n\n", runs, base.peak_rss_kb / 1024);
-    printf("%10s %8s %12s %10s %14s %12s %12s\n", "N", "K", "events", "time_s", "events_per_s",
-           "peak_rss_MB", "bytes/thread");
+    printf("%10s %8s %12s %10s %14s %12s %12s %12s\n", "N", "K", "events", "time_s", "events_per_s",
+           "peak_rss_MB", "bytes/thread", "marginal");
+    double prev_rss = 0;
+    long prev_n = 0;
     for (int i = 0; i < nn; i++) {
         long n = ns[i];
         long k = (long)(target_events / (2.0 * (double)n));
@@ -200,8 +204,14 @@ int main(int argc, char **argv)
             return 1;
         }
         double per_thread = (r.peak_rss_kb - base.peak_rss_kb) * 1024.0 / (double)n;
-        printf("%10ld %8ld %12.0f %10.3f %14.0f %12.1f %12.0f\n", n, k, r.events, r.seconds,
-               r.events / r.seconds, r.peak_rss_kb / 1024, per_thread);
+        /* marginal: the RSS slope from the previous N, free of the baseline's page-size noise */
+        char marginal[32] = "-";
+        if (prev_n > 0 && n > prev_n)
+            snprintf(marginal, sizeof marginal, "%.0f", (r.peak_rss_kb - prev_rss) * 1024.0 / (double)(n - prev_n));
+        prev_rss = r.peak_rss_kb;
+        prev_n = n;
+        printf("%10ld %8ld %12.0f %10.3f %14.0f %12.1f %12.0f %12s\n", n, k, r.events, r.seconds,
+               r.events / r.seconds, r.peak_rss_kb / 1024, per_thread, marginal);
         fflush(stdout);
     }
     if (lock_heavy)
