@@ -1082,8 +1082,16 @@ static bool parse_value(struct loader *ld, const cJSON *item, const char *path, 
     memset(out, 0, sizeof *out);
     if (cJSON_IsObject(item)) {
         char p[ERROR_PATH_MAX];
-        const cJSON *first = item->child;
-        if (!first || first->next)
+        /* the one meaningful key; "x-" keys are ignored as everywhere */
+        const cJSON *first = NULL;
+        int keys = 0;
+        for (const cJSON *c = item->child; c; c = c->next) {
+            if (strncmp(c->string, "x-", 2) == 0)
+                continue;
+            first = first ? first : c;
+            keys++;
+        }
+        if (keys != 1)
             return ld_fail(ld, path, "expected {\"var\": NAME} or one arithmetic key such as {\"mul\": [\"$x\", 2]}");
         if (strcmp(first->string, "var") == 0) {
             out->kind = VALUE_VAR;
