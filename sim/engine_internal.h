@@ -241,6 +241,9 @@ struct engine {
     size_t nadds;
     size_t adds_cap;
     uint32_t next_flow;
+    struct { uint32_t task; int64_t when; } *deadlines; /* wait_for ops in progress with a timeout */
+    size_t ndeadlines;
+    size_t deadlines_cap;
     struct pool *pools;
     size_t npools;
     size_t pools_cap;

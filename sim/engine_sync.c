@@ -82,6 +82,7 @@ void engine_objects_for_process(struct engine *e, uint32_t p)
 void engine_objects_deinit(struct engine *e)
 {
     engine_ipc_deinit(e);
+    free(e->deadlines);
     for (uint32_t p = 0; p < e->nprocs; p++)
         free(e->procs[p].obj_map);
     free(e->objects);
@@ -443,7 +444,8 @@ static bool holds(struct engine *e, struct task *t, const struct object *c, cons
 
 /* Waits on a condition: releases its lock completely, sleeps until notified
  * (or the timeout), then takes the lock again before going on. */
-static enum step cond_wait(struct engine *e, struct task *t, struct object *c, const struct op *op)
+static enum step cond_wait(struct engine *e, struct task *t, struct object *c, const struct op *op,
+                           sim_time timeout)
 {
     if (!holds(e, t, c, op, "wait"))
         return STEP_ERROR;
@@ -452,7 +454,7 @@ static enum step cond_wait(struct engine *e, struct task *t, struct object *c, c
     if (!release(e, t, lock, op, true))
         return STEP_ERROR;
     engine_object_instant(e, t, INSTANT_WAIT, c, 0, 0);
-    enum step s = engine_block_on(e, t, c, &c->waiters, REASON_CONDITION, op->u.sync.timeout);
+    enum step s = engine_block_on(e, t, c, &c->waiters, REASON_CONDITION, timeout);
     t->wait_value = (uint32_t)depth;
     return s;
 }
@@ -498,6 +500,27 @@ enum step op_notify(struct engine *e, struct task *t, const struct op *op)
     return STEP_NEXT;
 }
 
+/* The deadline of t's wait_for in progress, set on its first wait. */
+static int64_t *wait_for_deadline(struct engine *e, struct task *t, sim_time timeout)
+{
+    for (size_t i = 0; i < e->ndeadlines; i++)
+        if (e->deadlines[i].task == t->se.id)
+            return &e->deadlines[i].when;
+    e->deadlines = xgrow(e->deadlines, &e->deadlines_cap, e->ndeadlines + 1, sizeof *e->deadlines);
+    e->deadlines[e->ndeadlines].task = t->se.id;
+    e->deadlines[e->ndeadlines].when = e->now + timeout;
+    return &e->deadlines[e->ndeadlines++].when;
+}
+
+static void wait_for_done(struct engine *e, const struct task *t)
+{
+    for (size_t i = 0; i < e->ndeadlines; i++)
+        if (e->deadlines[i].task == t->se.id) {
+            e->deadlines[i] = e->deadlines[--e->ndeadlines];
+            return;
+        }
+}
+
 enum step op_wait_for(struct engine *e, struct task *t, const struct op *op)
 {
     struct object *c = engine_object_of(e, t, op->u.sync.obj.name, op);
@@ -508,19 +531,17 @@ enum step op_wait_for(struct engine *e, struct task *t, const struct op *op)
     bool ok;
     if (!engine_condition(e, t, op, &op->u.sync.until, &ok))
         return STEP_ERROR;
-    if (ok) {
-        op_into(t, op, 1);
+    /* a timeout bounds the whole wait_for, over all its waits */
+    int64_t *deadline = op->u.sync.timeout >= 0 ? wait_for_deadline(e, t, op->u.sync.timeout) : NULL;
+    if (ok || t->timed_out || (deadline && *deadline <= e->now)) {
+        op_into(t, op, ok);
         t->timed_out = 0;
+        if (deadline)
+            wait_for_done(e, t);
         return STEP_NEXT;
     }
-    /* wait, then run this op again to re-check the predicate; a timeout ends
-     * the loop with into = 0 (each wait has the op's timeout) */
-    if (t->timed_out) {
-        t->timed_out = 0;
-        op_into(t, op, 0);
-        return STEP_NEXT;
-    }
-    enum step st = cond_wait(e, t, c, op);
+    /* wait, then run this op again to re-check the predicate */
+    enum step st = cond_wait(e, t, c, op, deadline ? *deadline - e->now : -1);
     if (st == STEP_OFF_CPU) {
         t->frames[t->nframes - 1].pc--;
         t->redo = 1;
@@ -557,7 +578,7 @@ enum step op_wait(struct engine *e, struct task *t, const struct op *op)
         return STEP_ERROR;
     switch (o->decl->type) {
     case OBJ_EVENT: return event_wait(e, t, o, op);
-    case OBJ_CONDITION: return cond_wait(e, t, o, op);
+    case OBJ_CONDITION: return cond_wait(e, t, o, op, op->u.sync.timeout);
     default: return barrier_wait(e, t, o, op);
     }
 }

@@ -496,6 +496,22 @@ static void object_misuse_should_be_a_load_error_with_its_path(void **state)
                 "processes[1].threads[0].program[0].var", "private memory of process 'a'");
 }
 
+static void a_wait_for_timeout_should_bound_the_whole_wait_despite_notifies(void **state)
+{
+    (void)state;
+    struct run *r = run_json(TWO_THREADS(
+        "\"L\": {\"type\": \"lock\"}, \"C\": {\"type\": \"condition\", \"lock\": \"L\"}", "\"x\": 0, \"got\": 7",
+        "{\"op\": \"with\", \"obj\": \"C\", \"body\": [{\"op\": \"wait_for\", \"obj\": \"C\", \"until\": {\"var\": \"x\", \"ge\": 100}, "
+        "\"timeout\": \"5ms\", \"into\": \"ok\"}, {\"op\": \"set\", \"var\": \"got\", \"value\": \"$ok\"}]}",
+        "{\"op\": \"repeat\", \"times\": 20, \"body\": [{\"op\": \"sleep\", \"for\": \"1ms\"}, {\"op\": \"with\", \"obj\": \"C\", "
+        "\"body\": [{\"op\": \"add\", \"var\": \"x\", \"value\": 1}, {\"op\": \"notify\", \"obj\": \"C\"}]}]}"));
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(var(r, "got", 0), 0);
+    /* woken every millisecond, the predicate never holds: it gives up at 5 ms */
+    assert_in_range(engine_task_metrics(r->eng, 0)->finish, 5 * MS, 5 * MS + 100000);
+    run_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -526,6 +542,7 @@ int main(void)
         cmocka_unit_test(an_alarm_should_interrupt_a_sleep_that_then_resumes_and_sigterm_should_end_a_process),
         cmocka_unit_test(a_signal_without_handler_should_end_the_process),
         cmocka_unit_test(object_misuse_should_be_a_load_error_with_its_path),
+        cmocka_unit_test(a_wait_for_timeout_should_bound_the_whole_wait_despite_notifies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
