@@ -234,7 +234,21 @@ static void write_json(FILE *out, const struct report_run *run)
         json_string(out, run->deadlock);
     else
         fputs("null", out);
-    fputs("}\n}\n", out);
+    /* an extension, only when some process has a GIL (so runs without one
+     * keep exactly the contracted shape): each GIL's statistics */
+    bool any = false;
+    for (uint32_t p = 0; p < engine_process_count(run->eng); p++) {
+        struct engine_gil_stats g;
+        if (engine_process_gil(run->eng, p, &g) == GIL_NONE)
+            continue;
+        fputs(any ? ", " : ", \"gil\": {", out);
+        any = true;
+        json_string(out, engine_process_name(run->eng, p));
+        fprintf(out, ": {\"switches\": %" PRIu64 ", \"drop_requests\": %" PRIu64 ", \"forced_switches\": %" PRIu64
+                     ", \"failed_wakeups\": %" PRIu64 "}",
+                g.switches, g.drop_requests, g.forced_switches, g.failed_wakeups);
+    }
+    fputs(any ? "}}\n}\n" : "}\n}\n", out);
 }
 
 /* Writes a CSV field, quoted when it holds a separator, quote or newline. */
@@ -497,6 +511,14 @@ static void write_summary(FILE *out, const struct report_run *run, const struct 
         fprintf(out, ", %" PRIu64 " lost update%s", st->lost_updates,
                 plural(st->lost_updates));
     fputc('\n', out);
+    for (uint32_t p = 0; p < engine_process_count(run->eng); p++) {
+        struct engine_gil_stats g;
+        if (engine_process_gil(run->eng, p, &g) == GIL_NONE)
+            continue;
+        fprintf(out, "GIL of %s: %" PRIu64 " switches, %" PRIu64 " drop requests, %" PRIu64 " forced switches, %" PRIu64
+                     " failed wake-ups\n",
+                engine_process_name(run->eng, p), g.switches, g.drop_requests, g.forced_switches, g.failed_wakeups);
+    }
     write_text_memory(out, run);
 }
 

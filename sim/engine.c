@@ -327,6 +327,7 @@ static void engine_process_end(struct engine *e, uint32_t process);
 /* Finishes t at e->now. The caller has taken it off its CPU. */
 static void task_finish(struct engine *e, struct task *t)
 {
+    engine_gil_release(e, t, false);
     bool was_started = t->state != TASK_NEW;
     engine_set_state(e, t, TASK_DONE, REASON_NONE, -1);
     t->m.finish = e->now;
@@ -374,6 +375,8 @@ void engine_task_kill(struct engine *e, struct task *t)
             joiners_remove(e, engine_task_at(e, t->waiting_for), t);
         else if (t->waiting_for != NONE && t->reason == REASON_PROCESS)
             engine_waitq_remove(e, &e->procs[t->waiting_for].joiners, t);
+        else if (t->reason == REASON_GIL)
+            engine_gil_forget(e, t);
         else if (t->waiting_for != NONE)
             engine_object_forget(e, t);
         t->waiting_for = NONE;
@@ -465,14 +468,31 @@ static void cpu_continue(struct engine *e, uint32_t c)
     struct cpu *cpu = &e->cpus[c];
     struct task *t = engine_task_at(e, cpu->task);
     if (t->op_left <= 0) {
-        /* a compute just set aside for a signal handler has not finished */
+        t->nogil = 0;
+        /* an add whose CPU time is over writes now, before anything else
+         * (a compute just set aside for a signal handler has not finished) */
         struct proc *pr = &e->procs[t->process];
         bool set_aside = pr->resume == RESUME_COMPUTE && pr->main_task == t->se.id && !engine_in_handler(t);
         if (e->nadds && !set_aside)
             engine_add_complete(e, t);
+    }
+    /* interpreted code needs the GIL; a drop request is honoured at a check
+     * point: an op boundary, or the check point armed in gil_check */
+    struct gil *g = engine_gil_needed(e, t);
+    if (g) {
+        if (g->holder != t->se.id && !engine_gil_take(e, t))
+            return;
+        if (g->drop_request && (t->op_left <= 0 || e->now >= cpu->gil_check)) {
+            engine_gil_release(e, t, true);
+            if (t->state != TRACE_RUNNING)
+                return;
+        }
+    }
+    if (t->op_left <= 0) {
         enum step s = task_run_ops(e, t);
         if (s != STEP_TIMED)
             return;
+        g = engine_gil_needed(e, t);
     }
     if (cpu->slice_end <= e->now) {
         cpu_release(e, c, SCHED_STOP_EXPIRED);
@@ -482,7 +502,32 @@ static void cpu_continue(struct engine *e, uint32_t c)
     int64_t when = e->now + t->op_left;
     if (cpu->slice_end < when)
         when = cpu->slice_end;
+    if (g && g->drop_request && g->holder == t->se.id && cpu->gil_check < when)
+        when = cpu->gil_check > e->now ? cpu->gil_check : e->now;
     cpu_arm(e, c, when);
+}
+
+void engine_cpu_gil_request(struct engine *e, struct task *t)
+{
+    if (t->state != TRACE_RUNNING || t->cpu < 0)
+        return;
+    struct cpu *cpu = &e->cpus[t->cpu];
+    if (cpu->switching || cpu->task != t->se.id)
+        return;
+    int64_t spacing = engine_gil_spacing(e, t);
+    if (spacing == SIM_TIME_NEVER) {
+        cpu->gil_check = SIM_TIME_NEVER; /* no check point before the op ends */
+        return;
+    }
+    int64_t into = (e->now - cpu->run_from) % spacing;
+    cpu->gil_check = e->now + (into ? spacing - into : 0);
+    cpu_progress(e, cpu, t);
+    int64_t when = e->now + t->op_left;
+    if (cpu->slice_end < when)
+        when = cpu->slice_end;
+    if (cpu->gil_check < when)
+        when = cpu->gil_check;
+    cpu_arm(e, (uint32_t)t->cpu, when);
 }
 
 void engine_interrupt_running(struct engine *e, struct task *t)
@@ -514,6 +559,11 @@ static void cpu_start_running(struct engine *e, uint32_t c)
     cpu->run_from = e->now;
     cpu->progress_from = e->now;
     cpu->slice_end = slice_end(e->now, cpu->slice);
+    /* a GIL holder asked to drop while it was off the CPU drops at its next
+     * check point: at once, unless it is inside an op without one */
+    cpu->gil_check = SIM_TIME_NEVER;
+    if (e->procs[t->process].gil.drop_request && e->procs[t->process].gil.holder == t->se.id)
+        cpu->gil_check = engine_gil_spacing(e, t) == SIM_TIME_NEVER ? SIM_TIME_NEVER : e->now;
     /* a main thread with a signal waiting handles it before finishing its compute */
     struct proc *pr = &e->procs[t->process];
     if (pr->pending && t->op_left > 0 && pr->resume == RESUME_NONE && pr->main_task == t->se.id &&
@@ -576,6 +626,9 @@ typedef enum step (*op_exec_fn)(struct engine *e, struct task *t, const struct o
 /* Blocks the running task t (taking it off its CPU) with reason. */
 void engine_task_block(struct engine *e, struct task *t, enum trace_reason reason)
 {
+    /* a blocking op releases the GIL (Py_BEGIN_ALLOW_THREADS) */
+    if (reason != REASON_GIL)
+        engine_gil_release(e, t, false);
     cpu_release(e, (uint32_t)t->cpu, SCHED_STOP_BLOCKED);
     engine_set_state(e, t, TRACE_BLOCKED, (uint8_t)reason, -1);
 }
@@ -587,6 +640,10 @@ static enum step op_compute(struct engine *e, struct task *t, const struct op *o
                                          engine_operand(t, &c->from), engine_operand(t, &c->to));
     if (cost <= 0)
         return STEP_NEXT;
+    if (c->release_gil) {
+        engine_gil_release(e, t, false);
+        t->nogil = 1;
+    }
     t->op_left = cost;
     return STEP_TIMED;
 }
@@ -1081,6 +1138,9 @@ static void engine_handle(struct engine *e, const struct event *ev)
     case EV_SIGNAL:
         engine_signal_arrive(e, ev->target >> 5, (int)(ev->target & 31));
         break;
+    case EV_GIL_TIMEOUT:
+        engine_gil_timeout(e, engine_task_at(e, ev->target));
+        break;
     case EV_POLICY:
         engine_policy_timer(e);
         break;
@@ -1305,6 +1365,7 @@ struct engine *engine_create(const struct scenario *sc, const struct sched_polic
         pr->main_task = sc->processes[p].first_thread;
         pr->alarm = NONE;
         pr->joiners.head = pr->joiners.tail = NONE;
+        engine_gil_init(e, p, &sc->processes[p].gil);
         trace_add_process(e->trace, sc->processes[p].name);
     }
     for (uint32_t i = 0; i < sc->nthreads; i++) {

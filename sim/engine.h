@@ -44,6 +44,14 @@ struct engine_stats {
     int64_t switching;      /* CPU time spent switching, all CPUs */
 };
 
+/* GIL statistics of one process. */
+struct engine_gil_stats {
+    uint64_t switches;        /* the GIL went to a different thread */
+    uint64_t drop_requests;   /* a waiter's timed wait ran out and asked the holder to drop */
+    uint64_t forced_switches; /* the holder dropped on request and waited for another to take it */
+    uint64_t failed_wakeups;  /* a thread woken by a release found the GIL taken again */
+};
+
 /* A line printed by a thread, in simulated-time order. */
 struct engine_print {
     int64_t time;
@@ -87,5 +95,8 @@ uint32_t engine_process_template(const struct engine *eng, uint32_t p);
 /* Final value of a variable in process p's memory (or the shared memory);
  * false when p does not have that variable or index is out of range. */
 bool engine_process_var(const struct engine *eng, uint32_t p, uint32_t var, uint32_t index, int64_t *out);
+
+/* The GIL mode and statistics of process p (mode GIL_NONE: no GIL). */
+enum gil_mode engine_process_gil(const struct engine *eng, uint32_t p, struct engine_gil_stats *stats);
 
 #endif

@@ -26,7 +26,8 @@ enum ev_kind {
     EV_POLICY,       /* the policy's timer */
     EV_OBJ_TIMEOUT,  /* target task's wait on an object timed out */
     EV_DELIVER,      /* target object (an mp_queue): its oldest item in flight arrives */
-    EV_SIGNAL        /* target = process << 5 | signal number: a signal arrives */
+    EV_SIGNAL,       /* target = process << 5 | signal number: a signal arrives */
+    EV_GIL_TIMEOUT   /* target task's timed wait for its process's GIL ran out */
 };
 
 /* Classes order simultaneous events (ordering rules 1 and 2). */
@@ -92,7 +93,8 @@ struct task {
     uint32_t waiting_for;  /* while BLOCKED: the task it joins (join) or the
                               object it waits for (object reasons), else NONE */
     uint32_t proc_next;    /* next created task of the same process */
-    uint32_t wait_value;   /* condition wait: the rlock depth to restore (0: none) */
+    uint32_t wait_value;   /* condition wait: the rlock depth to restore (0: none);
+                              GIL wait: the switch number when the timed wait began */
     int32_t cpu;           /* CPU it is on (RUNNING or SWITCH), else -1 */
     uint16_t nframes;
     uint16_t frames_cap;
@@ -102,6 +104,8 @@ struct task {
     uint8_t joined;        /* some join has returned for it */
     uint8_t timed_out;     /* its wait_for timed out: the op stops re-checking */
     uint8_t redo;          /* its pc was moved back to run the current op again */
+    uint8_t nogil;         /* it runs a compute op that released the GIL */
+    uint8_t gil_signaled;  /* woken by a GIL release: failing to take it is a failed wake-up */
     struct frame inline_frames[TASK_INLINE_FRAMES];
 };
 
@@ -169,6 +173,20 @@ struct cpu {
     int64_t progress_from; /* when op_left was last brought up to date */
     int64_t slice;         /* slice granted at dispatch */
     int64_t slice_end;     /* absolute end of the slice, or SIM_TIME_NEVER */
+    int64_t gil_check;     /* the running GIL holder's next check point after a drop request, or SIM_TIME_NEVER */
+};
+
+/* A process's GIL at run time: CPython's new GIL (docs/gil.md). */
+struct gil {
+    struct gil_config cfg;
+    bool locked;
+    bool drop_request;
+    uint32_t holder;         /* or NONE */
+    uint32_t last_holder;    /* or NONE */
+    uint32_t switch_number;
+    uint32_t forced;         /* the thread that dropped on request, waiting for a switch, or NONE */
+    struct waitq waiters;
+    struct engine_gil_stats stats;
 };
 
 /* A process at run time: a declared one, or a child created by a `process`
@@ -191,6 +209,7 @@ struct proc {
     int64_t resume_value;
     uint32_t alarm;          /* the pending SIGALRM event, or NONE */
     struct waitq joiners;    /* threads joining it */
+    struct gil gil;          /* cfg.mode GIL_NONE: no GIL */
     bool ended;
 };
 
@@ -403,6 +422,24 @@ struct locals *engine_locals_new(uint32_t n, struct locals *parent);
 /* The process a join, terminate or kill names: the newest child of that name
  * created by t's process, else any process of that name; -1 if none. */
 int32_t engine_find_process(const struct engine *e, const struct task *t, const char *name);
+
+/* engine_gil.c: the GIL. */
+void engine_gil_init(struct engine *e, uint32_t p, const struct gil_config *cfg);
+/* The GIL t must hold to run interpreted code now, or NULL. */
+struct gil *engine_gil_needed(struct engine *e, struct task *t);
+/* Takes the GIL for the running task t: true when it holds it; false when it
+ * blocked waiting (its CPU is free). */
+bool engine_gil_take(struct engine *e, struct task *t);
+/* Releases the GIL held by t (blocking, releasing compute, exit); `forced`:
+ * a drop on request, after which t waits for another thread to take it. */
+void engine_gil_release(struct engine *e, struct task *t, bool forced);
+void engine_gil_timeout(struct engine *e, struct task *t);
+/* The time between check points of what t is running. */
+int64_t engine_gil_spacing(const struct engine *e, const struct task *t);
+/* Forgets a task killed while waiting for the GIL. */
+void engine_gil_forget(struct engine *e, struct task *t);
+/* The GIL holder t got a drop request: make it reach a check point. */
+void engine_cpu_gil_request(struct engine *e, struct task *t);
 
 /* engine_signal.c: kill, alarm and handlers. */
 enum step op_kill(struct engine *e, struct task *t, const struct op *op);

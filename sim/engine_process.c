@@ -30,6 +30,7 @@ uint32_t engine_new_process(struct engine *e, const char *name, uint32_t parent,
         snprintf(buf, sizeof buf, "%.120s#%u", name, same + 1);
         name = engine_keep_string(e, buf);
     }
+    struct gil_config gil = e->procs[parent].gil.cfg;
     e->procs = xgrow(e->procs, &e->procs_cap, e->nprocs + 1, sizeof *e->procs);
     uint32_t p = e->nprocs++;
     struct proc *pr = &e->procs[p];
@@ -41,6 +42,7 @@ uint32_t engine_new_process(struct engine *e, const char *name, uint32_t parent,
     pr->main_task = NONE;
     pr->alarm = NONE;
     pr->joiners.head = pr->joiners.tail = NONE;
+    engine_gil_init(e, p, &gil);
     trace_add_process(e->trace, name);
     engine_memory_for_process(e, p, method == START_FORK ? parent : NONE);
     engine_objects_for_process(e, p);
@@ -59,6 +61,8 @@ enum step op_process(struct engine *e, struct task *t, const struct op *op)
                            SCENARIO_MAX_THREADS);
     uint32_t parent = t->process;
     uint32_t p = engine_new_process(e, o->name, parent, o->method);
+    if (o->has_gil)
+        engine_gil_init(e, p, &o->gil);
 
     const struct function *fn = &e->sc->functions[o->fn];
     struct task *m = engine_new_task(e, p, NONE);

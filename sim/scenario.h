@@ -285,6 +285,17 @@ struct op_data {           /* PUT GET TASK_DONE QUEUE_JOIN SEND RECV CLOSE */
     int64_t eof;           /* RECV: the value stored into `into` at EOF (default -1) */
 };
 
+enum gil_mode { GIL_NONE = 0, GIL_NEW, GIL_OLD };
+
+/* A process's GIL (docs/gil.md). */
+struct gil_config {
+    enum gil_mode mode;
+    sim_time switch_interval;   /* new GIL: default 5ms */
+    uint32_t check_interval;    /* old GIL: ticks (bytecodes), default 100 */
+    bool random_wakeup;         /* "wakeup": "random" (else FIFO) */
+    bool backedge_checks;       /* "checkpoints": "backedge" (CPython 3.10+), else every bytecode */
+};
+
 enum start_method { START_FORK = 0, START_SPAWN, START_FORKSERVER };
 
 enum signal_kind { SIG_HUP = 1, SIG_INT = 2, SIG_USR1 = 10, SIG_USR2 = 12, SIG_ALRM = 14, SIG_TERM = 15 };
@@ -324,6 +335,8 @@ struct op_map {            /* MAP */
 
 struct op_process {        /* PROCESS */
     char *name;            /* the child's name */
+    bool has_gil;          /* "gil" given: else the parent's */
+    struct gil_config gil;
     uint32_t fn;           /* function its main thread runs */
     uint32_t nargs;
     struct operand *args;
@@ -399,6 +412,7 @@ struct thread_decl {
 
 struct process_decl {
     char *name;
+    struct gil_config gil;
     sim_time arrival;      /* default 0 */
     int32_t priority;      /* default 0; lower number = higher priority */
     int32_t nice;          /* -20..19, default 0 */

@@ -1411,6 +1411,63 @@ static bool parse_data_op(struct loader *ld, const cJSON *obj, const char *path,
     return true;
 }
 
+/* "gil": "none", {"mode": "new", "switch_interval": "5ms"} or {"mode":
+ * "old", "check_interval": 100}, with "wakeup" and "checkpoints". */
+static bool parse_gil(struct loader *ld, const cJSON *item, const char *path, struct gil_config *out)
+{
+    memset(out, 0, sizeof *out);
+    out->switch_interval = 5000000;
+    out->check_interval = 100;
+    if (cJSON_IsString(item) && strcmp(item->valuestring, "none") == 0)
+        return true;
+    static const char *const keys[] = {"mode", "switch_interval", "check_interval", "wakeup", "checkpoints", NULL};
+    if (!cJSON_IsObject(item))
+        return ld_fail(ld, path, "expected \"none\" or an object like {\"mode\": \"new\", \"switch_interval\": \"5ms\"}");
+    if (!check_keys(ld, item, path, keys))
+        return false;
+    char p[ERROR_PATH_MAX];
+    const cJSON *mode = req(ld, item, path, "mode");
+    if (!mode)
+        return false;
+    if (!cJSON_IsString(mode) || (strcmp(mode->valuestring, "new") && strcmp(mode->valuestring, "old") &&
+                                  strcmp(mode->valuestring, "none")))
+        return ld_fail(ld, CHILD(p, "mode"), "expected \"new\" (CPython 3.2+), \"old\" (CPython 2) or \"none\"");
+    out->mode = strcmp(mode->valuestring, "new") == 0 ? GIL_NEW : strcmp(mode->valuestring, "old") == 0 ? GIL_OLD
+                                                                                                       : GIL_NONE;
+    const cJSON *it;
+    if ((it = cJSON_GetObjectItemCaseSensitive(item, "switch_interval"))) {
+        if (out->mode != GIL_NEW)
+            return ld_fail(ld, CHILD(p, "switch_interval"), "switch_interval belongs to the new GIL (mode \"new\")");
+        if (!get_duration(ld, it, CHILD(p, "switch_interval"), &out->switch_interval))
+            return false;
+        if (out->switch_interval <= 0)
+            return ld_fail(ld, CHILD(p, "switch_interval"), "the switch interval must be positive");
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(item, "check_interval"))) {
+        int64_t v;
+        if (out->mode != GIL_OLD)
+            return ld_fail(ld, CHILD(p, "check_interval"), "check_interval belongs to the old GIL (mode \"old\")");
+        if (!get_int(ld, it, CHILD(p, "check_interval"), 1, 1000000000, &v))
+            return false;
+        out->check_interval = (uint32_t)v;
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(item, "wakeup"))) {
+        if (!cJSON_IsString(it) || (strcmp(it->valuestring, "fifo") && strcmp(it->valuestring, "random")))
+            return ld_fail(ld, CHILD(p, "wakeup"), "expected \"fifo\" or \"random\"");
+        out->random_wakeup = strcmp(it->valuestring, "random") == 0;
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(item, "checkpoints"))) {
+        if (!cJSON_IsString(it) || (strcmp(it->valuestring, "bytecode") && strcmp(it->valuestring, "backedge")))
+            return ld_fail(ld, CHILD(p, "checkpoints"),
+                           "expected \"bytecode\" (every bytecode, CPython 3.9 and before) or \"backedge\" (loop back "
+                           "edges and calls, CPython 3.10+)");
+        out->backedge_checks = strcmp(it->valuestring, "backedge") == 0;
+    }
+    if (out->mode == GIL_OLD)
+        return ld_fail(ld, CHILD(p, "mode"), "the old GIL is not supported by this version of threadsim yet");
+    return true;
+}
+
 static bool parse_process_op(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx,
                              struct op *op)
 {
@@ -1443,8 +1500,11 @@ static bool parse_process_op(struct loader *ld, const cJSON *obj, const char *pa
             return ld_fail(ld, CHILD(p, "start_method"), "expected \"fork\", \"spawn\" or \"forkserver\"");
         pr->method = (enum start_method)m;
     }
-    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "gil")) && !(cJSON_IsString(it) && strcmp(it->valuestring, "none") == 0))
-        return ld_fail(ld, CHILD(p, "gil"), "a GIL other than \"none\" is not supported by this version of threadsim yet");
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "gil"))) {
+        if (!parse_gil(ld, it, CHILD(p, "gil"), &pr->gil))
+            return false;
+        pr->has_gil = true;
+    }
     unit_note_call(ctx->unit, pr->fn, ctx->mult);
     ctx->unit->threads_local = sat_add(ctx->unit->threads_local, ctx->mult);
     return true;
@@ -2077,11 +2137,8 @@ static bool parse_process(struct loader *ld, const cJSON *obj, const char *path,
             return false;
         pd->nice = (int32_t)v;
     }
-    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "gil"))) {
-        if (!cJSON_IsString(it) || strcmp(it->valuestring, "none") != 0)
-            return ld_fail(ld, CHILD(p, "gil"),
-                           "a GIL other than \"none\" is not supported by this version of threadsim yet");
-    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "gil")) && !parse_gil(ld, it, CHILD(p, "gil"), &pd->gil))
+        return false;
     if ((it = cJSON_GetObjectItemCaseSensitive(obj, "handlers")) && !parse_handlers(ld, it, CHILD(p, "handlers"), idx))
         return false;
     const cJSON *threads = req(ld, obj, path, "threads");

@@ -160,6 +160,8 @@ static const char *const trace_instant_names[INSTANT_KIND_COUNT] = {
     [INSTANT_RECV] = "recv",
     [INSTANT_CLOSE] = "close",
     [INSTANT_SIGNAL] = "signal",
+    [INSTANT_GIL_TAKE] = "gil_take",
+    [INSTANT_GIL_DROP] = "gil_drop",
 };
 
 const char *trace_state_name(enum trace_state s)

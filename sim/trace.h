@@ -63,6 +63,8 @@ enum trace_instant_kind {
     INSTANT_RECV,       /* a value received from obj (pipe); value -1 with no flow: EOF */
     INSTANT_CLOSE,      /* an end of obj (pipe) closed: value = the end */
     INSTANT_SIGNAL,     /* a signal handler starts in this task: value = the signal number */
+    INSTANT_GIL_TAKE,   /* this task takes its process's GIL: value = the process (the GIL owner lane) */
+    INSTANT_GIL_DROP,   /* this task drops it: value = the process; flow 1 when dropped on request */
     INSTANT_KIND_COUNT
 };
 
