@@ -26,6 +26,7 @@ struct cmd_entry {
 
 extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_validate_entry;
+extern const struct cmd_entry cmd_export_entry;
 
 /* Prints "threadsim: MESSAGE" and a newline to stderr. */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,0 +1,306 @@
+/* `threadsim export`: simulate a scenario and draw its timeline as an image. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+#include "scheduler/registry.h"
+#include "sim/engine.h"
+#include "viz/layout.h"
+#include "viz/svg.h"
+
+enum export_format {
+    EXPORT_SVG,
+    EXPORT_PNG
+};
+
+struct export_options {
+    const char *file;
+    const char *out;
+    enum export_format format;
+    const struct sched_policy *policy; /* --policy, or NULL */
+    long cpus;                         /* --cpus, or 0 */
+    uint64_t seed;
+    bool has_seed;
+    struct layout_options layout;
+};
+
+static int export_exec(int argc, char **argv);
+
+const struct cmd_entry cmd_export_entry = {
+    .name = "export",
+    .summary = "simulate a scenario and draw its timeline as an SVG image",
+    .usage =
+        "Usage: threadsim export FILE -o OUT.svg [--view threads|cpus] [--width W]\n"
+        "                        [--height H] [--theme light|dark] [--from T] [--to T]\n"
+        "                        [--policy P] [--cpus N] [--seed S]\n"
+        "\n"
+        "Simulates the scenario in FILE and draws its timeline (a Gantt chart) into\n"
+        "OUT: one lane per thread, grouped by process, coloured by state (running,\n"
+        "ready, switch, blocked and why), with a time axis, a legend and markers for\n"
+        "printed lines and the deadlock. A scenario that deadlocks or fails still\n"
+        "gets its picture, and the exit status says what happened.\n"
+        "\n"
+        "Options:\n"
+        "  -o, --output OUT  the image to write; it must end in .svg (PNG comes with\n"
+        "                    the SDL renderer)\n"
+        "  --view V          threads (default): a lane per thread; cpus: a lane per\n"
+        "                    CPU, coloured by the thread running on it\n"
+        "  --width W         width in pixels, 320 to 100000 (default 1200)\n"
+        "  --height H        height in pixels (default: fitted to the lanes)\n"
+        "  --theme T         light (default) or dark\n"
+        "  --from T          start of the time window, a duration such as 2ms (default 0)\n"
+        "  --to T            end of the time window (default: the end of the run)\n"
+        "  --policy P        scheduling policy (scheduler.policy)\n"
+        "  --cpus N          number of CPUs, 1 to 1024 (machine.cpus)\n"
+        "  --seed S          seed of the random choices, 0 to 2^64-1 (seed)\n"
+        "  -h, --help        show this help\n"
+        "\n"
+        "Exit status: 0 success, 1 internal error, 2 bad usage or bad scenario,\n"
+        "3 the scenario deadlocked, 4 a run-time error in the scenario.\n",
+    .exec = export_exec,
+};
+
+enum {
+    OPT_VIEW = 256,
+    OPT_WIDTH,
+    OPT_HEIGHT,
+    OPT_THEME,
+    OPT_FROM,
+    OPT_TO,
+    OPT_POLICY,
+    OPT_CPUS,
+    OPT_SEED
+};
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n > m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+/* Returns 0 and fills opts, or prints the usage error and returns its exit
+ * code; -1 means --help was shown. */
+static int parse_options(int argc, char **argv, struct export_options *opts)
+{
+    static const struct option longopts[] = {
+        { "output", required_argument, NULL, 'o' },
+        { "view", required_argument, NULL, OPT_VIEW },
+        { "width", required_argument, NULL, OPT_WIDTH },
+        { "height", required_argument, NULL, OPT_HEIGHT },
+        { "theme", required_argument, NULL, OPT_THEME },
+        { "from", required_argument, NULL, OPT_FROM },
+        { "to", required_argument, NULL, OPT_TO },
+        { "policy", required_argument, NULL, OPT_POLICY },
+        { "cpus", required_argument, NULL, OPT_CPUS },
+        { "seed", required_argument, NULL, OPT_SEED },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const struct cmd_entry *cmd = &cmd_export_entry;
+    struct error err;
+    long n;
+    int c;
+
+    memset(opts, 0, sizeof *opts);
+    layout_options_init(&opts->layout);
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            cli_print_help(cmd);
+            return -1;
+        case 'o':
+            opts->out = optarg;
+            break;
+        case OPT_VIEW:
+            if (strcmp(optarg, "threads") == 0)
+                opts->layout.view = LAYOUT_VIEW_THREADS;
+            else if (strcmp(optarg, "cpus") == 0)
+                opts->layout.view = LAYOUT_VIEW_CPUS;
+            else
+                return cli_usage_error(cmd, "--view wants threads or cpus, got '%s'", optarg);
+            break;
+        case OPT_WIDTH:
+            if (!cli_parse_long(optarg, LAYOUT_MIN_WIDTH, LAYOUT_MAX_SIZE, &n))
+                return cli_usage_error(cmd, "--width wants %d to %d pixels, got '%s'",
+                                       LAYOUT_MIN_WIDTH, LAYOUT_MAX_SIZE, optarg);
+            opts->layout.width = (int)n;
+            break;
+        case OPT_HEIGHT:
+            if (!cli_parse_long(optarg, 1, LAYOUT_MAX_SIZE, &n))
+                return cli_usage_error(cmd, "--height wants 1 to %d pixels, got '%s'",
+                                       LAYOUT_MAX_SIZE, optarg);
+            opts->layout.height = (int)n;
+            break;
+        case OPT_THEME:
+            if (strcmp(optarg, "light") == 0)
+                opts->layout.theme = LAYOUT_THEME_LIGHT;
+            else if (strcmp(optarg, "dark") == 0)
+                opts->layout.theme = LAYOUT_THEME_DARK;
+            else
+                return cli_usage_error(cmd, "--theme wants light or dark, got '%s'", optarg);
+            break;
+        case OPT_FROM:
+        case OPT_TO: {
+            sim_time t;
+            error_clear(&err);
+            if (cli_parse_duration(optarg, &t, &err) != STATUS_OK)
+                return cli_usage_error(cmd, "--%s: %s", c == OPT_FROM ? "from" : "to", err.msg);
+            if (c == OPT_TO && t <= 0)
+                return cli_usage_error(cmd, "--to wants a time after 0, got '%s'", optarg);
+            *(c == OPT_FROM ? &opts->layout.from : &opts->layout.to) = t;
+            break;
+        }
+        case OPT_POLICY: {
+            char names[256];
+            opts->policy = sched_registry_find(optarg);
+            if (!opts->policy) {
+                cli_policy_names(names, sizeof names);
+                return cli_usage_error(cmd, "unknown policy '%s' (known policies: %s)",
+                                       optarg, names);
+            }
+            break;
+        }
+        case OPT_CPUS:
+            if (!cli_parse_long(optarg, 1, SCENARIO_MAX_CPUS, &opts->cpus))
+                return cli_usage_error(cmd, "--cpus wants a number of CPUs from 1 to %d, got '%s'",
+                                       SCENARIO_MAX_CPUS, optarg);
+            break;
+        case OPT_SEED:
+            if (!cli_parse_u64(optarg, &opts->seed))
+                return cli_usage_error(cmd, "--seed wants an integer from 0 to 2^64-1, got '%s'",
+                                       optarg);
+            opts->has_seed = true;
+            break;
+        case ':':
+            return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return cli_usage_error(cmd, "missing the scenario FILE");
+    if (optind + 1 < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s' (one scenario FILE per export)",
+                               argv[optind + 1]);
+    opts->file = argv[optind];
+    if (!opts->out)
+        return cli_usage_error(cmd, "missing the image to write (-o OUT.svg)");
+    if (ends_with(opts->out, ".png"))
+        opts->format = EXPORT_PNG;
+    else if (ends_with(opts->out, ".svg"))
+        opts->format = EXPORT_SVG;
+    else
+        return cli_usage_error(cmd, "the image '%s' must end in .svg", opts->out);
+    if (opts->layout.to > 0 && opts->layout.to <= opts->layout.from)
+        return cli_usage_error(cmd, "--from must come before --to");
+    return 0;
+}
+
+/* Applies the command-line overrides to the loaded scenario and finds the
+ * policy to run, as `run` does. Returns STATUS_OK or prints the error and
+ * returns its code. */
+static int apply_options(struct scenario *sc, const struct export_options *opts,
+                         const struct sched_policy **policy)
+{
+    struct error err;
+    error_clear(&err);
+    if (opts->policy) {
+        *policy = opts->policy;
+        snprintf(sc->sched.policy, sizeof sc->sched.policy, "%s", opts->policy->name);
+    } else {
+        *policy = cli_find_policy(sc->sched.policy, "scheduler.policy", &err);
+        if (!*policy)
+            return cli_file_error(opts->file, &err);
+    }
+    if (opts->cpus)
+        sc->machine.cpus = (uint32_t)opts->cpus;
+    if (opts->has_seed)
+        sc->seed = opts->seed;
+    return STATUS_OK;
+}
+
+static int write_svg(const char *path, const struct layout *lay)
+{
+    struct error err;
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        cli_warn("cannot write the image to %s: %s", path, strerror(errno));
+        return STATUS_INTERNAL;
+    }
+    error_clear(&err);
+    enum status st = svg_write(lay, f, &err);
+    if (fclose(f) != 0 && st == STATUS_OK) {
+        cli_warn("cannot write the image to %s: %s", path, strerror(errno));
+        return STATUS_INTERNAL;
+    }
+    if (st != STATUS_OK) {
+        cli_warn("cannot write the image to %s: %s", path, err.msg);
+        return STATUS_INTERNAL;
+    }
+    return STATUS_OK;
+}
+
+/* Draws the run's trace into opts->out. Returns an exit code. */
+static int draw(const struct engine *eng, const struct export_options *opts)
+{
+    struct error err;
+    error_clear(&err);
+    struct layout *lay = layout_create(engine_trace(eng), &opts->layout, &err);
+    if (!lay)
+        return cli_usage_error(&cmd_export_entry, "%s", err.msg);
+    int rc = write_svg(opts->out, lay);
+    layout_destroy(lay);
+    return rc;
+}
+
+static int export_exec(int argc, char **argv)
+{
+    struct export_options opts;
+    const struct sched_policy *policy = NULL;
+    struct error err;
+    int rc = parse_options(argc, argv, &opts);
+    if (rc != 0)
+        return rc < 0 ? STATUS_OK : rc;
+    if (opts.format == EXPORT_PNG) {
+        cli_warn("export: PNG export needs the SDL renderer, not built yet; use .svg");
+        return STATUS_BAD_INPUT;
+    }
+
+    error_clear(&err);
+    struct scenario *sc = scenario_load_file(opts.file, &err);
+    if (!sc)
+        return cli_file_error(opts.file, &err);
+    rc = apply_options(sc, &opts, &policy);
+    if (rc != STATUS_OK) {
+        scenario_destroy(sc);
+        return rc;
+    }
+
+    struct engine_options eo;
+    memset(&eo, 0, sizeof eo);
+    eo.record_trace = true;
+    error_clear(&err);
+    struct engine *eng = engine_create(sc, policy, &eo, &err);
+    if (!eng) {
+        rc = cli_file_error(opts.file, &err);
+        scenario_destroy(sc);
+        return rc;
+    }
+    enum status status = engine_run(eng, &err);
+    /* A deadlocked or failing run is drawn too: the picture shows where it
+     * stopped. The exit status still reports it. */
+    rc = draw(eng, &opts);
+    if (status != STATUS_OK) {
+        int run_rc = cli_file_error(opts.file, &err);
+        if (rc == STATUS_OK)
+            rc = run_rc;
+    }
+    engine_destroy(eng);
+    scenario_destroy(sc);
+    return rc;
+}

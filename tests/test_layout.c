@@ -1,0 +1,384 @@
+/* Unit tests of the Gantt layout: lanes, pixel rectangles, level of detail,
+ * the time axis, the cpus view, markers and the legend. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "viz/layout.h"
+
+/* A width that gives the plot exactly 1000 pixels: labels take the minimum
+ * 80 pixels on the left, the margin 32 on the right. */
+#define WIDTH_1000PX 1112
+
+static void add_seg(struct trace *tr, uint32_t task, int32_t cpu, enum trace_state state,
+                    enum trace_reason reason, int64_t start, int64_t end)
+{
+    struct trace_segment s = { .start = start, .end = end, .task = task, .cpu = cpu,
+                               .state = (uint8_t)state, .reason = (uint8_t)reason,
+                               .obj = UINT32_MAX };
+    trace_segment_add(tr, &s);
+}
+
+/* Processes P (threads A and C) and Q (thread B) on one CPU over 1000 ns. */
+static struct trace *small_trace(void)
+{
+    struct trace *tr = trace_create("demo", NULL, "sim", "rr", 1, 0);
+    uint32_t p = trace_add_process(tr, "P");
+    uint32_t q = trace_add_process(tr, "Q");
+    trace_add_task(tr, "A", p);
+    trace_add_task(tr, "B", q);
+    trace_add_task(tr, "C", p);
+    add_seg(tr, 0, 0, TRACE_RUNNING, REASON_NONE, 0, 100);
+    add_seg(tr, 1, -1, TRACE_READY, REASON_NONE, 0, 100);
+    add_seg(tr, 2, -1, TRACE_READY, REASON_NONE, 0, 400);
+    add_seg(tr, 0, -1, TRACE_READY, REASON_NONE, 100, 300);
+    add_seg(tr, 1, 0, TRACE_RUNNING, REASON_NONE, 100, 300);
+    add_seg(tr, 0, 0, TRACE_RUNNING, REASON_NONE, 300, 400);
+    add_seg(tr, 1, -1, TRACE_BLOCKED, REASON_SLEEP, 300, 1000);
+    add_seg(tr, 0, -1, TRACE_BLOCKED, REASON_LOCK, 400, 1000);
+    add_seg(tr, 2, 0, TRACE_RUNNING, REASON_NONE, 400, 1000);
+    struct trace_instant pr = { .time = 200, .task = 1, .kind = INSTANT_PRINT,
+                                .obj = UINT32_MAX };
+    trace_instant_add(tr, &pr, "hello");
+    struct trace_instant dl = { .time = 1000, .task = UINT32_MAX, .kind = INSTANT_DEADLOCK,
+                                .obj = UINT32_MAX };
+    trace_instant_add(tr, &dl, "A waits for L held by A");
+    tr->makespan = 1000;
+    return tr;
+}
+
+static struct layout *lay_out(const struct trace *tr, enum layout_view view, int width)
+{
+    struct layout_options o;
+    struct error err;
+    layout_options_init(&o);
+    o.view = view;
+    o.width = width;
+    error_clear(&err);
+    struct layout *lay = layout_create(tr, &o, &err);
+    assert_non_null(lay);
+    return lay;
+}
+
+static void assert_rect(const struct layout_rect *r, uint32_t lane, int x0, int x1,
+                        enum layout_key key, uint32_t task, uint32_t merged)
+{
+    assert_int_equal(r->lane, lane);
+    assert_int_equal(r->x0, x0);
+    assert_int_equal(r->x1, x1);
+    assert_int_equal(r->key, key);
+    assert_int_equal(r->task, task);
+    assert_int_equal(r->merged, merged);
+}
+
+static void layout_should_group_thread_lanes_by_process(void **state)
+{
+    (void)state;
+    struct trace *tr = small_trace();
+    struct layout *lay = lay_out(tr, LAYOUT_VIEW_THREADS, WIDTH_1000PX);
+    assert_int_equal(lay->plot_x0, 80);
+    assert_int_equal(lay->plot_x1, 1080);
+    assert_int_equal(lay->nlanes, 3);
+    assert_string_equal(lay->lanes[0].label, "P / A");
+    assert_string_equal(lay->lanes[1].label, "P / C");
+    assert_string_equal(lay->lanes[2].label, "Q / B");
+    assert_int_equal(lay->ngroups, 2);
+    assert_string_equal(lay->groups[0].label, "P");
+    assert_int_equal(lay->groups[0].first_lane, 0);
+    assert_int_equal(lay->groups[0].nlanes, 2);
+    assert_string_equal(lay->groups[1].label, "Q");
+    assert_int_equal(lay->groups[1].first_lane, 2);
+    /* Each header row sits right above its first lane; lanes do not overlap. */
+    assert_int_equal(lay->groups[0].y + lay->groups[0].h, lay->lanes[0].y);
+    assert_int_equal(lay->lanes[0].y + lay->lanes[0].h, lay->lanes[1].y);
+    assert_int_equal(lay->groups[1].y, lay->lanes[1].y + lay->lanes[1].h);
+    assert_int_equal(lay->groups[1].y + lay->groups[1].h, lay->lanes[2].y);
+    assert_true(lay->axis_y >= lay->lanes[2].y + lay->lanes[2].h);
+    assert_true(lay->height > lay->axis_y);
+    assert_string_equal(lay->title, "demo \xE2\x80\x94 rr, 1 CPU, simulated");
+    layout_destroy(lay);
+    trace_destroy(tr);
+}
+
+static void layout_should_place_rectangles_at_exact_pixels(void **state)
+{
+    (void)state;
+    struct trace *tr = small_trace();
+    struct layout *lay = lay_out(tr, LAYOUT_VIEW_THREADS, WIDTH_1000PX);
+    assert_int_equal(lay->nrects, 9);
+    assert_rect(&lay->rects[0], 0, 80, 180, LAYOUT_KEY_RUNNING, 0, 1);
+    assert_rect(&lay->rects[1], 0, 180, 380, LAYOUT_KEY_READY, 0, 1);
+    assert_rect(&lay->rects[2], 0, 380, 480, LAYOUT_KEY_RUNNING, 0, 1);
+    assert_rect(&lay->rects[3], 0, 480, 1080, LAYOUT_KEY_BLOCKED + REASON_LOCK, 0, 1);
+    assert_rect(&lay->rects[4], 1, 80, 480, LAYOUT_KEY_READY, 2, 1);
+    assert_rect(&lay->rects[5], 1, 480, 1080, LAYOUT_KEY_RUNNING, 2, 1);
+    assert_rect(&lay->rects[6], 2, 80, 180, LAYOUT_KEY_READY, 1, 1);
+    assert_rect(&lay->rects[7], 2, 180, 380, LAYOUT_KEY_RUNNING, 1, 1);
+    assert_rect(&lay->rects[8], 2, 380, 1080, LAYOUT_KEY_BLOCKED + REASON_SLEEP, 1, 1);
+    const struct layout_palette *pal = layout_palette(LAYOUT_THEME_LIGHT);
+    assert_int_equal(lay->rects[3].color, pal->key[LAYOUT_KEY_BLOCKED + REASON_LOCK]);
+    assert_int_equal(lay->rects[3].segment, 7);
+    layout_destroy(lay);
+    trace_destroy(tr);
+}
+
+static void layout_should_clip_rectangles_to_the_time_window(void **state)
+{
+    (void)state;
+    struct trace *tr = small_trace();
+    struct layout_options o;
+    struct error err;
+    layout_options_init(&o);
+    o.width = WIDTH_1000PX;
+    o.from = 200;
+    o.to = 700;
+    struct layout *lay = layout_create(tr, &o, &err);
+    assert_non_null(lay);
+    /* 500 ns over 1000 pixels: A's ready [100, 300) shows as [200, 300). */
+    assert_rect(&lay->rects[0], 0, 80, 280, LAYOUT_KEY_READY, 0, 1);
+    assert_rect(&lay->rects[1], 0, 280, 480, LAYOUT_KEY_RUNNING, 0, 1);
+    assert_rect(&lay->rects[2], 0, 480, 1080, LAYOUT_KEY_BLOCKED + REASON_LOCK, 0, 1);
+    layout_destroy(lay);
+    trace_destroy(tr);
+}
+
+static void layout_should_merge_segments_sharing_a_pixel_column(void **state)
+{
+    (void)state;
+    struct trace *tr = trace_create("lod", NULL, "sim", "rr", 1, 0);
+    trace_add_task(tr, "T", trace_add_process(tr, "P"));
+    /* 10000 ns over 1000 pixels: 10 ns per pixel column. */
+    add_seg(tr, 0, 0, TRACE_RUNNING, REASON_NONE, 0, 3);
+    add_seg(tr, 0, -1, TRACE_READY, REASON_NONE, 3, 5);
+    add_seg(tr, 0, 0, TRACE_RUNNING, REASON_NONE, 5, 8);
+    add_seg(tr, 0, -1, TRACE_BLOCKED, REASON_LOCK, 8, 10);
+    add_seg(tr, 0, 0, TRACE_RUNNING, REASON_NONE, 10, 1000);
+    add_seg(tr, 0, -1, TRACE_READY, REASON_NONE, 1000, 1004);
+    add_seg(tr, 0, -1, TRACE_BLOCKED, REASON_IO, 1004, 1010);
+    add_seg(tr, 0, 0, TRACE_RUNNING, REASON_NONE, 1010, 10000);
+    tr->makespan = 10000;
+    struct layout *lay = lay_out(tr, LAYOUT_VIEW_THREADS, WIDTH_1000PX);
+    assert_int_equal(lay->nrects, 4);
+    /* Running covers 6 of the first column's 10 ns: the summary is running. */
+    assert_rect(&lay->rects[0], 0, 80, 81, LAYOUT_KEY_RUNNING, 0, 4);
+    assert_int_equal(lay->rects[0].segment, 0);
+    assert_rect(&lay->rects[1], 0, 81, 180, LAYOUT_KEY_RUNNING, 0, 1);
+    assert_rect(&lay->rects[2], 0, 180, 181, LAYOUT_KEY_BLOCKED + REASON_IO, 0, 2);
+    assert_int_equal(lay->rects[2].segment, 6);
+    assert_rect(&lay->rects[3], 0, 181, 1080, LAYOUT_KEY_RUNNING, 0, 1);
+    layout_destroy(lay);
+    trace_destroy(tr);
+}
+
+static void layout_should_leave_mostly_idle_columns_empty(void **state)
+{
+    (void)state;
+    struct trace *tr = trace_create("idle", NULL, "sim", "rr", 1, 0);
+    trace_add_task(tr, "T", trace_add_process(tr, "P"));
+    /* 10 ns per column: 2 ns of work in column 0, 6 ns in column 1. */
+    add_seg(tr, 0, 0, TRACE_RUNNING, REASON_NONE, 0, 2);
+    add_seg(tr, 0, 0, TRACE_RUNNING, REASON_NONE, 12, 15);
+    add_seg(tr, 0, 0, TRACE_RUNNING, REASON_NONE, 15, 18);
+    tr->makespan = 10000;
+    struct layout *lay = lay_out(tr, LAYOUT_VIEW_CPUS, WIDTH_1000PX);
+    assert_int_equal(lay->nrects, 1);
+    assert_rect(&lay->rects[0], 0, 81, 82, LAYOUT_KEY_RUNNING, 0, 2);
+    layout_destroy(lay);
+    trace_destroy(tr);
+}
+
+static void layout_should_bound_rectangles_by_pixels_for_a_million_segments(void **state)
+{
+    (void)state;
+    struct trace *tr = trace_create("big", NULL, "sim", "rr", 4, 0);
+    uint32_t p = trace_add_process(tr, "P");
+    enum { TASKS = 50, PER_TASK = 20000 };
+    for (uint32_t t = 0; t < TASKS; t++)
+        trace_add_task(tr, "T", p);
+    for (int64_t i = 0; i < PER_TASK; i++)
+        for (uint32_t t = 0; t < TASKS; t++)
+            add_seg(tr, t, (i % 2) ? -1 : (int32_t)(t % 4),
+                    (i % 2) ? TRACE_READY : TRACE_RUNNING, REASON_NONE, i * 100, i * 100 + 100);
+    tr->makespan = PER_TASK * 100;
+    assert_int_equal(tr->nsegments, 1000000);
+    struct layout *lay = lay_out(tr, LAYOUT_VIEW_THREADS, WIDTH_1000PX);
+    /* 20000 segments over 1000 columns: one summary per column and lane. */
+    assert_int_equal(lay->nrects, TASKS * 1000);
+    layout_destroy(lay);
+    lay = lay_out(tr, LAYOUT_VIEW_CPUS, WIDTH_1000PX);
+    assert_int_equal(lay->nlanes, 4);
+    assert_true(lay->nrects <= 4 * 1000);
+    layout_destroy(lay);
+    trace_destroy(tr);
+}
+
+static void layout_should_colour_cpu_lanes_by_thread(void **state)
+{
+    (void)state;
+    struct trace *tr = small_trace();
+    struct layout *lay = lay_out(tr, LAYOUT_VIEW_CPUS, WIDTH_1000PX);
+    const struct layout_palette *pal = layout_palette(LAYOUT_THEME_LIGHT);
+    assert_int_equal(lay->nlanes, 1);
+    assert_string_equal(lay->lanes[0].label, "CPU 0");
+    assert_int_equal(lay->ngroups, 0);
+    assert_int_equal(lay->nrects, 4);
+    assert_rect(&lay->rects[0], 0, 80, 180, LAYOUT_KEY_RUNNING, 0, 1);
+    assert_rect(&lay->rects[1], 0, 180, 380, LAYOUT_KEY_RUNNING, 1, 1);
+    assert_rect(&lay->rects[2], 0, 380, 480, LAYOUT_KEY_RUNNING, 0, 1);
+    assert_rect(&lay->rects[3], 0, 480, 1080, LAYOUT_KEY_RUNNING, 2, 1);
+    assert_int_equal(lay->rects[0].color, pal->task[0]);
+    assert_int_equal(lay->rects[1].color, pal->task[1]);
+    assert_int_equal(lay->rects[3].color, pal->task[2]);
+    /* The legend names the threads, not the states. */
+    assert_string_equal(lay->legend[0].label, "P / A");
+    assert_string_equal(lay->legend[1].label, "Q / B");
+    assert_string_equal(lay->legend[2].label, "P / C");
+    layout_destroy(lay);
+    trace_destroy(tr);
+}
+
+static void layout_should_mark_prints_and_the_deadlock(void **state)
+{
+    (void)state;
+    struct trace *tr = small_trace();
+    struct layout *lay = lay_out(tr, LAYOUT_VIEW_THREADS, WIDTH_1000PX);
+    assert_int_equal(lay->nmarkers, 2);
+    assert_int_equal(lay->markers[0].kind, LAYOUT_MARKER_PRINT);
+    assert_int_equal(lay->markers[0].lane, 2);
+    assert_int_equal(lay->markers[0].x, 280);
+    assert_string_equal(lay->markers[0].text, "hello");
+    assert_int_equal(lay->markers[1].kind, LAYOUT_MARKER_DEADLOCK);
+    assert_int_equal(lay->markers[1].lane, -1);
+    assert_int_equal(lay->markers[1].x, 1080);
+    layout_destroy(lay);
+    trace_destroy(tr);
+}
+
+static void layout_should_list_the_states_present_in_the_legend(void **state)
+{
+    (void)state;
+    struct trace *tr = small_trace();
+    struct layout *lay = lay_out(tr, LAYOUT_VIEW_THREADS, WIDTH_1000PX);
+    const char *expect[] = { "running", "ready", "blocked: sleep", "blocked: lock",
+                             "printed line", "deadlock" };
+    assert_int_equal(lay->nlegend, 6);
+    for (size_t i = 0; i < 6; i++) {
+        assert_string_equal(lay->legend[i].label, expect[i]);
+        assert_true(lay->legend[i].y >= lay->legend_y0);
+        assert_true(lay->legend[i].y < lay->height);
+    }
+    layout_destroy(lay);
+    trace_destroy(tr);
+}
+
+static void nice_step_should_pick_1_2_5_steps(void **state)
+{
+    (void)state;
+    assert_int_equal(layout_nice_step(1000, 10), 100);
+    assert_int_equal(layout_nice_step(1000, 11), 100);
+    assert_int_equal(layout_nice_step(1000000, 3), 500000);
+    assert_int_equal(layout_nice_step(7, 10), 1);
+    assert_int_equal(layout_nice_step(37000000, 10), 5000000);
+    assert_int_equal(layout_nice_step(12000000000LL, 12), 1000000000);
+    assert_int_equal(layout_nice_step(15000, 10), 2000);
+}
+
+static void format_time_should_use_units_and_few_decimals(void **state)
+{
+    (void)state;
+    char buf[32];
+    layout_format_time(buf, sizeof buf, 0, 1000000, 500000);
+    assert_string_equal(buf, "0");
+    layout_format_time(buf, sizeof buf, 1500000, 1000000, 500000);
+    assert_string_equal(buf, "1.5ms");
+    layout_format_time(buf, sizeof buf, 2000000, 1000000, 500000);
+    assert_string_equal(buf, "2ms");
+    layout_format_time(buf, sizeof buf, 250000, 1000, 50000);
+    assert_string_equal(buf, "250us");
+    layout_format_time(buf, sizeof buf, 3000000000LL, 1000000000, 1000000000);
+    assert_string_equal(buf, "3s");
+    layout_format_time(buf, sizeof buf, 5, 1, 1);
+    assert_string_equal(buf, "5ns");
+    layout_format_time(buf, sizeof buf, 1020000, 1000000, 20000);
+    assert_string_equal(buf, "1.02ms");
+    assert_int_equal(layout_time_unit(0, 999), 1);
+    assert_int_equal(layout_time_unit(0, 999999), 1000);
+    assert_int_equal(layout_time_unit(0, 20000000), 1000000);
+    assert_int_equal(layout_time_unit(0, 2000000000), 1000000000);
+}
+
+static void layout_should_label_axis_ticks_over_the_window(void **state)
+{
+    (void)state;
+    struct trace *tr = small_trace();
+    struct layout *lay = lay_out(tr, LAYOUT_VIEW_THREADS, WIDTH_1000PX);
+    /* 1000 pixels hold 11 ticks 90 pixels apart: a step of 100 ns. */
+    assert_int_equal(lay->nticks, 11);
+    assert_int_equal(lay->ticks[0].x, 80);
+    assert_string_equal(lay->ticks[0].label, "0");
+    assert_int_equal(lay->ticks[1].x, 180);
+    assert_string_equal(lay->ticks[1].label, "0.1us");
+    assert_int_equal(lay->ticks[10].x, 1080);
+    assert_string_equal(lay->ticks[10].label, "1us");
+    layout_destroy(lay);
+
+    tr->makespan = 37000000;
+    struct layout_options o;
+    struct error err;
+    layout_options_init(&o);
+    o.width = 1200;
+    o.from = 3000000;
+    lay = layout_create(tr, &o, &err);
+    assert_non_null(lay);
+    assert_string_equal(lay->ticks[0].label, "5ms");
+    assert_string_equal(lay->ticks[lay->nticks - 1].label, "35ms");
+    for (size_t i = 1; i < lay->nticks; i++)
+        assert_true(lay->ticks[i].x > lay->ticks[i - 1].x);
+    layout_destroy(lay);
+    trace_destroy(tr);
+}
+
+static void layout_should_refuse_an_empty_window_or_tiny_width(void **state)
+{
+    (void)state;
+    struct trace *tr = small_trace();
+    struct layout_options o;
+    struct error err;
+    layout_options_init(&o);
+    o.from = 1000;
+    error_clear(&err);
+    assert_null(layout_create(tr, &o, &err));
+    assert_int_equal(err.status, STATUS_BAD_INPUT);
+    layout_options_init(&o);
+    o.width = 10;
+    error_clear(&err);
+    assert_null(layout_create(tr, &o, &err));
+    assert_int_equal(err.status, STATUS_BAD_INPUT);
+    layout_destroy(NULL);
+    trace_destroy(tr);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(layout_should_group_thread_lanes_by_process),
+        cmocka_unit_test(layout_should_place_rectangles_at_exact_pixels),
+        cmocka_unit_test(layout_should_clip_rectangles_to_the_time_window),
+        cmocka_unit_test(layout_should_merge_segments_sharing_a_pixel_column),
+        cmocka_unit_test(layout_should_leave_mostly_idle_columns_empty),
+        cmocka_unit_test(layout_should_bound_rectangles_by_pixels_for_a_million_segments),
+        cmocka_unit_test(layout_should_colour_cpu_lanes_by_thread),
+        cmocka_unit_test(layout_should_mark_prints_and_the_deadlock),
+        cmocka_unit_test(layout_should_list_the_states_present_in_the_legend),
+        cmocka_unit_test(nice_step_should_pick_1_2_5_steps),
+        cmocka_unit_test(format_time_should_use_units_and_few_decimals),
+        cmocka_unit_test(layout_should_label_axis_ticks_over_the_window),
+        cmocka_unit_test(layout_should_refuse_an_empty_window_or_tiny_width),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
