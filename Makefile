@@ -33,7 +33,10 @@ demo: build
 	$(THREADSIM) run scenarios/scheduling/rr_q4.json --trace $(OUT)/rr_q4.trace.json
 	$(THREADSIM) run scenarios/lectures/03_bank_account_race.json --seed 2 --trace $(OUT)/bank_race.trace.json
 	$(THREADSIM) run scenarios/lectures/03_bank_account_lock.json --seed 2
-	@echo "traces written to $(OUT)/"
+	$(THREADSIM) run scenarios/gil/count_threads.json
+	$(THREADSIM) export scenarios/gil/count_threads.json -o $(OUT)/gil_count_threads.svg --to 30ms
+	$(THREADSIM) export scenarios/scheduling/rr_q4.json -o $(OUT)/rr_q4.svg
+	@echo "traces and timelines written to $(OUT)/"
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
