@@ -1,6 +1,8 @@
 /* Messages, help and option-value parsing shared by the sub-commands. */
 #include "cli.h"
 
+#include "sim/profile.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -108,4 +110,49 @@ bool cli_parse_u64(const char *text, uint64_t *out)
         return false;
     *out = (uint64_t)v;
     return true;
+}
+
+int cli_apply_overrides(struct scenario *sc, const char *file, const struct cli_overrides *ov,
+                        const struct sched_policy **policy)
+{
+    struct error err;
+    error_clear(&err);
+    if (ov->profile && profile_load_file(&sc->profile, ov->profile, &err) != STATUS_OK)
+        return cli_file_error(ov->profile, &err);
+    if (ov->policy) {
+        *policy = ov->policy;
+        snprintf(sc->sched.policy, sizeof sc->sched.policy, "%s", ov->policy->name);
+    } else {
+        *policy = cli_find_policy(sc->sched.policy, "scheduler.policy", &err);
+        if (!*policy)
+            return cli_file_error(file, &err);
+    }
+    if (ov->cpus)
+        sc->machine.cpus = (uint32_t)ov->cpus;
+    if (ov->has_seed)
+        sc->seed = ov->seed;
+    if (ov->has_quantum)
+        sc->sched.quantum = ov->quantum;
+    return STATUS_OK;
+}
+
+int cli_write_file(const char *path, const char *what, cli_writer write, const void *obj)
+{
+    struct error err;
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        cli_warn("cannot write %s to %s: %s", what, path, strerror(errno));
+        return STATUS_INTERNAL;
+    }
+    error_clear(&err);
+    enum status st = write(obj, f, &err);
+    if (fclose(f) != 0 && st == STATUS_OK) {
+        cli_warn("cannot write %s to %s: %s", what, path, strerror(errno));
+        return STATUS_INTERNAL;
+    }
+    if (st != STATUS_OK) {
+        cli_warn("cannot write %s to %s: %s", what, path, err.msg);
+        return STATUS_INTERNAL;
+    }
+    return STATUS_OK;
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sim/error.h"
 #include "sim/scenario.h"
@@ -27,6 +28,29 @@ struct cmd_entry {
 extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_validate_entry;
 extern const struct cmd_entry cmd_export_entry;
+
+/* The options `run` and `export` share: overrides of the scenario for one run. */
+struct cli_overrides {
+    const struct sched_policy *policy; /* --policy, or NULL */
+    long cpus;                         /* --cpus, or 0 */
+    uint64_t seed;                     /* --seed, when has_seed */
+    bool has_seed;
+    sim_time quantum;                  /* --quantum, when has_quantum */
+    bool has_quantum;
+    const char *profile;               /* --profile, or NULL */
+};
+
+/* Applies the overrides to a scenario loaded from `file` and finds the policy
+ * to run. Returns STATUS_OK, or prints the error and returns its code. */
+int cli_apply_overrides(struct scenario *sc, const char *file, const struct cli_overrides *ov,
+                        const struct sched_policy **policy);
+
+/* A library writer of some object into a stream (trace_write_json, svg_write, ...). */
+typedef enum status (*cli_writer)(const void *obj, FILE *out, struct error *err);
+
+/* Writes obj to the file at path with `write`; `what` names it in messages
+ * ("the trace"). Returns an exit code. */
+int cli_write_file(const char *path, const char *what, cli_writer write, const void *obj);
 
 /* Prints "threadsim: MESSAGE" and a newline to stderr. */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -20,10 +20,7 @@ struct export_options {
     const char *file;
     const char *out;
     enum export_format format;
-    const struct sched_policy *policy; /* --policy, or NULL */
-    long cpus;                         /* --cpus, or 0 */
-    uint64_t seed;
-    bool has_seed;
+    struct cli_overrides ov;
     struct layout_options layout;
 };
 
@@ -157,8 +154,8 @@ static int parse_options(int argc, char **argv, struct export_options *opts)
         }
         case OPT_POLICY: {
             char names[256];
-            opts->policy = sched_registry_find(optarg);
-            if (!opts->policy) {
+            opts->ov.policy = sched_registry_find(optarg);
+            if (!opts->ov.policy) {
                 cli_policy_names(names, sizeof names);
                 return cli_usage_error(cmd, "unknown policy '%s' (known policies: %s)",
                                        optarg, names);
@@ -166,15 +163,15 @@ static int parse_options(int argc, char **argv, struct export_options *opts)
             break;
         }
         case OPT_CPUS:
-            if (!cli_parse_long(optarg, 1, SCENARIO_MAX_CPUS, &opts->cpus))
+            if (!cli_parse_long(optarg, 1, SCENARIO_MAX_CPUS, &opts->ov.cpus))
                 return cli_usage_error(cmd, "--cpus wants a number of CPUs from 1 to %d, got '%s'",
                                        SCENARIO_MAX_CPUS, optarg);
             break;
         case OPT_SEED:
-            if (!cli_parse_u64(optarg, &opts->seed))
+            if (!cli_parse_u64(optarg, &opts->ov.seed))
                 return cli_usage_error(cmd, "--seed wants an integer from 0 to 2^64-1, got '%s'",
                                        optarg);
-            opts->has_seed = true;
+            opts->ov.has_seed = true;
             break;
         case ':':
             return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
@@ -201,48 +198,15 @@ static int parse_options(int argc, char **argv, struct export_options *opts)
     return 0;
 }
 
-/* Applies the command-line overrides to the loaded scenario and finds the
- * policy to run, as `run` does. Returns STATUS_OK or prints the error and
- * returns its code. */
-static int apply_options(struct scenario *sc, const struct export_options *opts,
-                         const struct sched_policy **policy)
+/* cli_write_file's writer for struct layout */
+static enum status write_svg_writer(const void *obj, FILE *out, struct error *err)
 {
-    struct error err;
-    error_clear(&err);
-    if (opts->policy) {
-        *policy = opts->policy;
-        snprintf(sc->sched.policy, sizeof sc->sched.policy, "%s", opts->policy->name);
-    } else {
-        *policy = cli_find_policy(sc->sched.policy, "scheduler.policy", &err);
-        if (!*policy)
-            return cli_file_error(opts->file, &err);
-    }
-    if (opts->cpus)
-        sc->machine.cpus = (uint32_t)opts->cpus;
-    if (opts->has_seed)
-        sc->seed = opts->seed;
-    return STATUS_OK;
+    return svg_write(obj, out, err);
 }
 
 static int write_svg(const char *path, const struct layout *lay)
 {
-    struct error err;
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        cli_warn("cannot write the image to %s: %s", path, strerror(errno));
-        return STATUS_INTERNAL;
-    }
-    error_clear(&err);
-    enum status st = svg_write(lay, f, &err);
-    if (fclose(f) != 0 && st == STATUS_OK) {
-        cli_warn("cannot write the image to %s: %s", path, strerror(errno));
-        return STATUS_INTERNAL;
-    }
-    if (st != STATUS_OK) {
-        cli_warn("cannot write the image to %s: %s", path, err.msg);
-        return STATUS_INTERNAL;
-    }
-    return STATUS_OK;
+    return cli_write_file(path, "the image", write_svg_writer, lay);
 }
 
 /* Draws the run's trace into opts->out. Returns an exit code. */
@@ -275,7 +239,7 @@ static int export_exec(int argc, char **argv)
     struct scenario *sc = scenario_load_file(opts.file, &err);
     if (!sc)
         return cli_file_error(opts.file, &err);
-    rc = apply_options(sc, &opts, &policy);
+    rc = cli_apply_overrides(sc, opts.file, &opts.ov, &policy);
     if (rc != STATUS_OK) {
         scenario_destroy(sc);
         return rc;

@@ -18,13 +18,7 @@
 
 struct run_options {
     const char *file;
-    const struct sched_policy *policy; /* --policy, or NULL */
-    long cpus;                         /* --cpus, or 0 */
-    uint64_t seed;
-    bool has_seed;
-    sim_time quantum;
-    bool has_quantum;
-    const char *profile;
+    struct cli_overrides ov;
     enum report_format format;
     const char *trace_path;
 };
@@ -108,8 +102,8 @@ static int parse_options(int argc, char **argv, struct run_options *opts)
             return -1;
         case OPT_POLICY: {
             char names[256];
-            opts->policy = sched_registry_find(optarg);
-            if (!opts->policy) {
+            opts->ov.policy = sched_registry_find(optarg);
+            if (!opts->ov.policy) {
                 cli_policy_names(names, sizeof names);
                 return cli_usage_error(cmd, "unknown policy '%s' (known policies: %s)",
                                        optarg, names);
@@ -117,24 +111,24 @@ static int parse_options(int argc, char **argv, struct run_options *opts)
             break;
         }
         case OPT_CPUS:
-            if (!cli_parse_long(optarg, 1, SCENARIO_MAX_CPUS, &opts->cpus))
+            if (!cli_parse_long(optarg, 1, SCENARIO_MAX_CPUS, &opts->ov.cpus))
                 return cli_usage_error(cmd, "--cpus wants a number of CPUs from 1 to %d, got '%s'",
                                        SCENARIO_MAX_CPUS, optarg);
             break;
         case OPT_SEED:
-            if (!cli_parse_u64(optarg, &opts->seed))
+            if (!cli_parse_u64(optarg, &opts->ov.seed))
                 return cli_usage_error(cmd, "--seed wants an integer from 0 to 2^64-1, got '%s'",
                                        optarg);
-            opts->has_seed = true;
+            opts->ov.has_seed = true;
             break;
         case OPT_QUANTUM:
             error_clear(&err);
-            if (cli_parse_duration(optarg, &opts->quantum, &err) != STATUS_OK)
+            if (cli_parse_duration(optarg, &opts->ov.quantum, &err) != STATUS_OK)
                 return cli_usage_error(cmd, "--quantum: %s", err.msg);
-            opts->has_quantum = true;
+            opts->ov.has_quantum = true;
             break;
         case OPT_PROFILE:
-            opts->profile = optarg;
+            opts->ov.profile = optarg;
             break;
         case OPT_FORMAT:
             if (!report_format_parse(optarg, &opts->format))
@@ -176,51 +170,15 @@ static struct engine *simulate(const struct scenario *sc, const struct sched_pol
     return eng;
 }
 
-static int write_trace(const char *path, const struct trace *tr)
+/* cli_write_file's writer for struct trace */
+static enum status write_trace_writer(const void *obj, FILE *out, struct error *err)
 {
-    struct error err;
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        cli_warn("cannot write the trace to %s: %s", path, strerror(errno));
-        return STATUS_INTERNAL;
-    }
-    error_clear(&err);
-    enum status st = trace_write_json(tr, f, &err);
-    if (fclose(f) != 0 && st == STATUS_OK) {
-        cli_warn("cannot write the trace to %s: %s", path, strerror(errno));
-        return STATUS_INTERNAL;
-    }
-    if (st != STATUS_OK) {
-        cli_warn("cannot write the trace to %s: %s", path, err.msg);
-        return STATUS_INTERNAL;
-    }
-    return STATUS_OK;
+    return trace_write_json(obj, out, err);
 }
 
-/* Applies the command-line overrides to the loaded scenario and finds the
- * policy to run. Returns STATUS_OK or prints the error and returns its code. */
-static int apply_options(struct scenario *sc, const struct run_options *opts,
-                         const struct sched_policy **policy)
+static int write_trace(const char *path, const struct trace *tr)
 {
-    struct error err;
-    error_clear(&err);
-    if (opts->profile && profile_load_file(&sc->profile, opts->profile, &err) != STATUS_OK)
-        return cli_file_error(opts->profile, &err);
-    if (opts->policy) {
-        *policy = opts->policy;
-        snprintf(sc->sched.policy, sizeof sc->sched.policy, "%s", opts->policy->name);
-    } else {
-        *policy = cli_find_policy(sc->sched.policy, "scheduler.policy", &err);
-        if (!*policy)
-            return cli_file_error(opts->file, &err);
-    }
-    if (opts->cpus)
-        sc->machine.cpus = (uint32_t)opts->cpus;
-    if (opts->has_seed)
-        sc->seed = opts->seed;
-    if (opts->has_quantum)
-        sc->sched.quantum = opts->quantum;
-    return STATUS_OK;
+    return cli_write_file(path, "the trace", write_trace_writer, tr);
 }
 
 static int run_exec(int argc, char **argv)
@@ -237,7 +195,7 @@ static int run_exec(int argc, char **argv)
     struct scenario *sc = scenario_load_file(opts.file, &err);
     if (!sc)
         return cli_file_error(opts.file, &err);
-    rc = apply_options(sc, &opts, &policy);
+    rc = cli_apply_overrides(sc, opts.file, &opts.ov, &policy);
     if (rc != STATUS_OK) {
         scenario_destroy(sc);
         return rc;
