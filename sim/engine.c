@@ -542,6 +542,7 @@ void engine_interrupt_running(struct engine *e, struct task *t)
     struct proc *pr = &e->procs[t->process];
     if (t->op_left > 0) {
         pr->resume_value = t->op_left;
+        pr->resume_nogil = t->nogil;
         t->op_left = 0;
         pr->resume = RESUME_COMPUTE;
     }
@@ -569,6 +570,7 @@ static void cpu_start_running(struct engine *e, uint32_t c)
     if (pr->pending && t->op_left > 0 && pr->resume == RESUME_NONE && pr->main_task == t->se.id &&
         !engine_in_handler(t)) {
         pr->resume_value = t->op_left;
+        pr->resume_nogil = t->nogil;
         t->op_left = 0;
         pr->resume = RESUME_COMPUTE;
     }

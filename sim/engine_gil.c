@@ -48,6 +48,9 @@ static void gil_instant(struct engine *e, const struct task *t, enum trace_insta
 
 static void gil_lock(struct engine *e, struct gil *g, struct task *t)
 {
+    /* the switch number noted for its timed wait must not outlive the wait:
+     * wait_value also carries an rlock depth across condition waits */
+    t->wait_value = 0;
     g->locked = true;
     g->holder = t->se.id;
     g->drop_request = false;

@@ -207,6 +207,7 @@ struct proc {
                                 RESUME_SLEEP (deadline in resume_value) or
                                 RESUME_COMPUTE (CPU time left in resume_value) */
     int64_t resume_value;
+    bool resume_nogil;       /* the set-aside compute had released the GIL */
     uint32_t alarm;          /* the pending SIGALRM event, or NONE */
     struct waitq joiners;    /* threads joining it */
     struct gil gil;          /* cfg.mode GIL_NONE: no GIL */

@@ -112,6 +112,11 @@ enum step engine_signal_resume(struct engine *e, struct task *t)
     int64_t value = pr->resume_value;
     pr->resume = RESUME_NONE;
     if (kind == RESUME_COMPUTE && value > 0) {
+        /* native code that had released the GIL releases it again */
+        if (pr->resume_nogil) {
+            engine_gil_release(e, t, false);
+            t->nogil = 1;
+        }
         t->op_left = value;
         return STEP_TIMED;
     }

@@ -125,6 +125,25 @@ static void exit_inside_with_should_release_the_lock(void **state)
     run_free(r);
 }
 
+static void a_signal_during_native_compute_should_not_make_its_rest_hold_the_gil(void **state)
+{
+    (void)state;
+    struct run *r = run_file("gil_signal_during_native_compute.json");
+    assert_int_equal(r->status, STATUS_OK);
+    /* 100 ms of native code beside 100 ms of Python code on 2 CPUs: about
+     * 100 ms plus one switch interval, not 200 ms */
+    assert_true(engine_stats(r->eng)->makespan < 110 * MS);
+    run_free(r);
+}
+
+static void a_thread_that_waited_for_the_gil_should_take_an_rlock_once(void **state)
+{
+    (void)state;
+    struct run *r = run_file("gil_waiter_then_rlock.json");
+    assert_int_equal(r->status, STATUS_OK);
+    run_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -136,6 +155,8 @@ int main(void)
         cmocka_unit_test(closing_a_pipe_under_a_blocked_writer_should_be_a_broken_pipe),
         cmocka_unit_test(threads_woken_together_should_run_in_declaration_order),
         cmocka_unit_test(exit_inside_with_should_release_the_lock),
+        cmocka_unit_test(a_signal_during_native_compute_should_not_make_its_rest_hold_the_gil),
+        cmocka_unit_test(a_thread_that_waited_for_the_gil_should_take_an_rlock_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
