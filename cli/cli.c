@@ -156,3 +156,37 @@ int cli_write_file(const char *path, const char *what, cli_writer write, const v
     }
     return STATUS_OK;
 }
+
+int cli_parse_override(const struct cmd_entry *cmd, int id, const char *value, struct cli_overrides *ov)
+{
+    struct error err;
+    char names[256];
+    switch (id) {
+    case CLI_OPT_POLICY:
+        ov->policy = sched_registry_find(value);
+        if (!ov->policy) {
+            cli_policy_names(names, sizeof names);
+            return cli_usage_error(cmd, "unknown policy '%s' (known policies: %s)", value, names);
+        }
+        return 0;
+    case CLI_OPT_CPUS:
+        if (!cli_parse_long(value, 1, SCENARIO_MAX_CPUS, &ov->cpus))
+            return cli_usage_error(cmd, "--cpus wants a number of CPUs from 1 to %d, got '%s'", SCENARIO_MAX_CPUS,
+                                   value);
+        return 0;
+    case CLI_OPT_SEED:
+        if (!cli_parse_u64(value, &ov->seed))
+            return cli_usage_error(cmd, "--seed wants an integer from 0 to 2^64-1, got '%s'", value);
+        ov->has_seed = true;
+        return 0;
+    case CLI_OPT_QUANTUM:
+        error_clear(&err);
+        if (cli_parse_duration(value, &ov->quantum, &err) != STATUS_OK)
+            return cli_usage_error(cmd, "--quantum: %s", err.msg);
+        ov->has_quantum = true;
+        return 0;
+    default:
+        ov->profile = value;
+        return 0;
+    }
+}

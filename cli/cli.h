@@ -40,6 +40,27 @@ struct cli_overrides {
     const char *profile;               /* --profile, or NULL */
 };
 
+/* getopt_long ids and entries of the override options, shared by the
+ * commands that take them: put CLI_OVERRIDE_OPTIONS in the option table and
+ * hand each id it returns to cli_parse_override. */
+enum {
+    CLI_OPT_POLICY = 1000,
+    CLI_OPT_CPUS,
+    CLI_OPT_SEED,
+    CLI_OPT_QUANTUM,
+    CLI_OPT_PROFILE
+};
+#define CLI_OVERRIDE_OPTIONS                                          \
+    {"policy", required_argument, NULL, CLI_OPT_POLICY},              \
+    {"cpus", required_argument, NULL, CLI_OPT_CPUS},                  \
+    {"seed", required_argument, NULL, CLI_OPT_SEED},                  \
+    {"quantum", required_argument, NULL, CLI_OPT_QUANTUM},            \
+    {"profile", required_argument, NULL, CLI_OPT_PROFILE}
+
+/* Parses the value of override option `id` into ov. Returns 0, or prints a
+ * usage error of cmd and returns its exit code. */
+int cli_parse_override(const struct cmd_entry *cmd, int id, const char *value, struct cli_overrides *ov);
+
 /* Applies the overrides to a scenario loaded from `file` and finds the policy
  * to run. Returns STATUS_OK, or prints the error and returns its code. */
 int cli_apply_overrides(struct scenario *sc, const char *file, const struct cli_overrides *ov,

@@ -34,6 +34,7 @@ const struct cmd_entry cmd_export_entry = {
         "Usage: threadsim export FILE -o OUT.svg|OUT.png [--view threads|cpus]\n"
         "                        [--width W] [--height H] [--theme light|dark]\n"
         "                        [--from T] [--to T] [--policy P] [--cpus N] [--seed S]\n"
+        "                        [--quantum D] [--profile F]\n"
         "\n"
         "Simulates the scenario in FILE and draws its timeline (a Gantt chart) into\n"
         "OUT: one lane per thread, grouped by process, coloured by state (running,\n"
@@ -54,6 +55,8 @@ const struct cmd_entry cmd_export_entry = {
         "  --policy P        scheduling policy (scheduler.policy)\n"
         "  --cpus N          number of CPUs, 1 to 1024 (machine.cpus)\n"
         "  --seed S          seed of the random choices, 0 to 2^64-1 (seed)\n"
+        "  --quantum D       time slice as a duration such as 4ms (scheduler.quantum)\n"
+        "  --profile F       calibration profile JSON file (machine.profile)\n"
         "  -h, --help        show this help\n"
         "\n"
         "Exit status: 0 success, 1 internal error, 2 bad usage or bad scenario,\n"
@@ -67,10 +70,7 @@ enum {
     OPT_HEIGHT,
     OPT_THEME,
     OPT_FROM,
-    OPT_TO,
-    OPT_POLICY,
-    OPT_CPUS,
-    OPT_SEED
+    OPT_TO
 };
 
 static bool ends_with(const char *s, const char *suffix)
@@ -91,9 +91,7 @@ static int parse_options(int argc, char **argv, struct export_options *opts)
         { "theme", required_argument, NULL, OPT_THEME },
         { "from", required_argument, NULL, OPT_FROM },
         { "to", required_argument, NULL, OPT_TO },
-        { "policy", required_argument, NULL, OPT_POLICY },
-        { "cpus", required_argument, NULL, OPT_CPUS },
-        { "seed", required_argument, NULL, OPT_SEED },
+        CLI_OVERRIDE_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -153,27 +151,16 @@ static int parse_options(int argc, char **argv, struct export_options *opts)
             *(c == OPT_FROM ? &opts->layout.from : &opts->layout.to) = t;
             break;
         }
-        case OPT_POLICY: {
-            char names[256];
-            opts->ov.policy = sched_registry_find(optarg);
-            if (!opts->ov.policy) {
-                cli_policy_names(names, sizeof names);
-                return cli_usage_error(cmd, "unknown policy '%s' (known policies: %s)",
-                                       optarg, names);
-            }
+        case CLI_OPT_POLICY:
+        case CLI_OPT_CPUS:
+        case CLI_OPT_SEED:
+        case CLI_OPT_QUANTUM:
+        case CLI_OPT_PROFILE: {
+            int rc = cli_parse_override(cmd, c, optarg, &opts->ov);
+            if (rc)
+                return rc;
             break;
         }
-        case OPT_CPUS:
-            if (!cli_parse_long(optarg, 1, SCENARIO_MAX_CPUS, &opts->ov.cpus))
-                return cli_usage_error(cmd, "--cpus wants a number of CPUs from 1 to %d, got '%s'",
-                                       SCENARIO_MAX_CPUS, optarg);
-            break;
-        case OPT_SEED:
-            if (!cli_parse_u64(optarg, &opts->ov.seed))
-                return cli_usage_error(cmd, "--seed wants an integer from 0 to 2^64-1, got '%s'",
-                                       optarg);
-            opts->ov.has_seed = true;
-            break;
         case ':':
             return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
         default:

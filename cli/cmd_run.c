@@ -63,12 +63,7 @@ static void print_help(void)
 }
 
 enum {
-    OPT_POLICY = 256,
-    OPT_CPUS,
-    OPT_SEED,
-    OPT_QUANTUM,
-    OPT_PROFILE,
-    OPT_FORMAT,
+    OPT_FORMAT = 256,
     OPT_TRACE
 };
 
@@ -77,18 +72,13 @@ enum {
 static int parse_options(int argc, char **argv, struct run_options *opts)
 {
     static const struct option longopts[] = {
-        { "policy", required_argument, NULL, OPT_POLICY },
-        { "cpus", required_argument, NULL, OPT_CPUS },
-        { "seed", required_argument, NULL, OPT_SEED },
-        { "quantum", required_argument, NULL, OPT_QUANTUM },
-        { "profile", required_argument, NULL, OPT_PROFILE },
+        CLI_OVERRIDE_OPTIONS,
         { "format", required_argument, NULL, OPT_FORMAT },
         { "trace", required_argument, NULL, OPT_TRACE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const struct cmd_entry *cmd = &cmd_run_entry;
-    struct error err;
     int c;
 
     memset(opts, 0, sizeof *opts);
@@ -100,36 +90,16 @@ static int parse_options(int argc, char **argv, struct run_options *opts)
         case 'h':
             print_help();
             return -1;
-        case OPT_POLICY: {
-            char names[256];
-            opts->ov.policy = sched_registry_find(optarg);
-            if (!opts->ov.policy) {
-                cli_policy_names(names, sizeof names);
-                return cli_usage_error(cmd, "unknown policy '%s' (known policies: %s)",
-                                       optarg, names);
-            }
+        case CLI_OPT_POLICY:
+        case CLI_OPT_CPUS:
+        case CLI_OPT_SEED:
+        case CLI_OPT_QUANTUM:
+        case CLI_OPT_PROFILE: {
+            int rc = cli_parse_override(cmd, c, optarg, &opts->ov);
+            if (rc)
+                return rc;
             break;
         }
-        case OPT_CPUS:
-            if (!cli_parse_long(optarg, 1, SCENARIO_MAX_CPUS, &opts->ov.cpus))
-                return cli_usage_error(cmd, "--cpus wants a number of CPUs from 1 to %d, got '%s'",
-                                       SCENARIO_MAX_CPUS, optarg);
-            break;
-        case OPT_SEED:
-            if (!cli_parse_u64(optarg, &opts->ov.seed))
-                return cli_usage_error(cmd, "--seed wants an integer from 0 to 2^64-1, got '%s'",
-                                       optarg);
-            opts->ov.has_seed = true;
-            break;
-        case OPT_QUANTUM:
-            error_clear(&err);
-            if (cli_parse_duration(optarg, &opts->ov.quantum, &err) != STATUS_OK)
-                return cli_usage_error(cmd, "--quantum: %s", err.msg);
-            opts->ov.has_quantum = true;
-            break;
-        case OPT_PROFILE:
-            opts->ov.profile = optarg;
-            break;
         case OPT_FORMAT:
             if (!report_format_parse(optarg, &opts->format))
                 return cli_usage_error(cmd, "--format wants text, json or csv, got '%s'", optarg);
