@@ -9,6 +9,7 @@
 #include "scheduler/registry.h"
 #include "sim/engine.h"
 #include "sim/profile.h"
+#include "viz/perfetto.h"
 
 /* A text report draws its Gantt chart from a trace. Recording one costs
  * memory in proportion to the events, which are known only after the run, so
@@ -21,6 +22,7 @@ struct run_options {
     struct cli_overrides ov;
     enum report_format format;
     const char *trace_path;
+    const char *perfetto_path;
 };
 
 static int run_exec(int argc, char **argv);
@@ -31,6 +33,7 @@ const struct cmd_entry cmd_run_entry = {
     .usage =
         "Usage: threadsim run FILE [--policy P] [--cpus N] [--seed S] [--quantum D]\n"
         "                     [--profile F] [--format text|json|csv] [--trace OUT.json]\n"
+        "                     [--perfetto OUT.json]\n"
         "\n"
         "Simulates the scenario in FILE and prints, for every thread, its arrival,\n"
         "response, turnaround, wait, CPU and blocked times and its context switches.\n"
@@ -45,6 +48,7 @@ const struct cmd_entry cmd_run_entry = {
         "  --profile F     calibration profile JSON file (machine.profile)\n"
         "  --format F      text (default), json or csv\n"
         "  --trace OUT     also write the full trace of the run to OUT as JSON\n"
+        "  --perfetto OUT  also write it as a Perfetto/Chrome trace (open it in ui.perfetto.dev)\n"
         "  -h, --help      show this help\n"
         "\n"
         "Exit status: 0 success, 1 internal error, 2 bad usage or bad scenario,\n"
@@ -64,7 +68,8 @@ static void print_help(void)
 
 enum {
     OPT_FORMAT = 256,
-    OPT_TRACE
+    OPT_TRACE,
+    OPT_PERFETTO
 };
 
 /* Returns 0 and fills opts, or prints the usage error and returns its exit
@@ -75,6 +80,7 @@ static int parse_options(int argc, char **argv, struct run_options *opts)
         CLI_OVERRIDE_OPTIONS,
         { "format", required_argument, NULL, OPT_FORMAT },
         { "trace", required_argument, NULL, OPT_TRACE },
+        { "perfetto", required_argument, NULL, OPT_PERFETTO },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -106,6 +112,9 @@ static int parse_options(int argc, char **argv, struct run_options *opts)
             break;
         case OPT_TRACE:
             opts->trace_path = optarg;
+            break;
+        case OPT_PERFETTO:
+            opts->perfetto_path = optarg;
             break;
         case ':':
             return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
@@ -146,6 +155,12 @@ static enum status write_trace_writer(const void *obj, FILE *out, struct error *
     return trace_write_json(obj, out, err);
 }
 
+/* cli_write_file's writer for the Perfetto JSON */
+static enum status perfetto_writer(const void *obj, FILE *out, struct error *err)
+{
+    return perfetto_write(obj, out, err);
+}
+
 static int write_trace(const char *path, const struct trace *tr)
 {
     return cli_write_file(path, "the trace", write_trace_writer, tr);
@@ -171,7 +186,7 @@ static int run_exec(int argc, char **argv)
         return rc;
     }
 
-    bool record = opts.trace_path != NULL;
+    bool record = opts.trace_path != NULL || opts.perfetto_path != NULL;
     struct engine *eng = simulate(sc, policy, record, &status, &err);
     if (eng && !record && opts.format == REPORT_TEXT &&
         engine_task_count(eng) <= REPORT_GANTT_MAX_THREADS &&
@@ -193,6 +208,9 @@ static int run_exec(int argc, char **argv)
     };
     report_write(stdout, opts.format, &run);
     rc = status == STATUS_OK ? STATUS_OK : cli_file_error(opts.file, &err);
+    if (opts.perfetto_path &&
+        cli_write_file(opts.perfetto_path, "the Perfetto trace", perfetto_writer, engine_trace(eng)) != STATUS_OK)
+        rc = rc ? rc : STATUS_INTERNAL;
     if (opts.trace_path && write_trace(opts.trace_path, engine_trace(eng)) != STATUS_OK)
         rc = STATUS_INTERNAL;
     engine_destroy(eng);
