@@ -16,7 +16,7 @@ WERROR := OFF
 endif
 CMAKE_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTHREADSIM_WERROR=$(WERROR)
 
-.PHONY: all deps build demo test test-sanitize fuzz-short bench clean
+.PHONY: all deps build demo test test-sanitize fuzz-short bench gallery clean
 
 all: build
 
@@ -61,6 +61,10 @@ bench: build
 		[ -x "$$b" ] || continue; found=1; echo "== $$b"; "$$b"; \
 	done; \
 	[ $$found -eq 1 ] || echo "no benchmarks built in $(BUILD)/bench"
+
+# docs/gallery.md: a timeline of every scenario, regenerated from scenarios/.
+gallery: build
+	./scripts/gallery.sh $(THREADSIM)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) $(OUT)
