@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,4 +190,14 @@ int cli_parse_override(const struct cmd_entry *cmd, int id, const char *value, s
         ov->profile = value;
         return 0;
     }
+}
+
+int cli_scenario_file(const struct cmd_entry *cmd, int argc, char **argv, const char **file)
+{
+    if (optind >= argc)
+        return cli_usage_error(cmd, "missing the scenario FILE");
+    if (optind + 1 < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s' (one scenario FILE per %s)", argv[optind + 1], cmd->name);
+    *file = argv[optind];
+    return 0;
 }

@@ -86,6 +86,10 @@ int cli_usage_error(const struct cmd_entry *cmd, const char *fmt, ...)
  * else "FILE: MESSAGE". Returns err->status (STATUS_INTERNAL if it is OK). */
 int cli_file_error(const char *file, const struct error *err);
 
+/* The one scenario FILE left in argv after getopt_long: *file, and 0; or a
+ * usage error of cmd (none, or more than one) and its exit code. */
+int cli_scenario_file(const struct cmd_entry *cmd, int argc, char **argv, const char **file);
+
 /* Prints the command's help text to stdout. */
 void cli_print_help(const struct cmd_entry *cmd);
 

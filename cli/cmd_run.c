@@ -122,12 +122,9 @@ static int parse_options(int argc, char **argv, struct run_options *opts)
             return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind >= argc)
-        return cli_usage_error(cmd, "missing the scenario FILE");
-    if (optind + 1 < argc)
-        return cli_usage_error(cmd, "unexpected argument '%s' (one scenario FILE per run)",
-                               argv[optind + 1]);
-    opts->file = argv[optind];
+    int rc = cli_scenario_file(cmd, argc, argv, &opts->file);
+    if (rc)
+        return rc;
     return 0;
 }
 

@@ -44,12 +44,10 @@ static int validate_exec(int argc, char **argv)
         }
         return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
     }
-    if (optind >= argc)
-        return cli_usage_error(cmd, "missing the scenario FILE");
-    if (optind + 1 < argc)
-        return cli_usage_error(cmd, "unexpected argument '%s' (one scenario FILE)",
-                               argv[optind + 1]);
-    const char *file = argv[optind];
+    const char *file;
+    int rc = cli_scenario_file(cmd, argc, argv, &file);
+    if (rc)
+        return rc;
 
     error_clear(&err);
     struct scenario *sc = scenario_load_file(file, &err);
@@ -58,7 +56,7 @@ static int validate_exec(int argc, char **argv)
     const struct sched_policy *policy = cli_find_policy(sc->sched.policy, "scheduler.policy", &err);
     if (policy && policy->validate && policy->validate(&sc->sched, &err) != STATUS_OK)
         policy = NULL;
-    int rc = STATUS_OK;
+    rc = STATUS_OK;
     if (policy)
         printf("%s: ok (%" PRIu32 " process%s, %" PRIu32 " thread%s, policy %s, CPUs %" PRIu32 ")\n", file,
                sc->nprocesses, sc->nprocesses == 1 ? "" : "es", sc->nthreads, sc->nthreads == 1 ? "" : "s",

@@ -1195,6 +1195,38 @@ static bool parse_into(struct loader *ld, const cJSON *item, const char *path, s
     return ok;
 }
 
+/* The "obj" of an object op: a name visible from the op's code unit whose
+ * type takes the op. */
+static bool parse_obj_ref(struct loader *ld, const cJSON *obj, const char *path, const struct op_ctx *ctx,
+                          enum op_kind kind, struct obj_ref *out)
+{
+    char p[ERROR_PATH_MAX];
+    const cJSON *name = req(ld, obj, path, "obj");
+    if (!name)
+        return false;
+    if (!cJSON_IsString(name))
+        return ld_fail(ld, CHILD(p, "obj"), "expected an object name, got %s", json_type_name(name));
+    const char *opname = cJSON_GetObjectItemCaseSensitive(obj, "op")->valuestring;
+    return check_object_use(ld, name->valuestring, ctx->unit->process, kind, opname, CHILD(p, "obj"), &out->name);
+}
+
+/* The optional "timeout" and "into" of a waiting op (the op's key list
+ * decides which are allowed). */
+static bool parse_timeout_into(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx,
+                               sim_time *timeout, bool *has_into, uint32_t *into)
+{
+    char p[ERROR_PATH_MAX];
+    const cJSON *it;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "timeout")) && !get_duration(ld, it, CHILD(p, "timeout"), timeout))
+        return false;
+    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "into"))) {
+        if (!parse_into(ld, it, CHILD(p, "into"), ctx, into))
+            return false;
+        *has_into = true;
+    }
+    return true;
+}
+
 static bool parse_obj_op(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx, struct op *op)
 {
     static const char *const plain[] = {"op", "obj", NULL};
@@ -1217,22 +1249,10 @@ static bool parse_obj_op(struct loader *ld, const cJSON *obj, const char *path, 
     struct op_sync *s = &op->u.sync;
     s->timeout = -1;
     s->n = 1;
-    const cJSON *name = req(ld, obj, path, "obj");
-    if (!name)
-        return false;
-    if (!cJSON_IsString(name))
-        return ld_fail(ld, CHILD(p, "obj"), "expected an object name, got %s", json_type_name(name));
-    const char *opname = cJSON_GetObjectItemCaseSensitive(obj, "op")->valuestring;
-    if (!check_object_use(ld, name->valuestring, ctx->unit->process, op->kind, opname, CHILD(p, "obj"), &s->obj.name))
+    if (!parse_obj_ref(ld, obj, path, ctx, op->kind, &s->obj) ||
+        !parse_timeout_into(ld, obj, path, ctx, &s->timeout, &s->has_into, &s->into))
         return false;
     const cJSON *it;
-    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "timeout")) && !get_duration(ld, it, CHILD(p, "timeout"), &s->timeout))
-        return false;
-    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "into"))) {
-        if (!parse_into(ld, it, CHILD(p, "into"), ctx, &s->into))
-            return false;
-        s->has_into = true;
-    }
     if ((it = cJSON_GetObjectItemCaseSensitive(obj, "n"))) {
         if (!get_int(ld, it, CHILD(p, "n"), 1, 1000000000, &s->n))
             return false;
@@ -1378,13 +1398,8 @@ static bool parse_data_op(struct loader *ld, const cJSON *obj, const char *path,
     d->bytes = 32;
     d->eof = -1;
     d->value.kind = VALUE_CONST;
-    const cJSON *name = req(ld, obj, path, "obj");
-    if (!name)
-        return false;
-    if (!cJSON_IsString(name))
-        return ld_fail(ld, CHILD(p, "obj"), "expected an object name, got %s", json_type_name(name));
-    const char *opname = cJSON_GetObjectItemCaseSensitive(obj, "op")->valuestring;
-    if (!check_object_use(ld, name->valuestring, ctx->unit->process, op->kind, opname, CHILD(p, "obj"), &d->obj.name))
+    if (!parse_obj_ref(ld, obj, path, ctx, op->kind, &d->obj) ||
+        !parse_timeout_into(ld, obj, path, ctx, &d->timeout, &d->has_into, &d->into))
         return false;
     const cJSON *it;
     if ((it = cJSON_GetObjectItemCaseSensitive(obj, "value")) && !parse_value(ld, it, CHILD(p, "value"), ctx, &d->value))
@@ -1392,13 +1407,6 @@ static bool parse_data_op(struct loader *ld, const cJSON *obj, const char *path,
     if ((it = cJSON_GetObjectItemCaseSensitive(obj, "bytes")) &&
         !get_size(ld, it, CHILD(p, "bytes"), 0, 1LL << 30, &d->bytes))
         return false;
-    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "timeout")) && !get_duration(ld, it, CHILD(p, "timeout"), &d->timeout))
-        return false;
-    if ((it = cJSON_GetObjectItemCaseSensitive(obj, "into"))) {
-        if (!parse_into(ld, it, CHILD(p, "into"), ctx, &d->into))
-            return false;
-        d->has_into = true;
-    }
     if ((it = cJSON_GetObjectItemCaseSensitive(obj, "end"))) {
         int64_t end;
         if (!get_int(ld, it, CHILD(p, "end"), 0, 1, &end))

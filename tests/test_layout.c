@@ -9,20 +9,12 @@
 
 #include <cmocka.h>
 
+#include "trace_fixture.h"
 #include "viz/layout.h"
 
 /* A width that gives the plot exactly 1000 pixels: labels take the minimum
  * 80 pixels on the left, the margin 32 on the right. */
 #define WIDTH_1000PX 1112
-
-static void add_seg(struct trace *tr, uint32_t task, int32_t cpu, enum trace_state state,
-                    enum trace_reason reason, int64_t start, int64_t end)
-{
-    struct trace_segment s = { .start = start, .end = end, .task = task, .cpu = cpu,
-                               .state = (uint8_t)state, .reason = (uint8_t)reason,
-                               .obj = UINT32_MAX };
-    trace_segment_add(tr, &s);
-}
 
 /* Processes P (threads A and C) and Q (thread B) on one CPU over 1000 ns. */
 static struct trace *small_trace(void)

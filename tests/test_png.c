@@ -15,17 +15,9 @@
 #include <SDL.h>
 #include <SDL_image.h>
 
+#include "trace_fixture.h"
 #include "viz/layout.h"
 #include "viz/png.h"
-
-static void add_seg(struct trace *tr, uint32_t task, int32_t cpu, enum trace_state state,
-                    enum trace_reason reason, int64_t start, int64_t end)
-{
-    struct trace_segment s = { .start = start, .end = end, .task = task, .cpu = cpu,
-                               .state = (uint8_t)state, .reason = (uint8_t)reason,
-                               .obj = UINT32_MAX };
-    trace_segment_add(tr, &s);
-}
 
 /* Two threads passing a lock on one CPU: running, switch, ready, blocked on
  * the lock and asleep, each segment wide enough for its own rectangle. */

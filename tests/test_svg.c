@@ -11,17 +11,9 @@
 
 #include <cmocka.h>
 
+#include "trace_fixture.h"
 #include "viz/layout.h"
 #include "viz/svg.h"
-
-static void add_seg(struct trace *tr, uint32_t task, int32_t cpu, enum trace_state state,
-                    enum trace_reason reason, int64_t start, int64_t end)
-{
-    struct trace_segment s = { .start = start, .end = end, .task = task, .cpu = cpu,
-                               .state = (uint8_t)state, .reason = (uint8_t)reason,
-                               .obj = UINT32_MAX };
-    trace_segment_add(tr, &s);
-}
 
 /* Names with XML's special characters, a print and a deadlock. */
 static struct trace *demo_trace(void)
