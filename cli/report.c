@@ -245,8 +245,11 @@ static void write_json(FILE *out, const struct report_run *run)
         any = true;
         json_string(out, engine_process_name(run->eng, p));
         fprintf(out, ": {\"switches\": %" PRIu64 ", \"drop_requests\": %" PRIu64 ", \"forced_switches\": %" PRIu64
-                     ", \"failed_wakeups\": %" PRIu64 "}",
+                     ", \"failed_wakeups\": %" PRIu64,
                 g.switches, g.drop_requests, g.forced_switches, g.failed_wakeups);
+        if (engine_process_gil(run->eng, p, NULL) == GIL_OLD)
+            fprintf(out, ", \"mode\": \"old\", \"check_releases\": %" PRIu64, g.check_releases);
+        fputc('}', out);
     }
     fputs(any ? "}}\n}\n" : "}\n}\n", out);
 }
@@ -518,6 +521,9 @@ static void write_summary(FILE *out, const struct report_run *run, const struct 
         fprintf(out, "GIL of %s: %" PRIu64 " switches, %" PRIu64 " drop requests, %" PRIu64 " forced switches, %" PRIu64
                      " failed wake-ups\n",
                 engine_process_name(run->eng, p), g.switches, g.drop_requests, g.forced_switches, g.failed_wakeups);
+        if (engine_process_gil(run->eng, p, NULL) == GIL_OLD)
+            fprintf(out, "  old GIL: %" PRIu64 " releases at check points while another thread wanted it\n",
+                    g.check_releases);
     }
     write_text_memory(out, run);
 }

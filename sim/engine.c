@@ -107,7 +107,7 @@ void engine_set_state(struct engine *e, struct task *t, uint8_t state, uint8_t r
     case TRACE_SWITCH: t->m.wait += len; break;
     case TRACE_BLOCKED:
         t->m.blocked += len;
-        if (t->reason == REASON_GIL)
+        if (t->reason == REASON_GIL || (t->reason == REASON_WAKEUP && (t->gil_flags & TASK_GIL_WAKE_WAIT)))
             t->m.gil_wait += len;
         break;
     default: break;
@@ -289,23 +289,31 @@ void engine_task_arrive(struct engine *e, struct task *t)
  * machine's wakeup_latency) rather than by a timer. */
 void engine_task_wake(struct engine *e, struct task *t, bool by_thread)
 {
+    if (by_thread) {
+        engine_task_wake_after(e, t, e->sc->machine.wakeup_latency);
+        return;
+    }
     if (t->timer != NONE) {
         engine_cancel(e, t->timer, true);
         t->timer = NONE;
     }
-    sim_time lat = e->sc->machine.wakeup_latency;
-    if (by_thread) {
-        /* through an event even with no latency, so that threads woken at
-         * one instant become ready in declaration order (ordering rule 1) */
-        if (lat > 0) {
-            engine_set_state(e, t, TRACE_BLOCKED, REASON_WAKEUP, -1);
-            t->waiting_for = NONE;
-        }
-        t->timer = engine_push(e, e->now + lat, CLASS_READY, t->se.id, EV_WAKE, t->se.id);
-        return;
-    }
     engine_task_ready(e, t, ENQUEUE_WAKEUP);
     t->waiting_for = NONE;
+}
+
+void engine_task_wake_after(struct engine *e, struct task *t, sim_time lat)
+{
+    if (t->timer != NONE) {
+        engine_cancel(e, t->timer, true);
+        t->timer = NONE;
+    }
+    /* through an event even with no latency, so that threads woken at one
+     * instant become ready in declaration order (ordering rule 1) */
+    if (lat > 0) {
+        engine_set_state(e, t, TRACE_BLOCKED, REASON_WAKEUP, -1);
+        t->waiting_for = NONE;
+    }
+    t->timer = engine_push(e, e->now + lat, CLASS_READY, t->se.id, EV_WAKE, t->se.id);
 }
 
 static void joiners_remove(struct engine *e, struct task *target, struct task *t)
@@ -362,6 +370,8 @@ void engine_task_kill(struct engine *e, struct task *t)
 {
     if (t->state == TASK_DONE)
         return;
+    if (t->gil_flags)
+        engine_gil_forget(e, t);
     if (t->cpu >= 0) {
         cpu_release(e, (uint32_t)t->cpu, SCHED_STOP_EXITED);
     } else if (t->state == TRACE_READY) {
@@ -479,7 +489,10 @@ static void cpu_continue(struct engine *e, uint32_t c)
     /* interpreted code needs the GIL; a drop request is honoured at a check
      * point: an op boundary, or the check point armed in gil_check */
     struct gil *g = engine_gil_needed(e, t);
-    if (g) {
+    if (g && g->cfg.mode == GIL_OLD) {
+        if (!engine_gil_old_run(e, t, cpu))
+            return;
+    } else if (g) {
         if (g->holder != t->se.id && !engine_gil_take(e, t))
             return;
         if (g->drop_request && (t->op_left <= 0 || e->now >= cpu->gil_check)) {
@@ -502,7 +515,9 @@ static void cpu_continue(struct engine *e, uint32_t c)
     int64_t when = e->now + t->op_left;
     if (cpu->slice_end < when)
         when = cpu->slice_end;
-    if (g && g->drop_request && g->holder == t->se.id && cpu->gil_check < when)
+    if (g && g->cfg.mode == GIL_OLD)
+        when = engine_gil_old_until(e, t, cpu, when);
+    else if (g && g->drop_request && g->holder == t->se.id && cpu->gil_check < when)
         when = cpu->gil_check > e->now ? cpu->gil_check : e->now;
     cpu_arm(e, c, when);
 }
@@ -514,13 +529,20 @@ void engine_cpu_gil_request(struct engine *e, struct task *t)
     struct cpu *cpu = &e->cpus[t->cpu];
     if (cpu->switching || cpu->task != t->se.id)
         return;
-    int64_t spacing = engine_gil_spacing(e, t);
-    if (spacing == SIM_TIME_NEVER) {
-        cpu->gil_check = SIM_TIME_NEVER; /* no check point before the op ends */
-        return;
+    if (e->procs[t->process].gil.cfg.mode == GIL_OLD) {
+        /* its ticks have been counting since it took the GIL */
+        if (cpu->gil_check != SIM_TIME_NEVER)
+            return;
+        cpu->gil_check = engine_gil_old_next_check(e, t, cpu);
+    } else {
+        int64_t spacing = engine_gil_spacing(e, t);
+        if (spacing == SIM_TIME_NEVER) {
+            cpu->gil_check = SIM_TIME_NEVER; /* no check point before the op ends */
+            return;
+        }
+        int64_t into = (e->now - cpu->run_from) % spacing;
+        cpu->gil_check = e->now + (into ? spacing - into : 0);
     }
-    int64_t into = (e->now - cpu->run_from) % spacing;
-    cpu->gil_check = e->now + (into ? spacing - into : 0);
     cpu_progress(e, cpu, t);
     int64_t when = e->now + t->op_left;
     if (cpu->slice_end < when)
@@ -565,6 +587,8 @@ static void cpu_start_running(struct engine *e, uint32_t c)
     cpu->gil_check = SIM_TIME_NEVER;
     if (e->procs[t->process].gil.drop_request && e->procs[t->process].gil.holder == t->se.id)
         cpu->gil_check = engine_gil_spacing(e, t) == SIM_TIME_NEVER ? SIM_TIME_NEVER : e->now;
+    else if (e->procs[t->process].gil.cfg.mode == GIL_OLD && e->procs[t->process].gil.holder == t->se.id)
+        cpu->gil_check = engine_gil_old_next_check(e, t, cpu);
     /* a main thread with a signal waiting handles it before finishing its compute */
     struct proc *pr = &e->procs[t->process];
     if (pr->pending && t->op_left > 0 && pr->resume == RESUME_NONE && pr->main_task == t->se.id &&

@@ -50,6 +50,7 @@ struct engine_gil_stats {
     uint64_t drop_requests;   /* a waiter's timed wait ran out and asked the holder to drop */
     uint64_t forced_switches; /* the holder dropped on request and waited for another to take it */
     uint64_t failed_wakeups;  /* a thread woken by a release found the GIL taken again */
+    uint64_t check_releases;  /* old GIL: releases at a check point while another thread wanted it */
 };
 
 /* A line printed by a thread, in simulated-time order. */

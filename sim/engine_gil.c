@@ -1,4 +1,5 @@
-/* CPython's new GIL (3.2 and later) in the simulated kernel, as
+/* CPython's new GIL (3.2 and later) and old GIL (2.x, 3.0-3.1) in the
+ * simulated kernel, as
  * /work/shared/design/gil-model.md and docs/gil.md describe it.
  *
  * A thread of a process with a GIL holds it to run interpreted code: its ops
@@ -10,7 +11,20 @@
  * point (between bytecodes, or only on back edges) and then waits until
  * another thread has taken the GIL (forced switching). A release signals one
  * waiter (FIFO, or random from the seed), which pays the wake-up latency and
- * may find the GIL taken again: a failed wake-up. */
+ * may find the GIL taken again: a failed wake-up.
+ *
+ * Old GIL: every check_interval ticks (bytecodes) the holder releases the
+ * GIL and takes it straight back, handing nothing over. A release nobody
+ * waits for costs nothing and is not simulated, so a lone thread pays
+ * nothing. When a thread wants the GIL, the release is a system call: for
+ * the profile's gil_signal_ns (plus gil_wake_ns when it wakes a thread asleep
+ * on the GIL) the holder spends CPU time with the GIL free: its release
+ * window. A woken thread that runs inside a window takes the GIL; one that
+ * runs after it finds it taken again, counts a failed wake-up and sleeps
+ * again (the GIL battle). On one CPU the waiter gets the GIL when the holder
+ * is preempted inside a window, or blocks. Wake-up latency and call times
+ * vary in [1/2, 3/2] of their mean (from the scenario's seed) unless
+ * "jitter" is false, so that no fixed phase decides every race. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +39,11 @@ void engine_gil_init(struct engine *e, uint32_t p, const struct gil_config *cfg)
     g->last_holder = NONE;
     g->forced = NONE;
     g->waiters.head = g->waiters.tail = NONE;
+}
+
+static bool gil_contended(const struct gil *g)
+{
+    return g->waiting + g->woken > 0;
 }
 
 struct gil *engine_gil_needed(struct engine *e, struct task *t)
@@ -75,30 +94,40 @@ static void gil_arm_wait(struct engine *e, struct gil *g, struct task *t)
     t->timer = engine_push(e, e->now + g->cfg.switch_interval, CLASS_READY, t->se.id, EV_GIL_TIMEOUT, t->se.id);
 }
 
+static void gil_old_took(struct engine *e, struct gil *g, struct task *t);
+static void gil_old_wanted(struct engine *e, struct gil *g);
+
 bool engine_gil_take(struct engine *e, struct task *t)
 {
     struct gil *g = &e->procs[t->process].gil;
-    bool signaled = t->gil_signaled;
-    t->gil_signaled = 0;
+    bool signaled = t->gil_flags & TASK_GIL_SIGNALED;
+    if (signaled && g->cfg.mode == GIL_OLD)
+        g->woken--;
+    t->gil_flags = 0;
     if (g->holder == t->se.id)
         return true;
     if (!g->locked) {
         gil_lock(e, g, t);
+        if (g->cfg.mode == GIL_OLD)
+            gil_old_took(e, g, t);
         return true;
     }
     if (signaled)
         g->stats.failed_wakeups++;
     engine_task_block(e, t, REASON_GIL);
     engine_waitq_push(e, &g->waiters, t);
-    gil_arm_wait(e, g, t);
+    if (g->cfg.mode == GIL_OLD) {
+        g->waiting++;
+        gil_old_wanted(e, g);
+    } else {
+        gil_arm_wait(e, g, t);
+    }
     return false;
 }
 
-/* Signals one waiter: it wakes after the wake-up latency and tries again. */
-static void gil_signal(struct engine *e, struct gil *g)
+/* Takes the waiter a release wakes out of the wait queue (FIFO, or random). */
+static struct task *gil_pick_waiter(struct engine *e, struct gil *g)
 {
-    if (g->waiters.head == NONE)
-        return;
     struct task *w;
     if (g->cfg.random_wakeup) {
         uint32_t n = 0;
@@ -113,8 +142,162 @@ static void gil_signal(struct engine *e, struct gil *g)
     } else {
         w = engine_waitq_pop(e, &g->waiters);
     }
-    w->gil_signaled = 1;
+    return w;
+}
+
+/* Signals one waiter: it wakes after the wake-up latency and tries again. */
+static void gil_signal(struct engine *e, struct gil *g)
+{
+    if (g->waiters.head == NONE)
+        return;
+    struct task *w = gil_pick_waiter(e, g);
+    w->gil_flags = TASK_GIL_SIGNALED;
     engine_task_wake(e, w, true);
+}
+
+/* A duration of the old GIL's race around its mean: uniform in [1/2, 3/2]
+ * of it, or the mean itself without jitter. */
+static int64_t gil_old_vary(struct engine *e, const struct gil *g, int64_t mean)
+{
+    if (g->cfg.no_jitter || mean <= 1)
+        return mean;
+    return rng_range(&e->rng, mean - mean / 2, mean + mean / 2);
+}
+
+/* Old GIL: wakes one thread asleep on the GIL, if any; true if it did. */
+static bool gil_old_signal(struct engine *e, struct gil *g)
+{
+    if (g->waiters.head == NONE)
+        return false;
+    struct task *w = gil_pick_waiter(e, g);
+    g->waiting--;
+    g->woken++;
+    w->gil_flags = TASK_GIL_SIGNALED | TASK_GIL_WAKE_WAIT;
+    engine_task_wake_after(e, w, gil_old_vary(e, g, e->sc->machine.wakeup_latency));
+    return true;
+}
+
+/* The CPU time of one iteration of what t runs and its bytecodes. */
+static void gil_op_cost(const struct engine *e, const struct task *t, const struct op **opp, double *iter,
+                        double *bytecodes)
+{
+    const struct profile *pr = &e->sc->profile;
+    const struct op *op = engine_current_op(e, t);
+    *iter = pr->count_ns_per_iter;
+    *bytecodes = pr->count_bytecodes_per_iter;
+    if (op && op->kind == OP_COMPUTE && op->u.compute.kind == COMPUTE_PRIMES) {
+        *iter = pr->primes_ns_per_division;
+        *bytecodes = pr->primes_bytecodes_per_division;
+    } else if (op && op->kind == OP_ADD) {
+        /* x += 1: four bytecodes, no back edge inside */
+        *iter = (double)(op->u.var.cost >= 0 ? op->u.var.cost : pr->add_ns);
+        *bytecodes = 4;
+    }
+    *opp = op;
+}
+
+/* Old GIL: CPU time between two check points of t: check_interval ticks. */
+static int64_t gil_old_period(const struct engine *e, const struct task *t)
+{
+    const struct op *op;
+    double iter, bytecodes;
+    gil_op_cost(e, t, &op, &iter, &bytecodes);
+    double ns = iter / (bytecodes > 0 ? bytecodes : 1) * e->procs[t->process].gil.cfg.check_interval;
+    return ns >= 1 ? (int64_t)ns : 1;
+}
+
+int64_t engine_gil_old_next_check(const struct engine *e, const struct task *t, const struct cpu *cpu)
+{
+    const struct gil *g = &e->procs[t->process].gil;
+    if (!gil_contended(g))
+        return SIM_TIME_NEVER;
+    /* ticks count from the take (or last release), or from when it got the CPU */
+    int64_t from = cpu->run_from > g->tick_from ? cpu->run_from : g->tick_from;
+    int64_t period = gil_old_period(e, t);
+    int64_t n = (e->now - from + period - 1) / period;
+    return from + (n > 0 ? n : 1) * period;
+}
+
+/* Old GIL: t (running) has just taken the GIL: its ticks start again. */
+static void gil_old_took(struct engine *e, struct gil *g, struct task *t)
+{
+    struct cpu *cpu = &e->cpus[t->cpu];
+    g->tick_from = e->now;
+    cpu->gil_check = engine_gil_old_next_check(e, t, cpu);
+}
+
+/* Old GIL: a thread went to sleep on the GIL: a holder on a CPU now releases
+ * at its check points. */
+static void gil_old_wanted(struct engine *e, struct gil *g)
+{
+    if (g->holder != NONE)
+        engine_cpu_gil_request(e, engine_task_at(e, g->holder));
+}
+
+/* Old GIL: the running holder t is at a check point and someone wants the
+ * GIL: it lets go of it for the time of the release call (its window), and
+ * wakes a sleeper if there is one. The window is CPU time added to the op in
+ * progress; wait_value notes where in the op it ends. */
+static void gil_old_release_at_check(struct engine *e, struct gil *g, struct task *t, struct cpu *cpu)
+{
+    const struct profile *pr = &e->sc->profile;
+    g->stats.check_releases++;
+    g->locked = false;
+    g->holder = NONE;
+    gil_instant(e, t, INSTANT_GIL_DROP, 0);
+    int64_t d = gil_old_vary(e, g, pr->gil_signal_ns);
+    if (gil_old_signal(e, g))
+        d += gil_old_vary(e, g, pr->gil_wake_ns);
+    /* wait_value keeps 32 bits of the window's end: about a second at most */
+    if (d > (INT64_C(1) << 30))
+        d = INT64_C(1) << 30;
+    t->wait_value = (uint32_t)t->op_left;
+    t->op_left += d;
+    t->gil_flags |= TASK_GIL_WINDOW;
+    cpu->gil_check = SIM_TIME_NEVER;
+}
+
+/* Old GIL: CPU time left of t's release window (0 or less: over). */
+static int64_t gil_old_window_left(const struct task *t)
+{
+    if (t->op_left <= 0)
+        return 0;
+    return (int32_t)((uint32_t)t->op_left - t->wait_value);
+}
+
+bool engine_gil_old_run(struct engine *e, struct task *t, struct cpu *cpu)
+{
+    struct gil *g = &e->procs[t->process].gil;
+    if (t->gil_flags & TASK_GIL_WINDOW) {
+        if (gil_old_window_left(t) > 0)
+            return true;
+        t->gil_flags = 0;
+        t->wait_value = 0;
+    }
+    if (g->holder != t->se.id && !engine_gil_take(e, t))
+        return false;
+    if (t->op_left > 0 && cpu->gil_check <= e->now) {
+        if (gil_contended(g)) {
+            gil_old_release_at_check(e, g, t, cpu);
+        } else {
+            /* nobody wants it any more: the release costs nothing */
+            g->tick_from = e->now;
+            cpu->gil_check = SIM_TIME_NEVER;
+        }
+    }
+    return true;
+}
+
+int64_t engine_gil_old_until(const struct engine *e, const struct task *t, const struct cpu *cpu, int64_t when)
+{
+    if (t->gil_flags & TASK_GIL_WINDOW) {
+        int64_t end = e->now + gil_old_window_left(t);
+        return end < when ? end : when;
+    }
+    const struct gil *g = &e->procs[t->process].gil;
+    if (g->holder == t->se.id && cpu->gil_check < when)
+        return cpu->gil_check > e->now ? cpu->gil_check : e->now;
+    return when;
 }
 
 void engine_gil_release(struct engine *e, struct task *t, bool forced)
@@ -130,6 +313,10 @@ void engine_gil_release(struct engine *e, struct task *t, bool forced)
     g->locked = false;
     g->holder = NONE;
     gil_instant(e, t, INSTANT_GIL_DROP, forced);
+    if (g->cfg.mode == GIL_OLD) {
+        gil_old_signal(e, g);
+        return;
+    }
     gil_signal(e, g);
     if (!forced)
         return;
@@ -156,27 +343,39 @@ void engine_gil_timeout(struct engine *e, struct task *t)
 
 int64_t engine_gil_spacing(const struct engine *e, const struct task *t)
 {
-    const struct profile *pr = &e->sc->profile;
     const struct gil *g = &e->procs[t->process].gil;
-    const struct op *op = engine_current_op(e, t);
-    double iter = pr->count_ns_per_iter, bytecodes = pr->count_bytecodes_per_iter;
-    if (op && op->kind == OP_COMPUTE && op->u.compute.kind == COMPUTE_PRIMES) {
-        iter = pr->primes_ns_per_division;
-        bytecodes = pr->primes_bytecodes_per_division;
-    } else if (op && op->kind == OP_ADD) {
-        /* x += 1: four bytecodes, no back edge inside */
-        iter = (double)(op->u.var.cost >= 0 ? op->u.var.cost : pr->add_ns);
-        bytecodes = g->cfg.backedge_checks ? 1 : 4;
-        if (g->cfg.backedge_checks)
-            return SIM_TIME_NEVER;
-    }
+    const struct op *op;
+    double iter, bytecodes;
+    gil_op_cost(e, t, &op, &iter, &bytecodes);
+    if (op && op->kind == OP_ADD && g->cfg.backedge_checks)
+        return SIM_TIME_NEVER;
     double ns = g->cfg.backedge_checks ? iter : iter / (bytecodes > 0 ? bytecodes : 1);
     return ns >= 1 ? (int64_t)ns : 1;
+}
+
+/* Removes t from q if it is there; true if it was. */
+static bool gil_waitq_take(struct engine *e, struct waitq *q, struct task *t)
+{
+    for (uint32_t id = q->head; id != NONE; id = engine_task_at(e, id)->wait_next) {
+        if (id == t->se.id) {
+            engine_waitq_remove(e, q, t);
+            return true;
+        }
+    }
+    return false;
 }
 
 void engine_gil_forget(struct engine *e, struct task *t)
 {
     struct gil *g = &e->procs[t->process].gil;
+    if (g->cfg.mode == GIL_OLD) {
+        if (t->gil_flags & TASK_GIL_SIGNALED)
+            g->woken--;
+        else if (gil_waitq_take(e, &g->waiters, t))
+            g->waiting--;
+        t->gil_flags = 0;
+        return;
+    }
     if (g->forced == t->se.id)
         g->forced = NONE;
     else

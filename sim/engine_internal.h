@@ -94,7 +94,8 @@ struct task {
                               object it waits for (object reasons), else NONE */
     uint32_t proc_next;    /* next created task of the same process */
     uint32_t wait_value;   /* condition wait: the rlock depth to restore (0: none);
-                              GIL wait: the switch number when the timed wait began */
+                              GIL wait: the switch number when the timed wait began;
+                              old GIL release window: the low 32 bits of op_left at its end */
     int32_t cpu;           /* CPU it is on (RUNNING or SWITCH), else -1 */
     uint16_t nframes;
     uint16_t frames_cap;
@@ -105,11 +106,19 @@ struct task {
     uint8_t timed_out;     /* its wait_for timed out: the op stops re-checking */
     uint8_t redo;          /* its pc was moved back to run the current op again */
     uint8_t nogil;         /* it runs a compute op that released the GIL */
-    uint8_t gil_signaled;  /* woken by a GIL release: failing to take it is a failed wake-up */
+    uint8_t gil_flags;     /* TASK_GIL_* */
     struct frame inline_frames[TASK_INLINE_FRAMES];
 };
 
 enum { RESUME_NONE = 0, RESUME_SLEEP, RESUME_COMPUTE };
+
+/* task.gil_flags */
+enum {
+    TASK_GIL_SIGNALED = 1,  /* woken by a GIL release: failing to take it is a failed wake-up */
+    TASK_GIL_WINDOW = 2,    /* old GIL: inside its release window at a check point (the
+                               GIL is free until op_left comes down to wait_value) */
+    TASK_GIL_WAKE_WAIT = 4  /* old GIL: its wake-up latency counts as GIL wait */
+};
 
 /* A FIFO of blocked tasks, linked through task.wait_next. */
 struct waitq {
@@ -176,7 +185,10 @@ struct cpu {
     int64_t gil_check;     /* the running GIL holder's next check point after a drop request, or SIM_TIME_NEVER */
 };
 
-/* A process's GIL at run time: CPython's new GIL (docs/gil.md). */
+/* A process's GIL at run time: CPython's new or old GIL (docs/gil.md).
+ * Old GIL: waiting counts the tasks in `waiters`, woken those a release woke
+ * that have not tried again yet; the holder releases at its check points only
+ * while waiting + woken > 0. */
 struct gil {
     struct gil_config cfg;
     bool locked;
@@ -185,6 +197,9 @@ struct gil {
     uint32_t last_holder;    /* or NONE */
     uint32_t switch_number;
     uint32_t forced;         /* the thread that dropped on request, waiting for a switch, or NONE */
+    uint32_t waiting;        /* old GIL */
+    uint32_t woken;          /* old GIL */
+    int64_t tick_from;       /* old GIL: when the ticks towards the next check began (last take or release) */
     struct waitq waiters;
     struct engine_gil_stats stats;
 };
@@ -310,6 +325,8 @@ bool engine_push_frame(struct engine *e, struct task *t, struct op_block b, enum
 int64_t engine_operand(const struct task *t, const struct operand *o);
 /* Wakes a blocked task (cancelling its timer); by_thread: pays wakeup_latency. */
 void engine_task_wake(struct engine *e, struct task *t, bool by_thread);
+/* Wakes a blocked task made ready by another thread after latency lat. */
+void engine_task_wake_after(struct engine *e, struct task *t, sim_time lat);
 /* Takes the running task t off its CPU and blocks it with reason. */
 void engine_task_block(struct engine *e, struct task *t, enum trace_reason reason);
 const char *engine_name_of(const struct engine *e, const struct task *t);
@@ -437,10 +454,23 @@ void engine_gil_release(struct engine *e, struct task *t, bool forced);
 void engine_gil_timeout(struct engine *e, struct task *t);
 /* The time between check points of what t is running. */
 int64_t engine_gil_spacing(const struct engine *e, const struct task *t);
-/* Forgets a task killed while waiting for the GIL. */
+/* Forgets a task being killed while waiting for the GIL, or woken by a
+ * release and not back yet. Calling it twice does no harm. */
 void engine_gil_forget(struct engine *e, struct task *t);
-/* The GIL holder t got a drop request: make it reach a check point. */
+/* The GIL holder t got a drop request (new GIL), or someone now wants the GIL
+ * (old GIL): make it reach a check point. */
 void engine_cpu_gil_request(struct engine *e, struct task *t);
+/* Old GIL, for the running task t that needs the GIL, at e->now: ends its
+ * release window when it is over and takes the GIL (again), or releases it
+ * at a check point when someone wants it. False when t blocked (its CPU is
+ * free). */
+bool engine_gil_old_run(struct engine *e, struct task *t, struct cpu *cpu);
+/* Old GIL: the earlier of `when` and the next GIL event of the running t
+ * (the end of its release window, its next check point). */
+int64_t engine_gil_old_until(const struct engine *e, const struct task *t, const struct cpu *cpu, int64_t when);
+/* Old GIL: the next check point of holder t, running on cpu, when someone
+ * wants the GIL; SIM_TIME_NEVER when nobody does. */
+int64_t engine_gil_old_next_check(const struct engine *e, const struct task *t, const struct cpu *cpu);
 
 /* engine_signal.c: kill, alarm and handlers. */
 enum step op_kill(struct engine *e, struct task *t, const struct op *op);

@@ -35,6 +35,10 @@ void profile_builtin(struct profile *p)
     p->forkserver_parent_ns = 300000;
     p->forkserver_child_ns = 1000000;
     p->forkserver_start_ns = 45000000;
+    /* a futex system call, and a futex wake of a sleeping thread, on the
+     * dual-core machines of Beazley's measurements: about a microsecond */
+    p->gil_signal_ns = 600;
+    p->gil_wake_ns = 800;
 }
 
 uint64_t work_primes_divisions(int64_t from, int64_t to)

@@ -36,6 +36,11 @@ struct profile {
     int64_t forkserver_parent_ns;
     int64_t forkserver_child_ns;
     int64_t forkserver_start_ns;
+    /* The old GIL's release at a check point when a thread wants the GIL: a
+     * system call (the semaphore post) that lets go of the GIL, and the extra
+     * time of waking a thread asleep on it (docs/gil.md). */
+    int64_t gil_signal_ns;
+    int64_t gil_wake_ns;
 };
 
 /* Fills p with the built-in profile. */

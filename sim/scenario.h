@@ -294,6 +294,7 @@ struct gil_config {
     uint32_t check_interval;    /* old GIL: ticks (bytecodes), default 100 */
     bool random_wakeup;         /* "wakeup": "random" (else FIFO) */
     bool backedge_checks;       /* "checkpoints": "backedge" (CPython 3.10+), else every bytecode */
+    bool no_jitter;             /* old GIL "jitter": false: wake-up latency and GIL call times at their mean */
 };
 
 enum start_method { START_FORK = 0, START_SPAWN, START_FORKSERVER };

@@ -1420,7 +1420,8 @@ static bool parse_data_op(struct loader *ld, const cJSON *obj, const char *path,
 }
 
 /* "gil": "none", {"mode": "new", "switch_interval": "5ms"} or {"mode":
- * "old", "check_interval": 100}, with "wakeup" and "checkpoints". */
+ * "old", "check_interval": 100}, with "wakeup", and "checkpoints" (new) or
+ * "jitter" (old). */
 static bool parse_gil(struct loader *ld, const cJSON *item, const char *path, struct gil_config *out)
 {
     memset(out, 0, sizeof *out);
@@ -1428,7 +1429,7 @@ static bool parse_gil(struct loader *ld, const cJSON *item, const char *path, st
     out->check_interval = 100;
     if (cJSON_IsString(item) && strcmp(item->valuestring, "none") == 0)
         return true;
-    static const char *const keys[] = {"mode", "switch_interval", "check_interval", "wakeup", "checkpoints", NULL};
+    static const char *const keys[] = {"mode", "switch_interval", "check_interval", "wakeup", "checkpoints", "jitter", NULL};
     if (!cJSON_IsObject(item))
         return ld_fail(ld, path, "expected \"none\" or an object like {\"mode\": \"new\", \"switch_interval\": \"5ms\"}");
     if (!check_keys(ld, item, path, keys))
@@ -1455,8 +1456,13 @@ static bool parse_gil(struct loader *ld, const cJSON *item, const char *path, st
         int64_t v;
         if (out->mode != GIL_OLD)
             return ld_fail(ld, CHILD(p, "check_interval"), "check_interval belongs to the old GIL (mode \"old\")");
-        if (!get_int(ld, it, CHILD(p, "check_interval"), 1, 1000000000, &v))
+        if (!get_int(ld, it, CHILD(p, "check_interval"), INT64_MIN / 4, INT64_MAX / 4, &v))
             return false;
+        if (v < 1 || v > 1000000)
+            return ld_fail(ld, CHILD(p, "check_interval"),
+                           "%lld is out of range: the check interval counts ticks (bytecodes), 1 to 1000000 "
+                           "(CPython 2's sys.setcheckinterval default is 100)",
+                           (long long)v);
         out->check_interval = (uint32_t)v;
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(item, "wakeup"))) {
@@ -1465,14 +1471,22 @@ static bool parse_gil(struct loader *ld, const cJSON *item, const char *path, st
         out->random_wakeup = strcmp(it->valuestring, "random") == 0;
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(item, "checkpoints"))) {
+        if (out->mode != GIL_NEW)
+            return ld_fail(ld, CHILD(p, "checkpoints"),
+                           "checkpoints belongs to the new GIL (mode \"new\"): the old GIL counts every bytecode");
         if (!cJSON_IsString(it) || (strcmp(it->valuestring, "bytecode") && strcmp(it->valuestring, "backedge")))
             return ld_fail(ld, CHILD(p, "checkpoints"),
                            "expected \"bytecode\" (every bytecode, CPython 3.9 and before) or \"backedge\" (loop back "
                            "edges and calls, CPython 3.10+)");
         out->backedge_checks = strcmp(it->valuestring, "backedge") == 0;
     }
-    if (out->mode == GIL_OLD)
-        return ld_fail(ld, CHILD(p, "mode"), "the old GIL is not supported by this version of threadsim yet");
+    if ((it = cJSON_GetObjectItemCaseSensitive(item, "jitter"))) {
+        if (out->mode != GIL_OLD)
+            return ld_fail(ld, CHILD(p, "jitter"), "jitter belongs to the old GIL (mode \"old\")");
+        if (!cJSON_IsBool(it))
+            return ld_fail(ld, CHILD(p, "jitter"), "expected true or false, got %s", json_type_name(it));
+        out->no_jitter = cJSON_IsFalse(it);
+    }
     return true;
 }
 
@@ -2859,6 +2873,8 @@ static enum status profile_from_json(struct profile *p, const cJSON *obj, const 
         {"forkserver_parent_ns", NULL, &p->forkserver_parent_ns},
         {"forkserver_child_ns", NULL, &p->forkserver_child_ns},
         {"forkserver_start_ns", NULL, &p->forkserver_start_ns},
+        {"gil_signal_ns", NULL, &p->gil_signal_ns},
+        {"gil_wake_ns", NULL, &p->gil_wake_ns},
     };
     for (const cJSON *c = obj->child; c; c = c->next) {
         if (strncmp(c->string, "x-", 2) == 0)

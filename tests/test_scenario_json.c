@@ -727,12 +727,41 @@ static void load_buffer_should_reject_a_wrong_argument_count(void **state)
                  "no function named 'nope'");
 }
 
-static void load_buffer_should_reject_parts_of_the_contract_not_supported_yet(void **state)
+static void load_buffer_should_check_gil_settings(void **state)
 {
     (void)state;
-    expect_error(J({"processes": [{"name": "p", "gil": {"mode": "old", "check_interval": 100},
+    /* the old GIL loads; its check interval is a number of ticks */
+    struct scenario *old = load_ok(J({"processes": [{"name": "p", "gil": {"mode": "old", "check_interval": 1000,
+                                                                          "jitter": false},
+                                                     "threads": [{"name": "main", "program": []}]}]}));
+    assert_int_equal(old->processes[0].gil.mode, GIL_OLD);
+    assert_int_equal(old->processes[0].gil.check_interval, 1000);
+    assert_true(old->processes[0].gil.no_jitter);
+    scenario_destroy(old);
+    old = load_ok(J({"processes": [{"name": "p", "gil": {"mode": "old"}, "threads": [{"name": "main", "program": []}]}]}));
+    assert_int_equal(old->processes[0].gil.check_interval, 100);
+    assert_false(old->processes[0].gil.no_jitter);
+    scenario_destroy(old);
+    expect_error(J({"processes": [{"name": "p", "gil": {"mode": "old", "check_interval": 0},
                                    "threads": [{"name": "main", "program": []}]}]}),
-                 "processes[0].gil.mode", "the old GIL is not supported by this version of threadsim yet");
+                 "processes[0].gil.check_interval", "0 is out of range: the check interval counts ticks");
+    expect_error(J({"processes": [{"name": "p", "gil": {"mode": "old", "check_interval": 1000001},
+                                   "threads": [{"name": "main", "program": []}]}]}),
+                 "processes[0].gil.check_interval", "1 to 1000000");
+    expect_error(J({"processes": [{"name": "p", "gil": {"mode": "old", "check_interval": 2.5},
+                                   "threads": [{"name": "main", "program": []}]}]}),
+                 "processes[0].gil.check_interval", "expected an integer");
+    expect_error(J({"processes": [{"name": "p", "gil": {"mode": "old", "checkpoints": "backedge"},
+                                   "threads": [{"name": "main", "program": []}]}]}),
+                 "processes[0].gil.checkpoints", "belongs to the new GIL");
+    expect_error(J({"processes": [{"name": "p", "gil": {"mode": "new", "jitter": false},
+                                   "threads": [{"name": "main", "program": []}]}]}),
+                 "processes[0].gil.jitter", "belongs to the old GIL");
+    expect_error(J({"processes": [{"name": "p", "gil": {"mode": "old", "jitter": "no"},
+                                   "threads": [{"name": "main", "program": []}]}]}),
+                 "processes[0].gil.jitter", "expected true or false");
+    expect_error(J({"machine": {"profile": {"gil_wake_ns": -1}}, "processes": [{"name": "p", "threads": [{"name": "main", "program": []}]}]}),
+                 "machine.profile", "gil_wake_ns");
     expect_error(J({"processes": [{"name": "p", "gil": {"mode": "new", "check_interval": 100},
                                    "threads": [{"name": "main", "program": []}]}]}),
                  "processes[0].gil.check_interval", "belongs to the old GIL");
@@ -1077,7 +1106,7 @@ int main(void)
         cmocka_unit_test(load_buffer_should_reject_duplicate_names),
         cmocka_unit_test(load_buffer_should_reject_an_unknown_local),
         cmocka_unit_test(load_buffer_should_reject_a_wrong_argument_count),
-        cmocka_unit_test(load_buffer_should_reject_parts_of_the_contract_not_supported_yet),
+        cmocka_unit_test(load_buffer_should_check_gil_settings),
         cmocka_unit_test(load_buffer_should_check_objects_memory_and_values),
         cmocka_unit_test(load_buffer_should_enforce_the_other_limits),
         cmocka_unit_test(load_buffer_should_reject_malformed_print_text),
