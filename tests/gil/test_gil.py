@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The GIL scenarios of scenarios/gil/ against the acceptance table of the GIL
-model (new GIL rows), and the table of published measurements next to what
+model (new and old GIL rows), and the table of published measurements next to what
 threadsim predicts.
 
     test_gil.py --threadsim BUILD/cli/threadsim --scenarios scenarios/gil [--table]
@@ -99,6 +99,75 @@ class NewGil(unittest.TestCase):
         self.assertEqual(run("single_thread.json")["makespan_ns"], without["makespan_ns"])
 
 
+def with_gil(name, gil):
+    """Runs scenario `name` with every process's GIL replaced by `gil`."""
+    with open(os.path.join(ARGS.scenarios, name)) as f:
+        doc = json.load(f)
+    for p in doc["processes"]:
+        p["gil"] = gil
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(doc, f)
+    try:
+        return run("%s (gil %s)" % (name, gil), scenario=f.name)
+    finally:
+        os.unlink(f.name)
+
+
+OLD_RUNS = []
+
+
+def old_ratios():
+    """The sequential makespan of old_gil_sequential, and the runs of
+    old_gil_battle on 2 CPUs and on 1 (run once, kept for every test)."""
+    if not OLD_RUNS:
+        OLD_RUNS.extend([run("old_gil_sequential.json")["makespan_ns"], run("old_gil_battle.json"),
+                         run("old_gil_battle.json", "--cpus", "1")])
+    return tuple(OLD_RUNS)
+
+
+class OldGil(unittest.TestCase):
+    def test_two_cpus_fight_over_the_gil(self):
+        seq, two, _ = old_ratios()
+        ratio = two["makespan_ns"] / seq
+        self.assertGreaterEqual(ratio, 1.5)
+        stats = two["stats"]["gil"]["main"]
+        self.assertGreater(stats["failed_wakeups"], 1000)
+        self.assertGreater(stats["check_releases"], stats["failed_wakeups"])
+        # no drop requests, no forced switching: that is the new GIL
+        self.assertEqual(stats["drop_requests"], 0)
+        self.assertEqual(stats["forced_switches"], 0)
+        for name in ("t1", "t2"):
+            self.assertGreater(thread(two, name)["gil_wait_ns"], 0.5 * seq / 2)
+
+    def test_one_cpu_is_slower_than_sequential_but_faster_than_two(self):
+        seq, two, one = old_ratios()
+        ratio = one["makespan_ns"] / seq
+        self.assertGreater(ratio, 1.0)
+        self.assertLess(ratio, two["makespan_ns"] / seq)
+        # the waiter gets the GIL only at a slice end inside a release, so far fewer switches
+        self.assertLess(one["stats"]["gil"]["main"]["switches"] * 100, two["stats"]["gil"]["main"]["switches"])
+
+    def test_the_one_cpu_scenario_is_the_battle_with_one_cpu(self):
+        self.assertEqual(run("old_gil_battle_1cpu.json")["makespan_ns"], old_ratios()[2]["makespan_ns"])
+
+    def test_a_lone_thread_pays_nothing_for_the_old_gil(self):
+        old = run("old_gil_sequential.json")
+        self.assertEqual(old["stats"]["gil"]["main"]["check_releases"], 0)
+        self.assertEqual(old["makespan_ns"], with_gil("old_gil_sequential.json", "none")["makespan_ns"])
+
+    def test_a_racy_add_loses_updates_under_the_old_gil(self):
+        doc = run("racy_counter_old.json")
+        self.assertGreater(doc["stats"]["lost_updates"], 0)
+        self.assertNotEqual(doc["shared"]["x"], 0)
+
+    def test_the_same_seed_gives_the_same_battle(self):
+        a = run("racy_counter_old.json", "--seed", "7")
+        b = run("racy_counter_old.json", "--seed", "7")
+        c = run("racy_counter_old.json", "--seed", "8")
+        self.assertEqual(a, b)
+        self.assertNotEqual(a["stats"]["gil"], c["stats"]["gil"])
+
+
 def table():
     seq = run("count_sequential.json")["makespan_ns"] / S
     rows = [
@@ -116,6 +185,16 @@ def table():
     rows.append(("I/O thread with 100 I/Os next to a CPU-bound thread", "~1 interval per I/O",
                  "%.0f ms at 5 ms, %.1f ms at 100 us" % (thread(run("convoy_5ms.json"), "io")["turnaround_ns"] / 1e6,
                                                          thread(run("convoy_100us.json"), "io")["turnaround_ns"] / 1e6)))
+    oseq, two, one = old_ratios()
+    oseq /= S
+    rows.append(("old GIL: count twice, sequential", "24.6 s (Beazley 2009, Python 2.6); 7.8 s (Beazley 2010)",
+                 "%.2f s (count(5M) twice)" % oseq))
+    rows.append(("old GIL: two threads, 2 CPUs", "45.5 s, ratio 1.85 (2009, dual-core); 15.4 s, ratio 1.97 (2010, 4 cores)",
+                 "%.2f s; ratio %.3f; %d failed wake-ups" % (two["makespan_ns"] / S, two["makespan_ns"] / S / oseq,
+                                                             two["stats"]["gil"]["main"]["failed_wakeups"])))
+    rows.append(("old GIL: two threads, 1 CPU", "38.0 s, ratio 1.54 (2009); 11.3 s, ratio 1.45 (2010)",
+                 "%.2f s; ratio %.3f; %d failed wake-ups" % (one["makespan_ns"] / S, one["makespan_ns"] / S / oseq,
+                                                             one["stats"]["gil"]["main"]["failed_wakeups"])))
     print("| setting | published | threadsim |")
     print("| --- | --- | --- |")
     for r in rows:
@@ -132,7 +211,8 @@ def main():
     if ARGS.table:
         table()
         return 0
-    suite = unittest.defaultTestLoader.loadTestsFromTestCase(NewGil)
+    suite = unittest.TestSuite([unittest.defaultTestLoader.loadTestsFromTestCase(NewGil),
+                                unittest.defaultTestLoader.loadTestsFromTestCase(OldGil)])
     result = unittest.TextTestRunner(verbosity=2).run(suite)
     failed = len(result.failures) + len(result.errors)
     print("%d passed, %d failed" % (result.testsRun - failed, failed))
