@@ -239,6 +239,9 @@ void layout_format_time(char *buf, size_t size, int64_t t, int64_t unit, int64_t
  * only lose the contest for the column's colour. */
 #define LAYOUT_OWNER_SLOTS 8
 #define LAYOUT_NONE UINT32_MAX
+/* Rectangles this many pixels wide or less are level-of-detail material:
+ * joined with a touching one of the same colour. */
+#define LAYOUT_NARROW 2
 
 uint32_t layout_text_color_on(uint32_t fill)
 {
@@ -271,6 +274,7 @@ struct owner_acc {
     int col;
     uint32_t n;
     int nslots;
+    size_t last_rect;                   /* the last summary made, to join the next to */
     uint32_t task[LAYOUT_OWNER_SLOTS];
     int64_t dur[LAYOUT_OWNER_SLOTS];
     int64_t best_dur[LAYOUT_OWNER_SLOTS];
@@ -308,6 +312,7 @@ struct builder {
     struct layout *lay;
     size_t rects_cap, lanes_cap, groups_cap, markers_cap, arrows_cap, legend_cap;
     double scale;                       /* pixels per ns */
+    size_t last_summary;                /* the lane's last summary rectangle, or SIZE_MAX */
 };
 
 static int px(const struct layout *lay, int n)
@@ -361,6 +366,23 @@ static void emit_owner_rect(struct builder *b, uint32_t lane, int x0, int x1, ui
     });
 }
 
+/* Widens the narrow rectangle `last` to x1 when [x0, x1) touches it and
+ * looks the same: a run of busy columns of one colour is one rectangle, which
+ * keeps the SVG of a dense trace small. Returns false when it cannot. */
+static bool join_summary(struct builder *b, size_t last, uint32_t lane, int x0, int x1,
+                         const struct layout_rect *r)
+{
+    if (last >= b->lay->nrects)
+        return false;
+    struct layout_rect *p = &b->lay->rects[last];
+    if (p->lane != lane || p->x1 < x0 || p->x0 > x0 || p->key != r->key ||
+        p->color != r->color || p->task != r->task)
+        return false;
+    p->x1 = x1 > p->x1 ? x1 : p->x1;
+    p->merged += r->merged;
+    return true;
+}
+
 static void flush_column(struct builder *b, struct column_acc *acc)
 {
     if (!acc->active)
@@ -376,8 +398,15 @@ static void flush_column(struct builder *b, struct column_acc *acc)
     /* Time without a segment (an idle CPU, a thread not yet started) counts
      * as a state too: a column mostly idle stays empty, or a CPU running
      * 2% of the time would look busy. */
-    if ((double)covered * b->scale >= 0.5)
-        emit_rect(b, acc->lane, acc->col, acc->col + 1, acc->best_seg[best], acc->n);
+    if ((double)covered * b->scale >= 0.5) {
+        const struct trace_segment *s = &b->tr->segments[acc->best_seg[best]];
+        struct layout_rect r = { .key = (uint8_t)best, .task = s->task, .merged = acc->n,
+                                 .color = rect_color(b, (enum layout_key)best, s->task) };
+        if (!join_summary(b, b->last_summary, acc->lane, acc->col, acc->col + 1, &r)) {
+            emit_rect(b, acc->lane, acc->col, acc->col + 1, acc->best_seg[best], acc->n);
+            b->last_summary = b->lay->nrects - 1;
+        }
+    }
     for (int k = 0; k < LAYOUT_KEY_COUNT; k++)
         if (acc->used >> k & 1u) {
             acc->dur[k] = 0;
@@ -416,6 +445,7 @@ static void lay_lane(struct builder *b, uint32_t lane, const struct order_item *
     struct layout *lay = b->lay;
     struct column_acc acc;
     memset(&acc, 0, sizeof acc);
+    b->last_summary = SIZE_MAX;
     for (size_t i = 0; i < n; i++) {
         size_t si = items[i].seg;
         const struct trace_segment *s = &b->tr->segments[si];
@@ -446,7 +476,20 @@ static void lay_lane(struct builder *b, uint32_t lane, const struct order_item *
         flush_column(b, &acc);
         int x0, x1;
         span_pixels(fx0, fx1, &x0, &x1);
+        /* a segment of a pixel or two joins a summary just like it */
+        if (x1 - x0 <= LAYOUT_NARROW) {
+            enum layout_key key = layout_key_of((enum trace_state)s->state,
+                                                (enum trace_reason)s->reason);
+            struct layout_rect r = { .key = (uint8_t)key, .task = s->task, .merged = 1,
+                                     .color = rect_color(b, key, s->task) };
+            if (join_summary(b, b->last_summary, lane, x0, x1, &r))
+                continue;
+            emit_rect(b, lane, x0, x1, si, 1);
+            b->last_summary = lay->nrects - 1;
+            continue;
+        }
         emit_rect(b, lane, x0, x1, si, 1);
+        b->last_summary = SIZE_MAX;
     }
     flush_column(b, &acc);
 }
@@ -519,12 +562,22 @@ static void flush_owner(struct builder *b, struct owner_acc *acc, uint32_t lane)
         if (acc->dur[k] > acc->dur[best])
             best = k;
     }
-    /* A column held less than half the time stays empty: the release
-     * windows of a GIL must show as gaps. */
-    if ((double)covered * b->scale >= 0.5)
-        emit_owner_rect(b, lane, acc->col, acc->col + 1, acc->task[best], acc->best_inst[best],
-                        acc->n);
+    /* A column held at all is drawn: a lock held for 100 ns in a 1 ms
+     * column still shows that it was taken. (The GIL's short release windows
+     * show as gaps when zoomed in.) */
+    size_t last = acc->last_rect;
+    if (covered > 0) {
+        struct layout_rect r = { .key = LAYOUT_KEY_RUNNING, .task = acc->task[best],
+                                 .merged = acc->n,
+                                 .color = b->pal->task[acc->task[best] % LAYOUT_TASK_COLORS] };
+        if (!join_summary(b, last, lane, acc->col, acc->col + 1, &r)) {
+            emit_owner_rect(b, lane, acc->col, acc->col + 1, acc->task[best],
+                            acc->best_inst[best], acc->n);
+            last = b->lay->nrects - 1;
+        }
+    }
     memset(acc, 0, sizeof *acc);
+    acc->last_rect = last;
 }
 
 /* Lays out a time [start, end) that task held the lane's GIL or lock. */
@@ -564,7 +617,17 @@ static void feed_owner(struct builder *b, struct owner_state *st, uint32_t lane,
     flush_owner(b, acc, lane);
     int x0, x1;
     span_pixels(fx0, fx1, &x0, &x1);
+    if (x1 - x0 <= LAYOUT_NARROW) {
+        struct layout_rect r = { .key = LAYOUT_KEY_RUNNING, .task = st->owner, .merged = 1,
+                                 .color = b->pal->task[st->owner % LAYOUT_TASK_COLORS] };
+        if (join_summary(b, acc->last_rect, lane, x0, x1, &r))
+            return;
+        emit_owner_rect(b, lane, x0, x1, st->owner, st->instant, 1);
+        acc->last_rect = b->lay->nrects - 1;
+        return;
+    }
     emit_owner_rect(b, lane, x0, x1, st->owner, st->instant, 1);
+    acc->last_rect = SIZE_MAX;
 }
 
 static void owner_take(struct builder *b, struct owner_state *st, uint32_t lane, uint32_t task,
@@ -636,8 +699,10 @@ static void lay_owners(struct builder *b, const struct source *src)
         return;
     size_t n = last - first_owner_lane + 1;
     struct owner_state *st = xcalloc(n, sizeof *st);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         st[i].owner = LAYOUT_NONE;
+        st[i].acc.last_rect = SIZE_MAX;
+    }
     for (size_t i = 0; i < tr->ninstants; i++) {
         const struct trace_instant *ev = instant_at(src, i);
         if (ev->task >= tr->ntasks)

@@ -104,7 +104,9 @@ struct layout_group {
  * than one pixel column and lying in the same column become one summary
  * rectangle one pixel wide (merged > 1) showing the key that covers most of
  * the column; segment, task, state and reason are then those of the longest
- * segment of that key.
+ * segment of that key. Neighbouring summaries of one lane with the same key,
+ * colour and task are joined into one wider rectangle (merged counts all
+ * their segments), so a dense run of one state stays one rectangle.
  * In an owner lane (GIL or lock) a rectangle is a time the lock or GIL was
  * held: task is the holder, colour the holder's task colour, state running,
  * and segment the index of the instant that took it (merged columns show the
