@@ -402,6 +402,28 @@ static void layout_should_thin_arrows_packed_into_few_pixels(void **state)
 
 /* Two runs stacked on one axis to the longer makespan: the second's lanes
  * in the first's order, its new thread after its process's known ones. */
+/* A critical section far shorter than a pixel column still marks its
+ * column of the lock's lane, in its holder's colour. */
+static void layout_should_show_a_brief_lock_hold_in_its_column(void **state)
+{
+    (void)state;
+    struct trace *tr = trace_create("brief", NULL, "sim", "fifo", 1, 0);
+    uint32_t p = trace_add_process(tr, "P");
+    trace_add_task(tr, "A", p);
+    uint32_t lock = trace_add_object(tr, "L", "lock", 0);
+    /* 1 ms over 1000 pixels: 1000 ns per column; held 100 ns at 500 us */
+    add_inst(tr, 500000, 0, INSTANT_ACQUIRE, lock, 0, 0);
+    add_inst(tr, 500100, 0, INSTANT_RELEASE, lock, -1, 0);
+    tr->makespan = 1000000;
+    struct layout *lay = lay_out(tr, LAYOUT_VIEW_THREADS, WIDTH_1000PX);
+    assert_int_equal(lay->nlanes, 2);
+    assert_int_equal(lay->nrects, 1);
+    assert_rect(&lay->rects[0], 1, 580, 581, LAYOUT_KEY_RUNNING, 0, 1);
+    assert_int_equal(lay->rects[0].color, layout_palette(LAYOUT_THEME_LIGHT)->task[0]);
+    layout_destroy(lay);
+    trace_destroy(tr);
+}
+
 static void layout_should_stack_two_runs_on_one_time_axis(void **state)
 {
     (void)state;
@@ -576,6 +598,7 @@ int main(void)
         cmocka_unit_test(layout_should_draw_message_and_hand_over_arrows),
         cmocka_unit_test(layout_should_leave_out_owner_lanes_and_arrows_on_request),
         cmocka_unit_test(layout_should_thin_arrows_packed_into_few_pixels),
+        cmocka_unit_test(layout_should_show_a_brief_lock_hold_in_its_column),
         cmocka_unit_test(layout_should_stack_two_runs_on_one_time_axis),
         cmocka_unit_test(layout_should_scale_text_with_the_width_and_show_the_description),
         cmocka_unit_test(nice_step_should_pick_1_2_5_steps),
