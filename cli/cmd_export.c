@@ -336,7 +336,10 @@ static int export_exec(int argc, char **argv)
          * it stopped. The exit status still reports it. */
         rc = draw(engine_trace(runs[0].eng), nruns > 1 ? engine_trace(runs[1].eng) : NULL, &opts);
         for (size_t i = 0; i < nruns; i++)
-            if (runs[i].status != STATUS_OK) {
+            /* the second run's error is said once when it is the first's */
+            if (runs[i].status != STATUS_OK &&
+                (i == 0 || runs[0].status != runs[i].status ||
+                 strcmp(runs[0].err.msg, runs[i].err.msg) != 0)) {
                 int run_rc = cli_file_error(opts.file, &runs[i].err);
                 if (rc == STATUS_OK)
                     rc = run_rc;

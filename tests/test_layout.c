@@ -465,6 +465,16 @@ static void layout_should_stack_two_runs_on_one_time_axis(void **state)
     assert_int_equal(lay->markers[1].y1, lay->sections[0].lanes_y1);
     assert_string_equal(lay->title, "demo \xE2\x80\x94 simulated and real run, compared");
     layout_destroy(lay);
+    /* in the cpus view a thread keeps its first run's colour: the real A
+     * (task 2 there) runs in the simulated A's (task 0) */
+    o.view = LAYOUT_VIEW_CPUS;
+    lay = layout_create_compare(sim, real, &o, &err);
+    assert_non_null(lay);
+    last = &lay->rects[lay->nrects - 1];
+    assert_int_equal(lay->lanes[last->lane].section, 1);
+    assert_int_equal(last->task, 2);
+    assert_int_equal(last->color, layout_palette(LAYOUT_THEME_LIGHT)->task[0]);
+    layout_destroy(lay);
     trace_destroy(real);
     trace_destroy(sim);
 }

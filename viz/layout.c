@@ -302,6 +302,8 @@ struct source {
     size_t lane0, nlanes;               /* its thread or CPU lanes */
     uint32_t *lane_of_gil;              /* per process; LAYOUT_NONE: no lane */
     uint32_t *lane_of_obj;              /* per object; LAYOUT_NONE: no lane */
+    uint32_t *match;                    /* per task: the first trace's task with its
+                                         * process and thread names; NULL for the first */
     size_t *order;                      /* instants by time; NULL: already in order */
 };
 
@@ -313,6 +315,8 @@ struct builder {
     size_t rects_cap, lanes_cap, groups_cap, markers_cap, arrows_cap, legend_cap;
     double scale;                       /* pixels per ns */
     size_t last_summary;                /* the lane's last summary rectangle, or SIZE_MAX */
+    const uint32_t *match;              /* the source's match, for thread colours */
+    uint32_t first_ntasks;              /* tasks of the first trace */
 };
 
 static int px(const struct layout *lay, int n)
@@ -325,10 +329,19 @@ static double time_x(const struct builder *b, int64_t t)
     return b->lay->plot_x0 + (double)(t - b->lay->from) * b->scale;
 }
 
+/* A thread's colour; a compared run's thread has the colour of the first
+ * run's thread of the same name. */
+static uint32_t task_color(const struct builder *b, uint32_t task)
+{
+    if (b->match)
+        task = b->match[task] != LAYOUT_NONE ? b->match[task] : b->first_ntasks + task;
+    return b->pal->task[task % LAYOUT_TASK_COLORS];
+}
+
 static uint32_t rect_color(const struct builder *b, enum layout_key key, uint32_t task)
 {
     if (b->lay->view == LAYOUT_VIEW_CPUS && key == LAYOUT_KEY_RUNNING)
-        return b->pal->task[task % LAYOUT_TASK_COLORS];
+        return task_color(b, task);
     return b->pal->key[key];
 }
 
@@ -361,7 +374,7 @@ static void emit_owner_rect(struct builder *b, uint32_t lane, int x0, int x1, ui
         .text = merged == 1 && name && x1 - x0 >= need ? name : NULL,
         .lane = lane, .x0 = x0, .x1 = x1,
         .state = TRACE_RUNNING, .reason = REASON_NONE, .key = LAYOUT_KEY_RUNNING,
-        .task = task, .color = b->pal->task[task % LAYOUT_TASK_COLORS],
+        .task = task, .color = task_color(b, task),
         .segment = instant, .merged = merged,
     });
 }
@@ -569,7 +582,7 @@ static void flush_owner(struct builder *b, struct owner_acc *acc, uint32_t lane)
     if (covered > 0) {
         struct layout_rect r = { .key = LAYOUT_KEY_RUNNING, .task = acc->task[best],
                                  .merged = acc->n,
-                                 .color = b->pal->task[acc->task[best] % LAYOUT_TASK_COLORS] };
+                                 .color = task_color(b, acc->task[best]) };
         if (!join_summary(b, last, lane, acc->col, acc->col + 1, &r)) {
             emit_owner_rect(b, lane, acc->col, acc->col + 1, acc->task[best],
                             acc->best_inst[best], acc->n);
@@ -619,7 +632,7 @@ static void feed_owner(struct builder *b, struct owner_state *st, uint32_t lane,
     span_pixels(fx0, fx1, &x0, &x1);
     if (x1 - x0 <= LAYOUT_NARROW) {
         struct layout_rect r = { .key = LAYOUT_KEY_RUNNING, .task = st->owner, .merged = 1,
-                                 .color = b->pal->task[st->owner % LAYOUT_TASK_COLORS] };
+                                 .color = task_color(b, st->owner) };
         if (join_summary(b, acc->last_rect, lane, x0, x1, &r))
             return;
         emit_owner_rect(b, lane, x0, x1, st->owner, st->instant, 1);
@@ -810,28 +823,39 @@ static int cmp_task_key(const void *pa, const void *pb)
     return a->task < b->task ? -1 : a->task > b->task;
 }
 
+/* Matches each task of src with the first unmatched task of ref that has
+ * the same process and thread names (O(tasks^2), a few thousand at most). */
+static uint32_t *match_tasks(const struct trace *tr, const struct trace *rt)
+{
+    uint32_t *match = xmalloc(((size_t)tr->ntasks + 1) * sizeof *match);
+    bool *used = xcalloc((size_t)rt->ntasks + 1, sizeof *used);
+    for (uint32_t t = 0; t < tr->ntasks; t++) {
+        match[t] = LAYOUT_NONE;
+        for (uint32_t u = 0; u < rt->ntasks; u++)
+            if (!used[u] && strcmp(task_name(rt, u), task_name(tr, t)) == 0 &&
+                strcmp(task_process_name(rt, u), task_process_name(tr, t)) == 0) {
+                used[u] = true;
+                match[t] = u;
+                break;
+            }
+    }
+    free(used);
+    return match;
+}
+
 /* The rank of each task of src: its own order (process, then task), or, to
- * follow ref, the lane of the task of ref with the same process and thread
- * names, unmatched tasks after them. */
+ * follow ref, the lane of its match in ref, unmatched tasks after them. */
 static void rank_tasks(const struct source *src, const struct source *ref, struct task_key *keys)
 {
     const struct trace *tr = src->tr;
     uint32_t nt = tr->ntasks, np = tr->nprocesses;
-    bool *used = ref ? xcalloc(ref->tr->ntasks + 1, sizeof *used) : NULL;
     for (uint32_t t = 0; t < nt; t++) {
         uint32_t p = tr->tasks[t].process < np ? tr->tasks[t].process : np;
         keys[t] = (struct task_key){ .rank = t, .task = t, .process = p };
         if (!ref)
             continue;
-        keys[t].rank = (uint64_t)UINT32_MAX + t;
-        const struct trace *rt = ref->tr;
-        for (uint32_t u = 0; u < rt->ntasks; u++)
-            if (!used[u] && strcmp(task_name(rt, u), task_name(tr, t)) == 0 &&
-                strcmp(task_process_name(rt, u), task_process_name(tr, t)) == 0) {
-                used[u] = true;
-                keys[t].rank = ref->lane_of_task[u];
-                break;
-            }
+        keys[t].rank = src->match[t] != LAYOUT_NONE ? ref->lane_of_task[src->match[t]]
+                                                   : (uint64_t)UINT32_MAX + t;
     }
     /* A process goes where its first task goes; tasks of no known process last. */
     uint64_t *prank = xmalloc(((size_t)np + 1) * sizeof *prank);
@@ -845,7 +869,6 @@ static void rank_tasks(const struct source *src, const struct source *ref, struc
     for (uint32_t t = 0; t < nt; t++)
         keys[t].process_rank = prank[keys[t].process];
     free(prank);
-    free(used);
 }
 
 /* Makes src's thread or CPU lanes (rows not placed yet), with, for threads,
@@ -1350,6 +1373,7 @@ static void free_source(struct source *src)
     free(src->lane_of_gil);
     free(src->lane_of_obj);
     free(src->order);
+    free(src->match);
 }
 
 /* The instants of tr in time order (ties in trace order), or NULL when they
@@ -1429,6 +1453,8 @@ static struct layout *build(const struct trace *const *traces, size_t ntraces,
             add_section(lay, traces[k]);
             lay->sections[k].first_lane = lay->nlanes;
         }
+        if (k > 0)
+            srcs[k].match = match_tasks(traces[k], traces[0]);
         make_lanes(&b, &srcs[k], k > 0 && lay->view == LAYOUT_VIEW_THREADS ? &srcs[0] : NULL);
         make_owner_lanes(&b, &srcs[k]);
         if (ntraces > 1)
@@ -1449,8 +1475,10 @@ static struct layout *build(const struct trace *const *traces, size_t ntraces,
     lay->plot_x1 = lay->width - px(lay, LAYOUT_RIGHT_MARGIN);
     b.scale = (double)(lay->plot_x1 - lay->plot_x0) / (double)(to - lay->from);
 
+    b.first_ntasks = traces[0]->ntasks;
     for (size_t k = 0; k < ntraces; k++) {
         b.tr = traces[k];
+        b.match = srcs[k].match;
         make_markers(&b, &srcs[k]);
         lay_rects(&b, &srcs[k]);
         size_t owners_from = lay->nrects;
