@@ -219,8 +219,10 @@ struct layout {
 /* Fills opts with the defaults above. */
 void layout_options_init(struct layout_options *opts);
 
-/* Lays out tr (which must outlive the layout: markers borrow its strings).
- * Time is O(segments + instants + tasks). Returns a layout to free with
+/* Lays out tr (which must outlive the layout: markers and owner rectangles
+ * borrow its strings). Time is O(segments + instants + tasks) for a trace
+ * whose instants are in time order, as the simulator writes them (else
+ * they are sorted first), plus O(arrows log arrows). Returns a layout to free with
  * layout_destroy, or NULL with err filled (STATUS_BAD_INPUT) for a bad size
  * or an empty time window. */
 struct layout *layout_create(const struct trace *tr, const struct layout_options *opts,
