@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="build-essential cmake pkg-config libcjson-dev libcmocka-dev clang
 libclang-rt-14-dev python3 python3-jsonschema libsdl2-dev libsdl2-ttf-dev
-libsdl2-image-dev libfontconfig-dev fonts-dejavu-core libxml2-utils xvfb"
+libsdl2-image-dev libfontconfig-dev fonts-dejavu-core fonts-wqy-microhei libxml2-utils xvfb"
 
 missing=""
 for pkg in $PACKAGES; do

@@ -82,6 +82,23 @@ static void draw_layout_should_draw_palette_colours_into_any_surface_format(void
 
 /* fontconfig pointed at a configuration with no font directory finds no
  * font: the caller gets STATUS_INTERNAL and a message naming the package. */
+/* The lecture scenarios' descriptions quote the notes in Russian and Chinese:
+ * DejaVu has the Cyrillic, the fallback (fonts-wqy-microhei, installed by
+ * scripts/install-deps.sh) the Chinese. */
+static void draw_fonts_should_cover_the_lecture_notes_languages(void **state)
+{
+    (void)state;
+    struct error err = {0};
+    struct draw_fonts *fonts = draw_fonts_create(16, &err);
+    assert_non_null(fonts);
+    assert_true(draw_fonts_covers(fonts, 'A'));
+    assert_true(draw_fonts_covers(fonts, 0x0416));  /* Ж */
+    assert_true(draw_fonts_covers(fonts, 0x4E2D));  /* 中 */
+    assert_true(draw_fonts_covers(fonts, 0x6761));  /* 条 */
+    assert_false(draw_fonts_covers(fonts, 0xE000)); /* private use: no font has it */
+    draw_fonts_destroy(fonts);
+}
+
 static void draw_fonts_create_should_fail_clearly_without_fonts(void **state)
 {
     (void)state;
@@ -124,6 +141,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(draw_layout_should_draw_palette_colours_into_any_surface_format),
         cmocka_unit_test(draw_fonts_create_should_fail_clearly_without_fonts),
+        cmocka_unit_test(draw_fonts_should_cover_the_lecture_notes_languages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <SDL_ttf.h>
 #include <fontconfig/fontconfig.h>
@@ -21,11 +22,16 @@ enum draw_anchor {
     DRAW_ANCHOR_END
 };
 
+/* Each face has a fallback for the characters DejaVu lacks (the lecture
+ * notes' Chinese), or NULL when no such font is installed. */
 struct draw_fonts {
     int body_px;
     TTF_Font *regular;
     TTF_Font *bold;
     TTF_Font *title;
+    TTF_Font *fallback_regular;
+    TTF_Font *fallback_bold;
+    TTF_Font *fallback_title;
 };
 
 struct draw_canvas {
@@ -34,15 +40,16 @@ struct draw_canvas {
     struct error *err;
 };
 
-/* Finds the font file of DRAW_FONT_FAMILY (or fontconfig's nearest sans
- * font) into buf. Returns false when fontconfig knows no font at all. */
-static bool draw_find_font(char *buf, size_t size)
+/* Finds the font file fontconfig matches to a pattern ("DejaVu Sans", or
+ * its nearest sans font) into buf. Returns false when fontconfig knows no
+ * font at all. */
+static bool draw_find_font(const char *pattern, char *buf, size_t size)
 {
     bool found = false;
     FcConfig *cfg = FcInitLoadConfigAndFonts();
     if (!cfg)
         return false;
-    FcPattern *pat = FcNameParse((const FcChar8 *)DRAW_FONT_FAMILY);
+    FcPattern *pat = FcNameParse((const FcChar8 *)pattern);
     if (pat) {
         FcConfigSubstitute(cfg, pat, FcMatchPattern);
         FcDefaultSubstitute(pat);
@@ -72,6 +79,30 @@ static TTF_Font *draw_open_font(const char *path, int size, int style, struct er
     return f;
 }
 
+/* Opens the fallback faces: fontconfig's font for Chinese, kept only when it
+ * really has Chinese glyphs (without one installed fontconfig answers
+ * DejaVu again). Without it such text shows as boxes, as before. */
+static void draw_open_fallback(struct draw_fonts *f, int title_px)
+{
+    char path[4096];
+    if (!draw_find_font(DRAW_FALLBACK_PATTERN, path, sizeof path))
+        return;
+    TTF_Font *probe = TTF_OpenFont(path, f->body_px);
+    if (!probe)
+        return;
+    if (!TTF_GlyphIsProvided32(probe, 0x4E2D)) {
+        TTF_CloseFont(probe);
+        return;
+    }
+    f->fallback_regular = probe;
+    f->fallback_bold = TTF_OpenFont(path, f->body_px);
+    f->fallback_title = TTF_OpenFont(path, title_px);
+    if (f->fallback_bold)
+        TTF_SetFontStyle(f->fallback_bold, TTF_STYLE_BOLD);
+    if (f->fallback_title)
+        TTF_SetFontStyle(f->fallback_title, TTF_STYLE_BOLD);
+}
+
 struct draw_fonts *draw_fonts_create(int body_px, struct error *err)
 {
     char path[4096];
@@ -79,7 +110,7 @@ struct draw_fonts *draw_fonts_create(int body_px, struct error *err)
         error_set(err, STATUS_INTERNAL, NULL, "no font size %d px", body_px);
         return NULL;
     }
-    if (!draw_find_font(path, sizeof path)) {
+    if (!draw_find_font(DRAW_FONT_FAMILY, path, sizeof path)) {
         error_set(err, STATUS_INTERNAL, NULL,
                   "no font found to draw text: install the " DRAW_FONT_FAMILY
                   " font (Debian package fonts-dejavu-core)");
@@ -106,6 +137,7 @@ struct draw_fonts *draw_fonts_create(int body_px, struct error *err)
         draw_fonts_destroy(f);
         return NULL;
     }
+    draw_open_fallback(f, title_px);
     return f;
 }
 
@@ -113,14 +145,19 @@ void draw_fonts_destroy(struct draw_fonts *fonts)
 {
     if (!fonts)
         return;
-    if (fonts->title)
-        TTF_CloseFont(fonts->title);
-    if (fonts->bold)
-        TTF_CloseFont(fonts->bold);
-    if (fonts->regular)
-        TTF_CloseFont(fonts->regular);
+    TTF_Font *faces[] = { fonts->title, fonts->bold, fonts->regular, fonts->fallback_title,
+                          fonts->fallback_bold, fonts->fallback_regular };
+    for (size_t i = 0; i < sizeof faces / sizeof faces[0]; i++)
+        if (faces[i])
+            TTF_CloseFont(faces[i]);
     free(fonts);
     TTF_Quit();
+}
+
+bool draw_fonts_covers(const struct draw_fonts *fonts, uint32_t cp)
+{
+    return TTF_GlyphIsProvided32(fonts->regular, cp) ||
+           (fonts->fallback_regular && TTF_GlyphIsProvided32(fonts->fallback_regular, cp));
 }
 
 int draw_fonts_px(const struct draw_fonts *fonts)
@@ -142,7 +179,62 @@ static void draw_fill(struct draw_canvas *c, int x, int y, int w, int h, uint32_
     SDL_FillRect(c->surface, &r, draw_map(c, rgb));
 }
 
-/* Draws text with its baseline at y, anchored at x as SVG's text-anchor. */
+/* The fallback face of one of the fonts' faces, or NULL. */
+static TTF_Font *draw_fallback_of(const struct draw_fonts *fonts, const TTF_Font *font)
+{
+    if (font == fonts->regular)
+        return fonts->fallback_regular;
+    if (font == fonts->bold)
+        return fonts->fallback_bold;
+    return font == fonts->title ? fonts->fallback_title : NULL;
+}
+
+/* Decodes the UTF-8 character at s into *cp; returns its length in bytes
+ * (1 for a byte that starts no valid sequence, drawn as it comes). */
+static size_t draw_utf8_next(const char *s, Uint32 *cp)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = u[0] < 0x80 ? 1 : (u[0] >> 5) == 6 ? 2 : (u[0] >> 4) == 14 ? 3 : (u[0] >> 3) == 30 ? 4 : 1;
+    Uint32 v = n == 1 ? u[0] : n == 2 ? (u[0] & 0x1Fu) : n == 3 ? (u[0] & 0x0Fu) : (u[0] & 0x07u);
+    for (size_t i = 1; i < n; i++) {
+        if ((u[i] & 0xC0) != 0x80) {
+            *cp = u[0];
+            return 1;
+        }
+        v = (v << 6) | (u[i] & 0x3Fu);
+    }
+    *cp = v;
+    return n;
+}
+
+/* The face for character cp: the font, or its fallback when only that has it. */
+static TTF_Font *draw_face_for(TTF_Font *font, TTF_Font *fallback, Uint32 cp)
+{
+    if (fallback && cp >= 0x80 && !TTF_GlyphIsProvided32(font, cp) &&
+        TTF_GlyphIsProvided32(fallback, cp))
+        return fallback;
+    return font;
+}
+
+/* Draws one run of text in one face with its baseline at y and its left at x. */
+static enum status draw_run(struct draw_canvas *c, TTF_Font *face, int x, int y, SDL_Color col,
+                            const char *run)
+{
+    SDL_Surface *s = TTF_RenderUTF8_Blended(face, run, col);
+    if (!s)
+        return error_set(c->err, STATUS_INTERNAL, NULL, "cannot draw the text '%s': %s", run,
+                         TTF_GetError());
+    SDL_Rect at = { x, y - TTF_FontAscent(face), s->w, s->h };
+    int rc = SDL_BlitSurface(s, NULL, c->surface, &at);
+    SDL_FreeSurface(s);
+    if (rc != 0)
+        return error_set(c->err, STATUS_INTERNAL, NULL, "cannot draw the text '%s': %s", run,
+                         SDL_GetError());
+    return STATUS_OK;
+}
+
+/* Draws text with its baseline at y, anchored at x as SVG's text-anchor.
+ * Characters the font lacks are set in its fallback face, run by run. */
 static enum status draw_text(struct draw_canvas *c, TTF_Font *font, int x, int y,
                             enum draw_anchor anchor, uint32_t rgb, const char *text)
 {
@@ -150,21 +242,43 @@ static enum status draw_text(struct draw_canvas *c, TTF_Font *font, int x, int y
     if (!text[0])
         return STATUS_OK;
     SDL_Color col = { (Uint8)(rgb >> 16), (Uint8)(rgb >> 8), (Uint8)rgb, 255 };
-    SDL_Surface *s = TTF_RenderUTF8_Blended(font, text, col);
-    if (!s)
-        return error_set(c->err, STATUS_INTERNAL, NULL, "cannot draw the text '%s': %s", text,
-                         TTF_GetError());
-    SDL_Rect at = { x, y - TTF_FontAscent(font), s->w, s->h };
-    if (anchor == DRAW_ANCHOR_MIDDLE)
-        at.x -= s->w / 2;
-    else if (anchor == DRAW_ANCHOR_END)
-        at.x -= s->w;
-    int rc = SDL_BlitSurface(s, NULL, c->surface, &at);
-    SDL_FreeSurface(s);
-    if (rc != 0)
-        return error_set(c->err, STATUS_INTERNAL, NULL, "cannot draw the text '%s': %s", text,
-                         SDL_GetError());
-    return STATUS_OK;
+    TTF_Font *fallback = draw_fallback_of(c->fonts, font);
+    size_t len = strlen(text);
+    char *run = malloc(len + 1);
+    if (!run)
+        return error_set(c->err, STATUS_INTERNAL, NULL, "out of memory");
+    enum status st = STATUS_OK;
+    /* Two passes over the runs: their widths place the anchor, then they are drawn. */
+    int width = 0;
+    for (int pass = 0; pass < 2 && st == STATUS_OK; pass++) {
+        int at = x - (anchor == DRAW_ANCHOR_MIDDLE ? width / 2 : anchor == DRAW_ANCHOR_END ? width : 0);
+        for (size_t i = 0; i < len && st == STATUS_OK;) {
+            Uint32 cp;
+            size_t n = draw_utf8_next(text + i, &cp);
+            TTF_Font *face = draw_face_for(font, fallback, cp);
+            size_t rl = 0;
+            while (i < len) {
+                n = draw_utf8_next(text + i, &cp);
+                if (draw_face_for(font, fallback, cp) != face)
+                    break;
+                memcpy(run + rl, text + i, n);
+                rl += n;
+                i += n;
+            }
+            run[rl] = '\0';
+            int w = 0, h = 0;
+            if (TTF_SizeUTF8(face, run, &w, &h) != 0)
+                st = error_set(c->err, STATUS_INTERNAL, NULL, "cannot measure the text '%s': %s",
+                               run, TTF_GetError());
+            else if (pass == 0)
+                width += w;
+            else
+                st = draw_run(c, face, at, y, col, run);
+            at += w;
+        }
+    }
+    free(run);
+    return st;
 }
 
 static enum status draw_rows(struct draw_canvas *c, const struct layout *lay,

@@ -1,9 +1,13 @@
 /* One drawing routine for every SDL target: a layout drawn into any
  * SDL_Surface, the PNG export's off-screen surface or a window's surface.
- * Text is set by SDL2_ttf in DejaVu Sans, found through fontconfig. Only the
+ * Text is set by SDL2_ttf in DejaVu Sans, found through fontconfig, with a
+ * fallback font for the characters DejaVu lacks. Only the
  * surface and the fonts are needed: no video subsystem, no window. */
 #ifndef THREADSIM_DRAW_H
 #define THREADSIM_DRAW_H
+
+#include <stdbool.h>
+#include <stdint.h>
 
 #include <SDL.h>
 
@@ -11,6 +15,9 @@
 #include "viz/layout.h"
 
 #define DRAW_FONT_FAMILY "DejaVu Sans"
+/* Characters DejaVu lacks (Chinese in the lecture scenarios) come from
+ * fontconfig's font for this pattern when one is installed. */
+#define DRAW_FALLBACK_PATTERN "sans-serif:lang=zh-cn"
 
 /* The fonts of a picture: regular and bold body text, and the bold title.
  * Opaque; one per size of text, reused for every frame. */
@@ -26,6 +33,10 @@ struct draw_fonts *draw_fonts_create(int body_px, struct error *err);
 
 /* Closes the fonts and stops SDL_ttf if they started it. NULL is allowed. */
 void draw_fonts_destroy(struct draw_fonts *fonts);
+
+/* True when the body face or its fallback has a glyph for the Unicode
+ * character cp (so it is drawn, not shown as a box). */
+bool draw_fonts_covers(const struct draw_fonts *fonts, uint32_t cp);
 
 /* The body text size the fonts were opened at. */
 int draw_fonts_px(const struct draw_fonts *fonts);
