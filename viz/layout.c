@@ -18,6 +18,7 @@
 #define LAYOUT_AXIS_H 28
 #define LAYOUT_LEGEND_ROW_H 18
 #define LAYOUT_SWATCH 12
+#define LAYOUT_FONT_PX 12
 /* Text widths are estimated, not measured: layout has no font. 7 pixels is
  * the average advance of a 12-pixel sans-serif face. */
 #define LAYOUT_CHAR_W 7
@@ -643,6 +644,7 @@ struct layout *layout_create(const struct trace *tr, const struct layout_options
     lay->to = to;
     lay->title = make_title(tr);
     lay->title_y = 22;
+    lay->font_px = LAYOUT_FONT_PX;
 
     uint32_t *lane_of_task = make_lanes(&b);
     size_t maxlen = 0;

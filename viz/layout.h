@@ -131,6 +131,7 @@ struct layout {
     int axis_y;                /* the axis line; labels below it */
     int legend_y0;
     int row_h;                 /* a lane's height */
+    int font_px;               /* body text size in pixels; the title is 5/4 of it */
 
     size_t nlanes;
     struct layout_lane *lanes;

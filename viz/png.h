@@ -1,5 +1,6 @@
-/* The PNG renderer: a layout drawn with SDL2 into an off-screen surface, text
- * by SDL2_ttf in DejaVu Sans, saved by SDL2_image. Headless: no video
+/* The PNG renderer: a layout drawn by draw_layout (draw.h) into an
+ * off-screen SDL2 surface, text by SDL2_ttf in DejaVu Sans, saved by
+ * SDL2_image. Headless: no video
  * subsystem and no window, so it runs on servers and in CI. */
 #ifndef THREADSIM_PNG_H
 #define THREADSIM_PNG_H
