@@ -1,0 +1,40 @@
+/* An index of a trace's segments by lane and time, with coarser levels, so
+ * that the viewer lays out only the visible window of a long trace, at most
+ * a few segments per pixel column: a frame costs about the same at any zoom.
+ * Pure C, no display. */
+#ifndef THREADSIM_TIMELINE_INDEX_H
+#define THREADSIM_TIMELINE_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/trace.h"
+#include "viz/layout.h"
+
+struct timeline_index;
+
+/* Indexes tr's segments for one view: lanes are threads (LAYOUT_VIEW_THREADS)
+ * or CPUs. tr must outlive the index. O(segments log) time. */
+struct timeline_index *timeline_index_create(const struct trace *tr, enum layout_view view);
+void timeline_index_destroy(struct timeline_index *ix);
+
+/* A trace to lay out [from, to) with plot_w pixel columns: it borrows all of
+ * the indexed trace but its segments, which are those overlapping the window,
+ * and its instants, the slice inside the window. When a column spans many
+ * segments, runs of segments shorter than a time bucket (at most a column
+ * wide) are replaced by one summary segment per bucket, of the state that
+ * covers most of it and as long as the time they cover, so the layout's
+ * per-column summary draws the same picture. Valid until the next call or
+ * timeline_index_destroy; never pass it to trace_destroy. */
+const struct trace *timeline_index_window(struct timeline_index *ix, int64_t from, int64_t to,
+                                          int plot_w);
+
+/* The original segment of lane (a task, or a CPU number in the cpus view)
+ * covering time t, or NULL. */
+const struct trace_segment *timeline_index_find(const struct timeline_index *ix, uint32_t lane,
+                                                int64_t t);
+
+/* The number of segments the last window holds. */
+size_t timeline_index_window_size(const struct timeline_index *ix);
+
+#endif
