@@ -287,6 +287,31 @@ static void state_at_should_give_the_last_value_written(void **state)
     trace_destroy(tr);
 }
 
+static void state_at_should_report_a_deadlock_from_when_it_is_found(void **state)
+{
+    (void)state;
+    struct trace *tr = trace_create("dl", NULL, "sim", "fifo", 1, 0);
+    trace_add_task(tr, "t", trace_add_process(tr, "P"));
+    add_seg(tr, 0, 0, TRACE_RUNNING, REASON_NONE, 0, 10);
+    struct trace_instant dl = { .time = 10, .task = UINT32_MAX, .kind = INSTANT_DEADLOCK,
+                                .obj = UINT32_MAX };
+    trace_instant_add(tr, &dl, "t waits for L held by t");
+    tr->makespan = 10;
+    struct state_view v;
+    state_view_init(&v);
+    state_at(tr, 9, &v);
+    assert_null(v.deadlock);
+    state_at(tr, 10, &v);
+    char *text = state_view_text(tr, &v);
+    assert_string_equal(text, "at 10ns\n"
+                              "deadlock: t waits for L held by t\n"
+                              "CPU 0: idle\n"
+                              "ready: none\n");
+    free(text);
+    state_view_deinit(&v);
+    trace_destroy(tr);
+}
+
 /* The simulator's own trace of the round-robin textbook example. */
 static void state_at_should_match_the_simulated_round_robin(void **state)
 {
@@ -323,6 +348,7 @@ int main(void)
         cmocka_unit_test(state_view_text_should_read_as_the_panel_shows_it),
         cmocka_unit_test(state_at_should_follow_the_gil_and_its_waiters),
         cmocka_unit_test(state_at_should_give_the_last_value_written),
+        cmocka_unit_test(state_at_should_report_a_deadlock_from_when_it_is_found),
         cmocka_unit_test(state_at_should_match_the_simulated_round_robin),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -129,6 +129,7 @@ static void replay_instants(const struct trace *tr, int64_t t, uint32_t *lock_ow
         gil_used[p] = false;
     }
     out->nvars = 0;
+    out->deadlock = NULL;
     for (uint32_t o = 0; o < tr->nobjects; o++)
         if (is_var(tr, o)) {
             out->vars = xgrow(out->vars, &out->vars_cap, out->nvars + 1, sizeof *out->vars);
@@ -156,6 +157,9 @@ static void replay_instants(const struct trace *tr, int64_t t, uint32_t *lock_ow
                 gil_used[ev->value] = true;
                 gil_owner[ev->value] = ev->kind == INSTANT_GIL_TAKE ? ev->task : STATE_NONE;
             }
+            break;
+        case INSTANT_DEADLOCK:
+            out->deadlock = trace_string(tr, ev->text);
             break;
         case INSTANT_WRITE:
             if (is_var(tr, ev->obj)) {
@@ -328,6 +332,11 @@ char *state_view_text(const struct trace *tr, const struct state_view *v)
 
     state_format_time(when, sizeof when, v->time);
     text_add(&tx, "at %s\n", when);
+    /* The threads caught in a deadlock block at the very instant it is
+     * found, so no segment shows them waiting: the report says who. */
+    if (v->deadlock)
+        text_add(&tx, "%s%s\n", strncmp(v->deadlock, "deadlock", 8) ? "deadlock: " : "",
+                 v->deadlock);
     for (size_t c = 0; c < v->ncpus; c++) {
         const struct state_cpu *cpu = &v->cpus[c];
         if (cpu->task == STATE_NONE) {

@@ -66,6 +66,8 @@ struct state_view {
     struct state_entry *blocked;   /* blocked on no object: sleep, io, join, wakeup... */
     size_t nvars;
     struct state_var *vars;        /* every variable, in object order */
+    const char *deadlock;          /* the report of a deadlock found by time (the
+                                    * trace's string), or NULL */
 
     size_t cpus_cap, ready_cap, objects_cap, gils_cap, waiters_cap, blocked_cap, vars_cap;
 };

@@ -45,7 +45,6 @@ enum viewer_source {
     VIEWER_BOTH
 };
 
-static const char *const source_names[] = { "simulated", "real", "both" };
 
 /* One trace shown in the window. */
 struct pane {
@@ -291,6 +290,24 @@ static struct timeline_index *pane_index(struct pane *pn, enum layout_view view)
     if (!pn->index[view])
         pn->index[view] = timeline_index_create(pn->tr, view);
     return pn->index[view];
+}
+
+/* "simulated, rr" or "real run": what a pane shows, for the panel. */
+static void pane_label(const struct pane *pn, char *buf, size_t size)
+{
+    const struct trace *tr = pn->tr;
+    if (tr->source && strcmp(tr->source, "real") == 0)
+        snprintf(buf, size, "real run");
+    else
+        snprintf(buf, size, "simulated, %s", tr->policy ? tr->policy : "?");
+}
+
+static void source_label(const struct viewer *v, char *buf, size_t size)
+{
+    if (v->source == VIEWER_BOTH)
+        snprintf(buf, size, "both");
+    else
+        pane_label(&v->panes[v->source == VIEWER_REAL ? 1 : 0], buf, size);
 }
 
 /* ---- input ------------------------------------------------------------ */
@@ -689,7 +706,11 @@ static char *panel_text(struct viewer *v)
             continue;
         state_at(pn->tr, v->cursor, &pn->state);
         char *t = state_view_text(pn->tr, &pn->state);
-        const char *head = v->source == VIEWER_BOTH ? (p == 0 ? "simulated:\n" : "real run:\n") : "";
+        char head[160] = "";
+        if (v->source == VIEWER_BOTH) {
+            pane_label(pn, head, sizeof head - 2);
+            strcat(head, ":\n");
+        }
         size_t n = strlen(head) + strlen(t);
         out = xgrow(out, &cap, len + n + 2, 1);
         len += (size_t)snprintf(out + len, n + 2, "%s%s", head, t);
@@ -712,11 +733,12 @@ static void draw_panel(struct viewer *v, const char *ptext)
         y += text(v->frame, v->ui, x + pad, y, pal->text, line, w - 2 * pad) + 4;
     free(copy);
 
-    char status[256], a[32], b[32];
+    char status[512], a[32], b[32], src[160];
+    source_label(v, src, sizeof src);
     state_format_time(a, sizeof a, v->from);
     state_format_time(b, sizeof b, v->to);
     snprintf(status, sizeof status, "%s view, %s%s\n%s to %s\n%s? shows the keys",
-             v->view == LAYOUT_VIEW_THREADS ? "threads" : "cpus", source_names[v->source],
+             v->view == LAYOUT_VIEW_THREADS ? "threads" : "cpus", src,
              v->npanes > 1 ? " (s switches)" : "", a, b, v->playing ? "playing; " : "");
     int lines = 3;
     text(v->frame, v->ui, x + pad, v->h - lines * TTF_FontLineSkip(v->ui) - 8, pal->muted_text,
@@ -1083,7 +1105,8 @@ static void dump_state(struct viewer *v, size_t i)
 {
     if (!v->opts.dump_state)
         return;
-    char hl[160] = "none", cursor[32] = "none";
+    char hl[160] = "none", cursor[32] = "none", src[160];
+    source_label(v, src, sizeof src);
     if (v->highlight != STATE_NONE)
         state_task_label(v->panes[0].tr, v->highlight, hl, sizeof hl);
     if (v->has_cursor)
@@ -1097,7 +1120,7 @@ static void dump_state(struct viewer *v, size_t i)
     report(v, "step %zu: %s\nrange %lld %lld\ncursor %s\nview %s\nsource %s\ntheme %s\n"
               "playing %s\nhelp %s\nhighlight %s\ntooltip %s\nwindow %d %d\npanel:\n",
            i + 1, v->steps[i].text, (long long)v->from, (long long)v->to, cursor,
-           v->view == LAYOUT_VIEW_THREADS ? "threads" : "cpus", source_names[v->source],
+           v->view == LAYOUT_VIEW_THREADS ? "threads" : "cpus", src,
            v->theme == LAYOUT_THEME_LIGHT ? "light" : "dark", v->playing ? "yes" : "no",
            v->help ? "yes" : "no", hl, tip, v->win_w, v->win_h);
     /* The panel text can be long: one report per line. */
