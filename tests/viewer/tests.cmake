@@ -1,4 +1,4 @@
-# End-to-end tests of threadsim view on SDL's off-screen video driver.
+# End-to-end tests of threadsim view on SDL's dummy video driver.
 if(THREADSIM_PYTHON)
   add_test(NAME viewer_e2e
     COMMAND ${THREADSIM_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_view.py
