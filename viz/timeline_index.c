@@ -6,11 +6,12 @@
  * become one summary segment (built from level 0, O(segments) a level); a level is kept only when it has at most 3/4
  * of the segments of the previous one kept, so the levels' total size stays
  * within a few times the trace's. A window at c ns per column uses the
- * coarsest level with B <= c / 4: per lane it holds at most about two
+ * coarsest level with B <= c / 2: per lane it holds at most about two
  * segments per bucket. A summary is placed at the start of its bucket's
- * first segment, so part of its time may land in the next column: quarter
- * columns keep that error small (97-99% of columns as the whole trace's in
- * the tests, against 88% with whole columns). */
+ * first segment, so part of its time may land in the next column: half
+ * columns keep that error small (96-97% of the columns as the whole trace's
+ * in the tests, 98-99% with quarter columns at twice the segments, 88% with
+ * whole columns). */
 #include "timeline_index.h"
 
 #include <stdbool.h>
@@ -113,10 +114,15 @@ static void level0_build(struct timeline_index *ix, struct index_level *lv)
     level_finish(lv, ix->nlanes);
 }
 
+/* Appends s; with cap NULL only counts it (a level is counted before it is
+ * built, and most candidate levels are not kept). */
 static void emit(struct index_level *lv, size_t *cap, const struct trace_segment *s)
 {
-    lv->segs = xgrow(lv->segs, cap, lv->n + 1, sizeof *lv->segs);
-    lv->segs[lv->n++] = *s;
+    if (cap) {
+        lv->segs = xgrow(lv->segs, cap, lv->n + 1, sizeof *lv->segs);
+        lv->segs[lv->n] = *s;
+    }
+    lv->n++;
 }
 
 static void summary_flush(struct summary *sm, struct index_level *lv, size_t *cap)
@@ -144,27 +150,29 @@ static void summary_flush(struct summary *sm, struct index_level *lv, size_t *ca
 }
 
 static void level_build(const struct timeline_index *ix, const struct index_level *src,
-                        int64_t bucket, struct index_level *lv)
+                        int64_t bucket, bool store, struct index_level *lv)
 {
-    size_t cap = 0;
+    size_t capacity = 0, *cap = store ? &capacity : NULL;
     struct summary sm;
     memset(&sm, 0, sizeof sm);
     memset(lv, 0, sizeof *lv);
     lv->bucket = bucket;
-    lv->first = xcalloc((size_t)ix->nlanes + 1, sizeof *lv->first);
+    if (store)
+        lv->first = xcalloc((size_t)ix->nlanes + 1, sizeof *lv->first);
     for (uint32_t l = 0; l < ix->nlanes; l++) {
-        lv->first[l] = lv->n;
+        if (store)
+            lv->first[l] = lv->n;
         for (size_t i = src->first[l]; i < src->first[l + 1]; i++) {
             const struct trace_segment *s = &src->segs[i];
             int64_t len = s->end - s->start;
             if (len >= bucket) {
-                summary_flush(&sm, lv, &cap);
-                emit(lv, &cap, s);
+                summary_flush(&sm, lv, cap);
+                emit(lv, cap, s);
                 continue;
             }
             int64_t b = s->start / bucket;
             if (sm.active && b != sm.bucket)
-                summary_flush(&sm, lv, &cap);
+                summary_flush(&sm, lv, cap);
             enum layout_key k = layout_key_of((enum trace_state)s->state,
                                               (enum trace_reason)s->reason);
             if (!sm.active) {
@@ -181,9 +189,10 @@ static void level_build(const struct timeline_index *ix, const struct index_leve
                 sm.best[k] = *s;
             }
         }
-        summary_flush(&sm, lv, &cap);
+        summary_flush(&sm, lv, cap);
     }
-    lv->first[ix->nlanes] = lv->n;
+    if (store)
+        lv->first[ix->nlanes] = lv->n;
 }
 
 static void level_free(struct index_level *lv)
@@ -223,11 +232,10 @@ struct timeline_index *timeline_index_create(const struct trace *tr, enum layout
          * would credit a bucket's winner with all its time, level after
          * level, and a slight majority would grow into a wrong picture. */
         struct index_level lv;
-        level_build(ix, &ix->levels[0], b, &lv);
-        if (lv.n * 4 > prev->n * 3) {
-            level_free(&lv);
+        level_build(ix, &ix->levels[0], b, false, &lv);
+        if (lv.n * 4 > prev->n * 3)
             continue;
-        }
+        level_build(ix, &ix->levels[0], b, true, &lv);
         level_finish(&lv, ix->nlanes);
         ix->levels = xgrow(ix->levels, &cap, ix->nlevels + 1, sizeof *ix->levels);
         ix->levels[ix->nlevels++] = lv;
@@ -267,7 +275,7 @@ const struct trace *timeline_index_window(struct timeline_index *ix, int64_t fro
     const struct trace *tr = ix->tr;
     int64_t column = plot_w > 0 ? (to - from) / plot_w : 0;
     const struct index_level *lv = &ix->levels[0];
-    for (size_t i = 1; i < ix->nlevels && 4 * ix->levels[i].bucket <= column; i++)
+    for (size_t i = 1; i < ix->nlevels && 2 * ix->levels[i].bucket <= column; i++)
         lv = &ix->levels[i];
 
     size_t n = 0;
