@@ -17,12 +17,30 @@ enum export_format {
     EXPORT_PNG
 };
 
+/* Which runs the picture shows. */
+enum export_source {
+    EXPORT_SIM = 0,            /* the simulated run */
+    EXPORT_REAL,               /* --real: the real run on this machine */
+    EXPORT_COMPARE,            /* --compare: simulated above real */
+    EXPORT_COMPARE_POLICY      /* --compare-policy P: simulated above simulated with P */
+};
+
 struct export_options {
     const char *file;
     const char *out;
     enum export_format format;
+    enum export_source source;
+    const struct sched_policy *compare_policy;
     struct cli_overrides ov;
     struct layout_options layout;
+};
+
+/* One run of the scenario and its trace. */
+struct export_run {
+    struct scenario *sc;
+    struct engine *eng;
+    enum status status;        /* of engine_run */
+    struct error err;
 };
 
 static int export_exec(int argc, char **argv);
@@ -34,20 +52,23 @@ const struct cmd_entry cmd_export_entry = {
         "Usage: threadsim export FILE -o OUT.svg|OUT.png [--view threads|cpus]\n"
         "                        [--width W] [--height H] [--theme light|dark]\n"
         "                        [--from T] [--to T] [--policy P] [--cpus N] [--seed S]\n"
-        "                        [--quantum D] [--profile F]\n"
+        "                        [--quantum D] [--profile F] [--no-owner-lanes]\n"
+        "                        [--no-arrows] [--real | --compare | --compare-policy P]\n"
         "\n"
         "Simulates the scenario in FILE and draws its timeline (a Gantt chart) into\n"
         "OUT: one lane per thread, grouped by process, coloured by state (running,\n"
         "ready, switch, blocked and why), with a time axis, a legend and markers for\n"
-        "printed lines and the deadlock. A scenario that deadlocks or fails still\n"
-        "gets its picture, and the exit status says what happened.\n"
+        "printed lines and the deadlock, the GIL and lock owner lanes below, and\n"
+        "arrows for messages and hand-overs. A scenario that deadlocks or fails\n"
+        "still gets its picture, and the exit status says what happened.\n"
         "\n"
         "Options:\n"
         "  -o, --output OUT  the image to write: .svg (vector) or .png (raster, the\n"
         "                    same picture drawn with SDL, no display needed)\n"
         "  --view V          threads (default): a lane per thread; cpus: a lane per\n"
         "                    CPU, coloured by the thread running on it\n"
-        "  --width W         width in pixels, 320 to 100000 (default 1200)\n"
+        "  --width W         width in pixels, 320 to 100000 (default 1200); text grows\n"
+        "                    with it above 1440 (16 px at 1920)\n"
         "  --height H        height in pixels (default: fitted to the lanes)\n"
         "  --theme T         light (default) or dark\n"
         "  --from T          start of the time window, a duration such as 2ms (default 0)\n"
@@ -57,6 +78,13 @@ const struct cmd_entry cmd_export_entry = {
         "  --seed S          seed of the random choices, 0 to 2^64-1 (seed)\n"
         "  --quantum D       time slice as a duration such as 4ms (scheduler.quantum)\n"
         "  --profile F       calibration profile JSON file (machine.profile)\n"
+        "  --no-owner-lanes  leave out the lanes of who holds each GIL and lock\n"
+        "  --no-arrows       leave out the message and hand-over arrows\n"
+        "  --real            draw the real run (the scenario run as threads and\n"
+        "                    processes on this machine) instead of the simulated one\n"
+        "  --compare         draw the simulated run above the real one, on one time axis\n"
+        "  --compare-policy P  draw the simulated run above a simulated run with\n"
+        "                    policy P, on one time axis\n"
         "  -h, --help        show this help\n"
         "\n"
         "Exit status: 0 success, 1 internal error, 2 bad usage or bad scenario,\n"
@@ -70,7 +98,12 @@ enum {
     OPT_HEIGHT,
     OPT_THEME,
     OPT_FROM,
-    OPT_TO
+    OPT_TO,
+    OPT_NO_OWNER_LANES,
+    OPT_NO_ARROWS,
+    OPT_REAL,
+    OPT_COMPARE,
+    OPT_COMPARE_POLICY
 };
 
 static bool ends_with(const char *s, const char *suffix)
@@ -91,6 +124,11 @@ static int parse_options(int argc, char **argv, struct export_options *opts)
         { "theme", required_argument, NULL, OPT_THEME },
         { "from", required_argument, NULL, OPT_FROM },
         { "to", required_argument, NULL, OPT_TO },
+        { "no-owner-lanes", no_argument, NULL, OPT_NO_OWNER_LANES },
+        { "no-arrows", no_argument, NULL, OPT_NO_ARROWS },
+        { "real", no_argument, NULL, OPT_REAL },
+        { "compare", no_argument, NULL, OPT_COMPARE },
+        { "compare-policy", required_argument, NULL, OPT_COMPARE_POLICY },
         CLI_OVERRIDE_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -151,6 +189,30 @@ static int parse_options(int argc, char **argv, struct export_options *opts)
             *(c == OPT_FROM ? &opts->layout.from : &opts->layout.to) = t;
             break;
         }
+        case OPT_NO_OWNER_LANES:
+            opts->layout.no_owner_lanes = true;
+            break;
+        case OPT_NO_ARROWS:
+            opts->layout.no_arrows = true;
+            break;
+        case OPT_REAL:
+        case OPT_COMPARE:
+        case OPT_COMPARE_POLICY: {
+            enum export_source src = c == OPT_REAL      ? EXPORT_REAL
+                                     : c == OPT_COMPARE ? EXPORT_COMPARE
+                                                        : EXPORT_COMPARE_POLICY;
+            if (opts->source != EXPORT_SIM && opts->source != src)
+                return cli_usage_error(cmd, "--real, --compare and --compare-policy exclude "
+                                            "one another");
+            opts->source = src;
+            if (c == OPT_COMPARE_POLICY) {
+                error_clear(&err);
+                opts->compare_policy = cli_find_policy(optarg, "--compare-policy", &err);
+                if (!opts->compare_policy)
+                    return cli_usage_error(cmd, "%s", err.msg);
+            }
+            break;
+        }
         case CLI_OPT_POLICY:
         case CLI_OPT_CPUS:
         case CLI_OPT_SEED:
@@ -195,12 +257,14 @@ static enum status write_png_writer(const void *obj, FILE *out, struct error *er
     return png_write(obj, out, err);
 }
 
-/* Draws the run's trace into opts->out. Returns an exit code. */
-static int draw(const struct engine *eng, const struct export_options *opts)
+/* Draws the trace, or the two stacked, into opts->out. Returns an exit code. */
+static int draw(const struct trace *first, const struct trace *second,
+                const struct export_options *opts)
 {
     struct error err;
     error_clear(&err);
-    struct layout *lay = layout_create(engine_trace(eng), &opts->layout, &err);
+    struct layout *lay = second ? layout_create_compare(first, second, &opts->layout, &err)
+                                : layout_create(first, &opts->layout, &err);
     if (!lay)
         return cli_usage_error(&cmd_export_entry, "%s", err.msg);
     int rc = cli_write_file(opts->out, "the image",
@@ -209,45 +273,79 @@ static int draw(const struct engine *eng, const struct export_options *opts)
     return rc;
 }
 
-static int export_exec(int argc, char **argv)
+/* Loads the scenario, applies ov and simulates it into r. Returns 0, or the
+ * exit code of a scenario that cannot be loaded or started (printed). A
+ * run that stops with an error is not an error here: its picture is drawn. */
+static int simulate(const struct export_options *opts, const struct cli_overrides *ov,
+                    struct export_run *r)
 {
-    struct export_options opts;
     const struct sched_policy *policy = NULL;
-    struct error err;
-    int rc = parse_options(argc, argv, &opts);
-    if (rc != 0)
-        return rc < 0 ? STATUS_OK : rc;
-
-    error_clear(&err);
-    struct scenario *sc = scenario_load_file(opts.file, &err);
-    if (!sc)
-        return cli_file_error(opts.file, &err);
-    rc = cli_apply_overrides(sc, opts.file, &opts.ov, &policy);
-    if (rc != STATUS_OK) {
-        scenario_destroy(sc);
+    memset(r, 0, sizeof *r);
+    error_clear(&r->err);
+    r->sc = scenario_load_file(opts->file, &r->err);
+    if (!r->sc)
+        return cli_file_error(opts->file, &r->err);
+    int rc = cli_apply_overrides(r->sc, opts->file, ov, &policy);
+    if (rc != STATUS_OK)
         return rc;
-    }
-
     struct engine_options eo;
     memset(&eo, 0, sizeof eo);
     eo.record_trace = true;
-    error_clear(&err);
-    struct engine *eng = engine_create(sc, policy, &eo, &err);
-    if (!eng) {
-        rc = cli_file_error(opts.file, &err);
-        scenario_destroy(sc);
-        return rc;
+    r->eng = engine_create(r->sc, policy, &eo, &r->err);
+    if (!r->eng)
+        return cli_file_error(opts->file, &r->err);
+    r->status = engine_run(r->eng, &r->err);
+    return 0;
+}
+
+static void run_free(struct export_run *r)
+{
+    engine_destroy(r->eng);
+    scenario_destroy(r->sc);
+}
+
+/* The real run's trace. The host runner (host/runner.h) is not part of this
+ * build yet, so --real and --compare are refused with a clear message. */
+static int real_trace(const struct export_options *opts)
+{
+    (void)opts;
+    cli_warn("export: the real runner is not in this build");
+    return STATUS_BAD_INPUT;
+}
+
+static int export_exec(int argc, char **argv)
+{
+    struct export_options opts;
+    int rc = parse_options(argc, argv, &opts);
+    if (rc != 0)
+        return rc < 0 ? STATUS_OK : rc;
+    if (opts.source == EXPORT_REAL || opts.source == EXPORT_COMPARE)
+        return real_trace(&opts);
+
+    struct export_run runs[2];
+    memset(runs, 0, sizeof runs);
+    size_t nruns = opts.source == EXPORT_COMPARE_POLICY ? 2 : 1;
+    for (size_t i = 0; i < nruns && rc == 0; i++) {
+        struct cli_overrides ov = opts.ov;
+        if (i == 1)
+            ov.policy = opts.compare_policy;
+        rc = simulate(&opts, &ov, &runs[i]);
     }
-    enum status status = engine_run(eng, &err);
-    /* A deadlocked or failing run is drawn too: the picture shows where it
-     * stopped. The exit status still reports it. */
-    rc = draw(eng, &opts);
-    if (status != STATUS_OK) {
-        int run_rc = cli_file_error(opts.file, &err);
-        if (rc == STATUS_OK)
-            rc = run_rc;
+    if (rc == 0) {
+        /* A deadlocked or failing run is drawn too: the picture shows where
+         * it stopped. The exit status still reports it. */
+        rc = draw(engine_trace(runs[0].eng), nruns > 1 ? engine_trace(runs[1].eng) : NULL, &opts);
+        for (size_t i = 0; i < nruns; i++)
+            /* the second run's error is said once when it is the first's */
+            if (runs[i].status != STATUS_OK &&
+                (i == 0 || runs[0].status != runs[i].status ||
+                 strcmp(runs[0].err.msg, runs[i].err.msg) != 0)) {
+                int run_rc = cli_file_error(opts.file, &runs[i].err);
+                if (rc == STATUS_OK)
+                    rc = run_rc;
+            }
     }
-    engine_destroy(eng);
-    scenario_destroy(sc);
+    for (size_t i = 0; i < nruns; i++)
+        run_free(&runs[i]);
     return rc;
 }

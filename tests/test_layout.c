@@ -2,6 +2,7 @@
  * the time axis, the cpus view, markers and the legend. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -199,8 +200,14 @@ static void layout_should_bound_rectangles_by_pixels_for_a_million_segments(void
     tr->makespan = PER_TASK * 100;
     assert_int_equal(tr->nsegments, 1000000);
     struct layout *lay = lay_out(tr, LAYOUT_VIEW_THREADS, WIDTH_1000PX);
-    /* 20000 segments over 1000 columns: one summary per column and lane. */
-    assert_int_equal(lay->nrects, TASKS * 1000);
+    /* 20000 segments over 1000 columns: a summary per column and lane, each
+     * running (a tie goes to the first key), joined into one per lane. */
+    assert_int_equal(lay->nrects, TASKS);
+    for (size_t i = 0; i < lay->nrects; i++) {
+        assert_int_equal(lay->rects[i].x0, 80);
+        assert_int_equal(lay->rects[i].x1, 1080);
+        assert_int_equal(lay->rects[i].merged, PER_TASK);
+    }
     layout_destroy(lay);
     lay = lay_out(tr, LAYOUT_VIEW_CPUS, WIDTH_1000PX);
     assert_int_equal(lay->nlanes, 4);
@@ -264,6 +271,236 @@ static void layout_should_list_the_states_present_in_the_legend(void **state)
         assert_true(lay->legend[i].y >= lay->legend_y0);
         assert_true(lay->legend[i].y < lay->height);
     }
+    layout_destroy(lay);
+    trace_destroy(tr);
+}
+
+/* The owner lanes follow the thread lanes under their own header: the GIL
+ * held by A, released (a gap), by B, then by A again to the end; the lock
+ * held by A, then by B (its nested acquire ignored) until its release. */
+static void layout_should_draw_gil_and_lock_owner_lanes(void **state)
+{
+    (void)state;
+    struct trace *tr = owner_trace();
+    struct layout *lay = lay_out(tr, LAYOUT_VIEW_THREADS, WIDTH_1000PX);
+    const struct layout_palette *pal = layout_palette(LAYOUT_THEME_LIGHT);
+    assert_int_equal(lay->nlanes, 4);
+    assert_string_equal(lay->lanes[2].label, "GIL (P)");
+    assert_int_equal(lay->lanes[2].kind, LAYOUT_LANE_GIL);
+    assert_string_equal(lay->lanes[3].label, "lock L");
+    assert_int_equal(lay->lanes[3].kind, LAYOUT_LANE_LOCK);
+    assert_int_equal(lay->ngroups, 2);
+    assert_string_equal(lay->groups[1].label, "GIL and lock owners");
+    assert_int_equal(lay->groups[1].first_lane, 2);
+    assert_int_equal(lay->groups[1].nlanes, 2);
+    assert_int_equal(lay->groups[1].process, UINT32_MAX);
+    assert_true(lay->lanes[2].y > lay->lanes[1].y + lay->lanes[1].h);
+
+    /* 6 thread rectangles, then the owner lanes' */
+    assert_int_equal(lay->nrects, 11);
+    assert_rect(&lay->rects[6], 2, 80, 380, LAYOUT_KEY_RUNNING, 0, 1);
+    assert_rect(&lay->rects[7], 2, 480, 780, LAYOUT_KEY_RUNNING, 1, 1);
+    assert_rect(&lay->rects[8], 2, 880, 1080, LAYOUT_KEY_RUNNING, 0, 1);
+    assert_rect(&lay->rects[9], 3, 180, 280, LAYOUT_KEY_RUNNING, 0, 1);
+    assert_rect(&lay->rects[10], 3, 280, 680, LAYOUT_KEY_RUNNING, 1, 1);
+    assert_int_equal(lay->rects[6].color, pal->task[0]);
+    assert_int_equal(lay->rects[7].color, pal->task[1]);
+    assert_int_equal(lay->rects[6].segment, 0); /* the instant of the take */
+    assert_string_equal(lay->rects[7].text, "B");
+    layout_destroy(lay);
+    trace_destroy(tr);
+}
+
+/* Arrows join the lane centres: the lock's hand-over at 200 (vertical), the
+ * GIL dropped on request at 300 and taken at 400, and the message put at
+ * 500 and got at 650; the GIL dropped of itself at 700 makes none. */
+static void layout_should_draw_message_and_hand_over_arrows(void **state)
+{
+    (void)state;
+    struct trace *tr = owner_trace();
+    struct layout *lay = lay_out(tr, LAYOUT_VIEW_THREADS, WIDTH_1000PX);
+    int ya = lay->lanes[0].y + lay->lanes[0].h / 2, yb = lay->lanes[1].y + lay->lanes[1].h / 2;
+    assert_int_equal(lay->narrows, 3);
+    const struct layout_arrow *a = lay->arrows;
+    assert_int_equal(a[0].kind, LAYOUT_ARROW_HANDOVER);
+    assert_int_equal(a[0].x0, 280);
+    assert_int_equal(a[0].x1, 280);
+    assert_int_equal(a[0].y0, ya);
+    assert_int_equal(a[0].y1, yb);
+    assert_int_equal(a[0].from_instant, 2);
+    assert_int_equal(a[0].to_instant, 3);
+    assert_int_equal(a[1].kind, LAYOUT_ARROW_HANDOVER);
+    assert_int_equal(a[1].x0, 380);
+    assert_int_equal(a[1].x1, 480);
+    assert_int_equal(a[1].from_task, 0);
+    assert_int_equal(a[1].to_task, 1);
+    assert_int_equal(a[2].kind, LAYOUT_ARROW_MESSAGE);
+    assert_int_equal(a[2].x0, 580);
+    assert_int_equal(a[2].x1, 730);
+    assert_int_equal(a[2].merged, 1);
+    bool message = false, handover = false;
+    for (size_t i = 0; i < lay->nlegend; i++) {
+        message |= strcmp(lay->legend[i].label, "message") == 0 &&
+                   lay->legend[i].shape == LAYOUT_LEGEND_ARROW;
+        handover |= strcmp(lay->legend[i].label, "hand-over") == 0;
+    }
+    assert_true(message);
+    assert_true(handover);
+    layout_destroy(lay);
+    trace_destroy(tr);
+}
+
+static void layout_should_leave_out_owner_lanes_and_arrows_on_request(void **state)
+{
+    (void)state;
+    struct trace *tr = owner_trace();
+    struct layout_options o;
+    struct error err;
+    layout_options_init(&o);
+    o.no_owner_lanes = true;
+    o.no_arrows = true;
+    struct layout *lay = layout_create(tr, &o, &err);
+    assert_non_null(lay);
+    assert_int_equal(lay->nlanes, 2);
+    assert_int_equal(lay->ngroups, 1);
+    assert_int_equal(lay->narrows, 0);
+    layout_destroy(lay);
+    trace_destroy(tr);
+}
+
+/* 100 hand-overs 1 ns (1 pixel) apart: one arrow per 6 pixels stands for
+ * the others, and the legend says how many are drawn. */
+static void layout_should_thin_arrows_packed_into_few_pixels(void **state)
+{
+    (void)state;
+    struct trace *tr = trace_create("many", NULL, "sim", "fifo", 1, 0);
+    uint32_t p = trace_add_process(tr, "P");
+    trace_add_task(tr, "A", p);
+    trace_add_task(tr, "B", p);
+    uint32_t lock = trace_add_object(tr, "L", "lock", 0);
+    for (uint32_t i = 0; i < 100; i++) {
+        add_inst(tr, i, 0, INSTANT_RELEASE, lock, 1, i + 1);
+        add_inst(tr, i, 1, INSTANT_ACQUIRE, lock, 0, i + 1);
+    }
+    tr->makespan = 1000;
+    struct layout *lay = lay_out(tr, LAYOUT_VIEW_THREADS, WIDTH_1000PX);
+    assert_int_equal(lay->arrow_pairs[LAYOUT_ARROW_HANDOVER], 100);
+    assert_int_equal(lay->narrows, 17);
+    uint32_t total = 0;
+    for (size_t i = 0; i < lay->narrows; i++) {
+        assert_int_equal(lay->arrows[i].x0, 80 + 6 * (int)i);
+        total += lay->arrows[i].merged;
+    }
+    assert_int_equal(total, 100);
+    bool found = false;
+    for (size_t i = 0; i < lay->nlegend; i++)
+        found |= strcmp(lay->legend[i].label, "hand-over (17 of 100 drawn)") == 0;
+    assert_true(found);
+    layout_destroy(lay);
+    trace_destroy(tr);
+}
+
+/* Two runs stacked on one axis to the longer makespan: the second's lanes
+ * in the first's order, its new thread after its process's known ones. */
+/* A critical section far shorter than a pixel column still marks its
+ * column of the lock's lane, in its holder's colour. */
+static void layout_should_show_a_brief_lock_hold_in_its_column(void **state)
+{
+    (void)state;
+    struct trace *tr = trace_create("brief", NULL, "sim", "fifo", 1, 0);
+    uint32_t p = trace_add_process(tr, "P");
+    trace_add_task(tr, "A", p);
+    uint32_t lock = trace_add_object(tr, "L", "lock", 0);
+    /* 1 ms over 1000 pixels: 1000 ns per column; held 100 ns at 500 us */
+    add_inst(tr, 500000, 0, INSTANT_ACQUIRE, lock, 0, 0);
+    add_inst(tr, 500100, 0, INSTANT_RELEASE, lock, -1, 0);
+    tr->makespan = 1000000;
+    struct layout *lay = lay_out(tr, LAYOUT_VIEW_THREADS, WIDTH_1000PX);
+    assert_int_equal(lay->nlanes, 2);
+    assert_int_equal(lay->nrects, 1);
+    assert_rect(&lay->rects[0], 1, 580, 581, LAYOUT_KEY_RUNNING, 0, 1);
+    assert_int_equal(lay->rects[0].color, layout_palette(LAYOUT_THEME_LIGHT)->task[0]);
+    layout_destroy(lay);
+    trace_destroy(tr);
+}
+
+static void layout_should_stack_two_runs_on_one_time_axis(void **state)
+{
+    (void)state;
+    struct trace *sim = small_trace();
+    struct trace *real = trace_create("demo", NULL, "real", "rr", 1, 0);
+    uint32_t q = trace_add_process(real, "Q");
+    uint32_t p = trace_add_process(real, "P");
+    trace_add_task(real, "B", q);
+    trace_add_task(real, "X", p);
+    trace_add_task(real, "A", p);
+    add_seg(real, 2, 0, TRACE_RUNNING, REASON_NONE, 0, 2000);
+    real->makespan = 2000;
+    struct layout_options o;
+    struct error err;
+    layout_options_init(&o);
+    o.width = WIDTH_1000PX;
+    struct layout *lay = layout_create_compare(sim, real, &o, &err);
+    assert_non_null(lay);
+    assert_int_equal(lay->to, 2000);
+    assert_int_equal(lay->nsections, 2);
+    assert_string_equal(lay->sections[0].label, "simulated: rr, 1 CPU");
+    assert_string_equal(lay->sections[1].label, "real: rr, 1 CPU");
+    assert_int_equal(lay->sections[1].first_lane, 3);
+    assert_int_equal(lay->nlanes, 6);
+    const char *expect[] = { "P / A", "P / C", "Q / B", "P / A", "P / X", "Q / B" };
+    for (size_t i = 0; i < 6; i++) {
+        assert_string_equal(lay->lanes[i].label, expect[i]);
+        assert_int_equal(lay->lanes[i].section, i >= 3);
+    }
+    assert_true(lay->sections[1].y >= lay->lanes[2].y + lay->lanes[2].h);
+    assert_int_equal(lay->sections[1].lanes_y0, lay->groups[2].y);
+    /* the real run's A runs the whole 2000 ns: the whole plot */
+    const struct layout_rect *last = &lay->rects[lay->nrects - 1];
+    assert_int_equal(last->lane, 3);
+    assert_int_equal(last->x0, 80);
+    assert_int_equal(last->x1, 1080);
+    /* the deadlock line stays in its section */
+    assert_int_equal(lay->markers[1].kind, LAYOUT_MARKER_DEADLOCK);
+    assert_int_equal(lay->markers[1].y1, lay->sections[0].lanes_y1);
+    assert_string_equal(lay->title, "demo \xE2\x80\x94 simulated and real run, compared");
+    layout_destroy(lay);
+    /* in the cpus view a thread keeps its first run's colour: the real A
+     * (task 2 there) runs in the simulated A's (task 0) */
+    o.view = LAYOUT_VIEW_CPUS;
+    lay = layout_create_compare(sim, real, &o, &err);
+    assert_non_null(lay);
+    last = &lay->rects[lay->nrects - 1];
+    assert_int_equal(lay->lanes[last->lane].section, 1);
+    assert_int_equal(last->task, 2);
+    assert_int_equal(last->color, layout_palette(LAYOUT_THEME_LIGHT)->task[0]);
+    layout_destroy(lay);
+    trace_destroy(real);
+    trace_destroy(sim);
+}
+
+/* A 1920-pixel slide gets 16-pixel text and rows to match; the default
+ * width keeps 12. The description is on its own line, cut to fit. */
+static void layout_should_scale_text_with_the_width_and_show_the_description(void **state)
+{
+    (void)state;
+    struct trace *tr = small_trace();
+    free(tr->description);
+    tr->description = strdup("A long description of the demo that goes on and on and on, "
+                             "longer than any picture of 320 pixels can hold on one line.");
+    struct layout *lay = lay_out(tr, LAYOUT_VIEW_THREADS, 1920);
+    assert_int_equal(lay->font_px, 16);
+    assert_true(lay->title_px >= 20);
+    assert_true(lay->row_h >= 29);
+    assert_non_null(lay->description);
+    assert_true(lay->description_y > lay->title_y);
+    assert_true(lay->lanes_y0 > lay->description_y);
+    assert_string_equal(lay->description, tr->description);
+    layout_destroy(lay);
+    lay = lay_out(tr, LAYOUT_VIEW_THREADS, 320);
+    assert_int_equal(lay->font_px, 12);
+    assert_non_null(strstr(lay->description, "\xE2\x80\xA6"));
+    assert_true(strlen(lay->description) < 50);
     layout_destroy(lay);
     trace_destroy(tr);
 }
@@ -367,6 +604,13 @@ int main(void)
         cmocka_unit_test(layout_should_colour_cpu_lanes_by_thread),
         cmocka_unit_test(layout_should_mark_prints_and_the_deadlock),
         cmocka_unit_test(layout_should_list_the_states_present_in_the_legend),
+        cmocka_unit_test(layout_should_draw_gil_and_lock_owner_lanes),
+        cmocka_unit_test(layout_should_draw_message_and_hand_over_arrows),
+        cmocka_unit_test(layout_should_leave_out_owner_lanes_and_arrows_on_request),
+        cmocka_unit_test(layout_should_thin_arrows_packed_into_few_pixels),
+        cmocka_unit_test(layout_should_show_a_brief_lock_hold_in_its_column),
+        cmocka_unit_test(layout_should_stack_two_runs_on_one_time_axis),
+        cmocka_unit_test(layout_should_scale_text_with_the_width_and_show_the_description),
         cmocka_unit_test(nice_step_should_pick_1_2_5_steps),
         cmocka_unit_test(format_time_should_use_units_and_few_decimals),
         cmocka_unit_test(layout_should_label_axis_ticks_over_the_window),

@@ -2,6 +2,7 @@
 #include <cjson/cJSON.h>
 
 #include "sim_run.h"
+#include "trace_fixture.h"
 #include "viz/perfetto.h"
 
 /* Two threads handing a lock over, on 2 CPUs: the JSON parses, names the
@@ -63,10 +64,49 @@ static void perfetto_should_write_processes_threads_slices_and_flows(void **stat
     run_free(r);
 }
 
+/* A GIL handed over on request is a flow from the drop to the take, and the
+ * GIL owner counter follows the holder's tid (0 while free). */
+static void perfetto_should_write_gil_hand_overs_and_the_owner_counter(void **state)
+{
+    (void)state;
+    struct trace *tr = owner_trace();
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_int_equal(perfetto_write(tr, f, NULL), STATUS_OK);
+    fclose(f);
+    cJSON *doc = cJSON_Parse(buf);
+    assert_non_null(doc);
+    const cJSON *events = cJSON_GetObjectItemCaseSensitive(doc, "traceEvents");
+    int owners[8], nowners = 0, gil_s = 0, gil_f = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, events) {
+        const char *ph = cJSON_GetObjectItemCaseSensitive(e, "ph")->valuestring;
+        const char *name = cJSON_GetObjectItemCaseSensitive(e, "name")->valuestring;
+        if (strcmp(ph, "C") == 0 && strcmp(name, "GIL owner") == 0 && nowners < 8)
+            owners[nowners++] = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(e, "args"), "tid")->valueint;
+        gil_s += strcmp(ph, "s") == 0 && strcmp(name, "GIL hand-over") == 0;
+        gil_f += strcmp(ph, "f") == 0 && strcmp(name, "GIL hand-over") == 0;
+    }
+    /* A takes (tid 1), drops, B takes (2), drops, A takes */
+    int expect[] = { 1, 0, 2, 0, 1 };
+    assert_int_equal(nowners, 5);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(owners[i], expect[i]);
+    /* only the drop on request hands over */
+    assert_int_equal(gil_s, 1);
+    assert_int_equal(gil_f, 1);
+    cJSON_Delete(doc);
+    free(buf);
+    trace_destroy(tr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(perfetto_should_write_processes_threads_slices_and_flows),
+        cmocka_unit_test(perfetto_should_write_gil_hand_overs_and_the_owner_counter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -160,6 +160,45 @@ static void png_should_draw_the_title_and_lane_labels(void **state)
     trace_destroy(tr);
 }
 
+/* True when a pixel within 1 of (x, y) has colour rgb. */
+static bool near_colour(const SDL_Surface *s, int x, int y, uint32_t rgb)
+{
+    for (int dy = -1; dy <= 1; dy++)
+        for (int dx = -1; dx <= 1; dx++)
+            if (pixel_rgb(s, x + dx, y + dy) == rgb)
+                return true;
+    return false;
+}
+
+/* The GIL lane shows its holders in their thread colours with the release
+ * window as a gap, and the arrows are drawn in their kinds' colours over the
+ * thread lanes. */
+static void png_should_draw_the_gil_lane_and_arrows_in_their_colours(void **state)
+{
+    (void)state;
+    struct trace *tr = owner_trace();
+    /* 1112 pixels: the plot spans 80 to 1080, a pixel per ns */
+    struct layout *lay = make_layout(tr, 1112, 0, LAYOUT_THEME_LIGHT);
+    const struct layout_palette *pal = layout_palette(LAYOUT_THEME_LIGHT);
+    SDL_Surface *img = render_and_load(lay);
+    const struct layout_lane *gil = &lay->lanes[2];
+    assert_int_equal(gil->kind, LAYOUT_LANE_GIL);
+    int gy = gil->y + gil->h / 2;
+    assert_int_equal(pixel_rgb(img, 200, gy), pal->task[0]);
+    assert_int_equal(pixel_rgb(img, 500, gy), pal->task[1]);
+    assert_int_equal(pixel_rgb(img, 430, gy), pal->background); /* released */
+    assert_int_equal(pixel_rgb(img, 1000, gy), pal->task[0]);
+
+    int ya = lay->lanes[0].y + lay->lanes[0].h / 2, yb = lay->lanes[1].y + lay->lanes[1].h / 2;
+    /* the lock's hand-over at 200 ns: a vertical line at x 280 */
+    assert_int_equal(pixel_rgb(img, 280, (ya + yb) / 2), pal->arrow[LAYOUT_ARROW_HANDOVER]);
+    /* the message from (580, ya) to (730, yb), at its middle */
+    assert_true(near_colour(img, 655, (ya + yb) / 2, pal->arrow[LAYOUT_ARROW_MESSAGE]));
+    SDL_FreeSurface(img);
+    layout_destroy(lay);
+    trace_destroy(tr);
+}
+
 static void png_should_report_a_write_error(void **state)
 {
     (void)state;
@@ -189,6 +228,7 @@ int main(void)
         cmocka_unit_test(png_should_draw_each_state_in_its_palette_colour),
         cmocka_unit_test(png_should_draw_the_dark_theme_in_its_palette_colours),
         cmocka_unit_test(png_should_draw_the_title_and_lane_labels),
+        cmocka_unit_test(png_should_draw_the_gil_lane_and_arrows_in_their_colours),
         cmocka_unit_test(png_should_report_a_write_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

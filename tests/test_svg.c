@@ -134,6 +134,48 @@ static void svg_should_label_cpu_lanes_in_the_cpus_view(void **state)
     trace_destroy(tr);
 }
 
+/* The owner lanes are labelled, the arrows are lines with an arrowhead
+ * marker per kind, and the legend names them. */
+static void svg_should_draw_owner_lanes_and_arrows(void **state)
+{
+    (void)state;
+    struct trace *tr = owner_trace();
+    char *svg = render(tr, LAYOUT_VIEW_THREADS, LAYOUT_THEME_LIGHT);
+    assert_non_null(strstr(svg, ">GIL (P)</text>"));
+    assert_non_null(strstr(svg, ">lock L</text>"));
+    assert_non_null(strstr(svg, ">GIL and lock owners</text>"));
+    assert_non_null(strstr(svg, "<marker id=\"arrow0\""));
+    assert_non_null(strstr(svg, "<marker id=\"arrow1\""));
+    assert_non_null(strstr(svg, "marker-end=\"url(#arrow1)\""));
+    assert_non_null(strstr(svg, ">hand-over</text>"));
+    assert_non_null(strstr(svg, ">message</text>"));
+    free(svg);
+    trace_destroy(tr);
+}
+
+/* At 1920 pixels (a projector) the body text is 16 pixels. */
+static void svg_should_scale_text_for_a_1920_pixel_slide(void **state)
+{
+    (void)state;
+    struct trace *tr = demo_trace();
+    struct layout_options o;
+    struct error err;
+    layout_options_init(&o);
+    o.width = 1920;
+    struct layout *lay = layout_create(tr, &o, &err);
+    assert_non_null(lay);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_int_equal(svg_write(lay, f, &err), STATUS_OK);
+    assert_int_equal(fclose(f), 0);
+    assert_non_null(strstr(buf, "font-size=\"16\">"));
+    assert_non_null(strstr(buf, "font-size=\"20\" font-weight=\"bold\""));
+    free(buf);
+    layout_destroy(lay);
+    trace_destroy(tr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -141,6 +183,8 @@ int main(void)
         cmocka_unit_test(svg_should_be_the_same_bytes_every_time),
         cmocka_unit_test(svg_should_be_well_formed_xml),
         cmocka_unit_test(svg_should_label_cpu_lanes_in_the_cpus_view),
+        cmocka_unit_test(svg_should_draw_owner_lanes_and_arrows),
+        cmocka_unit_test(svg_should_scale_text_for_a_1920_pixel_slide),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 
 #include <SDL_ttf.h>
@@ -96,8 +97,8 @@ struct draw_fonts *draw_fonts_create(int body_px, struct error *err)
         return NULL;
     }
     f->body_px = body_px;
-    /* The title is a quarter larger than the body: 15 px over 12. */
-    int title_px = (body_px * 5 + 2) / 4;
+    /* The title is a quarter larger than the body, as layout_px(lay, 15). */
+    int title_px = (15 * body_px + 6) / 12;
     f->regular = draw_open_font(path, body_px, TTF_STYLE_NORMAL, err);
     f->bold = f->regular ? draw_open_font(path, body_px, TTF_STYLE_BOLD, err) : NULL;
     f->title = f->bold ? draw_open_font(path, title_px, TTF_STYLE_BOLD, err) : NULL;
@@ -167,15 +168,21 @@ static enum status draw_text(struct draw_canvas *c, TTF_Font *font, int x, int y
 }
 
 static enum status draw_rows(struct draw_canvas *c, const struct layout *lay,
-                            const struct layout_palette *pal)
+                             const struct layout_palette *pal)
 {
-    int label_baseline = lay->row_h / 2 + 4;
+    int label_baseline = lay->row_h / 2 + layout_px(lay, 4);
+    int label_x = layout_px(lay, 8);
     enum status st = STATUS_OK;
+    for (size_t i = 0; i < lay->nsections && st == STATUS_OK; i++) {
+        const struct layout_section *sc = &lay->sections[i];
+        st = draw_text(c, c->fonts->title, label_x, sc->y + sc->h - layout_px(lay, 6),
+                       DRAW_ANCHOR_START, pal->text, sc->label);
+    }
     for (size_t i = 0; i < lay->ngroups && st == STATUS_OK; i++) {
         const struct layout_group *g = &lay->groups[i];
         draw_fill(c, 0, g->y, lay->width, g->h, pal->header);
-        st = draw_text(c, c->fonts->bold, 8, g->y + g->h - 5, DRAW_ANCHOR_START, pal->muted_text,
-                      g->label);
+        st = draw_text(c, c->fonts->bold, label_x, g->y + g->h - layout_px(lay, 5),
+                       DRAW_ANCHOR_START, pal->muted_text, g->label);
     }
     for (size_t i = 0; i < lay->nlanes && st == STATUS_OK; i++) {
         const struct layout_lane *ln = &lay->lanes[i];
@@ -183,71 +190,162 @@ static enum status draw_rows(struct draw_canvas *c, const struct layout *lay,
             draw_fill(c, 0, ln->y, lay->width, ln->h, pal->lane_alt);
         /* Labels need a row tall enough to be read; thinner rows go without. */
         if (ln->h >= 10)
-            st = draw_text(c, c->fonts->regular, 8, ln->y + label_baseline, DRAW_ANCHOR_START,
-                          pal->text, ln->label);
+            st = draw_text(c, c->fonts->regular, label_x, ln->y + label_baseline,
+                           DRAW_ANCHOR_START, pal->text, ln->label);
     }
     for (size_t i = 0; i < lay->nticks; i++)
         draw_fill(c, lay->ticks[i].x, lay->lanes_y0, 1, lay->axis_y - lay->lanes_y0 + 1,
-                 pal->grid);
+                  pal->grid);
     return st;
 }
 
-static void draw_rects(struct draw_canvas *c, const struct layout *lay)
+static enum status draw_rects(struct draw_canvas *c, const struct layout *lay)
 {
-    int inset = lay->row_h >= 8 ? 3 : 0;
+    int inset = lay->row_h >= 8 ? layout_px(lay, 3) : 0;
+    int baseline = lay->row_h / 2 + layout_px(lay, 4);
     for (size_t i = 0; i < lay->nrects; i++) {
         const struct layout_rect *r = &lay->rects[i];
         const struct layout_lane *ln = &lay->lanes[r->lane];
         draw_fill(c, r->x0, ln->y + inset, r->x1 - r->x0, ln->h - 2 * inset, r->color);
     }
+    /* the holder's name on a GIL or lock lane */
+    for (size_t i = 0; i < lay->nrects; i++) {
+        const struct layout_rect *r = &lay->rects[i];
+        if (!r->text || lay->row_h < 10)
+            continue;
+        enum status st = draw_text(c, c->fonts->regular, (r->x0 + r->x1) / 2,
+                                   lay->lanes[r->lane].y + baseline, DRAW_ANCHOR_MIDDLE,
+                                   layout_text_color_on(r->color), r->text);
+        if (st != STATUS_OK)
+            return st;
+    }
+    return STATUS_OK;
 }
 
-/* A downward triangle, DRAW_MARKER_W on each side of x at the top and h tall,
- * one scan line at a time. */
-static void draw_triangle(struct draw_canvas *c, int x, int y, int h, int grow, uint32_t rgb)
+/* A line w pixels thick from (x0, y0) to (x1, y1), by Bresenham's steps. */
+static void draw_line(struct draw_canvas *c, int x0, int y0, int x1, int y1, int w, uint32_t rgb)
+{
+    if (x0 == x1 || y0 == y1) {
+        int lx = x0 < x1 ? x0 : x1, ly = y0 < y1 ? y0 : y1;
+        draw_fill(c, lx - (w - 1) / 2, ly - (w - 1) / 2, abs(x1 - x0) + w, abs(y1 - y0) + w, rgb);
+        return;
+    }
+    int dx = abs(x1 - x0), dy = -abs(y1 - y0);
+    int sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1;
+    int e = dx + dy;
+    for (;;) {
+        draw_fill(c, x0 - (w - 1) / 2, y0 - (w - 1) / 2, w, w, rgb);
+        if (x0 == x1 && y0 == y1)
+            break;
+        int e2 = 2 * e;
+        if (e2 >= dy) {
+            e += dy;
+            x0 += sx;
+        }
+        if (e2 <= dx) {
+            e += dx;
+            y0 += sy;
+        }
+    }
+}
+
+/* A filled arrowhead len pixels long with its tip at (x1, y1), pointing
+ * along (x0, y0) -> (x1, y1): the pixels of its bounding box whose centre
+ * is inside the triangle. */
+static void draw_head(struct draw_canvas *c, int x0, int y0, int x1, int y1, int len,
+                      uint32_t rgb)
+{
+    double dx = x1 - x0, dy = y1 - y0, d = sqrt(dx * dx + dy * dy);
+    if (d < 1)
+        return;
+    dx /= d;
+    dy /= d;
+    double half = len / 2.0;
+    double px[3] = { x1, x1 - dx * len - dy * half, x1 - dx * len + dy * half };
+    double py[3] = { y1, y1 - dy * len + dx * half, y1 - dy * len - dx * half };
+    int bx0 = (int)floor(fmin(px[0], fmin(px[1], px[2]))), bx1 = (int)ceil(fmax(px[0], fmax(px[1], px[2])));
+    int by0 = (int)floor(fmin(py[0], fmin(py[1], py[2]))), by1 = (int)ceil(fmax(py[0], fmax(py[1], py[2])));
+    for (int y = by0; y <= by1; y++)
+        for (int x = bx0; x <= bx1; x++) {
+            double qx = x + 0.5, qy = y + 0.5;
+            int pos = 0, neg = 0;
+            for (int k = 0; k < 3; k++) {
+                int n = (k + 1) % 3;
+                double cr = (px[n] - px[k]) * (qy - py[k]) - (py[n] - py[k]) * (qx - px[k]);
+                pos += cr >= 0;
+                neg += cr <= 0;
+            }
+            if (pos == 3 || neg == 3)
+                draw_fill(c, x, y, 1, 1, rgb);
+        }
+}
+
+static void draw_arrows(struct draw_canvas *c, const struct layout *lay,
+                        const struct layout_palette *pal)
+{
+    int w = layout_px(lay, 12) >= 16 ? 2 : 1, len = layout_px(lay, 8);
+    for (size_t i = 0; i < lay->narrows; i++) {
+        const struct layout_arrow *a = &lay->arrows[i];
+        /* a halo in the background colour keeps an arrow visible on any state */
+        draw_line(c, a->x0, a->y0, a->x1, a->y1, w + 2, pal->background);
+    }
+    for (size_t i = 0; i < lay->narrows; i++) {
+        const struct layout_arrow *a = &lay->arrows[i];
+        uint32_t rgb = pal->arrow[a->kind];
+        draw_line(c, a->x0, a->y0, a->x1, a->y1, w, rgb);
+        draw_head(c, a->x0, a->y0, a->x1, a->y1, len, rgb);
+    }
+}
+
+/* A downward triangle, mw on each side of x at the top and h tall, one scan
+ * line at a time. */
+static void draw_triangle(struct draw_canvas *c, int x, int y, int h, int mw, int grow,
+                          uint32_t rgb)
 {
     for (int row = 0; row < h; row++) {
-        int half = (DRAW_MARKER_W * (h - row) + h / 2) / h + grow;
+        int half = (mw * (h - row) + h / 2) / h + grow;
         draw_fill(c, x - half, y + row, 2 * half, 1, rgb);
     }
 }
 
 static enum status draw_markers(struct draw_canvas *c, const struct layout *lay,
-                               const struct layout_palette *pal)
+                                const struct layout_palette *pal)
 {
+    int mw = layout_px(lay, DRAW_MARKER_W);
     for (size_t i = 0; i < lay->nmarkers; i++) {
         const struct layout_marker *m = &lay->markers[i];
         if (m->kind == LAYOUT_MARKER_DEADLOCK) {
-            for (int y = lay->lanes_y0; y < lay->axis_y; y += DRAW_DASH_ON + DRAW_DASH_OFF) {
-                int len = lay->axis_y - y < DRAW_DASH_ON ? lay->axis_y - y : DRAW_DASH_ON;
+            for (int y = m->y0; y < m->y1; y += DRAW_DASH_ON + DRAW_DASH_OFF) {
+                int len = m->y1 - y < DRAW_DASH_ON ? m->y1 - y : DRAW_DASH_ON;
                 draw_fill(c, m->x - 1, y, 2, len, pal->deadlock);
             }
-            enum status st = draw_text(c, c->fonts->bold, m->x - 4, lay->lanes_y0 - 4, DRAW_ANCHOR_END,
-                                      pal->deadlock, "deadlock");
+            enum status st = draw_text(c, c->fonts->bold, m->x - layout_px(lay, 4),
+                                       m->y0 - layout_px(lay, 4), DRAW_ANCHOR_END,
+                                       pal->deadlock, "deadlock");
             if (st != STATUS_OK)
                 return st;
             continue;
         }
         const struct layout_lane *ln = &lay->lanes[m->lane];
-        int h = ln->h / 2 < 8 ? ln->h / 2 : 8;
+        int h = ln->h / 2 < layout_px(lay, 8) ? ln->h / 2 : layout_px(lay, 8);
         if (h <= 0)
             continue;
         /* The background-coloured rim keeps the marker visible on any state. */
-        draw_triangle(c, m->x, ln->y, h + 1, 1, pal->background);
-        draw_triangle(c, m->x, ln->y, h, 0, pal->marker);
+        draw_triangle(c, m->x, ln->y, h + 1, mw, 1, pal->background);
+        draw_triangle(c, m->x, ln->y, h, mw, 0, pal->marker);
     }
     return STATUS_OK;
 }
 
 static enum status draw_axis(struct draw_canvas *c, const struct layout *lay,
-                            const struct layout_palette *pal)
+                             const struct layout_palette *pal)
 {
     draw_fill(c, lay->plot_x0, lay->axis_y, lay->plot_x1 - lay->plot_x0 + 1, 1, pal->text);
     for (size_t i = 0; i < lay->nticks; i++) {
         const struct layout_tick *t = &lay->ticks[i];
-        draw_fill(c, t->x, lay->axis_y, 1, 5, pal->text);
-        enum status st = draw_text(c, c->fonts->regular, t->x, lay->axis_y + 17, DRAW_ANCHOR_MIDDLE,
-                                  pal->muted_text, t->label);
+        draw_fill(c, t->x, lay->axis_y, 1, layout_px(lay, 5), pal->text);
+        enum status st = draw_text(c, c->fonts->regular, t->x, lay->axis_y + layout_px(lay, 17),
+                                   DRAW_ANCHOR_MIDDLE, pal->muted_text, t->label);
         if (st != STATUS_OK)
             return st;
     }
@@ -255,14 +353,22 @@ static enum status draw_axis(struct draw_canvas *c, const struct layout *lay,
 }
 
 static enum status draw_legend(struct draw_canvas *c, const struct layout *lay,
-                              const struct layout_palette *pal)
+                               const struct layout_palette *pal)
 {
+    int sw = layout_px(lay, 12);
     for (size_t i = 0; i < lay->nlegend; i++) {
         const struct layout_legend_item *it = &lay->legend[i];
-        draw_fill(c, it->x, it->y, 13, 13, pal->muted_text);
-        draw_fill(c, it->x + 1, it->y + 1, 11, 11, it->color);
-        enum status st = draw_text(c, c->fonts->regular, it->x + 18, it->y + 11, DRAW_ANCHOR_START,
-                                  pal->text, it->label);
+        if (it->shape == LAYOUT_LEGEND_ARROW) {
+            int y = it->y + sw / 2;
+            draw_fill(c, it->x, y - 1, sw - sw / 3, 2, it->color);
+            draw_head(c, it->x, y, it->x + sw, y, sw / 2, it->color);
+        } else {
+            draw_fill(c, it->x, it->y, sw + 1, sw + 1, pal->muted_text);
+            draw_fill(c, it->x + 1, it->y + 1, sw - 1, sw - 1, it->color);
+        }
+        enum status st = draw_text(c, c->fonts->regular, it->x + layout_px(lay, 18),
+                                   it->y + layout_px(lay, 11), DRAW_ANCHOR_START, pal->text,
+                                   it->label);
         if (st != STATUS_OK)
             return st;
     }
@@ -276,12 +382,17 @@ enum status draw_layout(SDL_Surface *dst, const struct layout *lay,
     struct draw_canvas *c = &canvas;
     const struct layout_palette *pal = layout_palette(lay->theme);
     draw_fill(c, 0, 0, lay->width, lay->height, pal->background);
-    enum status st = draw_text(c, c->fonts->title, 8, lay->title_y, DRAW_ANCHOR_START, pal->text,
-                              lay->title);
+    enum status st = draw_text(c, c->fonts->title, layout_px(lay, 8), lay->title_y,
+                               DRAW_ANCHOR_START, pal->text, lay->title);
+    if (st == STATUS_OK && lay->description)
+        st = draw_text(c, c->fonts->regular, layout_px(lay, 8), lay->description_y,
+                       DRAW_ANCHOR_START, pal->muted_text, lay->description);
     if (st == STATUS_OK)
         st = draw_rows(c, lay, pal);
+    if (st == STATUS_OK)
+        st = draw_rects(c, lay);
     if (st == STATUS_OK) {
-        draw_rects(c, lay);
+        draw_arrows(c, lay, pal);
         st = draw_markers(c, lay, pal);
     }
     if (st == STATUS_OK)
@@ -290,4 +401,3 @@ enum status draw_layout(SDL_Surface *dst, const struct layout *lay,
         st = draw_legend(c, lay, pal);
     return st;
 }
-

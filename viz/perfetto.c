@@ -2,13 +2,16 @@
  * metadata events name processes and threads; "X" complete events are the
  * segments (name = the state, or "blocked: reason"); "i" instant events mark
  * prints, signals, preemptions and the deadlock; "s"/"f" flow events join
- * the two ends of a hand-over or a message (the trace's flow ids). CPUs get
- * a process of their own ("CPUs") with one track per CPU, so both views of
- * the kernel are there. */
+ * the two ends of a hand-over or a message (the trace's flow ids), and a GIL
+ * dropped on request with its next take by another thread (ids after the
+ * trace's). Each GIL gets a "C" counter track, "GIL owner", whose value is
+ * the holder's tid (0: free). CPUs get a process of their own ("CPUs") with
+ * one track per CPU, so both views of the kernel are there. */
 #include "perfetto.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The pid of the "CPUs" pseudo-process, after the scenario's processes. */
@@ -123,13 +126,59 @@ static void pf_segments(const struct trace *tr, FILE *out, bool *first)
     }
 }
 
+/* The GIL owner counter of a take or drop, and the hand-over flow of a
+ * take after a drop on request. pending[p] is the drop waiting for its take. */
+static void pf_gil(const struct trace *tr, const struct trace_instant *e, FILE *out, bool *first,
+                   size_t *pending, uint32_t *next_flow)
+{
+    uint32_t p = e->value >= 0 && e->value < (int64_t)tr->nprocesses ? (uint32_t)e->value
+                                                                      : tr->tasks[e->task].process;
+    if (p >= tr->nprocesses)
+        return;
+    bool take = e->kind == INSTANT_GIL_TAKE;
+    pf_sep(out, first);
+    fprintf(out, "{\"ph\": \"C\", \"name\": \"GIL owner\", \"pid\": %" PRIu32 ", \"ts\": ", p + 1);
+    pf_us(out, e->time);
+    fprintf(out, ", \"args\": {\"tid\": %" PRIu32 "}}", take ? e->task + 1 : 0);
+    if (!take) {
+        pending[p] = e->flow ? (size_t)(e - tr->instants) : SIZE_MAX;
+        return;
+    }
+    size_t d = pending[p];
+    pending[p] = SIZE_MAX;
+    if (d == SIZE_MAX || tr->instants[d].task == e->task)
+        return;
+    const struct trace_instant *drop = &tr->instants[d];
+    uint32_t id = ++*next_flow;
+    pf_sep(out, first);
+    fprintf(out, "{\"ph\": \"s\", \"name\": \"GIL hand-over\", \"cat\": \"flow\", \"id\": %" PRIu32
+                 ", \"pid\": %" PRIu32 ", \"tid\": %" PRIu32 ", \"ts\": ",
+            id, p + 1, drop->task + 1);
+    pf_us(out, drop->time);
+    fputc('}', out);
+    pf_sep(out, first);
+    fprintf(out, "{\"ph\": \"f\", \"name\": \"GIL hand-over\", \"cat\": \"flow\", \"id\": %" PRIu32
+                 ", \"pid\": %" PRIu32 ", \"tid\": %" PRIu32 ", \"ts\": ",
+            id, p + 1, e->task + 1);
+    pf_us(out, e->time);
+    fputs(", \"bp\": \"e\"}", out);
+}
+
 static void pf_instants(const struct trace *tr, FILE *out, bool *first)
 {
+    uint32_t next_flow = 0;
+    for (size_t i = 0; i < tr->ninstants; i++)
+        next_flow = tr->instants[i].flow > next_flow ? tr->instants[i].flow : next_flow;
+    size_t *pending = malloc(((size_t)tr->nprocesses + 1) * sizeof *pending);
+    for (uint32_t p = 0; pending && p <= tr->nprocesses; p++)
+        pending[p] = SIZE_MAX;
     for (size_t i = 0; i < tr->ninstants; i++) {
         const struct trace_instant *e = &tr->instants[i];
         bool global = e->task >= tr->ntasks;
         uint32_t pid = global ? 0 : tr->tasks[e->task].process + 1;
         uint32_t tid = global ? 0 : e->task + 1;
+        if (pending && !global && (e->kind == INSTANT_GIL_TAKE || e->kind == INSTANT_GIL_DROP))
+            pf_gil(tr, e, out, first, pending, &next_flow);
         pf_sep(out, first);
         fprintf(out, "{\"ph\": \"i\", \"s\": \"%s\", \"name\": \"%s\", \"pid\": %" PRIu32 ", \"tid\": %" PRIu32
                      ", \"ts\": ",
@@ -159,6 +208,7 @@ static void pf_instants(const struct trace *tr, FILE *out, bool *first)
             fputs(end ? ", \"bp\": \"e\"}" : "}", out);
         }
     }
+    free(pending);
 }
 
 enum status perfetto_write(const struct trace *tr, FILE *out, struct error *err)

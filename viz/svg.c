@@ -1,6 +1,8 @@
-/* The SVG renderer. See svg.h. */
+/* The SVG renderer. See svg.h. Sizes are those at 12-pixel text, scaled by
+ * layout_px with the layout's text size. */
 #include "svg.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -42,12 +44,22 @@ static void svg_text(FILE *out, int x, int y, uint32_t color, const char *extra,
 
 static void svg_rows(FILE *out, const struct layout *lay, const struct layout_palette *pal)
 {
-    int label_baseline = lay->row_h / 2 + 4;
+    int label_baseline = lay->row_h / 2 + layout_px(lay, 4);
+    int label_x = layout_px(lay, 8);
+    char title_font[64];
+    snprintf(title_font, sizeof title_font, " font-size=\"%d\" font-weight=\"bold\"",
+             lay->title_px);
+    for (size_t i = 0; i < lay->nsections; i++) {
+        const struct layout_section *sc = &lay->sections[i];
+        svg_text(out, label_x, sc->y + sc->h - layout_px(lay, 6), pal->text, title_font,
+                 sc->label);
+    }
     for (size_t i = 0; i < lay->ngroups; i++) {
         const struct layout_group *g = &lay->groups[i];
         fprintf(out, "<rect x=\"0\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#%06X\"/>\n",
                 g->y, lay->width, g->h, (unsigned)pal->header);
-        svg_text(out, 8, g->y + g->h - 5, pal->muted_text, " font-weight=\"bold\"", g->label);
+        svg_text(out, label_x, g->y + g->h - layout_px(lay, 5), pal->muted_text,
+                 " font-weight=\"bold\"", g->label);
     }
     for (size_t i = 0; i < lay->nlanes; i++) {
         const struct layout_lane *ln = &lay->lanes[i];
@@ -56,7 +68,7 @@ static void svg_rows(FILE *out, const struct layout *lay, const struct layout_pa
                     ln->y, lay->width, ln->h, (unsigned)pal->lane_alt);
         /* Labels need a row tall enough to be read; thinner rows go without. */
         if (ln->h >= 10)
-            svg_text(out, 8, ln->y + label_baseline, pal->text, "", ln->label);
+            svg_text(out, label_x, ln->y + label_baseline, pal->text, "", ln->label);
     }
     for (size_t i = 0; i < lay->nticks; i++)
         fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#%06X\"/>\n",
@@ -66,7 +78,7 @@ static void svg_rows(FILE *out, const struct layout *lay, const struct layout_pa
 
 static void svg_rects(FILE *out, const struct layout *lay)
 {
-    int inset = lay->row_h >= 8 ? 3 : 0;
+    int inset = lay->row_h >= 8 ? layout_px(lay, 3) : 0;
     fputs("<g shape-rendering=\"crispEdges\">\n", out);
     for (size_t i = 0; i < lay->nrects; i++) {
         const struct layout_rect *r = &lay->rects[i];
@@ -75,27 +87,78 @@ static void svg_rects(FILE *out, const struct layout *lay)
                 r->x0, ln->y + inset, r->x1 - r->x0, ln->h - 2 * inset, (unsigned)r->color);
     }
     fputs("</g>\n", out);
+    /* the holder's name on a GIL or lock lane */
+    int baseline = lay->row_h / 2 + layout_px(lay, 4);
+    for (size_t i = 0; i < lay->nrects; i++) {
+        const struct layout_rect *r = &lay->rects[i];
+        if (r->text && lay->row_h >= 10)
+            svg_text(out, (r->x0 + r->x1) / 2, lay->lanes[r->lane].y + baseline,
+                     layout_text_color_on(r->color), " text-anchor=\"middle\"", r->text);
+    }
+}
+
+/* One arrowhead marker per arrow kind, in the kind's colour. */
+static void svg_arrow_defs(FILE *out, const struct layout *lay, const struct layout_palette *pal)
+{
+    bool used[LAYOUT_ARROW_KIND_COUNT] = { false };
+    bool any = false;
+    for (size_t i = 0; i < lay->narrows; i++)
+        any = used[lay->arrows[i].kind] = true;
+    if (!any)
+        return;
+    fputs("<defs>\n", out);
+    for (int k = 0; k < LAYOUT_ARROW_KIND_COUNT; k++)
+        if (used[k])
+            fprintf(out, "<marker id=\"arrow%d\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" "
+                         "markerWidth=\"%d\" markerHeight=\"%d\" markerUnits=\"userSpaceOnUse\" "
+                         "orient=\"auto\"><path d=\"M0 0L10 5L0 10z\" fill=\"#%06X\"/></marker>\n",
+                    k, layout_px(lay, 8), layout_px(lay, 8), (unsigned)pal->arrow[k]);
+    fputs("</defs>\n", out);
+}
+
+static void svg_arrows(FILE *out, const struct layout *lay, const struct layout_palette *pal)
+{
+    if (!lay->narrows)
+        return;
+    int w = layout_px(lay, 12) >= 16 ? 2 : 1;
+    /* a halo in the background colour keeps an arrow visible on any state */
+    fprintf(out, "<g stroke-width=\"%d\" stroke=\"#%06X\" stroke-opacity=\"0.8\">\n", w + 2,
+            (unsigned)pal->background);
+    for (size_t i = 0; i < lay->narrows; i++) {
+        const struct layout_arrow *a = &lay->arrows[i];
+        fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n", a->x0, a->y0, a->x1, a->y1);
+    }
+    fputs("</g>\n", out);
+    fprintf(out, "<g stroke-width=\"%d\">\n", w);
+    for (size_t i = 0; i < lay->narrows; i++) {
+        const struct layout_arrow *a = &lay->arrows[i];
+        fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#%06X\" "
+                     "marker-end=\"url(#arrow%d)\"/>\n",
+                a->x0, a->y0, a->x1, a->y1, (unsigned)pal->arrow[a->kind], (int)a->kind);
+    }
+    fputs("</g>\n", out);
 }
 
 static void svg_markers(FILE *out, const struct layout *lay, const struct layout_palette *pal)
 {
+    int mw = layout_px(lay, SVG_MARKER_W);
     for (size_t i = 0; i < lay->nmarkers; i++) {
         const struct layout_marker *m = &lay->markers[i];
         if (m->kind == LAYOUT_MARKER_DEADLOCK) {
             fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#%06X\" "
                          "stroke-width=\"2\" stroke-dasharray=\"6 3\"><title>",
-                    m->x, lay->lanes_y0, m->x, lay->axis_y, (unsigned)pal->deadlock);
+                    m->x, m->y0, m->x, m->y1, (unsigned)pal->deadlock);
             svg_escape(out, m->text);
             fputs("</title></line>\n", out);
-            svg_text(out, m->x - 4, lay->lanes_y0 - 4, pal->deadlock,
+            svg_text(out, m->x - layout_px(lay, 4), m->y0 - layout_px(lay, 4), pal->deadlock,
                      " text-anchor=\"end\" font-weight=\"bold\"", "deadlock");
             continue;
         }
         const struct layout_lane *ln = &lay->lanes[m->lane];
-        int h = ln->h / 2 < 8 ? ln->h / 2 : 8;
+        int h = ln->h / 2 < layout_px(lay, 8) ? ln->h / 2 : layout_px(lay, 8);
         fprintf(out, "<path d=\"M%d %dh%dl-%d %dz\" fill=\"#%06X\" stroke=\"#%06X\"><title>",
-                m->x - SVG_MARKER_W, ln->y, 2 * SVG_MARKER_W, SVG_MARKER_W, h,
-                (unsigned)pal->marker, (unsigned)pal->background);
+                m->x - mw, ln->y, 2 * mw, mw, h, (unsigned)pal->marker,
+                (unsigned)pal->background);
         svg_escape(out, m->text);
         fputs("</title></path>\n", out);
     }
@@ -108,20 +171,30 @@ static void svg_axis(FILE *out, const struct layout *lay, const struct layout_pa
     for (size_t i = 0; i < lay->nticks; i++) {
         const struct layout_tick *t = &lay->ticks[i];
         fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#%06X\"/>\n",
-                t->x, lay->axis_y, t->x, lay->axis_y + 4, (unsigned)pal->text);
-        svg_text(out, t->x, lay->axis_y + 17, pal->muted_text, " text-anchor=\"middle\"",
-                 t->label);
+                t->x, lay->axis_y, t->x, lay->axis_y + layout_px(lay, 4), (unsigned)pal->text);
+        svg_text(out, t->x, lay->axis_y + layout_px(lay, 17), pal->muted_text,
+                 " text-anchor=\"middle\"", t->label);
     }
 }
 
 static void svg_legend(FILE *out, const struct layout *lay, const struct layout_palette *pal)
 {
+    int sw = layout_px(lay, 12);
     for (size_t i = 0; i < lay->nlegend; i++) {
         const struct layout_legend_item *it = &lay->legend[i];
-        fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"#%06X\" "
-                     "stroke=\"#%06X\"/>\n",
-                it->x, it->y, (unsigned)it->color, (unsigned)pal->muted_text);
-        svg_text(out, it->x + 18, it->y + 11, pal->text, "", it->label);
+        if (it->shape == LAYOUT_LEGEND_ARROW) {
+            int y = it->y + sw / 2;
+            fprintf(out, "<path d=\"M%d %dh%d\" stroke=\"#%06X\" stroke-width=\"2\"/>"
+                         "<path d=\"M%d %dl-%d -%dv%dz\" fill=\"#%06X\"/>\n",
+                    it->x, y, sw - sw / 3, (unsigned)it->color, it->x + sw, y, sw / 2, sw / 3,
+                    2 * (sw / 3), (unsigned)it->color);
+        } else {
+            fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#%06X\" "
+                         "stroke=\"#%06X\"/>\n",
+                    it->x, it->y, sw, sw, (unsigned)it->color, (unsigned)pal->muted_text);
+        }
+        svg_text(out, it->x + layout_px(lay, 18), it->y + layout_px(lay, 11), pal->text, "",
+                 it->label);
     }
 }
 
@@ -130,17 +203,24 @@ enum status svg_write(const struct layout *lay, FILE *out, struct error *err)
     const struct layout_palette *pal = layout_palette(lay->theme);
     fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                  "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" "
-                 "height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"%s\" font-size=\"12\">\n",
-            lay->width, lay->height, lay->width, lay->height, SVG_FONT);
+                 "height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"%s\" font-size=\"%d\">\n",
+            lay->width, lay->height, lay->width, lay->height, SVG_FONT, lay->font_px);
     fputs("<title>", out);
     svg_escape(out, lay->title);
     fputs("</title>\n", out);
+    svg_arrow_defs(out, lay, pal);
     fprintf(out, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#%06X\"/>\n",
             lay->width, lay->height, (unsigned)pal->background);
-    svg_text(out, 8, lay->title_y, pal->text, " font-size=\"15\" font-weight=\"bold\"",
-             lay->title);
+    char title_font[64];
+    snprintf(title_font, sizeof title_font, " font-size=\"%d\" font-weight=\"bold\"",
+             lay->title_px);
+    svg_text(out, layout_px(lay, 8), lay->title_y, pal->text, title_font, lay->title);
+    if (lay->description)
+        svg_text(out, layout_px(lay, 8), lay->description_y, pal->muted_text, "",
+                 lay->description);
     svg_rows(out, lay, pal);
     svg_rects(out, lay);
+    svg_arrows(out, lay, pal);
     svg_markers(out, lay, pal);
     svg_axis(out, lay, pal);
     svg_legend(out, lay, pal);
