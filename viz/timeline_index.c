@@ -287,17 +287,10 @@ const struct trace *timeline_index_window(struct timeline_index *ix, int64_t fro
         }
     }
 
-    /* Instants are recorded in time order: the window's are one slice. */
+    /* Every instant up to the window's end: the owner lanes need the takes
+     * and releases before it to know who holds a lock at its start, and
+     * instants are recorded in time order. */
     size_t lo = 0, hi = tr->ninstants;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (tr->instants[mid].time < from)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    size_t a = lo;
-    hi = tr->ninstants;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (tr->instants[mid].time <= to)
@@ -305,6 +298,7 @@ const struct trace *timeline_index_window(struct timeline_index *ix, int64_t fro
         else
             hi = mid;
     }
+    size_t a = 0;
     ix->win = *tr;
     ix->win.segments = ix->scratch;
     ix->win.nsegments = n;

@@ -20,7 +20,8 @@ void timeline_index_destroy(struct timeline_index *ix);
 
 /* A trace to lay out [from, to) with plot_w pixel columns: it borrows all of
  * the indexed trace but its segments, which are those overlapping the window,
- * and its instants, the slice inside the window. When a column spans many
+ * and its instants, those up to the window's end (owner lanes need the
+ * history: who took a lock before the window). When a column spans many
  * segments, runs of segments shorter than a time bucket (at most a column
  * wide) are replaced by one summary segment per bucket, of the state that
  * covers most of it and as long as the time they cover, so the layout's

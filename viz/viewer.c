@@ -344,22 +344,66 @@ static void step_cursor(struct viewer *v, int dir)
     }
 }
 
+/* The pane whose trace a lane shows: a compared layout's second section is
+ * the second pane's. */
+static struct pane *lane_pane(struct viewer *v, struct pane *shown, const struct layout_lane *ln)
+{
+    return ln->section == 1 && v->npanes > 1 ? &v->panes[1] : shown;
+}
+
+/* The rectangle of lane drawn at column x, or NULL. */
+static const struct layout_rect *rect_at(const struct layout *lay, const struct layout_lane *ln,
+                                         int x)
+{
+    uint32_t lane = (uint32_t)(ln - lay->lanes);
+    for (size_t i = 0; i < lay->nrects; i++)
+        if (lay->rects[i].lane == lane && lay->rects[i].x0 <= x && x < lay->rects[i].x1)
+            return &lay->rects[i];
+    return NULL;
+}
+
+/* The thread under (x, y): a thread lane's, the one on a CPU, or an owner
+ * lane's holder. STATE_NONE if none. */
+static uint32_t task_at(struct viewer *v, struct pane *pn, const struct layout_lane *ln, int x)
+{
+    const struct layout *lay = pn->lay;
+    if (ln->kind == LAYOUT_LANE_THREAD)
+        return ln->index;
+    if (ln->kind == LAYOUT_LANE_CPU) {
+        const struct trace_segment *s = timeline_index_find(
+            pane_index(lane_pane(v, pn, ln), v->view), ln->index, time_at_x(v, lay, x));
+        return s ? s->task : STATE_NONE;
+    }
+    const struct layout_rect *r = rect_at(lay, ln, x);
+    return r ? r->task : STATE_NONE;
+}
+
 static void update_tooltip(struct viewer *v)
 {
     v->tooltip[0] = '\0';
     if (v->mouse_x < 0 || v->help || v->dragging)
         return;
-    struct pane *pn = pane_at(v, v->mouse_y);
-    if (!pn || v->mouse_x < pn->lay->plot_x0 || v->mouse_x >= pn->lay->plot_x1)
+    struct pane *shown = pane_at(v, v->mouse_y);
+    if (!shown || v->mouse_x < shown->lay->plot_x0 || v->mouse_x >= shown->lay->plot_x1)
         return;
-    const struct layout_lane *ln = lane_at(pn, v->mouse_y);
+    const struct layout_lane *ln = lane_at(shown, v->mouse_y);
     if (!ln)
         return;
-    int64_t t = time_at_x(v, pn->lay, v->mouse_x);
+    struct pane *pn = lane_pane(v, shown, ln);
+    char task[160], start[32], dur[32], what[200];
+    if (ln->kind == LAYOUT_LANE_GIL || ln->kind == LAYOUT_LANE_LOCK) {
+        const struct layout_rect *r = rect_at(shown->lay, ln, v->mouse_x);
+        if (!r)
+            return;
+        state_task_label(pn->tr, r->task, task, sizeof task);
+        snprintf(v->tooltip, sizeof v->tooltip, "%s\nheld by %s%s", ln->label, task,
+                 r->merged > 1 ? "\n(most of this pixel)" : "");
+        return;
+    }
+    int64_t t = time_at_x(v, shown->lay, v->mouse_x);
     const struct trace_segment *s = timeline_index_find(pane_index(pn, v->view), ln->index, t);
     if (!s)
         return;
-    char task[160], start[32], dur[32], what[200];
     state_task_label(pn->tr, s->task, task, sizeof task);
     state_format_time(start, sizeof start, s->start);
     state_format_time(dur, sizeof dur, s->end - s->start);
@@ -391,14 +435,7 @@ static void click(struct viewer *v, int x, int y)
         return;
     }
     const struct layout_lane *ln = lane_at(pn, y);
-    uint32_t task = STATE_NONE;
-    if (ln && v->view == LAYOUT_VIEW_THREADS) {
-        task = ln->index;
-    } else if (ln) {
-        const struct trace_segment *s =
-            timeline_index_find(pane_index(pn, v->view), ln->index, time_at_x(v, lay, x));
-        task = s ? s->task : STATE_NONE;
-    }
+    uint32_t task = ln ? task_at(v, pn, ln, x) : STATE_NONE;
     v->highlight = task == v->highlight ? STATE_NONE : task;
     v->dirty = true;
 }
@@ -617,7 +654,20 @@ static uint32_t cursor_color(enum layout_theme theme)
 }
 
 /* Lays out and draws one pane into its rows of the frame. */
-static enum status draw_pane(struct viewer *v, struct pane *pn, struct error *err)
+/* A line from (x0, y0) to (x1, y1), 3 pixels thick. */
+static void line(SDL_Surface *s, int x0, int y0, int x1, int y1, uint32_t rgb)
+{
+    int n = abs(x1 - x0) > abs(y1 - y0) ? abs(x1 - x0) : abs(y1 - y0);
+    for (int i = 0; i <= n; i++) {
+        int x = n ? x0 + (x1 - x0) * i / n : x0, y = n ? y0 + (y1 - y0) * i / n : y0;
+        fill(s, x - 1, y - 1, 3, 3, rgb);
+    }
+}
+
+/* Lays out the pane's trace (with second: both runs on one axis) and draws it
+ * into the pane's rows of the frame. */
+static enum status draw_pane(struct viewer *v, struct pane *pn, struct pane *second,
+                             struct error *err)
 {
     layout_destroy(pn->lay);
     pn->lay = NULL;
@@ -630,19 +680,29 @@ static enum status draw_pane(struct viewer *v, struct pane *pn, struct error *er
     o.width = v->panel_x;
     const struct trace *win = timeline_index_window(pane_index(pn, v->view), v->from, v->to,
                                                     v->panel_x);
+    const struct trace *win2 = second ? timeline_index_window(pane_index(second, v->view), v->from,
+                                                              v->to, v->panel_x)
+                                      : NULL;
     /* Rows grow with the pane up to VIEWER_MAX_ROW_H, then the rest stays
      * empty: a few lanes as tall as the screen read badly. */
-    pn->lay = layout_create(win, &o, err);
-    if (!pn->lay)
-        return err->status;
-    int fixed = pn->lay->height - (int)pn->lay->nlanes * pn->lay->row_h;
-    int tall = fixed + (int)pn->lay->nlanes * VIEWER_MAX_ROW_H;
-    o.height = tall < pn->h ? tall : pn->h;
-    if (o.height != pn->lay->height) {
-        layout_destroy(pn->lay);
-        pn->lay = layout_create(win, &o, err);
+    for (int pass = 0; pass < 2; pass++) {
+        pn->lay = win2 ? layout_create_compare(win, win2, &o, err) : layout_create(win, &o, err);
         if (!pn->lay)
             return err->status;
+        int fixed = pn->lay->height - (int)pn->lay->nlanes * pn->lay->row_h;
+        int tall = fixed + (int)pn->lay->nlanes * VIEWER_MAX_ROW_H;
+        o.height = tall < pn->h ? tall : pn->h;
+        if (pass == 1 || o.height == pn->lay->height)
+            break;
+        layout_destroy(pn->lay);
+    }
+    /* The layout's text grows on wide pictures: the fonts follow it. */
+    if (draw_fonts_px(v->fonts) != pn->lay->font_px) {
+        struct draw_fonts *f = draw_fonts_create(pn->lay->font_px, err);
+        if (!f)
+            return err->status;
+        draw_fonts_destroy(v->fonts);
+        v->fonts = f;
     }
     SDL_Surface *sub = SDL_CreateRGBSurfaceWithFormatFrom(
         (Uint8 *)v->frame->pixels + (size_t)pn->y0 * (size_t)v->frame->pitch, v->panel_x, pn->h,
@@ -666,13 +726,19 @@ static enum status draw_pane(struct viewer *v, struct pane *pn, struct error *er
             blend(v->frame, r->x0, pn->y0 + ln->y + inset, r->x1 - r->x0, ln->h - 2 * inset,
                   pal->background, 190);
         }
-        for (size_t i = 0; v->view == LAYOUT_VIEW_THREADS && i < lay->nlanes; i++)
-            if (lay->lanes[i].index == v->highlight) {
+        uint32_t c = cursor_color(v->theme);
+        for (size_t i = 0; i < lay->nlanes; i++)
+            if (lay->lanes[i].kind == LAYOUT_LANE_THREAD && lay->lanes[i].index == v->highlight) {
                 const struct layout_lane *ln = &lay->lanes[i];
-                uint32_t c = cursor_color(v->theme);
                 fill(v->frame, 0, pn->y0 + ln->y, v->panel_x, 2, c);
                 fill(v->frame, 0, pn->y0 + ln->y + ln->h - 2, v->panel_x, 2, c);
             }
+        /* Its arrows (messages, hand-overs) drawn over again, thick. */
+        for (size_t i = 0; i < lay->narrows; i++) {
+            const struct layout_arrow *a = &lay->arrows[i];
+            if (a->from_task == v->highlight || a->to_task == v->highlight)
+                line(v->frame, a->x0, pn->y0 + a->y0, a->x1, pn->y0 + a->y1, c);
+        }
     }
     if (v->has_cursor && v->cursor >= v->from && v->cursor <= v->to) {
         int x = x_of_time(lay, v->cursor);
@@ -702,7 +768,7 @@ static char *panel_text(struct viewer *v)
     }
     for (size_t p = 0; p < v->npanes; p++) {
         struct pane *pn = &v->panes[p];
-        if (pn->h == 0)
+        if (pn->h == 0 && v->source != VIEWER_BOTH)
             continue;
         state_at(pn->tr, v->cursor, &pn->state);
         char *t = state_view_text(pn->tr, &pn->state);
@@ -729,8 +795,12 @@ static void draw_panel(struct viewer *v, const char *ptext)
     y += text(v->frame, v->ui_bold, x + pad, y, pal->text, "Kernel view at the cursor", 0) + 8;
     /* One wrapped block per line, so each starts on a line of its own. */
     char *copy = xstrdup(ptext);
-    for (char *line = strtok(copy, "\n"); line && y < v->h - 60; line = strtok(NULL, "\n"))
-        y += text(v->frame, v->ui, x + pad, y, pal->text, line, w - 2 * pad) + 4;
+    for (char *line = strtok(copy, "\n"); line && y < v->h - 60; line = strtok(NULL, "\n")) {
+        /* "simulated, rr:" heads a run's section when two are shown */
+        bool head = line[0] && line[strlen(line) - 1] == ':';
+        y += head && y > 40 ? 8 : 0;
+        y += text(v->frame, head ? v->ui_bold : v->ui, x + pad, y, pal->text, line, w - 2 * pad) + 4;
+    }
     free(copy);
 
     char status[512], a[32], b[32], src[160];
@@ -848,20 +918,18 @@ static enum status render(struct viewer *v, struct error *err)
     bool both = v->source == VIEWER_BOTH && v->npanes > 1;
     for (size_t p = 0; p < v->npanes; p++) {
         struct pane *pn = &v->panes[p];
-        pn->y0 = both && p == 1 ? v->h / 2 : 0;
-        pn->h = both ? (p == 0 ? v->h / 2 : v->h - v->h / 2)
-                     : (p == (v->source == VIEWER_REAL ? 1u : 0u) ? v->h : 0);
+        /* Both runs: one layout in the first pane, on one time axis. */
+        pn->y0 = 0;
+        pn->h = (both ? p == 0 : p == (v->source == VIEWER_REAL ? 1u : 0u)) ? v->h : 0;
         if (pn->h == 0) {
             layout_destroy(pn->lay);
             pn->lay = NULL;
             continue;
         }
-        enum status st = draw_pane(v, pn, err);
+        enum status st = draw_pane(v, pn, both ? &v->panes[1] : NULL, err);
         if (st != STATUS_OK)
             return st;
     }
-    if (both)
-        fill(v->frame, 0, v->h / 2 - 1, v->panel_x, 2, pal->muted_text);
     char *ptext = panel_text(v);
     draw_panel(v, ptext);
     free(ptext);
