@@ -880,7 +880,7 @@ static void draw_help(struct viewer *v)
         kw = a > kw ? a : kw;
         dw = b > dw ? b : dw;
     }
-    int w = kw + dw + 48, h = (int)(n + 1) * lh + 24;
+    int w = kw + dw + 56, h = (int)(n + 1) * lh + 24;
     int x = (v->w - w) / 2, y = (v->h - h) / 2;
     blend(v->frame, 0, 0, v->w, v->h, pal->background, 128);
     draw_box(v, x, y, w, h);
@@ -888,7 +888,7 @@ static void draw_help(struct viewer *v)
     for (size_t i = 0; i < n; i++) {
         int ty = y + 10 + (int)(i + 1) * lh;
         text(v->frame, v->ui_bold, x + 16, ty, pal->text, help_lines[i][0], 0);
-        text(v->frame, v->ui, x + 32 + kw, ty, pal->text, help_lines[i][1], 0);
+        text(v->frame, v->ui, x + 40 + kw, ty, pal->text, help_lines[i][1], 0);
     }
 }
 
