@@ -51,6 +51,9 @@ struct pane {
     const struct trace *tr;
     struct timeline_index *index[2];   /* per layout_view, made on first use */
     struct layout *lay;                /* the last frame's, for hit tests */
+    struct layout_options lay_opts;    /* what it was made for: reused while */
+    int lay_h;                         /* these stay (hover, cursor, highlight) */
+    bool lay_both;
     int y0, h;                         /* its rows in the frame; h 0: hidden */
     struct state_view state;
 };
@@ -669,8 +672,6 @@ static void line(SDL_Surface *s, int x0, int y0, int x1, int y1, uint32_t rgb)
 static enum status draw_pane(struct viewer *v, struct pane *pn, struct pane *second,
                              struct error *err)
 {
-    layout_destroy(pn->lay);
-    pn->lay = NULL;
     struct layout_options o;
     layout_options_init(&o);
     o.view = v->view;
@@ -678,6 +679,17 @@ static enum status draw_pane(struct viewer *v, struct pane *pn, struct pane *sec
     o.from = v->from;
     o.to = v->to;
     o.width = v->panel_x;
+    /* Only a new window, size, view or theme needs a new layout: hovering,
+     * the cursor and the highlight redraw the same one. */
+    if (pn->lay && pn->lay_h == pn->h && pn->lay_both == (second != NULL) &&
+        pn->lay_opts.view == o.view && pn->lay_opts.theme == o.theme &&
+        pn->lay_opts.from == o.from && pn->lay_opts.to == o.to && pn->lay_opts.width == o.width)
+        goto draw;
+    layout_destroy(pn->lay);
+    pn->lay = NULL;
+    pn->lay_opts = o;
+    pn->lay_h = pn->h;
+    pn->lay_both = second != NULL;
     const struct trace *win = timeline_index_window(pane_index(pn, v->view), v->from, v->to,
                                                     v->panel_x);
     const struct trace *win2 = second ? timeline_index_window(pane_index(second, v->view), v->from,
@@ -696,6 +708,7 @@ static enum status draw_pane(struct viewer *v, struct pane *pn, struct pane *sec
             break;
         layout_destroy(pn->lay);
     }
+draw:
     /* The layout's text grows on wide pictures: the fonts follow it. */
     if (draw_fonts_px(v->fonts) != pn->lay->font_px) {
         struct draw_fonts *f = draw_fonts_create(pn->lay->font_px, err);
