@@ -451,62 +451,118 @@ static void save_name(struct viewer *v, char *buf, size_t size)
     while (access(buf, F_OK) == 0 && v->saves < 100000);
 }
 
+/* The time +, - and c act around: the cursor when it is in view, else the
+ * middle of the view. */
+static int64_t focus_time(const struct viewer *v)
+{
+    if (v->has_cursor && v->cursor >= v->from && v->cursor <= v->to)
+        return v->cursor;
+    return v->from + (v->to - v->from) / 2;
+}
+
+static void key_help(struct viewer *v) { v->help = !v->help; }
+static void key_quit(struct viewer *v) { v->quit = true; }
+static void key_fit(struct viewer *v) { fit(v); }
+static void key_zoom_in(struct viewer *v) { zoom(v, 1 / VIEWER_ZOOM_STEP, focus_time(v)); }
+static void key_zoom_out(struct viewer *v) { zoom(v, VIEWER_ZOOM_STEP, focus_time(v)); }
+static void key_home(struct viewer *v) { set_cursor(v, 0); }
+static void key_end(struct viewer *v) { set_cursor(v, v->end); }
+static void key_save(struct viewer *v) { v->save_pending = true; }
+
+static void key_escape(struct viewer *v)
+{
+    if (v->help)
+        v->help = false;
+    else if (v->highlight != STATE_NONE)
+        v->highlight = STATE_NONE;
+    else
+        v->quit = true;
+}
+
+static void key_left(struct viewer *v)
+{
+    pan_to(v, v->from - (int64_t)((double)(v->to - v->from) * VIEWER_PAN_STEP));
+}
+
+static void key_right(struct viewer *v)
+{
+    pan_to(v, v->from + (int64_t)((double)(v->to - v->from) * VIEWER_PAN_STEP));
+}
+
+static void key_play(struct viewer *v)
+{
+    if (!v->has_cursor || v->cursor >= v->end)
+        set_cursor(v, v->has_cursor ? 0 : v->from);
+    v->playing = !v->playing;
+    v->play_carry = 0;
+}
+
+static void key_next(struct viewer *v)
+{
+    v->playing = false;
+    step_cursor(v, 1);
+}
+
+static void key_prev(struct viewer *v)
+{
+    v->playing = false;
+    step_cursor(v, -1);
+}
+
+static void key_cursor(struct viewer *v)
+{
+    bool in_plot = v->mouse_x >= 0 && v->mouse_x < v->panel_x;
+    set_cursor(v, in_plot ? time_at_mouse(v, v->mouse_x) : focus_time(v));
+}
+
+static void key_view(struct viewer *v)
+{
+    v->view = v->view == LAYOUT_VIEW_THREADS ? LAYOUT_VIEW_CPUS : LAYOUT_VIEW_THREADS;
+    /* a thread of one view is not a lane of the other */
+    v->highlight = STATE_NONE;
+}
+
+static void key_source(struct viewer *v)
+{
+    if (v->npanes > 1)
+        v->source = (enum viewer_source)((v->source + 1) % 3);
+}
+
+static void key_theme(struct viewer *v)
+{
+    v->theme = v->theme == LAYOUT_THEME_LIGHT ? LAYOUT_THEME_DARK : LAYOUT_THEME_LIGHT;
+}
+
+/* The keys (the help's table says the same for people). */
+static const struct {
+    SDL_Keycode key;
+    bool shift;                /* only with shift held */
+    void (*act)(struct viewer *v);
+} viewer_keys[] = {
+    { SDLK_QUESTION, false, key_help }, { SDLK_SLASH, true, key_help },
+    { SDLK_F1, false, key_help },       { SDLK_ESCAPE, false, key_escape },
+    { SDLK_q, false, key_quit },        { SDLK_f, false, key_fit },
+    { SDLK_0, false, key_fit },         { SDLK_KP_0, false, key_fit },
+    { SDLK_PLUS, false, key_zoom_in },  { SDLK_EQUALS, false, key_zoom_in },
+    { SDLK_KP_PLUS, false, key_zoom_in }, { SDLK_MINUS, false, key_zoom_out },
+    { SDLK_KP_MINUS, false, key_zoom_out }, { SDLK_LEFT, false, key_left },
+    { SDLK_RIGHT, false, key_right },   { SDLK_HOME, false, key_home },
+    { SDLK_END, false, key_end },       { SDLK_SPACE, false, key_play },
+    { SDLK_PERIOD, false, key_next },   { SDLK_COMMA, false, key_prev },
+    { SDLK_c, false, key_cursor },      { SDLK_v, false, key_view },
+    { SDLK_s, false, key_source },      { SDLK_t, false, key_theme },
+    { SDLK_p, false, key_save },
+};
+
 static void key(struct viewer *v, SDL_Keycode k, Uint16 mod)
 {
-    int64_t span = v->to - v->from, mid = v->from + span / 2;
     bool shift = (mod & KMOD_SHIFT) != 0;
-    if (k == SDLK_QUESTION || k == SDLK_F1 || (k == SDLK_SLASH && shift)) {
-        v->help = !v->help;
-    } else if (k == SDLK_ESCAPE) {
-        if (v->help)
-            v->help = false;
-        else if (v->highlight != STATE_NONE)
-            v->highlight = STATE_NONE;
-        else
-            v->quit = true;
-    } else if (k == SDLK_q) {
-        v->quit = true;
-    } else if (k == SDLK_f || k == SDLK_0 || k == SDLK_KP_0) {
-        fit(v);
-    } else if (k == SDLK_PLUS || k == SDLK_KP_PLUS || (k == SDLK_EQUALS)) {
-        zoom(v, 1 / VIEWER_ZOOM_STEP, v->has_cursor && v->cursor >= v->from && v->cursor <= v->to ? v->cursor : mid);
-    } else if (k == SDLK_MINUS || k == SDLK_KP_MINUS) {
-        zoom(v, VIEWER_ZOOM_STEP, v->has_cursor && v->cursor >= v->from && v->cursor <= v->to ? v->cursor : mid);
-    } else if (k == SDLK_LEFT) {
-        pan_to(v, v->from - (int64_t)((double)span * VIEWER_PAN_STEP));
-    } else if (k == SDLK_RIGHT) {
-        pan_to(v, v->from + (int64_t)((double)span * VIEWER_PAN_STEP));
-    } else if (k == SDLK_HOME) {
-        set_cursor(v, 0);
-    } else if (k == SDLK_END) {
-        set_cursor(v, v->end);
-    } else if (k == SDLK_SPACE) {
-        if (!v->has_cursor || v->cursor >= v->end)
-            set_cursor(v, v->has_cursor ? 0 : v->from);
-        v->playing = !v->playing;
-        v->play_carry = 0;
-    } else if (k == SDLK_PERIOD) {
-        v->playing = false;
-        step_cursor(v, 1);
-    } else if (k == SDLK_COMMA) {
-        v->playing = false;
-        step_cursor(v, -1);
-    } else if (k == SDLK_c) {
-        set_cursor(v, v->mouse_x >= 0 && v->mouse_x < v->panel_x ? time_at_mouse(v, v->mouse_x) : mid);
-    } else if (k == SDLK_v) {
-        v->view = v->view == LAYOUT_VIEW_THREADS ? LAYOUT_VIEW_CPUS : LAYOUT_VIEW_THREADS;
-        v->highlight = STATE_NONE;
-    } else if (k == SDLK_s) {
-        if (v->npanes > 1)
-            v->source = (enum viewer_source)((v->source + 1) % 3);
-    } else if (k == SDLK_t) {
-        v->theme = v->theme == LAYOUT_THEME_LIGHT ? LAYOUT_THEME_DARK : LAYOUT_THEME_LIGHT;
-    } else if (k == SDLK_p) {
-        v->save_pending = true;
-    } else {
-        return;
-    }
-    v->dirty = true;
+    for (size_t i = 0; i < sizeof viewer_keys / sizeof viewer_keys[0]; i++)
+        if (viewer_keys[i].key == k && (!viewer_keys[i].shift || shift)) {
+            viewer_keys[i].act(v);
+            v->dirty = true;
+            return;
+        }
 }
 
 static void advance_play(struct viewer *v, double seconds)
