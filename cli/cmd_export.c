@@ -304,11 +304,15 @@ static void run_free(struct export_run *r)
     scenario_destroy(r->sc);
 }
 
-/* The real run's trace. The host runner (host/runner.h) is not part of this
- * build yet, so --real and --compare are refused with a clear message. */
-static int real_trace(const struct export_options *opts)
+/* The real run's trace into *out (free with trace_destroy), or an exit
+ * code (printed). The host runner (host/runner.h: host_run(sc, opts,
+ * &trace, err)) is not part of this build yet, so --real and --compare are
+ * refused here, before anything is simulated; wiring it in changes only
+ * this function. */
+static int real_trace(const struct export_options *opts, struct trace **out)
 {
     (void)opts;
+    *out = NULL;
     cli_warn("export: the real runner is not in this build");
     return STATUS_BAD_INPUT;
 }
@@ -319,8 +323,17 @@ static int export_exec(int argc, char **argv)
     int rc = parse_options(argc, argv, &opts);
     if (rc != 0)
         return rc < 0 ? STATUS_OK : rc;
-    if (opts.source == EXPORT_REAL || opts.source == EXPORT_COMPARE)
-        return real_trace(&opts);
+    struct trace *real = NULL;
+    if (opts.source == EXPORT_REAL || opts.source == EXPORT_COMPARE) {
+        rc = real_trace(&opts, &real);
+        if (rc != 0)
+            return rc;
+    }
+    if (opts.source == EXPORT_REAL) {
+        rc = draw(real, NULL, &opts);
+        trace_destroy(real);
+        return rc;
+    }
 
     struct export_run runs[2];
     memset(runs, 0, sizeof runs);
@@ -334,7 +347,10 @@ static int export_exec(int argc, char **argv)
     if (rc == 0) {
         /* A deadlocked or failing run is drawn too: the picture shows where
          * it stopped. The exit status still reports it. */
-        rc = draw(engine_trace(runs[0].eng), nruns > 1 ? engine_trace(runs[1].eng) : NULL, &opts);
+        const struct trace *second = real                 ? real
+                                     : nruns > 1 ? engine_trace(runs[1].eng)
+                                                 : NULL;
+        rc = draw(engine_trace(runs[0].eng), second, &opts);
         for (size_t i = 0; i < nruns; i++)
             /* the second run's error is said once when it is the first's */
             if (runs[i].status != STATUS_OK &&
@@ -347,5 +363,6 @@ static int export_exec(int argc, char **argv)
     }
     for (size_t i = 0; i < nruns; i++)
         run_free(&runs[i]);
+    trace_destroy(real);
     return rc;
 }
