@@ -13,7 +13,7 @@
 struct view_options {
     const char *file;
     const char *script;
-    const char *vs_policy;
+    const char *compare_policy;
     bool real, compare;
     struct cli_overrides ov;
     struct viewer_options viewer;
@@ -26,7 +26,7 @@ const struct cmd_entry cmd_view_entry = {
     .summary = "simulate a scenario and explore its timeline in a window",
     .usage =
         "Usage: threadsim view FILE [--view threads|cpus] [--theme light|dark]\n"
-        "                      [--vs-policy P] [--real] [--compare]\n"
+        "                      [--real | --compare | --compare-policy P]\n"
         "                      [--width W] [--height H] [--scale S]\n"
         "                      [--script STEPS] [--dump-state] [--save-prefix P]\n"
         "                      [--policy P] [--cpus N] [--seed S] [--quantum D] [--profile F]\n"
@@ -41,10 +41,11 @@ const struct cmd_entry cmd_view_entry = {
         "Options:\n"
         "  --view V          threads (default) or cpus; v switches in the window\n"
         "  --theme T         light (default) or dark; t switches\n"
-        "  --vs-policy P     also simulate under policy P and stack both runs on one\n"
-        "                    time axis (s switches: first, second, both)\n"
-        "  --real            show the real run (not available yet)\n"
-        "  --compare         stack the simulated and real runs (not available yet)\n"
+        "  --compare-policy P  also simulate under policy P and stack both runs on\n"
+        "                    one time axis (s switches: first, second, both)\n"
+        "  --real            show the real run (needs the real runner)\n"
+        "  --compare         stack the simulated and real runs on one time axis\n"
+        "                    (needs the real runner)\n"
         "  --width W, --height H  the window's first size (default 1280 x 720)\n"
         "  --scale S         screen pixels per layout pixel (default: 1, or more on\n"
         "                    large windows so the text stays readable)\n"
@@ -70,7 +71,7 @@ enum {
     OPT_THEME,
     OPT_REAL,
     OPT_COMPARE,
-    OPT_VS_POLICY,
+    OPT_COMPARE_POLICY,
     OPT_WIDTH,
     OPT_HEIGHT,
     OPT_SCALE,
@@ -86,7 +87,7 @@ static int parse_options(int argc, char **argv, struct view_options *opts)
         { "theme", required_argument, NULL, OPT_THEME },
         { "real", no_argument, NULL, OPT_REAL },
         { "compare", no_argument, NULL, OPT_COMPARE },
-        { "vs-policy", required_argument, NULL, OPT_VS_POLICY },
+        { "compare-policy", required_argument, NULL, OPT_COMPARE_POLICY },
         { "width", required_argument, NULL, OPT_WIDTH },
         { "height", required_argument, NULL, OPT_HEIGHT },
         { "scale", required_argument, NULL, OPT_SCALE },
@@ -132,8 +133,8 @@ static int parse_options(int argc, char **argv, struct view_options *opts)
         case OPT_COMPARE:
             opts->compare = true;
             break;
-        case OPT_VS_POLICY:
-            opts->vs_policy = optarg;
+        case OPT_COMPARE_POLICY:
+            opts->compare_policy = optarg;
             break;
         case OPT_WIDTH:
         case OPT_HEIGHT:
@@ -180,11 +181,8 @@ static int parse_options(int argc, char **argv, struct view_options *opts)
     int rc = cli_scenario_file(cmd, argc, argv, &opts->file);
     if (rc)
         return rc;
-    /* The real runner is not part of this build yet. */
-    if (opts->real || opts->compare)
-        return cli_usage_error(cmd, "--%s needs the real runner, which this build of threadsim "
-                               "does not have yet; view the simulated run, or compare two "
-                               "policies with --vs-policy", opts->real ? "real" : "compare");
+    if ((opts->real ? 1 : 0) + (opts->compare ? 1 : 0) + (opts->compare_policy ? 1 : 0) > 1)
+        return cli_usage_error(cmd, "--real, --compare and --compare-policy exclude each other");
     if (opts->viewer.dump_state && !opts->script)
         return cli_usage_error(cmd, "--dump-state goes with --script");
     return 0;
@@ -247,7 +245,7 @@ static int simulate(const struct view_options *opts, const char *policy, struct 
     if (policy) {
         ov.policy = cli_find_policy(policy, NULL, &err);
         if (!ov.policy)
-            return cli_usage_error(&cmd_view_entry, "--vs-policy: %s", err.msg);
+            return cli_usage_error(&cmd_view_entry, "--compare-policy: %s", err.msg);
     }
     int rc = cli_apply_overrides(run->sc, opts->file, &ov, &pol);
     if (rc != STATUS_OK)
@@ -264,6 +262,20 @@ static int simulate(const struct view_options *opts, const char *policy, struct 
             *run_rc = r;
     }
     return STATUS_OK;
+}
+
+/* The real run of the scenario. The real runner (host_run(scenario,
+ * &trace, err)) is not part of this build yet, so --real and --compare are
+ * refused here, before anything is simulated; wiring it in changes only
+ * this function. */
+static int real_trace(const struct view_options *opts, struct trace **out)
+{
+    (void)opts;
+    *out = NULL;
+    cli_warn("view: --%s needs the real runner, which is not in this build; view the "
+             "simulated run, or compare two policies with --compare-policy",
+             opts->real ? "real" : "compare");
+    return STATUS_BAD_INPUT;
 }
 
 /* viewer_report_fn: what the window has to say goes to stdout at once, so a
@@ -292,22 +304,30 @@ static int view_exec(int argc, char **argv)
         opts.viewer.script = script;
         opts.viewer.script_name = opts.script;
     }
-    rc = simulate(&opts, NULL, &runs[0], &run_rc);
-    if (rc == STATUS_OK && opts.vs_policy)
-        rc = simulate(&opts, opts.vs_policy, &runs[1], &run_rc);
+    struct trace *real = NULL;
+    if (opts.real || opts.compare)
+        rc = real_trace(&opts, &real);
+    if (rc == STATUS_OK && !opts.real)
+        rc = simulate(&opts, NULL, &runs[0], &run_rc);
+    if (rc == STATUS_OK && opts.compare_policy)
+        rc = simulate(&opts, opts.compare_policy, &runs[1], &run_rc);
     if (rc == STATUS_OK) {
         struct error err;
         error_clear(&err);
         opts.viewer.report = print_report;
-        struct viewer *v = viewer_create(engine_trace(runs[0].eng),
-                                         runs[1].eng ? engine_trace(runs[1].eng) : NULL,
-                                         &opts.viewer, &err);
+        /* --real: the real run alone; --compare: simulated, then real */
+        const struct trace *first = opts.real ? real : engine_trace(runs[0].eng);
+        const struct trace *second = opts.compare ? real
+                                     : runs[1].eng ? engine_trace(runs[1].eng)
+                                                   : NULL;
+        struct viewer *v = viewer_create(first, second, &opts.viewer, &err);
         if (!v || viewer_run(v, &err) != STATUS_OK) {
             cli_warn("view: %s", err.msg);
             rc = err.status != STATUS_OK ? (int)err.status : STATUS_INTERNAL;
         }
         viewer_destroy(v);
     }
+    trace_destroy(real);
     for (int i = 0; i < 2; i++) {
         engine_destroy(runs[i].eng);
         scenario_destroy(runs[i].sc);

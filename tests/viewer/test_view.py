@@ -172,7 +172,7 @@ class ViewTest(unittest.TestCase):
             self.assertEqual(png_size(prefix + "-2.png"), (1000, 700))
 
     def test_two_runs_should_be_shown_on_one_axis(self):
-        _, steps = self.run_ok("cursor 5ms\nkey s\nkey s\nkey s\n", "--vs-policy", "fifo")
+        _, steps = self.run_ok("cursor 5ms\nkey s\nkey s\nkey s\n", "--compare-policy", "fifo")
         self.assertEqual(steps[0]["source"], "simulated, rr")
         self.assertEqual(steps[1]["source"], "simulated, fifo")
         self.assertEqual(steps[1]["panel"],
