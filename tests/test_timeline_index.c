@@ -136,6 +136,47 @@ static void timeline_index_window_should_stay_small_and_draw_the_same_picture(vo
     trace_destroy(tr);
 }
 
+static void timeline_index_window_px_should_draw_exactly_what_the_window_draws(void **state)
+{
+    (void)state;
+    struct trace *tr = busy_trace();
+    int64_t spans[] = { tr->makespan, tr->makespan / 10, tr->makespan / 300 };
+    for (int view = LAYOUT_VIEW_THREADS; view <= LAYOUT_VIEW_CPUS; view++) {
+        struct timeline_index *ix = timeline_index_create(tr, (enum layout_view)view);
+        for (size_t z = 0; z < sizeof spans / sizeof spans[0]; z++) {
+            struct layout_options o;
+            struct error err;
+            layout_options_init(&o);
+            o.view = (enum layout_view)view;
+            o.width = 1112;
+            o.from = (tr->makespan - spans[z]) / 3;
+            o.to = o.from + spans[z];
+            const struct trace *win = timeline_index_window(ix, o.from, o.to, 1000);
+            size_t before = win->nsegments;
+            struct layout *full = layout_create(win, &o, &err);
+            assert_non_null(full);
+            const struct trace *cut =
+                timeline_index_window_px(ix, o.from, o.to, full->plot_x0, full->plot_x1);
+            /* per lane, at most a summary a column and the segments longer than one */
+            assert_true(cut->nsegments <= before);
+            if (z == 0)
+                assert_true(cut->nsegments <= 2 * 1000 * (size_t)full->nlanes);
+            struct layout *part = layout_create(cut, &o, &err);
+            assert_non_null(part);
+            assert_int_equal(part->plot_x0, full->plot_x0);
+            uint8_t *a = columns(full), *b = columns(part);
+            size_t n = full->nlanes * (size_t)full->width;
+            assert_memory_equal(a, b, n);
+            free(a);
+            free(b);
+            layout_destroy(full);
+            layout_destroy(part);
+        }
+        timeline_index_destroy(ix);
+    }
+    trace_destroy(tr);
+}
+
 static void timeline_index_find_should_give_the_segment_under_a_time(void **state)
 {
     (void)state;
@@ -169,6 +210,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(timeline_index_window_should_hold_exactly_the_visible_segments_when_zoomed_in),
         cmocka_unit_test(timeline_index_window_should_stay_small_and_draw_the_same_picture),
+        cmocka_unit_test(timeline_index_window_px_should_draw_exactly_what_the_window_draws),
         cmocka_unit_test(timeline_index_find_should_give_the_segment_under_a_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
  * whole columns). */
 #include "timeline_index.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,8 @@ struct timeline_index {
     struct trace win;              /* the window: a shallow copy of tr */
     struct trace_segment *scratch;
     size_t scratch_cap;
+    struct trace_segment *reduced;   /* the window cut to a segment a column */
+    size_t reduced_cap;
 };
 
 /* The running sum of a bucket being summarised. */
@@ -253,6 +256,7 @@ void timeline_index_destroy(struct timeline_index *ix)
         level_free(&ix->levels[i]);
     free(ix->levels);
     free(ix->scratch);
+    free(ix->reduced);
     free(ix);
 }
 
@@ -325,4 +329,106 @@ const struct trace_segment *timeline_index_find(const struct timeline_index *ix,
         if (lv->segs[i].start <= t && t < lv->segs[i].end)
             return &lv->segs[i];
     return NULL;
+}
+
+/* Mirrors the layout's pixel arithmetic (viz/layout.c: time_x, span_columns). */
+#define INDEX_EDGE_SLACK 1e-6
+/* Below 4 ns a column, rounding a summary's start to whole nanoseconds could
+ * move it into the next column: such windows are not cut. */
+#define INDEX_MIN_COLUMN_NS 4.0
+
+/* The short segments of one column, summed as the layout sums them. */
+struct column {
+    bool active;
+    int col;
+    size_t n;
+    int64_t covered;
+    uint32_t used;
+    int64_t dur[LAYOUT_KEY_COUNT];
+    int64_t best_len[LAYOUT_KEY_COUNT];
+    struct trace_segment best[LAYOUT_KEY_COUNT];
+};
+
+static void column_flush(struct timeline_index *ix, struct column *c, size_t *m, int64_t from,
+                         int plot_x0, double scale)
+{
+    if (!c->active)
+        return;
+    int best = -1;
+    for (int k = 0; k < LAYOUT_KEY_COUNT; k++)
+        if (c->used >> k & 1u && (best < 0 || c->dur[k] > c->dur[best]))
+            best = k;
+    struct trace_segment out = c->best[best];
+    if (c->n > 1) {
+        /* One segment inside the column, as long as the time covered: the
+         * layout then shows the same key, or nothing for a mostly idle column. */
+        int64_t t0 = from + (int64_t)ceil((c->col - plot_x0) / scale);
+        int64_t lim = from + (int64_t)floor((c->col + 1 - plot_x0) / scale);
+        int64_t t1 = t0 + c->covered < lim ? t0 + c->covered : lim;
+        out.start = t0;
+        out.end = t1 > t0 ? t1 : t0 + 1;
+    }
+    ix->reduced[(*m)++] = out;
+    for (int k = 0; k < LAYOUT_KEY_COUNT; k++)
+        if (c->used >> k & 1u)
+            c->dur[k] = c->best_len[k] = 0;
+    c->used = 0;
+    c->n = 0;
+    c->covered = 0;
+    c->active = false;
+}
+
+const struct trace *timeline_index_window_px(struct timeline_index *ix, int64_t from, int64_t to,
+                                             int plot_x0, int plot_x1)
+{
+    timeline_index_window(ix, from, to, plot_x1 - plot_x0);
+    double scale = (double)(plot_x1 - plot_x0) / (double)(to - from);
+    if (plot_x1 <= plot_x0 || 1.0 / scale < INDEX_MIN_COLUMN_NS)
+        return &ix->win;
+    size_t n = ix->win.nsegments, m = 0;
+    ix->reduced = xgrow(ix->reduced, &ix->reduced_cap, n ? n : 1, sizeof *ix->reduced);
+    struct column c;
+    memset(&c, 0, sizeof c);
+    uint32_t lane = UINT32_MAX;
+    for (size_t i = 0; i < n; i++) {
+        const struct trace_segment *s = &ix->scratch[i];
+        uint32_t l = lane_of(ix, s);
+        if (l != lane) {
+            column_flush(ix, &c, &m, from, plot_x0, scale);
+            lane = l;
+        }
+        int64_t t0 = s->start > from ? s->start : from;
+        int64_t t1 = s->end < to ? s->end : to;
+        if (t1 <= t0)
+            continue;
+        double fx0 = plot_x0 + (double)(t0 - from) * scale;
+        double fx1 = plot_x0 + (double)(t1 - from) * scale;
+        int c0 = (int)floor(fx0 + INDEX_EDGE_SLACK);
+        int c1 = (int)ceil(fx1 - INDEX_EDGE_SLACK);
+        if (c1 - c0 > 1) {
+            column_flush(ix, &c, &m, from, plot_x0, scale);
+            ix->reduced[m++] = *s;
+            continue;
+        }
+        int col = c0 < plot_x1 ? c0 : plot_x1 - 1;
+        if (c.active && c.col != col)
+            column_flush(ix, &c, &m, from, plot_x0, scale);
+        enum layout_key k = layout_key_of((enum trace_state)s->state, (enum trace_reason)s->reason);
+        int64_t d = t1 - t0;
+        c.active = true;
+        c.col = col;
+        c.n++;
+        c.covered += d;
+        c.used |= 1u << k;
+        c.dur[k] += d;
+        if (d > c.best_len[k]) {
+            c.best_len[k] = d;
+            c.best[k] = *s;
+        }
+    }
+    column_flush(ix, &c, &m, from, plot_x0, scale);
+    ix->win.segments = ix->reduced;
+    ix->win.nsegments = m;
+    ix->win.segments_cap = m;
+    return &ix->win;
 }

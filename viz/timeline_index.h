@@ -30,6 +30,16 @@ void timeline_index_destroy(struct timeline_index *ix);
 const struct trace *timeline_index_window(struct timeline_index *ix, int64_t from, int64_t to,
                                           int plot_w);
 
+/* The window as timeline_index_window gives it, then cut to at most about
+ * one segment per pixel column and lane for a layout whose plot spans
+ * columns [plot_x0, plot_x1) (those of a previous layout of the same width,
+ * view and traces): the segments too short for a rectangle of their own in
+ * one column become one segment of the key covering most of the column, as
+ * long as the time they cover, so the layout draws exactly what it would
+ * draw from the window. */
+const struct trace *timeline_index_window_px(struct timeline_index *ix, int64_t from, int64_t to,
+                                             int plot_x0, int plot_x1);
+
 /* The original segment of lane (a task, or a CPU number in the cpus view)
  * covering time t, or NULL. */
 const struct trace_segment *timeline_index_find(const struct timeline_index *ix, uint32_t lane,

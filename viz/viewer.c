@@ -54,6 +54,10 @@ struct pane {
     struct layout_options lay_opts;    /* what it was made for: reused while */
     int lay_h;                         /* these stay (hover, cursor, highlight) */
     bool lay_both;
+    int plot_x0, plot_x1;              /* the last layout's plot columns, for */
+    int plot_width;                    /* cutting the next window to them (0: */
+    enum layout_view plot_view;        /* none yet) while width, view and */
+    bool plot_both;                    /* traces stay */
     int y0, h;                         /* its rows in the frame; h 0: hidden */
     struct state_view state;
 };
@@ -746,23 +750,51 @@ static enum status draw_pane(struct viewer *v, struct pane *pn, struct pane *sec
     pn->lay_opts = o;
     pn->lay_h = pn->h;
     pn->lay_both = second != NULL;
-    const struct trace *win = timeline_index_window(pane_index(pn, v->view), v->from, v->to,
-                                                    v->panel_x);
-    const struct trace *win2 = second ? timeline_index_window(pane_index(second, v->view), v->from,
-                                                              v->to, v->panel_x)
-                                      : NULL;
-    /* Rows grow with the pane up to VIEWER_MAX_ROW_H, then the rest stays
-     * empty: a few lanes as tall as the screen read badly. */
-    for (int pass = 0; pass < 2; pass++) {
-        pn->lay = win2 ? layout_create_compare(win, win2, &o, err) : layout_create(win, &o, err);
-        if (!pn->lay)
-            return err->status;
-        int fixed = pn->lay->height - (int)pn->lay->nlanes * pn->lay->row_h;
-        int tall = fixed + (int)pn->lay->nlanes * VIEWER_MAX_ROW_H;
-        o.height = tall < pn->h ? tall : pn->h;
-        if (pass == 1 || o.height == pn->lay->height)
+    /* A window cut to one segment a pixel column needs the plot's columns,
+     * which only the layout knows: those of the last layout serve while the
+     * width, view and traces stay; a layout that moved them is made again. */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        bool cut = pn->plot_width == o.width && pn->plot_view == o.view &&
+                   pn->plot_both == (second != NULL);
+        const struct trace *win, *win2 = NULL;
+        if (cut) {
+            win = timeline_index_window_px(pane_index(pn, v->view), v->from, v->to, pn->plot_x0,
+                                           pn->plot_x1);
+            if (second)
+                win2 = timeline_index_window_px(pane_index(second, v->view), v->from, v->to,
+                                                pn->plot_x0, pn->plot_x1);
+        } else {
+            win = timeline_index_window(pane_index(pn, v->view), v->from, v->to, v->panel_x);
+            if (second)
+                win2 = timeline_index_window(pane_index(second, v->view), v->from, v->to,
+                                             v->panel_x);
+        }
+        /* Rows grow with the pane up to VIEWER_MAX_ROW_H, then the rest
+         * stays empty: a few lanes as tall as the screen read badly. */
+        o.height = 0;
+        for (int pass = 0; pass < 2; pass++) {
+            pn->lay = win2 ? layout_create_compare(win, win2, &o, err)
+                           : layout_create(win, &o, err);
+            if (!pn->lay)
+                return err->status;
+            int fixed = pn->lay->height - (int)pn->lay->nlanes * pn->lay->row_h;
+            int tall = fixed + (int)pn->lay->nlanes * VIEWER_MAX_ROW_H;
+            o.height = tall < pn->h ? tall : pn->h;
+            if (pass == 1 || o.height == pn->lay->height)
+                break;
+            layout_destroy(pn->lay);
+        }
+        bool same = pn->lay->plot_x0 == pn->plot_x0 && pn->lay->plot_x1 == pn->plot_x1;
+        pn->plot_x0 = pn->lay->plot_x0;
+        pn->plot_x1 = pn->lay->plot_x1;
+        pn->plot_width = o.width;
+        pn->plot_view = o.view;
+        pn->plot_both = second != NULL;
+        if (!cut || same)
             break;
         layout_destroy(pn->lay);
+        pn->lay = NULL;
+        pn->plot_width = 0;
     }
 draw:
     /* The layout's text grows on wide pictures: the fonts follow it. */
