@@ -639,10 +639,13 @@ static void handle(struct viewer *v, const SDL_Event *e)
             v->dirty = true;
         }
         break;
-    case SDL_MOUSEWHEEL:
-        if (e->wheel.y != 0 && v->mouse_x >= 0 && v->mouse_x < v->panel_x)
-            zoom(v, pow(VIEWER_ZOOM_STEP, -e->wheel.y), time_at_mouse(v, v->mouse_x));
+    case SDL_MOUSEWHEEL: {
+        /* some systems report "natural" scrolling flipped */
+        int notches = e->wheel.direction == SDL_MOUSEWHEEL_FLIPPED ? -e->wheel.y : e->wheel.y;
+        if (notches != 0 && v->mouse_x >= 0 && v->mouse_x < v->panel_x)
+            zoom(v, pow(VIEWER_ZOOM_STEP, -notches), time_at_mouse(v, v->mouse_x));
         break;
+    }
     case SDL_KEYDOWN:
         key(v, e->key.keysym.sym, e->key.keysym.mod);
         break;
