@@ -1,0 +1,217 @@
+/* Unit tests of the timeline index: the window of a trace the viewer lays out
+ * holds the segments it shows, stays small at any zoom, and draws the same
+ * picture as the whole trace. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "trace_fixture.h"
+#include "viz/layout.h"
+#include "viz/timeline_index.h"
+
+#define NTASKS 4
+#define PER_TASK 20000
+
+/* Four threads, each on its own CPU, in phases of 300 segments of 2 to 20 us (a few
+ * columns of the whole picture): in each phase one state (running, ready or
+ * sleeping) takes two segments in three, the others share the rest. */
+static struct trace *busy_trace(void)
+{
+    struct trace *tr = trace_create("busy", NULL, "sim", "rr", NTASKS, 0);
+    uint32_t p = trace_add_process(tr, "P");
+    for (int k = 0; k < NTASKS; k++) {
+        char name[8];
+        snprintf(name, sizeof name, "t%d", k);
+        trace_add_task(tr, name, p);
+    }
+    uint32_t seed = 7;
+    int64_t end = 0;
+    for (uint32_t k = 0; k < NTASKS; k++) {
+        int64_t t = 0;
+        for (int i = 0; i < PER_TASK; i++) {
+            seed = seed * 1103515245u + 12345u;
+            int64_t d = 2000 + (seed >> 8) % 18000;
+            int phase = (i / 300 + (int)k) % 3, pick = (int)(seed >> 20) % 3 ? phase : i % 3;
+            enum trace_state st = pick == 0 ? TRACE_RUNNING : pick == 1 ? TRACE_READY : TRACE_BLOCKED;
+            add_seg(tr, k, st == TRACE_RUNNING ? (int32_t)k : -1, st,
+                    st == TRACE_BLOCKED ? REASON_SLEEP : REASON_NONE, t, t + d);
+            t += d;
+        }
+        end = t > end ? t : end;
+    }
+    tr->makespan = end;
+    return tr;
+}
+
+static struct layout *lay(const struct trace *tr, int64_t from, int64_t to)
+{
+    struct layout_options o;
+    struct error err;
+    layout_options_init(&o);
+    o.width = 1112; /* a 1000-pixel plot */
+    o.from = from;
+    o.to = to;
+    struct layout *l = layout_create(tr, &o, &err);
+    assert_non_null(l);
+    return l;
+}
+
+/* The key of each (lane, column): 0xFF where nothing is drawn. */
+static uint8_t *columns(const struct layout *l)
+{
+    size_t w = (size_t)l->width;
+    uint8_t *c = malloc(l->nlanes * w);
+    memset(c, 0xFF, l->nlanes * w);
+    for (size_t i = 0; i < l->nrects; i++)
+        for (int x = l->rects[i].x0; x < l->rects[i].x1; x++)
+            if (x >= 0 && x < l->width)
+                c[l->rects[i].lane * w + (size_t)x] = l->rects[i].key;
+    return c;
+}
+
+static void timeline_index_window_should_hold_exactly_the_visible_segments_when_zoomed_in(void **state)
+{
+    (void)state;
+    struct trace *tr = busy_trace();
+    struct timeline_index *ix = timeline_index_create(tr, LAYOUT_VIEW_THREADS);
+    int64_t from = tr->makespan / 2, to = from + 200000; /* 200 us: 10 to 100 segments a lane */
+    const struct trace *win = timeline_index_window(ix, from, to, 1000);
+    size_t expected = 0;
+    for (size_t i = 0; i < tr->nsegments; i++)
+        expected += tr->segments[i].end > from && tr->segments[i].start < to;
+    assert_int_equal(win->nsegments, expected);
+    for (size_t i = 0; i < win->nsegments; i++) {
+        assert_true(win->segments[i].end > from);
+        assert_true(win->segments[i].start < to);
+    }
+    assert_int_equal(win->ntasks, tr->ntasks);
+    timeline_index_destroy(ix);
+    trace_destroy(tr);
+}
+
+static void timeline_index_window_should_stay_small_and_draw_the_same_picture(void **state)
+{
+    (void)state;
+    struct trace *tr = busy_trace();
+    for (int view = LAYOUT_VIEW_THREADS; view <= LAYOUT_VIEW_CPUS; view++) {
+        struct timeline_index *ix = timeline_index_create(tr, (enum layout_view)view);
+        struct layout_options o;
+        layout_options_init(&o);
+        const struct trace *win = timeline_index_window(ix, 0, tr->makespan, 1000);
+        /* 80,000 segments in; out at most about 16 a column a lane, and far
+         * fewer when the segments are much shorter than a column. */
+        assert_true(win->nsegments <= 16 * 1000 * NTASKS);
+        assert_true(win->nsegments * 2 < tr->nsegments);
+
+        struct layout *whole = lay(tr, 0, tr->makespan);
+        struct layout *part = lay(win, 0, tr->makespan);
+        if (view == LAYOUT_VIEW_CPUS) {
+            layout_destroy(whole);
+            layout_destroy(part);
+            o.view = LAYOUT_VIEW_CPUS;
+            o.width = 1112;
+            struct error err;
+            whole = layout_create(tr, &o, &err);
+            part = layout_create(win, &o, &err);
+        }
+        assert_int_equal(whole->nlanes, part->nlanes);
+        uint8_t *a = columns(whole), *b = columns(part);
+        size_t n = 0, same = 0, w = (size_t)whole->width;
+        for (size_t l = 0; l < whole->nlanes; l++)
+            for (int x = whole->plot_x0; x < whole->plot_x1; x++, n++)
+                same += a[l * w + (size_t)x] == b[l * w + (size_t)x];
+        /* Summaries move part of a bucket across a column edge now and then. */
+        assert_true(same * 100 >= n * 95);
+        free(a);
+        free(b);
+        layout_destroy(whole);
+        layout_destroy(part);
+        timeline_index_destroy(ix);
+    }
+    trace_destroy(tr);
+}
+
+static void timeline_index_window_px_should_draw_exactly_what_the_window_draws(void **state)
+{
+    (void)state;
+    struct trace *tr = busy_trace();
+    int64_t spans[] = { tr->makespan, tr->makespan / 10, tr->makespan / 300 };
+    for (int view = LAYOUT_VIEW_THREADS; view <= LAYOUT_VIEW_CPUS; view++) {
+        struct timeline_index *ix = timeline_index_create(tr, (enum layout_view)view);
+        for (size_t z = 0; z < sizeof spans / sizeof spans[0]; z++) {
+            struct layout_options o;
+            struct error err;
+            layout_options_init(&o);
+            o.view = (enum layout_view)view;
+            o.width = 1112;
+            o.from = (tr->makespan - spans[z]) / 3;
+            o.to = o.from + spans[z];
+            const struct trace *win = timeline_index_window(ix, o.from, o.to, 1000);
+            size_t before = win->nsegments;
+            struct layout *full = layout_create(win, &o, &err);
+            assert_non_null(full);
+            const struct trace *cut =
+                timeline_index_window_px(ix, o.from, o.to, full->plot_x0, full->plot_x1);
+            /* per lane, at most a summary a column and the segments longer than one */
+            assert_true(cut->nsegments <= before);
+            if (z == 0)
+                assert_true(cut->nsegments <= 2 * 1000 * (size_t)full->nlanes);
+            struct layout *part = layout_create(cut, &o, &err);
+            assert_non_null(part);
+            assert_int_equal(part->plot_x0, full->plot_x0);
+            uint8_t *a = columns(full), *b = columns(part);
+            size_t n = full->nlanes * (size_t)full->width;
+            assert_memory_equal(a, b, n);
+            free(a);
+            free(b);
+            layout_destroy(full);
+            layout_destroy(part);
+        }
+        timeline_index_destroy(ix);
+    }
+    trace_destroy(tr);
+}
+
+static void timeline_index_find_should_give_the_segment_under_a_time(void **state)
+{
+    (void)state;
+    struct trace *tr = trace_create("t", NULL, "sim", "fifo", 1, 0);
+    uint32_t p = trace_add_process(tr, "P");
+    trace_add_task(tr, "a", p);
+    trace_add_task(tr, "b", p);
+    add_seg(tr, 0, 0, TRACE_RUNNING, REASON_NONE, 0, 10);
+    add_seg(tr, 1, -1, TRACE_READY, REASON_NONE, 0, 10);
+    add_seg(tr, 1, 0, TRACE_RUNNING, REASON_NONE, 10, 30);
+    add_seg(tr, 0, -1, TRACE_BLOCKED, REASON_IO, 20, 40);
+    tr->makespan = 40;
+    struct timeline_index *ix = timeline_index_create(tr, LAYOUT_VIEW_THREADS);
+    const struct trace_segment *s = timeline_index_find(ix, 0, 25);
+    assert_non_null(s);
+    assert_int_equal(s->reason, REASON_IO);
+    assert_null(timeline_index_find(ix, 0, 15)); /* a gap */
+    s = timeline_index_find(ix, 1, 10);
+    assert_int_equal(s->state, TRACE_RUNNING);
+    assert_null(timeline_index_find(ix, 7, 10));
+    timeline_index_destroy(ix);
+    ix = timeline_index_create(tr, LAYOUT_VIEW_CPUS);
+    s = timeline_index_find(ix, 0, 12);
+    assert_int_equal(s->task, 1);
+    timeline_index_destroy(ix);
+    trace_destroy(tr);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(timeline_index_window_should_hold_exactly_the_visible_segments_when_zoomed_in),
+        cmocka_unit_test(timeline_index_window_should_stay_small_and_draw_the_same_picture),
+        cmocka_unit_test(timeline_index_window_px_should_draw_exactly_what_the_window_draws),
+        cmocka_unit_test(timeline_index_find_should_give_the_segment_under_a_time),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

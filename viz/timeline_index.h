@@ -1,0 +1,51 @@
+/* An index of a trace's segments by lane and time, with coarser levels, so
+ * that the viewer lays out only the visible window of a long trace, at most
+ * a few segments per pixel column: a frame costs about the same at any zoom.
+ * Pure C, no display. */
+#ifndef THREADSIM_TIMELINE_INDEX_H
+#define THREADSIM_TIMELINE_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/trace.h"
+#include "viz/layout.h"
+
+struct timeline_index;
+
+/* Indexes tr's segments for one view: lanes are threads (LAYOUT_VIEW_THREADS)
+ * or CPUs. tr must outlive the index. O(segments log) time. */
+struct timeline_index *timeline_index_create(const struct trace *tr, enum layout_view view);
+void timeline_index_destroy(struct timeline_index *ix);
+
+/* A trace to lay out [from, to) with plot_w pixel columns: it borrows all of
+ * the indexed trace but its segments, which are those overlapping the window,
+ * and its instants, those up to the window's end (owner lanes need the
+ * history: who took a lock before the window). When a column spans many
+ * segments, runs of segments shorter than a time bucket (at most a column
+ * wide) are replaced by one summary segment per bucket, of the state that
+ * covers most of it and as long as the time they cover, so the layout's
+ * per-column summary draws the same picture. Valid until the next call or
+ * timeline_index_destroy; never pass it to trace_destroy. */
+const struct trace *timeline_index_window(struct timeline_index *ix, int64_t from, int64_t to,
+                                          int plot_w);
+
+/* The window as timeline_index_window gives it, then cut to at most about
+ * one segment per pixel column and lane for a layout whose plot spans
+ * columns [plot_x0, plot_x1) (those of a previous layout of the same width,
+ * view and traces): the segments too short for a rectangle of their own in
+ * one column become one segment of the key covering most of the column, as
+ * long as the time they cover, so the layout draws exactly what it would
+ * draw from the window. */
+const struct trace *timeline_index_window_px(struct timeline_index *ix, int64_t from, int64_t to,
+                                             int plot_x0, int plot_x1);
+
+/* The original segment of lane (a task, or a CPU number in the cpus view)
+ * covering time t, or NULL. */
+const struct trace_segment *timeline_index_find(const struct timeline_index *ix, uint32_t lane,
+                                                int64_t t);
+
+/* The number of segments the last window holds. */
+size_t timeline_index_window_size(const struct timeline_index *ix);
+
+#endif
