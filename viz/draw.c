@@ -40,10 +40,7 @@ struct draw_canvas {
     struct error *err;
 };
 
-/* Finds the font file fontconfig matches to a pattern ("DejaVu Sans", or
- * its nearest sans font) into buf. Returns false when fontconfig knows no
- * font at all. */
-static bool draw_find_font(const char *pattern, char *buf, size_t size)
+bool draw_font_path(const char *pattern, char *buf, size_t size)
 {
     bool found = false;
     FcConfig *cfg = FcInitLoadConfigAndFonts();
@@ -85,7 +82,7 @@ static TTF_Font *draw_open_font(const char *path, int size, int style, struct er
 static void draw_open_fallback(struct draw_fonts *f, int title_px)
 {
     char path[4096];
-    if (!draw_find_font(DRAW_FALLBACK_PATTERN, path, sizeof path))
+    if (!draw_font_path(DRAW_FALLBACK_PATTERN, path, sizeof path))
         return;
     TTF_Font *probe = TTF_OpenFont(path, f->body_px);
     if (!probe)
@@ -110,7 +107,7 @@ struct draw_fonts *draw_fonts_create(int body_px, struct error *err)
         error_set(err, STATUS_INTERNAL, NULL, "no font size %d px", body_px);
         return NULL;
     }
-    if (!draw_find_font(DRAW_FONT_FAMILY, path, sizeof path)) {
+    if (!draw_font_path(DRAW_FONT_FAMILY, path, sizeof path)) {
         error_set(err, STATUS_INTERNAL, NULL,
                   "no font found to draw text: install the " DRAW_FONT_FAMILY
                   " font (Debian package fonts-dejavu-core)");

@@ -19,6 +19,11 @@
  * fontconfig's font for this pattern when one is installed. */
 #define DRAW_FALLBACK_PATTERN "sans-serif:lang=zh-cn"
 
+/* Finds the font file fontconfig matches to a pattern (DRAW_FONT_FAMILY, or
+ * its nearest font) into buf. Returns false when fontconfig knows no font at
+ * all or the path does not fit. */
+bool draw_font_path(const char *pattern, char *buf, size_t size);
+
 /* The fonts of a picture: regular and bold body text, and the bold title.
  * Opaque; one per size of text, reused for every frame. */
 struct draw_fonts;

@@ -18,7 +18,6 @@
 #include <SDL.h>
 #include <SDL_image.h>
 #include <SDL_ttf.h>
-#include <fontconfig/fontconfig.h>
 
 #include "sim/xalloc.h"
 #include "viz/draw.h"
@@ -144,31 +143,6 @@ static void report(const struct viewer *v, const char *fmt, ...)
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     v->opts.report(v->opts.report_ctx, buf);
-}
-
-/* The font file of DRAW_FONT_FAMILY, as draw.c finds it for the layout. */
-static bool find_font(char *buf, size_t size)
-{
-    bool found = false;
-    FcConfig *cfg = FcInitLoadConfigAndFonts();
-    if (!cfg)
-        return false;
-    FcPattern *pat = FcNameParse((const FcChar8 *)DRAW_FONT_FAMILY);
-    if (pat) {
-        FcConfigSubstitute(cfg, pat, FcMatchPattern);
-        FcDefaultSubstitute(pat);
-        FcResult result = FcResultNoMatch;
-        FcPattern *match = FcFontMatch(cfg, pat, &result);
-        FcChar8 *file = NULL;
-        if (match && FcPatternGetString(match, FC_FILE, 0, &file) == FcResultMatch && file &&
-            (size_t)snprintf(buf, size, "%s", (const char *)file) < size)
-            found = true;
-        if (match)
-            FcPatternDestroy(match);
-        FcPatternDestroy(pat);
-    }
-    FcConfigDestroy(cfg);
-    return found;
 }
 
 /* ---- time and geometry ---------------------------------------------- */
@@ -1363,7 +1337,7 @@ struct viewer *viewer_create(const struct trace *sim, const struct trace *real,
         goto fail;
     }
     char font[4096];
-    if (!find_font(font, sizeof font)) {
+    if (!draw_font_path(DRAW_FONT_FAMILY, font, sizeof font)) {
         error_set(err, STATUS_INTERNAL, NULL,
                   "no font found to draw text: install the " DRAW_FONT_FAMILY
                   " font (Debian package fonts-dejavu-core)");
