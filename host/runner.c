@@ -132,7 +132,6 @@ struct hrun {
     struct hobj *objs;
     struct hslot *slots;
     int64_t *cells;          /* variables' values */
-    uint64_t *seqs;          /* per variable: writes so far (lost-update detection) */
     uint32_t *var_off;       /* per variable: first cell */
     struct hitem *items;
     char *text;
@@ -633,8 +632,10 @@ static void lock_release(struct hthread *th, const struct op *op, uint32_t oi)
         o->handoff_flow = flow;
         pthread_cond_signal(&o->cv);
     }
-    pthread_mutex_unlock(&o->m);
+    /* stamped inside the monitor, so a release is never later than the
+     * acquire it hands over to */
     instant(th, INSTANT_RELEASE, oi, -1, flow);
+    pthread_mutex_unlock(&o->m);
 }
 
 /* The lock object behind a `with` or acquire: a condition's own lock. */
@@ -828,12 +829,12 @@ static bool queue_put(struct hthread *th, const struct op *op, uint32_t oi, int6
         items[o->count].flow = flow;
         o->count++;
         o->unfinished++;
+        /* stamped inside the monitor, so a put is never later than its get */
+        instant(th, INSTANT_PUT, oi, value, flow);
         pthread_cond_broadcast(&o->cv);
     }
     pthread_mutex_unlock(&o->m);
     block_end(&b);
-    if (ok)
-        instant(th, INSTANT_PUT, oi, value, flow);
     return ok;
 }
 
@@ -1077,6 +1078,8 @@ static void run_print(struct hthread *th, const struct op *op, const int64_t *lo
 
 /* The racy add: a real read, the op's CPU time, then a real write, with no
  * lock, so another thread's write in between is lost exactly as in `x += 1`.
+ * lost_updates counts the adds that overwrote other writes (one such add may
+ * wipe out several updates when its thread was preempted in between).
  * Relaxed atomics keep it free of undefined behaviour (and quiet under TSan)
  * without making it atomic. A GIL check point sits between read and write,
  * where CPython's eval breaker can switch threads. */
@@ -1089,9 +1092,7 @@ static void run_add(struct hthread *th, const struct op *op, const int64_t *loca
     int64_t result;
     if (op->u.var.atomic) {
         result = __atomic_add_fetch(cell, v, __ATOMIC_SEQ_CST);
-        __atomic_fetch_add(&r->seqs[d], 1, __ATOMIC_SEQ_CST);
     } else {
-        uint64_t seq = __atomic_load_n(&r->seqs[d], __ATOMIC_ACQUIRE);
         int64_t old = load_cell(cell);
         int64_t cost = op->u.var.cost >= 0 ? op->u.var.cost : r->sc->profile.add_ns;
         if (th->gil && !r->sc->processes[r->proc].gil.backedge_checks)
@@ -1100,8 +1101,10 @@ static void run_add(struct hthread *th, const struct op *op, const int64_t *loca
         while (now_ns() < until)
             ;
         result = old + v;
-        store_cell(cell, result);
-        if (__atomic_fetch_add(&r->seqs[d], 1, __ATOMIC_ACQ_REL) != seq) {
+        /* the store is unconditional, so updates really are lost; swapping
+         * instead of storing only tells, in the same instruction, whether
+         * another write came in between (ABA aside) */
+        if (__atomic_exchange_n(cell, result, __ATOMIC_RELAXED) != old) {
             atomic_fetch_add(&r->sh->lost_updates, 1);
             instant(th, INSTANT_LOST_UPDATE, r->sc->nobjects + d, result, 0);
         }
@@ -1314,7 +1317,6 @@ static enum flow exec_op(struct hthread *th, const struct op *op, int64_t *local
         int64_t *cell = var_addr(th, op, locals, &op->u.var.var, &d);
         int64_t v = value_of(th, op, locals, &op->u.var.value);
         store_cell(cell, v);
-        __atomic_fetch_add(&r->seqs[d], 1, __ATOMIC_ACQ_REL);
         break;
     }
     case OP_ADD:
@@ -1526,13 +1528,12 @@ static enum status run_setup(struct hrun *r, const struct scenario *sc, const st
     for (uint32_t o = 0; o < sc->nobjects; o++)
         if (sc->objects[o].type == OBJ_QUEUE || sc->objects[o].type == OBJ_MP_QUEUE)
             nqueues++;
-    size_t off = 0, o_sh, o_procs, o_objs, o_slots, o_cells, o_seqs, o_items, o_text, o_events;
+    size_t off = 0, o_sh, o_procs, o_objs, o_slots, o_cells, o_items, o_text, o_events;
     o_sh = off; off = align_up(off + sizeof(struct hshared));
     o_procs = off; off = align_up(off + sc->nprocesses * sizeof(struct hproc));
     o_objs = off; off = align_up(off + sc->nobjects * sizeof(struct hobj));
     o_slots = off; off = align_up(off + r->max_slots * sizeof(struct hslot));
     o_cells = off; off = align_up(off + ncells * sizeof(int64_t));
-    o_seqs = off; off = align_up(off + sc->nvars * sizeof(uint64_t));
     o_items = off; off = align_up(off + (size_t)nqueues * HOST_QUEUE_CAP * sizeof(struct hitem));
     o_text = off; off = align_up(off + HOST_TEXT_BYTES);
     o_events = off;
@@ -1549,7 +1550,6 @@ static enum status run_setup(struct hrun *r, const struct scenario *sc, const st
     r->objs = (struct hobj *)(r->map + o_objs);
     r->slots = (struct hslot *)(r->map + o_slots);
     r->cells = (int64_t *)(r->map + o_cells);
-    r->seqs = (uint64_t *)(r->map + o_seqs);
     r->items = (struct hitem *)(r->map + o_items);
     r->text = (char *)(r->map + o_text);
     r->events = (struct host_event *)(r->map + o_events);
@@ -1784,8 +1784,12 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
             break;
         }
         if (pid == 0) {
-            /* the children die with the runner, whatever kills it */
+            /* the children die with the runner, whatever kills it, and do
+             * not inherit the caller's handlers of fatal signals */
             prctl(PR_SET_PDEATHSIG, SIGKILL);
+            static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGINT, SIGTERM, SIGPIPE};
+            for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+                signal(fatal[i], SIG_DFL);
             if (getppid() != parent)
                 _exit(STATUS_WATCHDOG);
             if (opt->max_memory) {

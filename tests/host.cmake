@@ -2,6 +2,7 @@
 # TSan build can run just these (ctest -L host).
 set(THREADSIM_HOST_TESTS
   host_kernels
+  host_runner
 )
 foreach(t IN LISTS THREADSIM_HOST_TESTS)
   add_executable(test_${t} test_${t}.c)
