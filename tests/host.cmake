@@ -3,6 +3,7 @@
 set(THREADSIM_HOST_TESTS
   host_kernels
   host_runner
+  host_gil
 )
 foreach(t IN LISTS THREADSIM_HOST_TESTS)
   add_executable(test_${t} test_${t}.c)
