@@ -114,6 +114,7 @@ struct hshared {
     atomic_uint nslots;      /* slots in use (declared threads first) */
     atomic_ulong text_used;
     atomic_ulong lost_updates;
+    atomic_llong last_exit;  /* when the last thread finished, trace or not */
     atomic_int failed;       /* a thread hit a run-time error (first wins) */
     int fail_status;
     char fail_path[ERROR_PATH_MAX];
@@ -157,7 +158,6 @@ struct hthread {
     uint32_t nargs;
     int64_t args[SCENARIO_MAX_LOCALS];
     bool daemon;
-    int64_t arrive_at;       /* declared threads: the process's arrival; 0: when created */
     int64_t ret;             /* value of the last return */
 };
 
@@ -229,6 +229,19 @@ static int64_t now_ns(void)
     return host_now_ns();
 }
 
+/* An event's time stamp. Reading CLOCK_MONOTONIC costs ~100 ns on a VM's
+ * kvm-clock; the TSC (constant and non-stop on current x86) costs a few ns.
+ * The parent maps stamps to CLOCK_MONOTONIC with two pairs (stamp, clock)
+ * taken at the start and the end of the run. */
+static int64_t stamp(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    return (int64_t)__builtin_ia32_rdtsc();
+#else
+    return host_now_ns();
+#endif
+}
+
 static void record(struct hthread *th, enum hev_kind kind, unsigned sub, uint32_t obj, int64_t value,
                    uint32_t flow, uint32_t text)
 {
@@ -244,7 +257,7 @@ static void record(struct hthread *th, enum hev_kind kind, unsigned sub, uint32_
         return;
     }
     struct host_event *ev = &r->events[(size_t)th->slot * HOST_EVENTS_PER_THREAD + s->nevents++];
-    ev->t = now_ns();
+    ev->t = stamp();
     ev->value = value;
     ev->obj = obj;
     ev->flow = flow;
@@ -1397,8 +1410,6 @@ static void *thread_main(void *arg)
     int64_t locals[SCENARIO_MAX_LOCALS];
     memset(locals, 0, sizeof locals);
     instant(th, INSTANT_ARRIVE, UINT32_MAX, 0, 0);
-    if (th->arrive_at && r->opt->record && r->slots[th->slot].nevents > 0)
-        r->events[(size_t)th->slot * HOST_EVENTS_PER_THREAD + r->slots[th->slot].nevents - 1].t = th->arrive_at;
     set_running(th);
     gil_take(th);
     if (th->fn != UINT32_MAX) {
@@ -1408,6 +1419,10 @@ static void *thread_main(void *arg)
     }
     gil_drop(th);
     instant(th, INSTANT_EXIT, UINT32_MAX, 0, 0);
+    int64_t now = now_ns();
+    long long last = atomic_load(&r->sh->last_exit);
+    while (last < now && !atomic_compare_exchange_weak(&r->sh->last_exit, &last, now))
+        ;
     pthread_mutex_lock(&r->live_m);
     atomic_store(&s->state, SLOT_DONE);
     if (!th->daemon)
@@ -1422,8 +1437,6 @@ static void thread_start(struct hrun *r, uint32_t slot, uint32_t fn, const int64
                          bool daemon, struct hthread *by, const struct op *op)
 {
     struct hthread *th = xcalloc(1, sizeof *th);
-    if (!by)
-        th->arrive_at = r->sh->t0 + r->sc->processes[r->proc].arrival;
     th->run = r;
     th->slot = slot;
     th->gil = r->sc->processes[r->proc].gil.mode != GIL_NONE ? &r->procs[r->proc].gil : NULL;
@@ -1577,6 +1590,10 @@ static enum status run_setup(struct hrun *r, const struct scenario *sc, const st
         atomic_store(&s->state, SLOT_NEW);
     }
     atomic_store(&r->sh->nslots, sc->nthreads);
+    /* touch the declared threads' event buffers now, so recording never
+     * pays a page fault (threads created at run time do, once a page) */
+    if (opt->record)
+        memset(r->events, 0, (size_t)sc->nthreads * HOST_EVENTS_PER_THREAD * sizeof(struct host_event));
 
     size_t nv = (size_t)sc->nprocesses * sc->nvar_names, no = (size_t)sc->nprocesses * sc->nobj_names;
     r->var_map = xmalloc((nv ? nv : 1) * sizeof *r->var_map);
@@ -1699,8 +1716,20 @@ static void reap_all(pid_t *pids, uint32_t n)
     }
 }
 
-/* The trace from the recorded events, times relative to t0. */
-static struct trace *merge_trace(struct hrun *r, int64_t end)
+/* Maps event stamps to CLOCK_MONOTONIC: a line through two (stamp, clock) pairs. */
+struct stamp_map {
+    int64_t stamp0, clock0;
+    double ns_per_stamp;
+};
+
+static int64_t stamp_to_ns(const struct stamp_map *m, int64_t st)
+{
+    return m->clock0 + (int64_t)((double)(st - m->stamp0) * m->ns_per_stamp);
+}
+
+/* The trace from the recorded events, times relative to t0. Threads that
+ * autostart arrive with their process, at t0 + arrival by definition. */
+static struct trace *merge_trace(struct hrun *r, const struct stamp_map *sm, int64_t end)
 {
     const struct scenario *sc = r->sc;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -1724,7 +1753,10 @@ static struct trace *merge_trace(struct hrun *r, int64_t end)
         struct trace_segment seg = {.task = s, .obj = UINT32_MAX};
         bool open = false;
         for (uint32_t i = 0; i < sl->nevents; i++) {
-            int64_t t = ev[i].t - t0;
+            int64_t t = stamp_to_ns(sm, ev[i].t) - t0;
+            if (ev[i].kind == HEV_INSTANT && ev[i].sub == INSTANT_ARRIVE && sl->decl >= 0 &&
+                sc->threads[sl->decl].autostart)
+                t = sc->processes[sl->process].arrival;
             if (ev[i].kind == HEV_INSTANT) {
                 struct trace_instant in = {.time = t, .value = ev[i].value, .task = s, .kind = ev[i].sub,
                                            .obj = ev[i].obj, .flow = ev[i].flow, .text = UINT32_MAX};
@@ -1805,7 +1837,10 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
         struct timespec ts = {0, 200000};
         nanosleep(&ts, NULL);
     }
-    r.sh->t0 = now_ns() + 1000000;
+    struct stamp_map sm;
+    sm.stamp0 = stamp();
+    sm.clock0 = now_ns();
+    r.sh->t0 = sm.clock0 + 1000000;
     atomic_store(&r.sh->go, 1);
     int64_t deadline = r.sh->t0 + opt->timeout_ns;
     uint32_t alive = st == STATUS_OK ? sc->nprocesses : 0;
@@ -1852,11 +1887,13 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
         }
     }
     int64_t end = now_ns();
+    int64_t stamp1 = stamp();
+    sm.ns_per_stamp = stamp1 > sm.stamp0 ? (double)(end - sm.clock0) / (double)(stamp1 - sm.stamp0) : 1.0;
     kill_all(pids, sc->nprocesses);
     reap_all(pids, sc->nprocesses);
     free(pids);
 
-    res->trace = merge_trace(&r, end);
+    res->trace = merge_trace(&r, &sm, end);
     res->nvars = sc->nvars;
     res->var_off = xmalloc((sc->nvars + 1) * sizeof *res->var_off);
     memcpy(res->var_off, r.var_off, (sc->nvars + 1) * sizeof *res->var_off);
@@ -1866,6 +1903,7 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
     res->memory = xmalloc((ncells ? ncells : 1) * sizeof *res->memory);
     memcpy(res->memory, r.cells, ncells * sizeof *res->memory);
     res->lost_updates = atomic_load(&r.sh->lost_updates);
+    res->finish_ns = atomic_load(&r.sh->last_exit) ? atomic_load(&r.sh->last_exit) - r.sh->t0 : -1;
     res->nprocesses = sc->nprocesses;
     res->gil_mode = xcalloc(sc->nprocesses + 1, sizeof *res->gil_mode);
     res->gil = xcalloc(sc->nprocesses + 1, sizeof *res->gil);

@@ -186,21 +186,25 @@ static void a_lock_hand_over_should_pair_release_and_acquire_in_the_trace(void *
                      "\"release\", \"obj\": \"L\"}")) "}");
     assert_int_equal(r->status, STATUS_OK);
     const struct trace *tr = r->res.trace;
-    uint32_t a = hrun_task(r, "a"), b = hrun_task(r, "b");
-    uint32_t flow = 0;
+    /* whichever got the lock first (normally a) handed it to the other */
+    uint32_t flow = 0, from = 0;
     for (size_t i = 0; i < tr->ninstants; i++)
-        if (tr->instants[i].kind == INSTANT_RELEASE && tr->instants[i].task == a)
+        if (tr->instants[i].kind == INSTANT_RELEASE && tr->instants[i].flow != 0) {
             flow = tr->instants[i].flow;
+            from = tr->instants[i].task;
+        }
     assert_true(flow != 0);
+    assert_true(from == hrun_task(r, "a") || from == hrun_task(r, "b"));
+    uint32_t to = from == hrun_task(r, "a") ? hrun_task(r, "b") : hrun_task(r, "a");
     bool found = false;
     for (size_t i = 0; i < tr->ninstants; i++)
-        if (tr->instants[i].kind == INSTANT_ACQUIRE && tr->instants[i].task == b && tr->instants[i].flow == flow)
+        if (tr->instants[i].kind == INSTANT_ACQUIRE && tr->instants[i].task == to && tr->instants[i].flow == flow)
             found = true;
     assert_true(found);
-    /* b was blocked on the lock, with the reason in the trace */
+    /* the receiver was blocked on the lock, with the reason in the trace */
     int64_t lock_wait = 0;
     for (size_t i = 0; i < tr->nsegments; i++)
-        if (tr->segments[i].task == b && tr->segments[i].reason == REASON_LOCK)
+        if (tr->segments[i].task == to && tr->segments[i].reason == REASON_LOCK)
             lock_wait += tr->segments[i].end - tr->segments[i].start;
     assert_true(lock_wait >= 20000000);
     hrun_free(r);
@@ -246,11 +250,12 @@ static void a_deadlock_should_be_reported_with_who_waits_for_what_and_cleaned_up
     (void)state;
     int before = hrun_children();
     struct hrun_result *r = hrun_json(
-        "{\"machine\": {\"cpus\": 2}, \"objects\": {\"A\": {\"type\": \"lock\"}, \"B\": {\"type\": \"lock\"}}, "
+        "{\"machine\": {\"cpus\": 2}, \"objects\": {\"A\": {\"type\": \"lock\"}, \"B\": {\"type\": \"lock\"}, "
+        "\"both\": {\"type\": \"barrier\", \"parties\": 2}}, "
         "\"processes\": [{\"name\": \"p1\", \"threads\": [" THREAD(
-            "t1", "{\"op\": \"acquire\", \"obj\": \"A\"}, {\"op\": \"sleep\", \"for\": \"10ms\"}, {\"op\": "
+            "t1", "{\"op\": \"acquire\", \"obj\": \"A\"}, {\"op\": \"wait\", \"obj\": \"both\"}, {\"op\": "
                   "\"acquire\", \"obj\": \"B\"}") "]}, {\"name\": \"p2\", \"threads\": [" THREAD(
-            "t2", "{\"op\": \"acquire\", \"obj\": \"B\"}, {\"op\": \"sleep\", \"for\": \"10ms\"}, {\"op\": "
+            "t2", "{\"op\": \"acquire\", \"obj\": \"B\"}, {\"op\": \"wait\", \"obj\": \"both\"}, {\"op\": "
                   "\"acquire\", \"obj\": \"A\"}") "]}]}");
     assert_int_equal(r->status, STATUS_DEADLOCK);
     assert_non_null(strstr(r->err.msg, "p1/t1 waits for lock 'B' held by p2/t2"));
