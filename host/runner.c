@@ -10,6 +10,8 @@
 #include "runner.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -93,6 +95,22 @@ struct hobj {
     int64_t unfinished;      /* queue: items put and not task_done */
     uint32_t handoff_flow;   /* flow of the release that a blocked acquirer takes */
     uint32_t items;          /* queue: index of its first item in the item area */
+    /* pipe: direction d carries what end d sends to end 1 - d, through a
+     * real pipe(2); one writer and one reader at a time per direction, so
+     * messages stay whole */
+    int fd[2][2];            /* [direction][0 read, 1 write] */
+    pthread_mutex_t wm[2];
+    pthread_mutex_t rm[2];
+    atomic_int closed[2];    /* end closed */
+    atomic_int eof[2];       /* direction: its EOF record has been read */
+};
+
+/* What goes through a pipe before a message's payload. */
+struct pipe_header {
+    int64_t value;
+    uint32_t flow;
+    uint32_t eof;            /* 1: the sending end was closed */
+    int64_t bytes;           /* payload bytes that follow */
 };
 
 struct hitem {
@@ -166,7 +184,6 @@ enum flow { FLOW_NEXT = 0, FLOW_RETURN, FLOW_EXIT };
 /* ------------------------------------------------------------------ checks */
 
 static const char *const unsupported_ops[OP_KIND_COUNT] = {
-    [OP_SEND] = "pipes", [OP_RECV] = "pipes", [OP_CLOSE] = "pipes",
     [OP_PROCESS] = "creating processes at run time", [OP_PROCESS_JOIN] = "joining processes",
     [OP_TERMINATE] = "terminating processes", [OP_MAP] = "pools", [OP_POOL_STEP] = "pools",
     [OP_KILL] = "signals", [OP_ALARM] = "signals",
@@ -190,9 +207,6 @@ enum status host_check(const struct scenario *sc, const struct host_options *opt
         }
     }
     for (uint32_t o = 0; o < sc->nobjects; o++) {
-        if (sc->objects[o].type == OBJ_PIPE)
-            return error_set(err, STATUS_BAD_INPUT, sc->objects[o].path,
-                             "the real runner does not support pipes yet; run it with `threadsim run` instead");
         if (sc->objects[o].type == OBJ_BARRIER && sc->objects[o].timeout >= 0)
             return error_set(err, STATUS_BAD_INPUT, sc->objects[o].path,
                              "the real runner does not support barrier timeouts yet");
@@ -936,6 +950,157 @@ static void queue_join(struct hthread *th, uint32_t oi)
     block_end(&b);
 }
 
+/* A one-way pipe sends from end 1 to end 0, like Pipe(duplex=False). */
+static void pipe_end_check(struct hthread *th, const struct op *op, uint32_t oi, bool send)
+{
+    const struct object_decl *d = &th->run->sc->objects[oi];
+    uint32_t end = op->u.data.end;
+    if (end > 1 || (!d->duplex && end != (send ? 1u : 0u)))
+        fail(th, op, STATUS_RUNTIME, "end %u of the one-way pipe '%s' can only %s (Pipe(duplex=False) returns "
+             "(receive end 0, send end 1))", end, d->name, send ? "receive" : "send");
+}
+
+static bool io_all(int fd, void *buf, size_t len, bool writing)
+{
+    unsigned char *p = buf;
+    while (len > 0) {
+        ssize_t n = writing ? write(fd, p, len) : read(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* Whether fd is ready for events within timeout ns (-1: forever, 0: now). */
+static bool fd_ready(int fd, short events, int64_t timeout)
+{
+    struct pollfd pfd = {.fd = fd, .events = events};
+    int ms = timeout < 0 ? -1 : (int)((timeout + 999999) / 1000000);
+    for (;;) {
+        int n = poll(&pfd, 1, ms);
+        if (n < 0 && errno == EINTR)
+            continue;
+        return n > 0;
+    }
+}
+
+/* Writes a message (header then `bytes` of payload) into direction dir,
+ * blocking while the pipe is full, with the GIL dropped. */
+static void pipe_write(struct hthread *th, const struct op *op, uint32_t oi, uint32_t dir,
+                       const struct pipe_header *h)
+{
+    struct hobj *o = &th->run->objs[oi];
+    static const unsigned char zeros[4096];
+    struct blocking b;
+    block_begin(&b, th);
+    if (th->gil) {
+        gil_drop(th);
+        b.dropped = true;
+    }
+    pthread_mutex_lock(&o->wm[dir]);
+    if (!fd_ready(o->fd[dir][1], POLLOUT, 0))
+        block_mark(&b, REASON_PIPE, oi, false);
+    struct pipe_header copy = *h;
+    bool ok = io_all(o->fd[dir][1], &copy, sizeof copy, true);
+    for (int64_t left = h->bytes; ok && left > 0;) {
+        size_t n = left < (int64_t)sizeof zeros ? (size_t)left : sizeof zeros;
+        ok = io_all(o->fd[dir][1], (void *)zeros, n, true);
+        left -= (int64_t)n;
+    }
+    pthread_mutex_unlock(&o->wm[dir]);
+    block_end(&b);
+    if (!ok)
+        fail(th, op, STATUS_RUNTIME, "cannot write to pipe '%s': %s", th->run->sc->objects[oi].name,
+             strerror(errno));
+}
+
+static void pipe_send(struct hthread *th, const struct op *op, uint32_t oi, int64_t value)
+{
+    struct hobj *o = &th->run->objs[oi];
+    const struct object_decl *d = &th->run->sc->objects[oi];
+    pipe_end_check(th, op, oi, true);
+    uint32_t end = op->u.data.end;
+    if (atomic_load(&o->closed[end]))
+        fail(th, op, STATUS_RUNTIME, "send on end %u of '%s', which is closed (Python: OSError)", end, d->name);
+    if (atomic_load(&o->closed[1 - end]))
+        fail(th, op, STATUS_RUNTIME, "send on '%s' whose other end is closed: nobody can read it (Python: "
+             "BrokenPipeError)", d->name);
+    struct pipe_header h = {.value = value, .flow = new_flow(th->run), .eof = 0,
+                            .bytes = op->u.data.bytes > 0 ? op->u.data.bytes : 0};
+    /* stamped before the data can be read, so a send never follows its recv */
+    instant(th, INSTANT_SEND, oi, value, h.flow);
+    pipe_write(th, op, oi, end, &h);
+}
+
+static void pipe_recv(struct hthread *th, const struct op *op, uint32_t oi, int64_t *value)
+{
+    struct hobj *o = &th->run->objs[oi];
+    const struct object_decl *d = &th->run->sc->objects[oi];
+    pipe_end_check(th, op, oi, false);
+    uint32_t end = op->u.data.end, dir = 1 - end;
+    if (atomic_load(&o->closed[end]))
+        fail(th, op, STATUS_RUNTIME, "recv on end %u of '%s', which is closed (Python: OSError)", end, d->name);
+    int64_t timeout = op->u.data.timeout;
+    struct blocking b;
+    block_begin(&b, th);
+    if (th->gil) {
+        gil_drop(th);
+        b.dropped = true;
+    }
+    pthread_mutex_lock(&o->rm[dir]);
+    struct pipe_header h = {.eof = 1};
+    bool ok = true, timed_out = false;
+    if (!atomic_load(&o->eof[dir])) {
+        if (!fd_ready(o->fd[dir][0], POLLIN, 0)) {
+            block_mark(&b, REASON_PIPE, oi, timeout >= 0);
+            timed_out = !fd_ready(o->fd[dir][0], POLLIN, timeout);
+        }
+        if (!timed_out) {
+            ok = io_all(o->fd[dir][0], &h, sizeof h, false);
+            unsigned char sink[4096];
+            for (int64_t left = h.bytes; ok && !h.eof && left > 0;) {
+                size_t n = left < (int64_t)sizeof sink ? (size_t)left : sizeof sink;
+                ok = io_all(o->fd[dir][0], sink, n, false);
+                left -= (int64_t)n;
+            }
+            if (ok && h.eof)
+                atomic_store(&o->eof[dir], 1);
+        }
+    }
+    pthread_mutex_unlock(&o->rm[dir]);
+    block_end(&b);
+    if (timed_out)
+        fail(th, op, STATUS_RUNTIME, "recv on pipe '%s' timed out", d->name);
+    if (!ok)
+        fail(th, op, STATUS_RUNTIME, "cannot read from pipe '%s': %s", d->name, strerror(errno));
+    if (h.eof) {
+        *value = op->u.data.eof;
+        instant(th, INSTANT_RECV, oi, -1, 0);
+    } else {
+        *value = h.value;
+        instant(th, INSTANT_RECV, oi, h.value, h.flow);
+    }
+}
+
+/* Closing an end sends an EOF record after what it already sent. */
+static void pipe_close(struct hthread *th, const struct op *op, uint32_t oi)
+{
+    struct hobj *o = &th->run->objs[oi];
+    uint32_t end = op->u.data.end;
+    if (end > 1)
+        fail(th, op, STATUS_RUNTIME, "a pipe has ends 0 and 1, not %u", end);
+    int was = 0;
+    if (!atomic_compare_exchange_strong(&o->closed[end], &was, 1))
+        return;
+    instant(th, INSTANT_CLOSE, oi, end, 0);
+    struct pipe_header h = {.eof = 1};
+    pipe_write(th, op, oi, end, &h);
+}
+
 /* ------------------------------------------------------------ the ops */
 
 static enum flow exec_block(struct hthread *th, struct op_block blk, int64_t *locals);
@@ -1373,6 +1538,19 @@ static enum flow exec_op(struct hthread *th, const struct op *op, int64_t *local
     case OP_QUEUE_JOIN:
         queue_join(th, obj_index(th, op, &op->u.data.obj));
         break;
+    case OP_SEND:
+        pipe_send(th, op, obj_index(th, op, &op->u.data.obj), value_of(th, op, locals, &op->u.data.value));
+        break;
+    case OP_RECV: {
+        int64_t v = 0;
+        pipe_recv(th, op, obj_index(th, op, &op->u.data.obj), &v);
+        if (op->u.data.has_into)
+            locals[op->u.data.into] = v;
+        break;
+    }
+    case OP_CLOSE:
+        pipe_close(th, op, obj_index(th, op, &op->u.data.obj));
+        break;
     case OP_LET:
         locals[op->u.let.into] = value_of(th, op, locals, &op->u.let.value);
         break;
@@ -1515,11 +1693,23 @@ static int init_object(struct hobj *o, const struct object_decl *d)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     if ((rc = pthread_mutex_init(&o->m, &ma)) == 0 && (rc = pthread_cond_init(&o->cv, &ca)) == 0)
         rc = pthread_cond_init(&o->cv_space, &ca);
-    pthread_mutexattr_destroy(&ma);
     pthread_condattr_destroy(&ca);
     o->owner = -1;
     if (d->type == OBJ_SEMAPHORE || d->type == OBJ_BOUNDED_SEMAPHORE)
         o->count = d->value;
+    for (int dir = 0; dir < 2; dir++)
+        o->fd[dir][0] = o->fd[dir][1] = -1;
+    if (d->type == OBJ_PIPE && rc == 0) {
+        for (int dir = 0; dir < 2 && rc == 0; dir++) {
+            if (pipe(o->fd[dir]) != 0)
+                return errno;
+            /* the kernel rounds the capacity up to whole pages */
+            fcntl(o->fd[dir][1], F_SETPIPE_SZ, (int)(d->capacity > 4096 ? d->capacity : 4096));
+            if ((rc = pthread_mutex_init(&o->wm[dir], &ma)) == 0)
+                rc = pthread_mutex_init(&o->rm[dir], &ma);
+        }
+    }
+    pthread_mutexattr_destroy(&ma);
     return rc;
 }
 
@@ -1573,9 +1763,14 @@ static enum status run_setup(struct hrun *r, const struct scenario *sc, const st
             r->cells[r->var_off[v] + k] = sc->vars[v].init ? sc->vars[v].init[k] : 0;
     }
     uint32_t q = 0;
+    /* no descriptor yet, so a teardown after a failure closes only pipes made */
+    for (uint32_t o = 0; o < sc->nobjects; o++)
+        for (int dir = 0; dir < 2; dir++)
+            r->objs[o].fd[dir][0] = r->objs[o].fd[dir][1] = -1;
     for (uint32_t o = 0; o < sc->nobjects; o++) {
         if (init_object(&r->objs[o], &sc->objects[o]) != 0)
-            return error_set(err, STATUS_INTERNAL, NULL, "cannot make a process-shared mutex");
+            return error_set(err, STATUS_WATCHDOG, sc->objects[o].path,
+                             "cannot make the real primitives of this object (out of file descriptors?)");
         if (sc->objects[o].type == OBJ_QUEUE || sc->objects[o].type == OBJ_MP_QUEUE)
             r->objs[o].items = q++ * HOST_QUEUE_CAP;
     }
@@ -1628,6 +1823,11 @@ static void run_teardown(struct hrun *r)
     if (r->map) {
         for (uint32_t p = 0; p < r->sc->nprocesses; p++)
             host_gil_deinit(&r->procs[p].gil);
+        for (uint32_t o = 0; o < r->sc->nobjects; o++)
+            for (int dir = 0; dir < 2; dir++)
+                for (int k = 0; k < 2; k++)
+                    if (r->objs[o].fd[dir][k] >= 0)
+                        close(r->objs[o].fd[dir][k]);
         munmap(r->map, r->map_size);
     }
     free(r->var_map);

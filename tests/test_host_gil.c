@@ -10,8 +10,17 @@
 #include "host/kernels.h"
 #include "host_run.h"
 
+/* Sanitizer builds check the GIL's correctness, not its timing: one short
+ * run each, ratios printed but not asserted. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define RUNS 1
+#define COUNT_N "30000000"
+#define TIMING_ASSERTS 0
+#else
 #define RUNS 5
 #define COUNT_N "150000000"
+#define TIMING_ASSERTS 1
+#endif
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -75,7 +84,8 @@ static void threads_under_the_new_gil_should_not_beat_sequential(void **state)
     print_message("new GIL: sequential %.1f ms, 2 threads %.1f ms, ratio %.2f\n", seq / 1e6, thr / 1e6, ratio);
     /* about 1.0 on a quiet machine; other work on a loaded one moves both
      * ways by a few percent */
-    assert_true(ratio >= 0.85);
+    if (TIMING_ASSERTS)
+        assert_true(ratio >= 0.85);
 }
 
 static void processes_should_run_in_parallel_on_two_cpus(void **state)
@@ -85,7 +95,7 @@ static void processes_should_run_in_parallel_on_two_cpus(void **state)
     median_makespans(sequential, two_processes, &seq, &pro);
     double ratio = (double)pro / (double)seq;
     print_message("processes: sequential %.1f ms, 2 processes %.1f ms, ratio %.2f\n", seq / 1e6, pro / 1e6, ratio);
-    if (!machine_is_quiet()) {
+    if (!TIMING_ASSERTS || !machine_is_quiet()) {
         print_message("machine loaded (load average >= CPUs - 0.5): ratio not asserted\n");
         skip();
     }
@@ -172,7 +182,7 @@ static int64_t old_gil_time(int threads, int64_t iters, uint64_t *failed)
 static void the_old_gil_battle_should_make_two_threads_slower_than_sequential(void **state)
 {
     (void)state;
-    const int64_t iters = 3000000;
+    const int64_t iters = TIMING_ASSERTS ? 3000000 : 300000;
     uint64_t failed_seq, failed_thr;
     int64_t seq = old_gil_time(1, 2 * iters, &failed_seq);
     int64_t thr = old_gil_time(2, iters, &failed_thr);

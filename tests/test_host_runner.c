@@ -330,15 +330,67 @@ static void a_crashed_child_should_end_the_run_with_a_clear_error(void **state)
     assert_int_equal(hrun_children(), before);
 }
 
+static void a_pipe_should_carry_messages_between_processes_and_end_with_eof(void **state)
+{
+    (void)state;
+    /* the parent sends 5 messages (a pipe of 4 KiB: the writer waits for the
+     * slow reader) and closes its end; the child sums until EOF and replies
+     * on a one-way pipe */
+    struct hrun_result *r = hrun_json(
+        "{\"machine\": {\"cpus\": 2}, \"objects\": {\"P\": {\"type\": \"pipe\", \"capacity\": 4096}, "
+        "\"R\": {\"type\": \"pipe\", \"duplex\": false}}, \"shared\": {\"total\": 0, \"got\": 0}, "
+        "\"processes\": [{\"name\": \"parent\", \"threads\": [" THREAD(
+            "MainThread", "{\"op\": \"repeat\", \"times\": 5, \"body\": [{\"op\": \"send\", \"obj\": \"P\", "
+                          "\"end\": 0, \"value\": 7, \"bytes\": 3000}]}, {\"op\": \"close\", \"obj\": \"P\", "
+                          "\"end\": 0}, {\"op\": \"recv\", \"obj\": \"R\", \"end\": 0, \"into\": \"s\"}, "
+                          "{\"op\": \"set\", \"var\": \"got\", \"value\": \"$s\"}") "]}, "
+        "{\"name\": \"child\", \"threads\": [" THREAD(
+            "MainThread", "{\"op\": \"let\", \"into\": \"v\", \"value\": 0}, {\"op\": \"let\", \"into\": "
+                          "\"sum\", \"value\": 0}, {\"op\": \"while\", \"cond\": {\"var\": \"$v\", \"ne\": -1}, "
+                          "\"body\": [{\"op\": \"sleep\", \"for\": \"5ms\"}, {\"op\": \"recv\", \"obj\": \"P\", "
+                          "\"end\": 1, \"into\": \"v\"}, {\"op\": \"if\", \"cond\": {\"var\": \"$v\", \"ne\": -1}, "
+                          "\"then\": [{\"op\": \"let\", \"into\": \"sum\", \"value\": {\"add\": [\"$sum\", "
+                          "\"$v\"]}}]}]}, {\"op\": \"set\", \"var\": \"total\", \"value\": \"$sum\"}, "
+                          "{\"op\": \"send\", \"obj\": \"R\", \"end\": 1, \"value\": \"$sum\"}") "]}]}");
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(hrun_var(r, "total", 0), 35);
+    assert_int_equal(hrun_var(r, "got", 0), 35);
+    const struct trace *tr = r->res.trace;
+    int sends = 0, paired = 0, eofs = 0;
+    int64_t pipe_wait = 0;
+    for (size_t i = 0; i < tr->ninstants; i++) {
+        const struct trace_instant *a = &tr->instants[i];
+        if (a->kind == INSTANT_RECV && a->flow == 0)
+            eofs++;
+        if (a->kind != INSTANT_SEND)
+            continue;
+        sends++;
+        for (size_t j = 0; j < tr->ninstants; j++)
+            if (tr->instants[j].kind == INSTANT_RECV && tr->instants[j].flow == a->flow &&
+                tr->instants[j].time >= a->time)
+                paired++;
+    }
+    for (size_t i = 0; i < tr->nsegments; i++)
+        if (tr->segments[i].reason == REASON_PIPE && tr->processes[tr->tasks[tr->segments[i].task].process][0] == 'p')
+            pipe_wait += tr->segments[i].end - tr->segments[i].start;
+    assert_int_equal(sends, 6);
+    assert_int_equal(paired, 6);
+    assert_int_equal(eofs, 1);
+    /* 5 x 3000 bytes do not fit in 4 KiB: the sender waited for the reader */
+    assert_true(pipe_wait > 5000000);
+    hrun_free(r);
+}
+
 static void unsupported_ops_should_be_refused_before_the_run(void **state)
 {
     (void)state;
     int before = hrun_children();
     struct hrun_result *r = hrun_json(
-        "{\"objects\": {\"P\": {\"type\": \"pipe\"}}, " PROC(
-            THREAD("t", "{\"op\": \"send\", \"obj\": \"P\", \"value\": 1}")) "}");
+        "{\"functions\": {\"f\": {\"params\": [], \"body\": []}}, " PROC(
+            THREAD("t", "{\"op\": \"sleep\", \"for\": \"1ms\"}, {\"op\": \"process\", \"name\": \"c\", "
+                        "\"call\": \"f\"}")) "}");
     assert_int_equal(r->status, STATUS_BAD_INPUT);
-    assert_string_equal(r->err.path, "processes[0].threads[0].program[0]");
+    assert_string_equal(r->err.path, "processes[0].threads[0].program[1]");
     assert_null(r->res.trace);
     hrun_free(r);
     assert_int_equal(hrun_children(), before);
@@ -376,6 +428,7 @@ int main(void)
         cmocka_unit_test(a_deadlock_should_be_reported_with_who_waits_for_what_and_cleaned_up),
         cmocka_unit_test(an_endless_loop_should_be_stopped_by_the_watchdog),
         cmocka_unit_test(a_crashed_child_should_end_the_run_with_a_clear_error),
+        cmocka_unit_test(a_pipe_should_carry_messages_between_processes_and_end_with_eof),
         cmocka_unit_test(unsupported_ops_should_be_refused_before_the_run),
         cmocka_unit_test(arrivals_should_start_processes_late_by_their_arrival),
     };

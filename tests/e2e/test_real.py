@@ -46,11 +46,12 @@ LOCKED = {
 
 DEADLOCK = {
     "name": "deadlock",
-    "objects": {"A": {"type": "lock"}, "B": {"type": "lock"}},
+    "objects": {"A": {"type": "lock"}, "B": {"type": "lock"},
+                "both": {"type": "barrier", "parties": 2}},
     "processes": [{"name": "main", "threads": [
-        {"name": "t1", "program": [{"op": "acquire", "obj": "A"}, {"op": "sleep", "for": "20ms"},
+        {"name": "t1", "program": [{"op": "acquire", "obj": "A"}, {"op": "wait", "obj": "both"},
                                    {"op": "acquire", "obj": "B"}]},
-        {"name": "t2", "program": [{"op": "acquire", "obj": "B"}, {"op": "sleep", "for": "20ms"},
+        {"name": "t2", "program": [{"op": "acquire", "obj": "B"}, {"op": "wait", "obj": "both"},
                                    {"op": "acquire", "obj": "A"}]}]}],
 }
 
@@ -69,11 +70,11 @@ MISUSE = {
         {"name": "t", "program": [{"op": "release", "obj": "L"}]}]}],
 }
 
-PIPE = {
-    "name": "pipe",
-    "objects": {"P": {"type": "pipe"}},
+SPAWN = {
+    "name": "spawn",
+    "functions": {"f": {"params": [], "body": []}},
     "processes": [{"name": "main", "threads": [
-        {"name": "t", "program": [{"op": "send", "obj": "P", "value": 1}]}]}],
+        {"name": "t", "program": [{"op": "process", "name": "c", "call": "f"}]}]}],
 }
 
 
@@ -182,9 +183,9 @@ class RealTest(unittest.TestCase):
         self.assertIn("not held", proc.stderr)
 
     def test_unsupported_objects_should_exit_2_before_running(self):
-        proc = self.real(PIPE, code=2)
+        proc = self.real(SPAWN, code=2)
         self.assertIn("processes[0].threads[0].program[0]", proc.stderr)
-        self.assertIn("pipes", proc.stderr)
+        self.assertIn("processes at run time", proc.stderr)
         self.assertEqual(proc.stdout, "")
 
     def test_bad_options_should_exit_2(self):
