@@ -163,6 +163,20 @@ struct hrun {
     pthread_mutex_t live_m;
     pthread_cond_t live_cv;
     uint32_t live;           /* non-daemon threads not finished */
+    uint32_t pool_workers_named; /* pool workers started in this process */
+};
+
+/* A thread pool's map in progress (process-private: thread pools live in
+ * their caller's process). Workers take chunks of items in order. */
+struct hpool {
+    const struct op_map *m;
+    atomic_uint next;        /* first item not yet taken */
+    atomic_uint slot;        /* unordered: next result position */
+    uint32_t done;           /* items finished; under mu */
+    uint32_t alive;          /* workers not yet finished; under mu */
+    int64_t *results;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
 };
 
 /* A running thread's private state. */
@@ -176,6 +190,7 @@ struct hthread {
     uint32_t nargs;
     int64_t args[SCENARIO_MAX_LOCALS];
     bool daemon;
+    struct hpool *pool;      /* a pool worker's pool, else NULL */
     int64_t ret;             /* value of the last return */
 };
 
@@ -185,7 +200,7 @@ enum flow { FLOW_NEXT = 0, FLOW_RETURN, FLOW_EXIT };
 
 static const char *const unsupported_ops[OP_KIND_COUNT] = {
     [OP_PROCESS] = "creating processes at run time", [OP_PROCESS_JOIN] = "joining processes",
-    [OP_TERMINATE] = "terminating processes", [OP_MAP] = "pools", [OP_POOL_STEP] = "pools",
+    [OP_TERMINATE] = "terminating processes",
     [OP_KILL] = "signals", [OP_ALARM] = "signals",
 };
 
@@ -197,6 +212,10 @@ enum status host_check(const struct scenario *sc, const struct host_options *opt
             return error_set(err, STATUS_BAD_INPUT, op->path,
                              "the real runner does not support %s yet; run it with `threadsim run` instead",
                              unsupported_ops[op->kind]);
+        if (op->kind == OP_MAP && op->u.map.process_pool)
+            return error_set(err, STATUS_BAD_INPUT, op->path,
+                             "the real runner does not support process pools yet (thread pools run); run it with "
+                             "`threadsim run` instead");
         if (op->kind == OP_WAIT && op->u.sync.timeout >= 0) {
             /* a barrier wait with a timeout breaks the barrier in Python */
             for (uint32_t o = 0; o < sc->nobjects; o++)
@@ -1105,7 +1124,7 @@ static void pipe_close(struct hthread *th, const struct op *op, uint32_t oi)
 
 static enum flow exec_block(struct hthread *th, struct op_block blk, int64_t *locals);
 static void thread_start(struct hrun *r, uint32_t slot, uint32_t fn, const int64_t *args, uint32_t nargs,
-                         bool daemon, struct hthread *by, const struct op *op);
+                         bool daemon, struct hthread *by, const struct op *op, struct hpool *pool);
 
 static void run_compute(struct hthread *th, const struct op *op, const int64_t *locals)
 {
@@ -1360,6 +1379,73 @@ static void call_function(struct hthread *th, const struct op *op, uint32_t fn, 
         locals[into] = th->ret;
 }
 
+/* A slot for a thread created at run time. */
+static uint32_t new_slot(struct hthread *th, const struct op *op, const char *name)
+{
+    struct hrun *r = th->run;
+    uint32_t s = atomic_fetch_add(&r->sh->nslots, 1);
+    if (s >= r->max_slots)
+        fail(th, op, STATUS_WATCHDOG, "more than %u threads: the real runner's thread limit", r->max_slots);
+    struct hslot *sl = &r->slots[s];
+    sl->process = r->proc;
+    sl->decl = -1;
+    snprintf(sl->name, sizeof sl->name, "%s", name);
+    atomic_store(&sl->state, SLOT_NEW);
+    return s;
+}
+
+/* map with a thread pool: daemon worker threads named as ThreadPool names
+ * them; the caller blocks (GIL dropped) until every item is done, then the
+ * results go to the `into` array. */
+static void run_map(struct hthread *th, const struct op *op, const int64_t *locals)
+{
+    struct hrun *r = th->run;
+    const struct op_map *m = &op->u.map;
+    if (m->nitems == 0)
+        return;
+    int64_t *into = NULL;
+    if (m->has_into) {
+        uint32_t d;
+        into = var_addr(th, op, locals, &m->into, &d);
+        if (r->sc->vars[d].length < m->nitems)
+            fail(th, op, STATUS_RUNTIME, "'%s' has %u elements, too few for the %u results", r->sc->vars[d].name,
+                 r->sc->vars[d].length, m->nitems);
+    }
+    struct hpool *pl = xcalloc(1, sizeof *pl);
+    pl->m = m;
+    pl->results = xcalloc(m->nitems, sizeof *pl->results);
+    pthread_mutex_init(&pl->mu, NULL);
+    pthread_cond_init(&pl->cv, NULL);
+    uint32_t workers = m->workers < m->nitems ? m->workers : m->nitems;
+    pl->alive = workers;
+    for (uint32_t w = 0; w < workers; w++) {
+        char name[HOST_NAME_MAX];
+        snprintf(name, sizeof name, "Thread-%u (worker)", ++r->pool_workers_named);
+        uint32_t s = new_slot(th, op, name);
+        thread_start(r, s, UINT32_MAX, NULL, 0, true, th, op, pl);
+        instant(th, INSTANT_START, UINT32_MAX, s, 0);
+    }
+    struct blocking b;
+    block_begin(&b, th);
+    if (th->gil) {
+        gil_drop(th);
+        b.dropped = true;
+    }
+    pthread_mutex_lock(&pl->mu);
+    while (pl->done < m->nitems || pl->alive > 0) {
+        block_mark(&b, REASON_POOL, UINT32_MAX, false);
+        pthread_cond_wait(&pl->cv, &pl->mu);
+    }
+    pthread_mutex_unlock(&pl->mu);
+    block_end(&b);
+    for (uint32_t i = 0; into && i < m->nitems; i++)
+        store_cell(&into[i], pl->results[i]);
+    pthread_mutex_destroy(&pl->mu);
+    pthread_cond_destroy(&pl->cv);
+    free(pl->results);
+    free(pl);
+}
+
 /* Runs one op; returns how control goes on. */
 static enum flow exec_op(struct hthread *th, const struct op *op, int64_t *locals)
 {
@@ -1400,24 +1486,20 @@ static enum flow exec_op(struct hthread *th, const struct op *op, int64_t *local
         uint32_t s = op->u.start.thread;
         if (atomic_load(&r->slots[s].state) != SLOT_NEW)
             fail(th, op, STATUS_RUNTIME, "thread '%s' is started twice (Python: RuntimeError)", op->u.start.name);
-        thread_start(r, s, UINT32_MAX, NULL, 0, sc->threads[s].daemon, th, op);
+        thread_start(r, s, UINT32_MAX, NULL, 0, sc->threads[s].daemon, th, op, NULL);
         instant(th, INSTANT_START, UINT32_MAX, s, 0);
         break;
     }
+    case OP_MAP:
+        run_map(th, op, locals);
+        break;
     case OP_THREAD: {
         const struct op_thread *t = &op->u.thread;
         int64_t args[SCENARIO_MAX_LOCALS];
         for (uint32_t i = 0; i < t->nargs && i < SCENARIO_MAX_LOCALS; i++)
             args[i] = operand(locals, &t->args[i]);
-        uint32_t s = atomic_fetch_add(&r->sh->nslots, 1);
-        if (s >= r->max_slots)
-            fail(th, op, STATUS_WATCHDOG, "more than %u threads: the real runner's thread limit", r->max_slots);
-        struct hslot *sl = &r->slots[s];
-        sl->process = r->proc;
-        sl->decl = -1;
-        snprintf(sl->name, sizeof sl->name, "%s", t->name);
-        atomic_store(&sl->state, SLOT_NEW);
-        thread_start(r, s, t->fn, args, t->nargs, t->daemon, th, op);
+        uint32_t s = new_slot(th, op, t->name);
+        thread_start(r, s, t->fn, args, t->nargs, t->daemon, th, op, NULL);
         instant(th, INSTANT_START, UINT32_MAX, s, 0);
         break;
     }
@@ -1579,6 +1661,38 @@ static enum flow exec_block(struct hthread *th, struct op_block blk, int64_t *lo
 
 /* ------------------------------------------------------ threads, processes */
 
+/* A pool worker: chunks of items until none is left. */
+static void pool_work(struct hthread *th)
+{
+    struct hpool *pl = th->pool;
+    const struct op_map *m = pl->m;
+    int64_t locals[SCENARIO_MAX_LOCALS];
+    for (;;) {
+        uint32_t first = atomic_fetch_add(&pl->next, m->chunksize);
+        if (first >= m->nitems)
+            break;
+        uint32_t end = first + m->chunksize < m->nitems ? first + m->chunksize : m->nitems;
+        for (uint32_t i = first; i < end; i++) {
+            call_function(th, NULL, m->fn, &m->items[i], 1, false, 0, locals);
+            uint32_t pos = m->ordered ? i : atomic_fetch_add(&pl->slot, 1);
+            pl->results[pos] = th->ret;
+            pthread_mutex_lock(&pl->mu);
+            pl->done++;
+            pthread_cond_broadcast(&pl->cv);
+            pthread_mutex_unlock(&pl->mu);
+        }
+    }
+}
+
+/* The end of a worker: the caller waits for it before freeing the pool. */
+static void pool_leave(struct hpool *pl)
+{
+    pthread_mutex_lock(&pl->mu);
+    pl->alive--;
+    pthread_cond_broadcast(&pl->cv);
+    pthread_mutex_unlock(&pl->mu);
+}
+
 static void *thread_main(void *arg)
 {
     struct hthread *th = arg;
@@ -1590,7 +1704,9 @@ static void *thread_main(void *arg)
     instant(th, INSTANT_ARRIVE, UINT32_MAX, 0, 0);
     set_running(th);
     gil_take(th);
-    if (th->fn != UINT32_MAX) {
+    if (th->pool) {
+        pool_work(th);
+    } else if (th->fn != UINT32_MAX) {
         call_function(th, NULL, th->fn, th->args, th->nargs, false, 0, locals);
     } else {
         exec_block(th, sc->threads[s->decl].program, locals);
@@ -1607,14 +1723,17 @@ static void *thread_main(void *arg)
         r->live--;
     pthread_cond_broadcast(&r->live_cv);
     pthread_mutex_unlock(&r->live_m);
+    if (th->pool)
+        pool_leave(th->pool);
     free(th);
     return NULL;
 }
 
 static void thread_start(struct hrun *r, uint32_t slot, uint32_t fn, const int64_t *args, uint32_t nargs,
-                         bool daemon, struct hthread *by, const struct op *op)
+                         bool daemon, struct hthread *by, const struct op *op, struct hpool *pool)
 {
     struct hthread *th = xcalloc(1, sizeof *th);
+    th->pool = pool;
     th->run = r;
     th->slot = slot;
     th->gil = r->sc->processes[r->proc].gil.mode != GIL_NONE ? &r->procs[r->proc].gil : NULL;
@@ -1665,7 +1784,7 @@ static _Noreturn void child_main(struct hrun *r, uint32_t p)
         ;
     for (uint32_t t = pd->first_thread; t < pd->first_thread + pd->nthreads; t++)
         if (sc->threads[t].autostart)
-            thread_start(r, t, UINT32_MAX, NULL, 0, sc->threads[t].daemon, NULL, NULL);
+            thread_start(r, t, UINT32_MAX, NULL, 0, sc->threads[t].daemon, NULL, NULL, NULL);
     pthread_mutex_lock(&r->live_m);
     while (r->live > 0)
         pthread_cond_wait(&r->live_cv, &r->live_m);
