@@ -91,7 +91,7 @@ struct hobj {
     uint64_t next_ticket;    /* condition: tickets handed to waiters, in arrival order */
     uint64_t wake_upto;      /* condition: tickets below this have been notified */
     int64_t arrived;         /* barrier */
-    uint64_t generation;     /* barrier */
+    uint64_t generation;     /* barrier: rounds; event: sets */
     int64_t unfinished;      /* queue: items put and not task_done */
     uint32_t handoff_flow;   /* flow of the release that a blocked acquirer takes */
     uint32_t items;          /* queue: index of its first item in the item area */
@@ -119,10 +119,22 @@ struct hitem {
     uint32_t pad;
 };
 
+/* A process: the declared ones first, then those made by `process` ops.
+ * A made process has the memory layout and private objects of its
+ * template (the declared process it descends from), in its own copies. */
 struct hproc {
     struct host_gil gil;
-    int32_t pid;
+    struct gil_config gil_cfg;
+    atomic_int pid;
+    atomic_int state;        /* PROC_NONE, PROC_RUNNING, PROC_DONE */
+    uint32_t template_proc;
+    uint32_t cell_base;      /* made processes: first cell of its private memory */
+    uint32_t obj_base;       /* made processes: first of its private objects */
+    int32_t parent;          /* the process that made it, -1: declared */
+    char name[HOST_NAME_MAX];
 };
+
+enum { PROC_NONE = 0, PROC_RUNNING, PROC_DONE };
 
 struct hshared {
     int64_t t0;              /* time zero: the processes arrive at t0 + arrival */
@@ -133,6 +145,9 @@ struct hshared {
     atomic_ulong text_used;
     atomic_ulong lost_updates;
     atomic_llong last_exit;  /* when the last thread finished, trace or not */
+    atomic_uint nprocs;      /* processes in use (declared first) */
+    atomic_uint next_items;  /* queue item blocks handed out */
+    atomic_int abort;        /* the runner is stopping: make no more processes */
     atomic_int failed;       /* a thread hit a run-time error (first wins) */
     int fail_status;
     char fail_path[ERROR_PATH_MAX];
@@ -155,14 +170,22 @@ struct hrun {
     struct hitem *items;
     char *text;
     struct host_event *events;
-    int32_t *var_map;        /* [process][var name] -> variable, -1 */
-    int32_t *obj_map;        /* [process][object name] -> object, -1 */
+    int32_t *var_map;        /* [template process][var name] -> variable, -1 */
+    int32_t *obj_map;        /* [template process][object name] -> object, -1 */
+    uint32_t *tcell;         /* [declared process]: first cell of its private memory */
+    uint32_t *tobj;          /* [declared process]: its first private object */
     uint32_t max_slots;
+    uint32_t max_procs;
+    uint32_t priv_cells;     /* private cells of the largest template */
+    uint32_t priv_objs;      /* private objects of the largest template */
+    uint32_t ncells;         /* cells of the declared variables */
     /* child only: this process and its thread bookkeeping (process-private) */
     uint32_t proc;
     pthread_mutex_t live_m;
     pthread_cond_t live_cv;
     uint32_t live;           /* non-daemon threads not finished */
+    uint32_t nchildren;      /* processes this one made (joined at its end) */
+    uint32_t children[64];
     uint32_t pool_workers_named; /* pool workers started in this process */
 };
 
@@ -199,8 +222,7 @@ enum flow { FLOW_NEXT = 0, FLOW_RETURN, FLOW_EXIT };
 /* ------------------------------------------------------------------ checks */
 
 static const char *const unsupported_ops[OP_KIND_COUNT] = {
-    [OP_PROCESS] = "creating processes at run time", [OP_PROCESS_JOIN] = "joining processes",
-    [OP_TERMINATE] = "terminating processes",
+
     [OP_KILL] = "signals", [OP_ALARM] = "signals",
 };
 
@@ -339,7 +361,7 @@ static _Noreturn void fail(struct hthread *th, const struct op *op, enum status 
     int expected = 0;
     if (atomic_compare_exchange_strong(&sh->failed, &expected, 1)) {
         const struct hslot *s = &th->run->slots[th->slot];
-        char msg[ERROR_MSG_MAX - 128];
+        char msg[ERROR_MSG_MAX - 2 * HOST_NAME_MAX - 40];
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(msg, sizeof msg, fmt, ap);
@@ -347,7 +369,7 @@ static _Noreturn void fail(struct hthread *th, const struct op *op, enum status 
         sh->fail_status = status;
         snprintf(sh->fail_path, sizeof sh->fail_path, "%s", op ? op->path : "");
         snprintf(sh->fail_msg, sizeof sh->fail_msg, "thread '%s' of process '%s': %s", s->name,
-                 th->run->sc->processes[s->process].name, msg);
+                 th->run->procs[s->process].name, msg);
         atomic_store(&sh->failed, 2);
     }
     _exit(status);
@@ -389,6 +411,35 @@ static void checkpoint(struct hthread *th, uint64_t ticks)
 
 /* ---------------------------------------------------------- values, memory */
 
+static uint32_t template_of(const struct hrun *r, uint32_t p)
+{
+    return r->procs[p].template_proc;
+}
+
+static const char *proc_name(const struct hrun *r, uint32_t p)
+{
+    return r->procs[p].name;
+}
+
+/* The object `oi` (a declared object) as process r->proc sees it: its own
+ * copy when oi is private and r->proc was made at run time. */
+static struct hobj *obj_at(struct hrun *r, uint32_t oi)
+{
+    const struct object_decl *d = &r->sc->objects[oi];
+    if (d->process < 0 || r->proc < r->sc->nprocesses)
+        return &r->objs[oi];
+    return &r->objs[r->procs[r->proc].obj_base + oi - r->tobj[d->process]];
+}
+
+/* The first cell of private variable d in process p. */
+static uint32_t cell_of(const struct hrun *r, uint32_t p, uint32_t d)
+{
+    const struct var_decl *v = &r->sc->vars[d];
+    if (v->process < 0 || p < r->sc->nprocesses)
+        return r->var_off[d];
+    return r->procs[p].cell_base + r->var_off[d] - r->tcell[v->process];
+}
+
 static int64_t operand(const int64_t *locals, const struct operand *o)
 {
     return o->kind == OPERAND_LOCAL ? locals[o->slot] : o->value;
@@ -399,11 +450,11 @@ static int64_t *var_addr(struct hthread *th, const struct op *op, const int64_t 
 {
     struct hrun *r = th->run;
     const struct scenario *sc = r->sc;
-    int32_t d = r->var_map[(size_t)r->proc * sc->nvar_names + ref->name];
+    int32_t d = r->var_map[(size_t)template_of(r, r->proc) * sc->nvar_names + ref->name];
     if (d < 0)
         fail(th, op, STATUS_RUNTIME,
              "'%s' is not in the memory of process '%s': processes do not share memory unless it is declared "
-             "in the top-level \"shared\"", sc->var_names[ref->name], sc->processes[r->proc].name);
+             "in the top-level \"shared\"", sc->var_names[ref->name], proc_name(r, r->proc));
     const struct var_decl *v = &sc->vars[d];
     int64_t idx = 0;
     if (ref->indexed) {
@@ -413,7 +464,7 @@ static int64_t *var_addr(struct hthread *th, const struct op *op, const int64_t 
     }
     if (decl_out)
         *decl_out = (uint32_t)d;
-    return &r->cells[r->var_off[d] + (uint32_t)idx];
+    return &r->cells[cell_of(r, r->proc, (uint32_t)d) + (uint32_t)idx];
 }
 
 static int64_t load_cell(const int64_t *p)
@@ -499,10 +550,10 @@ static bool condition_of(struct hthread *th, const struct op *op, const int64_t 
 static uint32_t obj_index(struct hthread *th, const struct op *op, const struct obj_ref *ref)
 {
     struct hrun *r = th->run;
-    int32_t o = r->obj_map[(size_t)r->proc * r->sc->nobj_names + ref->name];
+    int32_t o = r->obj_map[(size_t)template_of(r, r->proc) * r->sc->nobj_names + ref->name];
     if (o < 0)
         fail(th, op, STATUS_RUNTIME, "object '%s' is not visible in process '%s'", r->sc->obj_names[ref->name],
-             r->sc->processes[r->proc].name);
+             proc_name(r, r->proc));
     return (uint32_t)o;
 }
 
@@ -573,7 +624,7 @@ static bool lock_acquire(struct hthread *th, const struct op *op, uint32_t oi, i
 {
     struct hrun *r = th->run;
     const struct object_decl *d = &r->sc->objects[oi];
-    struct hobj *o = &r->objs[oi];
+    struct hobj *o = obj_at(r, oi);
     int64_t me = th->slot;
     struct timespec dl;
     if (timeout >= 0)
@@ -637,7 +688,7 @@ static void lock_release(struct hthread *th, const struct op *op, uint32_t oi)
 {
     struct hrun *r = th->run;
     const struct object_decl *d = &r->sc->objects[oi];
-    struct hobj *o = &r->objs[oi];
+    struct hobj *o = obj_at(r, oi);
     uint32_t flow = 0;
     pthread_mutex_lock(&o->m);
     switch (d->type) {
@@ -697,9 +748,9 @@ static bool condition_wait(struct hthread *th, const struct op *op, uint32_t oi,
 {
     struct hrun *r = th->run;
     const struct object_decl *d = &r->sc->objects[oi];
-    struct hobj *c = &r->objs[oi];
+    struct hobj *c = obj_at(r, oi);
     uint32_t li = d->lock;
-    struct hobj *l = &r->objs[li];
+    struct hobj *l = obj_at(r, li);
     pthread_mutex_lock(&l->m);
     bool mine = l->count && (r->sc->objects[li].type != OBJ_RLOCK || l->owner == (int64_t)th->slot);
     int64_t depth = l->depth;
@@ -749,7 +800,7 @@ static bool condition_wait(struct hthread *th, const struct op *op, uint32_t oi,
 
 static void condition_notify(struct hthread *th, uint32_t oi, int64_t n)
 {
-    struct hobj *c = &th->run->objs[oi];
+    struct hobj *c = obj_at(th->run, oi);
     pthread_mutex_lock(&c->m);
     /* a waiter that timed out keeps its ticket, so a notify may be spent on
      * it (Python would skip it): documented in docs/host.md */
@@ -766,7 +817,7 @@ static void condition_notify(struct hthread *th, uint32_t oi, int64_t n)
 
 static bool event_wait(struct hthread *th, uint32_t oi, int64_t timeout)
 {
-    struct hobj *o = &th->run->objs[oi];
+    struct hobj *o = obj_at(th->run, oi);
     struct timespec dl;
     if (timeout >= 0)
         deadline_of(&dl, timeout);
@@ -780,12 +831,16 @@ static bool event_wait(struct hthread *th, uint32_t oi, int64_t timeout)
         b.dropped = true;
         pthread_mutex_lock(&o->m);
     }
-    while (!o->count) {
+    /* a set() wakes every waiter even when a clear() follows at once, as
+     * Python's Event (a Condition's notify_all) does: each set is a
+     * new generation */
+    uint64_t gen = o->generation;
+    while (!o->count && o->generation == gen) {
         block_mark(&b, REASON_EVENT, oi, timeout >= 0);
         if (!obj_wait(o, &o->cv, timeout >= 0 ? &dl : NULL))
             break;
     }
-    bool set = o->count != 0;
+    bool set = o->count != 0 || o->generation != gen;
     pthread_mutex_unlock(&o->m);
     block_end(&b);
     instant(th, INSTANT_WAKE, oi, set, 0);
@@ -794,11 +849,13 @@ static bool event_wait(struct hthread *th, uint32_t oi, int64_t timeout)
 
 static void event_set(struct hthread *th, uint32_t oi, bool value)
 {
-    struct hobj *o = &th->run->objs[oi];
+    struct hobj *o = obj_at(th->run, oi);
     pthread_mutex_lock(&o->m);
     o->count = value;
-    if (value)
+    if (value) {
+        o->generation++;
         pthread_cond_broadcast(&o->cv);
+    }
     pthread_mutex_unlock(&o->m);
     instant(th, value ? INSTANT_SET : INSTANT_CLEAR, oi, 0, 0);
 }
@@ -806,7 +863,7 @@ static void event_set(struct hthread *th, uint32_t oi, bool value)
 static void barrier_wait(struct hthread *th, uint32_t oi)
 {
     struct hrun *r = th->run;
-    struct hobj *o = &r->objs[oi];
+    struct hobj *o = obj_at(r, oi);
     struct blocking b;
     block_begin(&b, th);
     if (th->gil) {
@@ -836,7 +893,7 @@ static bool queue_put(struct hthread *th, const struct op *op, uint32_t oi, int6
 {
     struct hrun *r = th->run;
     const struct object_decl *d = &r->sc->objects[oi];
-    struct hobj *o = &r->objs[oi];
+    struct hobj *o = obj_at(r, oi);
     struct hitem *items = &r->items[o->items];
     struct timespec dl;
     if (timeout >= 0)
@@ -888,7 +945,7 @@ static bool queue_get(struct hthread *th, uint32_t oi, int64_t timeout, int64_t 
 {
     struct hrun *r = th->run;
     const struct object_decl *d = &r->sc->objects[oi];
-    struct hobj *o = &r->objs[oi];
+    struct hobj *o = obj_at(r, oi);
     struct hitem *items = &r->items[o->items];
     struct timespec dl;
     if (timeout >= 0)
@@ -939,7 +996,7 @@ static bool queue_get(struct hthread *th, uint32_t oi, int64_t timeout, int64_t 
 
 static void queue_task_done(struct hthread *th, const struct op *op, uint32_t oi)
 {
-    struct hobj *o = &th->run->objs[oi];
+    struct hobj *o = obj_at(th->run, oi);
     pthread_mutex_lock(&o->m);
     if (o->unfinished <= 0) {
         pthread_mutex_unlock(&o->m);
@@ -953,7 +1010,7 @@ static void queue_task_done(struct hthread *th, const struct op *op, uint32_t oi
 
 static void queue_join(struct hthread *th, uint32_t oi)
 {
-    struct hobj *o = &th->run->objs[oi];
+    struct hobj *o = obj_at(th->run, oi);
     struct blocking b;
     block_begin(&b, th);
     if (th->gil) {
@@ -1012,7 +1069,7 @@ static bool fd_ready(int fd, short events, int64_t timeout)
 static void pipe_write(struct hthread *th, const struct op *op, uint32_t oi, uint32_t dir,
                        const struct pipe_header *h)
 {
-    struct hobj *o = &th->run->objs[oi];
+    struct hobj *o = obj_at(th->run, oi);
     static const unsigned char zeros[4096];
     struct blocking b;
     block_begin(&b, th);
@@ -1039,7 +1096,7 @@ static void pipe_write(struct hthread *th, const struct op *op, uint32_t oi, uin
 
 static void pipe_send(struct hthread *th, const struct op *op, uint32_t oi, int64_t value)
 {
-    struct hobj *o = &th->run->objs[oi];
+    struct hobj *o = obj_at(th->run, oi);
     const struct object_decl *d = &th->run->sc->objects[oi];
     pipe_end_check(th, op, oi, true);
     uint32_t end = op->u.data.end;
@@ -1057,7 +1114,7 @@ static void pipe_send(struct hthread *th, const struct op *op, uint32_t oi, int6
 
 static void pipe_recv(struct hthread *th, const struct op *op, uint32_t oi, int64_t *value)
 {
-    struct hobj *o = &th->run->objs[oi];
+    struct hobj *o = obj_at(th->run, oi);
     const struct object_decl *d = &th->run->sc->objects[oi];
     pipe_end_check(th, op, oi, false);
     uint32_t end = op->u.data.end, dir = 1 - end;
@@ -1108,7 +1165,7 @@ static void pipe_recv(struct hthread *th, const struct op *op, uint32_t oi, int6
 /* Closing an end sends an EOF record after what it already sent. */
 static void pipe_close(struct hthread *th, const struct op *op, uint32_t oi)
 {
-    struct hobj *o = &th->run->objs[oi];
+    struct hobj *o = obj_at(th->run, oi);
     uint32_t end = op->u.data.end;
     if (end > 1)
         fail(th, op, STATUS_RUNTIME, "a pipe has ends 0 and 1, not %u", end);
@@ -1238,7 +1295,7 @@ static void run_print(struct hthread *th, const struct op *op, const int64_t *lo
             if (strcmp(pc->text, "thread") == 0) {
                 text_append(buf, sizeof buf, &len, r->slots[th->slot].name);
             } else if (strcmp(pc->text, "process") == 0) {
-                text_append(buf, sizeof buf, &len, sc->processes[r->proc].name);
+                text_append(buf, sizeof buf, &len, proc_name(r, r->proc));
             } else {
                 snprintf(num, sizeof num, "%.3fms", (double)(now_ns() - r->sh->t0) / 1e6);
                 text_append(buf, sizeof buf, &len, num);
@@ -1292,7 +1349,7 @@ static void run_add(struct hthread *th, const struct op *op, const int64_t *loca
     } else {
         int64_t old = load_cell(cell);
         int64_t cost = op->u.var.cost >= 0 ? op->u.var.cost : r->sc->profile.add_ns;
-        if (th->gil && !r->sc->processes[r->proc].gil.backedge_checks)
+        if (th->gil && !r->procs[r->proc].gil_cfg.backedge_checks)
             checkpoint(th, 2);
         int64_t until = now_ns() + cost;
         while (now_ns() < until)
@@ -1319,7 +1376,7 @@ static uint32_t find_thread_slot(struct hthread *th, const struct op *op)
         if (r->slots[s].process == r->proc && strcmp(r->slots[s].name, j->name) == 0)
             return s;
     fail(th, op, STATUS_RUNTIME, "no thread named '%s' has been started in process '%s'", j->name,
-         r->sc->processes[r->proc].name);
+         proc_name(r, r->proc));
 }
 
 static bool thread_join(struct hthread *th, const struct op *op)
@@ -1446,6 +1503,138 @@ static void run_map(struct hthread *th, const struct op *op, const int64_t *loca
     free(pl);
 }
 
+static int init_object(struct hobj *o, const struct object_decl *d);
+static _Noreturn void process_end(struct hrun *r);
+static void process_local_init(struct hrun *r, uint32_t p);
+
+/* The process named name: the latest made by this process, else any. */
+static uint32_t find_process(struct hthread *th, const struct op *op, const char *name)
+{
+    struct hrun *r = th->run;
+    uint32_t n = atomic_load(&r->sh->nprocs);
+    uint32_t found = UINT32_MAX;
+    for (uint32_t p = 0; p < n && p < r->max_procs; p++)
+        if (strcmp(r->procs[p].name, name) == 0 && (found == UINT32_MAX || r->procs[p].parent == (int32_t)r->proc))
+            found = p;
+    if (found == UINT32_MAX)
+        fail(th, op, STATUS_RUNTIME, "no process named '%s' has been started", name);
+    return found;
+}
+
+/* `process`: a child made with fork(). Its private memory is a copy of the
+ * caller's at that moment (spawn and forkserver: the initial values, as a
+ * fresh interpreter has), its private objects are new, its main thread runs
+ * the function. Every start method forks: no exec (docs/host.md). */
+static void run_process(struct hthread *th, const struct op *op, const int64_t *locals)
+{
+    struct hrun *r = th->run;
+    const struct scenario *sc = r->sc;
+    const struct op_process *po = &op->u.process;
+    if (atomic_load(&r->sh->abort))
+        _exit(STATUS_WATCHDOG);
+    uint32_t p = atomic_fetch_add(&r->sh->nprocs, 1);
+    if (p >= r->max_procs || r->nchildren >= sizeof r->children / sizeof r->children[0])
+        fail(th, op, STATUS_WATCHDOG, "more than %u processes: the real runner's process limit", r->max_procs);
+    uint32_t t = template_of(r, r->proc);
+    struct hproc *hp = &r->procs[p];
+    hp->template_proc = t;
+    hp->parent = (int32_t)r->proc;
+    hp->gil_cfg = po->has_gil ? po->gil : r->procs[r->proc].gil_cfg;
+    snprintf(hp->name, sizeof hp->name, "%s", po->name);
+    hp->cell_base = r->ncells + (p - sc->nprocesses) * r->priv_cells;
+    hp->obj_base = sc->nobjects + (p - sc->nprocesses) * r->priv_objs;
+    if (host_gil_init(&hp->gil, &hp->gil_cfg) != 0)
+        fail(th, op, STATUS_WATCHDOG, "cannot make the GIL of process '%s'", po->name);
+    for (uint32_t v = 0; v < sc->nvars; v++) {
+        if (sc->vars[v].process != (int32_t)t)
+            continue;
+        uint32_t n = sc->vars[v].length ? sc->vars[v].length : 1;
+        for (uint32_t k = 0; k < n; k++)
+            r->cells[cell_of(r, p, v) + k] = po->method == START_FORK ? load_cell(&r->cells[cell_of(r, r->proc, v) + k])
+                                                                     : (sc->vars[v].init ? sc->vars[v].init[k] : 0);
+    }
+    for (uint32_t o = 0; o < sc->nobjects; o++) {
+        if (sc->objects[o].process != (int32_t)t)
+            continue;
+        struct hobj *copy = &r->objs[hp->obj_base + o - r->tobj[t]];
+        if (init_object(copy, &sc->objects[o]) != 0)
+            fail(th, op, STATUS_WATCHDOG, "cannot make the objects of process '%s'", po->name);
+        if (sc->objects[o].type == OBJ_QUEUE || sc->objects[o].type == OBJ_MP_QUEUE)
+            copy->items = atomic_fetch_add(&r->sh->next_items, 1) * HOST_QUEUE_CAP;
+    }
+    int64_t args[SCENARIO_MAX_LOCALS];
+    for (uint32_t i = 0; i < po->nargs && i < SCENARIO_MAX_LOCALS; i++)
+        args[i] = operand(locals, &po->args[i]);
+    uint32_t slot = atomic_fetch_add(&r->sh->nslots, 1);
+    if (slot >= r->max_slots)
+        fail(th, op, STATUS_WATCHDOG, "more than %u threads: the real runner's thread limit", r->max_slots);
+    struct hslot *sl = &r->slots[slot];
+    sl->process = p;
+    sl->decl = -1;
+    snprintf(sl->name, sizeof sl->name, "MainThread");
+    atomic_store(&sl->state, SLOT_NEW);
+    atomic_store(&hp->state, PROC_RUNNING);
+    instant(th, INSTANT_START, UINT32_MAX, slot, 0);
+    pid_t pid = fork();
+    if (pid < 0)
+        fail(th, op, STATUS_WATCHDOG, "cannot fork process '%s': %s", po->name, strerror(errno));
+    if (pid == 0) {
+        /* only this thread lives on in the child: it becomes the process */
+        process_local_init(r, p);
+        thread_start(r, slot, po->fn, args, po->nargs, false, NULL, NULL, NULL);
+        process_end(r);
+    }
+    atomic_store(&hp->pid, (int)pid);
+    r->children[r->nchildren++] = p;
+}
+
+/* join of a process: its creator reaps it; any other process waits for it
+ * to be marked done. */
+static void run_process_join(struct hthread *th, const struct op *op)
+{
+    struct hrun *r = th->run;
+    uint32_t p = find_process(th, op, op->u.proc.name);
+    if (p == r->proc)
+        fail(th, op, STATUS_RUNTIME, "a process cannot join itself");
+    int64_t timeout = op->u.proc.timeout;
+    int64_t end = timeout >= 0 ? now_ns() + timeout : INT64_MAX;
+    struct blocking b;
+    block_begin(&b, th);
+    if (th->gil) {
+        gil_drop(th);
+        b.dropped = true;
+    }
+    bool mine = r->procs[p].parent == (int32_t)r->proc;
+    for (;;) {
+        int pid = atomic_load(&r->procs[p].pid);
+        if (atomic_load(&r->procs[p].state) == PROC_DONE && !mine)
+            break;
+        int ws;
+        if (mine && pid > 0) {
+            pid_t w = waitpid(pid, &ws, WNOHANG);
+            if (w == pid || (w < 0 && errno == ECHILD)) {
+                atomic_store(&r->procs[p].state, PROC_DONE);
+                break;
+            }
+        }
+        if (now_ns() >= end)
+            break;
+        block_mark(&b, REASON_PROCESS, UINT32_MAX, timeout >= 0);
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    block_end(&b);
+}
+
+static void run_terminate(struct hthread *th, const struct op *op)
+{
+    struct hrun *r = th->run;
+    uint32_t p = find_process(th, op, op->u.proc.name);
+    int pid = atomic_load(&r->procs[p].pid);
+    if (pid > 0 && atomic_load(&r->procs[p].state) != PROC_DONE)
+        kill(pid, SIGTERM);
+}
+
 /* Runs one op; returns how control goes on. */
 static enum flow exec_op(struct hthread *th, const struct op *op, int64_t *locals)
 {
@@ -1492,6 +1681,15 @@ static enum flow exec_op(struct hthread *th, const struct op *op, int64_t *local
     }
     case OP_MAP:
         run_map(th, op, locals);
+        break;
+    case OP_PROCESS:
+        run_process(th, op, locals);
+        break;
+    case OP_PROCESS_JOIN:
+        run_process_join(th, op);
+        break;
+    case OP_TERMINATE:
+        run_terminate(th, op);
         break;
     case OP_THREAD: {
         const struct op_thread *t = &op->u.thread;
@@ -1736,7 +1934,7 @@ static void thread_start(struct hrun *r, uint32_t slot, uint32_t fn, const int64
     th->pool = pool;
     th->run = r;
     th->slot = slot;
-    th->gil = r->sc->processes[r->proc].gil.mode != GIL_NONE ? &r->procs[r->proc].gil : NULL;
+    th->gil = r->procs[r->proc].gil_cfg.mode != GIL_NONE ? &r->procs[r->proc].gil : NULL;
     th->fn = fn;
     th->nargs = nargs < SCENARIO_MAX_LOCALS ? nargs : SCENARIO_MAX_LOCALS;
     if (args)
@@ -1762,15 +1960,41 @@ static void thread_start(struct hrun *r, uint32_t slot, uint32_t fn, const int64
     }
 }
 
-static _Noreturn void child_main(struct hrun *r, uint32_t p)
+/* A process ends when its non-daemon threads have; like multiprocessing at
+ * exit, it first joins the processes it made. */
+static _Noreturn void process_end(struct hrun *r)
 {
-    const struct scenario *sc = r->sc;
-    const struct process_decl *pd = &sc->processes[p];
+    pthread_mutex_lock(&r->live_m);
+    while (r->live > 0)
+        pthread_cond_wait(&r->live_cv, &r->live_m);
+    pthread_mutex_unlock(&r->live_m);
+    for (uint32_t i = 0; i < r->nchildren; i++) {
+        int pid = atomic_load(&r->procs[r->children[i]].pid);
+        while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
+    atomic_store(&r->procs[r->proc].state, PROC_DONE);
+    /* daemon threads end with the process, as in Python */
+    _exit(0);
+}
+
+static void process_local_init(struct hrun *r, uint32_t p)
+{
     r->proc = p;
     pthread_mutex_init(&r->live_m, NULL);
     pthread_cond_init(&r->live_cv, NULL);
     r->live = 0;
-    r->procs[p].pid = (int32_t)getpid();
+    r->nchildren = 0;
+    r->pool_workers_named = 0;
+    atomic_store(&r->procs[p].pid, (int)getpid());
+    atomic_store(&r->procs[p].state, PROC_RUNNING);
+}
+
+static _Noreturn void child_main(struct hrun *r, uint32_t p)
+{
+    const struct scenario *sc = r->sc;
+    const struct process_decl *pd = &sc->processes[p];
+    process_local_init(r, p);
     atomic_fetch_add(&r->sh->ready, 1);
     while (!atomic_load(&r->sh->go)) {
         struct timespec ts = {0, 100000};
@@ -1785,12 +2009,7 @@ static _Noreturn void child_main(struct hrun *r, uint32_t p)
     for (uint32_t t = pd->first_thread; t < pd->first_thread + pd->nthreads; t++)
         if (sc->threads[t].autostart)
             thread_start(r, t, UINT32_MAX, NULL, 0, sc->threads[t].daemon, NULL, NULL, NULL);
-    pthread_mutex_lock(&r->live_m);
-    while (r->live > 0)
-        pthread_cond_wait(&r->live_cv, &r->live_m);
-    pthread_mutex_unlock(&r->live_m);
-    /* daemon threads end with the process, as in Python */
-    _exit(0);
+    process_end(r);
 }
 
 /* --------------------------------------------------------------- parent */
@@ -1846,17 +2065,43 @@ static enum status run_setup(struct hrun *r, const struct scenario *sc, const st
         r->var_off[v] = ncells;
         ncells += sc->vars[v].length ? sc->vars[v].length : 1;
     }
+    r->ncells = ncells;
+    /* each declared process's private variables and objects are contiguous
+     * (the loader lists them process by process): a process made at run
+     * time gets room for the largest such set */
+    r->max_procs = opt->max_processes > sc->nprocesses ? opt->max_processes : sc->nprocesses;
+    r->tcell = xcalloc(sc->nprocesses + 1, sizeof *r->tcell);
+    r->tobj = xcalloc(sc->nprocesses + 1, sizeof *r->tobj);
+    for (uint32_t p = 0; p < sc->nprocesses; p++) {
+        uint32_t first = UINT32_MAX, cells = 0, fo = UINT32_MAX, objs = 0;
+        for (uint32_t v = 0; v < sc->nvars; v++)
+            if (sc->vars[v].process == (int32_t)p) {
+                first = first < r->var_off[v] ? first : r->var_off[v];
+                cells += sc->vars[v].length ? sc->vars[v].length : 1;
+            }
+        for (uint32_t o = 0; o < sc->nobjects; o++)
+            if (sc->objects[o].process == (int32_t)p) {
+                fo = fo < o ? fo : o;
+                objs++;
+            }
+        r->tcell[p] = first == UINT32_MAX ? 0 : first;
+        r->tobj[p] = fo == UINT32_MAX ? 0 : fo;
+        r->priv_cells = cells > r->priv_cells ? cells : r->priv_cells;
+        r->priv_objs = objs > r->priv_objs ? objs : r->priv_objs;
+    }
+    uint32_t extra = r->max_procs - sc->nprocesses;
     uint32_t nqueues = 0;
     for (uint32_t o = 0; o < sc->nobjects; o++)
         if (sc->objects[o].type == OBJ_QUEUE || sc->objects[o].type == OBJ_MP_QUEUE)
             nqueues++;
+    size_t nobjs = sc->nobjects + (size_t)extra * r->priv_objs;
     size_t off = 0, o_sh, o_procs, o_objs, o_slots, o_cells, o_items, o_text, o_events;
     o_sh = off; off = align_up(off + sizeof(struct hshared));
-    o_procs = off; off = align_up(off + sc->nprocesses * sizeof(struct hproc));
-    o_objs = off; off = align_up(off + sc->nobjects * sizeof(struct hobj));
+    o_procs = off; off = align_up(off + r->max_procs * sizeof(struct hproc));
+    o_objs = off; off = align_up(off + nobjs * sizeof(struct hobj));
     o_slots = off; off = align_up(off + r->max_slots * sizeof(struct hslot));
-    o_cells = off; off = align_up(off + ncells * sizeof(int64_t));
-    o_items = off; off = align_up(off + (size_t)nqueues * HOST_QUEUE_CAP * sizeof(struct hitem));
+    o_cells = off; off = align_up(off + (ncells + (size_t)extra * r->priv_cells) * sizeof(int64_t));
+    o_items = off; off = align_up(off + (size_t)(nqueues + (size_t)extra * r->priv_objs) * HOST_QUEUE_CAP * sizeof(struct hitem));
     o_text = off; off = align_up(off + HOST_TEXT_BYTES);
     o_events = off;
     if (opt->record)
@@ -1883,7 +2128,7 @@ static enum status run_setup(struct hrun *r, const struct scenario *sc, const st
     }
     uint32_t q = 0;
     /* no descriptor yet, so a teardown after a failure closes only pipes made */
-    for (uint32_t o = 0; o < sc->nobjects; o++)
+    for (size_t o = 0; o < nobjs; o++)
         for (int dir = 0; dir < 2; dir++)
             r->objs[o].fd[dir][0] = r->objs[o].fd[dir][1] = -1;
     for (uint32_t o = 0; o < sc->nobjects; o++) {
@@ -1893,9 +2138,17 @@ static enum status run_setup(struct hrun *r, const struct scenario *sc, const st
         if (sc->objects[o].type == OBJ_QUEUE || sc->objects[o].type == OBJ_MP_QUEUE)
             r->objs[o].items = q++ * HOST_QUEUE_CAP;
     }
-    for (uint32_t p = 0; p < sc->nprocesses; p++)
-        if (host_gil_init(&r->procs[p].gil, &sc->processes[p].gil) != 0)
+    atomic_store(&r->sh->next_items, q);
+    for (uint32_t p = 0; p < sc->nprocesses; p++) {
+        struct hproc *hp = &r->procs[p];
+        if (host_gil_init(&hp->gil, &sc->processes[p].gil) != 0)
             return error_set(err, STATUS_INTERNAL, NULL, "cannot make a process-shared GIL");
+        hp->gil_cfg = sc->processes[p].gil;
+        hp->template_proc = p;
+        hp->parent = -1;
+        snprintf(hp->name, sizeof hp->name, "%s", sc->processes[p].name);
+    }
+    atomic_store(&r->sh->nprocs, sc->nprocesses);
     for (uint32_t t = 0; t < sc->nthreads; t++) {
         struct hslot *s = &r->slots[t];
         s->process = sc->threads[t].process;
@@ -1940,9 +2193,11 @@ static enum status run_setup(struct hrun *r, const struct scenario *sc, const st
 static void run_teardown(struct hrun *r)
 {
     if (r->map) {
-        for (uint32_t p = 0; p < r->sc->nprocesses; p++)
+        uint32_t np = atomic_load(&r->sh->nprocs);
+        for (uint32_t p = 0; p < np && p < r->max_procs; p++)
             host_gil_deinit(&r->procs[p].gil);
-        for (uint32_t o = 0; o < r->sc->nobjects; o++)
+        size_t nobjs = r->sc->nobjects + (size_t)(r->max_procs - r->sc->nprocesses) * r->priv_objs;
+        for (size_t o = 0; o < nobjs; o++)
             for (int dir = 0; dir < 2; dir++)
                 for (int k = 0; k < 2; k++)
                     if (r->objs[o].fd[dir][k] >= 0)
@@ -1952,6 +2207,9 @@ static void run_teardown(struct hrun *r)
     free(r->var_map);
     free(r->obj_map);
     free(r->var_off);
+    free(r->tcell);
+    free(r->tobj);
+    r->tcell = r->tobj = NULL;
     r->map = NULL;
     r->var_map = r->obj_map = NULL;
     r->var_off = NULL;
@@ -1959,7 +2217,7 @@ static void run_teardown(struct hrun *r)
 
 static const char *slot_process(const struct hrun *r, uint32_t s)
 {
-    return r->sc->processes[r->slots[s].process].name;
+    return r->procs[r->slots[s].process].name;
 }
 
 /* The deadlock detector: every started, unfinished thread is blocked with
@@ -2053,8 +2311,9 @@ static struct trace *merge_trace(struct hrun *r, const struct stamp_map *sm, int
     const struct scenario *sc = r->sc;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     struct trace *tr = trace_create(sc->name, sc->description, "real", "os", ncpu > 0 ? (uint32_t)ncpu : 1, sc->seed);
-    for (uint32_t p = 0; p < sc->nprocesses; p++)
-        trace_add_process(tr, sc->processes[p].name);
+    uint32_t np = atomic_load(&r->sh->nprocs);
+    for (uint32_t p = 0; p < np && p < r->max_procs; p++)
+        trace_add_process(tr, r->procs[p].name);
     uint32_t n = atomic_load(&r->sh->nslots);
     if (n > r->max_slots)
         n = r->max_slots;
@@ -2207,6 +2466,17 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
     }
     int64_t end = now_ns();
     int64_t stamp1 = stamp();
+    /* processes made at run time are not this one's children: kill them
+     * through the table, after forbidding new ones */
+    atomic_store(&r.sh->abort, 1);
+    uint32_t nprocs = atomic_load(&r.sh->nprocs);
+    if (nprocs > r.max_procs)
+        nprocs = r.max_procs;
+    for (uint32_t p = sc->nprocesses; p < nprocs; p++) {
+        int pid = atomic_load(&r.procs[p].pid);
+        if (pid > 0)
+            kill(pid, SIGKILL);
+    }
     sm.ns_per_stamp = stamp1 > sm.stamp0 ? (double)(end - sm.clock0) / (double)(stamp1 - sm.stamp0) : 1.0;
     kill_all(pids, sc->nprocesses);
     reap_all(pids, sc->nprocesses);
@@ -2216,22 +2486,39 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
     res->nvars = sc->nvars;
     res->var_off = xmalloc((sc->nvars + 1) * sizeof *res->var_off);
     memcpy(res->var_off, r.var_off, (sc->nvars + 1) * sizeof *res->var_off);
-    uint32_t ncells = 0;
-    for (uint32_t v = 0; v < sc->nvars; v++)
-        ncells += sc->vars[v].length ? sc->vars[v].length : 1;
+    size_t ncells = r.ncells + (size_t)(nprocs - sc->nprocesses) * r.priv_cells;
     res->memory = xmalloc((ncells ? ncells : 1) * sizeof *res->memory);
     memcpy(res->memory, r.cells, ncells * sizeof *res->memory);
+    res->cell_base = xcalloc(nprocs + 1, sizeof *res->cell_base);
+    res->template_proc = xcalloc(nprocs + 1, sizeof *res->template_proc);
+    res->tcell = xcalloc(sc->nprocesses + 1, sizeof *res->tcell);
+    memcpy(res->tcell, r.tcell, sc->nprocesses * sizeof *res->tcell);
+    for (uint32_t p = 0; p < nprocs; p++) {
+        res->template_proc[p] = r.procs[p].template_proc;
+        res->cell_base[p] = p < sc->nprocesses ? r.tcell[p] : r.procs[p].cell_base;
+    }
     res->lost_updates = atomic_load(&r.sh->lost_updates);
     res->finish_ns = atomic_load(&r.sh->last_exit) ? atomic_load(&r.sh->last_exit) - r.sh->t0 : -1;
-    res->nprocesses = sc->nprocesses;
-    res->gil_mode = xcalloc(sc->nprocesses + 1, sizeof *res->gil_mode);
-    res->gil = xcalloc(sc->nprocesses + 1, sizeof *res->gil);
-    for (uint32_t p = 0; p < sc->nprocesses; p++) {
-        res->gil_mode[p] = sc->processes[p].gil.mode;
+    res->nprocesses = nprocs;
+    res->gil_mode = xcalloc(nprocs + 1, sizeof *res->gil_mode);
+    res->gil = xcalloc(nprocs + 1, sizeof *res->gil);
+    for (uint32_t p = 0; p < nprocs; p++) {
+        res->gil_mode[p] = r.procs[p].gil_cfg.mode;
         res->gil[p] = r.procs[p].gil.stats;
     }
     run_teardown(&r);
     return st;
+}
+
+const int64_t *host_result_var(const struct host_result *res, const struct scenario *sc, uint32_t process,
+                               uint32_t var)
+{
+    const struct var_decl *v = &sc->vars[var];
+    if (process == UINT32_MAX)
+        return v->process < 0 ? &res->memory[res->var_off[var]] : NULL;
+    if (process >= res->nprocesses || v->process != (int32_t)res->template_proc[process])
+        return NULL;
+    return &res->memory[res->cell_base[process] + res->var_off[var] - res->tcell[v->process]];
 }
 
 void host_result_deinit(struct host_result *res)
@@ -2241,6 +2528,9 @@ void host_result_deinit(struct host_result *res)
     free(res->memory);
     free(res->gil_mode);
     free(res->gil);
+    free(res->cell_base);
+    free(res->template_proc);
+    free(res->tcell);
     memset(res, 0, sizeof *res);
 }
 

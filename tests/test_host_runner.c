@@ -405,14 +405,62 @@ static void a_thread_pool_map_should_return_every_result(void **state)
     hrun_free(r);
 }
 
+static void a_forked_process_should_copy_private_memory_and_share_shared_memory(void **state)
+{
+    (void)state;
+    struct hrun_result *r = hrun_json(
+        "{\"shared\": {\"total\": 0}, \"functions\": {\"child\": {\"params\": [\"k\"], \"body\": ["
+        "{\"op\": \"load\", \"var\": \"mine\", \"into\": \"m\"}, {\"op\": \"set\", \"var\": \"mine\", \"value\": "
+        "{\"add\": [\"$m\", \"$k\"]}}, {\"op\": \"add\", \"var\": \"total\", \"value\": \"$m\", \"atomic\": true}]}}, "
+        "\"processes\": [{\"name\": \"main\", \"memory\": {\"mine\": 5}, \"threads\": [" THREAD(
+            "MainThread", "{\"op\": \"set\", \"var\": \"mine\", \"value\": 7}, {\"op\": \"process\", \"name\": \"c1\", "
+                          "\"call\": \"child\", \"args\": [100]}, {\"op\": \"process\", \"name\": \"c2\", \"call\": "
+                          "\"child\", \"args\": [200], \"start_method\": \"spawn\"}, {\"op\": \"join\", \"process\": "
+                          "\"c1\"}, {\"op\": \"join\", \"process\": \"c2\"}") "]}]}");
+    assert_int_equal(r->status, STATUS_OK);
+    const struct trace *tr = r->res.trace;
+    assert_int_equal(tr->nprocesses, 3);
+    assert_string_equal(tr->processes[1], "c1");
+    uint32_t v = 1; /* shared total, then main's mine */
+    assert_string_equal(r->sc->vars[v].name, "mine");
+    /* the parent's memory is its own; the forked child started from a copy
+     * (7), the spawned one from the initial values (5) */
+    assert_int_equal(host_result_var(&r->res, r->sc, 0, v)[0], 7);
+    assert_int_equal(host_result_var(&r->res, r->sc, 1, v)[0], 107);
+    assert_int_equal(host_result_var(&r->res, r->sc, 2, v)[0], 205);
+    assert_int_equal(hrun_var(r, "total", 0), 12);
+    /* the joins waited for the children */
+    assert_true(r->m[hrun_task(r, "MainThread")].finish >= r->m[3].finish);
+    hrun_free(r);
+}
+
+static void made_processes_should_be_killed_when_the_run_is_stopped(void **state)
+{
+    (void)state;
+    int before = hrun_same_program();
+    struct host_options opt;
+    host_options_init(&opt);
+    opt.timeout_ns = 300000000;
+    struct hrun_result *r = hrun_json_opt(
+        "{\"shared\": {\"never\": 0}, \"functions\": {\"forever\": {\"params\": [], \"body\": [{\"op\": \"while\", "
+        "\"cond\": {\"var\": \"never\", \"eq\": 0}, \"body\": [{\"op\": \"compute\", \"for\": \"1ms\"}]}]}}, " PROC(
+            THREAD("MainThread", "{\"op\": \"process\", \"name\": \"c\", \"call\": \"forever\"}, {\"op\": \"join\", "
+                                 "\"process\": \"c\"}")) "}",
+        &opt);
+    assert_int_equal(r->status, STATUS_WATCHDOG);
+    hrun_free(r);
+    struct timespec ts = {0, 100000000};
+    nanosleep(&ts, NULL);
+    assert_int_equal(hrun_same_program(), before);
+}
+
 static void unsupported_ops_should_be_refused_before_the_run(void **state)
 {
     (void)state;
     int before = hrun_children();
     struct hrun_result *r = hrun_json(
         "{\"functions\": {\"f\": {\"params\": [], \"body\": []}}, " PROC(
-            THREAD("t", "{\"op\": \"sleep\", \"for\": \"1ms\"}, {\"op\": \"process\", \"name\": \"c\", "
-                        "\"call\": \"f\"}")) "}");
+            THREAD("t", "{\"op\": \"sleep\", \"for\": \"1ms\"}, {\"op\": \"alarm\", \"after\": \"1s\"}")) "}");
     assert_int_equal(r->status, STATUS_BAD_INPUT);
     assert_string_equal(r->err.path, "processes[0].threads[0].program[1]");
     assert_null(r->res.trace);
@@ -454,6 +502,8 @@ int main(void)
         cmocka_unit_test(a_crashed_child_should_end_the_run_with_a_clear_error),
         cmocka_unit_test(a_pipe_should_carry_messages_between_processes_and_end_with_eof),
         cmocka_unit_test(a_thread_pool_map_should_return_every_result),
+        cmocka_unit_test(a_forked_process_should_copy_private_memory_and_share_shared_memory),
+        cmocka_unit_test(made_processes_should_be_killed_when_the_run_is_stopped),
         cmocka_unit_test(unsupported_ops_should_be_refused_before_the_run),
         cmocka_unit_test(arrivals_should_start_processes_late_by_their_arrival),
     };

@@ -70,11 +70,10 @@ MISUSE = {
         {"name": "t", "program": [{"op": "release", "obj": "L"}]}]}],
 }
 
-SPAWN = {
-    "name": "spawn",
-    "functions": {"f": {"params": [], "body": []}},
+ALARM = {
+    "name": "alarm",
     "processes": [{"name": "main", "threads": [
-        {"name": "t", "program": [{"op": "process", "name": "c", "call": "f"}]}]}],
+        {"name": "t", "program": [{"op": "alarm", "after": "1s"}]}]}],
 }
 
 
@@ -183,9 +182,9 @@ class RealTest(unittest.TestCase):
         self.assertIn("not held", proc.stderr)
 
     def test_unsupported_objects_should_exit_2_before_running(self):
-        proc = self.real(SPAWN, code=2)
+        proc = self.real(ALARM, code=2)
         self.assertIn("processes[0].threads[0].program[0]", proc.stderr)
-        self.assertIn("processes at run time", proc.stderr)
+        self.assertIn("signals", proc.stderr)
         self.assertEqual(proc.stdout, "")
 
     def test_bad_options_should_exit_2(self):
