@@ -148,6 +148,8 @@ struct hshared {
     atomic_uint nprocs;      /* processes in use (declared first) */
     atomic_uint next_items;  /* queue item blocks handed out */
     atomic_int abort;        /* the runner is stopping: make no more processes */
+    atomic_uint pools;       /* process pools handed out */
+    atomic_uint pool_workers;/* pool workers named so far, as multiprocessing numbers them */
     atomic_int failed;       /* a thread hit a run-time error (first wins) */
     int fail_status;
     char fail_path[ERROR_PATH_MAX];
@@ -168,6 +170,8 @@ struct hrun {
     int64_t *cells;          /* variables' values */
     uint32_t *var_off;       /* per variable: first cell */
     struct hitem *items;
+    struct hpool *pools;     /* HOST_POOLS process pools */
+    int64_t *pool_results;   /* HOST_POOLS x HOST_POOL_ITEMS */
     char *text;
     struct host_event *events;
     int32_t *var_map;        /* [template process][var name] -> variable, -1 */
@@ -186,11 +190,10 @@ struct hrun {
     uint32_t live;           /* non-daemon threads not finished */
     uint32_t nchildren;      /* processes this one made (joined at its end) */
     uint32_t children[64];
-    uint32_t pool_workers_named; /* pool workers started in this process */
 };
 
-/* A thread pool's map in progress (process-private: thread pools live in
- * their caller's process). Workers take chunks of items in order. */
+/* A pool's map in progress. Workers take chunks of items in order. A
+ * process pool's lives in the mapping (its workers are other processes). */
 struct hpool {
     const struct op_map *m;
     atomic_uint next;        /* first item not yet taken */
@@ -201,6 +204,17 @@ struct hpool {
     pthread_mutex_t mu;
     pthread_cond_t cv;
 };
+
+/* What the main thread of a process made at run time runs. */
+struct child_start {
+    uint32_t fn;             /* a function, or UINT32_MAX with pool set */
+    uint32_t nargs;
+    int64_t args[SCENARIO_MAX_LOCALS];
+    struct hpool *pool;      /* a pool worker's pool */
+};
+
+#define HOST_POOLS 8             /* process pools of one run */
+#define HOST_POOL_ITEMS 65536    /* items of one process pool's map */
 
 /* A running thread's private state. */
 struct hthread {
@@ -234,10 +248,9 @@ enum status host_check(const struct scenario *sc, const struct host_options *opt
             return error_set(err, STATUS_BAD_INPUT, op->path,
                              "the real runner does not support %s yet; run it with `threadsim run` instead",
                              unsupported_ops[op->kind]);
-        if (op->kind == OP_MAP && op->u.map.process_pool)
+        if (op->kind == OP_MAP && op->u.map.process_pool && op->u.map.nitems > HOST_POOL_ITEMS)
             return error_set(err, STATUS_BAD_INPUT, op->path,
-                             "the real runner does not support process pools yet (thread pools run); run it with "
-                             "`threadsim run` instead");
+                             "a process pool's map in the real runner takes at most %d items", HOST_POOL_ITEMS);
         if (op->kind == OP_WAIT && op->u.sync.timeout >= 0) {
             /* a barrier wait with a timeout breaks the barrier in Python */
             for (uint32_t o = 0; o < sc->nobjects; o++)
@@ -1451,6 +1464,9 @@ static uint32_t new_slot(struct hthread *th, const struct op *op, const char *na
     return s;
 }
 
+static uint32_t fork_process(struct hthread *th, const struct op *op, const char *name, const struct gil_config *gil,
+                             enum start_method method, const struct child_start *cs);
+
 /* map with a thread pool: daemon worker threads named as ThreadPool names
  * them; the caller blocks (GIL dropped) until every item is done, then the
  * results go to the `into` array. */
@@ -1468,16 +1484,44 @@ static void run_map(struct hthread *th, const struct op *op, const int64_t *loca
             fail(th, op, STATUS_RUNTIME, "'%s' has %u elements, too few for the %u results", r->sc->vars[d].name,
                  r->sc->vars[d].length, m->nitems);
     }
-    struct hpool *pl = xcalloc(1, sizeof *pl);
+    struct hpool *pl;
+    if (m->process_pool) {
+        uint32_t k = atomic_fetch_add(&r->sh->pools, 1);
+        if (k >= HOST_POOLS)
+            fail(th, op, STATUS_WATCHDOG, "more than %d process pools: the real runner's limit", HOST_POOLS);
+        pl = &r->pools[k];
+        memset(pl, 0, sizeof *pl);
+        pl->results = &r->pool_results[(size_t)k * HOST_POOL_ITEMS];
+        pthread_mutexattr_t ma;
+        pthread_condattr_t ca;
+        pthread_mutexattr_init(&ma);
+        pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+        pthread_condattr_init(&ca);
+        pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+        pthread_mutex_init(&pl->mu, &ma);
+        pthread_cond_init(&pl->cv, &ca);
+        pthread_mutexattr_destroy(&ma);
+        pthread_condattr_destroy(&ca);
+    } else {
+        pl = xcalloc(1, sizeof *pl);
+        pl->results = xcalloc(m->nitems, sizeof *pl->results);
+        pthread_mutex_init(&pl->mu, NULL);
+        pthread_cond_init(&pl->cv, NULL);
+    }
     pl->m = m;
-    pl->results = xcalloc(m->nitems, sizeof *pl->results);
-    pthread_mutex_init(&pl->mu, NULL);
-    pthread_cond_init(&pl->cv, NULL);
     uint32_t workers = m->workers < m->nitems ? m->workers : m->nitems;
     pl->alive = workers;
+    static const char *const worker_kind[] = {"ForkPoolWorker", "SpawnPoolWorker", "ForkServerPoolWorker"};
     for (uint32_t w = 0; w < workers; w++) {
         char name[HOST_NAME_MAX];
-        snprintf(name, sizeof name, "Thread-%u (worker)", ++r->pool_workers_named);
+        uint32_t number = atomic_fetch_add(&r->sh->pool_workers, 1) + 1;
+        if (m->process_pool) {
+            snprintf(name, sizeof name, "%s-%u", worker_kind[m->method], number);
+            struct child_start cs = {.fn = UINT32_MAX, .pool = pl};
+            fork_process(th, op, name, NULL, m->method, &cs);
+            continue;
+        }
+        snprintf(name, sizeof name, "Thread-%u (worker)", number);
         uint32_t s = new_slot(th, op, name);
         thread_start(r, s, UINT32_MAX, NULL, 0, true, th, op, pl);
         instant(th, INSTANT_START, UINT32_MAX, s, 0);
@@ -1499,8 +1543,10 @@ static void run_map(struct hthread *th, const struct op *op, const int64_t *loca
         store_cell(&into[i], pl->results[i]);
     pthread_mutex_destroy(&pl->mu);
     pthread_cond_destroy(&pl->cv);
-    free(pl->results);
-    free(pl);
+    if (!m->process_pool) {
+        free(pl->results);
+        free(pl);
+    }
 }
 
 static int init_object(struct hobj *o, const struct object_decl *d);
@@ -1521,15 +1567,17 @@ static uint32_t find_process(struct hthread *th, const struct op *op, const char
     return found;
 }
 
-/* `process`: a child made with fork(). Its private memory is a copy of the
- * caller's at that moment (spawn and forkserver: the initial values, as a
- * fresh interpreter has), its private objects are new, its main thread runs
- * the function. Every start method forks: no exec (docs/host.md). */
-static void run_process(struct hthread *th, const struct op *op, const int64_t *locals)
+/* Forks a process named name from the calling thread: the child has only
+ * that thread, which becomes the child's MainThread. Its private memory is a
+ * copy of the caller's at that moment (fork) or the initial values (spawn,
+ * forkserver: a fresh interpreter has them), its private objects are new,
+ * its GIL is gil or the caller's. Every start method forks: no exec
+ * (docs/host.md). Returns the new process. */
+static uint32_t fork_process(struct hthread *th, const struct op *op, const char *name, const struct gil_config *gil,
+                             enum start_method method, const struct child_start *cs)
 {
     struct hrun *r = th->run;
     const struct scenario *sc = r->sc;
-    const struct op_process *po = &op->u.process;
     if (atomic_load(&r->sh->abort))
         _exit(STATUS_WATCHDOG);
     uint32_t p = atomic_fetch_add(&r->sh->nprocs, 1);
@@ -1539,32 +1587,29 @@ static void run_process(struct hthread *th, const struct op *op, const int64_t *
     struct hproc *hp = &r->procs[p];
     hp->template_proc = t;
     hp->parent = (int32_t)r->proc;
-    hp->gil_cfg = po->has_gil ? po->gil : r->procs[r->proc].gil_cfg;
-    snprintf(hp->name, sizeof hp->name, "%s", po->name);
+    hp->gil_cfg = gil ? *gil : r->procs[r->proc].gil_cfg;
+    snprintf(hp->name, sizeof hp->name, "%s", name);
     hp->cell_base = r->ncells + (p - sc->nprocesses) * r->priv_cells;
     hp->obj_base = sc->nobjects + (p - sc->nprocesses) * r->priv_objs;
     if (host_gil_init(&hp->gil, &hp->gil_cfg) != 0)
-        fail(th, op, STATUS_WATCHDOG, "cannot make the GIL of process '%s'", po->name);
+        fail(th, op, STATUS_WATCHDOG, "cannot make the GIL of process '%s'", name);
     for (uint32_t v = 0; v < sc->nvars; v++) {
         if (sc->vars[v].process != (int32_t)t)
             continue;
         uint32_t n = sc->vars[v].length ? sc->vars[v].length : 1;
         for (uint32_t k = 0; k < n; k++)
-            r->cells[cell_of(r, p, v) + k] = po->method == START_FORK ? load_cell(&r->cells[cell_of(r, r->proc, v) + k])
-                                                                     : (sc->vars[v].init ? sc->vars[v].init[k] : 0);
+            r->cells[cell_of(r, p, v) + k] = method == START_FORK ? load_cell(&r->cells[cell_of(r, r->proc, v) + k])
+                                                                  : (sc->vars[v].init ? sc->vars[v].init[k] : 0);
     }
     for (uint32_t o = 0; o < sc->nobjects; o++) {
         if (sc->objects[o].process != (int32_t)t)
             continue;
         struct hobj *copy = &r->objs[hp->obj_base + o - r->tobj[t]];
         if (init_object(copy, &sc->objects[o]) != 0)
-            fail(th, op, STATUS_WATCHDOG, "cannot make the objects of process '%s'", po->name);
+            fail(th, op, STATUS_WATCHDOG, "cannot make the objects of process '%s'", name);
         if (sc->objects[o].type == OBJ_QUEUE || sc->objects[o].type == OBJ_MP_QUEUE)
             copy->items = atomic_fetch_add(&r->sh->next_items, 1) * HOST_QUEUE_CAP;
     }
-    int64_t args[SCENARIO_MAX_LOCALS];
-    for (uint32_t i = 0; i < po->nargs && i < SCENARIO_MAX_LOCALS; i++)
-        args[i] = operand(locals, &po->args[i]);
     uint32_t slot = atomic_fetch_add(&r->sh->nslots, 1);
     if (slot >= r->max_slots)
         fail(th, op, STATUS_WATCHDOG, "more than %u threads: the real runner's thread limit", r->max_slots);
@@ -1577,15 +1622,25 @@ static void run_process(struct hthread *th, const struct op *op, const int64_t *
     instant(th, INSTANT_START, UINT32_MAX, slot, 0);
     pid_t pid = fork();
     if (pid < 0)
-        fail(th, op, STATUS_WATCHDOG, "cannot fork process '%s': %s", po->name, strerror(errno));
+        fail(th, op, STATUS_WATCHDOG, "cannot fork process '%s': %s", name, strerror(errno));
     if (pid == 0) {
         /* only this thread lives on in the child: it becomes the process */
         process_local_init(r, p);
-        thread_start(r, slot, po->fn, args, po->nargs, false, NULL, NULL, NULL);
+        thread_start(r, slot, cs->fn, cs->args, cs->nargs, false, NULL, NULL, cs->pool);
         process_end(r);
     }
     atomic_store(&hp->pid, (int)pid);
     r->children[r->nchildren++] = p;
+    return p;
+}
+
+static void run_process(struct hthread *th, const struct op *op, const int64_t *locals)
+{
+    const struct op_process *po = &op->u.process;
+    struct child_start cs = {.fn = po->fn, .nargs = po->nargs < SCENARIO_MAX_LOCALS ? po->nargs : SCENARIO_MAX_LOCALS};
+    for (uint32_t i = 0; i < cs.nargs; i++)
+        cs.args[i] = operand(locals, &po->args[i]);
+    fork_process(th, op, po->name, po->has_gil ? &po->gil : NULL, po->method, &cs);
 }
 
 /* join of a process: its creator reaps it; any other process waits for it
@@ -1985,7 +2040,6 @@ static void process_local_init(struct hrun *r, uint32_t p)
     pthread_cond_init(&r->live_cv, NULL);
     r->live = 0;
     r->nchildren = 0;
-    r->pool_workers_named = 0;
     atomic_store(&r->procs[p].pid, (int)getpid());
     atomic_store(&r->procs[p].state, PROC_RUNNING);
 }
@@ -2095,13 +2149,15 @@ static enum status run_setup(struct hrun *r, const struct scenario *sc, const st
         if (sc->objects[o].type == OBJ_QUEUE || sc->objects[o].type == OBJ_MP_QUEUE)
             nqueues++;
     size_t nobjs = sc->nobjects + (size_t)extra * r->priv_objs;
-    size_t off = 0, o_sh, o_procs, o_objs, o_slots, o_cells, o_items, o_text, o_events;
+    size_t off = 0, o_sh, o_procs, o_objs, o_slots, o_cells, o_items, o_pools, o_results, o_text, o_events;
     o_sh = off; off = align_up(off + sizeof(struct hshared));
     o_procs = off; off = align_up(off + r->max_procs * sizeof(struct hproc));
     o_objs = off; off = align_up(off + nobjs * sizeof(struct hobj));
     o_slots = off; off = align_up(off + r->max_slots * sizeof(struct hslot));
     o_cells = off; off = align_up(off + (ncells + (size_t)extra * r->priv_cells) * sizeof(int64_t));
     o_items = off; off = align_up(off + (size_t)(nqueues + (size_t)extra * r->priv_objs) * HOST_QUEUE_CAP * sizeof(struct hitem));
+    o_pools = off; off = align_up(off + HOST_POOLS * sizeof(struct hpool));
+    o_results = off; off = align_up(off + (size_t)HOST_POOLS * HOST_POOL_ITEMS * sizeof(int64_t));
     o_text = off; off = align_up(off + HOST_TEXT_BYTES);
     o_events = off;
     if (opt->record)
@@ -2118,6 +2174,8 @@ static enum status run_setup(struct hrun *r, const struct scenario *sc, const st
     r->slots = (struct hslot *)(r->map + o_slots);
     r->cells = (int64_t *)(r->map + o_cells);
     r->items = (struct hitem *)(r->map + o_items);
+    r->pools = (struct hpool *)(r->map + o_pools);
+    r->pool_results = (int64_t *)(r->map + o_results);
     r->text = (char *)(r->map + o_text);
     r->events = (struct host_event *)(r->map + o_events);
 

@@ -454,6 +454,25 @@ static void made_processes_should_be_killed_when_the_run_is_stopped(void **state
     assert_int_equal(hrun_same_program(), before);
 }
 
+static void a_process_pool_map_should_return_every_result_from_worker_processes(void **state)
+{
+    (void)state;
+    struct hrun_result *r = hrun_json(
+        "{\"machine\": {\"cpus\": 2}, \"functions\": {\"sq\": {\"params\": [\"x\"], \"body\": [{\"op\": "
+        "\"compute\", \"work\": \"count\", \"n\": 100000}, {\"op\": \"return\", \"value\": {\"mul\": [\"$x\", "
+        "\"$x\"]}}]}}, \"processes\": [{\"name\": \"main\", \"memory\": {\"res\": [0, 0, 0, 0, 0, 0, 0, 0]}, "
+        "\"threads\": [" THREAD("MainThread", "{\"op\": \"map\", \"pool\": {\"kind\": \"process\", \"workers\": "
+                                               "3}, \"call\": \"sq\", \"over\": {\"range\": [0, 8]}, \"chunksize\": 2, "
+                                               "\"into\": \"res\"}") "]}]}");
+    assert_int_equal(r->status, STATUS_OK);
+    for (uint32_t i = 0; i < 8; i++)
+        assert_int_equal(host_result_var(&r->res, r->sc, 0, 0)[i], (int64_t)i * i);
+    const struct trace *tr = r->res.trace;
+    assert_int_equal(tr->nprocesses, 4);
+    assert_string_equal(tr->processes[1], "ForkPoolWorker-1");
+    hrun_free(r);
+}
+
 static void unsupported_ops_should_be_refused_before_the_run(void **state)
 {
     (void)state;
@@ -504,6 +523,7 @@ int main(void)
         cmocka_unit_test(a_thread_pool_map_should_return_every_result),
         cmocka_unit_test(a_forked_process_should_copy_private_memory_and_share_shared_memory),
         cmocka_unit_test(made_processes_should_be_killed_when_the_run_is_stopped),
+        cmocka_unit_test(a_process_pool_map_should_return_every_result_from_worker_processes),
         cmocka_unit_test(unsupported_ops_should_be_refused_before_the_run),
         cmocka_unit_test(arrivals_should_start_processes_late_by_their_arrival),
     };
