@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -131,6 +132,8 @@ struct hproc {
     uint32_t cell_base;      /* made processes: first cell of its private memory */
     uint32_t obj_base;       /* made processes: first of its private objects */
     int32_t parent;          /* the process that made it, -1: declared */
+    uint32_t main_slot;      /* its main thread, where handlers run */
+    atomic_int ended_by;     /* a scenario signal without a handler ended it: the signal */
     char name[HOST_NAME_MAX];
 };
 
@@ -189,6 +192,7 @@ struct hrun {
     pthread_cond_t live_cv;
     uint32_t live;           /* non-daemon threads not finished */
     uint32_t nchildren;      /* processes this one made (joined at its end) */
+    bool in_handler;         /* the main thread runs a handler (signals wait) */
     uint32_t children[64];
 };
 
@@ -236,8 +240,7 @@ enum flow { FLOW_NEXT = 0, FLOW_RETURN, FLOW_EXIT };
 /* ------------------------------------------------------------------ checks */
 
 static const char *const unsupported_ops[OP_KIND_COUNT] = {
-
-    [OP_KILL] = "signals", [OP_ALARM] = "signals",
+    [OP_POOL_STEP] = NULL,
 };
 
 enum status host_check(const struct scenario *sc, const struct host_options *opt, struct error *err)
@@ -265,12 +268,6 @@ enum status host_check(const struct scenario *sc, const struct host_options *opt
             return error_set(err, STATUS_BAD_INPUT, sc->objects[o].path,
                              "the real runner does not support barrier timeouts yet");
     }
-    for (uint32_t p = 0; p < sc->nprocesses; p++)
-        if (sc->processes[p].nhandlers) {
-            char path[64];
-            snprintf(path, sizeof path, "processes[%u].handlers", p);
-            return error_set(err, STATUS_BAD_INPUT, path, "the real runner does not support signal handlers yet");
-        }
     if (sc->nprocesses > opt->max_processes)
         return error_set(err, STATUS_BAD_INPUT, "processes",
                          "%u processes exceed the real runner's limit of %u", sc->nprocesses, opt->max_processes);
@@ -411,23 +408,114 @@ static void gil_drop(struct hthread *th)
         host_gil_drop(th->gil, th->slot, false);
 }
 
+/* Signals: the C handler only notes the signal (async-signal-safe); the
+ * process's main thread runs the scenario's handler at its next check
+ * point, as CPython does. A process-wide variable because a C signal handler
+ * gets no context; each process (fork) has its own copy. */
+static volatile sig_atomic_t signals_pending;
+static struct hrun *signals_run;
+
+static const int scenario_signals[] = {SIGHUP, SIGINT, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM};
+
+static uint32_t template_of(const struct hrun *r, uint32_t p)
+{
+    return r->procs[p].template_proc;
+}
+
+static const struct handler *handler_of(const struct hrun *r, uint32_t p, int signo)
+{
+    const struct process_decl *pd = &r->sc->processes[template_of(r, p)];
+    for (uint32_t i = 0; i < pd->nhandlers; i++)
+        if (pd->handlers[i].signo == signo)
+            return &pd->handlers[i];
+    return NULL;
+}
+
+static void on_signal(int signo)
+{
+    struct hrun *r = signals_run;
+    if (r && handler_of(r, r->proc, signo)) {
+        signals_pending |= 1 << signo;
+        return;
+    }
+    /* no handler: the default action ends the process; noted so the runner
+     * does not take it for a crash */
+    if (r)
+        atomic_store(&r->procs[r->proc].ended_by, signo);
+    _exit(128 + signo);
+}
+
+static void signals_install(struct hrun *r)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    signals_run = r;
+    signals_pending = 0;
+    for (size_t i = 0; i < sizeof scenario_signals / sizeof scenario_signals[0]; i++)
+        sigaction(scenario_signals[i], &sa, NULL);
+}
+
+/* Other threads leave the signals to the main thread, so they interrupt its
+ * sleeps as in Python. */
+static void signals_block_here(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof scenario_signals / sizeof scenario_signals[0]; i++)
+        sigaddset(&set, scenario_signals[i]);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+static enum flow exec_block(struct hthread *th, struct op_block blk, int64_t *locals);
+
+/* Runs the handlers of the pending signals in the main thread th. */
+static void run_handlers(struct hthread *th)
+{
+    struct hrun *r = th->run;
+    if (r->in_handler || th->slot != r->procs[r->proc].main_slot)
+        return;
+    while (signals_pending) {
+        for (int signo = 1; signo < 32; signo++) {
+            if (!(signals_pending & (1 << signo)))
+                continue;
+            signals_pending &= ~(1 << signo);
+            const struct handler *h = handler_of(r, r->proc, signo);
+            if (!h)
+                continue;
+            int64_t locals[SCENARIO_MAX_LOCALS];
+            memset(locals, 0, sizeof locals);
+            instant(th, INSTANT_SIGNAL, UINT32_MAX, signo, 0);
+            r->in_handler = true;
+            exec_block(th, h->body, locals);
+            r->in_handler = false;
+        }
+    }
+}
+
 /* A check point between bytecodes (or ops): the eval breaker. */
 static void checkpoint(struct hthread *th, uint64_t ticks)
 {
+    if (signals_pending)
+        run_handlers(th);
     if (!th->gil)
         return;
     th->ticks += ticks;
+    if (th->gil->mode == GIL_NEW && host_gil_drop_requested(th->gil)) {
+        /* the forced switch and the wait to take it back are GIL waits */
+        set_blocked(th, REASON_GIL, UINT32_MAX, false);
+        host_gil_drop(th->gil, th->slot, true);
+        host_gil_take(th->gil, th->slot, NULL, NULL);
+        set_running(th);
+        return;
+    }
     host_gil_checkpoint(th->gil, th->slot, &th->ticks, gil_on_wait, th);
     if (atomic_load_explicit(&th->run->slots[th->slot].state, memory_order_relaxed) != SLOT_RUN)
         set_running(th);
 }
 
 /* ---------------------------------------------------------- values, memory */
-
-static uint32_t template_of(const struct hrun *r, uint32_t p)
-{
-    return r->procs[p].template_proc;
-}
 
 static const char *proc_name(const struct hrun *r, uint32_t p)
 {
@@ -1269,8 +1357,17 @@ static void run_sleep(struct hthread *th, const struct op *op)
     set_blocked(th, op->kind == OP_IO ? REASON_IO : REASON_SLEEP, UINT32_MAX, true);
     struct timespec ts;
     deadline_of(&ts, dur);
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-        ;
+    /* a signal interrupts the sleep; the handler runs, then the sleep goes
+     * on until its deadline (PEP 475) */
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+        if (!signals_pending)
+            continue;
+        set_running(th);
+        gil_take(th);
+        run_handlers(th);
+        gil_drop(th);
+        set_blocked(th, op->kind == OP_IO ? REASON_IO : REASON_SLEEP, UINT32_MAX, true);
+    }
     set_running(th);
     gil_take(th);
 }
@@ -1618,6 +1715,7 @@ static uint32_t fork_process(struct hthread *th, const struct op *op, const char
     sl->decl = -1;
     snprintf(sl->name, sizeof sl->name, "MainThread");
     atomic_store(&sl->state, SLOT_NEW);
+    hp->main_slot = slot;
     atomic_store(&hp->state, PROC_RUNNING);
     instant(th, INSTANT_START, UINT32_MAX, slot, 0);
     pid_t pid = fork();
@@ -1641,6 +1739,44 @@ static void run_process(struct hthread *th, const struct op *op, const int64_t *
     for (uint32_t i = 0; i < cs.nargs; i++)
         cs.args[i] = operand(locals, &po->args[i]);
     fork_process(th, op, po->name, po->has_gil ? &po->gil : NULL, po->method, &cs);
+}
+
+static int signal_number(int scenario_signo)
+{
+    switch (scenario_signo) {
+    case SIG_HUP: return SIGHUP;
+    case SIG_INT: return SIGINT;
+    case SIG_USR1: return SIGUSR1;
+    case SIG_USR2: return SIGUSR2;
+    case SIG_ALRM: return SIGALRM;
+    default: return SIGTERM;
+    }
+}
+
+static void run_kill(struct hthread *th, const struct op *op)
+{
+    struct hrun *r = th->run;
+    uint32_t p = find_process(th, op, op->u.signal.process);
+    int pid = atomic_load(&r->procs[p].pid);
+    if (pid <= 0 || atomic_load(&r->procs[p].state) == PROC_DONE)
+        return;
+    kill(pid, signal_number(op->u.signal.signo));
+    /* a signal to oneself is handled before the next op, as in Python */
+    if (p == r->proc)
+        checkpoint(th, 0);
+}
+
+static void run_alarm(struct hthread *th, const struct op *op)
+{
+    (void)th;
+    struct itimerval it;
+    memset(&it, 0, sizeof it);
+    int64_t after = op->u.signal.after;
+    it.it_value.tv_sec = (time_t)(after / 1000000000);
+    it.it_value.tv_usec = (suseconds_t)((after % 1000000000) / 1000);
+    if (after > 0 && it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0)
+        it.it_value.tv_usec = 1;
+    setitimer(ITIMER_REAL, &it, NULL);
 }
 
 /* join of a process: its creator reaps it; any other process waits for it
@@ -1745,6 +1881,12 @@ static enum flow exec_op(struct hthread *th, const struct op *op, int64_t *local
         break;
     case OP_TERMINATE:
         run_terminate(th, op);
+        break;
+    case OP_KILL:
+        run_kill(th, op);
+        break;
+    case OP_ALARM:
+        run_alarm(th, op);
         break;
     case OP_THREAD: {
         const struct op_thread *t = &op->u.thread;
@@ -1954,6 +2096,8 @@ static void *thread_main(void *arg)
     const struct scenario *sc = r->sc;
     int64_t locals[SCENARIO_MAX_LOCALS];
     memset(locals, 0, sizeof locals);
+    if (th->slot != r->procs[r->proc].main_slot)
+        signals_block_here();
     instant(th, INSTANT_ARRIVE, UINT32_MAX, 0, 0);
     set_running(th);
     gil_take(th);
@@ -1965,6 +2109,10 @@ static void *thread_main(void *arg)
         exec_block(th, sc->threads[s->decl].program, locals);
     }
     gil_drop(th);
+    /* before this thread counts as finished: a pool worker process may end
+     * (exit) as soon as it does */
+    if (th->pool)
+        pool_leave(th->pool);
     instant(th, INSTANT_EXIT, UINT32_MAX, 0, 0);
     int64_t now = now_ns();
     long long last = atomic_load(&r->sh->last_exit);
@@ -1976,8 +2124,6 @@ static void *thread_main(void *arg)
         r->live--;
     pthread_cond_broadcast(&r->live_cv);
     pthread_mutex_unlock(&r->live_m);
-    if (th->pool)
-        pool_leave(th->pool);
     free(th);
     return NULL;
 }
@@ -2019,6 +2165,8 @@ static void thread_start(struct hrun *r, uint32_t slot, uint32_t fn, const int64
  * exit, it first joins the processes it made. */
 static _Noreturn void process_end(struct hrun *r)
 {
+    /* this thread only waits: signals go to the main thread */
+    signals_block_here();
     pthread_mutex_lock(&r->live_m);
     while (r->live > 0)
         pthread_cond_wait(&r->live_cv, &r->live_m);
@@ -2040,6 +2188,15 @@ static void process_local_init(struct hrun *r, uint32_t p)
     pthread_cond_init(&r->live_cv, NULL);
     r->live = 0;
     r->nchildren = 0;
+    r->in_handler = false;
+    signals_install(r);
+    /* the threads started from here inherit this mask: the main thread
+     * takes signals, the others block them on start */
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof scenario_signals / sizeof scenario_signals[0]; i++)
+        sigaddset(&set, scenario_signals[i]);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     atomic_store(&r->procs[p].pid, (int)getpid());
     atomic_store(&r->procs[p].state, PROC_RUNNING);
 }
@@ -2204,6 +2361,7 @@ static enum status run_setup(struct hrun *r, const struct scenario *sc, const st
         hp->gil_cfg = sc->processes[p].gil;
         hp->template_proc = p;
         hp->parent = -1;
+        hp->main_slot = sc->processes[p].first_thread;
         snprintf(hp->name, sizeof hp->name, "%s", sc->processes[p].name);
     }
     atomic_store(&r->sh->nprocs, sc->nprocesses);
@@ -2289,6 +2447,10 @@ static bool deadlocked(struct hrun *r, uint64_t *last_progress, int *stable, cha
     for (uint32_t s = 0; s < n && s < r->max_slots; s++) {
         int st = atomic_load(&r->slots[s].state);
         progress += atomic_load(&r->slots[s].progress);
+        /* a thread made at run time that has not started yet (its process
+         * may still be forking) will run */
+        if (st == SLOT_NEW && r->slots[s].decl < 0)
+            return *stable = 0, false;
         if (st == SLOT_NEW || st == SLOT_DONE || st == SLOT_FREE)
             continue;
         if (st != SLOT_BLOCKED || atomic_load(&r->slots[s].timed))
@@ -2311,6 +2473,11 @@ static bool deadlocked(struct hrun *r, uint64_t *last_progress, int *stable, cha
             continue;
         uint32_t o = atomic_load(&r->slots[s].obj);
         int reason = atomic_load(&r->slots[s].reason);
+        if (reason == REASON_POOL || reason == REASON_PROCESS) {
+            len += (size_t)snprintf(msg + len, size - len, " %s/%s waits for %s;", slot_process(r, s),
+                                    r->slots[s].name, reason == REASON_POOL ? "its pool's results" : "a process");
+            continue;
+        }
         if (reason == REASON_JOIN && o < n) {
             len += (size_t)snprintf(msg + len, size - len, " %s/%s joins %s/%s;", slot_process(r, s),
                                     r->slots[s].name, slot_process(r, o), r->slots[o].name);
@@ -2493,6 +2660,8 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
             pids[p] = 0;
             alive--;
             if (atomic_load(&r.sh->failed))
+                continue;
+            if (WIFEXITED(ws) && atomic_load(&r.procs[p].ended_by) && WEXITSTATUS(ws) > 128)
                 continue;
             if (WIFSIGNALED(ws))
                 st = error_set(err, STATUS_RUNTIME, NULL, "process '%s' crashed: killed by signal %d (%s)",

@@ -473,13 +473,45 @@ static void a_process_pool_map_should_return_every_result_from_worker_processes(
     hrun_free(r);
 }
 
+static void a_signal_handler_should_run_in_the_main_thread_and_the_sleep_go_on(void **state)
+{
+    (void)state;
+    struct hrun_result *r = hrun_json(
+        "{\"shared\": {\"got\": 0}, \"functions\": {\"quiet\": {\"params\": [], \"body\": [{\"op\": \"sleep\", "
+        "\"for\": \"2s\"}]}}, \"processes\": [{\"name\": \"main\", \"handlers\": {\"SIGALRM\": [{\"op\": "
+        "\"print\", \"text\": \"alarm\"}, {\"op\": \"add\", \"var\": \"got\", \"value\": 1, \"atomic\": true}], "
+        "\"SIGUSR1\": [{\"op\": \"add\", \"var\": \"got\", \"value\": 10, \"atomic\": true}]}, \"threads\": [" THREAD(
+            "MainThread", "{\"op\": \"alarm\", \"after\": \"50ms\"}, {\"op\": \"thread\", \"name\": \"helper\", "
+                          "\"call\": \"quiet\", \"daemon\": true}, {\"op\": \"process\", \"name\": \"victim\", "
+                          "\"call\": \"quiet\"}, {\"op\": \"sleep\", \"for\": \"150ms\"}, {\"op\": \"kill\", "
+                          "\"process\": \"main\", \"signal\": \"SIGUSR1\"}, {\"op\": \"kill\", \"process\": "
+                          "\"victim\", \"signal\": \"SIGTERM\"}, {\"op\": \"join\", \"process\": \"victim\"}") "]}]}");
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(hrun_var(r, "got", 0), 11);
+    const struct trace *tr = r->res.trace;
+    uint32_t main = hrun_task(r, "MainThread");
+    int64_t alarm_at = -1;
+    for (size_t i = 0; i < tr->ninstants; i++)
+        if (tr->instants[i].kind == INSTANT_SIGNAL && tr->instants[i].value == SIGALRM) {
+            assert_int_equal(tr->instants[i].task, main);
+            alarm_at = tr->instants[i].time;
+        }
+    /* the alarm interrupted the sleep, which then went on to its end */
+    assert_in_range(alarm_at, 40000000, 140000000);
+    assert_true(r->m[main].finish >= 150000000);
+    /* the victim had no handler: SIGTERM ended it, long before its 2 s */
+    assert_true(r->m[main].finish < 1500000000);
+    hrun_free(r);
+}
+
 static void unsupported_ops_should_be_refused_before_the_run(void **state)
 {
     (void)state;
     int before = hrun_children();
     struct hrun_result *r = hrun_json(
-        "{\"functions\": {\"f\": {\"params\": [], \"body\": []}}, " PROC(
-            THREAD("t", "{\"op\": \"sleep\", \"for\": \"1ms\"}, {\"op\": \"alarm\", \"after\": \"1s\"}")) "}");
+        "{\"objects\": {\"B\": {\"type\": \"barrier\", \"parties\": 2}}, " PROC(
+            THREAD("t", "{\"op\": \"sleep\", \"for\": \"1ms\"}, {\"op\": \"wait\", \"obj\": \"B\", \"timeout\": "
+                        "\"1s\"}")) "}");
     assert_int_equal(r->status, STATUS_BAD_INPUT);
     assert_string_equal(r->err.path, "processes[0].threads[0].program[1]");
     assert_null(r->res.trace);
@@ -524,6 +556,7 @@ int main(void)
         cmocka_unit_test(a_forked_process_should_copy_private_memory_and_share_shared_memory),
         cmocka_unit_test(made_processes_should_be_killed_when_the_run_is_stopped),
         cmocka_unit_test(a_process_pool_map_should_return_every_result_from_worker_processes),
+        cmocka_unit_test(a_signal_handler_should_run_in_the_main_thread_and_the_sleep_go_on),
         cmocka_unit_test(unsupported_ops_should_be_refused_before_the_run),
         cmocka_unit_test(arrivals_should_start_processes_late_by_their_arrival),
     };

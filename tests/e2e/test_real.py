@@ -70,10 +70,11 @@ MISUSE = {
         {"name": "t", "program": [{"op": "release", "obj": "L"}]}]}],
 }
 
-ALARM = {
-    "name": "alarm",
+BARRIER_TIMEOUT = {
+    "name": "barrier_timeout",
+    "objects": {"B": {"type": "barrier", "parties": 2}},
     "processes": [{"name": "main", "threads": [
-        {"name": "t", "program": [{"op": "alarm", "after": "1s"}]}]}],
+        {"name": "t", "program": [{"op": "wait", "obj": "B", "timeout": "1s"}]}]}],
 }
 
 
@@ -182,9 +183,9 @@ class RealTest(unittest.TestCase):
         self.assertIn("not held", proc.stderr)
 
     def test_unsupported_objects_should_exit_2_before_running(self):
-        proc = self.real(ALARM, code=2)
+        proc = self.real(BARRIER_TIMEOUT, code=2)
         self.assertIn("processes[0].threads[0].program[0]", proc.stderr)
-        self.assertIn("signals", proc.stderr)
+        self.assertIn("barrier waits with a timeout", proc.stderr)
         self.assertEqual(proc.stdout, "")
 
     def test_bad_options_should_exit_2(self):
