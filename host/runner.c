@@ -435,7 +435,7 @@ static void on_signal(int signo)
 {
     struct hrun *r = signals_run;
     if (r && handler_of(r, r->proc, signo)) {
-        signals_pending |= 1 << signo;
+        __atomic_fetch_or(&signals_pending, 1 << signo, __ATOMIC_SEQ_CST);
         return;
     }
     /* no handler: the default action ends the process; noted so the runner
@@ -477,10 +477,10 @@ static void run_handlers(struct hthread *th)
     if (r->in_handler || th->slot != r->procs[r->proc].main_slot)
         return;
     while (signals_pending) {
-        for (int signo = 1; signo < 32; signo++) {
+        for (int signo = 1; signo < 31; signo++) {
             if (!(signals_pending & (1 << signo)))
                 continue;
-            signals_pending &= ~(1 << signo);
+            __atomic_fetch_and(&signals_pending, ~(1 << signo), __ATOMIC_SEQ_CST);
             const struct handler *h = handler_of(r, r->proc, signo);
             if (!h)
                 continue;
