@@ -151,6 +151,7 @@ struct hshared {
     atomic_uint nprocs;      /* processes in use (declared first) */
     atomic_uint next_items;  /* queue item blocks handed out */
     atomic_int abort;        /* the runner is stopping: make no more processes */
+    int32_t runner_pid;      /* the process that runs host_run: every process's lifeline */
     atomic_uint pools;       /* process pools handed out */
     atomic_uint pool_workers;/* pool workers named so far, as multiprocessing numbers them */
     atomic_int failed;       /* a thread hit a run-time error (first wins) */
@@ -2168,8 +2169,20 @@ static _Noreturn void process_end(struct hrun *r)
     /* this thread only waits: signals go to the main thread */
     signals_block_here();
     pthread_mutex_lock(&r->live_m);
-    while (r->live > 0)
-        pthread_cond_wait(&r->live_cv, &r->live_m);
+    while (r->live > 0) {
+        /* the lifeline: a process outlives neither the runner (killed,
+         * interrupted) nor its abort, even when its creator is gone */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&r->live_cv, &r->live_m, &ts);
+        if ((kill(r->sh->runner_pid, 0) != 0 && errno == ESRCH) || atomic_load(&r->sh->abort))
+            _exit(STATUS_WATCHDOG);
+    }
     pthread_mutex_unlock(&r->live_m);
     for (uint32_t i = 0; i < r->nchildren; i++) {
         int pid = atomic_load(&r->procs[r->children[i]].pid);
@@ -2609,6 +2622,7 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
         return st;
     }
     pid_t parent = getpid();
+    r.sh->runner_pid = (int32_t)parent;
     pid_t *pids = xcalloc(sc->nprocesses + 1, sizeof *pids);
     fflush(NULL);
     for (uint32_t p = 0; p < sc->nprocesses; p++) {
