@@ -394,13 +394,17 @@ static void gil_on_wait(void *arg)
 }
 
 /* Takes the GIL, recording the wait when there is one. */
+/* Takes the GIL (if the process has one) and marks the thread running.
+ * The time until it has the GIL, the wait for its mutex included, is a GIL
+ * wait: two threads are never seen running at once. */
 static void gil_take(struct hthread *th)
 {
-    if (!th->gil)
-        return;
-    if (host_gil_take(th->gil, th->slot, gil_on_wait, th))
-        set_running(th);
-    th->ticks = 0;
+    if (th->gil) {
+        set_blocked(th, REASON_GIL, UINT32_MAX, false);
+        host_gil_take(th->gil, th->slot, NULL, NULL);
+        th->ticks = 0;
+    }
+    set_running(th);
 }
 
 static void gil_drop(struct hthread *th)
@@ -714,10 +718,10 @@ static void block_mark(struct blocking *b, enum trace_reason reason, uint32_t ob
 
 static void block_end(struct blocking *b)
 {
-    if (b->blocked)
-        set_running(b->th);
     if (b->dropped)
         gil_take(b->th);
+    else if (b->blocked)
+        set_running(b->th);
 }
 
 /* Acquires a lock, rlock or semaphore (or a condition's lock). Returns false
@@ -1369,7 +1373,6 @@ static void run_sleep(struct hthread *th, const struct op *op)
         gil_drop(th);
         set_blocked(th, op->kind == OP_IO ? REASON_IO : REASON_SLEEP, UINT32_MAX, true);
     }
-    set_running(th);
     gil_take(th);
 }
 
@@ -2100,7 +2103,6 @@ static void *thread_main(void *arg)
     if (th->slot != r->procs[r->proc].main_slot)
         signals_block_here();
     instant(th, INSTANT_ARRIVE, UINT32_MAX, 0, 0);
-    set_running(th);
     gil_take(th);
     if (th->pool) {
         pool_work(th);
@@ -2109,12 +2111,13 @@ static void *thread_main(void *arg)
     } else {
         exec_block(th, sc->threads[s->decl].program, locals);
     }
+    /* the thread has finished when it lets go of the GIL */
+    instant(th, INSTANT_EXIT, UINT32_MAX, 0, 0);
     gil_drop(th);
     /* before this thread counts as finished: a pool worker process may end
      * (exit) as soon as it does */
     if (th->pool)
         pool_leave(th->pool);
-    instant(th, INSTANT_EXIT, UINT32_MAX, 0, 0);
     int64_t now = now_ns();
     long long last = atomic_load(&r->sh->last_exit);
     while (last < now && !atomic_compare_exchange_weak(&r->sh->last_exit, &last, now))
