@@ -166,8 +166,8 @@ static void a_single_thread_should_never_time_out_on_the_gil(void **state)
     assert_int_equal(r->status, STATUS_OK);
     assert_int_equal(r->res.gil[0].drop_requests, 0);
     assert_int_equal(r->res.gil[0].switches, 1);
-    /* taking a free GIL costs a mutex, nothing like an interval */
-    assert_true(r->m[0].gil_wait < 100000);
+    /* taking a free GIL costs a mutex, never a switch interval (5 ms) */
+    assert_true(r->m[0].gil_wait < 5000000);
     hrun_free(r);
 }
 
