@@ -10,6 +10,7 @@ static const struct cmd_entry *const commands[] = {
     &cmd_validate_entry,
     &cmd_export_entry,
     &cmd_view_entry,
+    &cmd_real_entry,
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
