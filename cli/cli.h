@@ -12,6 +12,7 @@
 #include "sim/error.h"
 #include "sim/scenario.h"
 #include "sim/sched_class.h"
+#include "sim/trace.h"
 
 #define CLI_NAME "threadsim"
 
@@ -30,6 +31,13 @@ extern const struct cmd_entry cmd_validate_entry;
 extern const struct cmd_entry cmd_export_entry;
 extern const struct cmd_entry cmd_view_entry;
 extern const struct cmd_entry cmd_real_entry;
+
+/* Runs the scenario in `file` once for real (host_run, default limits) for
+ * the commands that draw it (export, view). Returns 0 with *out the trace
+ * (free with trace_destroy), or the exit code of what went wrong, printed;
+ * *out is then still the trace when the run made one (a deadlocked run is
+ * drawn up to where it stopped), else NULL. */
+int cli_real_trace(const char *file, struct trace **out);
 
 /* The options `run` and `export` share: overrides of the scenario for one run. */
 struct cli_overrides {

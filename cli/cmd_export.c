@@ -304,19 +304,6 @@ static void run_free(struct export_run *r)
     scenario_destroy(r->sc);
 }
 
-/* The real run's trace into *out (free with trace_destroy), or an exit
- * code (printed). The host runner (host/runner.h: host_run(sc, opts,
- * &trace, err)) is not part of this build yet, so --real and --compare are
- * refused here, before anything is simulated; wiring it in changes only
- * this function. */
-static int real_trace(const struct export_options *opts, struct trace **out)
-{
-    (void)opts;
-    *out = NULL;
-    cli_warn("export: the real runner is not in this build");
-    return STATUS_BAD_INPUT;
-}
-
 static int export_exec(int argc, char **argv)
 {
     struct export_options opts;
@@ -324,15 +311,17 @@ static int export_exec(int argc, char **argv)
     if (rc != 0)
         return rc < 0 ? STATUS_OK : rc;
     struct trace *real = NULL;
+    int real_rc = STATUS_OK;
     if (opts.source == EXPORT_REAL || opts.source == EXPORT_COMPARE) {
-        rc = real_trace(&opts, &real);
-        if (rc != 0)
-            return rc;
+        /* a real run that failed but left a trace is drawn up to where it stopped */
+        real_rc = cli_real_trace(opts.file, &real);
+        if (!real)
+            return real_rc;
     }
     if (opts.source == EXPORT_REAL) {
         rc = draw(real, NULL, &opts);
         trace_destroy(real);
-        return rc;
+        return rc != STATUS_OK ? rc : real_rc;
     }
 
     struct export_run runs[2];
@@ -364,5 +353,5 @@ static int export_exec(int argc, char **argv)
     for (size_t i = 0; i < nruns; i++)
         run_free(&runs[i]);
     trace_destroy(real);
-    return rc;
+    return rc != STATUS_OK ? rc : real_rc;
 }

@@ -349,6 +349,21 @@ static enum status perfetto_writer(const void *obj, FILE *out, struct error *err
     return perfetto_write(obj, out, err);
 }
 
+int cli_real_trace(const char *file, struct trace **out)
+{
+    struct error err;
+    error_clear(&err);
+    *out = NULL;
+    struct scenario *sc = scenario_load_file(file, &err);
+    if (!sc)
+        return cli_file_error(file, &err);
+    struct host_options ho;
+    host_options_init(&ho);
+    enum status st = host_run(sc, &ho, out, &err);
+    scenario_destroy(sc);
+    return st == STATUS_OK ? STATUS_OK : cli_file_error(file, &err);
+}
+
 static int real_exec(int argc, char **argv)
 {
     struct real_options opts;

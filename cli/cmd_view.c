@@ -264,20 +264,6 @@ static int simulate(const struct view_options *opts, const char *policy, struct 
     return STATUS_OK;
 }
 
-/* The real run of the scenario. The real runner (host_run(scenario,
- * &trace, err)) is not part of this build yet, so --real and --compare are
- * refused here, before anything is simulated; wiring it in changes only
- * this function. */
-static int real_trace(const struct view_options *opts, struct trace **out)
-{
-    (void)opts;
-    *out = NULL;
-    cli_warn("view: --%s needs the real runner, which is not in this build; view the "
-             "simulated run, or compare two policies with --compare-policy",
-             opts->real ? "real" : "compare");
-    return STATUS_BAD_INPUT;
-}
-
 /* viewer_report_fn: what the window has to say goes to stdout at once, so a
  * script's reader sees each step as it happens. */
 static void print_report(void *ctx, const char *text)
@@ -305,8 +291,14 @@ static int view_exec(int argc, char **argv)
         opts.viewer.script_name = opts.script;
     }
     struct trace *real = NULL;
-    if (opts.real || opts.compare)
-        rc = real_trace(&opts, &real);
+    if (opts.real || opts.compare) {
+        /* a real run that failed but left a trace is shown up to where it stopped */
+        int real_rc = cli_real_trace(opts.file, &real);
+        if (!real)
+            rc = real_rc;
+        else
+            run_rc = real_rc;
+    }
     if (rc == STATUS_OK && !opts.real)
         rc = simulate(&opts, NULL, &runs[0], &run_rc);
     if (rc == STATUS_OK && opts.compare_policy)

@@ -105,15 +105,20 @@ class ExportTest(unittest.TestCase):
                 axis_y = max(y for y, t in texts if t == "0")
                 self.assertTrue(any(y > axis_y for y, _ in texts), "no legend")
 
-    def test_real_and_compare_should_be_refused_while_the_runner_is_missing(self):
-        for option in ("--real", "--compare"):
-            with self.subTest(option=option):
-                out = os.path.join(self.tmp, "x.svg")
-                proc = threadsim("export", "scenarios/gil/count_threads.json", "-o", out,
-                                 option)
-                self.assertEqual(proc.returncode, 2)
-                self.assertIn("the real runner is not in this build", proc.stderr)
-                self.assertFalse(os.path.exists(out))
+    def test_real_and_compare_should_draw_the_real_run(self):
+        out = os.path.join(self.tmp, "real.svg")
+        self.export("scenarios/scheduling/rr_q4.json", ["--real"], out)
+        with open(out, encoding="utf-8") as f:
+            svg = f.read()
+        self.assertIn("real run", svg)
+        self.assertEqual(svg.count(">P1 / main</text>"), 1)
+        out = os.path.join(self.tmp, "both.svg")
+        self.export("scenarios/scheduling/rr_q4.json", ["--compare"], out)
+        with open(out, encoding="utf-8") as f:
+            svg = f.read()
+        self.assertIn(">simulated: rr, 1 CPU</text>", svg)
+        self.assertIn(">real: os, ", svg)
+        self.assertEqual(svg.count(">P1 / main</text>"), 2)
 
     def test_compare_policy_should_stack_two_headed_runs(self):
         out = os.path.join(self.tmp, "cmp.svg")

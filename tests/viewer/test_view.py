@@ -193,11 +193,17 @@ class ViewTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 2)
         self.assertIn("no display", proc.stderr)
 
-    def test_real_runs_and_bad_scripts_should_be_refused_with_exit_2(self):
-        proc = subprocess.run([THREADSIM, "view", rr_q4(), "--compare"],
-                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
-        self.assertEqual(proc.returncode, 2)
-        self.assertIn("real runner", proc.stderr)
+    def test_the_real_run_should_be_shown_next_to_the_simulated_one(self):
+        _, steps = self.run_ok("key s\nkey s\nkey s\n", "--compare")
+        self.assertEqual(steps[0]["source"], "real run")
+        self.assertEqual(steps[1]["source"], "both")
+        self.assertEqual(steps[2]["source"], "simulated, rr")
+        _, steps = self.run_ok("key f\n", "--real")
+        self.assertEqual(steps[0]["source"], "real run")
+        # the real rr_q4 runs 30 ms of CPU on 2 CPUs: at least 24 ms, well under a second
+        self.assertTrue(24 * MS <= rng(steps[0])[1] < 1000 * MS, steps[0])
+
+    def test_bad_scripts_should_be_refused_with_exit_2(self):
         proc, _ = view("wheel 1 2\n")
         self.assertEqual(proc.returncode, 2)
         self.assertIn("steps.txt:1: 'wheel' wants 3 arguments", proc.stderr)
