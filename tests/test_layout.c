@@ -370,32 +370,59 @@ static void layout_should_leave_out_owner_lanes_and_arrows_on_request(void **sta
 
 /* 100 hand-overs 1 ns (1 pixel) apart: one arrow per 6 pixels stands for
  * the others, and the legend says how many are drawn. */
+static struct layout *handover_layout(struct trace **tr, uint32_t n, uint32_t spacing)
+{
+    *tr = trace_create("many", NULL, "sim", "fifo", 1, 0);
+    uint32_t p = trace_add_process(*tr, "P");
+    trace_add_task(*tr, "A", p);
+    trace_add_task(*tr, "B", p);
+    uint32_t lock = trace_add_object(*tr, "L", "lock", 0);
+    for (uint32_t i = 0; i < n; i++) {
+        add_inst(*tr, (int64_t)(i * spacing), 0, INSTANT_RELEASE, lock, 1, i + 1);
+        add_inst(*tr, (int64_t)(i * spacing), 1, INSTANT_ACQUIRE, lock, 0, i + 1);
+    }
+    (*tr)->makespan = 1000;
+    return lay_out(*tr, LAYOUT_VIEW_THREADS, WIDTH_1000PX);
+}
+
+static bool has_legend(const struct layout *lay, const char *label)
+{
+    for (size_t i = 0; i < lay->nlegend; i++)
+        if (strcmp(lay->legend[i].label, label) == 0)
+            return true;
+    return false;
+}
+
+/* Arrows closer than a few pixels are folded into one; a lane pair whose
+ * arrows are mostly folded away is left out, and the legend says why. */
 static void layout_should_thin_arrows_packed_into_few_pixels(void **state)
 {
     (void)state;
-    struct trace *tr = trace_create("many", NULL, "sim", "fifo", 1, 0);
-    uint32_t p = trace_add_process(tr, "P");
-    trace_add_task(tr, "A", p);
-    trace_add_task(tr, "B", p);
-    uint32_t lock = trace_add_object(tr, "L", "lock", 0);
-    for (uint32_t i = 0; i < 100; i++) {
-        add_inst(tr, i, 0, INSTANT_RELEASE, lock, 1, i + 1);
-        add_inst(tr, i, 1, INSTANT_ACQUIRE, lock, 0, i + 1);
-    }
-    tr->makespan = 1000;
-    struct layout *lay = lay_out(tr, LAYOUT_VIEW_THREADS, WIDTH_1000PX);
-    assert_int_equal(lay->arrow_pairs[LAYOUT_ARROW_HANDOVER], 100);
-    assert_int_equal(lay->narrows, 17);
+    struct trace *tr;
+    /* 12 hand-overs 9 ns (over 6 px) apart: all drawn */
+    struct layout *lay = handover_layout(&tr, 12, 9);
+    assert_int_equal(lay->narrows, 12);
+    assert_true(has_legend(lay, "hand-over"));
+    layout_destroy(lay);
+    trace_destroy(tr);
+    /* 20 hand-overs 4 ns apart: folded in pairs, 10 drawn */
+    lay = handover_layout(&tr, 20, 4);
+    assert_int_equal(lay->arrow_pairs[LAYOUT_ARROW_HANDOVER], 20);
+    assert_int_equal(lay->narrows, 10);
     uint32_t total = 0;
     for (size_t i = 0; i < lay->narrows; i++) {
-        assert_int_equal(lay->arrows[i].x0, 80 + 6 * (int)i);
+        assert_int_equal(lay->arrows[i].x0, 80 + 8 * (int)i);
         total += lay->arrows[i].merged;
     }
-    assert_int_equal(total, 100);
-    bool found = false;
-    for (size_t i = 0; i < lay->nlegend; i++)
-        found |= strcmp(lay->legend[i].label, "hand-over (17 of 100 drawn)") == 0;
-    assert_true(found);
+    assert_int_equal(total, 20);
+    assert_true(has_legend(lay, "hand-over (10 of 20 drawn)"));
+    layout_destroy(lay);
+    trace_destroy(tr);
+    /* 100 hand-overs 1 ns apart fold into 17: too dense, none drawn */
+    lay = handover_layout(&tr, 100, 1);
+    assert_int_equal(lay->arrow_pairs[LAYOUT_ARROW_HANDOVER], 100);
+    assert_int_equal(lay->narrows, 0);
+    assert_true(has_legend(lay, "hand-over: 100, too dense to draw here (zoom in)"));
     layout_destroy(lay);
     trace_destroy(tr);
 }

@@ -235,6 +235,9 @@ void layout_format_time(char *buf, size_t size, int64_t t, int64_t unit, int64_t
 /* Two arrows of one kind between the same lanes closer than this many
  * pixels cannot be told apart: one is drawn for both. */
 #define LAYOUT_ARROW_GAP 6
+/* A lane pair with at least this many arrows drawn, standing for more than
+ * twice as many, has them all left out (see drop_dense_arrows). */
+#define LAYOUT_ARROW_DENSE 8
 /* Holders tracked in one pixel column of an owner lane; more are rare and
  * only lose the contest for the column's colour. */
 #define LAYOUT_OWNER_SLOTS 8
@@ -1054,10 +1057,13 @@ static void make_legend(struct builder *b, const struct trace *first)
     for (size_t i = 0; i < lay->narrows; i++)
         drawn[lay->arrows[i].kind]++;
     for (int k = 0; k < LAYOUT_ARROW_KIND_COUNT; k++) {
-        if (!drawn[k])
+        if (!lay->arrow_pairs[k])
             continue;
         char label[96];
-        if (drawn[k] < lay->arrow_pairs[k])
+        if (!drawn[k])
+            snprintf(label, sizeof label, "%s: %zu, too dense to draw here (zoom in)",
+                     layout_arrow_name((enum layout_arrow_kind)k), lay->arrow_pairs[k]);
+        else if (drawn[k] < lay->arrow_pairs[k])
             snprintf(label, sizeof label, "%s (%zu of %zu drawn)",
                      layout_arrow_name((enum layout_arrow_kind)k), drawn[k], lay->arrow_pairs[k]);
         else
@@ -1264,6 +1270,31 @@ static int cmp_arrow_time(const void *pa, const void *pb)
     return cmp_arrow_pair(pa, pb);
 }
 
+/* Drops the arrows of a lane pair that stand for more than twice as many as
+ * are drawn, LAYOUT_ARROW_DENSE or more of them: they would only hatch the
+ * lanes (two GIL threads over a whole run make thousands). The legend says
+ * how many there are; zooming in shows them. lay->arrows is sorted by pair. */
+static void drop_dense_arrows(struct layout *lay)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < lay->narrows;) {
+        size_t j = i;
+        uint32_t merged = 0;
+        const struct layout_arrow *a = &lay->arrows[i];
+        for (; j < lay->narrows && lay->arrows[j].kind == a->kind &&
+               lay->arrows[j].from_lane == a->from_lane && lay->arrows[j].to_lane == a->to_lane;
+             j++)
+            merged += lay->arrows[j].merged;
+        size_t drawn = j - i;
+        if (drawn < LAYOUT_ARROW_DENSE || merged <= 2 * drawn) {
+            memmove(&lay->arrows[kept], &lay->arrows[i], drawn * sizeof *lay->arrows);
+            kept += drawn;
+        }
+        i = j;
+    }
+    lay->narrows = kept;
+}
+
 /* Folds the arrows of one lane pair closer than LAYOUT_ARROW_GAP into one,
  * then orders them by time. */
 static void thin_arrows(struct layout *lay)
@@ -1283,6 +1314,7 @@ static void thin_arrows(struct layout *lay)
         lay->arrows[kept++] = *a;
     }
     lay->narrows = kept;
+    drop_dense_arrows(lay);
     qsort(lay->arrows, lay->narrows, sizeof *lay->arrows, cmp_arrow_time);
 }
 
