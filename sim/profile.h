@@ -36,6 +36,13 @@ struct profile {
     int64_t forkserver_parent_ns;
     int64_t forkserver_child_ns;
     int64_t forkserver_start_ns;
+    /* Measured by calibrate; 0 in the built-in profile, meaning "not
+     * measured". The engine does not read them: `threadsim compare` puts
+     * them into machine.context_switch, process_switch and wakeup_latency
+     * when the scenario leaves those at 0. */
+    int64_t context_switch_ns;
+    int64_t process_switch_ns;
+    int64_t wakeup_latency_ns;
 };
 
 /* Fills p with the built-in profile. */
