@@ -1,0 +1,27 @@
+/* Per-thread metrics computed from any trace, simulated or real, so `run`,
+ * `real` and `compare` report the same numbers by the same definitions
+ * (scenario-format.md: response, turnaround, wait, cpu, blocked, gil_wait). */
+#ifndef THREADSIM_TRACE_METRICS_H
+#define THREADSIM_TRACE_METRICS_H
+
+#include <stdint.h>
+
+#include "engine.h"
+#include "trace.h"
+
+/* Fills out[0 .. tr->ntasks) (caller-provided) and returns the makespan: the
+ * latest finish (or segment end when a task never finished).
+ * - arrival: the task's INSTANT_ARRIVE, else the start of its first segment;
+ * - first_run: the start of its first RUNNING or BLOCKED segment (only a
+ *   running thread blocks) or the end of its first SWITCH; a task that
+ *   finished without any ran for no time at its finish; -1: never ran;
+ * - finish: its INSTANT_EXIT, else -1;
+ * - cpu, wait, blocked, gil_wait: sums of RUNNING, READY + SWITCH, BLOCKED,
+ *   BLOCKED on the GIL segments;
+ * - context_switches: the times it went onto a CPU, i.e. SWITCH or RUNNING
+ *   segments not continuing a previous on-CPU segment of the same task
+ *   (stints of zero length leave no segment, so this can be lower than the
+ *   simulator's own count). */
+int64_t trace_metrics_compute(const struct trace *tr, struct task_metrics *out);
+
+#endif

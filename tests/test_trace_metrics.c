@@ -1,0 +1,118 @@
+/* Unit tests of the metrics computed from a trace: small hand-made traces
+ * checked by hand, and agreement with the engine's own metrics on simulated
+ * runs (so `real` and `compare` report what `run` reports). */
+#include "sim_run.h"
+
+#include "sim/trace_metrics.h"
+#include "trace_fixture.h"
+
+static void add_instant(struct trace *tr, uint32_t task, enum trace_instant_kind kind, int64_t time)
+{
+    struct trace_instant ev = {.time = time, .task = task, .kind = (uint16_t)kind, .obj = UINT32_MAX,
+                               .text = UINT32_MAX};
+    trace_instant_add(tr, &ev, NULL);
+}
+
+static void metrics_should_sum_states_per_thread(void **state)
+{
+    (void)state;
+    struct trace *tr = trace_create("t", NULL, "real", "os", 2, 0);
+    uint32_t p = trace_add_process(tr, "main");
+    trace_add_task(tr, "a", p);
+    trace_add_task(tr, "b", p);
+    add_instant(tr, 0, INSTANT_ARRIVE, 0);
+    add_instant(tr, 1, INSTANT_ARRIVE, 0);
+    add_seg(tr, 0, 0, TRACE_RUNNING, REASON_NONE, 0, 10);
+    add_seg(tr, 0, -1, TRACE_BLOCKED, REASON_LOCK, 10, 30);
+    add_seg(tr, 0, 1, TRACE_RUNNING, REASON_NONE, 30, 40);
+    add_instant(tr, 0, INSTANT_EXIT, 40);
+    add_seg(tr, 1, -1, TRACE_BLOCKED, REASON_GIL, 0, 5);
+    add_seg(tr, 1, -1, TRACE_READY, REASON_NONE, 5, 7);
+    add_seg(tr, 1, 1, TRACE_SWITCH, REASON_NONE, 7, 8);
+    add_seg(tr, 1, 1, TRACE_RUNNING, REASON_NONE, 8, 20);
+    add_seg(tr, 1, 1, TRACE_RUNNING, REASON_NONE, 20, 25);
+    add_instant(tr, 1, INSTANT_EXIT, 25);
+
+    struct task_metrics m[2];
+    assert_int_equal(trace_metrics_compute(tr, m), 40);
+    assert_int_equal(m[0].arrival, 0);
+    assert_int_equal(m[0].first_run, 0);
+    assert_int_equal(m[0].finish, 40);
+    assert_int_equal(m[0].cpu, 20);
+    assert_int_equal(m[0].blocked, 20);
+    assert_int_equal(m[0].gil_wait, 0);
+    assert_int_equal(m[0].context_switches, 2);
+    assert_int_equal(m[1].first_run, 0); /* it ran to ask for the GIL */
+    assert_int_equal(m[1].cpu, 17);
+    assert_int_equal(m[1].wait, 3);
+    assert_int_equal(m[1].blocked, 5);
+    assert_int_equal(m[1].gil_wait, 5);
+    /* the switch and the two running pieces are one stint on the CPU */
+    assert_int_equal(m[1].context_switches, 1);
+    trace_destroy(tr);
+}
+
+static void metrics_should_mark_a_thread_that_never_ran_or_finished(void **state)
+{
+    (void)state;
+    struct trace *tr = trace_create("t", NULL, "real", "os", 1, 0);
+    uint32_t p = trace_add_process(tr, "main");
+    trace_add_task(tr, "stuck", p);
+    add_seg(tr, 0, -1, TRACE_BLOCKED, REASON_EVENT, 3, 50);
+    struct task_metrics m[1];
+    assert_int_equal(trace_metrics_compute(tr, m), 50);
+    assert_int_equal(m[0].arrival, 3);
+    assert_int_equal(m[0].first_run, 3);
+    assert_int_equal(m[0].finish, -1);
+    assert_int_equal(m[0].blocked, 47);
+    trace_destroy(tr);
+}
+
+static void metrics_should_match_the_engine_on_simulated_runs(void **state)
+{
+    (void)state;
+    static const char *const files[] = {
+        "scenarios/scheduling/rr_q4.json",
+        "scenarios/gil/count_threads.json",
+        "scenarios/lectures/08_condition_producer_consumer.json",
+        "scenarios/scheduling/fcfs_switch_cost.json",
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[512];
+        struct error err;
+        snprintf(path, sizeof path, "%s/%s", THREADSIM_SOURCE_DIR, files[i]);
+        struct scenario *sc = scenario_load_file(path, &err);
+        assert_non_null(sc);
+        struct run *r = run_scenario(sc, NULL, true);
+        assert_int_equal(r->status, STATUS_OK);
+        const struct trace *tr = engine_trace(r->eng);
+        struct task_metrics *m = calloc(tr->ntasks, sizeof *m);
+        assert_int_equal(trace_metrics_compute(tr, m), engine_stats(r->eng)->makespan);
+        for (uint32_t t = 0; t < tr->ntasks; t++) {
+            const struct task_metrics *e = engine_task_metrics(r->eng, t);
+            assert_int_equal(m[t].arrival, e->arrival);
+            assert_int_equal(m[t].first_run, e->first_run);
+            assert_int_equal(m[t].finish, e->finish);
+            assert_int_equal(m[t].cpu, e->cpu);
+            assert_int_equal(m[t].wait, e->wait);
+            assert_int_equal(m[t].blocked, e->blocked);
+            assert_int_equal(m[t].gil_wait, e->gil_wait);
+            /* context switches are counted from segments, which a stint of
+             * zero length does not leave: only ask for one when it ran */
+            if (e->cpu > 0)
+                assert_true(m[t].context_switches > 0);
+        }
+        free(m);
+        run_free(r);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(metrics_should_sum_states_per_thread),
+        cmocka_unit_test(metrics_should_mark_a_thread_that_never_ran_or_finished),
+        cmocka_unit_test(metrics_should_match_the_engine_on_simulated_runs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
