@@ -2,10 +2,12 @@
 #include "compare.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "trace_metrics.h"
 #include "xalloc.h"
 
 static const char *const field_keys[COMPARE_FIELD_COUNT] = {
@@ -106,9 +108,23 @@ struct comparison *comparison_create(const struct compare_run *sim, const struct
         v[r] = real[r].makespan;
     cmp->real_makespan = compare_stat_of(v, nreal);
     cmp->makespan_pct = compare_error_pct(cmp->sim_makespan, cmp->real_makespan.median);
-    for (uint32_t r = 0; r < nreal; r++)
-        v[r] = (int64_t)real[r].context_switches;
-    cmp->real_context_switches = compare_stat_of(v, nreal);
+    struct {
+        size_t offset;
+        struct compare_stat *out;
+    } counters[] = {
+        {offsetof(struct compare_run, context_switches), &cmp->real_context_switches},
+        {offsetof(struct compare_run, events), &cmp->real_events},
+        {offsetof(struct compare_run, gil_switches), &cmp->real_gil_switches},
+        {offsetof(struct compare_run, lost_updates), &cmp->real_lost_updates},
+    };
+    for (size_t c = 0; c < sizeof counters / sizeof counters[0]; c++) {
+        for (uint32_t r = 0; r < nreal; r++) {
+            uint64_t x;
+            memcpy(&x, (const char *)&real[r] + counters[c].offset, sizeof x);
+            v[r] = (int64_t)x;
+        }
+        *counters[c].out = compare_stat_of(v, nreal);
+    }
 
     cmp->nthreads = sim->nthreads;
     cmp->threads = xcalloc(sim->nthreads ? sim->nthreads : 1, sizeof *cmp->threads);
@@ -176,6 +192,45 @@ void compare_run_from_engine(struct compare_run *run, const struct engine *eng)
     const struct engine_stats *st = engine_stats(eng);
     run->makespan = st->makespan;
     run->context_switches = st->context_switches + st->process_switches;
+    run->events = st->events;
+    run->gil_switches = st->gil_switches;
+    run->lost_updates = st->lost_updates;
+    run->nthreads = n;
+    run->process = process;
+    run->name = name;
+    run->metrics = m;
+}
+
+void compare_run_from_trace(struct compare_run *run, const struct trace *tr)
+{
+    uint32_t n = tr->ntasks;
+    const char **process = xcalloc(n ? n : 1, sizeof *process);
+    const char **name = xcalloc(n ? n : 1, sizeof *name);
+    struct task_metrics *m = xcalloc(n ? n : 1, sizeof *m);
+    run->makespan = trace_metrics_compute(tr, m);
+    run->context_switches = 0;
+    run->events = tr->nsegments + tr->ninstants;
+    run->gil_switches = 0;
+    run->lost_updates = 0;
+    /* a GIL switch is a take by another thread than the process's last taker */
+    uint32_t *last_taker = xcalloc(tr->nprocesses ? tr->nprocesses : 1, sizeof *last_taker);
+    for (uint32_t p = 0; p < tr->nprocesses; p++)
+        last_taker[p] = UINT32_MAX;
+    for (size_t i = 0; i < tr->ninstants; i++) {
+        const struct trace_instant *ev = &tr->instants[i];
+        run->lost_updates += ev->kind == INSTANT_LOST_UPDATE;
+        if (ev->kind != INSTANT_GIL_TAKE || ev->value < 0 || (uint64_t)ev->value >= tr->nprocesses)
+            continue;
+        run->gil_switches += last_taker[ev->value] != UINT32_MAX && last_taker[ev->value] != ev->task;
+        last_taker[ev->value] = ev->task;
+    }
+    free(last_taker);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t p = tr->tasks[i].process;
+        process[i] = p < tr->nprocesses ? tr->processes[p] : "";
+        name[i] = tr->tasks[i].name;
+        run->context_switches += m[i].context_switches;
+    }
     run->nthreads = n;
     run->process = process;
     run->name = name;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "trace.h"
 
 /* The per-thread figures compared, in report order. Their JSON keys are
  * compare_field_key(): "<name>_ns", and "context_switches". */
@@ -30,6 +31,9 @@ enum compare_field {
 struct compare_run {
     int64_t makespan;
     uint64_t context_switches;  /* all threads together */
+    uint64_t events;            /* engine events, or trace records of a real run */
+    uint64_t gil_switches;      /* the GIL went to another thread */
+    uint64_t lost_updates;
     uint32_t nthreads;
     const char *const *process; /* process name of each thread */
     const char *const *name;    /* thread name of each thread */
@@ -59,6 +63,9 @@ struct comparison {
     struct compare_stat real_makespan;
     double makespan_pct;             /* NAN when undefined */
     struct compare_stat real_context_switches;
+    struct compare_stat real_events;
+    struct compare_stat real_gil_switches;
+    struct compare_stat real_lost_updates;
     uint32_t nthreads;               /* the simulated threads, in the simulator's order */
     struct compare_thread *threads;
 };
@@ -88,6 +95,8 @@ void comparison_destroy(struct comparison *cmp);
 /* Fills run with the results of a finished engine. The arrays are allocated:
  * release them with compare_run_deinit. */
 void compare_run_from_engine(struct compare_run *run, const struct engine *eng);
+/* The same from a trace (a real run's), with trace_metrics_compute. */
+void compare_run_from_trace(struct compare_run *run, const struct trace *tr);
 void compare_run_deinit(struct compare_run *run);
 
 #endif
