@@ -13,6 +13,14 @@ foreach(t IN LISTS THREADSIM_CALIB_TESTS)
   set_tests_properties(${t} PROPERTIES TIMEOUT 120 LABELS host)
 endforeach()
 
+# compare's report is cli code: the test builds it with its writers.
+add_executable(test_compare_report test_compare_report.c
+  ${PROJECT_SOURCE_DIR}/cli/compare_report.c ${PROJECT_SOURCE_DIR}/cli/report.c)
+threadsim_target_setup(test_compare_report)
+target_link_libraries(test_compare_report PRIVATE threadsim_scheduler threadsim_sim PkgConfig::CMOCKA PkgConfig::CJSON Threads::Threads)
+add_test(NAME compare_report COMMAND test_compare_report)
+set_tests_properties(compare_report PROPERTIES TIMEOUT 60)
+
 if(THREADSIM_PYTHON)
   add_test(NAME calibrate_e2e
     COMMAND ${THREADSIM_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/e2e/test_calibrate.py
