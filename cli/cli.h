@@ -28,6 +28,7 @@ struct cmd_entry {
 extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_validate_entry;
 extern const struct cmd_entry cmd_export_entry;
+extern const struct cmd_entry cmd_real_entry;
 extern const struct cmd_entry cmd_calibrate_entry;
 
 /* The options `run` and `export` share: overrides of the scenario for one run. */

@@ -9,6 +9,7 @@ static const struct cmd_entry *const commands[] = {
     &cmd_run_entry,
     &cmd_validate_entry,
     &cmd_export_entry,
+    &cmd_real_entry,
     &cmd_calibrate_entry,
 };
 

@@ -108,6 +108,14 @@ void host_spin(int64_t cpu_ns)
 {
     if (cpu_ns <= 0)
         return;
+    if (cpu_ns < HOST_SPIN_SHORT_NS) {
+        /* the thread CPU clock is a system call of a few hundred ns: a short
+         * spin reads the (vDSO) monotonic clock instead */
+        int64_t until = host_now_ns() + cpu_ns;
+        while (host_now_ns() < until)
+            host_count(16);
+        return;
+    }
     int64_t until = host_thread_cpu_ns() + cpu_ns;
     while (!host_spin_step(until, INT64_MAX / 4))
         ;

@@ -1,0 +1,1895 @@
+/* The real runner. The parent lays out one MAP_SHARED anonymous mapping
+ * (nothing to unlink, it vanishes with the last process), forks one child per
+ * declared process, and watches: children's exits, the failure flag, the
+ * per-thread states (deadlock) and the wall clock (watchdog). Each child runs
+ * its threads as pthreads interpreting the scenario's ops against
+ * process-shared primitives, recording state changes into per-thread buffers
+ * in the mapping; the parent merges them into a trace afterwards. */
+/* MAP_ANONYMOUS, sched_getcpu and prctl are Linux extensions */
+#define _GNU_SOURCE
+#include "runner.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kernels.h"
+#include "sim/trace_metrics.h"
+#include "sim/xalloc.h"
+
+#define HOST_EVENTS_PER_THREAD 16384 /* 512 KiB of events per thread */
+#define HOST_EVENTS_RESERVED 4
+#define HOST_TEXT_BYTES (1u << 20)   /* printed text of one run */
+#define HOST_QUEUE_CAP 4096          /* items one queue holds at once */
+#define HOST_NAME_MAX 64
+#define HOST_STACK_BYTES (1u << 20)
+#define HOST_POLL_NS 2000000LL       /* the parent's watch period */
+#define HOST_STUCK_POLLS 25          /* unchanged polls before a deadlock is called */
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define HOST_SANITIZED 1
+#else
+#define HOST_SANITIZED 0
+#endif
+
+/* One recorded state change or instant, stamped by the thread itself. */
+enum hev_kind { HEV_RUN = 0, HEV_BLOCK, HEV_INSTANT };
+
+struct host_event {
+    int64_t t;      /* CLOCK_MONOTONIC */
+    int64_t value;
+    uint32_t obj;
+    uint32_t flow;
+    uint32_t text;  /* offset in the text arena, UINT32_MAX: none */
+    int16_t cpu;
+    uint8_t kind;   /* enum hev_kind */
+    uint8_t sub;    /* reason (HEV_BLOCK) or instant kind (HEV_INSTANT) */
+};
+
+enum slot_state { SLOT_FREE = 0, SLOT_NEW, SLOT_RUN, SLOT_BLOCKED, SLOT_DONE };
+
+/* A thread's public face: its state for the deadlock detector and its
+ * recording buffer. Only the thread writes its events; the parent reads them
+ * after every child has exited. */
+struct hslot {
+    atomic_int state;
+    atomic_int reason;
+    atomic_uint obj;
+    atomic_int timed;        /* blocked with a timeout: will wake by itself */
+    atomic_ulong progress;   /* ops done, to tell a stuck run from a slow one */
+    uint32_t process;
+    int32_t decl;            /* declared thread index, -1: created by a thread op */
+    char name[HOST_NAME_MAX];
+    uint32_t nevents;
+    uint32_t dropped;
+};
+
+/* A synchronisation object or queue: a monitor (process-shared mutex and
+ * condition variables) around the object's state. */
+struct hobj {
+    pthread_mutex_t m;
+    pthread_cond_t cv;       /* state changed: lock free, event set, item put, ... */
+    pthread_cond_t cv_space; /* queue: an item was taken; queue: all tasks done */
+    int64_t count;           /* lock: held; semaphore: value; event: flag; queue: items */
+    int64_t owner;           /* lock, rlock: holder slot, -1 */
+    int64_t depth;           /* rlock recursion */
+    int64_t waiters;         /* lock, semaphore: blocked acquirers */
+    uint64_t next_ticket;    /* condition: tickets handed to waiters, in arrival order */
+    uint64_t wake_upto;      /* condition: tickets below this have been notified */
+    int64_t arrived;         /* barrier */
+    uint64_t generation;     /* barrier */
+    int64_t unfinished;      /* queue: items put and not task_done */
+    uint32_t handoff_flow;   /* flow of the release that a blocked acquirer takes */
+    uint32_t items;          /* queue: index of its first item in the item area */
+};
+
+struct hitem {
+    int64_t value;
+    uint32_t flow;
+    uint32_t pad;
+};
+
+struct hproc {
+    struct host_gil gil;
+    int32_t pid;
+};
+
+struct hshared {
+    int64_t t0;              /* time zero: the processes arrive at t0 + arrival */
+    atomic_int ready;        /* children ready to start */
+    atomic_int go;
+    atomic_uint next_flow;
+    atomic_uint nslots;      /* slots in use (declared threads first) */
+    atomic_ulong text_used;
+    atomic_ulong lost_updates;
+    atomic_int failed;       /* a thread hit a run-time error (first wins) */
+    int fail_status;
+    char fail_path[ERROR_PATH_MAX];
+    char fail_msg[ERROR_MSG_MAX];
+};
+
+/* The run: pointers into the mapping plus read-only tables, made by the
+ * parent before forking so every child inherits them. */
+struct hrun {
+    const struct scenario *sc;
+    const struct host_options *opt;
+    unsigned char *map;
+    size_t map_size;
+    struct hshared *sh;
+    struct hproc *procs;
+    struct hobj *objs;
+    struct hslot *slots;
+    int64_t *cells;          /* variables' values */
+    uint64_t *seqs;          /* per variable: writes so far (lost-update detection) */
+    uint32_t *var_off;       /* per variable: first cell */
+    struct hitem *items;
+    char *text;
+    struct host_event *events;
+    int32_t *var_map;        /* [process][var name] -> variable, -1 */
+    int32_t *obj_map;        /* [process][object name] -> object, -1 */
+    uint32_t max_slots;
+    /* child only: this process and its thread bookkeeping (process-private) */
+    uint32_t proc;
+    pthread_mutex_t live_m;
+    pthread_cond_t live_cv;
+    uint32_t live;           /* non-daemon threads not finished */
+};
+
+/* A running thread's private state. */
+struct hthread {
+    struct hrun *run;
+    uint32_t slot;
+    struct host_gil *gil;    /* NULL: the process has no GIL */
+    uint64_t ticks;          /* old GIL: ticks since the last release */
+    uint64_t rng;
+    uint32_t fn;             /* function run by a created thread, or UINT32_MAX */
+    uint32_t nargs;
+    int64_t args[SCENARIO_MAX_LOCALS];
+    bool daemon;
+    int64_t arrive_at;       /* declared threads: the process's arrival; 0: when created */
+    int64_t ret;             /* value of the last return */
+};
+
+enum flow { FLOW_NEXT = 0, FLOW_RETURN, FLOW_EXIT };
+
+/* ------------------------------------------------------------------ checks */
+
+static const char *const unsupported_ops[OP_KIND_COUNT] = {
+    [OP_SEND] = "pipes", [OP_RECV] = "pipes", [OP_CLOSE] = "pipes",
+    [OP_PROCESS] = "creating processes at run time", [OP_PROCESS_JOIN] = "joining processes",
+    [OP_TERMINATE] = "terminating processes", [OP_MAP] = "pools", [OP_POOL_STEP] = "pools",
+    [OP_KILL] = "signals", [OP_ALARM] = "signals",
+};
+
+enum status host_check(const struct scenario *sc, const struct host_options *opt, struct error *err)
+{
+    for (uint32_t i = 0; i < sc->nops; i++) {
+        const struct op *op = &sc->ops[i];
+        if (unsupported_ops[op->kind])
+            return error_set(err, STATUS_BAD_INPUT, op->path,
+                             "the real runner does not support %s yet; run it with `threadsim run` instead",
+                             unsupported_ops[op->kind]);
+        if (op->kind == OP_WAIT && op->u.sync.timeout >= 0) {
+            /* a barrier wait with a timeout breaks the barrier in Python */
+            for (uint32_t o = 0; o < sc->nobjects; o++)
+                if (sc->objects[o].type == OBJ_BARRIER &&
+                    strcmp(sc->objects[o].name, sc->obj_names[op->u.sync.obj.name]) == 0)
+                    return error_set(err, STATUS_BAD_INPUT, op->path,
+                                     "the real runner does not support barrier waits with a timeout yet");
+        }
+    }
+    for (uint32_t o = 0; o < sc->nobjects; o++) {
+        if (sc->objects[o].type == OBJ_PIPE)
+            return error_set(err, STATUS_BAD_INPUT, sc->objects[o].path,
+                             "the real runner does not support pipes yet; run it with `threadsim run` instead");
+        if (sc->objects[o].type == OBJ_BARRIER && sc->objects[o].timeout >= 0)
+            return error_set(err, STATUS_BAD_INPUT, sc->objects[o].path,
+                             "the real runner does not support barrier timeouts yet");
+    }
+    for (uint32_t p = 0; p < sc->nprocesses; p++)
+        if (sc->processes[p].nhandlers) {
+            char path[64];
+            snprintf(path, sizeof path, "processes[%u].handlers", p);
+            return error_set(err, STATUS_BAD_INPUT, path, "the real runner does not support signal handlers yet");
+        }
+    if (sc->nprocesses > opt->max_processes)
+        return error_set(err, STATUS_BAD_INPUT, "processes",
+                         "%u processes exceed the real runner's limit of %u", sc->nprocesses, opt->max_processes);
+    if (sc->nthreads > opt->max_threads)
+        return error_set(err, STATUS_BAD_INPUT, "processes",
+                         "%u threads exceed the real runner's limit of %u", sc->nthreads, opt->max_threads);
+    return STATUS_OK;
+}
+
+void host_options_init(struct host_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->timeout_ns = 60LL * 1000000000;
+    o->max_threads = 256;
+    o->max_processes = 64;
+    o->max_memory = HOST_SANITIZED ? 0 : 4ULL << 30;
+    o->record = true;
+}
+
+/* --------------------------------------------------------------- recording */
+
+static int64_t now_ns(void)
+{
+    return host_now_ns();
+}
+
+static void record(struct hthread *th, enum hev_kind kind, unsigned sub, uint32_t obj, int64_t value,
+                   uint32_t flow, uint32_t text)
+{
+    struct hrun *r = th->run;
+    if (!r->opt->record)
+        return;
+    struct hslot *s = &r->slots[th->slot];
+    /* the last few places are kept for the thread's exit, so a full buffer
+     * still tells when the thread finished */
+    if (s->nevents >= HOST_EVENTS_PER_THREAD - HOST_EVENTS_RESERVED &&
+        !(kind == HEV_INSTANT && sub == INSTANT_EXIT && s->nevents < HOST_EVENTS_PER_THREAD)) {
+        s->dropped++;
+        return;
+    }
+    struct host_event *ev = &r->events[(size_t)th->slot * HOST_EVENTS_PER_THREAD + s->nevents++];
+    ev->t = now_ns();
+    ev->value = value;
+    ev->obj = obj;
+    ev->flow = flow;
+    ev->text = text;
+    ev->cpu = (int16_t)sched_getcpu();
+    ev->kind = (uint8_t)kind;
+    ev->sub = (uint8_t)sub;
+}
+
+static void instant(struct hthread *th, enum trace_instant_kind kind, uint32_t obj, int64_t value, uint32_t flow)
+{
+    record(th, HEV_INSTANT, kind, obj, value, flow, UINT32_MAX);
+}
+
+static uint32_t new_flow(struct hrun *r)
+{
+    return atomic_fetch_add(&r->sh->next_flow, 1) + 1;
+}
+
+static void set_running(struct hthread *th)
+{
+    struct hslot *s = &th->run->slots[th->slot];
+    atomic_store(&s->state, SLOT_RUN);
+    atomic_fetch_add(&s->progress, 1);
+    record(th, HEV_RUN, 0, UINT32_MAX, 0, 0, UINT32_MAX);
+}
+
+static void set_blocked(struct hthread *th, enum trace_reason reason, uint32_t obj, bool timed)
+{
+    struct hslot *s = &th->run->slots[th->slot];
+    atomic_store(&s->reason, (int)reason);
+    atomic_store(&s->obj, obj);
+    atomic_store(&s->timed, timed);
+    atomic_store(&s->state, SLOT_BLOCKED);
+    record(th, HEV_BLOCK, reason, obj, 0, 0, UINT32_MAX);
+}
+
+/* A run-time error: reported once through the mapping, then this process
+ * ends; the parent sees the flag and stops everything. */
+static _Noreturn void fail(struct hthread *th, const struct op *op, enum status status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static _Noreturn void fail(struct hthread *th, const struct op *op, enum status status, const char *fmt, ...)
+{
+    struct hshared *sh = th->run->sh;
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&sh->failed, &expected, 1)) {
+        const struct hslot *s = &th->run->slots[th->slot];
+        char msg[ERROR_MSG_MAX - 128];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        sh->fail_status = status;
+        snprintf(sh->fail_path, sizeof sh->fail_path, "%s", op ? op->path : "");
+        snprintf(sh->fail_msg, sizeof sh->fail_msg, "thread '%s' of process '%s': %s", s->name,
+                 th->run->sc->processes[s->process].name, msg);
+        atomic_store(&sh->failed, 2);
+    }
+    _exit(status);
+}
+
+/* ------------------------------------------------------------- GIL helpers */
+
+static void gil_on_wait(void *arg)
+{
+    set_blocked(arg, REASON_GIL, UINT32_MAX, false);
+}
+
+/* Takes the GIL, recording the wait when there is one. */
+static void gil_take(struct hthread *th)
+{
+    if (!th->gil)
+        return;
+    if (host_gil_take(th->gil, th->slot, gil_on_wait, th))
+        set_running(th);
+    th->ticks = 0;
+}
+
+static void gil_drop(struct hthread *th)
+{
+    if (th->gil)
+        host_gil_drop(th->gil, th->slot, false);
+}
+
+/* A check point between bytecodes (or ops): the eval breaker. */
+static void checkpoint(struct hthread *th, uint64_t ticks)
+{
+    if (!th->gil)
+        return;
+    th->ticks += ticks;
+    host_gil_checkpoint(th->gil, th->slot, &th->ticks, gil_on_wait, th);
+    if (atomic_load_explicit(&th->run->slots[th->slot].state, memory_order_relaxed) != SLOT_RUN)
+        set_running(th);
+}
+
+/* ---------------------------------------------------------- values, memory */
+
+static int64_t operand(const int64_t *locals, const struct operand *o)
+{
+    return o->kind == OPERAND_LOCAL ? locals[o->slot] : o->value;
+}
+
+static int64_t *var_addr(struct hthread *th, const struct op *op, const int64_t *locals, const struct var_ref *ref,
+                         uint32_t *decl_out)
+{
+    struct hrun *r = th->run;
+    const struct scenario *sc = r->sc;
+    int32_t d = r->var_map[(size_t)r->proc * sc->nvar_names + ref->name];
+    if (d < 0)
+        fail(th, op, STATUS_RUNTIME,
+             "'%s' is not in the memory of process '%s': processes do not share memory unless it is declared "
+             "in the top-level \"shared\"", sc->var_names[ref->name], sc->processes[r->proc].name);
+    const struct var_decl *v = &sc->vars[d];
+    int64_t idx = 0;
+    if (ref->indexed) {
+        idx = operand(locals, &ref->index);
+        if (idx < 0 || idx >= (int64_t)v->length)
+            fail(th, op, STATUS_RUNTIME, "index %" PRId64 " is outside '%s' (length %u)", idx, v->name, v->length);
+    }
+    if (decl_out)
+        *decl_out = (uint32_t)d;
+    return &r->cells[r->var_off[d] + (uint32_t)idx];
+}
+
+static int64_t load_cell(const int64_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static void store_cell(int64_t *p, int64_t v)
+{
+    __atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
+static int64_t value_of(struct hthread *th, const struct op *op, const int64_t *locals, const struct value *v);
+
+static int64_t expr_of(struct hthread *th, const struct op *op, const int64_t *locals, const struct expr *x)
+{
+    int64_t acc = 0;
+    for (uint32_t i = 0; i < x->n; i++) {
+        int64_t v = value_of(th, op, locals, &x->args[i]);
+        if (i == 0) {
+            acc = v;
+            continue;
+        }
+        bool overflow = false;
+        switch (x->op) {
+        case EXPR_ADD: overflow = __builtin_add_overflow(acc, v, &acc); break;
+        case EXPR_SUB: overflow = __builtin_sub_overflow(acc, v, &acc); break;
+        case EXPR_MUL: overflow = __builtin_mul_overflow(acc, v, &acc); break;
+        case EXPR_DIV:
+        case EXPR_MOD:
+            if (v == 0)
+                fail(th, op, STATUS_RUNTIME, "division by zero (Python: ZeroDivisionError)");
+            if (acc == INT64_MIN && v == -1) {
+                overflow = true;
+                break;
+            }
+            if (x->op == EXPR_DIV) {
+                int64_t q = acc / v;
+                acc = (acc % v != 0 && ((acc < 0) != (v < 0))) ? q - 1 : q;
+            } else {
+                int64_t m = acc % v;
+                acc = (m != 0 && ((m < 0) != (v < 0))) ? m + v : m;
+            }
+            break;
+        case EXPR_MIN: acc = v < acc ? v : acc; break;
+        case EXPR_MAX: acc = v > acc ? v : acc; break;
+        case EXPR_OP_COUNT: break;
+        }
+        if (overflow)
+            fail(th, op, STATUS_RUNTIME, "integer overflow in arithmetic (threadsim integers are 64-bit)");
+    }
+    return acc;
+}
+
+static int64_t value_of(struct hthread *th, const struct op *op, const int64_t *locals, const struct value *v)
+{
+    switch (v->kind) {
+    case VALUE_CONST: return v->value;
+    case VALUE_LOCAL: return locals[v->slot];
+    case VALUE_VAR: return load_cell(var_addr(th, op, locals, &v->var, NULL));
+    case VALUE_EXPR: return expr_of(th, op, locals, v->expr);
+    }
+    return 0;
+}
+
+static bool condition_of(struct hthread *th, const struct op *op, const int64_t *locals, const struct condition *c)
+{
+    int64_t a = value_of(th, op, locals, &c->left);
+    int64_t b = value_of(th, op, locals, &c->right);
+    switch (c->cmp) {
+    case CMP_EQ: return a == b;
+    case CMP_NE: return a != b;
+    case CMP_LT: return a < b;
+    case CMP_LE: return a <= b;
+    case CMP_GT: return a > b;
+    case CMP_GE: return a >= b;
+    }
+    return false;
+}
+
+/* -------------------------------------------------------------- objects */
+
+static uint32_t obj_index(struct hthread *th, const struct op *op, const struct obj_ref *ref)
+{
+    struct hrun *r = th->run;
+    int32_t o = r->obj_map[(size_t)r->proc * r->sc->nobj_names + ref->name];
+    if (o < 0)
+        fail(th, op, STATUS_RUNTIME, "object '%s' is not visible in process '%s'", r->sc->obj_names[ref->name],
+             r->sc->processes[r->proc].name);
+    return (uint32_t)o;
+}
+
+static void deadline_of(struct timespec *ts, int64_t timeout)
+{
+    int64_t at = now_ns() + timeout;
+    ts->tv_sec = (time_t)(at / 1000000000);
+    ts->tv_nsec = (long)(at % 1000000000);
+}
+
+/* Waits on cv with o->m held, until the deadline (NULL: none). Returns false
+ * on timeout. */
+static bool obj_wait(struct hobj *o, pthread_cond_t *cv, const struct timespec *deadline)
+{
+    if (!deadline) {
+        pthread_cond_wait(cv, &o->m);
+        return true;
+    }
+    return pthread_cond_timedwait(cv, &o->m, deadline) != ETIMEDOUT;
+}
+
+static enum trace_reason reason_of(enum object_type t)
+{
+    static const enum trace_reason reasons[OBJ_TYPE_COUNT] = {
+        [OBJ_LOCK] = REASON_LOCK, [OBJ_RLOCK] = REASON_LOCK, [OBJ_SEMAPHORE] = REASON_SEMAPHORE,
+        [OBJ_BOUNDED_SEMAPHORE] = REASON_SEMAPHORE, [OBJ_EVENT] = REASON_EVENT,
+        [OBJ_CONDITION] = REASON_CONDITION, [OBJ_BARRIER] = REASON_BARRIER, [OBJ_QUEUE] = REASON_QUEUE,
+        [OBJ_MP_QUEUE] = REASON_QUEUE, [OBJ_PIPE] = REASON_PIPE,
+    };
+    return reasons[t];
+}
+
+/* Blocking section of an op: the GIL is dropped before the object's mutex is
+ * taken (never wait for the GIL holding a monitor) and taken again after. */
+struct blocking {
+    struct hthread *th;
+    bool dropped;
+    bool blocked;
+};
+
+static void block_begin(struct blocking *b, struct hthread *th)
+{
+    b->th = th;
+    b->dropped = false;
+    b->blocked = false;
+}
+
+/* Marks the thread blocked on obj (once per section). */
+static void block_mark(struct blocking *b, enum trace_reason reason, uint32_t obj, bool timed)
+{
+    if (!b->blocked) {
+        set_blocked(b->th, reason, obj, timed);
+        b->blocked = true;
+    }
+}
+
+static void block_end(struct blocking *b)
+{
+    if (b->blocked)
+        set_running(b->th);
+    if (b->dropped)
+        gil_take(b->th);
+}
+
+/* Acquires a lock, rlock or semaphore (or a condition's lock). Returns false
+ * on timeout. With a GIL, tries first without dropping it, as CPython does. */
+static bool lock_acquire(struct hthread *th, const struct op *op, uint32_t oi, int64_t timeout)
+{
+    struct hrun *r = th->run;
+    const struct object_decl *d = &r->sc->objects[oi];
+    struct hobj *o = &r->objs[oi];
+    int64_t me = th->slot;
+    struct timespec dl;
+    if (timeout >= 0)
+        deadline_of(&dl, timeout);
+    struct blocking b;
+    block_begin(&b, th);
+    bool sem = d->type == OBJ_SEMAPHORE || d->type == OBJ_BOUNDED_SEMAPHORE;
+    pthread_mutex_lock(&o->m);
+    if (d->type == OBJ_RLOCK && o->count && o->owner == me) {
+        o->depth++;
+        pthread_mutex_unlock(&o->m);
+        instant(th, INSTANT_ACQUIRE, oi, 0, 0);
+        return true;
+    }
+    bool free_now = sem ? o->count > 0 : o->count == 0;
+    if (!free_now && timeout != 0 && th->gil) {
+        pthread_mutex_unlock(&o->m);
+        gil_drop(th);
+        b.dropped = true;
+        pthread_mutex_lock(&o->m);
+    }
+    bool ok = true;
+    bool waited = false;
+    while (sem ? o->count == 0 : o->count != 0) {
+        if (timeout == 0) {
+            ok = false;
+            break;
+        }
+        block_mark(&b, reason_of(d->type), oi, timeout >= 0);
+        waited = true;
+        o->waiters++;
+        ok = obj_wait(o, &o->cv, timeout >= 0 ? &dl : NULL);
+        o->waiters--;
+        if (!ok && (sem ? o->count == 0 : o->count != 0))
+            break;
+        ok = true;
+    }
+    uint32_t flow = 0;
+    if (ok) {
+        if (sem) {
+            o->count--;
+        } else {
+            o->count = 1;
+            o->owner = me;
+            o->depth = 1;
+        }
+        if (waited) {
+            flow = o->handoff_flow;
+            o->handoff_flow = 0;
+        }
+    }
+    pthread_mutex_unlock(&o->m);
+    (void)op;
+    block_end(&b);
+    if (ok)
+        instant(th, INSTANT_ACQUIRE, oi, 0, flow);
+    return ok;
+}
+
+static void lock_release(struct hthread *th, const struct op *op, uint32_t oi)
+{
+    struct hrun *r = th->run;
+    const struct object_decl *d = &r->sc->objects[oi];
+    struct hobj *o = &r->objs[oi];
+    uint32_t flow = 0;
+    pthread_mutex_lock(&o->m);
+    switch (d->type) {
+    case OBJ_SEMAPHORE:
+    case OBJ_BOUNDED_SEMAPHORE:
+        if (d->type == OBJ_BOUNDED_SEMAPHORE && o->count >= d->value) {
+            pthread_mutex_unlock(&o->m);
+            fail(th, op, STATUS_RUNTIME, "bounded semaphore '%s' released too many times (Python: ValueError)",
+                 d->name);
+        }
+        o->count++;
+        break;
+    case OBJ_RLOCK:
+        if (!o->count || o->owner != (int64_t)th->slot) {
+            pthread_mutex_unlock(&o->m);
+            fail(th, op, STATUS_RUNTIME, "release of rlock '%s' that this thread does not hold (Python: RuntimeError)",
+                 d->name);
+        }
+        if (--o->depth > 0) {
+            pthread_mutex_unlock(&o->m);
+            instant(th, INSTANT_RELEASE, oi, -1, 0);
+            return;
+        }
+        o->count = 0;
+        o->owner = -1;
+        break;
+    default:
+        if (!o->count) {
+            pthread_mutex_unlock(&o->m);
+            fail(th, op, STATUS_RUNTIME, "release of lock '%s' that is not held (Python: RuntimeError)", d->name);
+        }
+        o->count = 0;
+        o->owner = -1;
+        break;
+    }
+    if (o->waiters > 0) {
+        flow = new_flow(r);
+        o->handoff_flow = flow;
+        pthread_cond_signal(&o->cv);
+    }
+    pthread_mutex_unlock(&o->m);
+    instant(th, INSTANT_RELEASE, oi, -1, flow);
+}
+
+/* The lock object behind a `with` or acquire: a condition's own lock. */
+static uint32_t lock_of(struct hthread *th, uint32_t oi)
+{
+    const struct object_decl *d = &th->run->sc->objects[oi];
+    return d->type == OBJ_CONDITION ? d->lock : oi;
+}
+
+/* Condition wait: registers as a waiter while holding the lock, releases
+ * the lock completely, waits for a notification token, takes the lock back. */
+static bool condition_wait(struct hthread *th, const struct op *op, uint32_t oi, int64_t timeout)
+{
+    struct hrun *r = th->run;
+    const struct object_decl *d = &r->sc->objects[oi];
+    struct hobj *c = &r->objs[oi];
+    uint32_t li = d->lock;
+    struct hobj *l = &r->objs[li];
+    pthread_mutex_lock(&l->m);
+    bool mine = l->count && (r->sc->objects[li].type != OBJ_RLOCK || l->owner == (int64_t)th->slot);
+    int64_t depth = l->depth;
+    pthread_mutex_unlock(&l->m);
+    if (!mine)
+        fail(th, op, STATUS_RUNTIME, "wait on condition '%s' without holding its lock (Python: RuntimeError)",
+             d->name);
+    struct timespec dl;
+    if (timeout >= 0)
+        deadline_of(&dl, timeout);
+    /* a ticket, taken while the lock is held, so no notify can be missed;
+     * notify(n) wakes the n oldest tickets, as Python's FIFO waiter list */
+    pthread_mutex_lock(&c->m);
+    uint64_t ticket = c->next_ticket++;
+    pthread_mutex_unlock(&c->m);
+    instant(th, INSTANT_WAIT, oi, 0, 0);
+    pthread_mutex_lock(&l->m);
+    l->depth = 1;
+    pthread_mutex_unlock(&l->m);
+    lock_release(th, op, li);
+    struct blocking b;
+    block_begin(&b, th);
+    if (th->gil) {
+        gil_drop(th);
+        b.dropped = true;
+    }
+    pthread_mutex_lock(&c->m);
+    bool woken = false;
+    for (;;) {
+        if (ticket < c->wake_upto) {
+            woken = true;
+            break;
+        }
+        block_mark(&b, REASON_CONDITION, oi, timeout >= 0);
+        if (!obj_wait(c, &c->cv, timeout >= 0 ? &dl : NULL) && ticket >= c->wake_upto)
+            break;
+    }
+    pthread_mutex_unlock(&c->m);
+    block_end(&b);
+    instant(th, INSTANT_WAKE, oi, woken, 0);
+    lock_acquire(th, op, li, -1);
+    pthread_mutex_lock(&l->m);
+    l->depth = depth;
+    pthread_mutex_unlock(&l->m);
+    return woken;
+}
+
+static void condition_notify(struct hthread *th, uint32_t oi, int64_t n)
+{
+    struct hobj *c = &th->run->objs[oi];
+    pthread_mutex_lock(&c->m);
+    /* a waiter that timed out keeps its ticket, so a notify may be spent on
+     * it (Python would skip it): documented in docs/host.md */
+    int64_t k = (int64_t)(c->next_ticket - c->wake_upto);
+    if (n >= 0 && n < k)
+        k = n;
+    if (k > 0) {
+        c->wake_upto += (uint64_t)k;
+        pthread_cond_broadcast(&c->cv);
+    }
+    pthread_mutex_unlock(&c->m);
+    instant(th, INSTANT_NOTIFY, oi, k > 0 ? k : 0, 0);
+}
+
+static bool event_wait(struct hthread *th, uint32_t oi, int64_t timeout)
+{
+    struct hobj *o = &th->run->objs[oi];
+    struct timespec dl;
+    if (timeout >= 0)
+        deadline_of(&dl, timeout);
+    struct blocking b;
+    block_begin(&b, th);
+    instant(th, INSTANT_WAIT, oi, 0, 0);
+    pthread_mutex_lock(&o->m);
+    if (!o->count && th->gil) {
+        pthread_mutex_unlock(&o->m);
+        gil_drop(th);
+        b.dropped = true;
+        pthread_mutex_lock(&o->m);
+    }
+    while (!o->count) {
+        block_mark(&b, REASON_EVENT, oi, timeout >= 0);
+        if (!obj_wait(o, &o->cv, timeout >= 0 ? &dl : NULL))
+            break;
+    }
+    bool set = o->count != 0;
+    pthread_mutex_unlock(&o->m);
+    block_end(&b);
+    instant(th, INSTANT_WAKE, oi, set, 0);
+    return set;
+}
+
+static void event_set(struct hthread *th, uint32_t oi, bool value)
+{
+    struct hobj *o = &th->run->objs[oi];
+    pthread_mutex_lock(&o->m);
+    o->count = value;
+    if (value)
+        pthread_cond_broadcast(&o->cv);
+    pthread_mutex_unlock(&o->m);
+    instant(th, value ? INSTANT_SET : INSTANT_CLEAR, oi, 0, 0);
+}
+
+static void barrier_wait(struct hthread *th, uint32_t oi)
+{
+    struct hrun *r = th->run;
+    struct hobj *o = &r->objs[oi];
+    struct blocking b;
+    block_begin(&b, th);
+    if (th->gil) {
+        gil_drop(th);
+        b.dropped = true;
+    }
+    instant(th, INSTANT_WAIT, oi, 0, 0);
+    pthread_mutex_lock(&o->m);
+    uint64_t gen = o->generation;
+    if (++o->arrived >= r->sc->objects[oi].parties) {
+        o->arrived = 0;
+        o->generation++;
+        pthread_cond_broadcast(&o->cv);
+    } else {
+        while (o->generation == gen) {
+            block_mark(&b, REASON_BARRIER, oi, false);
+            obj_wait(o, &o->cv, NULL);
+        }
+    }
+    pthread_mutex_unlock(&o->m);
+    block_end(&b);
+    instant(th, INSTANT_WAKE, oi, 1, 0);
+}
+
+/* Queues hold their items in the mapping; the order is the queue's. */
+static bool queue_put(struct hthread *th, const struct op *op, uint32_t oi, int64_t value, int64_t timeout)
+{
+    struct hrun *r = th->run;
+    const struct object_decl *d = &r->sc->objects[oi];
+    struct hobj *o = &r->objs[oi];
+    struct hitem *items = &r->items[o->items];
+    struct timespec dl;
+    if (timeout >= 0)
+        deadline_of(&dl, timeout);
+    struct blocking b;
+    block_begin(&b, th);
+    pthread_mutex_lock(&o->m);
+    bool full = d->maxsize > 0 && o->count >= d->maxsize;
+    if (full && th->gil && timeout != 0) {
+        pthread_mutex_unlock(&o->m);
+        gil_drop(th);
+        b.dropped = true;
+        pthread_mutex_lock(&o->m);
+    }
+    bool ok = true;
+    while (d->maxsize > 0 && o->count >= d->maxsize) {
+        if (timeout == 0) {
+            ok = false;
+            break;
+        }
+        block_mark(&b, REASON_QUEUE, oi, timeout >= 0);
+        if (!obj_wait(o, &o->cv_space, timeout >= 0 ? &dl : NULL) && o->count >= d->maxsize) {
+            ok = false;
+            break;
+        }
+    }
+    uint32_t flow = 0;
+    if (ok) {
+        if (o->count >= HOST_QUEUE_CAP) {
+            pthread_mutex_unlock(&o->m);
+            fail(th, op, STATUS_WATCHDOG, "queue '%s' would hold more than %d items, the real runner's limit",
+                 d->name, HOST_QUEUE_CAP);
+        }
+        flow = new_flow(r);
+        items[o->count].value = value;
+        items[o->count].flow = flow;
+        o->count++;
+        o->unfinished++;
+        pthread_cond_broadcast(&o->cv);
+    }
+    pthread_mutex_unlock(&o->m);
+    block_end(&b);
+    if (ok)
+        instant(th, INSTANT_PUT, oi, value, flow);
+    return ok;
+}
+
+static bool queue_get(struct hthread *th, uint32_t oi, int64_t timeout, int64_t *value)
+{
+    struct hrun *r = th->run;
+    const struct object_decl *d = &r->sc->objects[oi];
+    struct hobj *o = &r->objs[oi];
+    struct hitem *items = &r->items[o->items];
+    struct timespec dl;
+    if (timeout >= 0)
+        deadline_of(&dl, timeout);
+    struct blocking b;
+    block_begin(&b, th);
+    pthread_mutex_lock(&o->m);
+    if (o->count == 0 && th->gil && timeout != 0) {
+        pthread_mutex_unlock(&o->m);
+        gil_drop(th);
+        b.dropped = true;
+        pthread_mutex_lock(&o->m);
+    }
+    bool ok = true;
+    while (o->count == 0) {
+        if (timeout == 0) {
+            ok = false;
+            break;
+        }
+        block_mark(&b, REASON_QUEUE, oi, timeout >= 0);
+        if (!obj_wait(o, &o->cv, timeout >= 0 ? &dl : NULL) && o->count == 0) {
+            ok = false;
+            break;
+        }
+    }
+    uint32_t flow = 0;
+    if (ok) {
+        int64_t at = 0;
+        if (d->order == QUEUE_LIFO && d->type == OBJ_QUEUE) {
+            at = o->count - 1;
+        } else if (d->order == QUEUE_PRIORITY && d->type == OBJ_QUEUE) {
+            for (int64_t i = 1; i < o->count; i++)
+                if (items[i].value < items[at].value)
+                    at = i;
+        }
+        *value = items[at].value;
+        flow = items[at].flow;
+        memmove(&items[at], &items[at + 1], (size_t)(o->count - at - 1) * sizeof *items);
+        o->count--;
+        pthread_cond_broadcast(&o->cv_space);
+    }
+    pthread_mutex_unlock(&o->m);
+    block_end(&b);
+    if (ok)
+        instant(th, INSTANT_GET, oi, *value, flow);
+    return ok;
+}
+
+static void queue_task_done(struct hthread *th, const struct op *op, uint32_t oi)
+{
+    struct hobj *o = &th->run->objs[oi];
+    pthread_mutex_lock(&o->m);
+    if (o->unfinished <= 0) {
+        pthread_mutex_unlock(&o->m);
+        fail(th, op, STATUS_RUNTIME, "task_done() called too many times on queue '%s' (Python: ValueError)",
+             th->run->sc->objects[oi].name);
+    }
+    if (--o->unfinished == 0)
+        pthread_cond_broadcast(&o->cv_space);
+    pthread_mutex_unlock(&o->m);
+}
+
+static void queue_join(struct hthread *th, uint32_t oi)
+{
+    struct hobj *o = &th->run->objs[oi];
+    struct blocking b;
+    block_begin(&b, th);
+    if (th->gil) {
+        gil_drop(th);
+        b.dropped = true;
+    }
+    pthread_mutex_lock(&o->m);
+    while (o->unfinished > 0) {
+        block_mark(&b, REASON_QUEUE, oi, false);
+        obj_wait(o, &o->cv_space, NULL);
+    }
+    pthread_mutex_unlock(&o->m);
+    block_end(&b);
+}
+
+/* ------------------------------------------------------------ the ops */
+
+static enum flow exec_block(struct hthread *th, struct op_block blk, int64_t *locals);
+static void thread_start(struct hrun *r, uint32_t slot, uint32_t fn, const int64_t *args, uint32_t nargs,
+                         bool daemon, struct hthread *by, const struct op *op);
+
+static void run_compute(struct hthread *th, const struct op *op, const int64_t *locals)
+{
+    const struct op_compute *c = &op->u.compute;
+    const struct profile *pf = &th->run->sc->profile;
+    bool gil = th->gil && !c->release_gil;
+    if (th->gil && c->release_gil)
+        gil_drop(th);
+    bool old = gil && th->gil->mode == GIL_OLD;
+    switch (c->kind) {
+    case COMPUTE_COUNT: {
+        int64_t n = operand(locals, &c->n);
+        double bpi = pf->count_bytecodes_per_iter > 0 ? pf->count_bytecodes_per_iter : 1;
+        if (!gil) {
+            host_count(n);
+            break;
+        }
+        int64_t chunk = old ? (int64_t)(th->gil->check_interval / bpi) : 1000;
+        if (chunk < 1)
+            chunk = 1;
+        while (!host_count_step(&n, chunk))
+            checkpoint(th, (uint64_t)((double)chunk * bpi));
+        break;
+    }
+    case COMPUTE_PRIMES: {
+        int64_t from = operand(locals, &c->from), to = operand(locals, &c->to);
+        if (!gil) {
+            host_primes(from, to);
+            break;
+        }
+        double bpd = pf->primes_bytecodes_per_division > 0 ? pf->primes_bytecodes_per_division : 1;
+        uint64_t chunk = old ? (uint64_t)(th->gil->check_interval / bpd) : 1000;
+        if (chunk < 1)
+            chunk = 1;
+        struct host_primes_state s;
+        host_primes_init(&s, from, to);
+        while (!host_primes_step(&s, chunk))
+            checkpoint(th, (uint64_t)((double)chunk * bpd));
+        break;
+    }
+    case COMPUTE_FOR:
+    case COMPUTE_SPIN: {
+        if (!gil) {
+            host_spin(c->dur);
+            break;
+        }
+        /* a spin's "bytecode" is one of count's, at the profile's speed */
+        double ns_per_tick = pf->count_ns_per_iter / (pf->count_bytecodes_per_iter > 0 ? pf->count_bytecodes_per_iter : 1);
+        int64_t chunk = old ? (int64_t)(th->gil->check_interval * ns_per_tick) : 20000;
+        if (chunk < 200)
+            chunk = 200;
+        int64_t until = host_thread_cpu_ns() + c->dur;
+        while (!host_spin_step(until, chunk))
+            checkpoint(th, old ? th->gil->check_interval : 0);
+        break;
+    }
+    }
+    if (th->gil && c->release_gil)
+        gil_take(th);
+}
+
+static void run_sleep(struct hthread *th, const struct op *op)
+{
+    int64_t dur = op->u.sleep.dur;
+    if (op->u.sleep.random && op->u.sleep.dur_hi > dur) {
+        th->rng ^= th->rng << 13;
+        th->rng ^= th->rng >> 7;
+        th->rng ^= th->rng << 17;
+        dur += (int64_t)(th->rng % (uint64_t)(op->u.sleep.dur_hi - dur + 1));
+    }
+    gil_drop(th);
+    set_blocked(th, op->kind == OP_IO ? REASON_IO : REASON_SLEEP, UINT32_MAX, true);
+    struct timespec ts;
+    deadline_of(&ts, dur);
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+        ;
+    set_running(th);
+    gil_take(th);
+}
+
+/* Appends s to buf (size cap, used *len) without overflowing. */
+static void text_append(char *buf, size_t cap, size_t *len, const char *s)
+{
+    size_t n = strlen(s);
+    if (*len + n >= cap)
+        n = cap - 1 - *len;
+    memcpy(buf + *len, s, n);
+    *len += n;
+    buf[*len] = '\0';
+}
+
+static void run_print(struct hthread *th, const struct op *op, const int64_t *locals)
+{
+    struct hrun *r = th->run;
+    const struct scenario *sc = r->sc;
+    char buf[SCENARIO_MAX_TEXT];
+    char num[48];
+    size_t len = 0;
+    buf[0] = '\0';
+    for (uint32_t i = 0; i < op->u.print.npieces; i++) {
+        const struct print_piece *pc = &op->u.print.pieces[i];
+        switch (pc->kind) {
+        case PRINT_TEXT:
+            text_append(buf, sizeof buf, &len, pc->text);
+            break;
+        case PRINT_LOCAL:
+            snprintf(num, sizeof num, "%" PRId64, locals[pc->slot]);
+            text_append(buf, sizeof buf, &len, num);
+            break;
+        case PRINT_BUILTIN:
+            if (strcmp(pc->text, "thread") == 0) {
+                text_append(buf, sizeof buf, &len, r->slots[th->slot].name);
+            } else if (strcmp(pc->text, "process") == 0) {
+                text_append(buf, sizeof buf, &len, sc->processes[r->proc].name);
+            } else {
+                snprintf(num, sizeof num, "%.3fms", (double)(now_ns() - r->sh->t0) / 1e6);
+                text_append(buf, sizeof buf, &len, num);
+            }
+            break;
+        case PRINT_VAR: {
+            struct var_ref ref = {.name = pc->slot, .indexed = false};
+            uint32_t d;
+            int64_t *a = var_addr(th, op, locals, &ref, &d);
+            uint32_t n = sc->vars[d].length;
+            if (n == 0) {
+                snprintf(num, sizeof num, "%" PRId64, load_cell(a));
+                text_append(buf, sizeof buf, &len, num);
+                break;
+            }
+            text_append(buf, sizeof buf, &len, "[");
+            for (uint32_t k = 0; k < n; k++) {
+                snprintf(num, sizeof num, k ? ", %" PRId64 : "%" PRId64, load_cell(a + k));
+                text_append(buf, sizeof buf, &len, num);
+            }
+            text_append(buf, sizeof buf, &len, "]");
+            break;
+        }
+        }
+    }
+    uint32_t off = UINT32_MAX;
+    uint64_t at = atomic_fetch_add(&r->sh->text_used, len + 1);
+    if (at + len + 1 <= HOST_TEXT_BYTES) {
+        memcpy(r->text + at, buf, len + 1);
+        off = (uint32_t)at;
+    }
+    record(th, HEV_INSTANT, INSTANT_PRINT, UINT32_MAX, 0, 0, off);
+}
+
+/* The racy add: a real read, the op's CPU time, then a real write, with no
+ * lock, so another thread's write in between is lost exactly as in `x += 1`.
+ * Relaxed atomics keep it free of undefined behaviour (and quiet under TSan)
+ * without making it atomic. A GIL check point sits between read and write,
+ * where CPython's eval breaker can switch threads. */
+static void run_add(struct hthread *th, const struct op *op, const int64_t *locals)
+{
+    struct hrun *r = th->run;
+    uint32_t d;
+    int64_t *cell = var_addr(th, op, locals, &op->u.var.var, &d);
+    int64_t v = value_of(th, op, locals, &op->u.var.value);
+    int64_t result;
+    if (op->u.var.atomic) {
+        result = __atomic_add_fetch(cell, v, __ATOMIC_SEQ_CST);
+        __atomic_fetch_add(&r->seqs[d], 1, __ATOMIC_SEQ_CST);
+    } else {
+        uint64_t seq = __atomic_load_n(&r->seqs[d], __ATOMIC_ACQUIRE);
+        int64_t old = load_cell(cell);
+        int64_t cost = op->u.var.cost >= 0 ? op->u.var.cost : r->sc->profile.add_ns;
+        if (th->gil && !r->sc->processes[r->proc].gil.backedge_checks)
+            checkpoint(th, 2);
+        int64_t until = now_ns() + cost;
+        while (now_ns() < until)
+            ;
+        result = old + v;
+        store_cell(cell, result);
+        if (__atomic_fetch_add(&r->seqs[d], 1, __ATOMIC_ACQ_REL) != seq) {
+            atomic_fetch_add(&r->sh->lost_updates, 1);
+            instant(th, INSTANT_LOST_UPDATE, r->sc->nobjects + d, result, 0);
+        }
+    }
+}
+
+static uint32_t find_thread_slot(struct hthread *th, const struct op *op)
+{
+    struct hrun *r = th->run;
+    const struct op_join *j = &op->u.join;
+    if (j->thread >= 0)
+        return (uint32_t)j->thread;
+    uint32_t n = atomic_load(&r->sh->nslots);
+    for (uint32_t s = n; s-- > r->sc->nthreads;)
+        if (r->slots[s].process == r->proc && strcmp(r->slots[s].name, j->name) == 0)
+            return s;
+    fail(th, op, STATUS_RUNTIME, "no thread named '%s' has been started in process '%s'", j->name,
+         r->sc->processes[r->proc].name);
+}
+
+static bool thread_join(struct hthread *th, const struct op *op)
+{
+    struct hrun *r = th->run;
+    uint32_t s = find_thread_slot(th, op);
+    if (s == th->slot)
+        fail(th, op, STATUS_RUNTIME, "a thread cannot join itself (Python: RuntimeError)");
+    if (atomic_load(&r->slots[s].state) == SLOT_NEW && r->slots[s].decl >= 0)
+        fail(th, op, STATUS_RUNTIME, "cannot join thread '%s' before it is started (Python: RuntimeError)",
+             r->slots[s].name);
+    int64_t timeout = op->u.join.timeout;
+    struct timespec dl;
+    if (timeout >= 0)
+        deadline_of(&dl, timeout);
+    struct blocking b;
+    block_begin(&b, th);
+    if (th->gil) {
+        gil_drop(th);
+        b.dropped = true;
+    }
+    pthread_mutex_lock(&r->live_m);
+    bool ok = true;
+    while (atomic_load(&r->slots[s].state) != SLOT_DONE) {
+        block_mark(&b, REASON_JOIN, s, timeout >= 0);
+        if (timeout >= 0) {
+            if (pthread_cond_timedwait(&r->live_cv, &r->live_m, &dl) == ETIMEDOUT &&
+                atomic_load(&r->slots[s].state) != SLOT_DONE) {
+                ok = false;
+                break;
+            }
+        } else {
+            pthread_cond_wait(&r->live_cv, &r->live_m);
+        }
+    }
+    pthread_mutex_unlock(&r->live_m);
+    block_end(&b);
+    if (ok)
+        instant(th, INSTANT_JOIN, UINT32_MAX, s, 0);
+    return ok;
+}
+
+static void call_function(struct hthread *th, const struct op *op, uint32_t fn, const int64_t *args, uint32_t nargs,
+                          bool has_into, uint32_t into, int64_t *locals)
+{
+    const struct function *f = &th->run->sc->functions[fn];
+    int64_t frame[SCENARIO_MAX_LOCALS];
+    memset(frame, 0, sizeof frame);
+    for (uint32_t i = 0; i < nargs && i < f->nparams; i++)
+        frame[i] = args[i];
+    (void)op;
+    th->ret = 0;
+    enum flow fl = exec_block(th, f->body, frame);
+    if (fl == FLOW_EXIT)
+        return;
+    if (has_into)
+        locals[into] = th->ret;
+}
+
+/* Runs one op; returns how control goes on. */
+static enum flow exec_op(struct hthread *th, const struct op *op, int64_t *locals)
+{
+    struct hrun *r = th->run;
+    const struct scenario *sc = r->sc;
+    atomic_fetch_add_explicit(&r->slots[th->slot].progress, 1, memory_order_relaxed);
+    switch (op->kind) {
+    case OP_COMPUTE:
+        run_compute(th, op, locals);
+        break;
+    case OP_SLEEP:
+    case OP_IO:
+        run_sleep(th, op);
+        break;
+    case OP_REPEAT: {
+        int64_t n = operand(locals, &op->u.repeat.times);
+        for (int64_t i = 0; i < n; i++) {
+            enum flow fl = exec_block(th, op->u.repeat.body, locals);
+            if (fl != FLOW_NEXT)
+                return fl;
+        }
+        break;
+    }
+    case OP_CALL: {
+        int64_t args[SCENARIO_MAX_LOCALS];
+        const struct op_call *c = &op->u.call;
+        for (uint32_t i = 0; i < c->nargs && i < SCENARIO_MAX_LOCALS; i++)
+            args[i] = operand(locals, &c->args[i]);
+        call_function(th, op, c->fn, args, c->nargs, c->has_into, c->into, locals);
+        if (atomic_load(&r->slots[th->slot].state) == SLOT_DONE)
+            return FLOW_EXIT;
+        break;
+    }
+    case OP_PRINT:
+        run_print(th, op, locals);
+        break;
+    case OP_START: {
+        uint32_t s = op->u.start.thread;
+        if (atomic_load(&r->slots[s].state) != SLOT_NEW)
+            fail(th, op, STATUS_RUNTIME, "thread '%s' is started twice (Python: RuntimeError)", op->u.start.name);
+        thread_start(r, s, UINT32_MAX, NULL, 0, sc->threads[s].daemon, th, op);
+        instant(th, INSTANT_START, UINT32_MAX, s, 0);
+        break;
+    }
+    case OP_THREAD: {
+        const struct op_thread *t = &op->u.thread;
+        int64_t args[SCENARIO_MAX_LOCALS];
+        for (uint32_t i = 0; i < t->nargs && i < SCENARIO_MAX_LOCALS; i++)
+            args[i] = operand(locals, &t->args[i]);
+        uint32_t s = atomic_fetch_add(&r->sh->nslots, 1);
+        if (s >= r->max_slots)
+            fail(th, op, STATUS_WATCHDOG, "more than %u threads: the real runner's thread limit", r->max_slots);
+        struct hslot *sl = &r->slots[s];
+        sl->process = r->proc;
+        sl->decl = -1;
+        snprintf(sl->name, sizeof sl->name, "%s", t->name);
+        atomic_store(&sl->state, SLOT_NEW);
+        thread_start(r, s, t->fn, args, t->nargs, t->daemon, th, op);
+        instant(th, INSTANT_START, UINT32_MAX, s, 0);
+        break;
+    }
+    case OP_JOIN: {
+        bool ok = thread_join(th, op);
+        (void)ok;
+        break;
+    }
+    case OP_EXIT:
+        return FLOW_EXIT;
+    case OP_ACQUIRE: {
+        uint32_t oi = lock_of(th, obj_index(th, op, &op->u.sync.obj));
+        bool ok = lock_acquire(th, op, oi, op->u.sync.timeout);
+        if (op->u.sync.has_into)
+            locals[op->u.sync.into] = ok;
+        break;
+    }
+    case OP_RELEASE:
+        lock_release(th, op, lock_of(th, obj_index(th, op, &op->u.sync.obj)));
+        break;
+    case OP_WITH: {
+        uint32_t oi = lock_of(th, obj_index(th, op, &op->u.sync.obj));
+        lock_acquire(th, op, oi, -1);
+        enum flow fl = exec_block(th, op->u.sync.body, locals);
+        if (fl == FLOW_EXIT)
+            return fl;
+        lock_release(th, op, oi);
+        if (fl != FLOW_NEXT)
+            return fl;
+        break;
+    }
+    case OP_WAIT: {
+        uint32_t oi = obj_index(th, op, &op->u.sync.obj);
+        bool ok = true;
+        switch (sc->objects[oi].type) {
+        case OBJ_EVENT: ok = event_wait(th, oi, op->u.sync.timeout); break;
+        case OBJ_CONDITION: ok = condition_wait(th, op, oi, op->u.sync.timeout); break;
+        case OBJ_BARRIER: barrier_wait(th, oi); break;
+        default: fail(th, op, STATUS_RUNTIME, "cannot wait on '%s'", sc->objects[oi].name);
+        }
+        if (op->u.sync.has_into)
+            locals[op->u.sync.into] = ok;
+        break;
+    }
+    case OP_WAIT_FOR: {
+        uint32_t oi = obj_index(th, op, &op->u.sync.obj);
+        int64_t timeout = op->u.sync.timeout;
+        int64_t end = timeout >= 0 ? now_ns() + timeout : 0;
+        bool ok;
+        while (!(ok = condition_of(th, op, locals, &op->u.sync.until))) {
+            int64_t left = -1;
+            if (timeout >= 0) {
+                left = end - now_ns();
+                if (left <= 0)
+                    break;
+            }
+            condition_wait(th, op, oi, left);
+        }
+        if (op->u.sync.has_into)
+            locals[op->u.sync.into] = ok;
+        break;
+    }
+    case OP_EVENT_SET:
+    case OP_EVENT_CLEAR:
+        event_set(th, obj_index(th, op, &op->u.sync.obj), op->kind == OP_EVENT_SET);
+        break;
+    case OP_NOTIFY:
+    case OP_NOTIFY_ALL: {
+        uint32_t oi = obj_index(th, op, &op->u.sync.obj);
+        condition_notify(th, oi, op->kind == OP_NOTIFY ? op->u.sync.n : -1);
+        break;
+    }
+    case OP_VAR_SET: {
+        uint32_t d;
+        int64_t *cell = var_addr(th, op, locals, &op->u.var.var, &d);
+        int64_t v = value_of(th, op, locals, &op->u.var.value);
+        store_cell(cell, v);
+        __atomic_fetch_add(&r->seqs[d], 1, __ATOMIC_ACQ_REL);
+        break;
+    }
+    case OP_ADD:
+        run_add(th, op, locals);
+        break;
+    case OP_LOAD:
+        locals[op->u.var.into] = load_cell(var_addr(th, op, locals, &op->u.var.var, NULL));
+        break;
+    case OP_IF:
+        return exec_block(th, condition_of(th, op, locals, &op->u.branch.cond) ? op->u.branch.then
+                                                                              : op->u.branch.otherwise,
+                          locals);
+    case OP_WHILE:
+        while (condition_of(th, op, locals, &op->u.branch.cond)) {
+            enum flow fl = exec_block(th, op->u.branch.then, locals);
+            if (fl != FLOW_NEXT)
+                return fl;
+            checkpoint(th, 1);
+        }
+        break;
+    case OP_PUT: {
+        uint32_t oi = obj_index(th, op, &op->u.data.obj);
+        int64_t v = value_of(th, op, locals, &op->u.data.value);
+        bool ok = queue_put(th, op, oi, v, op->u.data.timeout);
+        if (!ok && op->u.data.timeout >= 0)
+            fail(th, op, STATUS_RUNTIME, "put on queue '%s' timed out (Python: queue.Full)", sc->objects[oi].name);
+        break;
+    }
+    case OP_GET: {
+        uint32_t oi = obj_index(th, op, &op->u.data.obj);
+        int64_t v = 0;
+        if (!queue_get(th, oi, op->u.data.timeout, &v))
+            fail(th, op, STATUS_RUNTIME, "get on queue '%s' timed out (Python: queue.Empty)", sc->objects[oi].name);
+        if (op->u.data.has_into)
+            locals[op->u.data.into] = v;
+        break;
+    }
+    case OP_TASK_DONE:
+        queue_task_done(th, op, obj_index(th, op, &op->u.data.obj));
+        break;
+    case OP_QUEUE_JOIN:
+        queue_join(th, obj_index(th, op, &op->u.data.obj));
+        break;
+    case OP_LET:
+        locals[op->u.let.into] = value_of(th, op, locals, &op->u.let.value);
+        break;
+    case OP_RETURN:
+        th->ret = value_of(th, op, locals, &op->u.let.value);
+        return FLOW_RETURN;
+    default:
+        fail(th, op, STATUS_INTERNAL, "op not supported by the real runner");
+    }
+    checkpoint(th, 1);
+    return FLOW_NEXT;
+}
+
+static enum flow exec_block(struct hthread *th, struct op_block blk, int64_t *locals)
+{
+    const struct op *ops = th->run->sc->ops;
+    for (uint32_t i = 0; i < blk.count; i++) {
+        enum flow fl = exec_op(th, &ops[blk.first + i], locals);
+        if (fl == FLOW_RETURN)
+            return FLOW_RETURN;
+        if (fl == FLOW_EXIT)
+            return FLOW_EXIT;
+    }
+    return FLOW_NEXT;
+}
+
+/* ------------------------------------------------------ threads, processes */
+
+static void *thread_main(void *arg)
+{
+    struct hthread *th = arg;
+    struct hrun *r = th->run;
+    struct hslot *s = &r->slots[th->slot];
+    const struct scenario *sc = r->sc;
+    int64_t locals[SCENARIO_MAX_LOCALS];
+    memset(locals, 0, sizeof locals);
+    instant(th, INSTANT_ARRIVE, UINT32_MAX, 0, 0);
+    if (th->arrive_at && r->opt->record && r->slots[th->slot].nevents > 0)
+        r->events[(size_t)th->slot * HOST_EVENTS_PER_THREAD + r->slots[th->slot].nevents - 1].t = th->arrive_at;
+    set_running(th);
+    gil_take(th);
+    if (th->fn != UINT32_MAX) {
+        call_function(th, NULL, th->fn, th->args, th->nargs, false, 0, locals);
+    } else {
+        exec_block(th, sc->threads[s->decl].program, locals);
+    }
+    gil_drop(th);
+    instant(th, INSTANT_EXIT, UINT32_MAX, 0, 0);
+    pthread_mutex_lock(&r->live_m);
+    atomic_store(&s->state, SLOT_DONE);
+    if (!th->daemon)
+        r->live--;
+    pthread_cond_broadcast(&r->live_cv);
+    pthread_mutex_unlock(&r->live_m);
+    free(th);
+    return NULL;
+}
+
+static void thread_start(struct hrun *r, uint32_t slot, uint32_t fn, const int64_t *args, uint32_t nargs,
+                         bool daemon, struct hthread *by, const struct op *op)
+{
+    struct hthread *th = xcalloc(1, sizeof *th);
+    if (!by)
+        th->arrive_at = r->sh->t0 + r->sc->processes[r->proc].arrival;
+    th->run = r;
+    th->slot = slot;
+    th->gil = r->sc->processes[r->proc].gil.mode != GIL_NONE ? &r->procs[r->proc].gil : NULL;
+    th->fn = fn;
+    th->nargs = nargs < SCENARIO_MAX_LOCALS ? nargs : SCENARIO_MAX_LOCALS;
+    if (args)
+        memcpy(th->args, args, th->nargs * sizeof *args);
+    th->daemon = daemon;
+    th->rng = (r->sc->seed + 1) * 0x9E3779B97F4A7C15ULL ^ (slot + 1);
+    pthread_mutex_lock(&r->live_m);
+    if (!daemon)
+        r->live++;
+    atomic_store(&r->slots[slot].state, SLOT_RUN);
+    pthread_mutex_unlock(&r->live_m);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, HOST_STACK_BYTES);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_t tid;
+    int rc = pthread_create(&tid, &attr, thread_main, th);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        if (by)
+            fail(by, op, STATUS_WATCHDOG, "cannot create a thread: %s", strerror(rc));
+        _exit(STATUS_WATCHDOG);
+    }
+}
+
+static _Noreturn void child_main(struct hrun *r, uint32_t p)
+{
+    const struct scenario *sc = r->sc;
+    const struct process_decl *pd = &sc->processes[p];
+    r->proc = p;
+    pthread_mutex_init(&r->live_m, NULL);
+    pthread_cond_init(&r->live_cv, NULL);
+    r->live = 0;
+    r->procs[p].pid = (int32_t)getpid();
+    atomic_fetch_add(&r->sh->ready, 1);
+    while (!atomic_load(&r->sh->go)) {
+        struct timespec ts = {0, 100000};
+        nanosleep(&ts, NULL);
+    }
+    struct timespec at;
+    int64_t start = r->sh->t0 + pd->arrival;
+    at.tv_sec = (time_t)(start / 1000000000);
+    at.tv_nsec = (long)(start % 1000000000);
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
+        ;
+    for (uint32_t t = pd->first_thread; t < pd->first_thread + pd->nthreads; t++)
+        if (sc->threads[t].autostart)
+            thread_start(r, t, UINT32_MAX, NULL, 0, sc->threads[t].daemon, NULL, NULL);
+    pthread_mutex_lock(&r->live_m);
+    while (r->live > 0)
+        pthread_cond_wait(&r->live_cv, &r->live_m);
+    pthread_mutex_unlock(&r->live_m);
+    /* daemon threads end with the process, as in Python */
+    _exit(0);
+}
+
+/* --------------------------------------------------------------- parent */
+
+static size_t align_up(size_t n)
+{
+    return (n + 63) & ~(size_t)63;
+}
+
+static int init_object(struct hobj *o, const struct object_decl *d)
+{
+    pthread_mutexattr_t ma;
+    pthread_condattr_t ca;
+    int rc;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    if ((rc = pthread_mutex_init(&o->m, &ma)) == 0 && (rc = pthread_cond_init(&o->cv, &ca)) == 0)
+        rc = pthread_cond_init(&o->cv_space, &ca);
+    pthread_mutexattr_destroy(&ma);
+    pthread_condattr_destroy(&ca);
+    o->owner = -1;
+    if (d->type == OBJ_SEMAPHORE || d->type == OBJ_BOUNDED_SEMAPHORE)
+        o->count = d->value;
+    return rc;
+}
+
+/* Lays out and fills the mapping. Returns STATUS_OK or fills err. */
+static enum status run_setup(struct hrun *r, const struct scenario *sc, const struct host_options *opt,
+                             struct error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->sc = sc;
+    r->opt = opt;
+    r->max_slots = opt->max_threads > sc->nthreads ? opt->max_threads : sc->nthreads;
+    r->var_off = xmalloc((sc->nvars + 1) * sizeof *r->var_off);
+    uint32_t ncells = 0;
+    for (uint32_t v = 0; v < sc->nvars; v++) {
+        r->var_off[v] = ncells;
+        ncells += sc->vars[v].length ? sc->vars[v].length : 1;
+    }
+    uint32_t nqueues = 0;
+    for (uint32_t o = 0; o < sc->nobjects; o++)
+        if (sc->objects[o].type == OBJ_QUEUE || sc->objects[o].type == OBJ_MP_QUEUE)
+            nqueues++;
+    size_t off = 0, o_sh, o_procs, o_objs, o_slots, o_cells, o_seqs, o_items, o_text, o_events;
+    o_sh = off; off = align_up(off + sizeof(struct hshared));
+    o_procs = off; off = align_up(off + sc->nprocesses * sizeof(struct hproc));
+    o_objs = off; off = align_up(off + sc->nobjects * sizeof(struct hobj));
+    o_slots = off; off = align_up(off + r->max_slots * sizeof(struct hslot));
+    o_cells = off; off = align_up(off + ncells * sizeof(int64_t));
+    o_seqs = off; off = align_up(off + sc->nvars * sizeof(uint64_t));
+    o_items = off; off = align_up(off + (size_t)nqueues * HOST_QUEUE_CAP * sizeof(struct hitem));
+    o_text = off; off = align_up(off + HOST_TEXT_BYTES);
+    o_events = off;
+    if (opt->record)
+        off += (size_t)r->max_slots * HOST_EVENTS_PER_THREAD * sizeof(struct host_event);
+    r->map_size = off;
+    void *m = mmap(NULL, r->map_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED)
+        return error_set(err, STATUS_INTERNAL, NULL, "cannot map %zu bytes of shared memory: %s", r->map_size,
+                         strerror(errno));
+    r->map = m;
+    r->sh = (struct hshared *)(r->map + o_sh);
+    r->procs = (struct hproc *)(r->map + o_procs);
+    r->objs = (struct hobj *)(r->map + o_objs);
+    r->slots = (struct hslot *)(r->map + o_slots);
+    r->cells = (int64_t *)(r->map + o_cells);
+    r->seqs = (uint64_t *)(r->map + o_seqs);
+    r->items = (struct hitem *)(r->map + o_items);
+    r->text = (char *)(r->map + o_text);
+    r->events = (struct host_event *)(r->map + o_events);
+
+    for (uint32_t v = 0; v < sc->nvars; v++) {
+        uint32_t n = sc->vars[v].length ? sc->vars[v].length : 1;
+        for (uint32_t k = 0; k < n; k++)
+            r->cells[r->var_off[v] + k] = sc->vars[v].init ? sc->vars[v].init[k] : 0;
+    }
+    uint32_t q = 0;
+    for (uint32_t o = 0; o < sc->nobjects; o++) {
+        if (init_object(&r->objs[o], &sc->objects[o]) != 0)
+            return error_set(err, STATUS_INTERNAL, NULL, "cannot make a process-shared mutex");
+        if (sc->objects[o].type == OBJ_QUEUE || sc->objects[o].type == OBJ_MP_QUEUE)
+            r->objs[o].items = q++ * HOST_QUEUE_CAP;
+    }
+    for (uint32_t p = 0; p < sc->nprocesses; p++)
+        if (host_gil_init(&r->procs[p].gil, &sc->processes[p].gil) != 0)
+            return error_set(err, STATUS_INTERNAL, NULL, "cannot make a process-shared GIL");
+    for (uint32_t t = 0; t < sc->nthreads; t++) {
+        struct hslot *s = &r->slots[t];
+        s->process = sc->threads[t].process;
+        s->decl = (int32_t)t;
+        snprintf(s->name, sizeof s->name, "%s", sc->threads[t].name);
+        atomic_store(&s->state, SLOT_NEW);
+    }
+    atomic_store(&r->sh->nslots, sc->nthreads);
+
+    size_t nv = (size_t)sc->nprocesses * sc->nvar_names, no = (size_t)sc->nprocesses * sc->nobj_names;
+    r->var_map = xmalloc((nv ? nv : 1) * sizeof *r->var_map);
+    r->obj_map = xmalloc((no ? no : 1) * sizeof *r->obj_map);
+    for (uint32_t p = 0; p < sc->nprocesses; p++) {
+        for (uint32_t k = 0; k < sc->nvar_names; k++) {
+            int32_t found = -1;
+            for (uint32_t i = 0; i < sc->nvars; i++) {
+                if (strcmp(sc->vars[i].name, sc->var_names[k]) != 0)
+                    continue;
+                if (sc->vars[i].process == (int32_t)p || (sc->vars[i].process < 0 && found < 0))
+                    found = (int32_t)i;
+            }
+            r->var_map[(size_t)p * sc->nvar_names + k] = found;
+        }
+        for (uint32_t k = 0; k < sc->nobj_names; k++) {
+            int32_t found = -1;
+            for (uint32_t i = 0; i < sc->nobjects; i++) {
+                if (strcmp(sc->objects[i].name, sc->obj_names[k]) != 0)
+                    continue;
+                if (sc->objects[i].process == (int32_t)p || (sc->objects[i].process < 0 && found < 0))
+                    found = (int32_t)i;
+            }
+            r->obj_map[(size_t)p * sc->nobj_names + k] = found;
+        }
+    }
+    return STATUS_OK;
+}
+
+static void run_teardown(struct hrun *r)
+{
+    if (r->map) {
+        for (uint32_t p = 0; p < r->sc->nprocesses; p++)
+            host_gil_deinit(&r->procs[p].gil);
+        munmap(r->map, r->map_size);
+    }
+    free(r->var_map);
+    free(r->obj_map);
+    free(r->var_off);
+    r->map = NULL;
+    r->var_map = r->obj_map = NULL;
+    r->var_off = NULL;
+}
+
+static const char *slot_process(const struct hrun *r, uint32_t s)
+{
+    return r->sc->processes[r->slots[s].process].name;
+}
+
+/* The deadlock detector: every started, unfinished thread is blocked with
+ * no timeout on a scenario object (or joining such a thread), and nothing
+ * has progressed for a while. Fills msg with who waits for what. */
+static bool deadlocked(struct hrun *r, uint64_t *last_progress, int *stable, char *msg, size_t size)
+{
+    uint32_t n = atomic_load(&r->sh->nslots);
+    uint64_t progress = 0;
+    uint32_t blocked = 0;
+    for (uint32_t s = 0; s < n && s < r->max_slots; s++) {
+        int st = atomic_load(&r->slots[s].state);
+        progress += atomic_load(&r->slots[s].progress);
+        if (st == SLOT_NEW || st == SLOT_DONE || st == SLOT_FREE)
+            continue;
+        if (st != SLOT_BLOCKED || atomic_load(&r->slots[s].timed))
+            return *stable = 0, false;
+        int reason = atomic_load(&r->slots[s].reason);
+        if (reason == REASON_GIL || reason == REASON_SLEEP || reason == REASON_IO)
+            return *stable = 0, false;
+        blocked++;
+    }
+    if (blocked == 0 || progress != *last_progress) {
+        *last_progress = progress;
+        *stable = 0;
+        return false;
+    }
+    if (++*stable < HOST_STUCK_POLLS)
+        return false;
+    size_t len = (size_t)snprintf(msg, size, "every thread is blocked:");
+    for (uint32_t s = 0; s < n && s < r->max_slots && len < size; s++) {
+        if (atomic_load(&r->slots[s].state) != SLOT_BLOCKED)
+            continue;
+        uint32_t o = atomic_load(&r->slots[s].obj);
+        int reason = atomic_load(&r->slots[s].reason);
+        if (reason == REASON_JOIN && o < n) {
+            len += (size_t)snprintf(msg + len, size - len, " %s/%s joins %s/%s;", slot_process(r, s),
+                                    r->slots[s].name, slot_process(r, o), r->slots[o].name);
+            continue;
+        }
+        if (o >= r->sc->nobjects)
+            continue;
+        const struct object_decl *d = &r->sc->objects[o];
+        len += (size_t)snprintf(msg + len, size - len, " %s/%s waits for %s '%s'", slot_process(r, s),
+                                r->slots[s].name, scenario_object_type_name(d->type), d->name);
+        int64_t owner = r->objs[o].owner;
+        if ((d->type == OBJ_LOCK || d->type == OBJ_RLOCK) && r->objs[o].count && owner >= 0 &&
+            (uint32_t)owner < n)
+            len += (size_t)snprintf(msg + len, size - len, " held by %s/%s", slot_process(r, (uint32_t)owner),
+                                    r->slots[owner].name);
+        len += (size_t)snprintf(msg + len, size - len, ";");
+    }
+    if (len > 0 && len < size && msg[len - 1] == ';')
+        msg[len - 1] = '\0';
+    return true;
+}
+
+static void kill_all(pid_t *pids, uint32_t n)
+{
+    for (uint32_t p = 0; p < n; p++)
+        if (pids[p] > 0)
+            kill(pids[p], SIGKILL);
+}
+
+static void reap_all(pid_t *pids, uint32_t n)
+{
+    for (uint32_t p = 0; p < n; p++) {
+        if (pids[p] <= 0)
+            continue;
+        while (waitpid(pids[p], NULL, 0) < 0 && errno == EINTR)
+            ;
+        pids[p] = 0;
+    }
+}
+
+/* The trace from the recorded events, times relative to t0. */
+static struct trace *merge_trace(struct hrun *r, int64_t end)
+{
+    const struct scenario *sc = r->sc;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    struct trace *tr = trace_create(sc->name, sc->description, "real", "os", ncpu > 0 ? (uint32_t)ncpu : 1, sc->seed);
+    for (uint32_t p = 0; p < sc->nprocesses; p++)
+        trace_add_process(tr, sc->processes[p].name);
+    uint32_t n = atomic_load(&r->sh->nslots);
+    if (n > r->max_slots)
+        n = r->max_slots;
+    for (uint32_t s = 0; s < n; s++)
+        trace_add_task(tr, r->slots[s].name, r->slots[s].process);
+    for (uint32_t o = 0; o < sc->nobjects; o++)
+        trace_add_object(tr, sc->objects[o].name, scenario_object_type_name(sc->objects[o].type),
+                         sc->objects[o].process);
+    for (uint32_t v = 0; v < sc->nvars; v++)
+        trace_add_object(tr, sc->vars[v].name, "var", sc->vars[v].process);
+    int64_t t0 = r->sh->t0;
+    for (uint32_t s = 0; s < n && r->opt->record; s++) {
+        const struct hslot *sl = &r->slots[s];
+        const struct host_event *ev = &r->events[(size_t)s * HOST_EVENTS_PER_THREAD];
+        struct trace_segment seg = {.task = s, .obj = UINT32_MAX};
+        bool open = false;
+        for (uint32_t i = 0; i < sl->nevents; i++) {
+            int64_t t = ev[i].t - t0;
+            if (ev[i].kind == HEV_INSTANT) {
+                struct trace_instant in = {.time = t, .value = ev[i].value, .task = s, .kind = ev[i].sub,
+                                           .obj = ev[i].obj, .flow = ev[i].flow, .text = UINT32_MAX};
+                const char *text = ev[i].text != UINT32_MAX ? r->text + ev[i].text : NULL;
+                trace_instant_add(tr, &in, text);
+                if (ev[i].sub == INSTANT_EXIT && open) {
+                    seg.end = t;
+                    trace_segment_add(tr, &seg);
+                    open = false;
+                }
+                continue;
+            }
+            if (open) {
+                seg.end = t;
+                trace_segment_add(tr, &seg);
+            }
+            open = true;
+            seg.start = t;
+            seg.cpu = ev[i].kind == HEV_RUN ? ev[i].cpu : -1;
+            seg.state = ev[i].kind == HEV_RUN ? TRACE_RUNNING : TRACE_BLOCKED;
+            seg.reason = ev[i].kind == HEV_RUN ? REASON_NONE : ev[i].sub;
+            seg.obj = ev[i].kind == HEV_RUN ? UINT32_MAX : ev[i].obj;
+        }
+        if (open) {
+            seg.end = end - t0;
+            trace_segment_add(tr, &seg);
+        }
+    }
+    struct task_metrics *m = xcalloc(tr->ntasks ? tr->ntasks : 1, sizeof *m);
+    tr->makespan = trace_metrics_compute(tr, m);
+    free(m);
+    return tr;
+}
+
+enum status host_run_result(const struct scenario *sc, const struct host_options *opt, struct host_result *res,
+                            struct error *err)
+{
+    memset(res, 0, sizeof *res);
+    error_clear(err);
+    enum status st = host_check(sc, opt, err);
+    if (st != STATUS_OK)
+        return st;
+    struct hrun r;
+    st = run_setup(&r, sc, opt, err);
+    if (st != STATUS_OK) {
+        run_teardown(&r);
+        return st;
+    }
+    pid_t parent = getpid();
+    pid_t *pids = xcalloc(sc->nprocesses + 1, sizeof *pids);
+    fflush(NULL);
+    for (uint32_t p = 0; p < sc->nprocesses; p++) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            st = error_set(err, STATUS_WATCHDOG, NULL, "cannot fork process '%s': %s", sc->processes[p].name,
+                           strerror(errno));
+            break;
+        }
+        if (pid == 0) {
+            /* the children die with the runner, whatever kills it */
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() != parent)
+                _exit(STATUS_WATCHDOG);
+            if (opt->max_memory) {
+                struct rlimit rl = {.rlim_cur = opt->max_memory, .rlim_max = opt->max_memory};
+                setrlimit(RLIMIT_AS, &rl);
+            }
+            child_main(&r, p);
+        }
+        pids[p] = pid;
+    }
+    int64_t start = now_ns();
+    while (st == STATUS_OK && atomic_load(&r.sh->ready) < (int)sc->nprocesses && now_ns() - start < 5000000000LL) {
+        struct timespec ts = {0, 200000};
+        nanosleep(&ts, NULL);
+    }
+    r.sh->t0 = now_ns() + 1000000;
+    atomic_store(&r.sh->go, 1);
+    int64_t deadline = r.sh->t0 + opt->timeout_ns;
+    uint32_t alive = st == STATUS_OK ? sc->nprocesses : 0;
+    uint64_t last_progress = UINT64_MAX;
+    int stable = 0;
+    char msg[ERROR_MSG_MAX];
+    while (alive > 0 && st == STATUS_OK) {
+        struct timespec ts = {0, HOST_POLL_NS};
+        nanosleep(&ts, NULL);
+        for (uint32_t p = 0; p < sc->nprocesses; p++) {
+            int ws;
+            if (pids[p] <= 0 || waitpid(pids[p], &ws, WNOHANG) != pids[p])
+                continue;
+            pids[p] = 0;
+            alive--;
+            if (atomic_load(&r.sh->failed))
+                continue;
+            if (WIFSIGNALED(ws))
+                st = error_set(err, STATUS_RUNTIME, NULL, "process '%s' crashed: killed by signal %d (%s)",
+                               sc->processes[p].name, WTERMSIG(ws), strsignal(WTERMSIG(ws)));
+            else if (WEXITSTATUS(ws) != 0)
+                st = error_set(err, STATUS_RUNTIME, NULL, "process '%s' exited with status %d",
+                               sc->processes[p].name, WEXITSTATUS(ws));
+        }
+        if (atomic_load(&r.sh->failed)) {
+            /* the failing thread writes the report before setting 2 */
+            while (atomic_load(&r.sh->failed) != 2 && alive > 0 && now_ns() < deadline)
+                ;
+            st = error_set(err, r.sh->fail_status ? r.sh->fail_status : STATUS_RUNTIME,
+                           r.sh->fail_path[0] ? r.sh->fail_path : NULL, "%s", r.sh->fail_msg);
+            break;
+        }
+        if (st != STATUS_OK || alive == 0)
+            break;
+        if (now_ns() > deadline) {
+            st = error_set(err, STATUS_WATCHDOG, NULL,
+                           "the real run did not finish within %.3g s (its watchdog); every process was killed",
+                           (double)opt->timeout_ns / 1e9);
+            break;
+        }
+        if (now_ns() > r.sh->t0 + 0 && deadlocked(&r, &last_progress, &stable, msg, sizeof msg)) {
+            st = error_set(err, STATUS_DEADLOCK, NULL, "deadlock: %s", msg);
+            break;
+        }
+    }
+    int64_t end = now_ns();
+    kill_all(pids, sc->nprocesses);
+    reap_all(pids, sc->nprocesses);
+    free(pids);
+
+    res->trace = merge_trace(&r, end);
+    res->nvars = sc->nvars;
+    res->var_off = xmalloc((sc->nvars + 1) * sizeof *res->var_off);
+    memcpy(res->var_off, r.var_off, (sc->nvars + 1) * sizeof *res->var_off);
+    uint32_t ncells = 0;
+    for (uint32_t v = 0; v < sc->nvars; v++)
+        ncells += sc->vars[v].length ? sc->vars[v].length : 1;
+    res->memory = xmalloc((ncells ? ncells : 1) * sizeof *res->memory);
+    memcpy(res->memory, r.cells, ncells * sizeof *res->memory);
+    res->lost_updates = atomic_load(&r.sh->lost_updates);
+    res->nprocesses = sc->nprocesses;
+    res->gil_mode = xcalloc(sc->nprocesses + 1, sizeof *res->gil_mode);
+    res->gil = xcalloc(sc->nprocesses + 1, sizeof *res->gil);
+    for (uint32_t p = 0; p < sc->nprocesses; p++) {
+        res->gil_mode[p] = sc->processes[p].gil.mode;
+        res->gil[p] = r.procs[p].gil.stats;
+    }
+    run_teardown(&r);
+    return st;
+}
+
+void host_result_deinit(struct host_result *res)
+{
+    trace_destroy(res->trace);
+    free(res->var_off);
+    free(res->memory);
+    free(res->gil_mode);
+    free(res->gil);
+    memset(res, 0, sizeof *res);
+}
+
+enum status host_run(const struct scenario *sc, const struct host_options *opt, struct trace **out,
+                     struct error *err)
+{
+    struct host_result res;
+    enum status st = host_run_result(sc, opt, &res, err);
+    *out = res.trace;
+    res.trace = NULL;
+    host_result_deinit(&res);
+    return st;
+}

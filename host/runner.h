@@ -1,0 +1,64 @@
+/* The real runner: runs a scenario on the host with one real process per
+ * simulated process (fork), one pthread per thread, process-shared pthread
+ * primitives in one MAP_SHARED mapping, a real GIL per process, and records
+ * every state change into the common trace format (source "real"). */
+#ifndef THREADSIM_HOST_RUNNER_H
+#define THREADSIM_HOST_RUNNER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sim/error.h"
+#include "sim/scenario.h"
+#include "sim/trace.h"
+
+#include "gil.h"
+
+struct host_options {
+    int64_t timeout_ns;      /* wall-time bound of one run; default 60 s */
+    uint32_t max_threads;    /* threads alive or ever created, all processes; default 256 */
+    uint32_t max_processes;  /* default 64 */
+    uint64_t max_memory;     /* address-space bound per process in bytes (RLIMIT_AS); 0: none */
+    bool record;             /* record the trace (default true) */
+    const char *self_exe;    /* the threadsim executable, for spawn; NULL: /proc/self/exe */
+};
+
+/* Fills o with the defaults. */
+void host_options_init(struct host_options *o);
+
+/* Checks that every object and op of sc can be run for real. Returns
+ * STATUS_OK, or STATUS_BAD_INPUT with err naming the JSON path of the first
+ * one that cannot. host_run calls it first. */
+enum status host_check(const struct scenario *sc, const struct host_options *opt, struct error *err);
+
+/* Runs sc once for real. On STATUS_OK *out is the merged trace (source
+ * "real", makespan set; the caller frees it with trace_destroy). On a
+ * deadlock returns STATUS_DEADLOCK with err saying which thread waits for
+ * what (and *out filled up to that point); a run stopped by the time or
+ * resource limits returns STATUS_WATCHDOG; a scenario misuse or a crashed
+ * child STATUS_RUNTIME. Every child is killed and reaped and the shared
+ * mapping unmapped before it returns, whatever the outcome. *out is NULL when
+ * no trace could be made. */
+enum status host_run(const struct scenario *sc, const struct host_options *opt, struct trace **out,
+                     struct error *err);
+
+/* Everything a real run leaves besides the trace: final memory, lost
+ * updates and GIL statistics (the extras of the `real` report). */
+struct host_result {
+    struct trace *trace;         /* owned; NULL when none could be made */
+    uint32_t nvars;              /* = scenario.nvars */
+    uint32_t *var_off;           /* var i's values are memory[var_off[i] ..] */
+    int64_t *memory;             /* final values of every declared variable */
+    uint64_t lost_updates;       /* racy adds that overwrote another write */
+    uint32_t nprocesses;
+    enum gil_mode *gil_mode;     /* per process */
+    struct host_gil_stats *gil;  /* per process */
+};
+
+/* host_run, keeping the extras. res is caller storage; free its contents
+ * with host_result_deinit whatever the status. */
+enum status host_run_result(const struct scenario *sc, const struct host_options *opt,
+                            struct host_result *res, struct error *err);
+void host_result_deinit(struct host_result *res);
+
+#endif
