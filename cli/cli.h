@@ -30,6 +30,7 @@ extern const struct cmd_entry cmd_validate_entry;
 extern const struct cmd_entry cmd_export_entry;
 extern const struct cmd_entry cmd_real_entry;
 extern const struct cmd_entry cmd_calibrate_entry;
+extern const struct cmd_entry cmd_compare_entry;
 
 /* The options `run` and `export` share: overrides of the scenario for one run. */
 struct cli_overrides {

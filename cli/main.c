@@ -11,6 +11,7 @@ static const struct cmd_entry *const commands[] = {
     &cmd_export_entry,
     &cmd_real_entry,
     &cmd_calibrate_entry,
+    &cmd_compare_entry,
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

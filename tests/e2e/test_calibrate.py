@@ -16,6 +16,12 @@ import unittest
 THREADSIM = None
 SOURCE_DIR = None
 
+CONTRACT_KEYS = ["scenario", "policy", "cpus", "seed", "makespan_ns", "threads",
+                 "memory", "shared", "stats"]
+THREAD_KEYS = ["process", "name", "arrival_ns", "first_run_ns", "finish_ns",
+               "response_ns", "turnaround_ns", "wait_ns", "cpu_ns", "blocked_ns",
+               "gil_wait_ns", "context_switches"]
+
 
 def threadsim(*args, env=None):
     """Runs threadsim with args; returns the CompletedProcess (text output)."""
@@ -67,6 +73,63 @@ class CalibrateTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         cached = os.path.join(self.tmp.name, "cache", "threadsim", "profile.json")
         self.assertTrue(os.path.exists(cached))
+
+    def test_compare_json_should_have_sim_real_and_error(self):
+        self.assertEqual(self.proc.returncode, 0, self.proc.stderr)
+        scenario = os.path.join(SOURCE_DIR, "scenarios", "lectures", "03_bank_account_lock.json")
+        proc = threadsim("compare", scenario, "--repeat", "2", "--profile", self.profile, "--format", "json")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        out = json.loads(proc.stdout)
+        for part in ("sim", "real"):
+            for key in CONTRACT_KEYS:
+                self.assertIn(key, out[part], part)
+            names = [(t["process"], t["name"]) for t in out[part]["threads"]]
+            self.assertIn(("main", "worker-4"), names)
+            for t in out[part]["threads"]:
+                for key in THREAD_KEYS:
+                    self.assertIn(key, t, part)
+        self.assertEqual(out["real"]["repeat"], 2)
+        self.assertGreater(out["real"]["makespan_ns"], 0)
+        err = out["error"]
+        sim, real = out["sim"]["makespan_ns"], out["real"]["makespan_ns"]
+        self.assertAlmostEqual(err["makespan_pct"], (sim - real) * 100.0 / real, delta=0.01)
+        self.assertEqual(len(err["threads"]), len(out["sim"]["threads"]))
+        for t in err["threads"]:
+            for key in ("process", "name", "turnaround_pct", "cpu_pct"):
+                self.assertIn(key, t)
+        self.assertEqual(out["profile"]["path"], self.profile)
+
+    def test_compare_text_should_name_the_profile_and_each_thread(self):
+        scenario = os.path.join(SOURCE_DIR, "scenarios", "lectures", "02_count_threads.json")
+        proc = threadsim("compare", scenario, "--repeat", "1", "--profile", self.profile)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("profile " + self.profile, proc.stdout)
+        for name in ("MainThread", "t1", "t2", "makespan"):
+            self.assertIn(name, proc.stdout)
+
+    def test_compare_should_exit_3_when_the_scenario_deadlocks(self):
+        scenario = os.path.join(SOURCE_DIR, "scenarios", "lectures", "19_deadlock.json")
+        proc = threadsim("compare", scenario, "--repeat", "1", "--profile", self.profile, "--timeout", "10s")
+        self.assertEqual(proc.returncode, 3, proc.stderr)
+        self.assertIn("deadlock", proc.stderr)
+
+    def test_compare_without_profile_should_calibrate_once_and_reuse_the_cache(self):
+        env = dict(os.environ, XDG_CACHE_HOME=os.path.join(self.tmp.name, "cache2"))
+        cached = os.path.join(self.tmp.name, "cache2", "threadsim", "profile.json")
+        os.makedirs(os.path.dirname(cached))
+        # a cached profile (the quick one, so the test stays fast) is used as is
+        with open(self.profile) as src, open(cached, "w") as dst:
+            dst.write(src.read())
+        scenario = os.path.join(SOURCE_DIR, "scenarios", "lectures", "02_count_threads.json")
+        proc = threadsim("compare", scenario, "--repeat", "1", env=env)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("profile " + cached, proc.stdout)
+        self.assertNotIn("calibrating", proc.stderr)
+
+    def test_compare_should_reject_a_bad_repeat(self):
+        proc = threadsim("compare", "x.json", "--repeat", "0")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("--repeat", proc.stderr)
 
     def test_calibrate_should_reject_a_stray_argument(self):
         proc = threadsim("calibrate", "extra")
