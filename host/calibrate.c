@@ -92,7 +92,7 @@ static bool pin_to(int cpu)
 
 static enum status trial_count(struct calib_ctx *c, double *v)
 {
-    int64_t n = 2000000LL * c->scale;
+    int64_t n = 5000000LL * c->scale;
     int64_t t0 = host_thread_cpu_ns();
     host_count(n);
     int64_t t1 = host_thread_cpu_ns();
@@ -102,7 +102,7 @@ static enum status trial_count(struct calib_ctx *c, double *v)
 
 static enum status trial_primes(struct calib_ctx *c, double *v)
 {
-    int64_t from = 1000000, to = from + 2000 * c->scale;
+    int64_t from = 1000000, to = from + 5000 * c->scale;
     uint64_t divisions = work_primes_divisions(from, to);
     int64_t t0 = host_thread_cpu_ns();
     host_primes(from, to);
