@@ -4,6 +4,7 @@
 BUILD       ?= build
 BUILD_ASAN  ?= build-asan
 BUILD_FUZZ  ?= build-fuzz
+BUILD_TSAN  ?= build-tsan
 OUT         ?= out
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 THREADSIM   := $(BUILD)/cli/threadsim
@@ -16,7 +17,7 @@ WERROR := OFF
 endif
 CMAKE_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTHREADSIM_WERROR=$(WERROR)
 
-.PHONY: all deps build demo test test-sanitize fuzz-short bench gallery clean
+.PHONY: all deps build demo test test-sanitize test-tsan fuzz-short bench gallery clean
 
 all: build
 
@@ -49,6 +50,16 @@ test-sanitize: deps
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j $(JOBS)
 
+# The real runner's tests under ThreadSanitizer: only what they need is built.
+# die_after_fork=0: a test forks while its watcher thread runs (the children
+# only run the runner's own code).
+test-tsan: deps
+	cmake -S . -B $(BUILD_TSAN) -DCMAKE_BUILD_TYPE=Debug -DTHREADSIM_TSAN=ON \
+		-DTHREADSIM_WERROR=$(WERROR) -DTHREADSIM_BENCH=OFF
+	cmake --build $(BUILD_TSAN) -j $(JOBS) --target threadsim test_host_kernels test_host_runner test_host_gil
+	cd $(BUILD_TSAN) && TSAN_OPTIONS=halt_on_error=1:die_after_fork=0:second_deadlock_stack=1 \
+		ctest --output-on-failure -j $(JOBS) -L host
+
 fuzz-short: deps
 	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTHREADSIM_FUZZ=ON \
 		-DTHREADSIM_WERROR=$(WERROR) -DTHREADSIM_BENCH=OFF
@@ -67,4 +78,4 @@ gallery: build
 	./scripts/gallery.sh $(THREADSIM)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) $(OUT)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) $(BUILD_TSAN) $(OUT)

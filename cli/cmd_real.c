@@ -196,8 +196,8 @@ static void write_json(FILE *out, const struct real_report *rr)
     fputs("{\n  \"scenario\": ", out);
     json_string(out, rr->sc->name);
     fprintf(out, ",\n  \"policy\": \"os\",\n  \"cpus\": %" PRIu32 ",\n  \"seed\": %" PRIu64
-                 ",\n  \"repeat\": %ld,\n  \"makespan_ns\": %" PRId64 ",\n  \"threads\": [",
-            tr->cpus, rr->sc->seed, rr->repeat, rr->makespan);
+                 ",\n  \"makespan_ns\": %" PRId64 ",\n  \"threads\": [",
+            tr->cpus, rr->sc->seed, rr->makespan);
     for (uint32_t t = 0; t < rr->ntasks; t++) {
         const struct task_metrics *m = &rr->m[t];
         fputs(t ? ",\n    {\"process\": " : "\n    {\"process\": ", out);

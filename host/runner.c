@@ -10,6 +10,8 @@
 #include "runner.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -93,6 +95,22 @@ struct hobj {
     int64_t unfinished;      /* queue: items put and not task_done */
     uint32_t handoff_flow;   /* flow of the release that a blocked acquirer takes */
     uint32_t items;          /* queue: index of its first item in the item area */
+    /* pipe: direction d carries what end d sends to end 1 - d, through a
+     * real pipe(2); one writer and one reader at a time per direction, so
+     * messages stay whole */
+    int fd[2][2];            /* [direction][0 read, 1 write] */
+    pthread_mutex_t wm[2];
+    pthread_mutex_t rm[2];
+    atomic_int closed[2];    /* end closed */
+    atomic_int eof[2];       /* direction: its EOF record has been read */
+};
+
+/* What goes through a pipe before a message's payload. */
+struct pipe_header {
+    int64_t value;
+    uint32_t flow;
+    uint32_t eof;            /* 1: the sending end was closed */
+    int64_t bytes;           /* payload bytes that follow */
 };
 
 struct hitem {
@@ -114,6 +132,7 @@ struct hshared {
     atomic_uint nslots;      /* slots in use (declared threads first) */
     atomic_ulong text_used;
     atomic_ulong lost_updates;
+    atomic_llong last_exit;  /* when the last thread finished, trace or not */
     atomic_int failed;       /* a thread hit a run-time error (first wins) */
     int fail_status;
     char fail_path[ERROR_PATH_MAX];
@@ -132,7 +151,6 @@ struct hrun {
     struct hobj *objs;
     struct hslot *slots;
     int64_t *cells;          /* variables' values */
-    uint64_t *seqs;          /* per variable: writes so far (lost-update detection) */
     uint32_t *var_off;       /* per variable: first cell */
     struct hitem *items;
     char *text;
@@ -158,7 +176,6 @@ struct hthread {
     uint32_t nargs;
     int64_t args[SCENARIO_MAX_LOCALS];
     bool daemon;
-    int64_t arrive_at;       /* declared threads: the process's arrival; 0: when created */
     int64_t ret;             /* value of the last return */
 };
 
@@ -167,7 +184,6 @@ enum flow { FLOW_NEXT = 0, FLOW_RETURN, FLOW_EXIT };
 /* ------------------------------------------------------------------ checks */
 
 static const char *const unsupported_ops[OP_KIND_COUNT] = {
-    [OP_SEND] = "pipes", [OP_RECV] = "pipes", [OP_CLOSE] = "pipes",
     [OP_PROCESS] = "creating processes at run time", [OP_PROCESS_JOIN] = "joining processes",
     [OP_TERMINATE] = "terminating processes", [OP_MAP] = "pools", [OP_POOL_STEP] = "pools",
     [OP_KILL] = "signals", [OP_ALARM] = "signals",
@@ -191,9 +207,6 @@ enum status host_check(const struct scenario *sc, const struct host_options *opt
         }
     }
     for (uint32_t o = 0; o < sc->nobjects; o++) {
-        if (sc->objects[o].type == OBJ_PIPE)
-            return error_set(err, STATUS_BAD_INPUT, sc->objects[o].path,
-                             "the real runner does not support pipes yet; run it with `threadsim run` instead");
         if (sc->objects[o].type == OBJ_BARRIER && sc->objects[o].timeout >= 0)
             return error_set(err, STATUS_BAD_INPUT, sc->objects[o].path,
                              "the real runner does not support barrier timeouts yet");
@@ -230,6 +243,19 @@ static int64_t now_ns(void)
     return host_now_ns();
 }
 
+/* An event's time stamp. Reading CLOCK_MONOTONIC costs ~100 ns on a VM's
+ * kvm-clock; the TSC (constant and non-stop on current x86) costs a few ns.
+ * The parent maps stamps to CLOCK_MONOTONIC with two pairs (stamp, clock)
+ * taken at the start and the end of the run. */
+static int64_t stamp(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    return (int64_t)__builtin_ia32_rdtsc();
+#else
+    return host_now_ns();
+#endif
+}
+
 static void record(struct hthread *th, enum hev_kind kind, unsigned sub, uint32_t obj, int64_t value,
                    uint32_t flow, uint32_t text)
 {
@@ -245,7 +271,7 @@ static void record(struct hthread *th, enum hev_kind kind, unsigned sub, uint32_
         return;
     }
     struct host_event *ev = &r->events[(size_t)th->slot * HOST_EVENTS_PER_THREAD + s->nevents++];
-    ev->t = now_ns();
+    ev->t = stamp();
     ev->value = value;
     ev->obj = obj;
     ev->flow = flow;
@@ -633,8 +659,10 @@ static void lock_release(struct hthread *th, const struct op *op, uint32_t oi)
         o->handoff_flow = flow;
         pthread_cond_signal(&o->cv);
     }
-    pthread_mutex_unlock(&o->m);
+    /* stamped inside the monitor, so a release is never later than the
+     * acquire it hands over to */
     instant(th, INSTANT_RELEASE, oi, -1, flow);
+    pthread_mutex_unlock(&o->m);
 }
 
 /* The lock object behind a `with` or acquire: a condition's own lock. */
@@ -828,12 +856,12 @@ static bool queue_put(struct hthread *th, const struct op *op, uint32_t oi, int6
         items[o->count].flow = flow;
         o->count++;
         o->unfinished++;
+        /* stamped inside the monitor, so a put is never later than its get */
+        instant(th, INSTANT_PUT, oi, value, flow);
         pthread_cond_broadcast(&o->cv);
     }
     pthread_mutex_unlock(&o->m);
     block_end(&b);
-    if (ok)
-        instant(th, INSTANT_PUT, oi, value, flow);
     return ok;
 }
 
@@ -920,6 +948,157 @@ static void queue_join(struct hthread *th, uint32_t oi)
     }
     pthread_mutex_unlock(&o->m);
     block_end(&b);
+}
+
+/* A one-way pipe sends from end 1 to end 0, like Pipe(duplex=False). */
+static void pipe_end_check(struct hthread *th, const struct op *op, uint32_t oi, bool send)
+{
+    const struct object_decl *d = &th->run->sc->objects[oi];
+    uint32_t end = op->u.data.end;
+    if (end > 1 || (!d->duplex && end != (send ? 1u : 0u)))
+        fail(th, op, STATUS_RUNTIME, "end %u of the one-way pipe '%s' can only %s (Pipe(duplex=False) returns "
+             "(receive end 0, send end 1))", end, d->name, send ? "receive" : "send");
+}
+
+static bool io_all(int fd, void *buf, size_t len, bool writing)
+{
+    unsigned char *p = buf;
+    while (len > 0) {
+        ssize_t n = writing ? write(fd, p, len) : read(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* Whether fd is ready for events within timeout ns (-1: forever, 0: now). */
+static bool fd_ready(int fd, short events, int64_t timeout)
+{
+    struct pollfd pfd = {.fd = fd, .events = events};
+    int ms = timeout < 0 ? -1 : (int)((timeout + 999999) / 1000000);
+    for (;;) {
+        int n = poll(&pfd, 1, ms);
+        if (n < 0 && errno == EINTR)
+            continue;
+        return n > 0;
+    }
+}
+
+/* Writes a message (header then `bytes` of payload) into direction dir,
+ * blocking while the pipe is full, with the GIL dropped. */
+static void pipe_write(struct hthread *th, const struct op *op, uint32_t oi, uint32_t dir,
+                       const struct pipe_header *h)
+{
+    struct hobj *o = &th->run->objs[oi];
+    static const unsigned char zeros[4096];
+    struct blocking b;
+    block_begin(&b, th);
+    if (th->gil) {
+        gil_drop(th);
+        b.dropped = true;
+    }
+    pthread_mutex_lock(&o->wm[dir]);
+    if (!fd_ready(o->fd[dir][1], POLLOUT, 0))
+        block_mark(&b, REASON_PIPE, oi, false);
+    struct pipe_header copy = *h;
+    bool ok = io_all(o->fd[dir][1], &copy, sizeof copy, true);
+    for (int64_t left = h->bytes; ok && left > 0;) {
+        size_t n = left < (int64_t)sizeof zeros ? (size_t)left : sizeof zeros;
+        ok = io_all(o->fd[dir][1], (void *)zeros, n, true);
+        left -= (int64_t)n;
+    }
+    pthread_mutex_unlock(&o->wm[dir]);
+    block_end(&b);
+    if (!ok)
+        fail(th, op, STATUS_RUNTIME, "cannot write to pipe '%s': %s", th->run->sc->objects[oi].name,
+             strerror(errno));
+}
+
+static void pipe_send(struct hthread *th, const struct op *op, uint32_t oi, int64_t value)
+{
+    struct hobj *o = &th->run->objs[oi];
+    const struct object_decl *d = &th->run->sc->objects[oi];
+    pipe_end_check(th, op, oi, true);
+    uint32_t end = op->u.data.end;
+    if (atomic_load(&o->closed[end]))
+        fail(th, op, STATUS_RUNTIME, "send on end %u of '%s', which is closed (Python: OSError)", end, d->name);
+    if (atomic_load(&o->closed[1 - end]))
+        fail(th, op, STATUS_RUNTIME, "send on '%s' whose other end is closed: nobody can read it (Python: "
+             "BrokenPipeError)", d->name);
+    struct pipe_header h = {.value = value, .flow = new_flow(th->run), .eof = 0,
+                            .bytes = op->u.data.bytes > 0 ? op->u.data.bytes : 0};
+    /* stamped before the data can be read, so a send never follows its recv */
+    instant(th, INSTANT_SEND, oi, value, h.flow);
+    pipe_write(th, op, oi, end, &h);
+}
+
+static void pipe_recv(struct hthread *th, const struct op *op, uint32_t oi, int64_t *value)
+{
+    struct hobj *o = &th->run->objs[oi];
+    const struct object_decl *d = &th->run->sc->objects[oi];
+    pipe_end_check(th, op, oi, false);
+    uint32_t end = op->u.data.end, dir = 1 - end;
+    if (atomic_load(&o->closed[end]))
+        fail(th, op, STATUS_RUNTIME, "recv on end %u of '%s', which is closed (Python: OSError)", end, d->name);
+    int64_t timeout = op->u.data.timeout;
+    struct blocking b;
+    block_begin(&b, th);
+    if (th->gil) {
+        gil_drop(th);
+        b.dropped = true;
+    }
+    pthread_mutex_lock(&o->rm[dir]);
+    struct pipe_header h = {.eof = 1};
+    bool ok = true, timed_out = false;
+    if (!atomic_load(&o->eof[dir])) {
+        if (!fd_ready(o->fd[dir][0], POLLIN, 0)) {
+            block_mark(&b, REASON_PIPE, oi, timeout >= 0);
+            timed_out = !fd_ready(o->fd[dir][0], POLLIN, timeout);
+        }
+        if (!timed_out) {
+            ok = io_all(o->fd[dir][0], &h, sizeof h, false);
+            unsigned char sink[4096];
+            for (int64_t left = h.bytes; ok && !h.eof && left > 0;) {
+                size_t n = left < (int64_t)sizeof sink ? (size_t)left : sizeof sink;
+                ok = io_all(o->fd[dir][0], sink, n, false);
+                left -= (int64_t)n;
+            }
+            if (ok && h.eof)
+                atomic_store(&o->eof[dir], 1);
+        }
+    }
+    pthread_mutex_unlock(&o->rm[dir]);
+    block_end(&b);
+    if (timed_out)
+        fail(th, op, STATUS_RUNTIME, "recv on pipe '%s' timed out", d->name);
+    if (!ok)
+        fail(th, op, STATUS_RUNTIME, "cannot read from pipe '%s': %s", d->name, strerror(errno));
+    if (h.eof) {
+        *value = op->u.data.eof;
+        instant(th, INSTANT_RECV, oi, -1, 0);
+    } else {
+        *value = h.value;
+        instant(th, INSTANT_RECV, oi, h.value, h.flow);
+    }
+}
+
+/* Closing an end sends an EOF record after what it already sent. */
+static void pipe_close(struct hthread *th, const struct op *op, uint32_t oi)
+{
+    struct hobj *o = &th->run->objs[oi];
+    uint32_t end = op->u.data.end;
+    if (end > 1)
+        fail(th, op, STATUS_RUNTIME, "a pipe has ends 0 and 1, not %u", end);
+    int was = 0;
+    if (!atomic_compare_exchange_strong(&o->closed[end], &was, 1))
+        return;
+    instant(th, INSTANT_CLOSE, oi, end, 0);
+    struct pipe_header h = {.eof = 1};
+    pipe_write(th, op, oi, end, &h);
 }
 
 /* ------------------------------------------------------------ the ops */
@@ -1077,6 +1256,8 @@ static void run_print(struct hthread *th, const struct op *op, const int64_t *lo
 
 /* The racy add: a real read, the op's CPU time, then a real write, with no
  * lock, so another thread's write in between is lost exactly as in `x += 1`.
+ * lost_updates counts the adds that overwrote other writes (one such add may
+ * wipe out several updates when its thread was preempted in between).
  * Relaxed atomics keep it free of undefined behaviour (and quiet under TSan)
  * without making it atomic. A GIL check point sits between read and write,
  * where CPython's eval breaker can switch threads. */
@@ -1089,9 +1270,7 @@ static void run_add(struct hthread *th, const struct op *op, const int64_t *loca
     int64_t result;
     if (op->u.var.atomic) {
         result = __atomic_add_fetch(cell, v, __ATOMIC_SEQ_CST);
-        __atomic_fetch_add(&r->seqs[d], 1, __ATOMIC_SEQ_CST);
     } else {
-        uint64_t seq = __atomic_load_n(&r->seqs[d], __ATOMIC_ACQUIRE);
         int64_t old = load_cell(cell);
         int64_t cost = op->u.var.cost >= 0 ? op->u.var.cost : r->sc->profile.add_ns;
         if (th->gil && !r->sc->processes[r->proc].gil.backedge_checks)
@@ -1100,8 +1279,10 @@ static void run_add(struct hthread *th, const struct op *op, const int64_t *loca
         while (now_ns() < until)
             ;
         result = old + v;
-        store_cell(cell, result);
-        if (__atomic_fetch_add(&r->seqs[d], 1, __ATOMIC_ACQ_REL) != seq) {
+        /* the store is unconditional, so updates really are lost; swapping
+         * instead of storing only tells, in the same instruction, whether
+         * another write came in between (ABA aside) */
+        if (__atomic_exchange_n(cell, result, __ATOMIC_RELAXED) != old) {
             atomic_fetch_add(&r->sh->lost_updates, 1);
             instant(th, INSTANT_LOST_UPDATE, r->sc->nobjects + d, result, 0);
         }
@@ -1314,7 +1495,6 @@ static enum flow exec_op(struct hthread *th, const struct op *op, int64_t *local
         int64_t *cell = var_addr(th, op, locals, &op->u.var.var, &d);
         int64_t v = value_of(th, op, locals, &op->u.var.value);
         store_cell(cell, v);
-        __atomic_fetch_add(&r->seqs[d], 1, __ATOMIC_ACQ_REL);
         break;
     }
     case OP_ADD:
@@ -1358,6 +1538,19 @@ static enum flow exec_op(struct hthread *th, const struct op *op, int64_t *local
     case OP_QUEUE_JOIN:
         queue_join(th, obj_index(th, op, &op->u.data.obj));
         break;
+    case OP_SEND:
+        pipe_send(th, op, obj_index(th, op, &op->u.data.obj), value_of(th, op, locals, &op->u.data.value));
+        break;
+    case OP_RECV: {
+        int64_t v = 0;
+        pipe_recv(th, op, obj_index(th, op, &op->u.data.obj), &v);
+        if (op->u.data.has_into)
+            locals[op->u.data.into] = v;
+        break;
+    }
+    case OP_CLOSE:
+        pipe_close(th, op, obj_index(th, op, &op->u.data.obj));
+        break;
     case OP_LET:
         locals[op->u.let.into] = value_of(th, op, locals, &op->u.let.value);
         break;
@@ -1395,8 +1588,6 @@ static void *thread_main(void *arg)
     int64_t locals[SCENARIO_MAX_LOCALS];
     memset(locals, 0, sizeof locals);
     instant(th, INSTANT_ARRIVE, UINT32_MAX, 0, 0);
-    if (th->arrive_at && r->opt->record && r->slots[th->slot].nevents > 0)
-        r->events[(size_t)th->slot * HOST_EVENTS_PER_THREAD + r->slots[th->slot].nevents - 1].t = th->arrive_at;
     set_running(th);
     gil_take(th);
     if (th->fn != UINT32_MAX) {
@@ -1406,6 +1597,10 @@ static void *thread_main(void *arg)
     }
     gil_drop(th);
     instant(th, INSTANT_EXIT, UINT32_MAX, 0, 0);
+    int64_t now = now_ns();
+    long long last = atomic_load(&r->sh->last_exit);
+    while (last < now && !atomic_compare_exchange_weak(&r->sh->last_exit, &last, now))
+        ;
     pthread_mutex_lock(&r->live_m);
     atomic_store(&s->state, SLOT_DONE);
     if (!th->daemon)
@@ -1420,8 +1615,6 @@ static void thread_start(struct hrun *r, uint32_t slot, uint32_t fn, const int64
                          bool daemon, struct hthread *by, const struct op *op)
 {
     struct hthread *th = xcalloc(1, sizeof *th);
-    if (!by)
-        th->arrive_at = r->sh->t0 + r->sc->processes[r->proc].arrival;
     th->run = r;
     th->slot = slot;
     th->gil = r->sc->processes[r->proc].gil.mode != GIL_NONE ? &r->procs[r->proc].gil : NULL;
@@ -1500,11 +1693,23 @@ static int init_object(struct hobj *o, const struct object_decl *d)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     if ((rc = pthread_mutex_init(&o->m, &ma)) == 0 && (rc = pthread_cond_init(&o->cv, &ca)) == 0)
         rc = pthread_cond_init(&o->cv_space, &ca);
-    pthread_mutexattr_destroy(&ma);
     pthread_condattr_destroy(&ca);
     o->owner = -1;
     if (d->type == OBJ_SEMAPHORE || d->type == OBJ_BOUNDED_SEMAPHORE)
         o->count = d->value;
+    for (int dir = 0; dir < 2; dir++)
+        o->fd[dir][0] = o->fd[dir][1] = -1;
+    if (d->type == OBJ_PIPE && rc == 0) {
+        for (int dir = 0; dir < 2 && rc == 0; dir++) {
+            if (pipe(o->fd[dir]) != 0)
+                return errno;
+            /* the kernel rounds the capacity up to whole pages */
+            fcntl(o->fd[dir][1], F_SETPIPE_SZ, (int)(d->capacity > 4096 ? d->capacity : 4096));
+            if ((rc = pthread_mutex_init(&o->wm[dir], &ma)) == 0)
+                rc = pthread_mutex_init(&o->rm[dir], &ma);
+        }
+    }
+    pthread_mutexattr_destroy(&ma);
     return rc;
 }
 
@@ -1526,13 +1731,12 @@ static enum status run_setup(struct hrun *r, const struct scenario *sc, const st
     for (uint32_t o = 0; o < sc->nobjects; o++)
         if (sc->objects[o].type == OBJ_QUEUE || sc->objects[o].type == OBJ_MP_QUEUE)
             nqueues++;
-    size_t off = 0, o_sh, o_procs, o_objs, o_slots, o_cells, o_seqs, o_items, o_text, o_events;
+    size_t off = 0, o_sh, o_procs, o_objs, o_slots, o_cells, o_items, o_text, o_events;
     o_sh = off; off = align_up(off + sizeof(struct hshared));
     o_procs = off; off = align_up(off + sc->nprocesses * sizeof(struct hproc));
     o_objs = off; off = align_up(off + sc->nobjects * sizeof(struct hobj));
     o_slots = off; off = align_up(off + r->max_slots * sizeof(struct hslot));
     o_cells = off; off = align_up(off + ncells * sizeof(int64_t));
-    o_seqs = off; off = align_up(off + sc->nvars * sizeof(uint64_t));
     o_items = off; off = align_up(off + (size_t)nqueues * HOST_QUEUE_CAP * sizeof(struct hitem));
     o_text = off; off = align_up(off + HOST_TEXT_BYTES);
     o_events = off;
@@ -1549,7 +1753,6 @@ static enum status run_setup(struct hrun *r, const struct scenario *sc, const st
     r->objs = (struct hobj *)(r->map + o_objs);
     r->slots = (struct hslot *)(r->map + o_slots);
     r->cells = (int64_t *)(r->map + o_cells);
-    r->seqs = (uint64_t *)(r->map + o_seqs);
     r->items = (struct hitem *)(r->map + o_items);
     r->text = (char *)(r->map + o_text);
     r->events = (struct host_event *)(r->map + o_events);
@@ -1560,9 +1763,14 @@ static enum status run_setup(struct hrun *r, const struct scenario *sc, const st
             r->cells[r->var_off[v] + k] = sc->vars[v].init ? sc->vars[v].init[k] : 0;
     }
     uint32_t q = 0;
+    /* no descriptor yet, so a teardown after a failure closes only pipes made */
+    for (uint32_t o = 0; o < sc->nobjects; o++)
+        for (int dir = 0; dir < 2; dir++)
+            r->objs[o].fd[dir][0] = r->objs[o].fd[dir][1] = -1;
     for (uint32_t o = 0; o < sc->nobjects; o++) {
         if (init_object(&r->objs[o], &sc->objects[o]) != 0)
-            return error_set(err, STATUS_INTERNAL, NULL, "cannot make a process-shared mutex");
+            return error_set(err, STATUS_WATCHDOG, sc->objects[o].path,
+                             "cannot make the real primitives of this object (out of file descriptors?)");
         if (sc->objects[o].type == OBJ_QUEUE || sc->objects[o].type == OBJ_MP_QUEUE)
             r->objs[o].items = q++ * HOST_QUEUE_CAP;
     }
@@ -1577,6 +1785,10 @@ static enum status run_setup(struct hrun *r, const struct scenario *sc, const st
         atomic_store(&s->state, SLOT_NEW);
     }
     atomic_store(&r->sh->nslots, sc->nthreads);
+    /* touch the declared threads' event buffers now, so recording never
+     * pays a page fault (threads created at run time do, once a page) */
+    if (opt->record)
+        memset(r->events, 0, (size_t)sc->nthreads * HOST_EVENTS_PER_THREAD * sizeof(struct host_event));
 
     size_t nv = (size_t)sc->nprocesses * sc->nvar_names, no = (size_t)sc->nprocesses * sc->nobj_names;
     r->var_map = xmalloc((nv ? nv : 1) * sizeof *r->var_map);
@@ -1611,6 +1823,11 @@ static void run_teardown(struct hrun *r)
     if (r->map) {
         for (uint32_t p = 0; p < r->sc->nprocesses; p++)
             host_gil_deinit(&r->procs[p].gil);
+        for (uint32_t o = 0; o < r->sc->nobjects; o++)
+            for (int dir = 0; dir < 2; dir++)
+                for (int k = 0; k < 2; k++)
+                    if (r->objs[o].fd[dir][k] >= 0)
+                        close(r->objs[o].fd[dir][k]);
         munmap(r->map, r->map_size);
     }
     free(r->var_map);
@@ -1699,8 +1916,20 @@ static void reap_all(pid_t *pids, uint32_t n)
     }
 }
 
-/* The trace from the recorded events, times relative to t0. */
-static struct trace *merge_trace(struct hrun *r, int64_t end)
+/* Maps event stamps to CLOCK_MONOTONIC: a line through two (stamp, clock) pairs. */
+struct stamp_map {
+    int64_t stamp0, clock0;
+    double ns_per_stamp;
+};
+
+static int64_t stamp_to_ns(const struct stamp_map *m, int64_t st)
+{
+    return m->clock0 + (int64_t)((double)(st - m->stamp0) * m->ns_per_stamp);
+}
+
+/* The trace from the recorded events, times relative to t0. Threads that
+ * autostart arrive with their process, at t0 + arrival by definition. */
+static struct trace *merge_trace(struct hrun *r, const struct stamp_map *sm, int64_t end)
 {
     const struct scenario *sc = r->sc;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -1724,7 +1953,10 @@ static struct trace *merge_trace(struct hrun *r, int64_t end)
         struct trace_segment seg = {.task = s, .obj = UINT32_MAX};
         bool open = false;
         for (uint32_t i = 0; i < sl->nevents; i++) {
-            int64_t t = ev[i].t - t0;
+            int64_t t = stamp_to_ns(sm, ev[i].t) - t0;
+            if (ev[i].kind == HEV_INSTANT && ev[i].sub == INSTANT_ARRIVE && sl->decl >= 0 &&
+                sc->threads[sl->decl].autostart)
+                t = sc->processes[sl->process].arrival;
             if (ev[i].kind == HEV_INSTANT) {
                 struct trace_instant in = {.time = t, .value = ev[i].value, .task = s, .kind = ev[i].sub,
                                            .obj = ev[i].obj, .flow = ev[i].flow, .text = UINT32_MAX};
@@ -1784,8 +2016,12 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
             break;
         }
         if (pid == 0) {
-            /* the children die with the runner, whatever kills it */
+            /* the children die with the runner, whatever kills it, and do
+             * not inherit the caller's handlers of fatal signals */
             prctl(PR_SET_PDEATHSIG, SIGKILL);
+            static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGINT, SIGTERM, SIGPIPE};
+            for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+                signal(fatal[i], SIG_DFL);
             if (getppid() != parent)
                 _exit(STATUS_WATCHDOG);
             if (opt->max_memory) {
@@ -1801,7 +2037,10 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
         struct timespec ts = {0, 200000};
         nanosleep(&ts, NULL);
     }
-    r.sh->t0 = now_ns() + 1000000;
+    struct stamp_map sm;
+    sm.stamp0 = stamp();
+    sm.clock0 = now_ns();
+    r.sh->t0 = sm.clock0 + 1000000;
     atomic_store(&r.sh->go, 1);
     int64_t deadline = r.sh->t0 + opt->timeout_ns;
     uint32_t alive = st == STATUS_OK ? sc->nprocesses : 0;
@@ -1848,11 +2087,13 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
         }
     }
     int64_t end = now_ns();
+    int64_t stamp1 = stamp();
+    sm.ns_per_stamp = stamp1 > sm.stamp0 ? (double)(end - sm.clock0) / (double)(stamp1 - sm.stamp0) : 1.0;
     kill_all(pids, sc->nprocesses);
     reap_all(pids, sc->nprocesses);
     free(pids);
 
-    res->trace = merge_trace(&r, end);
+    res->trace = merge_trace(&r, &sm, end);
     res->nvars = sc->nvars;
     res->var_off = xmalloc((sc->nvars + 1) * sizeof *res->var_off);
     memcpy(res->var_off, r.var_off, (sc->nvars + 1) * sizeof *res->var_off);
@@ -1862,6 +2103,7 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
     res->memory = xmalloc((ncells ? ncells : 1) * sizeof *res->memory);
     memcpy(res->memory, r.cells, ncells * sizeof *res->memory);
     res->lost_updates = atomic_load(&r.sh->lost_updates);
+    res->finish_ns = atomic_load(&r.sh->last_exit) ? atomic_load(&r.sh->last_exit) - r.sh->t0 : -1;
     res->nprocesses = sc->nprocesses;
     res->gil_mode = xcalloc(sc->nprocesses + 1, sizeof *res->gil_mode);
     res->gil = xcalloc(sc->nprocesses + 1, sizeof *res->gil);

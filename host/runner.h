@@ -50,6 +50,8 @@ struct host_result {
     uint32_t *var_off;           /* var i's values are memory[var_off[i] ..] */
     int64_t *memory;             /* final values of every declared variable */
     uint64_t lost_updates;       /* racy adds that overwrote another write */
+    int64_t finish_ns;           /* when the last thread finished (from time 0),
+                                    measured with or without a trace; -1: none did */
     uint32_t nprocesses;
     enum gil_mode *gil_mode;     /* per process */
     struct host_gil_stats *gil;  /* per process */

@@ -2,6 +2,8 @@
 # TSan build can run just these (ctest -L host).
 set(THREADSIM_HOST_TESTS
   host_kernels
+  host_runner
+  host_gil
 )
 foreach(t IN LISTS THREADSIM_HOST_TESTS)
   add_executable(test_${t} test_${t}.c)
@@ -13,3 +15,11 @@ foreach(t IN LISTS THREADSIM_HOST_TESTS)
   add_test(NAME ${t} COMMAND test_${t})
   set_tests_properties(${t} PROPERTIES TIMEOUT 120 LABELS host)
 endforeach()
+
+# End-to-end tests of `threadsim real` (tests/e2e/test_real.py).
+if(THREADSIM_PYTHON)
+  add_test(NAME real_e2e
+    COMMAND ${THREADSIM_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/e2e/test_real.py
+            --threadsim $<TARGET_FILE:threadsim> --source-dir ${PROJECT_SOURCE_DIR})
+  set_tests_properties(real_e2e PROPERTIES TIMEOUT 300 LABELS host)
+endif()

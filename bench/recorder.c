@@ -1,0 +1,87 @@
+/* The real runner's recorder: the cost of one recorded event (a lock loop
+ * run with the trace on and off; target <= 100 ns per event) and the effect
+ * of tracing on a CPU-bound run (two threads counting under the new GIL;
+ * target <= 2 % on the makespan). Medians of several runs, printed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/runner.h"
+#include "sim/scenario.h"
+
+#define RUNS 7
+#define LOOPS 6000 /* two events per loop: stays inside one thread's buffer */
+
+static const char lock_loop[] =
+    "{\"objects\": {\"L\": {\"type\": \"lock\"}}, \"processes\": [{\"name\": \"main\", \"threads\": "
+    "[{\"name\": \"t\", \"program\": [{\"op\": \"repeat\", \"times\": 6000, \"body\": [{\"op\": \"with\", "
+    "\"obj\": \"L\", \"body\": []}]}]}]}]}";
+
+static const char count_threads[] =
+    "{\"machine\": {\"cpus\": 2}, \"processes\": [{\"name\": \"main\", \"gil\": {\"mode\": \"new\", "
+    "\"switch_interval\": \"5ms\"}, \"threads\": [{\"name\": \"t1\", \"program\": [{\"op\": \"compute\", "
+    "\"work\": \"count\", \"n\": 150000000}]}, {\"name\": \"t2\", \"program\": [{\"op\": \"compute\", "
+    "\"work\": \"count\", \"n\": 150000000}]}]}]}";
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median over RUNS of the finish time of the last thread (the makespan as
+ * the threads themselves saw it, from their arrival), and events recorded. */
+static int64_t median_span(const struct scenario *sc, bool record, size_t *events)
+{
+    int64_t t[RUNS];
+    for (int i = 0; i < RUNS; i++) {
+        struct host_options opt;
+        struct host_result res;
+        struct error err;
+        host_options_init(&opt);
+        opt.record = record;
+        if (host_run_result(sc, &opt, &res, &err) != STATUS_OK) {
+            fprintf(stderr, "bench_recorder: run failed: %s\n", err.msg);
+            exit(1);
+        }
+        t[i] = res.finish_ns;
+        if (events)
+            *events = res.trace ? res.trace->ninstants + res.trace->nsegments : 0;
+        host_result_deinit(&res);
+    }
+    qsort(t, RUNS, sizeof t[0], cmp_i64);
+    return t[RUNS / 2];
+}
+
+int main(void)
+{
+    struct error err;
+    struct scenario *loop = scenario_load_buffer(lock_loop, strlen(lock_loop), "lock_loop", &err);
+    struct scenario *count = scenario_load_buffer(count_threads, strlen(count_threads), "count", &err);
+    if (!loop || !count) {
+        fprintf(stderr, "bench_recorder: %s\n", err.msg);
+        return 1;
+    }
+    size_t events = 0, instants;
+    int64_t on = median_span(loop, true, &events);
+    int64_t off = median_span(loop, false, NULL);
+    struct host_options opt;
+    struct host_result res;
+    host_options_init(&opt);
+    host_run_result(loop, &opt, &res, &err);
+    instants = res.trace->ninstants + res.trace->nsegments;
+    host_result_deinit(&res);
+    (void)events;
+    printf("lock loop (%d acquire+release), medians of %d runs: trace on %.3f ms, off %.3f ms\n", LOOPS, RUNS,
+           on / 1e6, off / 1e6);
+    printf("recorded events: %zu; cost per event: %.1f ns (target <= 100 ns)\n", instants,
+           (double)(on - off) / (double)instants);
+    int64_t con = median_span(count, true, NULL);
+    int64_t coff = median_span(count, false, NULL);
+    printf("2 threads x count(1.5e8) under the new GIL, medians of %d runs: trace on %.3f ms, off %.3f ms, "
+           "difference %+.2f %% (target <= 2 %%)\n",
+           RUNS, con / 1e6, coff / 1e6, 100.0 * (double)(con - coff) / (double)coff);
+    scenario_destroy(loop);
+    scenario_destroy(count);
+    return 0;
+}

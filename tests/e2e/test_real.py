@@ -1,0 +1,213 @@
+#!/usr/bin/python3
+"""End-to-end tests of `threadsim real`: the real binary runs small scenarios
+for real and the tests check what a user sees: the contracted JSON shape
+(the same as `run`), CSV, text, traces, and the exit codes of refusals (2),
+deadlocks (3), run-time errors (4) and the watchdog (5), with no process
+left behind.
+
+Usage: test_real.py --threadsim PATH/TO/threadsim --source-dir PROJECT_DIR
+"""
+import argparse
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+THREADSIM = None
+SOURCE_DIR = None
+CONTRACT_KEYS = ["scenario", "policy", "cpus", "seed", "makespan_ns", "threads",
+                 "memory", "shared", "stats"]
+THREAD_KEYS = ["process", "name", "arrival_ns", "first_run_ns", "finish_ns",
+               "response_ns", "turnaround_ns", "wait_ns", "cpu_ns", "blocked_ns",
+               "gil_wait_ns", "context_switches"]
+STATS_KEYS = ["events", "context_switches", "gil_switches", "lost_updates", "deadlock"]
+MS = 1000000
+
+LOCKED = {
+    "name": "locked counter",
+    "machine": {"cpus": 2},
+    "objects": {"L": {"type": "lock"}},
+    "shared": {"total": 0},
+    "functions": {"work": {"params": ["n"], "body": [
+        {"op": "repeat", "times": "$n", "body": [
+            {"op": "with", "obj": "L", "body": [{"op": "add", "var": "total", "value": 1}]}]}]}},
+    "processes": [{"name": "main", "gil": {"mode": "new", "switch_interval": "5ms"}, "threads": [
+        {"name": "MainThread", "program": [
+            {"op": "thread", "name": "a", "call": "work", "args": [2000]},
+            {"op": "thread", "name": "b", "call": "work", "args": [2000]},
+            {"op": "join", "thread": "a"}, {"op": "join", "thread": "b"},
+            {"op": "sleep", "for": "10ms"},
+            {"op": "print", "text": "total = {total}"}]}]}],
+}
+
+DEADLOCK = {
+    "name": "deadlock",
+    "objects": {"A": {"type": "lock"}, "B": {"type": "lock"},
+                "both": {"type": "barrier", "parties": 2}},
+    "processes": [{"name": "main", "threads": [
+        {"name": "t1", "program": [{"op": "acquire", "obj": "A"}, {"op": "wait", "obj": "both"},
+                                   {"op": "acquire", "obj": "B"}]},
+        {"name": "t2", "program": [{"op": "acquire", "obj": "B"}, {"op": "wait", "obj": "both"},
+                                   {"op": "acquire", "obj": "A"}]}]}],
+}
+
+ENDLESS = {
+    "name": "endless",
+    "shared": {"x": 0},
+    "processes": [{"name": "main", "threads": [
+        {"name": "t", "program": [{"op": "while", "cond": {"var": "x", "eq": 0},
+                                   "body": [{"op": "compute", "for": "1ms"}]}]}]}],
+}
+
+MISUSE = {
+    "name": "misuse",
+    "objects": {"L": {"type": "lock"}},
+    "processes": [{"name": "main", "threads": [
+        {"name": "t", "program": [{"op": "release", "obj": "L"}]}]}],
+}
+
+SPAWN = {
+    "name": "spawn",
+    "functions": {"f": {"params": [], "body": []}},
+    "processes": [{"name": "main", "threads": [
+        {"name": "t", "program": [{"op": "process", "name": "c", "call": "f"}]}]}],
+}
+
+
+def children():
+    """Processes whose parent is this test (none should outlive a run)."""
+    n = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        if int(fields[1]) == os.getpid():
+            n += 1
+    return n
+
+
+class RealTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def scenario(self, doc):
+        path = os.path.join(self.dir.name, doc["name"].replace(" ", "_") + ".json")
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        return path
+
+    def real(self, doc, *args, code=0):
+        proc = subprocess.run([THREADSIM, "real", self.scenario(doc), *args],
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=120)
+        self.assertEqual(proc.returncode, code,
+                         "exit %d, wanted %d\nstdout:\n%s\nstderr:\n%s"
+                         % (proc.returncode, code, proc.stdout, proc.stderr))
+        self.assertEqual(children(), 0)
+        return proc
+
+    def test_json_should_have_the_shape_of_run(self):
+        out = json.loads(self.real(LOCKED, "--format", "json").stdout)
+        self.assertEqual(list(out.keys()), CONTRACT_KEYS)
+        self.assertEqual(out["policy"], "os")
+        self.assertEqual([t["name"] for t in out["threads"]], ["MainThread", "a", "b"])
+        for t in out["threads"]:
+            self.assertEqual(list(t.keys()), THREAD_KEYS)
+            self.assertEqual(t["response_ns"], t["first_run_ns"] - t["arrival_ns"])
+            self.assertEqual(t["turnaround_ns"], t["finish_ns"] - t["arrival_ns"])
+            self.assertLessEqual(t["finish_ns"], out["makespan_ns"])
+        self.assertEqual(list(out["stats"].keys())[:5], STATS_KEYS)
+        self.assertEqual(out["memory"], {"main": {}})
+        self.assertEqual(out["shared"], {"total": 4000})
+        self.assertIsNone(out["stats"]["deadlock"])
+        self.assertIn("gil", out["stats"])
+        main = out["threads"][0]
+        self.assertGreaterEqual(main["blocked_ns"], 10 * MS)
+
+    def test_repeat_should_report_medians_of_successful_runs(self):
+        out = json.loads(self.real(LOCKED, "--format", "json", "--repeat", "3").stdout)
+        self.assertEqual(out["shared"], {"total": 4000})
+        self.assertGreaterEqual(out["makespan_ns"], 10 * MS)
+
+    def test_csv_should_have_the_header_and_one_row_per_thread(self):
+        rows = list(csv.reader(io.StringIO(self.real(LOCKED, "--format", "csv").stdout)))
+        self.assertEqual(rows[0], THREAD_KEYS)
+        self.assertEqual([r[1] for r in rows[1:]], ["MainThread", "a", "b"])
+
+    def test_text_should_show_the_table_and_printed_lines(self):
+        out = self.real(LOCKED).stdout
+        self.assertIn("real run on", out)
+        self.assertIn("main/MainThread", out)
+        self.assertIn("total = 4000", out)
+        self.assertIn("makespan:", out)
+
+    def test_trace_should_be_the_common_format_with_source_real(self):
+        path = os.path.join(self.dir.name, "trace.json")
+        self.real(LOCKED, "--format", "csv", "--trace", path)
+        with open(path) as f:
+            tr = json.load(f)
+        self.assertEqual(tr["source"], "real")
+        self.assertGreater(len(tr["segments"]), 3)
+        self.assertGreater(tr["makespan_ns"], 0)
+
+    def test_perfetto_should_write_chrome_trace_json(self):
+        path = os.path.join(self.dir.name, "perfetto.json")
+        self.real(LOCKED, "--format", "csv", "--perfetto", path)
+        with open(path) as f:
+            self.assertTrue(json.load(f))
+
+    def test_deadlock_should_exit_3_naming_who_waits(self):
+        proc = self.real(DEADLOCK, "--format", "json", code=3)
+        self.assertIn("main/t1 waits for lock 'B' held by main/t2", proc.stderr)
+        self.assertIn("waits for lock", json.loads(proc.stdout)["stats"]["deadlock"])
+
+    def test_endless_loop_should_exit_5_after_the_timeout(self):
+        proc = self.real(ENDLESS, "--timeout", "300ms", code=5)
+        self.assertIn("watchdog", proc.stderr)
+
+    def test_misuse_should_exit_4_with_the_op_path(self):
+        proc = self.real(MISUSE, code=4)
+        self.assertIn("processes[0].threads[0].program[0]", proc.stderr)
+        self.assertIn("not held", proc.stderr)
+
+    def test_unsupported_objects_should_exit_2_before_running(self):
+        proc = self.real(SPAWN, code=2)
+        self.assertIn("processes[0].threads[0].program[0]", proc.stderr)
+        self.assertIn("processes at run time", proc.stderr)
+        self.assertEqual(proc.stdout, "")
+
+    def test_bad_options_should_exit_2(self):
+        self.real(LOCKED, "--repeat", "0", code=2)
+        self.real(LOCKED, "--timeout", "5", code=2)
+        self.real(LOCKED, "--format", "xml", code=2)
+
+
+def main():
+    global THREADSIM, SOURCE_DIR
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threadsim", required=True, help="the threadsim binary")
+    parser.add_argument("--source-dir", required=True, help="the project's root")
+    args = parser.parse_args()
+    THREADSIM = os.path.abspath(args.threadsim)
+    SOURCE_DIR = os.path.abspath(args.source_dir)
+    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    print("%d passed, %d failed" % (result.testsRun - failed - len(result.skipped), failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

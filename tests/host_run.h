@@ -1,0 +1,114 @@
+/* Shared by the host runner's tests: run a scenario given as JSON text for
+ * real, and look at what a user would: final memory, metrics, the trace, the
+ * processes left behind. */
+#ifndef THREADSIM_TESTS_HOST_RUN_H
+#define THREADSIM_TESTS_HOST_RUN_H
+
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "host/runner.h"
+#include "sim/scenario.h"
+#include "sim/trace_metrics.h"
+
+struct hrun_result {
+    struct scenario *sc;
+    struct host_result res;
+    enum status status;
+    struct error err;
+    struct task_metrics *m; /* per task of res.trace */
+    int64_t makespan;
+};
+
+static inline struct hrun_result *hrun_json_opt(const char *json, const struct host_options *opt)
+{
+    struct hrun_result *r = calloc(1, sizeof *r);
+    struct error err;
+    r->sc = scenario_load_buffer(json, strlen(json), "test.json", &err);
+    if (!r->sc)
+        fail_msg("scenario did not load: %s: %s", err.path, err.msg);
+    r->status = host_run_result(r->sc, opt, &r->res, &r->err);
+    if (r->res.trace) {
+        r->m = calloc(r->res.trace->ntasks + 1, sizeof *r->m);
+        r->makespan = trace_metrics_compute(r->res.trace, r->m);
+    }
+    return r;
+}
+
+static inline struct hrun_result *hrun_json(const char *json)
+{
+    struct host_options opt;
+    host_options_init(&opt);
+    opt.timeout_ns = 20LL * 1000000000;
+    return hrun_json_opt(json, &opt);
+}
+
+static inline void hrun_free(struct hrun_result *r)
+{
+    host_result_deinit(&r->res);
+    scenario_destroy(r->sc);
+    free(r->m);
+    free(r);
+}
+
+/* Final value of element index of the variable named name. */
+static inline int64_t hrun_var(const struct hrun_result *r, const char *name, uint32_t index)
+{
+    for (uint32_t v = 0; v < r->sc->nvars; v++)
+        if (strcmp(r->sc->vars[v].name, name) == 0)
+            return r->res.memory[r->res.var_off[v] + index];
+    fail_msg("no variable %s", name);
+    return 0;
+}
+
+/* The task named name in the trace. */
+static inline uint32_t hrun_task(const struct hrun_result *r, const char *name)
+{
+    for (uint32_t t = 0; t < r->res.trace->ntasks; t++)
+        if (strcmp(r->res.trace->tasks[t].name, name) == 0)
+            return t;
+    fail_msg("no task %s", name);
+    return 0;
+}
+
+/* Processes whose parent is this one (from /proc), to check nothing is left. */
+static inline int hrun_children(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    long self = (long)getpid();
+    if (!d)
+        return -1;
+    while ((e = readdir(d)) != NULL) {
+        char path[300], buf[512];
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        /* pid (comm) state ppid: comm may hold spaces, so parse after ')' */
+        char *p = strrchr(buf, ')');
+        char state;
+        long ppid;
+        if (p && sscanf(p + 1, " %c %ld", &state, &ppid) == 2 && ppid == self)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+#endif

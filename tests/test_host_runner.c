@@ -1,0 +1,436 @@
+/* Real runs of small scenarios: each primitive's semantics on real pthreads
+ * and processes, the recorder's trace, the refusals before a run, and the
+ * safety net (deadlock, watchdog, crashed child, nothing left behind). */
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+
+#include "host/kernels.h"
+#include "host_run.h"
+
+#define PROC(threads) "\"processes\": [{\"name\": \"main\", \"threads\": [" threads "]}]"
+#define THREAD(name, prog) "{\"name\": \"" name "\", \"program\": [" prog "]}"
+
+static void a_lock_should_keep_every_update_of_two_threads(void **state)
+{
+    (void)state;
+    struct hrun_result *r = hrun_json(
+        "{\"machine\": {\"cpus\": 2}, \"objects\": {\"L\": {\"type\": \"lock\"}}, \"shared\": {\"x\": 0}, " PROC(
+            THREAD("a", "{\"op\": \"repeat\", \"times\": 20000, \"body\": [{\"op\": \"with\", \"obj\": \"L\", "
+                        "\"body\": [{\"op\": \"add\", \"var\": \"x\", \"value\": 1}]}]}") ", " THREAD(
+                "b", "{\"op\": \"repeat\", \"times\": 20000, \"body\": [{\"op\": \"with\", \"obj\": \"L\", "
+                     "\"body\": [{\"op\": \"add\", \"var\": \"x\", \"value\": 1}]}]}")) "}");
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(hrun_var(r, "x", 0), 40000);
+    assert_int_equal(r->res.lost_updates, 0);
+    hrun_free(r);
+}
+
+static void a_racy_add_should_lose_updates_on_two_cpus(void **state)
+{
+    (void)state;
+    if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+        skip();
+    struct hrun_result *r = hrun_json(
+        "{\"machine\": {\"cpus\": 2}, \"shared\": {\"x\": 0}, " PROC(
+            THREAD("a", "{\"op\": \"repeat\", \"times\": 300000, \"body\": [{\"op\": \"add\", \"var\": \"x\", "
+                        "\"value\": 1}]}") ", " THREAD(
+                "b", "{\"op\": \"repeat\", \"times\": 300000, \"body\": [{\"op\": \"add\", \"var\": \"x\", "
+                     "\"value\": 1}]}")) "}");
+    assert_int_equal(r->status, STATUS_OK);
+    int64_t x = hrun_var(r, "x", 0);
+    print_message("racy counter: %lld of 600000, %llu lost updates\n", (long long)x,
+                  (unsigned long long)r->res.lost_updates);
+    assert_true(x < 600000);
+    assert_true(r->res.lost_updates > 0);
+    /* an add that overwrote others lost at least one increment */
+    assert_true(600000 - x >= (int64_t)r->res.lost_updates);
+    hrun_free(r);
+}
+
+static void a_condition_should_hand_items_from_producer_to_consumer_in_order(void **state)
+{
+    (void)state;
+    struct hrun_result *r = hrun_json(
+        "{\"machine\": {\"cpus\": 2}, \"objects\": {\"L\": {\"type\": \"lock\"}, \"C\": {\"type\": \"condition\", "
+        "\"lock\": \"L\"}}, \"shared\": {\"item\": 0, \"full\": 0, \"got\": [0, 0, 0, 0, 0]}, "
+        "\"functions\": {\"consume\": {\"params\": [\"i\"], \"body\": [{\"op\": \"with\", \"obj\": \"C\", \"body\": "
+        "[{\"op\": \"wait_for\", \"obj\": \"C\", \"until\": {\"var\": \"full\", \"eq\": 1}}, "
+        "{\"op\": \"load\", \"var\": \"item\", \"into\": \"v\"}, {\"op\": \"set\", \"var\": \"got[$i]\", \"value\": "
+        "\"$v\"}, {\"op\": \"set\", \"var\": \"full\", \"value\": 0}, {\"op\": \"notify\", \"obj\": \"C\"}]}]}, "
+        "\"produce\": {\"params\": [\"v\"], \"body\": [{\"op\": \"with\", \"obj\": \"C\", \"body\": [{\"op\": "
+        "\"wait_for\", \"obj\": \"C\", \"until\": {\"var\": \"full\", \"eq\": 0}}, {\"op\": \"set\", \"var\": "
+        "\"item\", \"value\": \"$v\"}, {\"op\": \"set\", \"var\": \"full\", \"value\": 1}, {\"op\": \"notify\", "
+        "\"obj\": \"C\"}]}]}}, " PROC(
+            THREAD("producer", "{\"op\": \"call\", \"fn\": \"produce\", \"args\": [10]}, {\"op\": \"call\", \"fn\": "
+                               "\"produce\", \"args\": [20]}, {\"op\": \"call\", \"fn\": \"produce\", \"args\": "
+                               "[30]}, {\"op\": \"call\", \"fn\": \"produce\", \"args\": [40]}, {\"op\": \"call\", "
+                               "\"fn\": \"produce\", \"args\": [50]}") ", " THREAD(
+                "consumer", "{\"op\": \"call\", \"fn\": \"consume\", \"args\": [0]}, {\"op\": \"call\", \"fn\": "
+                            "\"consume\", \"args\": [1]}, {\"op\": \"call\", \"fn\": \"consume\", \"args\": [2]}, "
+                            "{\"op\": \"call\", \"fn\": \"consume\", \"args\": [3]}, {\"op\": \"call\", \"fn\": "
+                            "\"consume\", \"args\": [4]}")) "}");
+    assert_int_equal(r->status, STATUS_OK);
+    for (uint32_t i = 0; i < 5; i++)
+        assert_int_equal(hrun_var(r, "got", i), 10 * (i + 1));
+    hrun_free(r);
+}
+
+static void a_barrier_should_release_no_thread_before_all_arrive(void **state)
+{
+    (void)state;
+    /* each thread marks its arrival at its own time; after the barrier each
+     * counts the marks it sees, which must be all three */
+#define BARRIER_THREAD(name, dur, idx)                                                                            \
+    THREAD(name, "{\"op\": \"sleep\", \"for\": \"" dur "\"}, {\"op\": \"set\", \"var\": \"mark[" idx "]\", "      \
+                 "\"value\": 1}, {\"op\": \"wait\", \"obj\": \"B\"}, {\"op\": \"if\", \"cond\": {\"var\": "          \
+                 "\"mark[0]\", \"eq\": 1}, \"then\": [{\"op\": \"if\", \"cond\": {\"var\": \"mark[1]\", \"eq\": 1}, " \
+                 "\"then\": [{\"op\": \"if\", \"cond\": {\"var\": \"mark[2]\", \"eq\": 1}, \"then\": [{\"op\": "     \
+                 "\"add\", \"var\": \"ok\", \"value\": 1, \"atomic\": true}]}]}]}")
+    struct hrun_result *r = hrun_json(
+        "{\"machine\": {\"cpus\": 2}, \"objects\": {\"B\": {\"type\": \"barrier\", \"parties\": 3}}, "
+        "\"shared\": {\"mark\": [0, 0, 0], \"ok\": 0}, " PROC(BARRIER_THREAD("a", "1ms", "0") ", " BARRIER_THREAD(
+            "b", "15ms", "1") ", " BARRIER_THREAD("c", "30ms", "2")) "}");
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(hrun_var(r, "ok", 0), 3);
+    /* the first to arrive waited for the last */
+    assert_true(r->m[hrun_task(r, "a")].blocked > 25000000);
+    hrun_free(r);
+}
+
+static void queues_should_give_items_in_fifo_lifo_and_priority_order(void **state)
+{
+    (void)state;
+    static const char *const kinds[] = {"fifo", "lifo", "priority"};
+    static const int64_t expect[3][3] = {{3, 1, 2}, {2, 1, 3}, {1, 2, 3}};
+    for (int k = 0; k < 3; k++) {
+        char json[2048];
+        snprintf(json, sizeof json,
+                 "{\"objects\": {\"Q\": {\"type\": \"queue\", \"kind\": \"%s\"}}, \"shared\": {\"out\": [0, 0, 0]}, "
+                 PROC(THREAD("t", "{\"op\": \"put\", \"obj\": \"Q\", \"value\": 3}, {\"op\": \"put\", \"obj\": "
+                                  "\"Q\", \"value\": 1}, {\"op\": \"put\", \"obj\": \"Q\", \"value\": 2}, {\"op\": "
+                                  "\"get\", \"obj\": \"Q\", \"into\": \"a\"}, {\"op\": \"get\", \"obj\": \"Q\", "
+                                  "\"into\": \"b\"}, {\"op\": \"get\", \"obj\": \"Q\", \"into\": \"c\"}, {\"op\": "
+                                  "\"set\", \"var\": \"out[0]\", \"value\": \"$a\"}, {\"op\": \"set\", \"var\": "
+                                  "\"out[1]\", \"value\": \"$b\"}, {\"op\": \"set\", \"var\": \"out[2]\", \"value\": "
+                                  "\"$c\"}")) "}",
+                 kinds[k]);
+        struct hrun_result *r = hrun_json(json);
+        assert_int_equal(r->status, STATUS_OK);
+        for (uint32_t i = 0; i < 3; i++)
+            assert_int_equal(hrun_var(r, "out", i), expect[k][i]);
+        hrun_free(r);
+    }
+}
+
+static void a_queue_should_pass_items_between_processes_with_paired_flows(void **state)
+{
+    (void)state;
+    struct hrun_result *r = hrun_json(
+        "{\"machine\": {\"cpus\": 2}, \"objects\": {\"Q\": {\"type\": \"mp_queue\", \"maxsize\": 2}}, "
+        "\"shared\": {\"sum\": 0}, \"processes\": ["
+        "{\"name\": \"producer\", \"threads\": [" THREAD(
+            "MainThread", "{\"op\": \"repeat\", \"times\": 10, \"body\": [{\"op\": \"put\", \"obj\": \"Q\", "
+                          "\"value\": 5}]}") "]}, "
+        "{\"name\": \"consumer\", \"threads\": [" THREAD(
+            "MainThread", "{\"op\": \"repeat\", \"times\": 10, \"body\": [{\"op\": \"get\", \"obj\": \"Q\", "
+                          "\"into\": \"v\"}, {\"op\": \"add\", \"var\": \"sum\", \"value\": \"$v\"}]}") "]}]}");
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(hrun_var(r, "sum", 0), 50);
+    const struct trace *tr = r->res.trace;
+    int puts = 0, paired = 0;
+    for (size_t i = 0; i < tr->ninstants; i++) {
+        if (tr->instants[i].kind != INSTANT_PUT)
+            continue;
+        puts++;
+        for (size_t j = 0; j < tr->ninstants; j++)
+            if (tr->instants[j].kind == INSTANT_GET && tr->instants[j].flow == tr->instants[i].flow &&
+                tr->instants[j].task != tr->instants[i].task && tr->instants[j].time >= tr->instants[i].time)
+                paired++;
+    }
+    print_message("puts %d paired %d\n", puts, paired);
+    assert_int_equal(puts, 10);
+    assert_int_equal(paired, 10);
+    hrun_free(r);
+}
+
+static void an_event_should_block_waiters_until_it_is_set(void **state)
+{
+    (void)state;
+    struct hrun_result *r = hrun_json(
+        "{\"machine\": {\"cpus\": 2}, \"objects\": {\"E\": {\"type\": \"event\"}}, " PROC(
+            THREAD("waiter", "{\"op\": \"wait\", \"obj\": \"E\"}, {\"op\": \"print\", \"text\": \"woken\"}") ", " THREAD(
+                "setter", "{\"op\": \"sleep\", \"for\": \"40ms\"}, {\"op\": \"set\", \"obj\": \"E\"}")) "}");
+    assert_int_equal(r->status, STATUS_OK);
+    uint32_t w = hrun_task(r, "waiter");
+    print_message("event waiter blocked %.3f ms\n", (double)r->m[w].blocked / 1e6);
+    assert_true(r->m[w].blocked >= 20000000);
+    assert_true(r->m[w].finish >= 40000000);
+    bool printed = false;
+    for (size_t i = 0; i < r->res.trace->ninstants; i++)
+        if (r->res.trace->instants[i].kind == INSTANT_PRINT &&
+            strcmp(trace_string(r->res.trace, r->res.trace->instants[i].text), "woken") == 0)
+            printed = true;
+    assert_true(printed);
+    hrun_free(r);
+}
+
+static void a_lock_hand_over_should_pair_release_and_acquire_in_the_trace(void **state)
+{
+    (void)state;
+    struct hrun_result *r = hrun_json(
+        "{\"machine\": {\"cpus\": 2}, \"objects\": {\"L\": {\"type\": \"lock\"}}, " PROC(
+            THREAD("a", "{\"op\": \"acquire\", \"obj\": \"L\"}, {\"op\": \"sleep\", \"for\": \"30ms\"}, "
+                        "{\"op\": \"release\", \"obj\": \"L\"}") ", " THREAD(
+                "b", "{\"op\": \"sleep\", \"for\": \"5ms\"}, {\"op\": \"acquire\", \"obj\": \"L\"}, {\"op\": "
+                     "\"release\", \"obj\": \"L\"}")) "}");
+    assert_int_equal(r->status, STATUS_OK);
+    const struct trace *tr = r->res.trace;
+    /* whichever got the lock first (normally a) handed it to the other */
+    uint32_t flow = 0, from = 0;
+    for (size_t i = 0; i < tr->ninstants; i++)
+        if (tr->instants[i].kind == INSTANT_RELEASE && tr->instants[i].flow != 0) {
+            flow = tr->instants[i].flow;
+            from = tr->instants[i].task;
+        }
+    assert_true(flow != 0);
+    assert_true(from == hrun_task(r, "a") || from == hrun_task(r, "b"));
+    uint32_t to = from == hrun_task(r, "a") ? hrun_task(r, "b") : hrun_task(r, "a");
+    bool found = false;
+    for (size_t i = 0; i < tr->ninstants; i++)
+        if (tr->instants[i].kind == INSTANT_ACQUIRE && tr->instants[i].task == to && tr->instants[i].flow == flow)
+            found = true;
+    assert_true(found);
+    /* the receiver was blocked on the lock, with the reason in the trace */
+    int64_t lock_wait = 0;
+    for (size_t i = 0; i < tr->nsegments; i++)
+        if (tr->segments[i].task == to && tr->segments[i].reason == REASON_LOCK)
+            lock_wait += tr->segments[i].end - tr->segments[i].start;
+    assert_true(lock_wait >= 20000000);
+    hrun_free(r);
+}
+
+static void threads_should_start_join_and_pass_arguments(void **state)
+{
+    (void)state;
+    struct hrun_result *r = hrun_json(
+        "{\"shared\": {\"out\": [0, 0]}, \"functions\": {\"put\": {\"params\": [\"i\", \"v\"], \"body\": "
+        "[{\"op\": \"sleep\", \"for\": \"5ms\"}, {\"op\": \"set\", \"var\": \"out[$i]\", \"value\": {\"mul\": "
+        "[\"$v\", 2]}}]}}, " PROC(
+            THREAD("MainThread", "{\"op\": \"thread\", \"name\": \"w1\", \"call\": \"put\", \"args\": [0, 21]}, "
+                                 "{\"op\": \"thread\", \"name\": \"w2\", \"call\": \"put\", \"args\": [1, 50]}, "
+                                 "{\"op\": \"join\", \"thread\": \"w1\"}, {\"op\": \"join\", \"thread\": \"w2\"}, "
+                                 "{\"op\": \"start\", \"thread\": \"late\"}, {\"op\": \"join\", \"thread\": "
+                                 "\"late\"}") ", "
+            "{\"name\": \"late\", \"autostart\": false, \"program\": [{\"op\": \"sleep\", \"for\": \"1ms\"}]}") "}");
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(hrun_var(r, "out", 0), 42);
+    assert_int_equal(hrun_var(r, "out", 1), 100);
+    uint32_t main = hrun_task(r, "MainThread");
+    assert_true(r->m[main].finish >= r->m[hrun_task(r, "late")].finish);
+    hrun_free(r);
+}
+
+static void a_misuse_should_stop_the_run_with_the_op_path(void **state)
+{
+    (void)state;
+    int before = hrun_children();
+    struct hrun_result *r = hrun_json(
+        "{\"objects\": {\"S\": {\"type\": \"bounded_semaphore\", \"value\": 1}}, " PROC(
+            THREAD("t", "{\"op\": \"release\", \"obj\": \"S\"}")) "}");
+    assert_int_equal(r->status, STATUS_RUNTIME);
+    assert_string_equal(r->err.path, "processes[0].threads[0].program[0]");
+    assert_non_null(strstr(r->err.msg, "released too many times"));
+    hrun_free(r);
+    assert_int_equal(hrun_children(), before);
+}
+
+static void a_deadlock_should_be_reported_with_who_waits_for_what_and_cleaned_up(void **state)
+{
+    (void)state;
+    int before = hrun_children();
+    struct hrun_result *r = hrun_json(
+        "{\"machine\": {\"cpus\": 2}, \"objects\": {\"A\": {\"type\": \"lock\"}, \"B\": {\"type\": \"lock\"}, "
+        "\"both\": {\"type\": \"barrier\", \"parties\": 2}}, "
+        "\"processes\": [{\"name\": \"p1\", \"threads\": [" THREAD(
+            "t1", "{\"op\": \"acquire\", \"obj\": \"A\"}, {\"op\": \"wait\", \"obj\": \"both\"}, {\"op\": "
+                  "\"acquire\", \"obj\": \"B\"}") "]}, {\"name\": \"p2\", \"threads\": [" THREAD(
+            "t2", "{\"op\": \"acquire\", \"obj\": \"B\"}, {\"op\": \"wait\", \"obj\": \"both\"}, {\"op\": "
+                  "\"acquire\", \"obj\": \"A\"}") "]}]}");
+    assert_int_equal(r->status, STATUS_DEADLOCK);
+    assert_non_null(strstr(r->err.msg, "p1/t1 waits for lock 'B' held by p2/t2"));
+    assert_non_null(strstr(r->err.msg, "p2/t2 waits for lock 'A' held by p1/t1"));
+    assert_non_null(r->res.trace);
+    hrun_free(r);
+    assert_int_equal(hrun_children(), before);
+}
+
+static void an_endless_loop_should_be_stopped_by_the_watchdog(void **state)
+{
+    (void)state;
+    int before = hrun_children();
+    struct host_options opt;
+    host_options_init(&opt);
+    opt.timeout_ns = 300000000;
+    int64_t t0 = host_now_ns();
+    struct hrun_result *r = hrun_json_opt(
+        "{\"shared\": {\"x\": 0}, " PROC(THREAD("t", "{\"op\": \"while\", \"cond\": {\"var\": \"x\", \"eq\": 0}, "
+                                                     "\"body\": [{\"op\": \"compute\", \"for\": \"1ms\"}]}")) "}",
+        &opt);
+    int64_t took = host_now_ns() - t0;
+    assert_int_equal(r->status, STATUS_WATCHDOG);
+    assert_true(took < 5000000000LL);
+    hrun_free(r);
+    assert_int_equal(hrun_children(), before);
+}
+
+/* Kills the first child of this process found in /proc with SIGSEGV. */
+static void *crash_a_child(void *arg)
+{
+    (void)arg;
+    struct timespec ts = {0, 100000000};
+    nanosleep(&ts, NULL);
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        char path[300], buf[512];
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        char *p = strrchr(buf, ')');
+        char st;
+        long ppid;
+        if (p && sscanf(p + 1, " %c %ld", &st, &ppid) == 2 && ppid == (long)getpid()) {
+            kill((pid_t)atol(e->d_name), SIGSEGV);
+            break;
+        }
+    }
+    if (d)
+        closedir(d);
+    return NULL;
+}
+
+static void a_crashed_child_should_end_the_run_with_a_clear_error(void **state)
+{
+    (void)state;
+    int before = hrun_children();
+    pthread_t killer;
+    pthread_create(&killer, NULL, crash_a_child, NULL);
+    struct hrun_result *r = hrun_json("{" PROC(THREAD("t", "{\"op\": \"sleep\", \"for\": \"3s\"}")) "}");
+    pthread_join(killer, NULL);
+    assert_int_equal(r->status, STATUS_RUNTIME);
+    assert_non_null(strstr(r->err.msg, "crashed"));
+    hrun_free(r);
+    assert_int_equal(hrun_children(), before);
+}
+
+static void a_pipe_should_carry_messages_between_processes_and_end_with_eof(void **state)
+{
+    (void)state;
+    /* the parent sends 5 messages (a pipe of 4 KiB: the writer waits for the
+     * slow reader) and closes its end; the child sums until EOF and replies
+     * on a one-way pipe */
+    struct hrun_result *r = hrun_json(
+        "{\"machine\": {\"cpus\": 2}, \"objects\": {\"P\": {\"type\": \"pipe\", \"capacity\": 4096}, "
+        "\"R\": {\"type\": \"pipe\", \"duplex\": false}}, \"shared\": {\"total\": 0, \"got\": 0}, "
+        "\"processes\": [{\"name\": \"parent\", \"threads\": [" THREAD(
+            "MainThread", "{\"op\": \"repeat\", \"times\": 5, \"body\": [{\"op\": \"send\", \"obj\": \"P\", "
+                          "\"end\": 0, \"value\": 7, \"bytes\": 3000}]}, {\"op\": \"close\", \"obj\": \"P\", "
+                          "\"end\": 0}, {\"op\": \"recv\", \"obj\": \"R\", \"end\": 0, \"into\": \"s\"}, "
+                          "{\"op\": \"set\", \"var\": \"got\", \"value\": \"$s\"}") "]}, "
+        "{\"name\": \"child\", \"threads\": [" THREAD(
+            "MainThread", "{\"op\": \"let\", \"into\": \"v\", \"value\": 0}, {\"op\": \"let\", \"into\": "
+                          "\"sum\", \"value\": 0}, {\"op\": \"while\", \"cond\": {\"var\": \"$v\", \"ne\": -1}, "
+                          "\"body\": [{\"op\": \"sleep\", \"for\": \"5ms\"}, {\"op\": \"recv\", \"obj\": \"P\", "
+                          "\"end\": 1, \"into\": \"v\"}, {\"op\": \"if\", \"cond\": {\"var\": \"$v\", \"ne\": -1}, "
+                          "\"then\": [{\"op\": \"let\", \"into\": \"sum\", \"value\": {\"add\": [\"$sum\", "
+                          "\"$v\"]}}]}]}, {\"op\": \"set\", \"var\": \"total\", \"value\": \"$sum\"}, "
+                          "{\"op\": \"send\", \"obj\": \"R\", \"end\": 1, \"value\": \"$sum\"}") "]}]}");
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(hrun_var(r, "total", 0), 35);
+    assert_int_equal(hrun_var(r, "got", 0), 35);
+    const struct trace *tr = r->res.trace;
+    int sends = 0, paired = 0, eofs = 0;
+    int64_t pipe_wait = 0;
+    for (size_t i = 0; i < tr->ninstants; i++) {
+        const struct trace_instant *a = &tr->instants[i];
+        if (a->kind == INSTANT_RECV && a->flow == 0)
+            eofs++;
+        if (a->kind != INSTANT_SEND)
+            continue;
+        sends++;
+        for (size_t j = 0; j < tr->ninstants; j++)
+            if (tr->instants[j].kind == INSTANT_RECV && tr->instants[j].flow == a->flow &&
+                tr->instants[j].time >= a->time)
+                paired++;
+    }
+    for (size_t i = 0; i < tr->nsegments; i++)
+        if (tr->segments[i].reason == REASON_PIPE && tr->processes[tr->tasks[tr->segments[i].task].process][0] == 'p')
+            pipe_wait += tr->segments[i].end - tr->segments[i].start;
+    assert_int_equal(sends, 6);
+    assert_int_equal(paired, 6);
+    assert_int_equal(eofs, 1);
+    /* 5 x 3000 bytes do not fit in 4 KiB: the sender waited for the reader */
+    assert_true(pipe_wait > 5000000);
+    hrun_free(r);
+}
+
+static void unsupported_ops_should_be_refused_before_the_run(void **state)
+{
+    (void)state;
+    int before = hrun_children();
+    struct hrun_result *r = hrun_json(
+        "{\"functions\": {\"f\": {\"params\": [], \"body\": []}}, " PROC(
+            THREAD("t", "{\"op\": \"sleep\", \"for\": \"1ms\"}, {\"op\": \"process\", \"name\": \"c\", "
+                        "\"call\": \"f\"}")) "}");
+    assert_int_equal(r->status, STATUS_BAD_INPUT);
+    assert_string_equal(r->err.path, "processes[0].threads[0].program[1]");
+    assert_null(r->res.trace);
+    hrun_free(r);
+    assert_int_equal(hrun_children(), before);
+}
+
+static void arrivals_should_start_processes_late_by_their_arrival(void **state)
+{
+    (void)state;
+    struct hrun_result *r = hrun_json(
+        "{\"processes\": [{\"name\": \"early\", \"threads\": [" THREAD("t", "{\"op\": \"compute\", \"for\": "
+                                                                             "\"1ms\"}") "]}, "
+        "{\"name\": \"late\", \"arrival\": \"30ms\", \"threads\": [" THREAD("u", "{\"op\": \"compute\", \"for\": "
+                                                                                  "\"1ms\"}") "]}]}");
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(r->m[hrun_task(r, "t")].arrival, 0);
+    assert_int_equal(r->m[hrun_task(r, "u")].arrival, 30000000);
+    assert_true(r->m[hrun_task(r, "u")].first_run >= 30000000);
+    assert_true(r->m[hrun_task(r, "u")].cpu >= 900000);
+    hrun_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_lock_should_keep_every_update_of_two_threads),
+        cmocka_unit_test(a_racy_add_should_lose_updates_on_two_cpus),
+        cmocka_unit_test(a_condition_should_hand_items_from_producer_to_consumer_in_order),
+        cmocka_unit_test(a_barrier_should_release_no_thread_before_all_arrive),
+        cmocka_unit_test(queues_should_give_items_in_fifo_lifo_and_priority_order),
+        cmocka_unit_test(a_queue_should_pass_items_between_processes_with_paired_flows),
+        cmocka_unit_test(an_event_should_block_waiters_until_it_is_set),
+        cmocka_unit_test(a_lock_hand_over_should_pair_release_and_acquire_in_the_trace),
+        cmocka_unit_test(threads_should_start_join_and_pass_arguments),
+        cmocka_unit_test(a_misuse_should_stop_the_run_with_the_op_path),
+        cmocka_unit_test(a_deadlock_should_be_reported_with_who_waits_for_what_and_cleaned_up),
+        cmocka_unit_test(an_endless_loop_should_be_stopped_by_the_watchdog),
+        cmocka_unit_test(a_crashed_child_should_end_the_run_with_a_clear_error),
+        cmocka_unit_test(a_pipe_should_carry_messages_between_processes_and_end_with_eof),
+        cmocka_unit_test(unsupported_ops_should_be_refused_before_the_run),
+        cmocka_unit_test(arrivals_should_start_processes_late_by_their_arrival),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
