@@ -54,6 +54,7 @@ static const struct calib_figure_info infos[CALIB_FIGURE_COUNT] = {
     [CALIB_RUNNER_ADD] = {"add_ns", true, "ns", "host runner: a racy `add` op, one thread"},
     [CALIB_RUNNER_ACQUIRE] = {"acquire_ns", true, "ns", "host runner: an uncontended `acquire` op"},
     [CALIB_RUNNER_RELEASE] = {"release_ns", true, "ns", "host runner: an uncontended `release` op"},
+    [CALIB_RUNNER_START] = {"runner_start_ns", false, "ns", "host runner: time zero to the main thread running"},
 };
 
 const struct calib_figure_info *calibrate_figure_info(enum calib_figure_id id)
@@ -704,7 +705,7 @@ static enum status trial_mutex(struct calib_ctx *c, double *v)
  * simulator should charge for the op when it predicts a real run: the
  * runner's bookkeeping and recording included, not just the bare pthread
  * call. Returns -1 with c->err filled when the run fails. */
-static double runner_op_ns(struct calib_ctx *c, const char *functions, const char *ops, int n)
+static double runner_op_ns(struct calib_ctx *c, const char *functions, const char *ops, int n, double *start)
 {
     char json[1024];
     snprintf(json, sizeof json,
@@ -725,8 +726,12 @@ static double runner_op_ns(struct calib_ctx *c, const char *functions, const cha
         struct task_metrics *m = xcalloc(tr->ntasks, sizeof *m);
         trace_metrics_compute(tr, m);
         for (uint32_t i = 0; i < tr->ntasks; i++)
-            if (strcmp(tr->tasks[i].name, "MainThread") == 0)
+            if (strcmp(tr->tasks[i].name, "MainThread") == 0) {
                 ns = (double)m[i].cpu / n;
+                /* the delay a simulation does not have: its first thread runs at 0 */
+                if (start)
+                    *start = m[i].first_run >= 0 ? (double)m[i].first_run : 0;
+            }
         free(m);
     }
     if (ns < 0 && st == STATUS_OK)
@@ -741,11 +746,11 @@ static enum status trial_runner(struct calib_ctx *c, double *v)
     /* few enough ops to stay well inside the runner's per-thread event buffer */
     int starts = 8 * c->scale, ops = 500 * c->scale;
     v[0] = runner_op_ns(c, "\"noop\": {\"body\": []}",
-                        "{\"op\": \"thread\", \"name\": \"w\", \"call\": \"noop\"}", starts);
-    v[1] = runner_op_ns(c, "", "{\"op\": \"add\", \"var\": \"x\", \"value\": 1}", ops);
+                        "{\"op\": \"thread\", \"name\": \"w\", \"call\": \"noop\"}", starts, NULL);
+    v[1] = runner_op_ns(c, "", "{\"op\": \"add\", \"var\": \"x\", \"value\": 1}", ops, &v[4]);
     double pair = runner_op_ns(c, "",
                                "{\"op\": \"acquire\", \"obj\": \"L\"}, {\"op\": \"release\", \"obj\": \"L\"}",
-                               ops);
+                               ops, NULL);
     if (v[0] < 0 || v[1] < 0 || pair < 0)
         return c->err->status != STATUS_OK ? c->err->status : STATUS_INTERNAL;
     /* the two calls cost about the same (as the pthread figures show) */
@@ -769,7 +774,7 @@ static const struct calib_measurement measurements[] = {
     {trial_copy, CALIB_COPY_NS_PER_BYTE, 1},
     {trial_queue, CALIB_QUEUE_OP, 1},
     {trial_mutex, CALIB_ACQUIRE, 2},
-    {trial_runner, CALIB_RUNNER_THREAD_START, 4},
+    {trial_runner, CALIB_RUNNER_THREAD_START, 5},
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -813,14 +818,14 @@ enum status calibrate_run(const struct calib_options *opts, struct calib_result 
     strftime(res->date, sizeof res->date, "%Y-%m-%dT%H:%M:%SZ", &tm);
 
     uint32_t trials = opts->trials ? opts->trials : opts->quick ? 3 : 11;
-    double *vals = xcalloc((size_t)trials * 4, sizeof *vals);
+    double *vals = xcalloc((size_t)trials * 5, sizeof *vals);
     for (size_t m = 0; m < sizeof measurements / sizeof measurements[0]; m++) {
         const struct calib_measurement *ms = &measurements[m];
         bool needs_exe = ms->trial == trial_spawn;
         if (needs_exe && !opts->self_exe)
             continue;
         for (uint32_t t = 0; t < trials; t++) {
-            double v[4] = {0, 0, 0, 0};
+            double v[5] = {0, 0, 0, 0, 0};
             enum status st = ms->trial(&c, v);
             if (st != STATUS_OK) {
                 free(vals);
