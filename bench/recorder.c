@@ -9,13 +9,28 @@
 #include "host/runner.h"
 #include "sim/scenario.h"
 
-#define RUNS 7
-#define LOOPS 6000 /* two events per loop: stays inside one thread's buffer */
+#define RUNS 9
+#define LOOPS 7000 /* two events per loop: stays inside one thread's buffer */
 
-static const char lock_loop[] =
-    "{\"objects\": {\"L\": {\"type\": \"lock\"}}, \"processes\": [{\"name\": \"main\", \"threads\": "
-    "[{\"name\": \"t\", \"program\": [{\"op\": \"repeat\", \"times\": 6000, \"body\": [{\"op\": \"with\", "
-    "\"obj\": \"L\", \"body\": []}]}]}]}]}";
+/* 8 threads, each taking its own lock 7000 times: 2 events per take, so
+ * 112000 events, each thread within its buffer */
+#define THREADS 8
+static char *lock_loop_json(void)
+{
+    static char buf[8192];
+    size_t n = (size_t)snprintf(buf, sizeof buf, "{\"objects\": {");
+    for (int t = 0; t < THREADS; t++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s\"L%d\": {\"type\": \"lock\"}", t ? ", " : "", t);
+    n += (size_t)snprintf(buf + n, sizeof buf - n, "}, \"machine\": {\"cpus\": 2}, \"processes\": [{\"name\": "
+                                                    "\"main\", \"threads\": [");
+    for (int t = 0; t < THREADS; t++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n,
+                              "%s{\"name\": \"t%d\", \"program\": [{\"op\": \"repeat\", \"times\": %d, \"body\": "
+                              "[{\"op\": \"with\", \"obj\": \"L%d\", \"body\": []}]}]}",
+                              t ? ", " : "", t, LOOPS, t);
+    snprintf(buf + n, sizeof buf - n, "]}]}");
+    return buf;
+}
 
 static const char count_threads[] =
     "{\"machine\": {\"cpus\": 2}, \"processes\": [{\"name\": \"main\", \"gil\": {\"mode\": \"new\", "
@@ -56,6 +71,7 @@ static int64_t median_span(const struct scenario *sc, bool record, size_t *event
 int main(void)
 {
     struct error err;
+    const char *lock_loop = lock_loop_json();
     struct scenario *loop = scenario_load_buffer(lock_loop, strlen(lock_loop), "lock_loop", &err);
     struct scenario *count = scenario_load_buffer(count_threads, strlen(count_threads), "count", &err);
     if (!loop || !count) {
@@ -72,8 +88,8 @@ int main(void)
     instants = res.trace->ninstants + res.trace->nsegments;
     host_result_deinit(&res);
     (void)events;
-    printf("lock loop (%d acquire+release), medians of %d runs: trace on %.3f ms, off %.3f ms\n", LOOPS, RUNS,
-           on / 1e6, off / 1e6);
+    printf("%d threads x %d lock acquire+release, medians of %d runs: trace on %.3f ms, off %.3f ms\n", THREADS,
+           LOOPS, RUNS, on / 1e6, off / 1e6);
     printf("recorded events: %zu; cost per event: %.1f ns (target <= 100 ns)\n", instants,
            (double)(on - off) / (double)instants);
     int64_t con = median_span(count, true, NULL);

@@ -154,19 +154,20 @@ struct real_report {
     const char *deadlock;
 };
 
-static void write_memory(FILE *out, const struct real_report *rr, int32_t p)
+/* The final memory of process p (UINT32_MAX: the shared memory) as JSON. */
+static void write_memory(FILE *out, const struct real_report *rr, uint32_t p)
 {
     bool first = true;
     fputc('{', out);
     for (uint32_t v = 0; v < rr->sc->nvars; v++) {
         const struct var_decl *d = &rr->sc->vars[v];
-        if (d->process != p)
+        const int64_t *x = host_result_var(rr->res, rr->sc, p, v);
+        if (!x)
             continue;
         fputs(first ? "" : ", ", out);
         first = false;
         json_string(out, d->name);
         fputs(": ", out);
-        const int64_t *x = &rr->res->memory[rr->res->var_off[v]];
         if (!d->length) {
             fprintf(out, "%" PRId64, x[0]);
             continue;
@@ -219,14 +220,14 @@ static void write_json(FILE *out, const struct real_report *rr)
                 m->wait, m->cpu, m->blocked, m->gil_wait, m->context_switches);
     }
     fputs(rr->ntasks ? "\n  ],\n  \"memory\": {" : "],\n  \"memory\": {", out);
-    for (uint32_t p = 0; p < rr->sc->nprocesses; p++) {
+    for (uint32_t p = 0; p < rr->res->nprocesses; p++) {
         fputs(p ? ", " : "", out);
-        json_string(out, rr->sc->processes[p].name);
+        json_string(out, tr->processes[p]);
         fputs(": ", out);
-        write_memory(out, rr, (int32_t)p);
+        write_memory(out, rr, p);
     }
     fputs("},\n  \"shared\": ", out);
-    write_memory(out, rr, -1);
+    write_memory(out, rr, UINT32_MAX);
     fprintf(out, ",\n  \"stats\": {\"events\": %zu, \"context_switches\": %" PRIu64 ", \"gil_switches\": %" PRIu64
                  ", \"lost_updates\": %" PRIu64 ", \"deadlock\": ",
             tr->nsegments + tr->ninstants, total_switches(rr), gil_switches, rr->lost_updates);
@@ -241,7 +242,7 @@ static void write_json(FILE *out, const struct real_report *rr)
         const struct host_gil_stats *g = &rr->res->gil[p];
         fputs(any ? ", " : ", \"gil\": {", out);
         any = true;
-        json_string(out, rr->sc->processes[p].name);
+        json_string(out, tr->processes[p]);
         fprintf(out, ": {\"switches\": %" PRIu64 ", \"drop_requests\": %" PRIu64 ", \"forced_switches\": %" PRIu64
                      ", \"failed_wakeups\": %" PRIu64 "}",
                 g->switches, g->drop_requests, g->forced_switches, g->failed_wakeups);
@@ -312,14 +313,14 @@ static void write_text(FILE *out, const struct real_report *rr)
         const struct host_gil_stats *gs = &rr->res->gil[p];
         fprintf(out, "GIL of %s: %" PRIu64 " switches, %" PRIu64 " drop requests, %" PRIu64
                      " forced switches, %" PRIu64 " failed wake-ups\n",
-                rr->sc->processes[p].name, gs->switches, gs->drop_requests, gs->forced_switches, gs->failed_wakeups);
+                tr->processes[p], gs->switches, gs->drop_requests, gs->forced_switches, gs->failed_wakeups);
     }
     if (rr->sc->nvars) {
         fputs("memory: shared ", out);
-        write_memory(out, rr, -1);
-        for (uint32_t p = 0; p < rr->sc->nprocesses; p++) {
-            fprintf(out, ", %s ", rr->sc->processes[p].name);
-            write_memory(out, rr, (int32_t)p);
+        write_memory(out, rr, UINT32_MAX);
+        for (uint32_t p = 0; p < rr->res->nprocesses; p++) {
+            fprintf(out, ", %s ", tr->processes[p]);
+            write_memory(out, rr, p);
         }
         fputc('\n', out);
     }

@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -91,7 +92,7 @@ struct hobj {
     uint64_t next_ticket;    /* condition: tickets handed to waiters, in arrival order */
     uint64_t wake_upto;      /* condition: tickets below this have been notified */
     int64_t arrived;         /* barrier */
-    uint64_t generation;     /* barrier */
+    uint64_t generation;     /* barrier: rounds; event: sets */
     int64_t unfinished;      /* queue: items put and not task_done */
     uint32_t handoff_flow;   /* flow of the release that a blocked acquirer takes */
     uint32_t items;          /* queue: index of its first item in the item area */
@@ -119,10 +120,24 @@ struct hitem {
     uint32_t pad;
 };
 
+/* A process: the declared ones first, then those made by `process` ops.
+ * A made process has the memory layout and private objects of its
+ * template (the declared process it descends from), in its own copies. */
 struct hproc {
     struct host_gil gil;
-    int32_t pid;
+    struct gil_config gil_cfg;
+    atomic_int pid;
+    atomic_int state;        /* PROC_NONE, PROC_RUNNING, PROC_DONE */
+    uint32_t template_proc;
+    uint32_t cell_base;      /* made processes: first cell of its private memory */
+    uint32_t obj_base;       /* made processes: first of its private objects */
+    int32_t parent;          /* the process that made it, -1: declared */
+    uint32_t main_slot;      /* its main thread, where handlers run */
+    atomic_int ended_by;     /* a scenario signal without a handler ended it: the signal */
+    char name[HOST_NAME_MAX];
 };
+
+enum { PROC_NONE = 0, PROC_RUNNING, PROC_DONE };
 
 struct hshared {
     int64_t t0;              /* time zero: the processes arrive at t0 + arrival */
@@ -133,6 +148,12 @@ struct hshared {
     atomic_ulong text_used;
     atomic_ulong lost_updates;
     atomic_llong last_exit;  /* when the last thread finished, trace or not */
+    atomic_uint nprocs;      /* processes in use (declared first) */
+    atomic_uint next_items;  /* queue item blocks handed out */
+    atomic_int abort;        /* the runner is stopping: make no more processes */
+    int32_t runner_pid;      /* the process that runs host_run: every process's lifeline */
+    atomic_uint pools;       /* process pools handed out */
+    atomic_uint pool_workers;/* pool workers named so far, as multiprocessing numbers them */
     atomic_int failed;       /* a thread hit a run-time error (first wins) */
     int fail_status;
     char fail_path[ERROR_PATH_MAX];
@@ -153,17 +174,52 @@ struct hrun {
     int64_t *cells;          /* variables' values */
     uint32_t *var_off;       /* per variable: first cell */
     struct hitem *items;
+    struct hpool *pools;     /* HOST_POOLS process pools */
+    int64_t *pool_results;   /* HOST_POOLS x HOST_POOL_ITEMS */
     char *text;
     struct host_event *events;
-    int32_t *var_map;        /* [process][var name] -> variable, -1 */
-    int32_t *obj_map;        /* [process][object name] -> object, -1 */
+    int32_t *var_map;        /* [template process][var name] -> variable, -1 */
+    int32_t *obj_map;        /* [template process][object name] -> object, -1 */
+    uint32_t *tcell;         /* [declared process]: first cell of its private memory */
+    uint32_t *tobj;          /* [declared process]: its first private object */
     uint32_t max_slots;
+    uint32_t max_procs;
+    uint32_t priv_cells;     /* private cells of the largest template */
+    uint32_t priv_objs;      /* private objects of the largest template */
+    uint32_t ncells;         /* cells of the declared variables */
     /* child only: this process and its thread bookkeeping (process-private) */
     uint32_t proc;
     pthread_mutex_t live_m;
     pthread_cond_t live_cv;
     uint32_t live;           /* non-daemon threads not finished */
+    uint32_t nchildren;      /* processes this one made (joined at its end) */
+    bool in_handler;         /* the main thread runs a handler (signals wait) */
+    uint32_t children[64];
 };
+
+/* A pool's map in progress. Workers take chunks of items in order. A
+ * process pool's lives in the mapping (its workers are other processes). */
+struct hpool {
+    const struct op_map *m;
+    atomic_uint next;        /* first item not yet taken */
+    atomic_uint slot;        /* unordered: next result position */
+    uint32_t done;           /* items finished; under mu */
+    uint32_t alive;          /* workers not yet finished; under mu */
+    int64_t *results;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+/* What the main thread of a process made at run time runs. */
+struct child_start {
+    uint32_t fn;             /* a function, or UINT32_MAX with pool set */
+    uint32_t nargs;
+    int64_t args[SCENARIO_MAX_LOCALS];
+    struct hpool *pool;      /* a pool worker's pool */
+};
+
+#define HOST_POOLS 8             /* process pools of one run */
+#define HOST_POOL_ITEMS 65536    /* items of one process pool's map */
 
 /* A running thread's private state. */
 struct hthread {
@@ -176,6 +232,7 @@ struct hthread {
     uint32_t nargs;
     int64_t args[SCENARIO_MAX_LOCALS];
     bool daemon;
+    struct hpool *pool;      /* a pool worker's pool, else NULL */
     int64_t ret;             /* value of the last return */
 };
 
@@ -184,9 +241,7 @@ enum flow { FLOW_NEXT = 0, FLOW_RETURN, FLOW_EXIT };
 /* ------------------------------------------------------------------ checks */
 
 static const char *const unsupported_ops[OP_KIND_COUNT] = {
-    [OP_PROCESS] = "creating processes at run time", [OP_PROCESS_JOIN] = "joining processes",
-    [OP_TERMINATE] = "terminating processes", [OP_MAP] = "pools", [OP_POOL_STEP] = "pools",
-    [OP_KILL] = "signals", [OP_ALARM] = "signals",
+    [OP_POOL_STEP] = NULL,
 };
 
 enum status host_check(const struct scenario *sc, const struct host_options *opt, struct error *err)
@@ -197,6 +252,9 @@ enum status host_check(const struct scenario *sc, const struct host_options *opt
             return error_set(err, STATUS_BAD_INPUT, op->path,
                              "the real runner does not support %s yet; run it with `threadsim run` instead",
                              unsupported_ops[op->kind]);
+        if (op->kind == OP_MAP && op->u.map.process_pool && op->u.map.nitems > HOST_POOL_ITEMS)
+            return error_set(err, STATUS_BAD_INPUT, op->path,
+                             "a process pool's map in the real runner takes at most %d items", HOST_POOL_ITEMS);
         if (op->kind == OP_WAIT && op->u.sync.timeout >= 0) {
             /* a barrier wait with a timeout breaks the barrier in Python */
             for (uint32_t o = 0; o < sc->nobjects; o++)
@@ -211,12 +269,6 @@ enum status host_check(const struct scenario *sc, const struct host_options *opt
             return error_set(err, STATUS_BAD_INPUT, sc->objects[o].path,
                              "the real runner does not support barrier timeouts yet");
     }
-    for (uint32_t p = 0; p < sc->nprocesses; p++)
-        if (sc->processes[p].nhandlers) {
-            char path[64];
-            snprintf(path, sizeof path, "processes[%u].handlers", p);
-            return error_set(err, STATUS_BAD_INPUT, path, "the real runner does not support signal handlers yet");
-        }
     if (sc->nprocesses > opt->max_processes)
         return error_set(err, STATUS_BAD_INPUT, "processes",
                          "%u processes exceed the real runner's limit of %u", sc->nprocesses, opt->max_processes);
@@ -320,7 +372,7 @@ static _Noreturn void fail(struct hthread *th, const struct op *op, enum status 
     int expected = 0;
     if (atomic_compare_exchange_strong(&sh->failed, &expected, 1)) {
         const struct hslot *s = &th->run->slots[th->slot];
-        char msg[ERROR_MSG_MAX - 128];
+        char msg[ERROR_MSG_MAX - 2 * HOST_NAME_MAX - 40];
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(msg, sizeof msg, fmt, ap);
@@ -328,7 +380,7 @@ static _Noreturn void fail(struct hthread *th, const struct op *op, enum status 
         sh->fail_status = status;
         snprintf(sh->fail_path, sizeof sh->fail_path, "%s", op ? op->path : "");
         snprintf(sh->fail_msg, sizeof sh->fail_msg, "thread '%s' of process '%s': %s", s->name,
-                 th->run->sc->processes[s->process].name, msg);
+                 th->run->procs[s->process].name, msg);
         atomic_store(&sh->failed, 2);
     }
     _exit(status);
@@ -357,18 +409,138 @@ static void gil_drop(struct hthread *th)
         host_gil_drop(th->gil, th->slot, false);
 }
 
+/* Signals: the C handler only notes the signal (async-signal-safe); the
+ * process's main thread runs the scenario's handler at its next check
+ * point, as CPython does. A process-wide variable because a C signal handler
+ * gets no context; each process (fork) has its own copy. */
+static volatile sig_atomic_t signals_pending;
+static struct hrun *signals_run;
+
+static const int scenario_signals[] = {SIGHUP, SIGINT, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM};
+
+static uint32_t template_of(const struct hrun *r, uint32_t p)
+{
+    return r->procs[p].template_proc;
+}
+
+static const struct handler *handler_of(const struct hrun *r, uint32_t p, int signo)
+{
+    const struct process_decl *pd = &r->sc->processes[template_of(r, p)];
+    for (uint32_t i = 0; i < pd->nhandlers; i++)
+        if (pd->handlers[i].signo == signo)
+            return &pd->handlers[i];
+    return NULL;
+}
+
+static void on_signal(int signo)
+{
+    struct hrun *r = signals_run;
+    if (r && handler_of(r, r->proc, signo)) {
+        __atomic_fetch_or(&signals_pending, 1 << signo, __ATOMIC_SEQ_CST);
+        return;
+    }
+    /* no handler: the default action ends the process; noted so the runner
+     * does not take it for a crash */
+    if (r)
+        atomic_store(&r->procs[r->proc].ended_by, signo);
+    _exit(128 + signo);
+}
+
+static void signals_install(struct hrun *r)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    signals_run = r;
+    signals_pending = 0;
+    for (size_t i = 0; i < sizeof scenario_signals / sizeof scenario_signals[0]; i++)
+        sigaction(scenario_signals[i], &sa, NULL);
+}
+
+/* Other threads leave the signals to the main thread, so they interrupt its
+ * sleeps as in Python. */
+static void signals_block_here(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof scenario_signals / sizeof scenario_signals[0]; i++)
+        sigaddset(&set, scenario_signals[i]);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+static enum flow exec_block(struct hthread *th, struct op_block blk, int64_t *locals);
+
+/* Runs the handlers of the pending signals in the main thread th. */
+static void run_handlers(struct hthread *th)
+{
+    struct hrun *r = th->run;
+    if (r->in_handler || th->slot != r->procs[r->proc].main_slot)
+        return;
+    while (signals_pending) {
+        for (int signo = 1; signo < 31; signo++) {
+            if (!(signals_pending & (1 << signo)))
+                continue;
+            __atomic_fetch_and(&signals_pending, ~(1 << signo), __ATOMIC_SEQ_CST);
+            const struct handler *h = handler_of(r, r->proc, signo);
+            if (!h)
+                continue;
+            int64_t locals[SCENARIO_MAX_LOCALS];
+            memset(locals, 0, sizeof locals);
+            instant(th, INSTANT_SIGNAL, UINT32_MAX, signo, 0);
+            r->in_handler = true;
+            exec_block(th, h->body, locals);
+            r->in_handler = false;
+        }
+    }
+}
+
 /* A check point between bytecodes (or ops): the eval breaker. */
 static void checkpoint(struct hthread *th, uint64_t ticks)
 {
+    if (signals_pending)
+        run_handlers(th);
     if (!th->gil)
         return;
     th->ticks += ticks;
+    if (th->gil->mode == GIL_NEW && host_gil_drop_requested(th->gil)) {
+        /* the forced switch and the wait to take it back are GIL waits */
+        set_blocked(th, REASON_GIL, UINT32_MAX, false);
+        host_gil_drop(th->gil, th->slot, true);
+        host_gil_take(th->gil, th->slot, NULL, NULL);
+        set_running(th);
+        return;
+    }
     host_gil_checkpoint(th->gil, th->slot, &th->ticks, gil_on_wait, th);
     if (atomic_load_explicit(&th->run->slots[th->slot].state, memory_order_relaxed) != SLOT_RUN)
         set_running(th);
 }
 
 /* ---------------------------------------------------------- values, memory */
+
+static const char *proc_name(const struct hrun *r, uint32_t p)
+{
+    return r->procs[p].name;
+}
+
+/* The object `oi` (a declared object) as process r->proc sees it: its own
+ * copy when oi is private and r->proc was made at run time. */
+static struct hobj *obj_at(struct hrun *r, uint32_t oi)
+{
+    const struct object_decl *d = &r->sc->objects[oi];
+    if (d->process < 0 || r->proc < r->sc->nprocesses)
+        return &r->objs[oi];
+    return &r->objs[r->procs[r->proc].obj_base + oi - r->tobj[d->process]];
+}
+
+/* The first cell of private variable d in process p. */
+static uint32_t cell_of(const struct hrun *r, uint32_t p, uint32_t d)
+{
+    const struct var_decl *v = &r->sc->vars[d];
+    if (v->process < 0 || p < r->sc->nprocesses)
+        return r->var_off[d];
+    return r->procs[p].cell_base + r->var_off[d] - r->tcell[v->process];
+}
 
 static int64_t operand(const int64_t *locals, const struct operand *o)
 {
@@ -380,11 +552,11 @@ static int64_t *var_addr(struct hthread *th, const struct op *op, const int64_t 
 {
     struct hrun *r = th->run;
     const struct scenario *sc = r->sc;
-    int32_t d = r->var_map[(size_t)r->proc * sc->nvar_names + ref->name];
+    int32_t d = r->var_map[(size_t)template_of(r, r->proc) * sc->nvar_names + ref->name];
     if (d < 0)
         fail(th, op, STATUS_RUNTIME,
              "'%s' is not in the memory of process '%s': processes do not share memory unless it is declared "
-             "in the top-level \"shared\"", sc->var_names[ref->name], sc->processes[r->proc].name);
+             "in the top-level \"shared\"", sc->var_names[ref->name], proc_name(r, r->proc));
     const struct var_decl *v = &sc->vars[d];
     int64_t idx = 0;
     if (ref->indexed) {
@@ -394,7 +566,7 @@ static int64_t *var_addr(struct hthread *th, const struct op *op, const int64_t 
     }
     if (decl_out)
         *decl_out = (uint32_t)d;
-    return &r->cells[r->var_off[d] + (uint32_t)idx];
+    return &r->cells[cell_of(r, r->proc, (uint32_t)d) + (uint32_t)idx];
 }
 
 static int64_t load_cell(const int64_t *p)
@@ -480,10 +652,10 @@ static bool condition_of(struct hthread *th, const struct op *op, const int64_t 
 static uint32_t obj_index(struct hthread *th, const struct op *op, const struct obj_ref *ref)
 {
     struct hrun *r = th->run;
-    int32_t o = r->obj_map[(size_t)r->proc * r->sc->nobj_names + ref->name];
+    int32_t o = r->obj_map[(size_t)template_of(r, r->proc) * r->sc->nobj_names + ref->name];
     if (o < 0)
         fail(th, op, STATUS_RUNTIME, "object '%s' is not visible in process '%s'", r->sc->obj_names[ref->name],
-             r->sc->processes[r->proc].name);
+             proc_name(r, r->proc));
     return (uint32_t)o;
 }
 
@@ -554,7 +726,7 @@ static bool lock_acquire(struct hthread *th, const struct op *op, uint32_t oi, i
 {
     struct hrun *r = th->run;
     const struct object_decl *d = &r->sc->objects[oi];
-    struct hobj *o = &r->objs[oi];
+    struct hobj *o = obj_at(r, oi);
     int64_t me = th->slot;
     struct timespec dl;
     if (timeout >= 0)
@@ -618,7 +790,7 @@ static void lock_release(struct hthread *th, const struct op *op, uint32_t oi)
 {
     struct hrun *r = th->run;
     const struct object_decl *d = &r->sc->objects[oi];
-    struct hobj *o = &r->objs[oi];
+    struct hobj *o = obj_at(r, oi);
     uint32_t flow = 0;
     pthread_mutex_lock(&o->m);
     switch (d->type) {
@@ -678,9 +850,9 @@ static bool condition_wait(struct hthread *th, const struct op *op, uint32_t oi,
 {
     struct hrun *r = th->run;
     const struct object_decl *d = &r->sc->objects[oi];
-    struct hobj *c = &r->objs[oi];
+    struct hobj *c = obj_at(r, oi);
     uint32_t li = d->lock;
-    struct hobj *l = &r->objs[li];
+    struct hobj *l = obj_at(r, li);
     pthread_mutex_lock(&l->m);
     bool mine = l->count && (r->sc->objects[li].type != OBJ_RLOCK || l->owner == (int64_t)th->slot);
     int64_t depth = l->depth;
@@ -730,7 +902,7 @@ static bool condition_wait(struct hthread *th, const struct op *op, uint32_t oi,
 
 static void condition_notify(struct hthread *th, uint32_t oi, int64_t n)
 {
-    struct hobj *c = &th->run->objs[oi];
+    struct hobj *c = obj_at(th->run, oi);
     pthread_mutex_lock(&c->m);
     /* a waiter that timed out keeps its ticket, so a notify may be spent on
      * it (Python would skip it): documented in docs/host.md */
@@ -747,7 +919,7 @@ static void condition_notify(struct hthread *th, uint32_t oi, int64_t n)
 
 static bool event_wait(struct hthread *th, uint32_t oi, int64_t timeout)
 {
-    struct hobj *o = &th->run->objs[oi];
+    struct hobj *o = obj_at(th->run, oi);
     struct timespec dl;
     if (timeout >= 0)
         deadline_of(&dl, timeout);
@@ -761,12 +933,16 @@ static bool event_wait(struct hthread *th, uint32_t oi, int64_t timeout)
         b.dropped = true;
         pthread_mutex_lock(&o->m);
     }
-    while (!o->count) {
+    /* a set() wakes every waiter even when a clear() follows at once, as
+     * Python's Event (a Condition's notify_all) does: each set is a
+     * new generation */
+    uint64_t gen = o->generation;
+    while (!o->count && o->generation == gen) {
         block_mark(&b, REASON_EVENT, oi, timeout >= 0);
         if (!obj_wait(o, &o->cv, timeout >= 0 ? &dl : NULL))
             break;
     }
-    bool set = o->count != 0;
+    bool set = o->count != 0 || o->generation != gen;
     pthread_mutex_unlock(&o->m);
     block_end(&b);
     instant(th, INSTANT_WAKE, oi, set, 0);
@@ -775,11 +951,13 @@ static bool event_wait(struct hthread *th, uint32_t oi, int64_t timeout)
 
 static void event_set(struct hthread *th, uint32_t oi, bool value)
 {
-    struct hobj *o = &th->run->objs[oi];
+    struct hobj *o = obj_at(th->run, oi);
     pthread_mutex_lock(&o->m);
     o->count = value;
-    if (value)
+    if (value) {
+        o->generation++;
         pthread_cond_broadcast(&o->cv);
+    }
     pthread_mutex_unlock(&o->m);
     instant(th, value ? INSTANT_SET : INSTANT_CLEAR, oi, 0, 0);
 }
@@ -787,7 +965,7 @@ static void event_set(struct hthread *th, uint32_t oi, bool value)
 static void barrier_wait(struct hthread *th, uint32_t oi)
 {
     struct hrun *r = th->run;
-    struct hobj *o = &r->objs[oi];
+    struct hobj *o = obj_at(r, oi);
     struct blocking b;
     block_begin(&b, th);
     if (th->gil) {
@@ -817,7 +995,7 @@ static bool queue_put(struct hthread *th, const struct op *op, uint32_t oi, int6
 {
     struct hrun *r = th->run;
     const struct object_decl *d = &r->sc->objects[oi];
-    struct hobj *o = &r->objs[oi];
+    struct hobj *o = obj_at(r, oi);
     struct hitem *items = &r->items[o->items];
     struct timespec dl;
     if (timeout >= 0)
@@ -869,7 +1047,7 @@ static bool queue_get(struct hthread *th, uint32_t oi, int64_t timeout, int64_t 
 {
     struct hrun *r = th->run;
     const struct object_decl *d = &r->sc->objects[oi];
-    struct hobj *o = &r->objs[oi];
+    struct hobj *o = obj_at(r, oi);
     struct hitem *items = &r->items[o->items];
     struct timespec dl;
     if (timeout >= 0)
@@ -920,7 +1098,7 @@ static bool queue_get(struct hthread *th, uint32_t oi, int64_t timeout, int64_t 
 
 static void queue_task_done(struct hthread *th, const struct op *op, uint32_t oi)
 {
-    struct hobj *o = &th->run->objs[oi];
+    struct hobj *o = obj_at(th->run, oi);
     pthread_mutex_lock(&o->m);
     if (o->unfinished <= 0) {
         pthread_mutex_unlock(&o->m);
@@ -934,7 +1112,7 @@ static void queue_task_done(struct hthread *th, const struct op *op, uint32_t oi
 
 static void queue_join(struct hthread *th, uint32_t oi)
 {
-    struct hobj *o = &th->run->objs[oi];
+    struct hobj *o = obj_at(th->run, oi);
     struct blocking b;
     block_begin(&b, th);
     if (th->gil) {
@@ -993,7 +1171,7 @@ static bool fd_ready(int fd, short events, int64_t timeout)
 static void pipe_write(struct hthread *th, const struct op *op, uint32_t oi, uint32_t dir,
                        const struct pipe_header *h)
 {
-    struct hobj *o = &th->run->objs[oi];
+    struct hobj *o = obj_at(th->run, oi);
     static const unsigned char zeros[4096];
     struct blocking b;
     block_begin(&b, th);
@@ -1020,7 +1198,7 @@ static void pipe_write(struct hthread *th, const struct op *op, uint32_t oi, uin
 
 static void pipe_send(struct hthread *th, const struct op *op, uint32_t oi, int64_t value)
 {
-    struct hobj *o = &th->run->objs[oi];
+    struct hobj *o = obj_at(th->run, oi);
     const struct object_decl *d = &th->run->sc->objects[oi];
     pipe_end_check(th, op, oi, true);
     uint32_t end = op->u.data.end;
@@ -1038,7 +1216,7 @@ static void pipe_send(struct hthread *th, const struct op *op, uint32_t oi, int6
 
 static void pipe_recv(struct hthread *th, const struct op *op, uint32_t oi, int64_t *value)
 {
-    struct hobj *o = &th->run->objs[oi];
+    struct hobj *o = obj_at(th->run, oi);
     const struct object_decl *d = &th->run->sc->objects[oi];
     pipe_end_check(th, op, oi, false);
     uint32_t end = op->u.data.end, dir = 1 - end;
@@ -1089,7 +1267,7 @@ static void pipe_recv(struct hthread *th, const struct op *op, uint32_t oi, int6
 /* Closing an end sends an EOF record after what it already sent. */
 static void pipe_close(struct hthread *th, const struct op *op, uint32_t oi)
 {
-    struct hobj *o = &th->run->objs[oi];
+    struct hobj *o = obj_at(th->run, oi);
     uint32_t end = op->u.data.end;
     if (end > 1)
         fail(th, op, STATUS_RUNTIME, "a pipe has ends 0 and 1, not %u", end);
@@ -1105,7 +1283,7 @@ static void pipe_close(struct hthread *th, const struct op *op, uint32_t oi)
 
 static enum flow exec_block(struct hthread *th, struct op_block blk, int64_t *locals);
 static void thread_start(struct hrun *r, uint32_t slot, uint32_t fn, const int64_t *args, uint32_t nargs,
-                         bool daemon, struct hthread *by, const struct op *op);
+                         bool daemon, struct hthread *by, const struct op *op, struct hpool *pool);
 
 static void run_compute(struct hthread *th, const struct op *op, const int64_t *locals)
 {
@@ -1180,8 +1358,17 @@ static void run_sleep(struct hthread *th, const struct op *op)
     set_blocked(th, op->kind == OP_IO ? REASON_IO : REASON_SLEEP, UINT32_MAX, true);
     struct timespec ts;
     deadline_of(&ts, dur);
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-        ;
+    /* a signal interrupts the sleep; the handler runs, then the sleep goes
+     * on until its deadline (PEP 475) */
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+        if (!signals_pending)
+            continue;
+        set_running(th);
+        gil_take(th);
+        run_handlers(th);
+        gil_drop(th);
+        set_blocked(th, op->kind == OP_IO ? REASON_IO : REASON_SLEEP, UINT32_MAX, true);
+    }
     set_running(th);
     gil_take(th);
 }
@@ -1219,7 +1406,7 @@ static void run_print(struct hthread *th, const struct op *op, const int64_t *lo
             if (strcmp(pc->text, "thread") == 0) {
                 text_append(buf, sizeof buf, &len, r->slots[th->slot].name);
             } else if (strcmp(pc->text, "process") == 0) {
-                text_append(buf, sizeof buf, &len, sc->processes[r->proc].name);
+                text_append(buf, sizeof buf, &len, proc_name(r, r->proc));
             } else {
                 snprintf(num, sizeof num, "%.3fms", (double)(now_ns() - r->sh->t0) / 1e6);
                 text_append(buf, sizeof buf, &len, num);
@@ -1273,7 +1460,7 @@ static void run_add(struct hthread *th, const struct op *op, const int64_t *loca
     } else {
         int64_t old = load_cell(cell);
         int64_t cost = op->u.var.cost >= 0 ? op->u.var.cost : r->sc->profile.add_ns;
-        if (th->gil && !r->sc->processes[r->proc].gil.backedge_checks)
+        if (th->gil && !r->procs[r->proc].gil_cfg.backedge_checks)
             checkpoint(th, 2);
         int64_t until = now_ns() + cost;
         while (now_ns() < until)
@@ -1300,7 +1487,7 @@ static uint32_t find_thread_slot(struct hthread *th, const struct op *op)
         if (r->slots[s].process == r->proc && strcmp(r->slots[s].name, j->name) == 0)
             return s;
     fail(th, op, STATUS_RUNTIME, "no thread named '%s' has been started in process '%s'", j->name,
-         r->sc->processes[r->proc].name);
+         proc_name(r, r->proc));
 }
 
 static bool thread_join(struct hthread *th, const struct op *op)
@@ -1360,6 +1547,286 @@ static void call_function(struct hthread *th, const struct op *op, uint32_t fn, 
         locals[into] = th->ret;
 }
 
+/* A slot for a thread created at run time. */
+static uint32_t new_slot(struct hthread *th, const struct op *op, const char *name)
+{
+    struct hrun *r = th->run;
+    uint32_t s = atomic_fetch_add(&r->sh->nslots, 1);
+    if (s >= r->max_slots)
+        fail(th, op, STATUS_WATCHDOG, "more than %u threads: the real runner's thread limit", r->max_slots);
+    struct hslot *sl = &r->slots[s];
+    sl->process = r->proc;
+    sl->decl = -1;
+    snprintf(sl->name, sizeof sl->name, "%s", name);
+    atomic_store(&sl->state, SLOT_NEW);
+    return s;
+}
+
+static uint32_t fork_process(struct hthread *th, const struct op *op, const char *name, const struct gil_config *gil,
+                             enum start_method method, const struct child_start *cs);
+
+/* map with a thread pool: daemon worker threads named as ThreadPool names
+ * them; the caller blocks (GIL dropped) until every item is done, then the
+ * results go to the `into` array. */
+static void run_map(struct hthread *th, const struct op *op, const int64_t *locals)
+{
+    struct hrun *r = th->run;
+    const struct op_map *m = &op->u.map;
+    if (m->nitems == 0)
+        return;
+    int64_t *into = NULL;
+    if (m->has_into) {
+        uint32_t d;
+        into = var_addr(th, op, locals, &m->into, &d);
+        if (r->sc->vars[d].length < m->nitems)
+            fail(th, op, STATUS_RUNTIME, "'%s' has %u elements, too few for the %u results", r->sc->vars[d].name,
+                 r->sc->vars[d].length, m->nitems);
+    }
+    struct hpool *pl;
+    if (m->process_pool) {
+        uint32_t k = atomic_fetch_add(&r->sh->pools, 1);
+        if (k >= HOST_POOLS)
+            fail(th, op, STATUS_WATCHDOG, "more than %d process pools: the real runner's limit", HOST_POOLS);
+        pl = &r->pools[k];
+        memset(pl, 0, sizeof *pl);
+        pl->results = &r->pool_results[(size_t)k * HOST_POOL_ITEMS];
+        pthread_mutexattr_t ma;
+        pthread_condattr_t ca;
+        pthread_mutexattr_init(&ma);
+        pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+        pthread_condattr_init(&ca);
+        pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+        pthread_mutex_init(&pl->mu, &ma);
+        pthread_cond_init(&pl->cv, &ca);
+        pthread_mutexattr_destroy(&ma);
+        pthread_condattr_destroy(&ca);
+    } else {
+        pl = xcalloc(1, sizeof *pl);
+        pl->results = xcalloc(m->nitems, sizeof *pl->results);
+        pthread_mutex_init(&pl->mu, NULL);
+        pthread_cond_init(&pl->cv, NULL);
+    }
+    pl->m = m;
+    uint32_t workers = m->workers < m->nitems ? m->workers : m->nitems;
+    pl->alive = workers;
+    static const char *const worker_kind[] = {"ForkPoolWorker", "SpawnPoolWorker", "ForkServerPoolWorker"};
+    for (uint32_t w = 0; w < workers; w++) {
+        char name[HOST_NAME_MAX];
+        uint32_t number = atomic_fetch_add(&r->sh->pool_workers, 1) + 1;
+        if (m->process_pool) {
+            snprintf(name, sizeof name, "%s-%u", worker_kind[m->method], number);
+            struct child_start cs = {.fn = UINT32_MAX, .pool = pl};
+            fork_process(th, op, name, NULL, m->method, &cs);
+            continue;
+        }
+        snprintf(name, sizeof name, "Thread-%u (worker)", number);
+        uint32_t s = new_slot(th, op, name);
+        thread_start(r, s, UINT32_MAX, NULL, 0, true, th, op, pl);
+        instant(th, INSTANT_START, UINT32_MAX, s, 0);
+    }
+    struct blocking b;
+    block_begin(&b, th);
+    if (th->gil) {
+        gil_drop(th);
+        b.dropped = true;
+    }
+    pthread_mutex_lock(&pl->mu);
+    while (pl->done < m->nitems || pl->alive > 0) {
+        block_mark(&b, REASON_POOL, UINT32_MAX, false);
+        pthread_cond_wait(&pl->cv, &pl->mu);
+    }
+    pthread_mutex_unlock(&pl->mu);
+    block_end(&b);
+    for (uint32_t i = 0; into && i < m->nitems; i++)
+        store_cell(&into[i], pl->results[i]);
+    pthread_mutex_destroy(&pl->mu);
+    pthread_cond_destroy(&pl->cv);
+    if (!m->process_pool) {
+        free(pl->results);
+        free(pl);
+    }
+}
+
+static int init_object(struct hobj *o, const struct object_decl *d);
+static _Noreturn void process_end(struct hrun *r);
+static void process_local_init(struct hrun *r, uint32_t p);
+
+/* The process named name: the latest made by this process, else any. */
+static uint32_t find_process(struct hthread *th, const struct op *op, const char *name)
+{
+    struct hrun *r = th->run;
+    uint32_t n = atomic_load(&r->sh->nprocs);
+    uint32_t found = UINT32_MAX;
+    for (uint32_t p = 0; p < n && p < r->max_procs; p++)
+        if (strcmp(r->procs[p].name, name) == 0 && (found == UINT32_MAX || r->procs[p].parent == (int32_t)r->proc))
+            found = p;
+    if (found == UINT32_MAX)
+        fail(th, op, STATUS_RUNTIME, "no process named '%s' has been started", name);
+    return found;
+}
+
+/* Forks a process named name from the calling thread: the child has only
+ * that thread, which becomes the child's MainThread. Its private memory is a
+ * copy of the caller's at that moment (fork) or the initial values (spawn,
+ * forkserver: a fresh interpreter has them), its private objects are new,
+ * its GIL is gil or the caller's. Every start method forks: no exec
+ * (docs/host.md). Returns the new process. */
+static uint32_t fork_process(struct hthread *th, const struct op *op, const char *name, const struct gil_config *gil,
+                             enum start_method method, const struct child_start *cs)
+{
+    struct hrun *r = th->run;
+    const struct scenario *sc = r->sc;
+    if (atomic_load(&r->sh->abort))
+        _exit(STATUS_WATCHDOG);
+    uint32_t p = atomic_fetch_add(&r->sh->nprocs, 1);
+    if (p >= r->max_procs || r->nchildren >= sizeof r->children / sizeof r->children[0])
+        fail(th, op, STATUS_WATCHDOG, "more than %u processes: the real runner's process limit", r->max_procs);
+    uint32_t t = template_of(r, r->proc);
+    struct hproc *hp = &r->procs[p];
+    hp->template_proc = t;
+    hp->parent = (int32_t)r->proc;
+    hp->gil_cfg = gil ? *gil : r->procs[r->proc].gil_cfg;
+    snprintf(hp->name, sizeof hp->name, "%s", name);
+    hp->cell_base = r->ncells + (p - sc->nprocesses) * r->priv_cells;
+    hp->obj_base = sc->nobjects + (p - sc->nprocesses) * r->priv_objs;
+    if (host_gil_init(&hp->gil, &hp->gil_cfg) != 0)
+        fail(th, op, STATUS_WATCHDOG, "cannot make the GIL of process '%s'", name);
+    for (uint32_t v = 0; v < sc->nvars; v++) {
+        if (sc->vars[v].process != (int32_t)t)
+            continue;
+        uint32_t n = sc->vars[v].length ? sc->vars[v].length : 1;
+        for (uint32_t k = 0; k < n; k++)
+            r->cells[cell_of(r, p, v) + k] = method == START_FORK ? load_cell(&r->cells[cell_of(r, r->proc, v) + k])
+                                                                  : (sc->vars[v].init ? sc->vars[v].init[k] : 0);
+    }
+    for (uint32_t o = 0; o < sc->nobjects; o++) {
+        if (sc->objects[o].process != (int32_t)t)
+            continue;
+        struct hobj *copy = &r->objs[hp->obj_base + o - r->tobj[t]];
+        if (init_object(copy, &sc->objects[o]) != 0)
+            fail(th, op, STATUS_WATCHDOG, "cannot make the objects of process '%s'", name);
+        if (sc->objects[o].type == OBJ_QUEUE || sc->objects[o].type == OBJ_MP_QUEUE)
+            copy->items = atomic_fetch_add(&r->sh->next_items, 1) * HOST_QUEUE_CAP;
+    }
+    uint32_t slot = atomic_fetch_add(&r->sh->nslots, 1);
+    if (slot >= r->max_slots)
+        fail(th, op, STATUS_WATCHDOG, "more than %u threads: the real runner's thread limit", r->max_slots);
+    struct hslot *sl = &r->slots[slot];
+    sl->process = p;
+    sl->decl = -1;
+    snprintf(sl->name, sizeof sl->name, "MainThread");
+    atomic_store(&sl->state, SLOT_NEW);
+    hp->main_slot = slot;
+    atomic_store(&hp->state, PROC_RUNNING);
+    instant(th, INSTANT_START, UINT32_MAX, slot, 0);
+    pid_t pid = fork();
+    if (pid < 0)
+        fail(th, op, STATUS_WATCHDOG, "cannot fork process '%s': %s", name, strerror(errno));
+    if (pid == 0) {
+        /* only this thread lives on in the child: it becomes the process */
+        process_local_init(r, p);
+        thread_start(r, slot, cs->fn, cs->args, cs->nargs, false, NULL, NULL, cs->pool);
+        process_end(r);
+    }
+    atomic_store(&hp->pid, (int)pid);
+    r->children[r->nchildren++] = p;
+    return p;
+}
+
+static void run_process(struct hthread *th, const struct op *op, const int64_t *locals)
+{
+    const struct op_process *po = &op->u.process;
+    struct child_start cs = {.fn = po->fn, .nargs = po->nargs < SCENARIO_MAX_LOCALS ? po->nargs : SCENARIO_MAX_LOCALS};
+    for (uint32_t i = 0; i < cs.nargs; i++)
+        cs.args[i] = operand(locals, &po->args[i]);
+    fork_process(th, op, po->name, po->has_gil ? &po->gil : NULL, po->method, &cs);
+}
+
+static int signal_number(int scenario_signo)
+{
+    switch (scenario_signo) {
+    case SIG_HUP: return SIGHUP;
+    case SIG_INT: return SIGINT;
+    case SIG_USR1: return SIGUSR1;
+    case SIG_USR2: return SIGUSR2;
+    case SIG_ALRM: return SIGALRM;
+    default: return SIGTERM;
+    }
+}
+
+static void run_kill(struct hthread *th, const struct op *op)
+{
+    struct hrun *r = th->run;
+    uint32_t p = find_process(th, op, op->u.signal.process);
+    int pid = atomic_load(&r->procs[p].pid);
+    if (pid <= 0 || atomic_load(&r->procs[p].state) == PROC_DONE)
+        return;
+    kill(pid, signal_number(op->u.signal.signo));
+    /* a signal to oneself is handled before the next op, as in Python */
+    if (p == r->proc)
+        checkpoint(th, 0);
+}
+
+static void run_alarm(struct hthread *th, const struct op *op)
+{
+    (void)th;
+    struct itimerval it;
+    memset(&it, 0, sizeof it);
+    int64_t after = op->u.signal.after;
+    it.it_value.tv_sec = (time_t)(after / 1000000000);
+    it.it_value.tv_usec = (suseconds_t)((after % 1000000000) / 1000);
+    if (after > 0 && it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0)
+        it.it_value.tv_usec = 1;
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* join of a process: its creator reaps it; any other process waits for it
+ * to be marked done. */
+static void run_process_join(struct hthread *th, const struct op *op)
+{
+    struct hrun *r = th->run;
+    uint32_t p = find_process(th, op, op->u.proc.name);
+    if (p == r->proc)
+        fail(th, op, STATUS_RUNTIME, "a process cannot join itself");
+    int64_t timeout = op->u.proc.timeout;
+    int64_t end = timeout >= 0 ? now_ns() + timeout : INT64_MAX;
+    struct blocking b;
+    block_begin(&b, th);
+    if (th->gil) {
+        gil_drop(th);
+        b.dropped = true;
+    }
+    bool mine = r->procs[p].parent == (int32_t)r->proc;
+    for (;;) {
+        int pid = atomic_load(&r->procs[p].pid);
+        if (atomic_load(&r->procs[p].state) == PROC_DONE && !mine)
+            break;
+        int ws;
+        if (mine && pid > 0) {
+            pid_t w = waitpid(pid, &ws, WNOHANG);
+            if (w == pid || (w < 0 && errno == ECHILD)) {
+                atomic_store(&r->procs[p].state, PROC_DONE);
+                break;
+            }
+        }
+        if (now_ns() >= end)
+            break;
+        block_mark(&b, REASON_PROCESS, UINT32_MAX, timeout >= 0);
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    block_end(&b);
+}
+
+static void run_terminate(struct hthread *th, const struct op *op)
+{
+    struct hrun *r = th->run;
+    uint32_t p = find_process(th, op, op->u.proc.name);
+    int pid = atomic_load(&r->procs[p].pid);
+    if (pid > 0 && atomic_load(&r->procs[p].state) != PROC_DONE)
+        kill(pid, SIGTERM);
+}
+
 /* Runs one op; returns how control goes on. */
 static enum flow exec_op(struct hthread *th, const struct op *op, int64_t *locals)
 {
@@ -1400,24 +1867,35 @@ static enum flow exec_op(struct hthread *th, const struct op *op, int64_t *local
         uint32_t s = op->u.start.thread;
         if (atomic_load(&r->slots[s].state) != SLOT_NEW)
             fail(th, op, STATUS_RUNTIME, "thread '%s' is started twice (Python: RuntimeError)", op->u.start.name);
-        thread_start(r, s, UINT32_MAX, NULL, 0, sc->threads[s].daemon, th, op);
+        thread_start(r, s, UINT32_MAX, NULL, 0, sc->threads[s].daemon, th, op, NULL);
         instant(th, INSTANT_START, UINT32_MAX, s, 0);
         break;
     }
+    case OP_MAP:
+        run_map(th, op, locals);
+        break;
+    case OP_PROCESS:
+        run_process(th, op, locals);
+        break;
+    case OP_PROCESS_JOIN:
+        run_process_join(th, op);
+        break;
+    case OP_TERMINATE:
+        run_terminate(th, op);
+        break;
+    case OP_KILL:
+        run_kill(th, op);
+        break;
+    case OP_ALARM:
+        run_alarm(th, op);
+        break;
     case OP_THREAD: {
         const struct op_thread *t = &op->u.thread;
         int64_t args[SCENARIO_MAX_LOCALS];
         for (uint32_t i = 0; i < t->nargs && i < SCENARIO_MAX_LOCALS; i++)
             args[i] = operand(locals, &t->args[i]);
-        uint32_t s = atomic_fetch_add(&r->sh->nslots, 1);
-        if (s >= r->max_slots)
-            fail(th, op, STATUS_WATCHDOG, "more than %u threads: the real runner's thread limit", r->max_slots);
-        struct hslot *sl = &r->slots[s];
-        sl->process = r->proc;
-        sl->decl = -1;
-        snprintf(sl->name, sizeof sl->name, "%s", t->name);
-        atomic_store(&sl->state, SLOT_NEW);
-        thread_start(r, s, t->fn, args, t->nargs, t->daemon, th, op);
+        uint32_t s = new_slot(th, op, t->name);
+        thread_start(r, s, t->fn, args, t->nargs, t->daemon, th, op, NULL);
         instant(th, INSTANT_START, UINT32_MAX, s, 0);
         break;
     }
@@ -1579,6 +2057,38 @@ static enum flow exec_block(struct hthread *th, struct op_block blk, int64_t *lo
 
 /* ------------------------------------------------------ threads, processes */
 
+/* A pool worker: chunks of items until none is left. */
+static void pool_work(struct hthread *th)
+{
+    struct hpool *pl = th->pool;
+    const struct op_map *m = pl->m;
+    int64_t locals[SCENARIO_MAX_LOCALS];
+    for (;;) {
+        uint32_t first = atomic_fetch_add(&pl->next, m->chunksize);
+        if (first >= m->nitems)
+            break;
+        uint32_t end = first + m->chunksize < m->nitems ? first + m->chunksize : m->nitems;
+        for (uint32_t i = first; i < end; i++) {
+            call_function(th, NULL, m->fn, &m->items[i], 1, false, 0, locals);
+            uint32_t pos = m->ordered ? i : atomic_fetch_add(&pl->slot, 1);
+            pl->results[pos] = th->ret;
+            pthread_mutex_lock(&pl->mu);
+            pl->done++;
+            pthread_cond_broadcast(&pl->cv);
+            pthread_mutex_unlock(&pl->mu);
+        }
+    }
+}
+
+/* The end of a worker: the caller waits for it before freeing the pool. */
+static void pool_leave(struct hpool *pl)
+{
+    pthread_mutex_lock(&pl->mu);
+    pl->alive--;
+    pthread_cond_broadcast(&pl->cv);
+    pthread_mutex_unlock(&pl->mu);
+}
+
 static void *thread_main(void *arg)
 {
     struct hthread *th = arg;
@@ -1587,15 +2097,23 @@ static void *thread_main(void *arg)
     const struct scenario *sc = r->sc;
     int64_t locals[SCENARIO_MAX_LOCALS];
     memset(locals, 0, sizeof locals);
+    if (th->slot != r->procs[r->proc].main_slot)
+        signals_block_here();
     instant(th, INSTANT_ARRIVE, UINT32_MAX, 0, 0);
     set_running(th);
     gil_take(th);
-    if (th->fn != UINT32_MAX) {
+    if (th->pool) {
+        pool_work(th);
+    } else if (th->fn != UINT32_MAX) {
         call_function(th, NULL, th->fn, th->args, th->nargs, false, 0, locals);
     } else {
         exec_block(th, sc->threads[s->decl].program, locals);
     }
     gil_drop(th);
+    /* before this thread counts as finished: a pool worker process may end
+     * (exit) as soon as it does */
+    if (th->pool)
+        pool_leave(th->pool);
     instant(th, INSTANT_EXIT, UINT32_MAX, 0, 0);
     int64_t now = now_ns();
     long long last = atomic_load(&r->sh->last_exit);
@@ -1612,12 +2130,13 @@ static void *thread_main(void *arg)
 }
 
 static void thread_start(struct hrun *r, uint32_t slot, uint32_t fn, const int64_t *args, uint32_t nargs,
-                         bool daemon, struct hthread *by, const struct op *op)
+                         bool daemon, struct hthread *by, const struct op *op, struct hpool *pool)
 {
     struct hthread *th = xcalloc(1, sizeof *th);
+    th->pool = pool;
     th->run = r;
     th->slot = slot;
-    th->gil = r->sc->processes[r->proc].gil.mode != GIL_NONE ? &r->procs[r->proc].gil : NULL;
+    th->gil = r->procs[r->proc].gil_cfg.mode != GIL_NONE ? &r->procs[r->proc].gil : NULL;
     th->fn = fn;
     th->nargs = nargs < SCENARIO_MAX_LOCALS ? nargs : SCENARIO_MAX_LOCALS;
     if (args)
@@ -1643,15 +2162,63 @@ static void thread_start(struct hrun *r, uint32_t slot, uint32_t fn, const int64
     }
 }
 
-static _Noreturn void child_main(struct hrun *r, uint32_t p)
+/* A process ends when its non-daemon threads have; like multiprocessing at
+ * exit, it first joins the processes it made. */
+static _Noreturn void process_end(struct hrun *r)
 {
-    const struct scenario *sc = r->sc;
-    const struct process_decl *pd = &sc->processes[p];
+    /* this thread only waits: signals go to the main thread */
+    signals_block_here();
+    pthread_mutex_lock(&r->live_m);
+    while (r->live > 0) {
+        /* the lifeline: a process outlives neither the runner (killed,
+         * interrupted) nor its abort, even when its creator is gone */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&r->live_cv, &r->live_m, &ts);
+        if ((kill(r->sh->runner_pid, 0) != 0 && errno == ESRCH) || atomic_load(&r->sh->abort))
+            _exit(STATUS_WATCHDOG);
+    }
+    pthread_mutex_unlock(&r->live_m);
+    for (uint32_t i = 0; i < r->nchildren; i++) {
+        int pid = atomic_load(&r->procs[r->children[i]].pid);
+        while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
+    atomic_store(&r->procs[r->proc].state, PROC_DONE);
+    /* daemon threads end with the process, as in Python */
+    _exit(0);
+}
+
+static void process_local_init(struct hrun *r, uint32_t p)
+{
     r->proc = p;
     pthread_mutex_init(&r->live_m, NULL);
     pthread_cond_init(&r->live_cv, NULL);
     r->live = 0;
-    r->procs[p].pid = (int32_t)getpid();
+    r->nchildren = 0;
+    r->in_handler = false;
+    signals_install(r);
+    /* the threads started from here inherit this mask: the main thread
+     * takes signals, the others block them on start */
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof scenario_signals / sizeof scenario_signals[0]; i++)
+        sigaddset(&set, scenario_signals[i]);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    atomic_store(&r->procs[p].pid, (int)getpid());
+    atomic_store(&r->procs[p].state, PROC_RUNNING);
+}
+
+static _Noreturn void child_main(struct hrun *r, uint32_t p)
+{
+    const struct scenario *sc = r->sc;
+    const struct process_decl *pd = &sc->processes[p];
+    process_local_init(r, p);
     atomic_fetch_add(&r->sh->ready, 1);
     while (!atomic_load(&r->sh->go)) {
         struct timespec ts = {0, 100000};
@@ -1665,13 +2232,8 @@ static _Noreturn void child_main(struct hrun *r, uint32_t p)
         ;
     for (uint32_t t = pd->first_thread; t < pd->first_thread + pd->nthreads; t++)
         if (sc->threads[t].autostart)
-            thread_start(r, t, UINT32_MAX, NULL, 0, sc->threads[t].daemon, NULL, NULL);
-    pthread_mutex_lock(&r->live_m);
-    while (r->live > 0)
-        pthread_cond_wait(&r->live_cv, &r->live_m);
-    pthread_mutex_unlock(&r->live_m);
-    /* daemon threads end with the process, as in Python */
-    _exit(0);
+            thread_start(r, t, UINT32_MAX, NULL, 0, sc->threads[t].daemon, NULL, NULL, NULL);
+    process_end(r);
 }
 
 /* --------------------------------------------------------------- parent */
@@ -1727,17 +2289,45 @@ static enum status run_setup(struct hrun *r, const struct scenario *sc, const st
         r->var_off[v] = ncells;
         ncells += sc->vars[v].length ? sc->vars[v].length : 1;
     }
+    r->ncells = ncells;
+    /* each declared process's private variables and objects are contiguous
+     * (the loader lists them process by process): a process made at run
+     * time gets room for the largest such set */
+    r->max_procs = opt->max_processes > sc->nprocesses ? opt->max_processes : sc->nprocesses;
+    r->tcell = xcalloc(sc->nprocesses + 1, sizeof *r->tcell);
+    r->tobj = xcalloc(sc->nprocesses + 1, sizeof *r->tobj);
+    for (uint32_t p = 0; p < sc->nprocesses; p++) {
+        uint32_t first = UINT32_MAX, cells = 0, fo = UINT32_MAX, objs = 0;
+        for (uint32_t v = 0; v < sc->nvars; v++)
+            if (sc->vars[v].process == (int32_t)p) {
+                first = first < r->var_off[v] ? first : r->var_off[v];
+                cells += sc->vars[v].length ? sc->vars[v].length : 1;
+            }
+        for (uint32_t o = 0; o < sc->nobjects; o++)
+            if (sc->objects[o].process == (int32_t)p) {
+                fo = fo < o ? fo : o;
+                objs++;
+            }
+        r->tcell[p] = first == UINT32_MAX ? 0 : first;
+        r->tobj[p] = fo == UINT32_MAX ? 0 : fo;
+        r->priv_cells = cells > r->priv_cells ? cells : r->priv_cells;
+        r->priv_objs = objs > r->priv_objs ? objs : r->priv_objs;
+    }
+    uint32_t extra = r->max_procs - sc->nprocesses;
     uint32_t nqueues = 0;
     for (uint32_t o = 0; o < sc->nobjects; o++)
         if (sc->objects[o].type == OBJ_QUEUE || sc->objects[o].type == OBJ_MP_QUEUE)
             nqueues++;
-    size_t off = 0, o_sh, o_procs, o_objs, o_slots, o_cells, o_items, o_text, o_events;
+    size_t nobjs = sc->nobjects + (size_t)extra * r->priv_objs;
+    size_t off = 0, o_sh, o_procs, o_objs, o_slots, o_cells, o_items, o_pools, o_results, o_text, o_events;
     o_sh = off; off = align_up(off + sizeof(struct hshared));
-    o_procs = off; off = align_up(off + sc->nprocesses * sizeof(struct hproc));
-    o_objs = off; off = align_up(off + sc->nobjects * sizeof(struct hobj));
+    o_procs = off; off = align_up(off + r->max_procs * sizeof(struct hproc));
+    o_objs = off; off = align_up(off + nobjs * sizeof(struct hobj));
     o_slots = off; off = align_up(off + r->max_slots * sizeof(struct hslot));
-    o_cells = off; off = align_up(off + ncells * sizeof(int64_t));
-    o_items = off; off = align_up(off + (size_t)nqueues * HOST_QUEUE_CAP * sizeof(struct hitem));
+    o_cells = off; off = align_up(off + (ncells + (size_t)extra * r->priv_cells) * sizeof(int64_t));
+    o_items = off; off = align_up(off + (size_t)(nqueues + (size_t)extra * r->priv_objs) * HOST_QUEUE_CAP * sizeof(struct hitem));
+    o_pools = off; off = align_up(off + HOST_POOLS * sizeof(struct hpool));
+    o_results = off; off = align_up(off + (size_t)HOST_POOLS * HOST_POOL_ITEMS * sizeof(int64_t));
     o_text = off; off = align_up(off + HOST_TEXT_BYTES);
     o_events = off;
     if (opt->record)
@@ -1754,6 +2344,8 @@ static enum status run_setup(struct hrun *r, const struct scenario *sc, const st
     r->slots = (struct hslot *)(r->map + o_slots);
     r->cells = (int64_t *)(r->map + o_cells);
     r->items = (struct hitem *)(r->map + o_items);
+    r->pools = (struct hpool *)(r->map + o_pools);
+    r->pool_results = (int64_t *)(r->map + o_results);
     r->text = (char *)(r->map + o_text);
     r->events = (struct host_event *)(r->map + o_events);
 
@@ -1764,7 +2356,7 @@ static enum status run_setup(struct hrun *r, const struct scenario *sc, const st
     }
     uint32_t q = 0;
     /* no descriptor yet, so a teardown after a failure closes only pipes made */
-    for (uint32_t o = 0; o < sc->nobjects; o++)
+    for (size_t o = 0; o < nobjs; o++)
         for (int dir = 0; dir < 2; dir++)
             r->objs[o].fd[dir][0] = r->objs[o].fd[dir][1] = -1;
     for (uint32_t o = 0; o < sc->nobjects; o++) {
@@ -1774,9 +2366,18 @@ static enum status run_setup(struct hrun *r, const struct scenario *sc, const st
         if (sc->objects[o].type == OBJ_QUEUE || sc->objects[o].type == OBJ_MP_QUEUE)
             r->objs[o].items = q++ * HOST_QUEUE_CAP;
     }
-    for (uint32_t p = 0; p < sc->nprocesses; p++)
-        if (host_gil_init(&r->procs[p].gil, &sc->processes[p].gil) != 0)
+    atomic_store(&r->sh->next_items, q);
+    for (uint32_t p = 0; p < sc->nprocesses; p++) {
+        struct hproc *hp = &r->procs[p];
+        if (host_gil_init(&hp->gil, &sc->processes[p].gil) != 0)
             return error_set(err, STATUS_INTERNAL, NULL, "cannot make a process-shared GIL");
+        hp->gil_cfg = sc->processes[p].gil;
+        hp->template_proc = p;
+        hp->parent = -1;
+        hp->main_slot = sc->processes[p].first_thread;
+        snprintf(hp->name, sizeof hp->name, "%s", sc->processes[p].name);
+    }
+    atomic_store(&r->sh->nprocs, sc->nprocesses);
     for (uint32_t t = 0; t < sc->nthreads; t++) {
         struct hslot *s = &r->slots[t];
         s->process = sc->threads[t].process;
@@ -1821,9 +2422,11 @@ static enum status run_setup(struct hrun *r, const struct scenario *sc, const st
 static void run_teardown(struct hrun *r)
 {
     if (r->map) {
-        for (uint32_t p = 0; p < r->sc->nprocesses; p++)
+        uint32_t np = atomic_load(&r->sh->nprocs);
+        for (uint32_t p = 0; p < np && p < r->max_procs; p++)
             host_gil_deinit(&r->procs[p].gil);
-        for (uint32_t o = 0; o < r->sc->nobjects; o++)
+        size_t nobjs = r->sc->nobjects + (size_t)(r->max_procs - r->sc->nprocesses) * r->priv_objs;
+        for (size_t o = 0; o < nobjs; o++)
             for (int dir = 0; dir < 2; dir++)
                 for (int k = 0; k < 2; k++)
                     if (r->objs[o].fd[dir][k] >= 0)
@@ -1833,6 +2436,9 @@ static void run_teardown(struct hrun *r)
     free(r->var_map);
     free(r->obj_map);
     free(r->var_off);
+    free(r->tcell);
+    free(r->tobj);
+    r->tcell = r->tobj = NULL;
     r->map = NULL;
     r->var_map = r->obj_map = NULL;
     r->var_off = NULL;
@@ -1840,7 +2446,7 @@ static void run_teardown(struct hrun *r)
 
 static const char *slot_process(const struct hrun *r, uint32_t s)
 {
-    return r->sc->processes[r->slots[s].process].name;
+    return r->procs[r->slots[s].process].name;
 }
 
 /* The deadlock detector: every started, unfinished thread is blocked with
@@ -1854,6 +2460,10 @@ static bool deadlocked(struct hrun *r, uint64_t *last_progress, int *stable, cha
     for (uint32_t s = 0; s < n && s < r->max_slots; s++) {
         int st = atomic_load(&r->slots[s].state);
         progress += atomic_load(&r->slots[s].progress);
+        /* a thread made at run time that has not started yet (its process
+         * may still be forking) will run */
+        if (st == SLOT_NEW && r->slots[s].decl < 0)
+            return *stable = 0, false;
         if (st == SLOT_NEW || st == SLOT_DONE || st == SLOT_FREE)
             continue;
         if (st != SLOT_BLOCKED || atomic_load(&r->slots[s].timed))
@@ -1876,6 +2486,11 @@ static bool deadlocked(struct hrun *r, uint64_t *last_progress, int *stable, cha
             continue;
         uint32_t o = atomic_load(&r->slots[s].obj);
         int reason = atomic_load(&r->slots[s].reason);
+        if (reason == REASON_POOL || reason == REASON_PROCESS) {
+            len += (size_t)snprintf(msg + len, size - len, " %s/%s waits for %s;", slot_process(r, s),
+                                    r->slots[s].name, reason == REASON_POOL ? "its pool's results" : "a process");
+            continue;
+        }
         if (reason == REASON_JOIN && o < n) {
             len += (size_t)snprintf(msg + len, size - len, " %s/%s joins %s/%s;", slot_process(r, s),
                                     r->slots[s].name, slot_process(r, o), r->slots[o].name);
@@ -1934,8 +2549,9 @@ static struct trace *merge_trace(struct hrun *r, const struct stamp_map *sm, int
     const struct scenario *sc = r->sc;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     struct trace *tr = trace_create(sc->name, sc->description, "real", "os", ncpu > 0 ? (uint32_t)ncpu : 1, sc->seed);
-    for (uint32_t p = 0; p < sc->nprocesses; p++)
-        trace_add_process(tr, sc->processes[p].name);
+    uint32_t np = atomic_load(&r->sh->nprocs);
+    for (uint32_t p = 0; p < np && p < r->max_procs; p++)
+        trace_add_process(tr, r->procs[p].name);
     uint32_t n = atomic_load(&r->sh->nslots);
     if (n > r->max_slots)
         n = r->max_slots;
@@ -2006,6 +2622,7 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
         return st;
     }
     pid_t parent = getpid();
+    r.sh->runner_pid = (int32_t)parent;
     pid_t *pids = xcalloc(sc->nprocesses + 1, sizeof *pids);
     fflush(NULL);
     for (uint32_t p = 0; p < sc->nprocesses; p++) {
@@ -2058,6 +2675,8 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
             alive--;
             if (atomic_load(&r.sh->failed))
                 continue;
+            if (WIFEXITED(ws) && atomic_load(&r.procs[p].ended_by) && WEXITSTATUS(ws) > 128)
+                continue;
             if (WIFSIGNALED(ws))
                 st = error_set(err, STATUS_RUNTIME, NULL, "process '%s' crashed: killed by signal %d (%s)",
                                sc->processes[p].name, WTERMSIG(ws), strsignal(WTERMSIG(ws)));
@@ -2088,6 +2707,17 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
     }
     int64_t end = now_ns();
     int64_t stamp1 = stamp();
+    /* processes made at run time are not this one's children: kill them
+     * through the table, after forbidding new ones */
+    atomic_store(&r.sh->abort, 1);
+    uint32_t nprocs = atomic_load(&r.sh->nprocs);
+    if (nprocs > r.max_procs)
+        nprocs = r.max_procs;
+    for (uint32_t p = sc->nprocesses; p < nprocs; p++) {
+        int pid = atomic_load(&r.procs[p].pid);
+        if (pid > 0)
+            kill(pid, SIGKILL);
+    }
     sm.ns_per_stamp = stamp1 > sm.stamp0 ? (double)(end - sm.clock0) / (double)(stamp1 - sm.stamp0) : 1.0;
     kill_all(pids, sc->nprocesses);
     reap_all(pids, sc->nprocesses);
@@ -2097,22 +2727,39 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
     res->nvars = sc->nvars;
     res->var_off = xmalloc((sc->nvars + 1) * sizeof *res->var_off);
     memcpy(res->var_off, r.var_off, (sc->nvars + 1) * sizeof *res->var_off);
-    uint32_t ncells = 0;
-    for (uint32_t v = 0; v < sc->nvars; v++)
-        ncells += sc->vars[v].length ? sc->vars[v].length : 1;
+    size_t ncells = r.ncells + (size_t)(nprocs - sc->nprocesses) * r.priv_cells;
     res->memory = xmalloc((ncells ? ncells : 1) * sizeof *res->memory);
     memcpy(res->memory, r.cells, ncells * sizeof *res->memory);
+    res->cell_base = xcalloc(nprocs + 1, sizeof *res->cell_base);
+    res->template_proc = xcalloc(nprocs + 1, sizeof *res->template_proc);
+    res->tcell = xcalloc(sc->nprocesses + 1, sizeof *res->tcell);
+    memcpy(res->tcell, r.tcell, sc->nprocesses * sizeof *res->tcell);
+    for (uint32_t p = 0; p < nprocs; p++) {
+        res->template_proc[p] = r.procs[p].template_proc;
+        res->cell_base[p] = p < sc->nprocesses ? r.tcell[p] : r.procs[p].cell_base;
+    }
     res->lost_updates = atomic_load(&r.sh->lost_updates);
     res->finish_ns = atomic_load(&r.sh->last_exit) ? atomic_load(&r.sh->last_exit) - r.sh->t0 : -1;
-    res->nprocesses = sc->nprocesses;
-    res->gil_mode = xcalloc(sc->nprocesses + 1, sizeof *res->gil_mode);
-    res->gil = xcalloc(sc->nprocesses + 1, sizeof *res->gil);
-    for (uint32_t p = 0; p < sc->nprocesses; p++) {
-        res->gil_mode[p] = sc->processes[p].gil.mode;
+    res->nprocesses = nprocs;
+    res->gil_mode = xcalloc(nprocs + 1, sizeof *res->gil_mode);
+    res->gil = xcalloc(nprocs + 1, sizeof *res->gil);
+    for (uint32_t p = 0; p < nprocs; p++) {
+        res->gil_mode[p] = r.procs[p].gil_cfg.mode;
         res->gil[p] = r.procs[p].gil.stats;
     }
     run_teardown(&r);
     return st;
+}
+
+const int64_t *host_result_var(const struct host_result *res, const struct scenario *sc, uint32_t process,
+                               uint32_t var)
+{
+    const struct var_decl *v = &sc->vars[var];
+    if (process == UINT32_MAX)
+        return v->process < 0 ? &res->memory[res->var_off[var]] : NULL;
+    if (process >= res->nprocesses || v->process != (int32_t)res->template_proc[process])
+        return NULL;
+    return &res->memory[res->cell_base[process] + res->var_off[var] - res->tcell[v->process]];
 }
 
 void host_result_deinit(struct host_result *res)
@@ -2122,6 +2769,9 @@ void host_result_deinit(struct host_result *res)
     free(res->memory);
     free(res->gil_mode);
     free(res->gil);
+    free(res->cell_base);
+    free(res->template_proc);
+    free(res->tcell);
     memset(res, 0, sizeof *res);
 }
 

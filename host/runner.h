@@ -47,12 +47,16 @@ enum status host_run(const struct scenario *sc, const struct host_options *opt, 
 struct host_result {
     struct trace *trace;         /* owned; NULL when none could be made */
     uint32_t nvars;              /* = scenario.nvars */
-    uint32_t *var_off;           /* var i's values are memory[var_off[i] ..] */
-    int64_t *memory;             /* final values of every declared variable */
+    uint32_t *var_off;           /* layout of memory: read it with host_result_var */
+    int64_t *memory;             /* final values of every variable of every process */
+    uint32_t *cell_base;         /* per process: its private memory in `memory` */
+    uint32_t *template_proc;     /* per process: the declared process whose layout it has */
+    uint32_t *tcell;             /* per declared process: its first private cell */
     uint64_t lost_updates;       /* racy adds that overwrote another write */
     int64_t finish_ns;           /* when the last thread finished (from time 0),
                                     measured with or without a trace; -1: none did */
-    uint32_t nprocesses;
+    uint32_t nprocesses;         /* declared ones, then those made by `process` ops
+                                    (the trace's processes, in the same order) */
     enum gil_mode *gil_mode;     /* per process */
     struct host_gil_stats *gil;  /* per process */
 };
@@ -62,5 +66,11 @@ struct host_result {
 enum status host_run_result(const struct scenario *sc, const struct host_options *opt,
                             struct host_result *res, struct error *err);
 void host_result_deinit(struct host_result *res);
+
+/* The final values of variable `var` (scenario.vars; `length` or 1 of them)
+ * in process `process` (an index in res->trace->processes), or in the shared
+ * memory with UINT32_MAX; NULL when that process does not have it. */
+const int64_t *host_result_var(const struct host_result *res, const struct scenario *sc, uint32_t process,
+                               uint32_t var);
 
 #endif

@@ -15,6 +15,8 @@ foreach(t IN LISTS THREADSIM_HOST_TESTS)
   add_test(NAME ${t} COMMAND test_${t})
   set_tests_properties(${t} PROPERTIES TIMEOUT 120 LABELS host)
 endforeach()
+# its timings mean something only without other tests competing for the CPUs
+set_tests_properties(host_gil PROPERTIES RUN_SERIAL TRUE)
 
 # End-to-end tests of `threadsim real` (tests/e2e/test_real.py).
 if(THREADSIM_PYTHON)

@@ -64,8 +64,12 @@ static inline void hrun_free(struct hrun_result *r)
 static inline int64_t hrun_var(const struct hrun_result *r, const char *name, uint32_t index)
 {
     for (uint32_t v = 0; v < r->sc->nvars; v++)
-        if (strcmp(r->sc->vars[v].name, name) == 0)
-            return r->res.memory[r->res.var_off[v] + index];
+        if (strcmp(r->sc->vars[v].name, name) == 0) {
+            const int64_t *x = host_result_var(&r->res, r->sc, UINT32_MAX, v);
+            if (!x)
+                x = host_result_var(&r->res, r->sc, (uint32_t)r->sc->vars[v].process, v);
+            return x[index];
+        }
     fail_msg("no variable %s", name);
     return 0;
 }
@@ -108,6 +112,47 @@ static inline int hrun_children(void)
             n++;
     }
     closedir(d);
+    return n;
+}
+
+/* Processes running this program (same command name), this one included:
+ * catches grandchildren too, which are not this process's children. */
+static inline int hrun_same_program(void)
+{
+    char self[64] = "", path[300], buf[512];
+    FILE *f = fopen("/proc/self/comm", "r");
+    if (!f)
+        return -1;
+    if (!fgets(self, sizeof self, f))
+        self[0] = '\0';
+    fclose(f);
+    int n = 0;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/comm", e->d_name);
+        FILE *c = fopen(path, "r");
+        if (!c)
+            continue;
+        if (fgets(buf, sizeof buf, c) && strcmp(buf, self) == 0) {
+            /* a zombie waiting for init to reap it does not count */
+            char st[300], sb[512];
+            snprintf(st, sizeof st, "/proc/%s/stat", e->d_name);
+            FILE *s2 = fopen(st, "r");
+            size_t len = s2 ? fread(sb, 1, sizeof sb - 1, s2) : 0;
+            if (s2)
+                fclose(s2);
+            sb[len] = '\0';
+            char *q = strrchr(sb, ')');
+            if (!q || q[2] != 'Z')
+                n++;
+        }
+        fclose(c);
+    }
+    if (d)
+        closedir(d);
     return n;
 }
 

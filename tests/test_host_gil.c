@@ -47,20 +47,6 @@ static void median_makespans(const char *a, const char *b, int64_t *ma, int64_t 
     *mb = t[1][RUNS / 2];
 }
 
-#define GIL_NEW "\"gil\": {\"mode\": \"new\", \"switch_interval\": \"5ms\"}"
-#define COUNT_OP "{\"op\": \"compute\", \"work\": \"count\", \"n\": " COUNT_N "}"
-
-static const char sequential[] =
-    "{\"machine\": {\"cpus\": 2}, \"processes\": [{\"name\": \"main\", " GIL_NEW ", \"threads\": [{\"name\": "
-    "\"MainThread\", \"program\": [" COUNT_OP ", " COUNT_OP "]}]}]}";
-static const char two_threads[] =
-    "{\"machine\": {\"cpus\": 2}, \"processes\": [{\"name\": \"main\", " GIL_NEW ", \"threads\": [{\"name\": "
-    "\"t1\", \"program\": [" COUNT_OP "]}, {\"name\": \"t2\", \"program\": [" COUNT_OP "]}]}]}";
-static const char two_processes[] =
-    "{\"machine\": {\"cpus\": 2}, \"processes\": [{\"name\": \"p1\", " GIL_NEW ", \"threads\": [{\"name\": "
-    "\"MainThread\", \"program\": [" COUNT_OP "]}]}, {\"name\": \"p2\", " GIL_NEW ", \"threads\": [{\"name\": "
-    "\"MainThread\", \"program\": [" COUNT_OP "]}]}]}";
-
 /* Whether the machine has a CPU per runner to spare: speed-up lessons need
  * two idle CPUs, which a loaded build machine does not have. */
 static bool machine_is_quiet(void)
@@ -75,6 +61,54 @@ static bool machine_is_quiet(void)
     return sysconf(_SC_NPROCESSORS_ONLN) >= 2 && load < (double)sysconf(_SC_NPROCESSORS_ONLN) - 0.5;
 }
 
+#define GIL_NEW "\"gil\": {\"mode\": \"new\", \"switch_interval\": \"5ms\"}"
+#define COUNT_OP "{\"op\": \"compute\", \"work\": \"count\", \"n\": " COUNT_N "}"
+
+static const char sequential[] =
+    "{\"machine\": {\"cpus\": 2}, \"processes\": [{\"name\": \"main\", " GIL_NEW ", \"threads\": [{\"name\": "
+    "\"MainThread\", \"program\": [" COUNT_OP ", " COUNT_OP "]}]}]}";
+static const char two_threads[] =
+    "{\"machine\": {\"cpus\": 2}, \"processes\": [{\"name\": \"main\", " GIL_NEW ", \"threads\": [{\"name\": "
+    "\"t1\", \"program\": [" COUNT_OP "]}, {\"name\": \"t2\", \"program\": [" COUNT_OP "]}]}]}";
+static const char two_processes[] =
+    "{\"machine\": {\"cpus\": 2}, \"processes\": [{\"name\": \"p1\", " GIL_NEW ", \"threads\": [{\"name\": "
+    "\"MainThread\", \"program\": [" COUNT_OP "]}]}, {\"name\": \"p2\", " GIL_NEW ", \"threads\": [{\"name\": "
+    "\"MainThread\", \"program\": [" COUNT_OP "]}]}]}";
+
+/* Time both tasks spent running at once, from the trace. */
+static int64_t running_overlap(const struct trace *tr, uint32_t a, uint32_t b)
+{
+    int64_t overlap = 0;
+    for (size_t i = 0; i < tr->nsegments; i++) {
+        const struct trace_segment *x = &tr->segments[i];
+        if (x->task != a || x->state != TRACE_RUNNING)
+            continue;
+        for (size_t j = 0; j < tr->nsegments; j++) {
+            const struct trace_segment *y = &tr->segments[j];
+            if (y->task != b || y->state != TRACE_RUNNING)
+                continue;
+            int64_t lo = x->start > y->start ? x->start : y->start;
+            int64_t hi = x->end < y->end ? x->end : y->end;
+            if (hi > lo)
+                overlap += hi - lo;
+        }
+    }
+    return overlap;
+}
+
+static void threads_under_the_new_gil_should_never_run_at_once(void **state)
+{
+    (void)state;
+    struct hrun_result *r = hrun_json(two_threads);
+    assert_int_equal(r->status, STATUS_OK);
+    int64_t overlap = running_overlap(r->res.trace, hrun_task(r, "t1"), hrun_task(r, "t2"));
+    print_message("new GIL: 2 threads ran at once for %.3f ms of %.1f ms\n", overlap / 1e6, r->makespan / 1e6);
+    /* only the moments of a hand-over and of the threads' start and end,
+     * stamped by two threads, may overlap (1-2 % seen) */
+    assert_true(overlap < r->makespan / 20);
+    hrun_free(r);
+}
+
 static void threads_under_the_new_gil_should_not_beat_sequential(void **state)
 {
     (void)state;
@@ -82,10 +116,13 @@ static void threads_under_the_new_gil_should_not_beat_sequential(void **state)
     median_makespans(sequential, two_threads, &seq, &thr);
     double ratio = (double)thr / (double)seq;
     print_message("new GIL: sequential %.1f ms, 2 threads %.1f ms, ratio %.2f\n", seq / 1e6, thr / 1e6, ratio);
-    /* about 1.0 on a quiet machine; other work on a loaded one moves both
-     * ways by a few percent */
-    if (TIMING_ASSERTS)
-        assert_true(ratio >= 0.85);
+    /* about 1.0 on a quiet machine; a loaded one moves both ways (0.69 was
+     * seen with load average 5.6 on 2 CPUs), so only asserted when quiet */
+    if (!TIMING_ASSERTS || !machine_is_quiet()) {
+        print_message("machine loaded or sanitized: ratio not asserted\n");
+        skip();
+    }
+    assert_true(ratio >= 0.9);
 }
 
 static void processes_should_run_in_parallel_on_two_cpus(void **state)
@@ -105,7 +142,11 @@ static void processes_should_run_in_parallel_on_two_cpus(void **state)
 static void a_gil_waiter_should_ask_for_a_drop_and_get_the_gil(void **state)
 {
     (void)state;
-    struct hrun_result *r = hrun_json(two_threads);
+    /* long enough for several 5 ms intervals in every build */
+    struct hrun_result *r = hrun_json(
+        "{\"machine\": {\"cpus\": 2}, \"processes\": [{\"name\": \"main\", " GIL_NEW ", \"threads\": [{\"name\": "
+        "\"t1\", \"program\": [{\"op\": \"compute\", \"work\": \"count\", \"n\": 100000000}]}, {\"name\": "
+        "\"t2\", \"program\": [{\"op\": \"compute\", \"work\": \"count\", \"n\": 100000000}]}]}]}");
     assert_int_equal(r->status, STATUS_OK);
     const struct host_gil_stats *g = &r->res.gil[0];
     print_message("new GIL, 2 threads: %llu switches, %llu drop requests, %llu forced\n",
@@ -216,6 +257,7 @@ static void the_old_gil_battle_should_make_two_threads_slower_than_sequential(vo
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(threads_under_the_new_gil_should_never_run_at_once),
         cmocka_unit_test(threads_under_the_new_gil_should_not_beat_sequential),
         cmocka_unit_test(processes_should_run_in_parallel_on_two_cpus),
         cmocka_unit_test(a_gil_waiter_should_ask_for_a_drop_and_get_the_gil),

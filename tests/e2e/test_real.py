@@ -70,12 +70,40 @@ MISUSE = {
         {"name": "t", "program": [{"op": "release", "obj": "L"}]}]}],
 }
 
-SPAWN = {
-    "name": "spawn",
-    "functions": {"f": {"params": [], "body": []}},
+BARRIER_TIMEOUT = {
+    "name": "barrier_timeout",
+    "objects": {"B": {"type": "barrier", "parties": 2}},
     "processes": [{"name": "main", "threads": [
-        {"name": "t", "program": [{"op": "process", "name": "c", "call": "f"}]}]}],
+        {"name": "t", "program": [{"op": "wait", "obj": "B", "timeout": "1s"}]}]}],
 }
+
+
+LONG = {
+    "name": "long",
+    "functions": {"nap": {"params": [], "body": [{"op": "sleep", "for": "30s"}]}},
+    "processes": [{"name": "main", "threads": [
+        {"name": "MainThread", "program": [
+            {"op": "process", "name": "child", "call": "nap"},
+            {"op": "sleep", "for": "30s"}]}]}],
+}
+
+
+def running_with(word):
+    """Processes (not zombies) whose command line holds word."""
+    n = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                cmd = f.read()
+            with open("/proc/%s/stat" % pid) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        if word.encode() in cmd and stat[stat.rfind(")") + 2] != "Z":
+            n += 1
+    return n
 
 
 def children():
@@ -183,10 +211,27 @@ class RealTest(unittest.TestCase):
         self.assertIn("not held", proc.stderr)
 
     def test_unsupported_objects_should_exit_2_before_running(self):
-        proc = self.real(SPAWN, code=2)
+        proc = self.real(BARRIER_TIMEOUT, code=2)
         self.assertIn("processes[0].threads[0].program[0]", proc.stderr)
-        self.assertIn("processes at run time", proc.stderr)
+        self.assertIn("barrier waits with a timeout", proc.stderr)
         self.assertEqual(proc.stdout, "")
+
+    def test_interrupting_the_runner_should_leave_no_process(self):
+        import signal
+        import time
+        path = self.scenario(LONG)
+        proc = subprocess.Popen([THREADSIM, "real", path], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while running_with(path) < 3 and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(running_with(path), 3)  # the runner, main, child
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+        deadline = time.time() + 5
+        while running_with(path) and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(running_with(path), 0)
 
     def test_bad_options_should_exit_2(self):
         self.real(LOCKED, "--repeat", "0", code=2)
