@@ -32,8 +32,8 @@ static const struct calib_figure_info infos[CALIB_FIGURE_COUNT] = {
     [CALIB_CHUNK_NS] = {"chunk_overhead_ns", false, "ns", "count run in 100-iteration chunks: cost per chunk"},
     [CALIB_THREAD_START] = {"pthread_create_ns", false, "ns", "pthread_create, in the creating thread"},
     [CALIB_THREAD_CREATE_JOIN] = {"thread_create_join_ns", false, "ns", "pthread_create + pthread_join of an empty thread"},
-    [CALIB_FORK_PARENT] = {"fork_parent_ns", true, "ns", "fork(): until it returns in the parent"},
-    [CALIB_FORK_CHILD] = {"fork_child_ns", true, "ns", "fork(): from its return in the parent to the child running"},
+    [CALIB_FORK_PARENT] = {"bare_fork_parent_ns", false, "ns", "fork(): until it returns in the parent"},
+    [CALIB_FORK_CHILD] = {"bare_fork_child_ns", false, "ns", "fork(): from its return in the parent to the child running"},
     [CALIB_SPAWN_PARENT] = {"spawn_parent_ns", true, "ns", "spawn: fork + exec, until fork returns in the parent"},
     [CALIB_SPAWN_CHILD] = {"spawn_child_ns", true, "ns", "spawn: exec of threadsim until it has run and exited"},
     [CALIB_FORKSERVER_START] = {"forkserver_start_ns", true, "ns", "forkserver: starting the server (a spawn)"},
@@ -55,6 +55,8 @@ static const struct calib_figure_info infos[CALIB_FIGURE_COUNT] = {
     [CALIB_RUNNER_ACQUIRE] = {"acquire_ns", true, "ns", "host runner: an uncontended `acquire` op"},
     [CALIB_RUNNER_RELEASE] = {"release_ns", true, "ns", "host runner: an uncontended `release` op"},
     [CALIB_RUNNER_START] = {"runner_start_ns", false, "ns", "host runner: time zero to the main thread running"},
+    [CALIB_RUNNER_FORK_PARENT] = {"fork_parent_ns", true, "ns", "host runner: a `process` op (fork), in the parent"},
+    [CALIB_RUNNER_FORK_CHILD] = {"fork_child_ns", true, "ns", "host runner: `process` op to the child's end (join)"},
 };
 
 const struct calib_figure_info *calibrate_figure_info(enum calib_figure_id id)
@@ -705,7 +707,8 @@ static enum status trial_mutex(struct calib_ctx *c, double *v)
  * simulator should charge for the op when it predicts a real run: the
  * runner's bookkeeping and recording included, not just the bare pthread
  * call. Returns -1 with c->err filled when the run fails. */
-static double runner_op_ns(struct calib_ctx *c, const char *functions, const char *ops, int n, double *start)
+static double runner_op_ns(struct calib_ctx *c, const char *functions, const char *ops, int n, double *start,
+                           double *blocked)
 {
     char json[1024];
     snprintf(json, sizeof json,
@@ -726,8 +729,10 @@ static double runner_op_ns(struct calib_ctx *c, const char *functions, const cha
         struct task_metrics *m = xcalloc(tr->ntasks, sizeof *m);
         trace_metrics_compute(tr, m);
         for (uint32_t i = 0; i < tr->ntasks; i++)
-            if (strcmp(tr->tasks[i].name, "MainThread") == 0) {
+            if (strcmp(tr->tasks[i].name, "MainThread") == 0 && tr->tasks[i].process == 0) {
                 ns = (double)m[i].cpu / n;
+                if (blocked)
+                    *blocked = (double)m[i].blocked / n;
                 /* the delay a simulation does not have: its first thread runs at 0 */
                 if (start)
                     *start = m[i].first_run >= 0 ? (double)m[i].first_run : 0;
@@ -746,12 +751,19 @@ static enum status trial_runner(struct calib_ctx *c, double *v)
     /* few enough ops to stay well inside the runner's per-thread event buffer */
     int starts = 8 * c->scale, ops = 500 * c->scale;
     v[0] = runner_op_ns(c, "\"noop\": {\"body\": []}",
-                        "{\"op\": \"thread\", \"name\": \"w\", \"call\": \"noop\"}", starts, NULL);
-    v[1] = runner_op_ns(c, "", "{\"op\": \"add\", \"var\": \"x\", \"value\": 1}", ops, &v[4]);
+                        "{\"op\": \"thread\", \"name\": \"w\", \"call\": \"noop\"}", starts, NULL, NULL);
+    v[1] = runner_op_ns(c, "", "{\"op\": \"add\", \"var\": \"x\", \"value\": 1}", ops, &v[4], NULL);
     double pair = runner_op_ns(c, "",
                                "{\"op\": \"acquire\", \"obj\": \"L\"}, {\"op\": \"release\", \"obj\": \"L\"}",
-                               ops, NULL);
-    if (v[0] < 0 || v[1] < 0 || pair < 0)
+                               ops, NULL, NULL);
+    /* a child process of the runner: the parent's CPU in the `process` op,
+     * and its wait in `join` for a child that does nothing, which is the
+     * child's start-up (fork, joining the run, its first thread) and exit */
+    v[5] = runner_op_ns(c, "\"noop\": {\"body\": []}",
+                        "{\"op\": \"process\", \"name\": \"p\", \"call\": \"noop\"}, "
+                        "{\"op\": \"join\", \"process\": \"p\"}",
+                        c->scale > 1 ? 4 : 2, NULL, &v[6]);
+    if (v[0] < 0 || v[5] < 0 || v[1] < 0 || pair < 0)
         return c->err->status != STATUS_OK ? c->err->status : STATUS_INTERNAL;
     /* the two calls cost about the same (as the pthread figures show) */
     v[2] = pair / 2;
@@ -774,7 +786,7 @@ static const struct calib_measurement measurements[] = {
     {trial_copy, CALIB_COPY_NS_PER_BYTE, 1},
     {trial_queue, CALIB_QUEUE_OP, 1},
     {trial_mutex, CALIB_ACQUIRE, 2},
-    {trial_runner, CALIB_RUNNER_THREAD_START, 5},
+    {trial_runner, CALIB_RUNNER_THREAD_START, 7},
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -818,14 +830,14 @@ enum status calibrate_run(const struct calib_options *opts, struct calib_result 
     strftime(res->date, sizeof res->date, "%Y-%m-%dT%H:%M:%SZ", &tm);
 
     uint32_t trials = opts->trials ? opts->trials : opts->quick ? 3 : 11;
-    double *vals = xcalloc((size_t)trials * 5, sizeof *vals);
+    double *vals = xcalloc((size_t)trials * 7, sizeof *vals);
     for (size_t m = 0; m < sizeof measurements / sizeof measurements[0]; m++) {
         const struct calib_measurement *ms = &measurements[m];
         bool needs_exe = ms->trial == trial_spawn;
         if (needs_exe && !opts->self_exe)
             continue;
         for (uint32_t t = 0; t < trials; t++) {
-            double v[5] = {0, 0, 0, 0, 0};
+            double v[7] = {0, 0, 0, 0, 0, 0, 0};
             enum status st = ms->trial(&c, v);
             if (st != STATUS_OK) {
                 free(vals);
@@ -865,8 +877,8 @@ static const struct profile_slot slots[] = {
     SLOT_REAL(CALIB_SPIN_NS_PER_NS, spin_ns_per_ns),
     SLOT_NS(CALIB_RUNNER_THREAD_START, thread_start_ns),
     SLOT_NS(CALIB_RUNNER_ADD, add_ns),
-    SLOT_NS(CALIB_FORK_PARENT, fork_parent_ns),
-    SLOT_NS(CALIB_FORK_CHILD, fork_child_ns),
+    SLOT_NS(CALIB_RUNNER_FORK_PARENT, fork_parent_ns),
+    SLOT_NS(CALIB_RUNNER_FORK_CHILD, fork_child_ns),
     SLOT_NS(CALIB_SPAWN_PARENT, spawn_parent_ns),
     SLOT_NS(CALIB_SPAWN_CHILD, spawn_child_ns),
     SLOT_NS(CALIB_FORKSERVER_START, forkserver_start_ns),

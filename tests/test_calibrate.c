@@ -82,7 +82,8 @@ static void calibrated_profile_should_load_with_the_measured_medians(void **stat
     assert_string_not_equal(p.name, "builtin");
     double count = result.figures[CALIB_COUNT_NS_PER_ITER].median;
     assert_true(p.count_ns_per_iter > count * 0.999 && p.count_ns_per_iter < count * 1.001);
-    assert_int_equal(p.fork_parent_ns, (int64_t)(result.figures[CALIB_FORK_PARENT].median + 0.5));
+    assert_int_equal(p.fork_parent_ns, (int64_t)(result.figures[CALIB_RUNNER_FORK_PARENT].median + 0.5));
+    assert_int_equal(p.add_ns, (int64_t)(result.figures[CALIB_RUNNER_ADD].median + 0.5));
     assert_int_equal(p.wakeup_latency_ns, (int64_t)(result.figures[CALIB_CONDVAR_WAKEUP].median + 0.5));
     assert_true(p.context_switch_ns >= 0 && p.process_switch_ns >= 0);
     /* figures a calibration cannot measure keep the built-in value */
