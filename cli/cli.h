@@ -31,6 +31,8 @@ extern const struct cmd_entry cmd_validate_entry;
 extern const struct cmd_entry cmd_export_entry;
 extern const struct cmd_entry cmd_view_entry;
 extern const struct cmd_entry cmd_real_entry;
+extern const struct cmd_entry cmd_calibrate_entry;
+extern const struct cmd_entry cmd_compare_entry;
 
 /* Runs the scenario in `file` once for real (host_run, default limits) for
  * the commands that draw it (export, view). Returns 0 with *out the trace

@@ -41,6 +41,13 @@ struct profile {
      * time of waking a thread asleep on it (docs/gil.md). */
     int64_t gil_signal_ns;
     int64_t gil_wake_ns;
+    /* Measured by calibrate; 0 in the built-in profile, meaning "not
+     * measured". The engine does not read them: `threadsim compare` puts
+     * them into machine.context_switch, process_switch and wakeup_latency
+     * when the scenario leaves those at 0. */
+    int64_t context_switch_ns;
+    int64_t process_switch_ns;
+    int64_t wakeup_latency_ns;
 };
 
 /* Fills p with the built-in profile. */

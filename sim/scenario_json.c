@@ -2875,6 +2875,9 @@ static enum status profile_from_json(struct profile *p, const cJSON *obj, const 
         {"forkserver_start_ns", NULL, &p->forkserver_start_ns},
         {"gil_signal_ns", NULL, &p->gil_signal_ns},
         {"gil_wake_ns", NULL, &p->gil_wake_ns},
+        {"context_switch_ns", NULL, &p->context_switch_ns},
+        {"process_switch_ns", NULL, &p->process_switch_ns},
+        {"wakeup_latency_ns", NULL, &p->wakeup_latency_ns},
     };
     for (const cJSON *c = obj->child; c; c = c->next) {
         if (strncmp(c->string, "x-", 2) == 0)
@@ -2889,7 +2892,7 @@ static enum status profile_from_json(struct profile *p, const cJSON *obj, const 
         while (i < sizeof fields / sizeof fields[0] && strcmp(fields[i].key, c->string) != 0)
             i++;
         if (i == sizeof fields / sizeof fields[0]) {
-            char known[512] = "name";
+            char known[768] = "name";
             for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++) {
                 size_t len = strlen(known);
                 snprintf(known + len, sizeof known - len, ", %s", fields[k].key);

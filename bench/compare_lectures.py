@@ -1,0 +1,122 @@
+#!/usr/bin/python3
+"""How well the simulator predicts this host on the lecture scenarios.
+
+Runs `threadsim compare FILE --repeat N --format json` on every
+scenarios/lectures/*.json with one host profile and prints a Markdown table:
+scenario, simulated makespan, real median (and spread), error in %, and
+whether the error is within the bound (10 % for CPU-bound scenarios: the
+count and primes ones; 20 % for the others, which are dominated by
+synchronisation, sleeps or process start-up).
+
+Usage: bench/compare_lectures.py --threadsim build/cli/threadsim
+                                 [--profile P] [--repeat 3] [--only SUBSTRING]
+The last column is the share of a CPU a busy loop got just before the
+scenario ran (1.00 on an idle host): on a shared machine the real runs are
+slowed by other programs and the simulation is not.
+Without --profile it runs a full `threadsim calibrate -o` into a temporary
+file first (a few seconds).
+"""
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# CPU-bound lectures (count in threads/processes, the primes practice): 10 %
+CPU_BOUND = ("02_count", "20_primes")
+EXIT_NAMES = {1: "internal error", 2: "bad scenario", 3: "deadlock", 4: "run-time error", 5: "watchdog"}
+
+
+def ms(ns):
+    return "-" if ns is None else "%.2f" % (ns / 1e6)
+
+
+def bound_of(name):
+    return 10.0 if name.startswith(CPU_BOUND) else 20.0
+
+
+def cpu_share(seconds=0.1):
+    """The share of one CPU a busy loop gets right now (CPU time / wall time):
+    1.0 on an idle host; lower when other programs compete for the CPUs.
+    Real runs are slowed by the same factor; the simulation is not."""
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    while time.perf_counter() - wall0 < seconds:
+        pass
+    return (time.process_time() - cpu0) / (time.perf_counter() - wall0)
+
+
+def compare(threadsim, path, profile, repeat, timeout):
+    proc = subprocess.run([threadsim, "compare", path, "--repeat", str(repeat), "--profile", profile,
+                           "--format", "json", "--timeout", timeout],
+                          capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0 or not proc.stdout.strip():
+        return None, proc
+    return json.loads(proc.stdout), proc
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threadsim", default=os.path.join(ROOT, "build", "cli", "threadsim"))
+    parser.add_argument("--profile", help="host profile (default: calibrate now)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--timeout", default="30s", help="bound of each real run")
+    parser.add_argument("--only", default="", help="only scenarios whose file name holds this")
+    args = parser.parse_args()
+
+    tmp = None
+    profile = args.profile
+    if not profile:
+        tmp = tempfile.TemporaryDirectory()
+        profile = os.path.join(tmp.name, "profile.json")
+        subprocess.run([args.threadsim, "calibrate", "-o", profile], check=True, stdout=subprocess.DEVNULL)
+    with open(profile) as f:
+        print("profile: %s (%s)\n" % (profile, json.load(f).get("name", "?")))
+
+    print("| scenario | sim makespan (ms) | real median (ms) | real min-max (ms) | error | bound | within | CPU share |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |")
+    within = total = 0
+    for path in sorted(glob.glob(os.path.join(ROOT, "scenarios", "lectures", "*.json"))):
+        name = os.path.basename(path)[:-5]
+        if args.only not in name:
+            continue
+        bound = bound_of(name)
+        share = "%.2f" % cpu_share()
+        out, proc = compare(args.threadsim, path, profile, args.repeat, args.timeout)
+        if out is None:
+            what = EXIT_NAMES.get(proc.returncode, "exit %d" % proc.returncode)
+            # the simulation's own outcome: a deadlock in both is agreement
+            sim = subprocess.run([args.threadsim, "run", path, "--profile", profile, "--format", "json"],
+                                 capture_output=True, text=True, timeout=600)
+            agree = proc.returncode == sim.returncode and proc.returncode in (3, 4)
+            why = [line for line in proc.stderr.splitlines() if "host is busy" not in line
+                   and "a real run stopped" not in line and "simulation also stopped" not in line]
+            why = why[-1].split(": ", 1)[-1] if why else ""
+            if len(why) > 90:
+                why = why[:87] + "..."
+            print("| %s | - | - | - | %s | | %s | %s |" % (
+                name, what, ("yes (sim: %s too)" % what) if agree else "no: " + why.replace("|", "/"), share))
+            total += 1
+            within += agree
+            continue
+        sim, real, err = out["sim"], out["real"], out["error"]
+        spread = real.get("makespan_spread_ns", [None, None])
+        pct = err["makespan_pct"]
+        ok = pct is not None and abs(pct) <= bound
+        total += 1
+        within += ok
+        print("| %s | %s | %s | %s-%s | %s | %d %% | %s | %s |" % (
+            name, ms(sim["makespan_ns"]), ms(real["makespan_ns"]), ms(spread[0]), ms(spread[1]),
+            "-" if pct is None else "%+.1f %%" % pct, bound, "yes" if ok else "**no**", share))
+        sys.stdout.flush()
+    print("\n%d of %d within their bound" % (within, total))
+    if tmp:
+        tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

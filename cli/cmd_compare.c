@@ -1,0 +1,288 @@
+/* `threadsim compare`: simulate a scenario with this host's profile, run it
+ * for real a few times, and print how far the simulation is from the real
+ * runs, per thread and overall. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "calib_cli.h"
+#include "cli.h"
+#include "host/runner.h"
+#include "compare_report.h"
+#include "report.h"
+#include "sim/compare.h"
+#include "sim/engine.h"
+#include "sim/profile.h"
+#include "sim/xalloc.h"
+
+#define COMPARE_DEFAULT_REPEAT 5
+
+struct compare_options {
+    const char *file;
+    long repeat;
+    const char *profile;       /* --profile, or NULL: the cached host profile */
+    enum report_format format; /* text or json */
+    sim_time timeout;          /* --timeout of each real run, 0: the runner's default */
+};
+
+static int compare_exec(int argc, char **argv);
+
+const struct cmd_entry cmd_compare_entry = {
+    .name = "compare",
+    .summary = "simulate a scenario and run it for real, and print the error",
+    .usage =
+        "Usage: threadsim compare FILE [--repeat N] [--profile F] [--format text|json]\n"
+        "                         [--timeout D]\n"
+        "\n"
+        "Simulates the scenario in FILE with this host's calibration profile, runs it\n"
+        "for real N times (real processes and threads), and prints for every thread\n"
+        "and for the whole run the simulated figure, the median and the spread\n"
+        "(min-max) of the real runs, and the error (sim - real) / real in %.\n"
+        "\n"
+        "The simulation predicts this host: the profile's costs replace the\n"
+        "scenario's, machine.cpus becomes the number of CPUs this process may use,\n"
+        "and machine.context_switch, process_switch and wakeup_latency, when the\n"
+        "scenario leaves them at 0, take the measured values.\n"
+        "\n"
+        "Options:\n"
+        "  --repeat N      real runs, 1 to 1000 (default 5)\n"
+        "  --profile F     the host profile to use (default: the cached one,\n"
+        "                  $XDG_CACHE_HOME/threadsim/profile.json or\n"
+        "                  ~/.cache/threadsim/profile.json, made by a calibration the\n"
+        "                  first time)\n"
+        "  --format F      text (default) or json\n"
+        "  --timeout D     bound of each real run, a duration such as 10s (default 60s)\n"
+        "  -h, --help      show this help\n"
+        "\n"
+        "Exit status: 0 success, 1 internal error, 2 bad usage or bad scenario,\n"
+        "3 deadlock, 4 run-time error in the scenario, 5 a real run stopped by its\n"
+        "watchdog.\n",
+    .exec = compare_exec,
+};
+
+enum {
+    OPT_REPEAT = 256,
+    OPT_PROFILE,
+    OPT_FORMAT,
+    OPT_TIMEOUT
+};
+
+/* Returns 0 and fills opts, or the exit code of a usage error; -1: --help. */
+static int parse_options(int argc, char **argv, struct compare_options *opts)
+{
+    static const struct option longopts[] = {
+        { "repeat", required_argument, NULL, OPT_REPEAT },
+        { "profile", required_argument, NULL, OPT_PROFILE },
+        { "format", required_argument, NULL, OPT_FORMAT },
+        { "timeout", required_argument, NULL, OPT_TIMEOUT },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const struct cmd_entry *cmd = &cmd_compare_entry;
+    struct error err;
+    int c;
+
+    memset(opts, 0, sizeof *opts);
+    opts->repeat = COMPARE_DEFAULT_REPEAT;
+    opts->format = REPORT_TEXT;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            cli_print_help(cmd);
+            return -1;
+        case OPT_REPEAT:
+            if (!cli_parse_long(optarg, 1, 1000, &opts->repeat))
+                return cli_usage_error(cmd, "--repeat wants a number from 1 to 1000, got '%s'", optarg);
+            break;
+        case OPT_PROFILE:
+            opts->profile = optarg;
+            break;
+        case OPT_FORMAT:
+            if (!report_format_parse(optarg, &opts->format) || opts->format == REPORT_CSV)
+                return cli_usage_error(cmd, "--format wants text or json, got '%s'", optarg);
+            break;
+        case OPT_TIMEOUT:
+            error_clear(&err);
+            if (cli_parse_duration(optarg, &opts->timeout, &err) != STATUS_OK || opts->timeout <= 0)
+                return cli_usage_error(cmd, "--timeout wants a positive duration such as 10s, got '%s'", optarg);
+            break;
+        case ':':
+            return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    return cli_scenario_file(cmd, argc, argv, &opts->file);
+}
+
+/* The profile to use: --profile, or the cached one, calibrating this host
+ * first when there is none. Fills path. Returns an exit code. */
+static int find_profile(const struct compare_options *opts, char *path, size_t size)
+{
+    if (opts->profile) {
+        snprintf(path, size, "%s", opts->profile);
+        return STATUS_OK;
+    }
+    if (!calib_cli_cache_path(path, size))
+        return STATUS_INTERNAL;
+    if (access(path, R_OK) == 0)
+        return STATUS_OK;
+    fprintf(stderr, "threadsim: no host profile yet: calibrating this host once (a few seconds)...\n");
+    struct calib_result res;
+    return calib_cli_run(path, false, false, &res);
+}
+
+static uint32_t host_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return 1;
+    int n = CPU_COUNT(&set);
+    return n > 0 ? (uint32_t)n : 1;
+}
+
+/* Loads the host profile over the scenario's and fits the machine to this
+ * host (see the command's help). Returns an exit code. */
+static int fit_to_host(struct scenario *sc, const char *profile, struct compare_fit *hm)
+{
+    struct error err;
+    error_clear(&err);
+    if (profile_load_file(&sc->profile, profile, &err) != STATUS_OK)
+        return cli_file_error(profile, &err);
+    struct machine *m = &sc->machine;
+    hm->cpus_before = m->cpus;
+    m->cpus = host_cpus();
+    /* 0 is the scenario's "free" default; a value it sets on purpose stays */
+    hm->context_switch = m->context_switch == 0 && sc->profile.context_switch_ns > 0;
+    if (hm->context_switch)
+        m->context_switch = sc->profile.context_switch_ns;
+    hm->process_switch = m->process_switch == 0 && sc->profile.process_switch_ns > 0;
+    if (hm->process_switch)
+        m->process_switch = sc->profile.process_switch_ns;
+    hm->wakeup_latency = m->wakeup_latency == 0 && sc->profile.wakeup_latency_ns > 0;
+    if (hm->wakeup_latency)
+        m->wakeup_latency = sc->profile.wakeup_latency_ns;
+    return STATUS_OK;
+}
+
+/* A real run's timings include the time other programs take the CPUs from
+ * it; the simulation knows nothing of them. Say so when the host is busy. */
+static void warn_if_loaded(uint32_t cpus)
+{
+    double load;
+    if (getloadavg(&load, 1) == 1 && load > 0.5 * cpus)
+        cli_warn("the host is busy (load average %.1f on %" PRIu32 " CPU%s): other programs slow the real runs down",
+                 load, cpus, cpus == 1 ? "" : "s");
+}
+
+/* Runs the scenario for real opts->repeat times into runs/traces. Returns
+ * STATUS_OK or the first failing run's status with err filled. */
+static enum status run_real(const struct scenario *sc, const struct compare_options *opts, struct trace **traces,
+                            struct compare_run *runs, struct error *err)
+{
+    struct host_options ho;
+    host_options_init(&ho);
+    ho.record = true;
+    if (opts->timeout > 0)
+        ho.timeout_ns = opts->timeout;
+    for (long r = 0; r < opts->repeat; r++) {
+        error_clear(err);
+        enum status st = host_run(sc, &ho, &traces[r], err);
+        if (st != STATUS_OK)
+            return st;
+        if (!traces[r])
+            return error_set(err, STATUS_INTERNAL, NULL, "the real run made no trace");
+        compare_run_from_trace(&runs[r], traces[r]);
+    }
+    return STATUS_OK;
+}
+
+static int compare_exec(int argc, char **argv)
+{
+    struct compare_options opts;
+    struct error err;
+    int rc = parse_options(argc, argv, &opts);
+    if (rc != 0)
+        return rc < 0 ? STATUS_OK : rc;
+
+    error_clear(&err);
+    struct scenario *sc = scenario_load_file(opts.file, &err);
+    if (!sc)
+        return cli_file_error(opts.file, &err);
+    const struct sched_policy *policy = NULL;
+    struct cli_overrides none;
+    memset(&none, 0, sizeof none);
+    rc = cli_apply_overrides(sc, opts.file, &none, &policy);
+    char profile[PATH_MAX];
+    struct compare_fit hm;
+    memset(&hm, 0, sizeof hm);
+    if (rc == STATUS_OK)
+        rc = find_profile(&opts, profile, sizeof profile);
+    if (rc == STATUS_OK)
+        rc = fit_to_host(sc, profile, &hm);
+    if (rc != STATUS_OK) {
+        scenario_destroy(sc);
+        return rc;
+    }
+
+    struct engine_options eo;
+    memset(&eo, 0, sizeof eo);
+    error_clear(&err);
+    struct engine *eng = engine_create(sc, policy, &eo, &err);
+    if (!eng) {
+        rc = cli_file_error(opts.file, &err);
+        scenario_destroy(sc);
+        return rc;
+    }
+    enum status sim_status = engine_run(eng, &err);
+    struct error sim_err = err;
+
+    warn_if_loaded(sc->machine.cpus);
+    struct trace **traces = xcalloc((size_t)opts.repeat, sizeof *traces);
+    struct compare_run *runs = xcalloc((size_t)opts.repeat, sizeof *runs);
+    struct error real_err;
+    enum status real_status = run_real(sc, &opts, traces, runs, &real_err);
+
+    if (real_status == STATUS_OK) {
+        struct compare_run sim_run;
+        compare_run_from_engine(&sim_run, eng);
+        struct comparison *cmp = comparison_create(&sim_run, runs, (uint32_t)opts.repeat);
+        struct report_run rr = {
+            .sc = sc,
+            .policy = policy->name,
+            .eng = eng,
+            .deadlock = sim_status == STATUS_DEADLOCK ? sim_err.msg : NULL,
+        };
+        struct compare_report report = {
+            .sim = &rr, .cmp = cmp, .profile_path = profile, .profile = &sc->profile, .fit = hm};
+        compare_report_write(stdout, opts.format, &report);
+        comparison_destroy(cmp);
+        compare_run_deinit(&sim_run);
+        rc = sim_status == STATUS_OK ? STATUS_OK : cli_file_error(opts.file, &sim_err);
+    } else {
+        /* the real run's outcome decides: a deadlock (3) or a watchdog stop
+         * (5) is what happened on this host */
+        if (sim_status != STATUS_OK)
+            cli_warn("the simulation also stopped: %s", sim_err.msg);
+        cli_warn("a real run stopped:");
+        rc = cli_file_error(opts.file, &real_err);
+    }
+    for (long r = 0; r < opts.repeat; r++) {
+        compare_run_deinit(&runs[r]);
+        trace_destroy(traces[r]);
+    }
+    free(runs);
+    free(traces);
+    engine_destroy(eng);
+    scenario_destroy(sc);
+    return rc;
+}

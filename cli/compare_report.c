@@ -1,0 +1,213 @@
+/* compare's report writers: an aligned text table and the contracted JSON. */
+#include "compare_report.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Writes s as a JSON string (names and the scenario's title; UTF-8 is passed
+ * through, as the loader accepted it). */
+static void json_str(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(out, "\\u%04x", *p);
+        else
+            fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+static void json_ns(FILE *out, int64_t v)
+{
+    if (v < 0)
+        fputs("null", out);
+    else
+        fprintf(out, "%" PRId64, v);
+}
+
+static void json_pct(FILE *out, double v)
+{
+    if (isnan(v))
+        fputs("null", out);
+    else
+        fprintf(out, "%.2f", v);
+}
+
+/* The real runs in the shape of run --format json, with medians; each
+ * thread also has its spreads as [min, max]. */
+static void write_real_json(FILE *out, const struct scenario *sc, const char *policy, const struct comparison *cmp)
+{
+    fputs("{\"scenario\": ", out);
+    json_str(out, sc->name);
+    fputs(", \"policy\": ", out);
+    json_str(out, policy);
+    fprintf(out, ", \"cpus\": %" PRIu32 ", \"seed\": %" PRIu64 ", \"repeat\": %" PRIu32 ", \"makespan_ns\": ",
+            sc->machine.cpus, sc->seed, cmp->repeat);
+    json_ns(out, cmp->real_makespan.median);
+    fputs(", \"makespan_spread_ns\": [", out);
+    json_ns(out, cmp->real_makespan.min);
+    fputs(", ", out);
+    json_ns(out, cmp->real_makespan.max);
+    fputs("],\n    \"threads\": [", out);
+    for (uint32_t i = 0; i < cmp->nthreads; i++) {
+        const struct compare_thread *t = &cmp->threads[i];
+        fputs(i ? ",\n      {\"process\": " : "\n      {\"process\": ", out);
+        json_str(out, t->process);
+        fputs(", \"name\": ", out);
+        json_str(out, t->name);
+        for (int f = 0; f < COMPARE_FIELD_COUNT; f++) {
+            fprintf(out, ", \"%s\": ", compare_field_key((enum compare_field)f));
+            json_ns(out, t->real[f].median);
+        }
+        fputs(", \"spread\": {", out);
+        for (int f = 0; f < COMPARE_FIELD_COUNT; f++) {
+            fprintf(out, "%s\"%s\": [", f ? ", " : "", compare_field_key((enum compare_field)f));
+            json_ns(out, t->real[f].min);
+            fputs(", ", out);
+            json_ns(out, t->real[f].max);
+            fputc(']', out);
+        }
+        fprintf(out, "}, \"runs\": %" PRIu32 "}", t->seen);
+    }
+    fputs(cmp->nthreads ? "\n    ],\n    \"memory\": {}, \"shared\": {},\n    \"stats\": {\"events\": "
+                        : "],\n    \"memory\": {}, \"shared\": {},\n    \"stats\": {\"events\": ", out);
+    json_ns(out, cmp->real_events.median);
+    fputs(", \"context_switches\": ", out);
+    json_ns(out, cmp->real_context_switches.median);
+    fputs(", \"gil_switches\": ", out);
+    json_ns(out, cmp->real_gil_switches.median);
+    fputs(", \"lost_updates\": ", out);
+    json_ns(out, cmp->real_lost_updates.median);
+    fputs(", \"deadlock\": null}}", out);
+}
+
+/* The per-thread errors written in the "error" object, with their keys. */
+static const struct {
+    enum compare_field field;
+    const char *key;
+} error_keys[] = {
+    {COMPARE_TURNAROUND, "turnaround_pct"},
+    {COMPARE_CPU, "cpu_pct"},
+    {COMPARE_RESPONSE, "response_pct"},
+    {COMPARE_WAIT, "wait_pct"},
+    {COMPARE_BLOCKED, "blocked_pct"},
+    {COMPARE_FINISH, "finish_pct"},
+};
+
+static void write_json(FILE *out, const struct report_run *sim, const struct comparison *cmp, const char *profile,
+                       const struct profile *prof, const struct compare_fit *hm)
+{
+    char *sim_text = NULL;
+    size_t sim_len = 0;
+    FILE *mem = open_memstream(&sim_text, &sim_len);
+    if (!mem)
+        return;
+    report_write(mem, REPORT_JSON, sim);
+    fclose(mem);
+    while (sim_len > 0 && sim_text[sim_len - 1] == '\n')
+        sim_text[--sim_len] = '\0';
+
+    fputs("{\n  \"profile\": {\"path\": ", out);
+    json_str(out, profile);
+    fputs(", \"name\": ", out);
+    json_str(out, prof->name);
+    fprintf(out, ", \"cpus_in_scenario\": %" PRIu32 ", \"context_switch_from_profile\": %s"
+                 ", \"process_switch_from_profile\": %s, \"wakeup_latency_from_profile\": %s},\n",
+            hm->cpus_before, hm->context_switch ? "true" : "false", hm->process_switch ? "true" : "false",
+            hm->wakeup_latency ? "true" : "false");
+    fprintf(out, "  \"sim\": %s,\n  \"real\": ", sim_text);
+    write_real_json(out, sim->sc, sim->policy, cmp);
+    fputs(",\n  \"error\": {\"makespan_pct\": ", out);
+    json_pct(out, cmp->makespan_pct);
+    fputs(", \"threads\": [", out);
+    for (uint32_t i = 0; i < cmp->nthreads; i++) {
+        const struct compare_thread *t = &cmp->threads[i];
+        fputs(i ? ",\n    {\"process\": " : "\n    {\"process\": ", out);
+        json_str(out, t->process);
+        fputs(", \"name\": ", out);
+        json_str(out, t->name);
+        for (size_t k = 0; k < sizeof error_keys / sizeof error_keys[0]; k++) {
+            fprintf(out, ", \"%s\": ", error_keys[k].key);
+            json_pct(out, t->error_pct[error_keys[k].field]);
+        }
+        fputc('}', out);
+    }
+    fputs(cmp->nthreads ? "\n  ]}\n}\n" : "]}\n}\n", out);
+    free(sim_text);
+}
+
+/* "12.345 ms" for a duration, "-" for none. */
+static void fmt_ms(char *buf, size_t size, int64_t ns)
+{
+    if (ns < 0)
+        snprintf(buf, size, "-");
+    else
+        snprintf(buf, size, "%.3f ms", (double)ns / 1e6);
+}
+
+static void fmt_spread(char *buf, size_t size, const struct compare_stat *s)
+{
+    if (s->min < 0)
+        snprintf(buf, size, "-");
+    else
+        snprintf(buf, size, "%.3f-%.3f", (double)s->min / 1e6, (double)s->max / 1e6);
+}
+
+static void fmt_pct(char *buf, size_t size, double v)
+{
+    if (isnan(v))
+        snprintf(buf, size, "-");
+    else
+        snprintf(buf, size, "%+.1f%%", v);
+}
+
+static void write_text(FILE *out, const struct scenario *sc, const char *policy, const struct comparison *cmp,
+                       const char *profile, const struct profile *prof, const struct compare_fit *hm)
+{
+    fputs("scenario ", out);
+    json_str(out, sc->name);
+    fprintf(out, ": policy %s, %" PRIu32 " CPU%s, %" PRIu32 " real run%s\n", policy, sc->machine.cpus,
+            sc->machine.cpus == 1 ? "" : "s", cmp->repeat, cmp->repeat == 1 ? "" : "s");
+    fprintf(out, "profile %s (%s)\n", profile, prof->name);
+    fprintf(out, "simulated as this host: cpus %" PRIu32 " (scenario: %" PRIu32 ")", sc->machine.cpus,
+            hm->cpus_before);
+    fprintf(out, ", context_switch %.1f us%s", (double)sc->machine.context_switch / 1e3,
+            hm->context_switch ? " (profile)" : "");
+    fprintf(out, ", process_switch %.1f us%s", (double)sc->machine.process_switch / 1e3,
+            hm->process_switch ? " (profile)" : "");
+    fprintf(out, ", wakeup_latency %.1f us%s\n\n", (double)sc->machine.wakeup_latency / 1e3,
+            hm->wakeup_latency ? " (profile)" : " (scenario)");
+
+    fprintf(out, "%-10s %-12s %-36s   %s\n", "", "", "turnaround (ms): sim, real median, min-max, error",
+            "CPU (ms): sim, real median, error");
+    char a[32], b[32], c[48], d[32], e[32], f[32], g[32];
+    for (uint32_t i = 0; i < cmp->nthreads; i++) {
+        const struct compare_thread *t = &cmp->threads[i];
+        fmt_ms(a, sizeof a, t->sim[COMPARE_TURNAROUND]);
+        fmt_ms(b, sizeof b, t->real[COMPARE_TURNAROUND].median);
+        fmt_spread(c, sizeof c, &t->real[COMPARE_TURNAROUND]);
+        fmt_pct(d, sizeof d, t->error_pct[COMPARE_TURNAROUND]);
+        fmt_ms(e, sizeof e, t->sim[COMPARE_CPU]);
+        fmt_ms(f, sizeof f, t->real[COMPARE_CPU].median);
+        fmt_pct(g, sizeof g, t->error_pct[COMPARE_CPU]);
+        fprintf(out, "%-10s %-12s %12s %12s %15s %8s   %12s %12s %8s\n", t->process, t->name, a, b, c, d, e, f, g);
+    }
+    fmt_ms(a, sizeof a, cmp->sim_makespan);
+    fmt_ms(b, sizeof b, cmp->real_makespan.median);
+    fmt_spread(c, sizeof c, &cmp->real_makespan);
+    fmt_pct(d, sizeof d, cmp->makespan_pct);
+    fprintf(out, "%-23s %12s %12s %15s %8s\n", "makespan", a, b, c, d);
+}
+
+void compare_report_write(FILE *out, enum report_format format, const struct compare_report *r)
+{
+    if (format == REPORT_JSON)
+        write_json(out, r->sim, r->cmp, r->profile_path, r->profile, &r->fit);
+    else
+        write_text(out, r->sim->sc, r->sim->policy, r->cmp, r->profile_path, r->profile, &r->fit);
+}

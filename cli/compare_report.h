@@ -1,0 +1,34 @@
+/* The report of `threadsim compare`: the simulated run, the real runs'
+ * medians and spreads, and the error, as text or as the contracted JSON
+ * ({"sim": ..., "real": ..., "error": ...}). */
+#ifndef THREADSIM_CLI_COMPARE_REPORT_H
+#define THREADSIM_CLI_COMPARE_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "report.h"
+#include "sim/compare.h"
+#include "sim/profile.h"
+
+/* What compare changed in the scenario so the simulation predicts this host. */
+struct compare_fit {
+    uint32_t cpus_before;  /* machine.cpus in the scenario (now the host's) */
+    bool context_switch;   /* machine.context_switch taken from the profile */
+    bool process_switch;   /* machine.process_switch taken from the profile */
+    bool wakeup_latency;   /* machine.wakeup_latency taken from the profile */
+};
+
+struct compare_report {
+    const struct report_run *sim;   /* the simulation (its scenario has the fitted machine) */
+    const struct comparison *cmp;
+    const char *profile_path;
+    const struct profile *profile;  /* the profile the simulation used */
+    struct compare_fit fit;
+};
+
+/* Writes the report in format (REPORT_TEXT or REPORT_JSON) to out. */
+void compare_report_write(FILE *out, enum report_format format, const struct compare_report *r);
+
+#endif

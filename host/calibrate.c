@@ -1,0 +1,956 @@
+/* Host calibration. Each measurement is a trial function run a number of
+ * times; a figure is the median (and min, max) of its trials. Kernels are
+ * timed on the thread's CPU clock (what the simulator charges as CPU time);
+ * everything that involves another thread or process is timed on the
+ * monotonic clock. */
+#define _GNU_SOURCE /* sched_setaffinity, CPU_SET, sched_getcpu */
+#include "calibrate.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kernels.h"
+#include "runner.h"
+#include "sim/scenario.h"
+#include "sim/trace_metrics.h"
+#include "sim/xalloc.h"
+
+static const struct calib_figure_info infos[CALIB_FIGURE_COUNT] = {
+    [CALIB_COUNT_NS_PER_ITER] = {"count_ns_per_iter", true, "ns/iter", "count kernel: one countdown iteration"},
+    [CALIB_PRIMES_NS_PER_DIVISION] = {"primes_ns_per_division", true, "ns/div", "primes kernel: one trial division"},
+    [CALIB_SPIN_NS_PER_NS] = {"spin_ns_per_ns", true, "ns/ns", "spin kernel: CPU used per ns asked (accuracy)"},
+    [CALIB_CHUNK_NS] = {"chunk_overhead_ns", false, "ns", "count run in 100-iteration chunks: cost per chunk"},
+    [CALIB_THREAD_START] = {"pthread_create_ns", false, "ns", "pthread_create, in the creating thread"},
+    [CALIB_THREAD_CREATE_JOIN] = {"thread_create_join_ns", false, "ns", "pthread_create + pthread_join of an empty thread"},
+    [CALIB_FORK_PARENT] = {"bare_fork_parent_ns", false, "ns", "fork(): until it returns in the parent"},
+    [CALIB_FORK_CHILD] = {"bare_fork_child_ns", false, "ns", "fork(): from its return in the parent to the child running"},
+    [CALIB_SPAWN_PARENT] = {"spawn_parent_ns", true, "ns", "spawn: fork + exec, until fork returns in the parent"},
+    [CALIB_SPAWN_CHILD] = {"spawn_child_ns", true, "ns", "spawn: exec of threadsim until it has run and exited"},
+    [CALIB_FORKSERVER_START] = {"forkserver_start_ns", true, "ns", "forkserver: starting the server (a spawn)"},
+    [CALIB_FORKSERVER_PARENT] = {"forkserver_parent_ns", true, "ns", "forkserver: sending a request to the server"},
+    [CALIB_FORKSERVER_CHILD] = {"forkserver_child_ns", true, "ns", "forkserver: from the request to the child running"},
+    [CALIB_CONTEXT_SWITCH] = {"context_switch_ns", true, "ns", "switch between two threads on one CPU (pipe ping-pong)"},
+    [CALIB_PROCESS_SWITCH] = {"process_switch_ns", true, "ns", "switch between two processes on one CPU (pipe ping-pong)"},
+    [CALIB_MUTEX_HANDOFF] = {"lock_handoff_ns", false, "ns", "mutex unlock to the blocked waiter holding it (2 CPUs)"},
+    [CALIB_CONDVAR_WAKEUP] = {"wakeup_latency_ns", true, "ns", "condvar signal to the waiter running (2 CPUs)"},
+    [CALIB_PIPE_OP] = {"pipe_op_ns", true, "ns", "pipe write or read of 1 byte (system call)"},
+    [CALIB_PIPE_NS_PER_BYTE] = {"pipe_ns_per_byte", true, "ns/byte", "pipe: write + read per byte of a 32 KiB message"},
+    [CALIB_PIPE_LATENCY] = {"mp_queue_latency_ns", true, "ns", "pipe: one-way latency between two threads"},
+    [CALIB_COPY_NS_PER_BYTE] = {"pickle_ns_per_byte", true, "ns/byte", "memcpy per byte (stands for pickling)"},
+    [CALIB_QUEUE_OP] = {"queue_op_ns", true, "ns", "mutex+condvar bounded queue: put or get"},
+    [CALIB_ACQUIRE] = {"mutex_lock_ns", false, "ns", "pthread_mutex_lock, uncontended"},
+    [CALIB_RELEASE] = {"mutex_unlock_ns", false, "ns", "pthread_mutex_unlock, uncontended"},
+    [CALIB_RUNNER_THREAD_START] = {"thread_start_ns", true, "ns", "host runner: a `thread` op, in the creating thread"},
+    [CALIB_RUNNER_ADD] = {"add_ns", true, "ns", "host runner: a racy `add` op, one thread"},
+    [CALIB_RUNNER_ACQUIRE] = {"acquire_ns", true, "ns", "host runner: an uncontended `acquire` op"},
+    [CALIB_RUNNER_RELEASE] = {"release_ns", true, "ns", "host runner: an uncontended `release` op"},
+    [CALIB_RUNNER_START] = {"runner_start_ns", false, "ns", "host runner: time zero to the main thread running"},
+    [CALIB_RUNNER_FORK_PARENT] = {"fork_parent_ns", true, "ns", "host runner: a `process` op (fork), in the parent"},
+    [CALIB_RUNNER_FORK_CHILD] = {"fork_child_ns", true, "ns", "host runner: `process` op to the child's end (join)"},
+};
+
+const struct calib_figure_info *calibrate_figure_info(enum calib_figure_id id)
+{
+    return id < CALIB_FIGURE_COUNT ? &infos[id] : NULL;
+}
+
+/* State shared by the trials of one calibration run. */
+struct calib_ctx {
+    const struct calib_options *opts;
+    int scale;           /* 1 when quick, 4 for a full run: sizes of trials */
+    int cpu_a, cpu_b;    /* two CPUs this process may use (equal when only one) */
+    struct error *err;
+};
+
+/* A trial fills v[0 .. nfigures-1] for its figures, in table order. */
+typedef enum status (*calib_trial)(struct calib_ctx *c, double *v);
+
+struct calib_measurement {
+    calib_trial trial;
+    enum calib_figure_id first;
+    int nfigures;
+};
+
+static enum status sys_fail(struct calib_ctx *c, const char *call)
+{
+    return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: %s failed: %s", call, strerror(errno));
+}
+
+static void *noop_thread(void *arg)
+{
+    return arg;
+}
+
+/* Pins the calling thread to one CPU; false when that is not allowed. */
+static bool pin_to(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof set, &set) == 0;
+}
+
+static enum status trial_count(struct calib_ctx *c, double *v)
+{
+    int64_t n = 5000000LL * c->scale;
+    int64_t t0 = host_thread_cpu_ns();
+    host_count(n);
+    int64_t t1 = host_thread_cpu_ns();
+    v[0] = (double)(t1 - t0) / (double)n;
+    return STATUS_OK;
+}
+
+static enum status trial_primes(struct calib_ctx *c, double *v)
+{
+    int64_t from = 1000000, to = from + 5000 * c->scale;
+    uint64_t divisions = work_primes_divisions(from, to);
+    int64_t t0 = host_thread_cpu_ns();
+    host_primes(from, to);
+    int64_t t1 = host_thread_cpu_ns();
+    v[0] = (double)(t1 - t0) / (double)divisions;
+    return STATUS_OK;
+}
+
+static enum status trial_spin(struct calib_ctx *c, double *v)
+{
+    int64_t ask = 1000000LL * c->scale;
+    int64_t t0 = host_thread_cpu_ns();
+    host_spin(ask);
+    int64_t t1 = host_thread_cpu_ns();
+    v[0] = (double)(t1 - t0) / (double)ask;
+    return STATUS_OK;
+}
+
+/* The cost of stopping and resuming the count kernel every 100 iterations,
+ * as the host runner does under a GIL to check the eval breaker. */
+static enum status trial_chunk(struct calib_ctx *c, double *v)
+{
+    const int64_t chunk = 100;
+    int64_t n = 1000000LL * c->scale;
+    atomic_int breaker = 0;
+    int64_t t0 = host_thread_cpu_ns();
+    host_count(n);
+    int64_t t1 = host_thread_cpu_ns();
+    int64_t left = n;
+    while (!host_count_step(&left, chunk))
+        if (atomic_load_explicit(&breaker, memory_order_relaxed))
+            break;
+    int64_t t2 = host_thread_cpu_ns();
+    double per = ((double)(t2 - t1) - (double)(t1 - t0)) / (double)(n / chunk);
+    v[0] = per > 0 ? per : 0;
+    return STATUS_OK;
+}
+
+static enum status trial_thread(struct calib_ctx *c, double *v)
+{
+    int k = 10 * c->scale;
+    double create = 0, total = 0;
+    for (int i = 0; i < k; i++) {
+        pthread_t th;
+        int64_t t0 = host_now_ns();
+        if (pthread_create(&th, NULL, noop_thread, NULL) != 0)
+            return sys_fail(c, "pthread_create");
+        int64_t t1 = host_now_ns();
+        pthread_join(th, NULL);
+        int64_t t2 = host_now_ns();
+        create += (double)(t1 - t0);
+        total += (double)(t2 - t0);
+    }
+    v[0] = create / k;
+    v[1] = total / k;
+    return STATUS_OK;
+}
+
+/* Waits for a child; false if it did not exit with status 0. */
+static bool reap(pid_t pid)
+{
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return false;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static bool read_full(int fd, void *buf, size_t n)
+{
+    char *p = buf;
+    while (n > 0) {
+        ssize_t r = read(fd, p, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return false;
+        p += r;
+        n -= (size_t)r;
+    }
+    return true;
+}
+
+static bool write_full(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t r = write(fd, p, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return false;
+        p += r;
+        n -= (size_t)r;
+    }
+    return true;
+}
+
+/* fork(): the parent's cost is until fork returns; the child's is from then
+ * until the child runs (it writes the time it first ran into a pipe). */
+static enum status trial_fork(struct calib_ctx *c, double *v)
+{
+    int fd[2];
+    if (pipe(fd) != 0)
+        return sys_fail(c, "pipe");
+    int64_t t0 = host_now_ns();
+    pid_t pid = fork();
+    if (pid == 0) {
+        int64_t now = host_now_ns();
+        _exit(write_full(fd[1], &now, sizeof now) ? 0 : 1);
+    }
+    int64_t t1 = host_now_ns();
+    close(fd[1]);
+    if (pid < 0) {
+        close(fd[0]);
+        return sys_fail(c, "fork");
+    }
+    int64_t child = 0;
+    bool ok = read_full(fd[0], &child, sizeof child);
+    close(fd[0]);
+    if (!reap(pid) || !ok)
+        return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: a forked child failed");
+    v[0] = (double)(t1 - t0);
+    v[1] = child > t1 ? (double)(child - t1) : 0;
+    return STATUS_OK;
+}
+
+/* spawn: fork + exec of `threadsim __noop`, which starts and exits at once;
+ * the child's cost is from fork's return to its exit being seen. */
+static enum status trial_spawn(struct calib_ctx *c, double *v)
+{
+    int64_t t0 = host_now_ns();
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(c->opts->self_exe, c->opts->self_exe, "__noop", (char *)NULL);
+        _exit(127);
+    }
+    int64_t t1 = host_now_ns();
+    if (pid < 0)
+        return sys_fail(c, "fork");
+    if (!reap(pid))
+        return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: '%s __noop' did not exit with 0",
+                         c->opts->self_exe);
+    int64_t t2 = host_now_ns();
+    v[0] = (double)(t1 - t0);
+    v[1] = (double)(t2 - t1);
+    /* the server of a forkserver is itself spawned */
+    v[2] = (double)(t2 - t0);
+    return STATUS_OK;
+}
+
+/* forkserver: a server process (forked once per trial) reads a request byte
+ * and forks a child; the parent pays the request, the child's cost runs from
+ * the request to the child running. */
+static enum status trial_forkserver(struct calib_ctx *c, double *v)
+{
+    int req[2], res[2];
+    if (pipe(req) != 0)
+        return sys_fail(c, "pipe");
+    if (pipe(res) != 0) {
+        close(req[0]);
+        close(req[1]);
+        return sys_fail(c, "pipe");
+    }
+    pid_t server = fork();
+    if (server == 0) {
+        close(req[1]);
+        close(res[0]);
+        char b;
+        int rc = 0;
+        while (read_full(req[0], &b, 1)) {
+            pid_t w = fork();
+            if (w == 0) {
+                int64_t now = host_now_ns();
+                _exit(write_full(res[1], &now, sizeof now) ? 0 : 1);
+            }
+            if (w < 0 || !reap(w))
+                rc = 1;
+        }
+        _exit(rc);
+    }
+    close(req[0]);
+    close(res[1]);
+    if (server < 0) {
+        close(req[1]);
+        close(res[0]);
+        return sys_fail(c, "fork");
+    }
+    int rounds = 3;
+    double parent = 0, child = 0;
+    bool ok = true;
+    for (int i = 0; i < rounds && ok; i++) {
+        char b = 1;
+        int64_t t0 = host_now_ns();
+        ok = write_full(req[1], &b, 1);
+        int64_t t1 = host_now_ns();
+        int64_t started = 0;
+        ok = ok && read_full(res[0], &started, sizeof started);
+        parent += (double)(t1 - t0);
+        child += started > t0 ? (double)(started - t0) : 0;
+    }
+    close(req[1]);
+    close(res[0]);
+    if (!reap(server) || !ok)
+        return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: the fork server failed");
+    v[0] = parent / rounds;
+    v[1] = child / rounds;
+    return STATUS_OK;
+}
+
+/* One side of a pipe ping-pong: `rounds` times, read a byte then write it
+ * back (the starting side writes first). */
+struct pingpong {
+    int in, out;
+    int rounds;
+    int cpu;             /* pin to this CPU, -1: do not pin */
+    bool starts;
+    bool ok;
+    int64_t elapsed;
+};
+
+static void pingpong_side(struct pingpong *pp)
+{
+    char b = 0;
+    pp->ok = true;
+    int64_t t0 = host_now_ns();
+    for (int i = 0; i < pp->rounds && pp->ok; i++) {
+        if (pp->starts)
+            pp->ok = write_full(pp->out, &b, 1) && read_full(pp->in, &b, 1);
+        else
+            pp->ok = read_full(pp->in, &b, 1) && write_full(pp->out, &b, 1);
+    }
+    pp->elapsed = host_now_ns() - t0;
+}
+
+static void *pingpong_thread(void *arg)
+{
+    struct pingpong *pp = arg;
+    if (pp->cpu >= 0)
+        pin_to(pp->cpu);
+    pingpong_side(pp);
+    return NULL;
+}
+
+/* Two threads (or a thread and a forked process) pass a byte back and
+ * forth through two pipes: one round trip is two switches when both are on
+ * one CPU. Returns the time of one one-way trip in ns, or -1. */
+static double pingpong(struct calib_ctx *c, int rounds, int cpu_a, int cpu_b, bool processes)
+{
+    int ab[2], ba[2];
+    if (pipe(ab) != 0)
+        return -1;
+    if (pipe(ba) != 0) {
+        close(ab[0]);
+        close(ab[1]);
+        return -1;
+    }
+    struct pingpong a = {.in = ba[0], .out = ab[1], .rounds = rounds, .cpu = cpu_a, .starts = true};
+    struct pingpong b = {.in = ab[0], .out = ba[1], .rounds = rounds, .cpu = cpu_b, .starts = false};
+    pthread_t ta, tb;
+    pid_t pid = -1;
+    bool ok = true;
+    if (processes) {
+        /* the forking thread is a fresh one, so pinning it pins the child too
+         * and leaves the caller's affinity alone */
+        pid = fork();
+        if (pid == 0) {
+            if (cpu_b >= 0)
+                pin_to(cpu_b);
+            pingpong_side(&b);
+            _exit(b.ok ? 0 : 1);
+        }
+        ok = pid > 0 && pthread_create(&ta, NULL, pingpong_thread, &a) == 0;
+        if (ok)
+            pthread_join(ta, NULL);
+        else if (pid > 0)
+            kill(pid, SIGKILL);
+    } else {
+        ok = pthread_create(&tb, NULL, pingpong_thread, &b) == 0;
+        if (ok && pthread_create(&ta, NULL, pingpong_thread, &a) != 0) {
+            ok = false;
+            close(ba[1]); /* b sees EOF and ends */
+            ba[1] = -1;
+        } else if (ok) {
+            pthread_join(ta, NULL);
+        }
+        if (ok || ba[1] < 0)
+            pthread_join(tb, NULL);
+    }
+    for (int i = 0; i < 2; i++) {
+        close(ab[i]);
+        if (ba[i] >= 0)
+            close(ba[i]);
+    }
+    if (pid > 0 && !reap(pid))
+        ok = false;
+    (void)c;
+    if (!ok || !a.ok)
+        return -1;
+    return (double)a.elapsed / (2.0 * rounds);
+}
+
+/* A write and a read of one byte on one thread, without any switch: what a
+ * ping-pong's one-way trip costs besides the switch. */
+static double pipe_pair_ns(int n)
+{
+    int fd[2];
+    if (pipe(fd) != 0)
+        return -1;
+    char b = 0;
+    int64_t t0 = host_now_ns();
+    for (int i = 0; i < n; i++) {
+        if (!write_full(fd[1], &b, 1) || !read_full(fd[0], &b, 1))
+            break;
+    }
+    int64_t t1 = host_now_ns();
+    close(fd[0]);
+    close(fd[1]);
+    return (double)(t1 - t0) / n;
+}
+
+/* Context switch between threads, then between processes, on one CPU: a
+ * one-way trip of the ping-pong minus a write and a read. */
+static enum status trial_switch(struct calib_ctx *c, double *v)
+{
+    int rounds = 1000 * c->scale;
+    double pair = pipe_pair_ns(rounds);
+    double threads = pingpong(c, rounds, c->cpu_a, c->cpu_a, false);
+    double procs = pingpong(c, rounds, c->cpu_a, c->cpu_a, true);
+    if (pair < 0 || threads < 0 || procs < 0)
+        return sys_fail(c, "the pipe ping-pong");
+    v[0] = threads > pair ? threads - pair : 0;
+    v[1] = procs > pair ? procs - pair : 0;
+    return STATUS_OK;
+}
+
+/* Hand-off and wake-up: thread B blocks (on a held mutex, or in a condvar
+ * wait) on CPU b; thread A on CPU a waits until B is surely asleep, stamps
+ * the time, and unlocks (or signals); B stamps the time it runs again. */
+struct handoff {
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    bool use_cond;
+    bool flag;             /* the condition B waits for */
+    atomic_int ready;      /* B is about to block */
+    atomic_llong t_wake;   /* when B ran again */
+    int cpu;
+};
+
+static void *handoff_waiter(void *arg)
+{
+    struct handoff *h = arg;
+    if (h->cpu >= 0)
+        pin_to(h->cpu);
+    if (h->use_cond) {
+        pthread_mutex_lock(&h->m);
+        atomic_store(&h->ready, 1);
+        while (!h->flag)
+            pthread_cond_wait(&h->cv, &h->m);
+        atomic_store(&h->t_wake, host_now_ns());
+        pthread_mutex_unlock(&h->m);
+    } else {
+        atomic_store(&h->ready, 1);
+        pthread_mutex_lock(&h->m);
+        atomic_store(&h->t_wake, host_now_ns());
+        pthread_mutex_unlock(&h->m);
+    }
+    return NULL;
+}
+
+struct handoff_run {
+    struct calib_ctx *c;
+    bool use_cond;
+    double result;         /* ns, or -1 */
+};
+
+static void *handoff_driver(void *arg)
+{
+    struct handoff_run *run = arg;
+    struct calib_ctx *c = run->c;
+    struct handoff h;
+    memset(&h, 0, sizeof h);
+    pthread_mutex_init(&h.m, NULL);
+    pthread_cond_init(&h.cv, NULL);
+    h.use_cond = run->use_cond;
+    h.cpu = c->cpu_b;
+    run->result = -1;
+    if (c->cpu_a >= 0)
+        pin_to(c->cpu_a);
+    if (!h.use_cond)
+        pthread_mutex_lock(&h.m);
+    pthread_t th;
+    if (pthread_create(&th, NULL, handoff_waiter, &h) != 0) {
+        if (!h.use_cond)
+            pthread_mutex_unlock(&h.m);
+        return NULL;
+    }
+    while (!atomic_load(&h.ready))
+        sched_yield();
+    /* long enough for B to reach the futex sleep, short for the trial */
+    struct timespec nap = {0, 300000};
+    nanosleep(&nap, NULL);
+    int64_t t0;
+    if (h.use_cond) {
+        pthread_mutex_lock(&h.m);
+        h.flag = true;
+        t0 = host_now_ns();
+        pthread_cond_signal(&h.cv);
+        pthread_mutex_unlock(&h.m);
+    } else {
+        t0 = host_now_ns();
+        pthread_mutex_unlock(&h.m);
+    }
+    pthread_join(th, NULL);
+    int64_t woke = atomic_load(&h.t_wake);
+    run->result = woke > t0 ? (double)(woke - t0) : 0;
+    pthread_cond_destroy(&h.cv);
+    pthread_mutex_destroy(&h.m);
+    return NULL;
+}
+
+/* The median of k hand-offs of one kind. */
+static double handoff_median(struct calib_ctx *c, bool use_cond, int k)
+{
+    double vals[16];
+    int n = 0;
+    for (int i = 0; i < k && i < 16; i++) {
+        struct handoff_run run = {.c = c, .use_cond = use_cond, .result = -1};
+        pthread_t th;
+        if (pthread_create(&th, NULL, handoff_driver, &run) != 0)
+            return -1;
+        pthread_join(th, NULL);
+        if (run.result < 0)
+            return -1;
+        int j = n++;
+        while (j > 0 && vals[j - 1] > run.result) {
+            vals[j] = vals[j - 1];
+            j--;
+        }
+        vals[j] = run.result;
+    }
+    return n ? vals[n / 2] : -1;
+}
+
+static enum status trial_handoff(struct calib_ctx *c, double *v)
+{
+    int k = c->scale > 1 ? 9 : 3;
+    v[0] = handoff_median(c, false, k);
+    v[1] = handoff_median(c, true, k);
+    if (v[0] < 0 || v[1] < 0)
+        return sys_fail(c, "pthread_create");
+    return STATUS_OK;
+}
+
+/* Pipe costs: a 1-byte write or read; the per-byte cost of moving 32 KiB
+ * through (write and read, beyond the 1-byte cost); and the one-way latency
+ * between two unpinned threads. */
+static enum status trial_pipe(struct calib_ctx *c, double *v)
+{
+    enum { BIG = 32768 };
+    int n = 500 * c->scale;
+    double pair = pipe_pair_ns(n);
+    int fd[2];
+    if (pair < 0 || pipe(fd) != 0)
+        return sys_fail(c, "pipe");
+    char *buf = xcalloc(1, BIG);
+    int big_rounds = 20 * c->scale;
+    bool ok = true;
+    int64_t t0 = host_now_ns();
+    for (int i = 0; i < big_rounds && ok; i++)
+        ok = write_full(fd[1], buf, BIG) && read_full(fd[0], buf, BIG);
+    int64_t t1 = host_now_ns();
+    close(fd[0]);
+    close(fd[1]);
+    free(buf);
+    double latency = pingpong(c, 200 * c->scale, c->cpu_a, c->cpu_b, false);
+    if (!ok || latency < 0)
+        return sys_fail(c, "pipe write/read");
+    v[0] = pair / 2;
+    double per = ((double)(t1 - t0) / big_rounds - pair) / BIG;
+    v[1] = per > 0.001 ? per : 0.001;
+    v[2] = latency;
+    return STATUS_OK;
+}
+
+static enum status trial_copy(struct calib_ctx *c, double *v)
+{
+    enum { SIZE = 1 << 20 };
+    char *a = xcalloc(1, SIZE), *b = xcalloc(1, SIZE);
+    int rounds = 4 * c->scale;
+    int64_t t0 = host_now_ns();
+    for (int i = 0; i < rounds; i++) {
+        memcpy(b, a, SIZE);
+        a[i] = b[SIZE - 1 - i]; /* keeps the copies from being dropped */
+    }
+    int64_t t1 = host_now_ns();
+    free(a);
+    free(b);
+    v[0] = (double)(t1 - t0) / ((double)rounds * SIZE);
+    if (v[0] <= 0.0001)
+        v[0] = 0.0001;
+    return STATUS_OK;
+}
+
+/* A bounded queue as the host runner builds one: a ring under a mutex with
+ * not-empty and not-full condition variables. */
+struct calib_queue {
+    pthread_mutex_t m;
+    pthread_cond_t not_empty, not_full;
+    int64_t items[64];
+    int head, count;
+};
+
+static void queue_put(struct calib_queue *q, int64_t x)
+{
+    pthread_mutex_lock(&q->m);
+    while (q->count == 64)
+        pthread_cond_wait(&q->not_full, &q->m);
+    q->items[(q->head + q->count++) % 64] = x;
+    pthread_cond_signal(&q->not_empty);
+    pthread_mutex_unlock(&q->m);
+}
+
+static int64_t queue_get(struct calib_queue *q)
+{
+    pthread_mutex_lock(&q->m);
+    while (q->count == 0)
+        pthread_cond_wait(&q->not_empty, &q->m);
+    int64_t x = q->items[q->head];
+    q->head = (q->head + 1) % 64;
+    q->count--;
+    pthread_cond_signal(&q->not_full);
+    pthread_mutex_unlock(&q->m);
+    return x;
+}
+
+static enum status trial_queue(struct calib_ctx *c, double *v)
+{
+    struct calib_queue q;
+    memset(&q, 0, sizeof q);
+    pthread_mutex_init(&q.m, NULL);
+    pthread_cond_init(&q.not_empty, NULL);
+    pthread_cond_init(&q.not_full, NULL);
+    int n = 2000 * c->scale;
+    int64_t sum = 0;
+    int64_t t0 = host_now_ns();
+    for (int i = 0; i < n; i++) {
+        queue_put(&q, i);
+        sum += queue_get(&q);
+    }
+    int64_t t1 = host_now_ns();
+    pthread_cond_destroy(&q.not_full);
+    pthread_cond_destroy(&q.not_empty);
+    pthread_mutex_destroy(&q.m);
+    if (sum != (int64_t)n * (n - 1) / 2)
+        return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: the queue lost items");
+    v[0] = (double)(t1 - t0) / (2.0 * n);
+    return STATUS_OK;
+}
+
+/* Uncontended lock and unlock, timed apart: lock many mutexes, then unlock
+ * them all. */
+static enum status trial_mutex(struct calib_ctx *c, double *v)
+{
+    enum { N = 256 };
+    pthread_mutex_t *m = xcalloc(N, sizeof *m);
+    for (int i = 0; i < N; i++)
+        pthread_mutex_init(&m[i], NULL);
+    int rounds = 10 * c->scale;
+    int64_t lock = 0, unlock = 0;
+    for (int r = 0; r < rounds; r++) {
+        int64_t t0 = host_now_ns();
+        for (int i = 0; i < N; i++)
+            pthread_mutex_lock(&m[i]);
+        int64_t t1 = host_now_ns();
+        for (int i = 0; i < N; i++)
+            pthread_mutex_unlock(&m[i]);
+        int64_t t2 = host_now_ns();
+        lock += t1 - t0;
+        unlock += t2 - t1;
+    }
+    for (int i = 0; i < N; i++)
+        pthread_mutex_destroy(&m[i]);
+    free(m);
+    v[0] = (double)lock / ((double)rounds * N);
+    v[1] = (double)unlock / ((double)rounds * N);
+    return STATUS_OK;
+}
+
+/* The host runner's own cost of an op: the CPU time (RUNNING in its trace)
+ * of a main thread that runs `ops` n times, divided by n. This is what the
+ * simulator should charge for the op when it predicts a real run: the
+ * runner's bookkeeping and recording included, not just the bare pthread
+ * call. Returns -1 with c->err filled when the run fails. */
+static double runner_op_ns(struct calib_ctx *c, const char *functions, const char *ops, int n, double *start,
+                           double *blocked)
+{
+    char json[1024];
+    snprintf(json, sizeof json,
+             "{\"functions\": {%s}, \"processes\": [{\"name\": \"main\", \"memory\": {\"x\": 0},"
+             " \"objects\": {\"L\": {\"type\": \"lock\"}}, \"threads\": [{\"name\": \"MainThread\","
+             " \"program\": [{\"op\": \"repeat\", \"times\": %d, \"body\": [%s]}]}]}]}",
+             functions, n, ops);
+    struct scenario *sc = scenario_load_buffer(json, strlen(json), "calibrate", c->err);
+    if (!sc)
+        return -1;
+    struct host_options ho;
+    host_options_init(&ho);
+    ho.self_exe = c->opts->self_exe;
+    struct trace *tr = NULL;
+    enum status st = host_run(sc, &ho, &tr, c->err);
+    double ns = -1;
+    if (st == STATUS_OK && tr && tr->ntasks > 0) {
+        struct task_metrics *m = xcalloc(tr->ntasks, sizeof *m);
+        trace_metrics_compute(tr, m);
+        for (uint32_t i = 0; i < tr->ntasks; i++)
+            if (strcmp(tr->tasks[i].name, "MainThread") == 0 && tr->tasks[i].process == 0) {
+                ns = (double)m[i].cpu / n;
+                if (blocked)
+                    *blocked = (double)m[i].blocked / n;
+                /* the delay a simulation does not have: its first thread runs at 0 */
+                if (start)
+                    *start = m[i].first_run >= 0 ? (double)m[i].first_run : 0;
+            }
+        free(m);
+    }
+    if (ns < 0 && st == STATUS_OK)
+        error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: the host runner's trace has no MainThread");
+    trace_destroy(tr);
+    scenario_destroy(sc);
+    return ns;
+}
+
+static enum status trial_runner(struct calib_ctx *c, double *v)
+{
+    /* few enough ops to stay well inside the runner's per-thread event buffer */
+    int starts = 8 * c->scale, ops = 500 * c->scale;
+    v[0] = runner_op_ns(c, "\"noop\": {\"body\": []}",
+                        "{\"op\": \"thread\", \"name\": \"w\", \"call\": \"noop\"}", starts, NULL, NULL);
+    v[1] = runner_op_ns(c, "", "{\"op\": \"add\", \"var\": \"x\", \"value\": 1}", ops, &v[4], NULL);
+    double pair = runner_op_ns(c, "",
+                               "{\"op\": \"acquire\", \"obj\": \"L\"}, {\"op\": \"release\", \"obj\": \"L\"}",
+                               ops, NULL, NULL);
+    /* a child process of the runner: the parent's CPU in the `process` op,
+     * and its wait in `join` for a child that does nothing, which is the
+     * child's start-up (fork, joining the run, its first thread) and exit */
+    v[5] = runner_op_ns(c, "\"noop\": {\"body\": []}",
+                        "{\"op\": \"process\", \"name\": \"p\", \"call\": \"noop\"}, "
+                        "{\"op\": \"join\", \"process\": \"p\"}",
+                        c->scale > 1 ? 4 : 2, NULL, &v[6]);
+    if (v[0] < 0 || v[5] < 0 || v[1] < 0 || pair < 0)
+        return c->err->status != STATUS_OK ? c->err->status : STATUS_INTERNAL;
+    /* the two calls cost about the same (as the pthread figures show) */
+    v[2] = pair / 2;
+    v[3] = pair / 2;
+    return STATUS_OK;
+}
+
+static const struct calib_measurement measurements[] = {
+    {trial_count, CALIB_COUNT_NS_PER_ITER, 1},
+    {trial_primes, CALIB_PRIMES_NS_PER_DIVISION, 1},
+    {trial_spin, CALIB_SPIN_NS_PER_NS, 1},
+    {trial_chunk, CALIB_CHUNK_NS, 1},
+    {trial_thread, CALIB_THREAD_START, 2},
+    {trial_fork, CALIB_FORK_PARENT, 2},
+    {trial_spawn, CALIB_SPAWN_PARENT, 3},
+    {trial_forkserver, CALIB_FORKSERVER_PARENT, 2},
+    {trial_switch, CALIB_CONTEXT_SWITCH, 2},
+    {trial_handoff, CALIB_MUTEX_HANDOFF, 2},
+    {trial_pipe, CALIB_PIPE_OP, 3},
+    {trial_copy, CALIB_COPY_NS_PER_BYTE, 1},
+    {trial_queue, CALIB_QUEUE_OP, 1},
+    {trial_mutex, CALIB_ACQUIRE, 2},
+    {trial_runner, CALIB_RUNNER_THREAD_START, 7},
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Two CPUs this process may run on (the same one twice when it has one). */
+static uint32_t pick_cpus(int *a, int *b)
+{
+    cpu_set_t set;
+    *a = *b = -1;
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return 1;
+    for (int i = 0; i < CPU_SETSIZE; i++) {
+        if (!CPU_ISSET(i, &set))
+            continue;
+        if (*a < 0)
+            *a = i;
+        else if (*b < 0)
+            *b = i;
+    }
+    if (*b < 0)
+        *b = *a;
+    return (uint32_t)CPU_COUNT(&set);
+}
+
+enum status calibrate_run(const struct calib_options *opts, struct calib_result *res, struct error *err)
+{
+    memset(res, 0, sizeof *res);
+    struct calib_ctx c = {.opts = opts, .scale = opts->quick ? 1 : 4, .err = err};
+    res->cpus = pick_cpus(&c.cpu_a, &c.cpu_b);
+    res->pinned = c.cpu_a >= 0;
+    if (gethostname(res->host, sizeof res->host) != 0)
+        snprintf(res->host, sizeof res->host, "host");
+    res->host[sizeof res->host - 1] = '\0';
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(res->date, sizeof res->date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+    uint32_t trials = opts->trials ? opts->trials : opts->quick ? 3 : 11;
+    double *vals = xcalloc((size_t)trials * 7, sizeof *vals);
+    for (size_t m = 0; m < sizeof measurements / sizeof measurements[0]; m++) {
+        const struct calib_measurement *ms = &measurements[m];
+        bool needs_exe = ms->trial == trial_spawn;
+        if (needs_exe && !opts->self_exe)
+            continue;
+        for (uint32_t t = 0; t < trials; t++) {
+            double v[7] = {0, 0, 0, 0, 0, 0, 0};
+            enum status st = ms->trial(&c, v);
+            if (st != STATUS_OK) {
+                free(vals);
+                return st;
+            }
+            for (int f = 0; f < ms->nfigures; f++)
+                vals[(size_t)f * trials + t] = v[f];
+        }
+        for (int f = 0; f < ms->nfigures; f++) {
+            double *fv = &vals[(size_t)f * trials];
+            qsort(fv, trials, sizeof *fv, cmp_double);
+            struct calib_figure *fig = &res->figures[ms->first + f];
+            fig->measured = true;
+            fig->trials = trials;
+            fig->min = fv[0];
+            fig->max = fv[trials - 1];
+            fig->median = trials % 2 ? fv[trials / 2] : (fv[trials / 2 - 1] + fv[trials / 2]) / 2;
+        }
+    }
+    free(vals);
+    return STATUS_OK;
+}
+
+/* Where each profile figure goes in struct profile: a double or an int64. */
+struct profile_slot {
+    enum calib_figure_id id;
+    size_t offset;
+    bool real;
+};
+
+#define SLOT_REAL(id, field) {id, offsetof(struct profile, field), true}
+#define SLOT_NS(id, field) {id, offsetof(struct profile, field), false}
+
+static const struct profile_slot slots[] = {
+    SLOT_REAL(CALIB_COUNT_NS_PER_ITER, count_ns_per_iter),
+    SLOT_REAL(CALIB_PRIMES_NS_PER_DIVISION, primes_ns_per_division),
+    SLOT_REAL(CALIB_SPIN_NS_PER_NS, spin_ns_per_ns),
+    SLOT_NS(CALIB_RUNNER_THREAD_START, thread_start_ns),
+    SLOT_NS(CALIB_RUNNER_ADD, add_ns),
+    SLOT_NS(CALIB_RUNNER_FORK_PARENT, fork_parent_ns),
+    SLOT_NS(CALIB_RUNNER_FORK_CHILD, fork_child_ns),
+    SLOT_NS(CALIB_SPAWN_PARENT, spawn_parent_ns),
+    SLOT_NS(CALIB_SPAWN_CHILD, spawn_child_ns),
+    SLOT_NS(CALIB_FORKSERVER_START, forkserver_start_ns),
+    SLOT_NS(CALIB_FORKSERVER_PARENT, forkserver_parent_ns),
+    SLOT_NS(CALIB_FORKSERVER_CHILD, forkserver_child_ns),
+    SLOT_NS(CALIB_CONTEXT_SWITCH, context_switch_ns),
+    SLOT_NS(CALIB_PROCESS_SWITCH, process_switch_ns),
+    SLOT_NS(CALIB_CONDVAR_WAKEUP, wakeup_latency_ns),
+    SLOT_NS(CALIB_PIPE_OP, pipe_op_ns),
+    SLOT_REAL(CALIB_PIPE_NS_PER_BYTE, pipe_ns_per_byte),
+    SLOT_NS(CALIB_PIPE_LATENCY, mp_queue_latency_ns),
+    SLOT_REAL(CALIB_COPY_NS_PER_BYTE, pickle_ns_per_byte),
+    SLOT_NS(CALIB_QUEUE_OP, queue_op_ns),
+    SLOT_NS(CALIB_RUNNER_ACQUIRE, acquire_ns),
+    SLOT_NS(CALIB_RUNNER_RELEASE, release_ns),
+};
+
+void calibrate_apply(const struct calib_result *res, struct profile *p)
+{
+    snprintf(p->name, sizeof p->name, "%.30s %s", res->host, res->date);
+    for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
+        const struct calib_figure *f = &res->figures[slots[i].id];
+        if (!f->measured)
+            continue;
+        char *field = (char *)p + slots[i].offset;
+        if (slots[i].real) {
+            double v = f->median > 0 ? f->median : 1e-6; /* the loader wants these positive */
+            memcpy(field, &v, sizeof v);
+        } else {
+            int64_t v = (int64_t)(f->median + 0.5);
+            memcpy(field, &v, sizeof v);
+        }
+    }
+}
+
+enum status calibrate_write_profile(const struct calib_result *res, FILE *out, struct error *err)
+{
+    struct profile p;
+    profile_builtin(&p);
+    calibrate_apply(res, &p);
+    /* host names are letters, digits, dots and dashes: no JSON escaping needed */
+    fprintf(out, "{\n  \"name\": \"%s\"", p.name);
+    for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
+        if (!res->figures[slots[i].id].measured)
+            continue;
+        const char *field = (const char *)&p + slots[i].offset;
+        fprintf(out, ",\n  \"%s\": ", infos[slots[i].id].key);
+        if (slots[i].real) {
+            double v;
+            memcpy(&v, field, sizeof v);
+            fprintf(out, "%.6g", v);
+        } else {
+            int64_t v;
+            memcpy(&v, field, sizeof v);
+            fprintf(out, "%" PRId64, v);
+        }
+    }
+    fprintf(out, ",\n  \"x-calibration\": {\n    \"host\": \"%s\", \"date\": \"%s\", \"cpus\": %" PRIu32
+                 ",\n    \"figures\": {",
+            res->host, res->date, res->cpus);
+    bool first = true;
+    for (int i = 0; i < CALIB_FIGURE_COUNT; i++) {
+        const struct calib_figure *f = &res->figures[i];
+        if (!f->measured)
+            continue;
+        fprintf(out, "%s\n      \"%s\": {\"median\": %.6g, \"min\": %.6g, \"max\": %.6g, \"unit\": \"%s\", "
+                     "\"trials\": %" PRIu32 "}",
+                first ? "" : ",", infos[i].key, f->median, f->min, f->max, infos[i].unit, f->trials);
+        first = false;
+    }
+    fputs("\n    }\n  }\n}\n", out);
+    if (ferror(out))
+        return error_set(err, STATUS_INTERNAL, NULL, "cannot write the profile");
+    return STATUS_OK;
+}

@@ -1,0 +1,157 @@
+#!/usr/bin/python3
+"""End-to-end tests of `threadsim calibrate` and `threadsim compare`: a quick
+calibration writes a profile that `run --profile` uses, and compare prints
+the contracted JSON.
+
+Usage: test_calibrate.py --threadsim PATH/TO/threadsim --source-dir PROJECT_DIR
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+THREADSIM = None
+SOURCE_DIR = None
+
+CONTRACT_KEYS = ["scenario", "policy", "cpus", "seed", "makespan_ns", "threads",
+                 "memory", "shared", "stats"]
+THREAD_KEYS = ["process", "name", "arrival_ns", "first_run_ns", "finish_ns",
+               "response_ns", "turnaround_ns", "wait_ns", "cpu_ns", "blocked_ns",
+               "gil_wait_ns", "context_switches"]
+
+
+def threadsim(*args, env=None):
+    """Runs threadsim with args; returns the CompletedProcess (text output)."""
+    return subprocess.run([THREADSIM, *args], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, errors="replace",
+                          timeout=120, env=env)
+
+
+class CalibrateTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.profile = os.path.join(cls.tmp.name, "host.json")
+        cls.proc = threadsim("calibrate", "--quick", "-o", cls.profile)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_calibrate_should_print_a_table_and_write_a_profile(self):
+        self.assertEqual(self.proc.returncode, 0, self.proc.stderr)
+        self.assertIn("median", self.proc.stdout)
+        self.assertIn("count_ns_per_iter", self.proc.stdout)
+        self.assertIn("Profile written to " + self.profile, self.proc.stdout)
+        with open(self.profile) as f:
+            prof = json.load(f)
+        self.assertGreater(prof["count_ns_per_iter"], 0)
+        figures = prof["x-calibration"]["figures"]
+        for key, fig in figures.items():
+            self.assertLessEqual(fig["min"], fig["median"], key)
+            self.assertLessEqual(fig["median"], fig["max"], key)
+
+    def test_run_with_the_calibrated_profile_should_predict_this_host(self):
+        self.assertEqual(self.proc.returncode, 0, self.proc.stderr)
+        scenario = os.path.join(SOURCE_DIR, "scenarios", "lectures", "02_count_sequential.json")
+        builtin = threadsim("run", scenario, "--format", "json")
+        host = threadsim("run", scenario, "--format", "json", "--profile", self.profile)
+        self.assertEqual(host.returncode, 0, host.stderr)
+        with open(self.profile) as f:
+            per_iter = json.load(f)["count_ns_per_iter"]
+        # count(80M) twice: the makespan follows the measured cost per iteration
+        makespan = json.loads(host.stdout)["makespan_ns"]
+        self.assertAlmostEqual(makespan / (2 * 80e6 * per_iter), 1.0, delta=0.05)
+        self.assertNotEqual(makespan, json.loads(builtin.stdout)["makespan_ns"])
+
+    def test_calibrate_without_o_should_write_the_cached_profile(self):
+        env = dict(os.environ, XDG_CACHE_HOME=os.path.join(self.tmp.name, "cache"))
+        proc = threadsim("calibrate", "--quick", env=env)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        cached = os.path.join(self.tmp.name, "cache", "threadsim", "profile.json")
+        self.assertTrue(os.path.exists(cached))
+
+    def test_compare_json_should_have_sim_real_and_error(self):
+        self.assertEqual(self.proc.returncode, 0, self.proc.stderr)
+        scenario = os.path.join(SOURCE_DIR, "scenarios", "lectures", "03_bank_account_lock.json")
+        proc = threadsim("compare", scenario, "--repeat", "2", "--profile", self.profile, "--format", "json")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        out = json.loads(proc.stdout)
+        for part in ("sim", "real"):
+            for key in CONTRACT_KEYS:
+                self.assertIn(key, out[part], part)
+            names = [(t["process"], t["name"]) for t in out[part]["threads"]]
+            self.assertIn(("main", "worker-4"), names)
+            for t in out[part]["threads"]:
+                for key in THREAD_KEYS:
+                    self.assertIn(key, t, part)
+        self.assertEqual(out["real"]["repeat"], 2)
+        self.assertGreater(out["real"]["makespan_ns"], 0)
+        err = out["error"]
+        sim, real = out["sim"]["makespan_ns"], out["real"]["makespan_ns"]
+        self.assertAlmostEqual(err["makespan_pct"], (sim - real) * 100.0 / real, delta=0.01)
+        self.assertEqual(len(err["threads"]), len(out["sim"]["threads"]))
+        for t in err["threads"]:
+            for key in ("process", "name", "turnaround_pct", "cpu_pct"):
+                self.assertIn(key, t)
+        self.assertEqual(out["profile"]["path"], self.profile)
+
+    def test_compare_text_should_name_the_profile_and_each_thread(self):
+        scenario = os.path.join(SOURCE_DIR, "scenarios", "lectures", "02_count_threads.json")
+        proc = threadsim("compare", scenario, "--repeat", "1", "--profile", self.profile)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("profile " + self.profile, proc.stdout)
+        for name in ("MainThread", "t1", "t2", "makespan"):
+            self.assertIn(name, proc.stdout)
+
+    def test_compare_should_exit_3_when_the_scenario_deadlocks(self):
+        scenario = os.path.join(SOURCE_DIR, "scenarios", "lectures", "19_deadlock.json")
+        proc = threadsim("compare", scenario, "--repeat", "1", "--profile", self.profile, "--timeout", "10s")
+        self.assertEqual(proc.returncode, 3, proc.stderr)
+        self.assertIn("deadlock", proc.stderr)
+
+    def test_compare_without_profile_should_calibrate_once_and_reuse_the_cache(self):
+        env = dict(os.environ, XDG_CACHE_HOME=os.path.join(self.tmp.name, "cache2"))
+        cached = os.path.join(self.tmp.name, "cache2", "threadsim", "profile.json")
+        os.makedirs(os.path.dirname(cached))
+        # a cached profile (the quick one, so the test stays fast) is used as is
+        with open(self.profile) as src, open(cached, "w") as dst:
+            dst.write(src.read())
+        scenario = os.path.join(SOURCE_DIR, "scenarios", "lectures", "02_count_threads.json")
+        proc = threadsim("compare", scenario, "--repeat", "1", env=env)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("profile " + cached, proc.stdout)
+        self.assertNotIn("calibrating", proc.stderr)
+
+    def test_compare_should_reject_a_bad_repeat(self):
+        proc = threadsim("compare", "x.json", "--repeat", "0")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("--repeat", proc.stderr)
+
+    def test_calibrate_should_reject_a_stray_argument(self):
+        proc = threadsim("calibrate", "extra")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("unexpected argument", proc.stderr)
+
+
+def main():
+    global THREADSIM, SOURCE_DIR
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threadsim", required=True, help="the threadsim binary")
+    parser.add_argument("--source-dir", required=True, help="the project's root")
+    args = parser.parse_args()
+    THREADSIM = os.path.abspath(args.threadsim)
+    SOURCE_DIR = os.path.abspath(args.source_dir)
+
+    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    print("%d passed, %d failed" % (result.testsRun - failed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

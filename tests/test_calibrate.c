@@ -1,0 +1,103 @@
+/* Unit tests of host calibration: a quick calibration measures every figure,
+ * its spreads are ordered, and the profile it writes loads as a profile with
+ * the measured medians. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "host/calibrate.h"
+#include "sim/profile.h"
+
+static struct calib_result result;
+
+static int calibrate_once(void **state)
+{
+    (void)state;
+    struct calib_options opts = {.quick = true, .self_exe = THREADSIM_BINARY};
+    struct error err;
+    error_clear(&err);
+    if (calibrate_run(&opts, &result, &err) != STATUS_OK) {
+        fprintf(stderr, "calibrate_run: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static void quick_calibration_should_measure_every_figure_with_ordered_spreads(void **state)
+{
+    (void)state;
+    assert_true(result.cpus >= 1);
+    for (int i = 0; i < CALIB_FIGURE_COUNT; i++) {
+        const struct calib_figure *f = &result.figures[i];
+        const char *key = calibrate_figure_info((enum calib_figure_id)i)->key;
+        if (!f->measured)
+            fail_msg("%s was not measured", key);
+        if (!(f->min <= f->median && f->median <= f->max && f->min >= 0))
+            fail_msg("%s: min %g, median %g, max %g", key, f->min, f->median, f->max);
+    }
+}
+
+static void quick_calibration_should_give_plausible_costs(void **state)
+{
+    (void)state;
+    const struct calib_figure *fig = result.figures;
+    /* a countdown iteration and a division take well under a microsecond */
+    assert_true(fig[CALIB_COUNT_NS_PER_ITER].median > 0 && fig[CALIB_COUNT_NS_PER_ITER].median < 1000);
+    assert_true(fig[CALIB_PRIMES_NS_PER_DIVISION].median > 0 && fig[CALIB_PRIMES_NS_PER_DIVISION].median < 1000);
+    /* spin burns the CPU time asked, give or take the clock's granularity */
+    assert_true(fig[CALIB_SPIN_NS_PER_NS].median > 0.9 && fig[CALIB_SPIN_NS_PER_NS].median < 1.5);
+    /* starting a thread is cheaper than starting a program, which execs */
+    assert_true(fig[CALIB_THREAD_CREATE_JOIN].median > 0);
+    assert_true(fig[CALIB_THREAD_CREATE_JOIN].median < fig[CALIB_SPAWN_CHILD].median);
+    assert_true(fig[CALIB_FORK_PARENT].median > 0);
+    assert_true(fig[CALIB_PIPE_OP].median > 0);
+    assert_true(fig[CALIB_CONDVAR_WAKEUP].median > 0);
+    /* an uncontended lock call is much cheaper than a system call */
+    assert_true(fig[CALIB_ACQUIRE].median < fig[CALIB_PIPE_OP].median);
+}
+
+static void calibrated_profile_should_load_with_the_measured_medians(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/threadsim_calibrate_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    struct error err;
+    error_clear(&err);
+    assert_int_equal(calibrate_write_profile(&result, f, &err), STATUS_OK);
+    fclose(f);
+
+    struct profile p;
+    profile_builtin(&p);
+    enum status st = profile_load_file(&p, path, &err);
+    remove(path);
+    if (st != STATUS_OK)
+        fail_msg("the profile did not load: %s", err.msg);
+    assert_string_not_equal(p.name, "builtin");
+    double count = result.figures[CALIB_COUNT_NS_PER_ITER].median;
+    assert_true(p.count_ns_per_iter > count * 0.999 && p.count_ns_per_iter < count * 1.001);
+    assert_int_equal(p.fork_parent_ns, (int64_t)(result.figures[CALIB_RUNNER_FORK_PARENT].median + 0.5));
+    assert_int_equal(p.add_ns, (int64_t)(result.figures[CALIB_RUNNER_ADD].median + 0.5));
+    assert_int_equal(p.wakeup_latency_ns, (int64_t)(result.figures[CALIB_CONDVAR_WAKEUP].median + 0.5));
+    assert_true(p.context_switch_ns >= 0 && p.process_switch_ns >= 0);
+    /* figures a calibration cannot measure keep the built-in value */
+    struct profile builtin;
+    profile_builtin(&builtin);
+    assert_true(p.count_bytecodes_per_iter == builtin.count_bytecodes_per_iter);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(quick_calibration_should_measure_every_figure_with_ordered_spreads),
+        cmocka_unit_test(quick_calibration_should_give_plausible_costs),
+        cmocka_unit_test(calibrated_profile_should_load_with_the_measured_medians),
+    };
+    return cmocka_run_group_tests(tests, calibrate_once, NULL);
+}

@@ -1,0 +1,139 @@
+/* Unit tests of compare's report: the JSON has the contracted shape
+ * ({"sim": run's JSON, "real": the same shape with medians, "error": ...})
+ * and the text names every thread and the makespan, on a simulated run
+ * compared with real runs built by hand. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "cli/compare_report.h"
+#include "sim_run.h"
+
+#define TWO_THREADS                                                                                            \
+    "{\"name\": \"two workers\", \"machine\": {\"cpus\": 2}, \"processes\": [{\"name\": \"main\", \"threads\": [" \
+    "{\"name\": \"a\", \"program\": [{\"op\": \"compute\", \"for\": \"10ms\"}]},"                              \
+    "{\"name\": \"b\", \"program\": [{\"op\": \"compute\", \"for\": \"20ms\"}]}]}]}"
+
+static const char *const contract_keys[] = {"scenario", "policy", "cpus", "seed", "makespan_ns",
+                                            "threads", "memory", "shared", "stats"};
+static const char *const thread_keys[] = {"process", "name", "arrival_ns", "first_run_ns", "finish_ns",
+                                          "response_ns", "turnaround_ns", "wait_ns", "cpu_ns",
+                                          "blocked_ns", "gil_wait_ns", "context_switches"};
+
+/* The report of the simulated TWO_THREADS against two real runs that each
+ * took 25 % longer than simulated. */
+static char *report_of(enum report_format format)
+{
+    struct run *r = run_json_with(TWO_THREADS, NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    struct compare_run sim;
+    compare_run_from_engine(&sim, r->eng);
+    struct task_metrics slow[2];
+    for (int i = 0; i < 2; i++) {
+        slow[i] = sim.metrics[i];
+        slow[i].finish = sim.metrics[i].finish * 5 / 4;
+        slow[i].cpu = sim.metrics[i].cpu * 5 / 4;
+    }
+    struct compare_run real[2];
+    for (int i = 0; i < 2; i++) {
+        real[i] = sim;
+        real[i].metrics = slow;
+        real[i].makespan = sim.makespan * 5 / 4;
+    }
+    struct comparison *cmp = comparison_create(&sim, real, 2);
+    struct report_run rr = {.sc = r->sc, .policy = "fifo", .eng = r->eng, .deadlock = NULL};
+    struct profile prof;
+    profile_builtin(&prof);
+    struct compare_report rep = {.sim = &rr, .cmp = cmp, .profile_path = "/tmp/p.json", .profile = &prof,
+                                 .fit = {.cpus_before = 2, .wakeup_latency = true}};
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    compare_report_write(out, format, &rep);
+    fclose(out);
+    comparison_destroy(cmp);
+    compare_run_deinit(&sim);
+    run_free(r);
+    return text;
+}
+
+static void assert_run_shape(const cJSON *run)
+{
+    for (size_t k = 0; k < sizeof contract_keys / sizeof contract_keys[0]; k++)
+        if (!cJSON_GetObjectItemCaseSensitive(run, contract_keys[k]))
+            fail_msg("missing key %s", contract_keys[k]);
+    const cJSON *threads = cJSON_GetObjectItemCaseSensitive(run, "threads");
+    assert_int_equal(cJSON_GetArraySize(threads), 2);
+    for (const cJSON *t = threads->child; t; t = t->next)
+        for (size_t k = 0; k < sizeof thread_keys / sizeof thread_keys[0]; k++)
+            if (!cJSON_GetObjectItemCaseSensitive(t, thread_keys[k]))
+                fail_msg("a thread misses key %s", thread_keys[k]);
+}
+
+static void json_report_should_have_sim_real_and_error_in_the_contracted_shape(void **state)
+{
+    (void)state;
+    char *text = report_of(REPORT_JSON);
+    cJSON *root = cJSON_Parse(text);
+    if (!root)
+        fail_msg("not JSON:\n%s", text);
+    const cJSON *sim = cJSON_GetObjectItemCaseSensitive(root, "sim");
+    const cJSON *real = cJSON_GetObjectItemCaseSensitive(root, "real");
+    const cJSON *err = cJSON_GetObjectItemCaseSensitive(root, "error");
+    assert_non_null(sim);
+    assert_non_null(real);
+    assert_non_null(err);
+    assert_run_shape(sim);
+    assert_run_shape(real);
+    /* the real figures are the medians: 25 % over the simulated ones */
+    double sim_makespan = cJSON_GetObjectItemCaseSensitive(sim, "makespan_ns")->valuedouble;
+    double real_makespan = cJSON_GetObjectItemCaseSensitive(real, "makespan_ns")->valuedouble;
+    assert_true(fabs(real_makespan - sim_makespan * 1.25) < 2);
+    /* (sim - real) / real = 1 / 1.25 - 1 = -20 % */
+    assert_true(fabs(cJSON_GetObjectItemCaseSensitive(err, "makespan_pct")->valuedouble + 20.0) < 0.01);
+    const cJSON *threads = cJSON_GetObjectItemCaseSensitive(err, "threads");
+    assert_int_equal(cJSON_GetArraySize(threads), 2);
+    const cJSON *b = cJSON_GetArrayItem(threads, 1);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(b, "process")->valuestring, "main");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(b, "name")->valuestring, "b");
+    assert_true(fabs(cJSON_GetObjectItemCaseSensitive(b, "turnaround_pct")->valuedouble + 20.0) < 0.01);
+    assert_true(fabs(cJSON_GetObjectItemCaseSensitive(b, "cpu_pct")->valuedouble + 20.0) < 0.01);
+    /* the spreads of the real runs and the profile used are there too */
+    const cJSON *rb = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(real, "threads"), 1);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+                         cJSON_GetObjectItemCaseSensitive(rb, "spread"), "turnaround_ns")), 2);
+    const cJSON *prof = cJSON_GetObjectItemCaseSensitive(root, "profile");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(prof, "path")->valuestring, "/tmp/p.json");
+    cJSON_Delete(root);
+    free(text);
+}
+
+static void text_report_should_list_each_thread_and_the_makespan_error(void **state)
+{
+    (void)state;
+    char *text = report_of(REPORT_TEXT);
+    assert_non_null(strstr(text, "two workers"));
+    assert_non_null(strstr(text, "/tmp/p.json"));
+    assert_non_null(strstr(text, "\nmain       a "));
+    assert_non_null(strstr(text, "\nmain       b "));
+    assert_non_null(strstr(text, "makespan"));
+    assert_non_null(strstr(text, "-20.0%"));
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(json_report_should_have_sim_real_and_error_in_the_contracted_shape),
+        cmocka_unit_test(text_report_should_list_each_thread_and_the_makespan_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
