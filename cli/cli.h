@@ -34,13 +34,6 @@ extern const struct cmd_entry cmd_real_entry;
 extern const struct cmd_entry cmd_calibrate_entry;
 extern const struct cmd_entry cmd_compare_entry;
 
-/* Runs the scenario in `file` once for real (host_run, default limits) for
- * the commands that draw it (export, view). Returns 0 with *out the trace
- * (free with trace_destroy), or the exit code of what went wrong, printed;
- * *out is then still the trace when the run made one (a deadlocked run is
- * drawn up to where it stopped), else NULL. */
-int cli_real_trace(const char *file, struct trace **out);
-
 /* The options `run` and `export` share: overrides of the scenario for one run. */
 struct cli_overrides {
     const struct sched_policy *policy; /* --policy, or NULL */
@@ -51,6 +44,18 @@ struct cli_overrides {
     bool has_quantum;
     const char *profile;               /* --profile, or NULL */
 };
+
+/* Runs the scenario in `file` once for real (host_run, default limits) for
+ * the commands that draw it (export, view). Returns 0 with *out the trace
+ * (free with trace_destroy), or the exit code of what went wrong, printed;
+ * *out is then still the trace when the run made one (a deadlocked run is
+ * drawn up to where it stopped), else NULL. */
+int cli_real_trace(const char *file, struct trace **out);
+
+/* Fits a scenario about to be simulated next to a real run of it to this
+ * host (the profile given with --profile, else the cached calibration), as
+ * `compare` does. Returns an exit code (printed). */
+int cli_fit_for_real(struct scenario *sc, const struct cli_overrides *ov);
 
 /* getopt_long ids and entries of the override options, shared by the
  * commands that take them: put CLI_OVERRIDE_OPTIONS in the option table and

@@ -1,8 +1,10 @@
 /* `threadsim calibrate`: measure this host and write a profile for it. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,4 +172,52 @@ static int calibrate_exec(int argc, char **argv)
     if (rc == STATUS_OK)
         printf("\nProfile written to %s\n", out);
     return rc;
+}
+
+int calib_cli_profile(const char *given, char *path, size_t size)
+{
+    if (given) {
+        snprintf(path, size, "%s", given);
+        return STATUS_OK;
+    }
+    if (!calib_cli_cache_path(path, size))
+        return STATUS_INTERNAL;
+    if (access(path, R_OK) == 0)
+        return STATUS_OK;
+    fprintf(stderr, "threadsim: no host profile yet: calibrating this host once (a few seconds)...\n");
+    struct calib_result res;
+    return calib_cli_run(path, false, false, &res);
+}
+
+static uint32_t host_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return 1;
+    int n = CPU_COUNT(&set);
+    return n > 0 ? (uint32_t)n : 1;
+}
+
+int calib_cli_fit(struct scenario *sc, const char *profile, struct compare_fit *hm)
+{
+    struct error err;
+    error_clear(&err);
+    if (profile_load_file(&sc->profile, profile, &err) != STATUS_OK)
+        return cli_file_error(profile, &err);
+    struct machine *m = &sc->machine;
+    hm->cpus_before = m->cpus;
+    /* the real run is pinned to the scenario's CPUs, or has all of the host's */
+    if (m->cpus > host_cpus())
+        m->cpus = host_cpus();
+    /* 0 is the scenario's "free" default; a value it sets on purpose stays */
+    hm->context_switch = m->context_switch == 0 && sc->profile.context_switch_ns > 0;
+    if (hm->context_switch)
+        m->context_switch = sc->profile.context_switch_ns;
+    hm->process_switch = m->process_switch == 0 && sc->profile.process_switch_ns > 0;
+    if (hm->process_switch)
+        m->process_switch = sc->profile.process_switch_ns;
+    hm->wakeup_latency = m->wakeup_latency == 0 && sc->profile.wakeup_latency_ns > 0;
+    if (hm->wakeup_latency)
+        m->wakeup_latency = sc->profile.wakeup_latency_ns;
+    return STATUS_OK;
 }

@@ -124,56 +124,6 @@ static int parse_options(int argc, char **argv, struct compare_options *opts)
     return cli_scenario_file(cmd, argc, argv, &opts->file);
 }
 
-/* The profile to use: --profile, or the cached one, calibrating this host
- * first when there is none. Fills path. Returns an exit code. */
-static int find_profile(const struct compare_options *opts, char *path, size_t size)
-{
-    if (opts->profile) {
-        snprintf(path, size, "%s", opts->profile);
-        return STATUS_OK;
-    }
-    if (!calib_cli_cache_path(path, size))
-        return STATUS_INTERNAL;
-    if (access(path, R_OK) == 0)
-        return STATUS_OK;
-    fprintf(stderr, "threadsim: no host profile yet: calibrating this host once (a few seconds)...\n");
-    struct calib_result res;
-    return calib_cli_run(path, false, false, &res);
-}
-
-static uint32_t host_cpus(void)
-{
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) != 0)
-        return 1;
-    int n = CPU_COUNT(&set);
-    return n > 0 ? (uint32_t)n : 1;
-}
-
-/* Loads the host profile over the scenario's and fits the machine to this
- * host (see the command's help). Returns an exit code. */
-static int fit_to_host(struct scenario *sc, const char *profile, struct compare_fit *hm)
-{
-    struct error err;
-    error_clear(&err);
-    if (profile_load_file(&sc->profile, profile, &err) != STATUS_OK)
-        return cli_file_error(profile, &err);
-    struct machine *m = &sc->machine;
-    hm->cpus_before = m->cpus;
-    m->cpus = host_cpus();
-    /* 0 is the scenario's "free" default; a value it sets on purpose stays */
-    hm->context_switch = m->context_switch == 0 && sc->profile.context_switch_ns > 0;
-    if (hm->context_switch)
-        m->context_switch = sc->profile.context_switch_ns;
-    hm->process_switch = m->process_switch == 0 && sc->profile.process_switch_ns > 0;
-    if (hm->process_switch)
-        m->process_switch = sc->profile.process_switch_ns;
-    hm->wakeup_latency = m->wakeup_latency == 0 && sc->profile.wakeup_latency_ns > 0;
-    if (hm->wakeup_latency)
-        m->wakeup_latency = sc->profile.wakeup_latency_ns;
-    return STATUS_OK;
-}
-
 /* A real run's timings include the time other programs take the CPUs from
  * it; the simulation knows nothing of them. Say so when the host is busy. */
 static void warn_if_loaded(uint32_t cpus)
@@ -226,9 +176,9 @@ static int compare_exec(int argc, char **argv)
     struct compare_fit hm;
     memset(&hm, 0, sizeof hm);
     if (rc == STATUS_OK)
-        rc = find_profile(&opts, profile, sizeof profile);
+        rc = calib_cli_profile(opts.profile, profile, sizeof profile);
     if (rc == STATUS_OK)
-        rc = fit_to_host(sc, profile, &hm);
+        rc = calib_cli_fit(sc, profile, &hm);
     if (rc != STATUS_OK) {
         scenario_destroy(sc);
         return rc;

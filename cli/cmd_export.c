@@ -288,6 +288,9 @@ static int simulate(const struct export_options *opts, const struct cli_override
     int rc = cli_apply_overrides(r->sc, opts->file, ov, &policy);
     if (rc != STATUS_OK)
         return rc;
+    /* next to a real run, the simulation predicts this host */
+    if (opts->source == EXPORT_COMPARE && (rc = cli_fit_for_real(r->sc, ov)) != STATUS_OK)
+        return rc;
     struct engine_options eo;
     memset(&eo, 0, sizeof eo);
     eo.record_trace = true;

@@ -2,10 +2,12 @@
  * report the same per-thread metrics as `run`, medians over --repeat runs. */
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "calib_cli.h"
 #include "cli.h"
 #include "host/runner.h"
 #include "report.h"
@@ -362,6 +364,14 @@ int cli_real_trace(const char *file, struct trace **out)
     enum status st = host_run(sc, &ho, out, &err);
     scenario_destroy(sc);
     return st == STATUS_OK ? STATUS_OK : cli_file_error(file, &err);
+}
+
+int cli_fit_for_real(struct scenario *sc, const struct cli_overrides *ov)
+{
+    char profile[PATH_MAX];
+    struct compare_fit fit;
+    int rc = calib_cli_profile(ov->profile, profile, sizeof profile);
+    return rc != STATUS_OK ? rc : calib_cli_fit(sc, profile, &fit);
 }
 
 static int real_exec(int argc, char **argv)

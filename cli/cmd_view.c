@@ -250,6 +250,9 @@ static int simulate(const struct view_options *opts, const char *policy, struct 
     int rc = cli_apply_overrides(run->sc, opts->file, &ov, &pol);
     if (rc != STATUS_OK)
         return rc;
+    /* next to a real run, the simulation predicts this host */
+    if (opts->compare && (rc = cli_fit_for_real(run->sc, &ov)) != STATUS_OK)
+        return rc;
     struct engine_options eo;
     memset(&eo, 0, sizeof eo);
     eo.record_trace = true;

@@ -8,17 +8,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "calib_cli.h"
 #include "report.h"
 #include "sim/compare.h"
 #include "sim/profile.h"
 
 /* What compare changed in the scenario so the simulation predicts this host. */
-struct compare_fit {
-    uint32_t cpus_before;  /* machine.cpus in the scenario (now the host's) */
-    bool context_switch;   /* machine.context_switch taken from the profile */
-    bool process_switch;   /* machine.process_switch taken from the profile */
-    bool wakeup_latency;   /* machine.wakeup_latency taken from the profile */
-};
 
 struct compare_report {
     const struct report_run *sim;   /* the simulation (its scenario has the fitted machine) */
