@@ -25,6 +25,22 @@ import xml.etree.ElementTree as ET
 
 THREADSIM = None
 SOURCE_DIR = None
+
+
+def setUpModule():
+    """--real and --compare simulate with the cached host profile: give the
+    tests a cache of their own holding a quick calibration, so they neither
+    calibrate in full nor touch the user's cache."""
+    cache = tempfile.mkdtemp(prefix="threadsim-cache-")
+    os.environ["XDG_CACHE_HOME"] = cache
+    os.makedirs(os.path.join(cache, "threadsim"))
+    subprocess.run([THREADSIM, "calibrate", "--quick", "-o",
+                    os.path.join(cache, "threadsim", "profile.json")],
+                   stdin=subprocess.DEVNULL, capture_output=True, check=True, timeout=120)
+
+
+def tearDownModule():
+    shutil.rmtree(os.environ["XDG_CACHE_HOME"], ignore_errors=True)
 REGENERATE = False
 SKIP_GALLERY = False
 GOLDEN_DIR = os.path.dirname(os.path.abspath(__file__))

@@ -9,6 +9,7 @@ Usage: test_view.py --threadsim PATH/TO/threadsim --source-dir PROJECT_DIR
 """
 import argparse
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -17,6 +18,22 @@ import unittest
 
 THREADSIM = None
 SOURCE_DIR = None
+
+
+def setUpModule():
+    """--real and --compare simulate with the cached host profile: give the
+    tests a cache of their own holding a quick calibration, so they neither
+    calibrate in full nor touch the user's cache."""
+    cache = tempfile.mkdtemp(prefix="threadsim-cache-")
+    os.environ["XDG_CACHE_HOME"] = cache
+    os.makedirs(os.path.join(cache, "threadsim"))
+    subprocess.run([THREADSIM, "calibrate", "--quick", "-o",
+                    os.path.join(cache, "threadsim", "profile.json")],
+                   stdin=subprocess.DEVNULL, capture_output=True, check=True, timeout=120)
+
+
+def tearDownModule():
+    shutil.rmtree(os.environ["XDG_CACHE_HOME"], ignore_errors=True)
 MS = 1000000
 
 
