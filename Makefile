@@ -28,16 +28,29 @@ build: deps
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS)
 
-# The main job on a bundled scenario; a new step of the demo is one more line.
+# The main job on bundled scenarios: simulate, run for real, compare, export
+# the images, and open the viewer when there is a display. A new step of the
+# demo is one more line.
 demo: build
 	mkdir -p $(OUT)
 	$(THREADSIM) run scenarios/scheduling/rr_q4.json --trace $(OUT)/rr_q4.trace.json
 	$(THREADSIM) run scenarios/lectures/03_bank_account_race.json --seed 2 --trace $(OUT)/bank_race.trace.json
 	$(THREADSIM) run scenarios/lectures/03_bank_account_lock.json --seed 2
-	$(THREADSIM) run scenarios/gil/count_threads.json
+	$(THREADSIM) run scenarios/gil/count_threads.json --perfetto $(OUT)/gil_count_threads.perfetto.json
+	$(THREADSIM) real scenarios/gil/count_threads.json --trace $(OUT)/gil_count_threads.real.json
+	$(THREADSIM) compare scenarios/gil/count_threads.json --repeat 3
 	$(THREADSIM) export scenarios/gil/count_threads.json -o $(OUT)/gil_count_threads.svg --to 30ms
+	$(THREADSIM) export scenarios/gil/count_threads.json -o $(OUT)/gil_count_threads.png --to 30ms --width 1920
+	$(THREADSIM) export scenarios/gil/count_threads.json --compare -o $(OUT)/gil_count_threads_compare.png --width 1920
+	$(THREADSIM) export scenarios/gil/old_gil_battle.json -o $(OUT)/old_gil_battle.png --to 2ms --width 1920
 	$(THREADSIM) export scenarios/scheduling/rr_q4.json -o $(OUT)/rr_q4.svg
 	@echo "traces and timelines written to $(OUT)/"
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+		echo "opening the viewer (press ? for the keys, q to quit)"; \
+		$(THREADSIM) view scenarios/gil/count_threads.json --compare; \
+	else \
+		echo "no display: skipped the viewer; on a desktop run: $(THREADSIM) view scenarios/gil/count_threads.json --compare"; \
+	fi
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
