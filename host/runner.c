@@ -187,6 +187,10 @@ struct hrun {
     uint32_t priv_cells;     /* private cells of the largest template */
     uint32_t priv_objs;      /* private objects of the largest template */
     uint32_t ncells;         /* cells of the declared variables */
+    cpu_set_t pin;           /* the CPUs every process of the run is pinned to */
+    uint32_t ncpus;          /* CPUs in pin */
+    uint32_t cpus_allowed;   /* CPUs the runner itself may use */
+    int16_t cpu_index[CPU_SETSIZE]; /* host CPU -> its index in pin, -1 */
     /* child only: this process and its thread bookkeeping (process-private) */
     uint32_t proc;
     pthread_mutex_t live_m;
@@ -2550,8 +2554,7 @@ static int64_t stamp_to_ns(const struct stamp_map *m, int64_t st)
 static struct trace *merge_trace(struct hrun *r, const struct stamp_map *sm, int64_t end)
 {
     const struct scenario *sc = r->sc;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    struct trace *tr = trace_create(sc->name, sc->description, "real", "os", ncpu > 0 ? (uint32_t)ncpu : 1, sc->seed);
+    struct trace *tr = trace_create(sc->name, sc->description, "real", "os", r->ncpus ? r->ncpus : 1, sc->seed);
     uint32_t np = atomic_load(&r->sh->nprocs);
     for (uint32_t p = 0; p < np && p < r->max_procs; p++)
         trace_add_process(tr, r->procs[p].name);
@@ -2594,7 +2597,12 @@ static struct trace *merge_trace(struct hrun *r, const struct stamp_map *sm, int
             }
             open = true;
             seg.start = t;
-            seg.cpu = ev[i].kind == HEV_RUN ? ev[i].cpu : -1;
+            /* CPUs are numbered within the run's set, as the simulator's */
+            seg.cpu = -1;
+            if (ev[i].kind == HEV_RUN)
+                seg.cpu = ev[i].cpu >= 0 && ev[i].cpu < CPU_SETSIZE && r->cpu_index[ev[i].cpu] >= 0
+                              ? r->cpu_index[ev[i].cpu]
+                              : ev[i].cpu;
             seg.state = ev[i].kind == HEV_RUN ? TRACE_RUNNING : TRACE_BLOCKED;
             seg.reason = ev[i].kind == HEV_RUN ? REASON_NONE : ev[i].sub;
             seg.obj = ev[i].kind == HEV_RUN ? UINT32_MAX : ev[i].obj;
@@ -2608,6 +2616,31 @@ static struct trace *merge_trace(struct hrun *r, const struct stamp_map *sm, int
     tr->makespan = trace_metrics_compute(tr, m);
     free(m);
     return tr;
+}
+
+/* The first `want` of the CPUs the runner may use: a 1-CPU scenario's
+ * threads must share one CPU for real, or the lessons that depend on it (the
+ * old GIL on one CPU, a racy counter that only loses updates on two) would
+ * show the host's parallelism instead. */
+static void cpus_choose(struct hrun *r, uint32_t want)
+{
+    cpu_set_t allowed;
+    CPU_ZERO(&r->pin);
+    r->ncpus = 0;
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        r->cpu_index[c] = -1;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) {
+        CPU_ZERO(&allowed);
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        for (long c = 0; c < (n > 0 ? n : 1) && c < CPU_SETSIZE; c++)
+            CPU_SET((int)c, &allowed);
+    }
+    r->cpus_allowed = (uint32_t)CPU_COUNT(&allowed);
+    for (int c = 0; c < CPU_SETSIZE && r->ncpus < want; c++)
+        if (CPU_ISSET(c, &allowed)) {
+            CPU_SET(c, &r->pin);
+            r->cpu_index[c] = (int16_t)r->ncpus++;
+        }
 }
 
 enum status host_run_result(const struct scenario *sc, const struct host_options *opt, struct host_result *res,
@@ -2624,6 +2657,12 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
         run_teardown(&r);
         return st;
     }
+    cpus_choose(&r, sc->machine.cpus ? sc->machine.cpus : 1);
+    if (r.ncpus < sc->machine.cpus)
+        snprintf(res->note, sizeof res->note,
+                 "the scenario asks for %" PRIu32 " CPUs, this machine lets the run use %" PRIu32
+                 ": it ran on all of them",
+                 sc->machine.cpus, r.ncpus);
     pid_t parent = getpid();
     r.sh->runner_pid = (int32_t)parent;
     pid_t *pids = xcalloc(sc->nprocesses + 1, sizeof *pids);
@@ -2644,6 +2683,8 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
                 signal(fatal[i], SIG_DFL);
             if (getppid() != parent)
                 _exit(STATUS_WATCHDOG);
+            /* its threads and the processes it makes inherit the set */
+            sched_setaffinity(0, sizeof r.pin, &r.pin);
             if (opt->max_memory) {
                 struct rlimit rl = {.rlim_cur = opt->max_memory, .rlim_max = opt->max_memory};
                 setrlimit(RLIMIT_AS, &rl);
@@ -2727,6 +2768,7 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
     free(pids);
 
     res->trace = merge_trace(&r, &sm, end);
+    res->cpus = r.ncpus;
     res->nvars = sc->nvars;
     res->var_off = xmalloc((sc->nvars + 1) * sizeof *res->var_off);
     memcpy(res->var_off, r.var_off, (sc->nvars + 1) * sizeof *res->var_off);

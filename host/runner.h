@@ -59,6 +59,8 @@ struct host_result {
                                     (the trace's processes, in the same order) */
     enum gil_mode *gil_mode;     /* per process */
     struct host_gil_stats *gil;  /* per process */
+    uint32_t cpus;               /* CPUs the run was pinned to (the trace's cpus) */
+    char note[ERROR_MSG_MAX];    /* a caveat for the user ("" none): fewer CPUs than asked */
 };
 
 /* host_run, keeping the extras. res is caller storage; free its contents

@@ -1,7 +1,9 @@
 /* Real runs of small scenarios: each primitive's semantics on real pthreads
  * and processes, the recorder's trace, the refusals before a run, and the
  * safety net (deadlock, watchdog, crashed child, nothing left behind). */
+#define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <time.h>
 
@@ -542,6 +544,71 @@ static void arrivals_should_start_processes_late_by_their_arrival(void **state)
     hrun_free(r);
 }
 
+/* machine.cpus = 1: the run is pinned to one CPU, so two CPU-bound threads
+ * under a GIL take turns on it and every running segment is on CPU 0. */
+static void a_one_cpu_scenario_should_run_on_one_pinned_cpu(void **state)
+{
+    (void)state;
+    struct hrun_result *r = hrun_json(
+        "{\"machine\": {\"cpus\": 1}, \"processes\": [{\"name\": \"main\", \"gil\": {\"mode\": \"new\", "
+        "\"switch_interval\": \"1ms\"}, \"threads\": [" THREAD(
+            "a", "{\"op\": \"compute\", \"work\": \"count\", \"n\": 5000000}") ", " THREAD("b", "{\"op\": "
+                                                                                             "\"compute\", \"work\": "
+                                                                                             "\"count\", \"n\": "
+                                                                                             "5000000}") "]}]}");
+    assert_int_equal(r->status, STATUS_OK);
+    const struct trace *tr = r->res.trace;
+    assert_int_equal(tr->cpus, 1);
+    assert_int_equal(r->res.cpus, 1);
+    assert_string_equal(r->res.note, "");
+    size_t running = 0;
+    for (size_t i = 0; i < tr->nsegments; i++) {
+        const struct trace_segment *a = &tr->segments[i];
+        if (a->state != TRACE_RUNNING)
+            continue;
+        running++;
+        assert_int_equal(a->cpu, 0);
+        for (size_t j = i + 1; j < tr->nsegments; j++) {
+            const struct trace_segment *b = &tr->segments[j];
+            if (b->state == TRACE_RUNNING && b->task != a->task)
+                assert_true(a->end <= b->start || b->end <= a->start);
+        }
+    }
+    assert_true(running >= 2);
+    hrun_free(r);
+}
+
+/* Threads without a GIL on a 1-CPU scenario still only ever run on that CPU. */
+static void a_one_cpu_scenario_without_gil_should_stay_on_its_cpu(void **state)
+{
+    (void)state;
+    struct hrun_result *r = hrun_json(
+        "{\"machine\": {\"cpus\": 1}, " PROC(THREAD("a", "{\"op\": \"compute\", \"work\": \"count\", \"n\": "
+                                                          "3000000}") ", " THREAD("b", "{\"op\": \"compute\", "
+                                                                                       "\"work\": \"count\", "
+                                                                                       "\"n\": 3000000}")) "}");
+    assert_int_equal(r->status, STATUS_OK);
+    for (size_t i = 0; i < r->res.trace->nsegments; i++)
+        if (r->res.trace->segments[i].state == TRACE_RUNNING)
+            assert_int_equal(r->res.trace->segments[i].cpu, 0);
+    hrun_free(r);
+}
+
+/* More CPUs than the runner may use: it runs on all of them and says so. */
+static void a_scenario_wanting_more_cpus_than_the_host_should_run_on_all_with_a_note(void **state)
+{
+    (void)state;
+    cpu_set_t allowed;
+    assert_int_equal(sched_getaffinity(0, sizeof allowed, &allowed), 0);
+    struct hrun_result *r = hrun_json("{\"machine\": {\"cpus\": 64}, " PROC(
+        THREAD("a", "{\"op\": \"compute\", \"work\": \"count\", \"n\": 1000}")) "}");
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(r->res.cpus, CPU_COUNT(&allowed));
+    assert_int_equal(r->res.trace->cpus, CPU_COUNT(&allowed));
+    assert_non_null(strstr(r->res.note, "64 CPUs"));
+    hrun_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -566,6 +633,9 @@ int main(void)
         cmocka_unit_test(a_signal_handler_should_run_in_the_main_thread_and_the_sleep_go_on),
         cmocka_unit_test(unsupported_ops_should_be_refused_before_the_run),
         cmocka_unit_test(arrivals_should_start_processes_late_by_their_arrival),
+        cmocka_unit_test(a_one_cpu_scenario_should_run_on_one_pinned_cpu),
+        cmocka_unit_test(a_one_cpu_scenario_without_gil_should_stay_on_its_cpu),
+        cmocka_unit_test(a_scenario_wanting_more_cpus_than_the_host_should_run_on_all_with_a_note),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
