@@ -77,6 +77,7 @@ struct hslot {
     char name[HOST_NAME_MAX];
     uint32_t nevents;
     uint32_t dropped;
+    int64_t run_delay;       /* ns runnable but not running (schedstat), -1: unknown */
 };
 
 /* A synchronisation object or queue: a monitor (process-shared mutex and
@@ -2096,6 +2097,27 @@ static void pool_leave(struct hpool *pl)
     pthread_mutex_unlock(&pl->mu);
 }
 
+/* The time this thread has spent runnable but waiting for a CPU: the 2nd
+ * field of /proc/thread-self/schedstat (needs CONFIG_SCHED_INFO); -1 when
+ * the kernel does not have it. Read only at a thread's start and end: a read
+ * is a system call (~1 us), far over the recorder's budget per event. */
+static int64_t run_delay_now(void)
+{
+    int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    char buf[128];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    unsigned long long run, delay;
+    if (sscanf(buf, "%llu %llu", &run, &delay) != 2)
+        return -1;
+    return (int64_t)delay;
+}
+
 static void *thread_main(void *arg)
 {
     struct hthread *th = arg;
@@ -2106,6 +2128,7 @@ static void *thread_main(void *arg)
     memset(locals, 0, sizeof locals);
     if (th->slot != r->procs[r->proc].main_slot)
         signals_block_here();
+    int64_t delay0 = r->opt->record ? run_delay_now() : -1;
     instant(th, INSTANT_ARRIVE, UINT32_MAX, 0, 0);
     gil_take(th);
     if (th->pool) {
@@ -2116,6 +2139,8 @@ static void *thread_main(void *arg)
         exec_block(th, sc->threads[s->decl].program, locals);
     }
     /* the thread has finished when it lets go of the GIL */
+    int64_t delay1 = delay0 >= 0 ? run_delay_now() : -1;
+    s->run_delay = delay1 >= delay0 && delay0 >= 0 ? delay1 - delay0 : -1;
     instant(th, INSTANT_EXIT, UINT32_MAX, 0, 0);
     gil_drop(th);
     /* before this thread counts as finished: a pool worker process may end
@@ -2551,6 +2576,74 @@ static int64_t stamp_to_ns(const struct stamp_map *m, int64_t st)
 
 /* The trace from the recorded events, times relative to t0. Threads that
  * autostart arrive with their process, at t0 + arrival by definition. */
+/* Adds thread s's segments and instants to tr (running >= 0), or returns the
+ * time it spent in segments (running < 0). The time the thread was runnable
+ * without a CPU (its schedstat run delay) is known only in total: it is
+ * shown as a READY end of each segment, in proportion to the segment's
+ * length, so the wait metric is exact and its place approximate. The end is
+ * right for a blocked segment (woken, waiting for a CPU); in a running one
+ * the OS may have preempted the thread anywhere. */
+static int64_t merge_thread(const struct hrun *r, const struct stamp_map *sm, int64_t end, struct trace *tr,
+                            uint32_t s, int64_t running)
+{
+    const struct scenario *sc = r->sc;
+    int64_t t0 = r->sh->t0;
+    bool adding = running >= 0;
+    int64_t total = 0;
+    const struct hslot *sl = &r->slots[s];
+    double ready_part = 0;
+    if (adding && running > 0 && sl->run_delay > 0)
+        ready_part = sl->run_delay >= running ? 1.0 : (double)sl->run_delay / (double)running;
+    const struct host_event *ev = &r->events[(size_t)s * HOST_EVENTS_PER_THREAD];
+    struct trace_segment seg = {.task = s, .obj = UINT32_MAX}, ready = {0};
+    bool open = false;
+    for (uint32_t i = 0; i <= sl->nevents; i++) {
+        bool last = i == sl->nevents;
+        int64_t t = last ? end - t0 : stamp_to_ns(sm, ev[i].t) - t0;
+        if (!last && ev[i].kind == HEV_INSTANT && ev[i].sub == INSTANT_ARRIVE && sl->decl >= 0 &&
+            sc->threads[sl->decl].autostart)
+            t = sc->processes[sl->process].arrival;
+        if (!last && ev[i].kind == HEV_INSTANT && adding) {
+            struct trace_instant in = {.time = t, .value = ev[i].value, .task = s, .kind = ev[i].sub,
+                                       .obj = ev[i].obj, .flow = ev[i].flow, .text = UINT32_MAX};
+            const char *text = ev[i].text != UINT32_MAX ? r->text + ev[i].text : NULL;
+            trace_instant_add(tr, &in, text);
+        }
+        bool ends = last || ev[i].kind != HEV_INSTANT || ev[i].sub == INSTANT_EXIT;
+        if (open && ends) {
+            seg.end = t;
+            total += seg.end - seg.start;
+            if (adding && ready_part > 0) {
+                ready = seg;
+                ready.state = TRACE_READY;
+                ready.cpu = -1;
+                ready.start = seg.end - (int64_t)((double)(seg.end - seg.start) * ready_part);
+                seg.end = ready.start;
+            }
+            if (adding && seg.end > seg.start)
+                trace_segment_add(tr, &seg);
+            if (adding && ready.end > ready.start)
+                trace_segment_add(tr, &ready);
+            ready.end = ready.start = 0;
+            open = false;
+        }
+        if (last || ev[i].kind == HEV_INSTANT)
+            continue;
+        open = true;
+        seg.start = t;
+        /* CPUs are numbered within the run's set, as the simulator's */
+        seg.cpu = -1;
+        if (ev[i].kind == HEV_RUN)
+            seg.cpu = ev[i].cpu >= 0 && ev[i].cpu < CPU_SETSIZE && r->cpu_index[ev[i].cpu] >= 0
+                          ? r->cpu_index[ev[i].cpu]
+                          : ev[i].cpu;
+        seg.state = ev[i].kind == HEV_RUN ? TRACE_RUNNING : TRACE_BLOCKED;
+        seg.reason = ev[i].kind == HEV_RUN ? REASON_NONE : ev[i].sub;
+        seg.obj = ev[i].kind == HEV_RUN ? UINT32_MAX : ev[i].obj;
+    }
+    return total;
+}
+
 static struct trace *merge_trace(struct hrun *r, const struct stamp_map *sm, int64_t end)
 {
     const struct scenario *sc = r->sc;
@@ -2568,49 +2661,11 @@ static struct trace *merge_trace(struct hrun *r, const struct stamp_map *sm, int
                          sc->objects[o].process);
     for (uint32_t v = 0; v < sc->nvars; v++)
         trace_add_object(tr, sc->vars[v].name, "var", sc->vars[v].process);
-    int64_t t0 = r->sh->t0;
     for (uint32_t s = 0; s < n && r->opt->record; s++) {
-        const struct hslot *sl = &r->slots[s];
-        const struct host_event *ev = &r->events[(size_t)s * HOST_EVENTS_PER_THREAD];
-        struct trace_segment seg = {.task = s, .obj = UINT32_MAX};
-        bool open = false;
-        for (uint32_t i = 0; i < sl->nevents; i++) {
-            int64_t t = stamp_to_ns(sm, ev[i].t) - t0;
-            if (ev[i].kind == HEV_INSTANT && ev[i].sub == INSTANT_ARRIVE && sl->decl >= 0 &&
-                sc->threads[sl->decl].autostart)
-                t = sc->processes[sl->process].arrival;
-            if (ev[i].kind == HEV_INSTANT) {
-                struct trace_instant in = {.time = t, .value = ev[i].value, .task = s, .kind = ev[i].sub,
-                                           .obj = ev[i].obj, .flow = ev[i].flow, .text = UINT32_MAX};
-                const char *text = ev[i].text != UINT32_MAX ? r->text + ev[i].text : NULL;
-                trace_instant_add(tr, &in, text);
-                if (ev[i].sub == INSTANT_EXIT && open) {
-                    seg.end = t;
-                    trace_segment_add(tr, &seg);
-                    open = false;
-                }
-                continue;
-            }
-            if (open) {
-                seg.end = t;
-                trace_segment_add(tr, &seg);
-            }
-            open = true;
-            seg.start = t;
-            /* CPUs are numbered within the run's set, as the simulator's */
-            seg.cpu = -1;
-            if (ev[i].kind == HEV_RUN)
-                seg.cpu = ev[i].cpu >= 0 && ev[i].cpu < CPU_SETSIZE && r->cpu_index[ev[i].cpu] >= 0
-                              ? r->cpu_index[ev[i].cpu]
-                              : ev[i].cpu;
-            seg.state = ev[i].kind == HEV_RUN ? TRACE_RUNNING : TRACE_BLOCKED;
-            seg.reason = ev[i].kind == HEV_RUN ? REASON_NONE : ev[i].sub;
-            seg.obj = ev[i].kind == HEV_RUN ? UINT32_MAX : ev[i].obj;
-        }
-        if (open) {
-            seg.end = end - t0;
-            trace_segment_add(tr, &seg);
-        }
+        /* the first pass measures the running time, the second adds the
+         * segments with the thread's run delay spread over them */
+        int64_t running = merge_thread(r, sm, end, tr, s, -1);
+        merge_thread(r, sm, end, tr, s, running);
     }
     struct task_metrics *m = xcalloc(tr->ntasks ? tr->ntasks : 1, sizeof *m);
     tr->makespan = trace_metrics_compute(tr, m);
