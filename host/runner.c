@@ -34,6 +34,7 @@
 
 #define HOST_EVENTS_PER_THREAD 16384 /* 512 KiB of events per thread */
 #define HOST_EVENTS_RESERVED 4
+#define HOST_WRITE_EVENTS 8192        /* memory writes recorded only in the first half of a buffer */
 #define HOST_TEXT_BYTES (1u << 20)   /* printed text of one run */
 #define HOST_QUEUE_CAP 4096          /* items one queue holds at once */
 #define HOST_NAME_MAX 64
@@ -78,6 +79,7 @@ struct hslot {
     uint32_t nevents;
     uint32_t dropped;
     int64_t run_delay;       /* ns runnable but not running (schedstat), -1: unknown */
+    uint32_t writes_dropped; /* memory writes not recorded (past HOST_WRITE_EVENTS) */
 };
 
 /* A synchronisation object or queue: a monitor (process-shared mutex and
@@ -341,6 +343,23 @@ static void record(struct hthread *th, enum hev_kind kind, unsigned sub, uint32_
 static void instant(struct hthread *th, enum trace_instant_kind kind, uint32_t obj, int64_t value, uint32_t flow)
 {
     record(th, HEV_INSTANT, kind, obj, value, flow, UINT32_MAX);
+}
+
+/* A memory write (set, add) as the simulator records it: obj is the
+ * variable's trace object, value what was written. A loop of adds would
+ * fill a buffer, so writes only use its first half: the state changes after
+ * them are still recorded, and the writes past it are only counted. */
+static void write_instant(struct hthread *th, uint32_t decl, int64_t value)
+{
+    struct hrun *r = th->run;
+    if (!r->opt->record)
+        return;
+    struct hslot *s = &r->slots[th->slot];
+    if (s->nevents >= HOST_WRITE_EVENTS) {
+        s->writes_dropped++;
+        return;
+    }
+    instant(th, INSTANT_WRITE, r->sc->nobjects + decl, value, 0);
 }
 
 static uint32_t new_flow(struct hrun *r)
@@ -1465,6 +1484,7 @@ static void run_add(struct hthread *th, const struct op *op, const int64_t *loca
     int64_t result;
     if (op->u.var.atomic) {
         result = __atomic_add_fetch(cell, v, __ATOMIC_SEQ_CST);
+        write_instant(th, d, result);
     } else {
         int64_t old = load_cell(cell);
         int64_t cost = op->u.var.cost >= 0 ? op->u.var.cost : r->sc->profile.add_ns;
@@ -1481,6 +1501,7 @@ static void run_add(struct hthread *th, const struct op *op, const int64_t *loca
             atomic_fetch_add(&r->sh->lost_updates, 1);
             instant(th, INSTANT_LOST_UPDATE, r->sc->nobjects + d, result, 0);
         }
+        write_instant(th, d, result);
     }
 }
 
@@ -1981,6 +2002,7 @@ static enum flow exec_op(struct hthread *th, const struct op *op, int64_t *local
         int64_t *cell = var_addr(th, op, locals, &op->u.var.var, &d);
         int64_t v = value_of(th, op, locals, &op->u.var.value);
         store_cell(cell, v);
+        write_instant(th, d, v);
         break;
     }
     case OP_ADD:

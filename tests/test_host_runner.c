@@ -620,6 +620,48 @@ static void threads_sharing_one_cpu_should_show_wait_time(void **state)
     hrun_free(r);
 }
 
+/* set and add are recorded as the simulator records them, so the viewer's
+ * cursor shows variable values; a long loop of adds only fills the first
+ * half of a thread's buffer, and its exit is still recorded. */
+static void memory_writes_should_be_in_the_trace_without_crowding_out_state_changes(void **state)
+{
+    (void)state;
+    struct hrun_result *r = hrun_json(
+        "{\"shared\": {\"x\": 0, \"y\": 0}, " PROC(THREAD(
+            "a", "{\"op\": \"set\", \"var\": \"y\", \"value\": 7}, {\"op\": \"repeat\", \"times\": "
+                 "20000, \"body\": [{\"op\": \"add\", \"var\": \"x\", \"value\": 1}]}, {\"op\": \"sleep\", "
+                 "\"for\": \"1ms\"}, {\"op\": \"set\", \"var\": \"y\", \"value\": 9}")) "}");
+    assert_int_equal(r->status, STATUS_OK);
+    const struct trace *tr = r->res.trace;
+    uint32_t x = UINT32_MAX, y = UINT32_MAX;
+    for (uint32_t o = 0; o < tr->nobjects; o++) {
+        if (strcmp(tr->objects[o].name, "x") == 0)
+            x = o;
+        if (strcmp(tr->objects[o].name, "y") == 0)
+            y = o;
+    }
+    size_t writes_x = 0, writes_y = 0, exits = 0, sleeps = 0;
+    int64_t first_y = -1, last_x = -1;
+    for (size_t i = 0; i < tr->ninstants; i++) {
+        const struct trace_instant *in = &tr->instants[i];
+        if (in->kind == INSTANT_WRITE && in->obj == x) {
+            writes_x++;
+            assert_true(in->value > last_x);
+            last_x = in->value;
+        }
+        if (in->kind == INSTANT_WRITE && in->obj == y && writes_y++ == 0)
+            first_y = in->value;
+        exits += in->kind == INSTANT_EXIT;
+    }
+    for (size_t i = 0; i < tr->nsegments; i++)
+        sleeps += tr->segments[i].state == TRACE_BLOCKED && tr->segments[i].reason == REASON_SLEEP;
+    assert_int_equal(first_y, 7);
+    assert_true(writes_x >= 1000 && writes_x < 20000);
+    assert_int_equal(exits, 1);
+    assert_int_equal(sleeps, 1);
+    hrun_free(r);
+}
+
 /* More CPUs than the runner may use: it runs on all of them and says so. */
 static void a_scenario_wanting_more_cpus_than_the_host_should_run_on_all_with_a_note(void **state)
 {
@@ -663,6 +705,7 @@ int main(void)
         cmocka_unit_test(a_one_cpu_scenario_without_gil_should_stay_on_its_cpu),
         cmocka_unit_test(a_scenario_wanting_more_cpus_than_the_host_should_run_on_all_with_a_note),
         cmocka_unit_test(threads_sharing_one_cpu_should_show_wait_time),
+        cmocka_unit_test(memory_writes_should_be_in_the_trace_without_crowding_out_state_changes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
