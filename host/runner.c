@@ -23,6 +23,8 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -137,6 +139,8 @@ struct hproc {
     int32_t parent;          /* the process that made it, -1: declared */
     uint32_t main_slot;      /* its main thread, where handlers run */
     atomic_int ended_by;     /* a scenario signal without a handler ended it: the signal */
+    atomic_int via_server;   /* forked by the forkserver: not its creator's child */
+    atomic_int ppid;         /* its parent process, as it saw it at its start */
     char name[HOST_NAME_MAX];
 };
 
@@ -157,6 +161,9 @@ struct hshared {
     int32_t runner_pid;      /* the process that runs host_run: every process's lifeline */
     atomic_uint pools;       /* process pools handed out */
     atomic_uint pool_workers;/* pool workers named so far, as multiprocessing numbers them */
+    atomic_int fs_state;     /* the forkserver: 0 none, 1 starting, 2 listening, 3 failed */
+    atomic_int fs_pid;
+    atomic_uint fs_starts;   /* processes the forkserver made */
     atomic_int failed;       /* a thread hit a run-time error (first wins) */
     int fail_status;
     char fail_path[ERROR_PATH_MAX];
@@ -1700,6 +1707,128 @@ static uint32_t find_process(struct hthread *th, const struct op *op, const char
  * forkserver: a fresh interpreter has them), its private objects are new,
  * its GIL is gil or the caller's. Every start method forks: no exec
  * (docs/host.md). Returns the new process. */
+/* ------------------------------------------------------------ forkserver */
+
+/* A forkserver request: the process and main-thread slot the requester has
+ * already set up in the mapping, and what the main thread runs. */
+struct fs_request {
+    uint32_t proc;
+    uint32_t slot;
+    struct child_start cs;
+};
+
+/* The forkserver's socket: an abstract unix socket named after the runner
+ * and the mapping, so nothing is created in the file system and two runs
+ * never meet. */
+static socklen_t fs_address(const struct hrun *r, struct sockaddr_un *a)
+{
+    memset(a, 0, sizeof *a);
+    a->sun_family = AF_UNIX;
+    int n = snprintf(a->sun_path + 1, sizeof a->sun_path - 1, "threadsim-forkserver-%d-%p", (int)r->sh->runner_pid,
+                     (void *)r->map);
+    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+}
+
+/* The server: forks a worker per request, so the workers are its children
+ * (as multiprocessing's forkserver's are), reaps them and marks them done,
+ * and ends when the runner stops or goes away. It runs no scenario code. */
+static _Noreturn void forkserver_main(struct hrun *r, int lfd)
+{
+    signals_block_here();
+    signal(SIGCHLD, SIG_DFL);
+    for (;;) {
+        struct pollfd pf = {.fd = lfd, .events = POLLIN};
+        int ready = poll(&pf, 1, 10);
+        int ws;
+        pid_t dead;
+        while ((dead = waitpid(-1, &ws, WNOHANG)) > 0) {
+            uint32_t n = atomic_load(&r->sh->nprocs);
+            for (uint32_t p = r->sc->nprocesses; p < n && p < r->max_procs; p++)
+                if (atomic_load(&r->procs[p].pid) == (int)dead && atomic_load(&r->procs[p].via_server))
+                    atomic_store(&r->procs[p].state, PROC_DONE);
+        }
+        if (atomic_load(&r->sh->abort) || (kill(r->sh->runner_pid, 0) != 0 && errno == ESRCH))
+            _exit(0);
+        if (ready <= 0)
+            continue;
+        int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (c < 0)
+            continue;
+        struct fs_request req;
+        int32_t pid = -1;
+        if (io_all(c, &req, sizeof req, false) && req.proc < r->max_procs && req.slot < r->max_slots) {
+            pid = (int32_t)fork();
+            if (pid == 0) {
+                close(lfd);
+                close(c);
+                process_local_init(r, req.proc);
+                thread_start(r, req.slot, req.cs.fn, req.cs.args, req.cs.nargs, false, NULL, NULL, req.cs.pool);
+                process_end(r);
+            }
+            if (pid > 0)
+                atomic_store(&r->procs[req.proc].pid, pid);
+        }
+        io_all(c, &pid, sizeof pid, true);
+        close(c);
+    }
+}
+
+/* Starts the forkserver if no process of the run has yet: the first to ask
+ * binds the socket, then forks the server from itself (only this thread
+ * lives on in it). Returns whether a server is listening. */
+static bool forkserver_ensure(struct hrun *r)
+{
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&r->sh->fs_state, &expected, 1)) {
+        struct sockaddr_un a;
+        socklen_t len = fs_address(r, &a);
+        int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, len) != 0 || listen(lfd, 64) != 0) {
+            if (lfd >= 0)
+                close(lfd);
+            atomic_store(&r->sh->fs_state, 3);
+            return false;
+        }
+        pid_t pid = fork();
+        if (pid == 0)
+            forkserver_main(r, lfd);
+        close(lfd);
+        if (pid < 0) {
+            atomic_store(&r->sh->fs_state, 3);
+            return false;
+        }
+        atomic_store(&r->sh->fs_pid, (int)pid);
+        atomic_store(&r->sh->fs_state, 2);
+        return true;
+    }
+    while (atomic_load(&r->sh->fs_state) == 1) {
+        struct timespec ts = {0, 100000};
+        nanosleep(&ts, NULL);
+    }
+    return atomic_load(&r->sh->fs_state) == 2;
+}
+
+/* Asks the forkserver for process p; returns the worker's pid, -1. */
+static pid_t forkserver_request(struct hrun *r, uint32_t p, uint32_t slot, const struct child_start *cs)
+{
+    if (!forkserver_ensure(r))
+        return -1;
+    struct sockaddr_un a;
+    socklen_t len = fs_address(r, &a);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct fs_request req = {.proc = p, .slot = slot, .cs = *cs};
+    int32_t pid = -1;
+    if (connect(fd, (struct sockaddr *)&a, len) != 0 || !io_all(fd, &req, sizeof req, true) ||
+        !io_all(fd, &pid, sizeof pid, false))
+        pid = -1;
+    close(fd);
+    if (pid > 0)
+        atomic_fetch_add(&r->sh->fs_starts, 1);
+    return pid;
+}
+
 static uint32_t fork_process(struct hthread *th, const struct op *op, const char *name, const struct gil_config *gil,
                              enum start_method method, const struct child_start *cs)
 {
@@ -1748,6 +1877,15 @@ static uint32_t fork_process(struct hthread *th, const struct op *op, const char
     hp->main_slot = slot;
     atomic_store(&hp->state, PROC_RUNNING);
     instant(th, INSTANT_START, UINT32_MAX, slot, 0);
+    if (method == START_FORKSERVER) {
+        atomic_store(&hp->via_server, 1);
+        pid_t spid = forkserver_request(r, p, slot, cs);
+        if (spid < 0)
+            fail(th, op, STATUS_WATCHDOG, "the forkserver could not start process '%s'", name);
+        atomic_store(&hp->pid, (int)spid);
+        r->children[r->nchildren++] = p;
+        return p;
+    }
     pid_t pid = fork();
     if (pid < 0)
         fail(th, op, STATUS_WATCHDOG, "cannot fork process '%s': %s", name, strerror(errno));
@@ -1825,7 +1963,7 @@ static void run_process_join(struct hthread *th, const struct op *op)
         gil_drop(th);
         b.dropped = true;
     }
-    bool mine = r->procs[p].parent == (int32_t)r->proc;
+    bool mine = r->procs[p].parent == (int32_t)r->proc && !atomic_load(&r->procs[p].via_server);
     for (;;) {
         int pid = atomic_load(&r->procs[p].pid);
         if (atomic_load(&r->procs[p].state) == PROC_DONE && !mine)
@@ -2239,6 +2377,15 @@ static _Noreturn void process_end(struct hrun *r)
     }
     pthread_mutex_unlock(&r->live_m);
     for (uint32_t i = 0; i < r->nchildren; i++) {
+        /* the forkserver's workers are its children: wait until it has
+         * reaped them (or they have finished) */
+        while (atomic_load(&r->procs[r->children[i]].via_server) &&
+               atomic_load(&r->procs[r->children[i]].state) != PROC_DONE) {
+            if ((kill(r->sh->runner_pid, 0) != 0 && errno == ESRCH) || atomic_load(&r->sh->abort))
+                _exit(STATUS_WATCHDOG);
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
         int pid = atomic_load(&r->procs[r->children[i]].pid);
         while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
             ;
@@ -2265,6 +2412,7 @@ static void process_local_init(struct hrun *r, uint32_t p)
         sigaddset(&set, scenario_signals[i]);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     atomic_store(&r->procs[p].pid, (int)getpid());
+    atomic_store(&r->procs[p].ppid, (int)getppid());
     atomic_store(&r->procs[p].state, PROC_RUNNING);
 }
 
@@ -2839,6 +2987,12 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
         if (pid > 0)
             kill(pid, SIGKILL);
     }
+    /* the forkserver: a child of whichever process started it, so also
+     * killed through the mapping (it also ends by itself on abort) */
+    while (atomic_load(&r.sh->fs_state) == 1 && now_ns() - end < 1000000000LL)
+        ;
+    if (atomic_load(&r.sh->fs_pid) > 0)
+        kill(atomic_load(&r.sh->fs_pid), SIGKILL);
     sm.ns_per_stamp = stamp1 > sm.stamp0 ? (double)(end - sm.clock0) / (double)(stamp1 - sm.stamp0) : 1.0;
     kill_all(pids, sc->nprocesses);
     reap_all(pids, sc->nprocesses);
@@ -2865,7 +3019,12 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
     res->nprocesses = nprocs;
     res->gil_mode = xcalloc(nprocs + 1, sizeof *res->gil_mode);
     res->gil = xcalloc(nprocs + 1, sizeof *res->gil);
+    res->pid = xcalloc(nprocs + 1, sizeof *res->pid);
+    res->ppid = xcalloc(nprocs + 1, sizeof *res->ppid);
+    res->forkserver_pid = atomic_load(&r.sh->fs_pid);
     for (uint32_t p = 0; p < nprocs; p++) {
+        res->pid[p] = atomic_load(&r.procs[p].pid);
+        res->ppid[p] = atomic_load(&r.procs[p].ppid);
         res->gil_mode[p] = r.procs[p].gil_cfg.mode;
         res->gil[p] = r.procs[p].gil.stats;
     }
@@ -2891,6 +3050,8 @@ void host_result_deinit(struct host_result *res)
     free(res->memory);
     free(res->gil_mode);
     free(res->gil);
+    free(res->pid);
+    free(res->ppid);
     free(res->cell_base);
     free(res->template_proc);
     free(res->tcell);

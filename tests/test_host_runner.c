@@ -662,6 +662,57 @@ static void memory_writes_should_be_in_the_trace_without_crowding_out_state_chan
     hrun_free(r);
 }
 
+#define FS_WORKER(body)                                                                                            \
+    "{\"shared\": {\"x\": 0}, \"objects\": {\"L\": {\"type\": \"lock\"}}, \"functions\": {\"w\": "                \
+    "{\"params\": [\"n\"], \"body\": [" body "]}}, " PROC(THREAD(                                                  \
+        "MainThread", "{\"op\": \"acquire\", \"obj\": \"L\"}, {\"op\": \"process\", \"name\": \"a\", \"call\": "  \
+                      "\"w\", \"args\": [1], \"start_method\": \"forkserver\"}, {\"op\": \"process\", \"name\": "     \
+                      "\"b\", \"call\": \"w\", \"args\": [10], \"start_method\": \"forkserver\"}, {\"op\": "           \
+                      "\"process\", \"name\": \"c\", \"call\": \"w\", \"args\": [100]}, {\"op\": \"release\", "       \
+                      "\"obj\": \"L\"}, {\"op\": \"join\", \"process\": \"a\"}, {\"op\": \"join\", \"process\": "   \
+                      "\"b\"}, {\"op\": \"join\", \"process\": \"c\"}")) "}"
+
+/* forkserver: one server, started at the first forkserver start, forks the
+ * workers, so they are its children and not their creator's; fork's child
+ * is its creator's. Nothing is left behind. */
+static void a_forkserver_should_fork_the_workers_and_be_gone_after_the_run(void **state)
+{
+    (void)state;
+    int before = hrun_same_program();
+    struct hrun_result *r = hrun_json(FS_WORKER("{\"op\": \"add\", \"var\": \"x\", \"value\": \"$n\", "
+                                                "\"atomic\": true}"));
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(hrun_var(r, "x", 0), 111);
+    const struct host_result *res = &r->res;
+    assert_int_equal(res->nprocesses, 4);
+    assert_true(res->forkserver_pid > 0);
+    /* processes: main, a, b, c in the order they were made */
+    assert_int_equal(res->ppid[1], res->forkserver_pid);
+    assert_int_equal(res->ppid[2], res->forkserver_pid);
+    assert_int_equal(res->ppid[3], res->pid[0]);
+    assert_int_not_equal(res->forkserver_pid, res->pid[0]);
+    hrun_free(r);
+    struct timespec ts = {0, 100000000};
+    nanosleep(&ts, NULL);
+    assert_int_equal(hrun_same_program(), before);
+}
+
+/* A deadlock among forkserver workers: the run is stopped and the server
+ * and its workers are gone. */
+static void a_forkserver_should_be_gone_after_a_deadlock(void **state)
+{
+    (void)state;
+    int before = hrun_same_program();
+    struct hrun_result *r = hrun_json(FS_WORKER("{\"op\": \"acquire\", \"obj\": \"L\"}, {\"op\": \"acquire\", "
+                                                "\"obj\": \"L\"}"));
+    assert_int_equal(r->status, STATUS_DEADLOCK);
+    assert_true(r->res.forkserver_pid > 0);
+    hrun_free(r);
+    struct timespec ts = {0, 100000000};
+    nanosleep(&ts, NULL);
+    assert_int_equal(hrun_same_program(), before);
+}
+
 /* More CPUs than the runner may use: it runs on all of them and says so. */
 static void a_scenario_wanting_more_cpus_than_the_host_should_run_on_all_with_a_note(void **state)
 {
@@ -706,6 +757,8 @@ int main(void)
         cmocka_unit_test(a_scenario_wanting_more_cpus_than_the_host_should_run_on_all_with_a_note),
         cmocka_unit_test(threads_sharing_one_cpu_should_show_wait_time),
         cmocka_unit_test(memory_writes_should_be_in_the_trace_without_crowding_out_state_changes),
+        cmocka_unit_test(a_forkserver_should_fork_the_workers_and_be_gone_after_the_run),
+        cmocka_unit_test(a_forkserver_should_be_gone_after_a_deadlock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
