@@ -400,6 +400,8 @@ static int real_exec(int argc, char **argv)
             break;
         }
     }
+    if (res[0].note[0])
+        cli_warn("warning: %s", res[0].note);
     if (!res[done - 1].trace) {
         rc = cli_file_error(opts.file, &err);
         goto out;

@@ -23,6 +23,8 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -34,6 +36,7 @@
 
 #define HOST_EVENTS_PER_THREAD 16384 /* 512 KiB of events per thread */
 #define HOST_EVENTS_RESERVED 4
+#define HOST_WRITE_EVENTS 8192        /* memory writes recorded only in the first half of a buffer */
 #define HOST_TEXT_BYTES (1u << 20)   /* printed text of one run */
 #define HOST_QUEUE_CAP 4096          /* items one queue holds at once */
 #define HOST_NAME_MAX 64
@@ -77,6 +80,8 @@ struct hslot {
     char name[HOST_NAME_MAX];
     uint32_t nevents;
     uint32_t dropped;
+    int64_t run_delay;       /* ns runnable but not running (schedstat), -1: unknown */
+    uint32_t writes_dropped; /* memory writes not recorded (past HOST_WRITE_EVENTS) */
 };
 
 /* A synchronisation object or queue: a monitor (process-shared mutex and
@@ -134,6 +139,8 @@ struct hproc {
     int32_t parent;          /* the process that made it, -1: declared */
     uint32_t main_slot;      /* its main thread, where handlers run */
     atomic_int ended_by;     /* a scenario signal without a handler ended it: the signal */
+    atomic_int via_server;   /* forked by the forkserver: not its creator's child */
+    atomic_int ppid;         /* its parent process, as it saw it at its start */
     char name[HOST_NAME_MAX];
 };
 
@@ -154,6 +161,9 @@ struct hshared {
     int32_t runner_pid;      /* the process that runs host_run: every process's lifeline */
     atomic_uint pools;       /* process pools handed out */
     atomic_uint pool_workers;/* pool workers named so far, as multiprocessing numbers them */
+    atomic_int fs_state;     /* the forkserver: 0 none, 1 starting, 2 listening, 3 failed */
+    atomic_int fs_pid;
+    atomic_uint fs_starts;   /* processes the forkserver made */
     atomic_int failed;       /* a thread hit a run-time error (first wins) */
     int fail_status;
     char fail_path[ERROR_PATH_MAX];
@@ -187,6 +197,10 @@ struct hrun {
     uint32_t priv_cells;     /* private cells of the largest template */
     uint32_t priv_objs;      /* private objects of the largest template */
     uint32_t ncells;         /* cells of the declared variables */
+    cpu_set_t pin;           /* the CPUs every process of the run is pinned to */
+    uint32_t ncpus;          /* CPUs in pin */
+    uint32_t cpus_allowed;   /* CPUs the runner itself may use */
+    int16_t cpu_index[CPU_SETSIZE]; /* host CPU -> its index in pin, -1 */
     /* child only: this process and its thread bookkeeping (process-private) */
     uint32_t proc;
     pthread_mutex_t live_m;
@@ -336,6 +350,23 @@ static void record(struct hthread *th, enum hev_kind kind, unsigned sub, uint32_
 static void instant(struct hthread *th, enum trace_instant_kind kind, uint32_t obj, int64_t value, uint32_t flow)
 {
     record(th, HEV_INSTANT, kind, obj, value, flow, UINT32_MAX);
+}
+
+/* A memory write (set, add) as the simulator records it: obj is the
+ * variable's trace object, value what was written. A loop of adds would
+ * fill a buffer, so writes only use its first half: the state changes after
+ * them are still recorded, and the writes past it are only counted. */
+static void write_instant(struct hthread *th, uint32_t decl, int64_t value)
+{
+    struct hrun *r = th->run;
+    if (!r->opt->record)
+        return;
+    struct hslot *s = &r->slots[th->slot];
+    if (s->nevents >= HOST_WRITE_EVENTS) {
+        s->writes_dropped++;
+        return;
+    }
+    instant(th, INSTANT_WRITE, r->sc->nobjects + decl, value, 0);
 }
 
 static uint32_t new_flow(struct hrun *r)
@@ -1460,6 +1491,7 @@ static void run_add(struct hthread *th, const struct op *op, const int64_t *loca
     int64_t result;
     if (op->u.var.atomic) {
         result = __atomic_add_fetch(cell, v, __ATOMIC_SEQ_CST);
+        write_instant(th, d, result);
     } else {
         int64_t old = load_cell(cell);
         int64_t cost = op->u.var.cost >= 0 ? op->u.var.cost : r->sc->profile.add_ns;
@@ -1476,6 +1508,7 @@ static void run_add(struct hthread *th, const struct op *op, const int64_t *loca
             atomic_fetch_add(&r->sh->lost_updates, 1);
             instant(th, INSTANT_LOST_UPDATE, r->sc->nobjects + d, result, 0);
         }
+        write_instant(th, d, result);
     }
 }
 
@@ -1674,6 +1707,128 @@ static uint32_t find_process(struct hthread *th, const struct op *op, const char
  * forkserver: a fresh interpreter has them), its private objects are new,
  * its GIL is gil or the caller's. Every start method forks: no exec
  * (docs/host.md). Returns the new process. */
+/* ------------------------------------------------------------ forkserver */
+
+/* A forkserver request: the process and main-thread slot the requester has
+ * already set up in the mapping, and what the main thread runs. */
+struct fs_request {
+    uint32_t proc;
+    uint32_t slot;
+    struct child_start cs;
+};
+
+/* The forkserver's socket: an abstract unix socket named after the runner
+ * and the mapping, so nothing is created in the file system and two runs
+ * never meet. */
+static socklen_t fs_address(const struct hrun *r, struct sockaddr_un *a)
+{
+    memset(a, 0, sizeof *a);
+    a->sun_family = AF_UNIX;
+    int n = snprintf(a->sun_path + 1, sizeof a->sun_path - 1, "threadsim-forkserver-%d-%p", (int)r->sh->runner_pid,
+                     (void *)r->map);
+    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+}
+
+/* The server: forks a worker per request, so the workers are its children
+ * (as multiprocessing's forkserver's are), reaps them and marks them done,
+ * and ends when the runner stops or goes away. It runs no scenario code. */
+static _Noreturn void forkserver_main(struct hrun *r, int lfd)
+{
+    signals_block_here();
+    signal(SIGCHLD, SIG_DFL);
+    for (;;) {
+        struct pollfd pf = {.fd = lfd, .events = POLLIN};
+        int ready = poll(&pf, 1, 10);
+        int ws;
+        pid_t dead;
+        while ((dead = waitpid(-1, &ws, WNOHANG)) > 0) {
+            uint32_t n = atomic_load(&r->sh->nprocs);
+            for (uint32_t p = r->sc->nprocesses; p < n && p < r->max_procs; p++)
+                if (atomic_load(&r->procs[p].pid) == (int)dead && atomic_load(&r->procs[p].via_server))
+                    atomic_store(&r->procs[p].state, PROC_DONE);
+        }
+        if (atomic_load(&r->sh->abort) || (kill(r->sh->runner_pid, 0) != 0 && errno == ESRCH))
+            _exit(0);
+        if (ready <= 0)
+            continue;
+        int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (c < 0)
+            continue;
+        struct fs_request req;
+        int32_t pid = -1;
+        if (io_all(c, &req, sizeof req, false) && req.proc < r->max_procs && req.slot < r->max_slots) {
+            pid = (int32_t)fork();
+            if (pid == 0) {
+                close(lfd);
+                close(c);
+                process_local_init(r, req.proc);
+                thread_start(r, req.slot, req.cs.fn, req.cs.args, req.cs.nargs, false, NULL, NULL, req.cs.pool);
+                process_end(r);
+            }
+            if (pid > 0)
+                atomic_store(&r->procs[req.proc].pid, pid);
+        }
+        io_all(c, &pid, sizeof pid, true);
+        close(c);
+    }
+}
+
+/* Starts the forkserver if no process of the run has yet: the first to ask
+ * binds the socket, then forks the server from itself (only this thread
+ * lives on in it). Returns whether a server is listening. */
+static bool forkserver_ensure(struct hrun *r)
+{
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&r->sh->fs_state, &expected, 1)) {
+        struct sockaddr_un a;
+        socklen_t len = fs_address(r, &a);
+        int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, len) != 0 || listen(lfd, 64) != 0) {
+            if (lfd >= 0)
+                close(lfd);
+            atomic_store(&r->sh->fs_state, 3);
+            return false;
+        }
+        pid_t pid = fork();
+        if (pid == 0)
+            forkserver_main(r, lfd);
+        close(lfd);
+        if (pid < 0) {
+            atomic_store(&r->sh->fs_state, 3);
+            return false;
+        }
+        atomic_store(&r->sh->fs_pid, (int)pid);
+        atomic_store(&r->sh->fs_state, 2);
+        return true;
+    }
+    while (atomic_load(&r->sh->fs_state) == 1) {
+        struct timespec ts = {0, 100000};
+        nanosleep(&ts, NULL);
+    }
+    return atomic_load(&r->sh->fs_state) == 2;
+}
+
+/* Asks the forkserver for process p; returns the worker's pid, -1. */
+static pid_t forkserver_request(struct hrun *r, uint32_t p, uint32_t slot, const struct child_start *cs)
+{
+    if (!forkserver_ensure(r))
+        return -1;
+    struct sockaddr_un a;
+    socklen_t len = fs_address(r, &a);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct fs_request req = {.proc = p, .slot = slot, .cs = *cs};
+    int32_t pid = -1;
+    if (connect(fd, (struct sockaddr *)&a, len) != 0 || !io_all(fd, &req, sizeof req, true) ||
+        !io_all(fd, &pid, sizeof pid, false))
+        pid = -1;
+    close(fd);
+    if (pid > 0)
+        atomic_fetch_add(&r->sh->fs_starts, 1);
+    return pid;
+}
+
 static uint32_t fork_process(struct hthread *th, const struct op *op, const char *name, const struct gil_config *gil,
                              enum start_method method, const struct child_start *cs)
 {
@@ -1722,6 +1877,15 @@ static uint32_t fork_process(struct hthread *th, const struct op *op, const char
     hp->main_slot = slot;
     atomic_store(&hp->state, PROC_RUNNING);
     instant(th, INSTANT_START, UINT32_MAX, slot, 0);
+    if (method == START_FORKSERVER) {
+        atomic_store(&hp->via_server, 1);
+        pid_t spid = forkserver_request(r, p, slot, cs);
+        if (spid < 0)
+            fail(th, op, STATUS_WATCHDOG, "the forkserver could not start process '%s'", name);
+        atomic_store(&hp->pid, (int)spid);
+        r->children[r->nchildren++] = p;
+        return p;
+    }
     pid_t pid = fork();
     if (pid < 0)
         fail(th, op, STATUS_WATCHDOG, "cannot fork process '%s': %s", name, strerror(errno));
@@ -1799,7 +1963,7 @@ static void run_process_join(struct hthread *th, const struct op *op)
         gil_drop(th);
         b.dropped = true;
     }
-    bool mine = r->procs[p].parent == (int32_t)r->proc;
+    bool mine = r->procs[p].parent == (int32_t)r->proc && !atomic_load(&r->procs[p].via_server);
     for (;;) {
         int pid = atomic_load(&r->procs[p].pid);
         if (atomic_load(&r->procs[p].state) == PROC_DONE && !mine)
@@ -1976,6 +2140,7 @@ static enum flow exec_op(struct hthread *th, const struct op *op, int64_t *local
         int64_t *cell = var_addr(th, op, locals, &op->u.var.var, &d);
         int64_t v = value_of(th, op, locals, &op->u.var.value);
         store_cell(cell, v);
+        write_instant(th, d, v);
         break;
     }
     case OP_ADD:
@@ -2092,6 +2257,27 @@ static void pool_leave(struct hpool *pl)
     pthread_mutex_unlock(&pl->mu);
 }
 
+/* The time this thread has spent runnable but waiting for a CPU: the 2nd
+ * field of /proc/thread-self/schedstat (needs CONFIG_SCHED_INFO); -1 when
+ * the kernel does not have it. Read only at a thread's start and end: a read
+ * is a system call (~1 us), far over the recorder's budget per event. */
+static int64_t run_delay_now(void)
+{
+    int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    char buf[128];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    unsigned long long run, delay;
+    if (sscanf(buf, "%llu %llu", &run, &delay) != 2)
+        return -1;
+    return (int64_t)delay;
+}
+
 static void *thread_main(void *arg)
 {
     struct hthread *th = arg;
@@ -2102,6 +2288,7 @@ static void *thread_main(void *arg)
     memset(locals, 0, sizeof locals);
     if (th->slot != r->procs[r->proc].main_slot)
         signals_block_here();
+    int64_t delay0 = r->opt->record ? run_delay_now() : -1;
     instant(th, INSTANT_ARRIVE, UINT32_MAX, 0, 0);
     gil_take(th);
     if (th->pool) {
@@ -2112,6 +2299,8 @@ static void *thread_main(void *arg)
         exec_block(th, sc->threads[s->decl].program, locals);
     }
     /* the thread has finished when it lets go of the GIL */
+    int64_t delay1 = delay0 >= 0 ? run_delay_now() : -1;
+    s->run_delay = delay1 >= delay0 && delay0 >= 0 ? delay1 - delay0 : -1;
     instant(th, INSTANT_EXIT, UINT32_MAX, 0, 0);
     gil_drop(th);
     /* before this thread counts as finished: a pool worker process may end
@@ -2188,6 +2377,15 @@ static _Noreturn void process_end(struct hrun *r)
     }
     pthread_mutex_unlock(&r->live_m);
     for (uint32_t i = 0; i < r->nchildren; i++) {
+        /* the forkserver's workers are its children: wait until it has
+         * reaped them (or they have finished) */
+        while (atomic_load(&r->procs[r->children[i]].via_server) &&
+               atomic_load(&r->procs[r->children[i]].state) != PROC_DONE) {
+            if ((kill(r->sh->runner_pid, 0) != 0 && errno == ESRCH) || atomic_load(&r->sh->abort))
+                _exit(STATUS_WATCHDOG);
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
         int pid = atomic_load(&r->procs[r->children[i]].pid);
         while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
             ;
@@ -2214,6 +2412,7 @@ static void process_local_init(struct hrun *r, uint32_t p)
         sigaddset(&set, scenario_signals[i]);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     atomic_store(&r->procs[p].pid, (int)getpid());
+    atomic_store(&r->procs[p].ppid, (int)getppid());
     atomic_store(&r->procs[p].state, PROC_RUNNING);
 }
 
@@ -2547,11 +2746,78 @@ static int64_t stamp_to_ns(const struct stamp_map *m, int64_t st)
 
 /* The trace from the recorded events, times relative to t0. Threads that
  * autostart arrive with their process, at t0 + arrival by definition. */
+/* Adds thread s's segments and instants to tr (running >= 0), or returns the
+ * time it spent in segments (running < 0). The time the thread was runnable
+ * without a CPU (its schedstat run delay) is known only in total: it is
+ * shown as a READY end of each segment, in proportion to the segment's
+ * length, so the wait metric is exact and its place approximate. The end is
+ * right for a blocked segment (woken, waiting for a CPU); in a running one
+ * the OS may have preempted the thread anywhere. */
+static int64_t merge_thread(const struct hrun *r, const struct stamp_map *sm, int64_t end, struct trace *tr,
+                            uint32_t s, int64_t running)
+{
+    const struct scenario *sc = r->sc;
+    int64_t t0 = r->sh->t0;
+    bool adding = running >= 0;
+    int64_t total = 0;
+    const struct hslot *sl = &r->slots[s];
+    double ready_part = 0;
+    if (adding && running > 0 && sl->run_delay > 0)
+        ready_part = sl->run_delay >= running ? 1.0 : (double)sl->run_delay / (double)running;
+    const struct host_event *ev = &r->events[(size_t)s * HOST_EVENTS_PER_THREAD];
+    struct trace_segment seg = {.task = s, .obj = UINT32_MAX}, ready = {0};
+    bool open = false;
+    for (uint32_t i = 0; i <= sl->nevents; i++) {
+        bool last = i == sl->nevents;
+        int64_t t = last ? end - t0 : stamp_to_ns(sm, ev[i].t) - t0;
+        if (!last && ev[i].kind == HEV_INSTANT && ev[i].sub == INSTANT_ARRIVE && sl->decl >= 0 &&
+            sc->threads[sl->decl].autostart)
+            t = sc->processes[sl->process].arrival;
+        if (!last && ev[i].kind == HEV_INSTANT && adding) {
+            struct trace_instant in = {.time = t, .value = ev[i].value, .task = s, .kind = ev[i].sub,
+                                       .obj = ev[i].obj, .flow = ev[i].flow, .text = UINT32_MAX};
+            const char *text = ev[i].text != UINT32_MAX ? r->text + ev[i].text : NULL;
+            trace_instant_add(tr, &in, text);
+        }
+        bool ends = last || ev[i].kind != HEV_INSTANT || ev[i].sub == INSTANT_EXIT;
+        if (open && ends) {
+            seg.end = t;
+            total += seg.end - seg.start;
+            if (adding && ready_part > 0) {
+                ready = seg;
+                ready.state = TRACE_READY;
+                ready.cpu = -1;
+                ready.start = seg.end - (int64_t)((double)(seg.end - seg.start) * ready_part);
+                seg.end = ready.start;
+            }
+            if (adding && seg.end > seg.start)
+                trace_segment_add(tr, &seg);
+            if (adding && ready.end > ready.start)
+                trace_segment_add(tr, &ready);
+            ready.end = ready.start = 0;
+            open = false;
+        }
+        if (last || ev[i].kind == HEV_INSTANT)
+            continue;
+        open = true;
+        seg.start = t;
+        /* CPUs are numbered within the run's set, as the simulator's */
+        seg.cpu = -1;
+        if (ev[i].kind == HEV_RUN)
+            seg.cpu = ev[i].cpu >= 0 && ev[i].cpu < CPU_SETSIZE && r->cpu_index[ev[i].cpu] >= 0
+                          ? r->cpu_index[ev[i].cpu]
+                          : ev[i].cpu;
+        seg.state = ev[i].kind == HEV_RUN ? TRACE_RUNNING : TRACE_BLOCKED;
+        seg.reason = ev[i].kind == HEV_RUN ? REASON_NONE : ev[i].sub;
+        seg.obj = ev[i].kind == HEV_RUN ? UINT32_MAX : ev[i].obj;
+    }
+    return total;
+}
+
 static struct trace *merge_trace(struct hrun *r, const struct stamp_map *sm, int64_t end)
 {
     const struct scenario *sc = r->sc;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    struct trace *tr = trace_create(sc->name, sc->description, "real", "os", ncpu > 0 ? (uint32_t)ncpu : 1, sc->seed);
+    struct trace *tr = trace_create(sc->name, sc->description, "real", "os", r->ncpus ? r->ncpus : 1, sc->seed);
     uint32_t np = atomic_load(&r->sh->nprocs);
     for (uint32_t p = 0; p < np && p < r->max_procs; p++)
         trace_add_process(tr, r->procs[p].name);
@@ -2565,49 +2831,41 @@ static struct trace *merge_trace(struct hrun *r, const struct stamp_map *sm, int
                          sc->objects[o].process);
     for (uint32_t v = 0; v < sc->nvars; v++)
         trace_add_object(tr, sc->vars[v].name, "var", sc->vars[v].process);
-    int64_t t0 = r->sh->t0;
     for (uint32_t s = 0; s < n && r->opt->record; s++) {
-        const struct hslot *sl = &r->slots[s];
-        const struct host_event *ev = &r->events[(size_t)s * HOST_EVENTS_PER_THREAD];
-        struct trace_segment seg = {.task = s, .obj = UINT32_MAX};
-        bool open = false;
-        for (uint32_t i = 0; i < sl->nevents; i++) {
-            int64_t t = stamp_to_ns(sm, ev[i].t) - t0;
-            if (ev[i].kind == HEV_INSTANT && ev[i].sub == INSTANT_ARRIVE && sl->decl >= 0 &&
-                sc->threads[sl->decl].autostart)
-                t = sc->processes[sl->process].arrival;
-            if (ev[i].kind == HEV_INSTANT) {
-                struct trace_instant in = {.time = t, .value = ev[i].value, .task = s, .kind = ev[i].sub,
-                                           .obj = ev[i].obj, .flow = ev[i].flow, .text = UINT32_MAX};
-                const char *text = ev[i].text != UINT32_MAX ? r->text + ev[i].text : NULL;
-                trace_instant_add(tr, &in, text);
-                if (ev[i].sub == INSTANT_EXIT && open) {
-                    seg.end = t;
-                    trace_segment_add(tr, &seg);
-                    open = false;
-                }
-                continue;
-            }
-            if (open) {
-                seg.end = t;
-                trace_segment_add(tr, &seg);
-            }
-            open = true;
-            seg.start = t;
-            seg.cpu = ev[i].kind == HEV_RUN ? ev[i].cpu : -1;
-            seg.state = ev[i].kind == HEV_RUN ? TRACE_RUNNING : TRACE_BLOCKED;
-            seg.reason = ev[i].kind == HEV_RUN ? REASON_NONE : ev[i].sub;
-            seg.obj = ev[i].kind == HEV_RUN ? UINT32_MAX : ev[i].obj;
-        }
-        if (open) {
-            seg.end = end - t0;
-            trace_segment_add(tr, &seg);
-        }
+        /* the first pass measures the running time, the second adds the
+         * segments with the thread's run delay spread over them */
+        int64_t running = merge_thread(r, sm, end, tr, s, -1);
+        merge_thread(r, sm, end, tr, s, running);
     }
     struct task_metrics *m = xcalloc(tr->ntasks ? tr->ntasks : 1, sizeof *m);
     tr->makespan = trace_metrics_compute(tr, m);
     free(m);
     return tr;
+}
+
+/* The first `want` of the CPUs the runner may use: a 1-CPU scenario's
+ * threads must share one CPU for real, or the lessons that depend on it (the
+ * old GIL on one CPU, a racy counter that only loses updates on two) would
+ * show the host's parallelism instead. */
+static void cpus_choose(struct hrun *r, uint32_t want)
+{
+    cpu_set_t allowed;
+    CPU_ZERO(&r->pin);
+    r->ncpus = 0;
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        r->cpu_index[c] = -1;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) {
+        CPU_ZERO(&allowed);
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        for (long c = 0; c < (n > 0 ? n : 1) && c < CPU_SETSIZE; c++)
+            CPU_SET((int)c, &allowed);
+    }
+    r->cpus_allowed = (uint32_t)CPU_COUNT(&allowed);
+    for (int c = 0; c < CPU_SETSIZE && r->ncpus < want; c++)
+        if (CPU_ISSET(c, &allowed)) {
+            CPU_SET(c, &r->pin);
+            r->cpu_index[c] = (int16_t)r->ncpus++;
+        }
 }
 
 enum status host_run_result(const struct scenario *sc, const struct host_options *opt, struct host_result *res,
@@ -2624,6 +2882,12 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
         run_teardown(&r);
         return st;
     }
+    cpus_choose(&r, sc->machine.cpus ? sc->machine.cpus : 1);
+    if (r.ncpus < sc->machine.cpus)
+        snprintf(res->note, sizeof res->note,
+                 "the scenario asks for %" PRIu32 " CPUs, this machine lets the run use %" PRIu32
+                 ": it ran on all of them",
+                 sc->machine.cpus, r.ncpus);
     pid_t parent = getpid();
     r.sh->runner_pid = (int32_t)parent;
     pid_t *pids = xcalloc(sc->nprocesses + 1, sizeof *pids);
@@ -2644,6 +2908,8 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
                 signal(fatal[i], SIG_DFL);
             if (getppid() != parent)
                 _exit(STATUS_WATCHDOG);
+            /* its threads and the processes it makes inherit the set */
+            sched_setaffinity(0, sizeof r.pin, &r.pin);
             if (opt->max_memory) {
                 struct rlimit rl = {.rlim_cur = opt->max_memory, .rlim_max = opt->max_memory};
                 setrlimit(RLIMIT_AS, &rl);
@@ -2721,12 +2987,19 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
         if (pid > 0)
             kill(pid, SIGKILL);
     }
+    /* the forkserver: a child of whichever process started it, so also
+     * killed through the mapping (it also ends by itself on abort) */
+    while (atomic_load(&r.sh->fs_state) == 1 && now_ns() - end < 1000000000LL)
+        ;
+    if (atomic_load(&r.sh->fs_pid) > 0)
+        kill(atomic_load(&r.sh->fs_pid), SIGKILL);
     sm.ns_per_stamp = stamp1 > sm.stamp0 ? (double)(end - sm.clock0) / (double)(stamp1 - sm.stamp0) : 1.0;
     kill_all(pids, sc->nprocesses);
     reap_all(pids, sc->nprocesses);
     free(pids);
 
     res->trace = merge_trace(&r, &sm, end);
+    res->cpus = r.ncpus;
     res->nvars = sc->nvars;
     res->var_off = xmalloc((sc->nvars + 1) * sizeof *res->var_off);
     memcpy(res->var_off, r.var_off, (sc->nvars + 1) * sizeof *res->var_off);
@@ -2746,7 +3019,12 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
     res->nprocesses = nprocs;
     res->gil_mode = xcalloc(nprocs + 1, sizeof *res->gil_mode);
     res->gil = xcalloc(nprocs + 1, sizeof *res->gil);
+    res->pid = xcalloc(nprocs + 1, sizeof *res->pid);
+    res->ppid = xcalloc(nprocs + 1, sizeof *res->ppid);
+    res->forkserver_pid = atomic_load(&r.sh->fs_pid);
     for (uint32_t p = 0; p < nprocs; p++) {
+        res->pid[p] = atomic_load(&r.procs[p].pid);
+        res->ppid[p] = atomic_load(&r.procs[p].ppid);
         res->gil_mode[p] = r.procs[p].gil_cfg.mode;
         res->gil[p] = r.procs[p].gil.stats;
     }
@@ -2772,6 +3050,8 @@ void host_result_deinit(struct host_result *res)
     free(res->memory);
     free(res->gil_mode);
     free(res->gil);
+    free(res->pid);
+    free(res->ppid);
     free(res->cell_base);
     free(res->template_proc);
     free(res->tcell);

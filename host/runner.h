@@ -59,6 +59,11 @@ struct host_result {
                                     (the trace's processes, in the same order) */
     enum gil_mode *gil_mode;     /* per process */
     struct host_gil_stats *gil;  /* per process */
+    int32_t *pid;                /* per process: its pid (0: never started) */
+    int32_t *ppid;               /* per process: its parent's pid as it started */
+    int32_t forkserver_pid;      /* the run's forkserver, 0: none was started */
+    uint32_t cpus;               /* CPUs the run was pinned to (the trace's cpus) */
+    char note[ERROR_MSG_MAX];    /* a caveat for the user ("" none): fewer CPUs than asked */
 };
 
 /* host_run, keeping the extras. res is caller storage; free its contents

@@ -162,7 +162,7 @@ class RealTest(unittest.TestCase):
         self.assertIsNone(out["stats"]["deadlock"])
         self.assertIn("gil", out["stats"])
         main = out["threads"][0]
-        self.assertGreaterEqual(main["blocked_ns"], 10 * MS)
+        self.assertGreaterEqual(main["blocked_ns"] + main["wait_ns"], 10 * MS)
 
     def test_repeat_should_report_medians_of_successful_runs(self):
         out = json.loads(self.real(LOCKED, "--format", "json", "--repeat", "3").stdout)
