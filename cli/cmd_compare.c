@@ -134,9 +134,63 @@ static void warn_if_loaded(uint32_t cpus)
                  load, cpus, cpus == 1 ? "" : "s");
 }
 
-/* Runs the scenario for real opts->repeat times into runs/traces. Returns
- * STATUS_OK or the first failing run's status with err filled. */
-static enum status run_real(const struct scenario *sc, const struct compare_options *opts, struct trace **traces,
+static int cmp_int64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The real runs' final memory: each cell's median over the runs that have
+ * it (the lower middle value of an even count, so it is a value one run
+ * ended with), on the first run's processes. Free with memory_free. */
+static struct compare_memory *memory_of(const struct scenario *sc, const struct host_result *res, long nres)
+{
+    struct compare_memory *mem = xcalloc(1, sizeof *mem);
+    const struct host_result *r0 = &res[0];
+    mem->nprocesses = r0->trace ? r0->nprocesses : 0;
+    mem->process = (const char *const *)(r0->trace ? r0->trace->processes : NULL);
+    mem->values = xcalloc(((size_t)mem->nprocesses + 1) * sc->nvars + 1, sizeof *mem->values);
+    int64_t *col = xcalloc((size_t)nres, sizeof *col);
+    for (uint32_t p = 0; p <= mem->nprocesses; p++) {
+        uint32_t hp = p < mem->nprocesses ? p : UINT32_MAX;
+        for (uint32_t v = 0; v < sc->nvars; v++) {
+            if (!host_result_var(r0, sc, hp, v))
+                continue;
+            uint32_t n = sc->vars[v].length ? sc->vars[v].length : 1;
+            int64_t *out = xcalloc(n, sizeof *out);
+            for (uint32_t k = 0; k < n; k++) {
+                size_t m = 0;
+                for (long i = 0; i < nres; i++) {
+                    if (hp != UINT32_MAX && hp >= res[i].nprocesses)
+                        continue;
+                    const int64_t *x = host_result_var(&res[i], sc, hp, v);
+                    if (x)
+                        col[m++] = x[k];
+                }
+                qsort(col, m, sizeof *col, cmp_int64);
+                out[k] = m ? col[(m - 1) / 2] : 0;
+            }
+            mem->values[(size_t)p * sc->nvars + v] = out;
+        }
+    }
+    free(col);
+    return mem;
+}
+
+static void memory_free(struct compare_memory *mem, const struct scenario *sc)
+{
+    if (!mem)
+        return;
+    for (size_t i = 0; i < ((size_t)mem->nprocesses + 1) * sc->nvars; i++)
+        free(mem->values[i]);
+    free(mem->values);
+    free(mem);
+}
+
+/* Runs the scenario for real opts->repeat times into res/runs (the traces
+ * stay in res). Returns STATUS_OK or the first failing run's status with
+ * err filled. */
+static enum status run_real(const struct scenario *sc, const struct compare_options *opts, struct host_result *res,
                             struct compare_run *runs, struct error *err)
 {
     struct host_options ho;
@@ -146,12 +200,12 @@ static enum status run_real(const struct scenario *sc, const struct compare_opti
         ho.timeout_ns = opts->timeout;
     for (long r = 0; r < opts->repeat; r++) {
         error_clear(err);
-        enum status st = host_run(sc, &ho, &traces[r], err);
+        enum status st = host_run_result(sc, &ho, &res[r], err);
         if (st != STATUS_OK)
             return st;
-        if (!traces[r])
+        if (!res[r].trace)
             return error_set(err, STATUS_INTERNAL, NULL, "the real run made no trace");
-        compare_run_from_trace(&runs[r], traces[r]);
+        compare_run_from_trace(&runs[r], res[r].trace);
     }
     return STATUS_OK;
 }
@@ -197,10 +251,10 @@ static int compare_exec(int argc, char **argv)
     struct error sim_err = err;
 
     warn_if_loaded(sc->machine.cpus);
-    struct trace **traces = xcalloc((size_t)opts.repeat, sizeof *traces);
+    struct host_result *res = xcalloc((size_t)opts.repeat, sizeof *res);
     struct compare_run *runs = xcalloc((size_t)opts.repeat, sizeof *runs);
     struct error real_err;
-    enum status real_status = run_real(sc, &opts, traces, runs, &real_err);
+    enum status real_status = run_real(sc, &opts, res, runs, &real_err);
 
     if (real_status == STATUS_OK) {
         struct compare_run sim_run;
@@ -212,9 +266,15 @@ static int compare_exec(int argc, char **argv)
             .eng = eng,
             .deadlock = sim_status == STATUS_DEADLOCK ? sim_err.msg : NULL,
         };
-        struct compare_report report = {
-            .sim = &rr, .cmp = cmp, .profile_path = profile, .profile = &sc->profile, .fit = hm};
+        struct compare_memory *mem = memory_of(sc, res, opts.repeat);
+        struct compare_report report = {.sim = &rr,
+                                         .cmp = cmp,
+                                         .profile_path = profile,
+                                         .profile = &sc->profile,
+                                         .fit = hm,
+                                         .memory = mem};
         compare_report_write(stdout, opts.format, &report);
+        memory_free(mem, sc);
         comparison_destroy(cmp);
         compare_run_deinit(&sim_run);
         rc = sim_status == STATUS_OK ? STATUS_OK : cli_file_error(opts.file, &sim_err);
@@ -228,10 +288,10 @@ static int compare_exec(int argc, char **argv)
     }
     for (long r = 0; r < opts.repeat; r++) {
         compare_run_deinit(&runs[r]);
-        trace_destroy(traces[r]);
+        host_result_deinit(&res[r]);
     }
     free(runs);
-    free(traces);
+    free(res);
     engine_destroy(eng);
     scenario_destroy(sc);
     return rc;

@@ -40,7 +40,42 @@ static void json_pct(FILE *out, double v)
 
 /* The real runs in the shape of run --format json, with medians; each
  * thread also has its spreads as [min, max]. */
-static void write_real_json(FILE *out, const struct scenario *sc, const char *policy, const struct comparison *cmp)
+/* The real values of variable var in process p (nprocesses: the shared
+ * memory); NULL when there are none. */
+static const int64_t *real_var(const struct compare_memory *mem, const struct scenario *sc, uint32_t p, uint32_t var)
+{
+    if (!mem || p > mem->nprocesses)
+        return NULL;
+    return mem->values[(size_t)p * sc->nvars + var];
+}
+
+/* The real memory of process p (nprocesses: the shared memory) as JSON. */
+static void write_real_memory(FILE *out, const struct scenario *sc, const struct compare_memory *mem, uint32_t p)
+{
+    bool first = true;
+    fputc('{', out);
+    for (uint32_t v = 0; mem && v < sc->nvars; v++) {
+        const int64_t *x = real_var(mem, sc, p, v);
+        if (!x)
+            continue;
+        fputs(first ? "" : ", ", out);
+        first = false;
+        json_str(out, sc->vars[v].name);
+        fputs(": ", out);
+        if (!sc->vars[v].length) {
+            fprintf(out, "%" PRId64, x[0]);
+            continue;
+        }
+        fputc('[', out);
+        for (uint32_t k = 0; k < sc->vars[v].length; k++)
+            fprintf(out, "%s%" PRId64, k ? ", " : "", x[k]);
+        fputc(']', out);
+    }
+    fputc('}', out);
+}
+
+static void write_real_json(FILE *out, const struct scenario *sc, const char *policy, const struct comparison *cmp,
+                            const struct compare_memory *mem)
 {
     fputs("{\"scenario\": ", out);
     json_str(out, sc->name);
@@ -74,8 +109,16 @@ static void write_real_json(FILE *out, const struct scenario *sc, const char *po
         }
         fprintf(out, "}, \"runs\": %" PRIu32 "}", t->seen);
     }
-    fputs(cmp->nthreads ? "\n    ],\n    \"memory\": {}, \"shared\": {},\n    \"stats\": {\"events\": "
-                        : "],\n    \"memory\": {}, \"shared\": {},\n    \"stats\": {\"events\": ", out);
+    fputs(cmp->nthreads ? "\n    ],\n    \"memory\": {" : "],\n    \"memory\": {", out);
+    for (uint32_t p = 0; mem && p < mem->nprocesses; p++) {
+        fputs(p ? ", " : "", out);
+        json_str(out, mem->process[p]);
+        fputs(": ", out);
+        write_real_memory(out, sc, mem, p);
+    }
+    fputs("}, \"shared\": ", out);
+    write_real_memory(out, sc, mem, mem ? mem->nprocesses : 0);
+    fputs(",\n    \"stats\": {\"events\": ", out);
     json_ns(out, cmp->real_events.median);
     fputs(", \"context_switches\": ", out);
     json_ns(out, cmp->real_context_switches.median);
@@ -100,15 +143,15 @@ static const struct {
 };
 
 static void write_json(FILE *out, const struct report_run *sim, const struct comparison *cmp, const char *profile,
-                       const struct profile *prof, const struct compare_fit *hm)
+                       const struct profile *prof, const struct compare_fit *hm, const struct compare_memory *mem)
 {
     char *sim_text = NULL;
     size_t sim_len = 0;
-    FILE *mem = open_memstream(&sim_text, &sim_len);
-    if (!mem)
+    FILE *sim_out = open_memstream(&sim_text, &sim_len);
+    if (!sim_out)
         return;
-    report_write(mem, REPORT_JSON, sim);
-    fclose(mem);
+    report_write(sim_out, REPORT_JSON, sim);
+    fclose(sim_out);
     while (sim_len > 0 && sim_text[sim_len - 1] == '\n')
         sim_text[--sim_len] = '\0';
 
@@ -121,7 +164,7 @@ static void write_json(FILE *out, const struct report_run *sim, const struct com
             hm->cpus_before, hm->context_switch ? "true" : "false", hm->process_switch ? "true" : "false",
             hm->wakeup_latency ? "true" : "false");
     fprintf(out, "  \"sim\": %s,\n  \"real\": ", sim_text);
-    write_real_json(out, sim->sc, sim->policy, cmp);
+    write_real_json(out, sim->sc, sim->policy, cmp, mem);
     fputs(",\n  \"error\": {\"makespan_pct\": ", out);
     json_pct(out, cmp->makespan_pct);
     fputs(", \"threads\": [", out);
@@ -166,9 +209,72 @@ static void fmt_pct(char *buf, size_t size, double v)
         snprintf(buf, size, "%+.1f%%", v);
 }
 
-static void write_text(FILE *out, const struct scenario *sc, const char *policy, const struct comparison *cmp,
-                       const char *profile, const struct profile *prof, const struct compare_fit *hm)
+/* The simulated values of variable var in the simulated process named
+ * `process` (NULL: the shared memory) into x (its length or 1 cells).
+ * Returns false when the simulation has no such variable there. */
+static bool sim_var(const struct report_run *run, const char *process, uint32_t var, int64_t *x)
 {
+    const struct var_decl *d = &run->sc->vars[var];
+    uint32_t n = d->length ? d->length : 1;
+    if (!process) {
+        if (d->process >= 0)
+            return false;
+        for (uint32_t k = 0; k < n; k++)
+            engine_var_value(run->eng, var, k, &x[k]);
+        return true;
+    }
+    for (uint32_t p = 0; p < engine_process_count(run->eng); p++) {
+        if (strcmp(engine_process_name(run->eng, p), process) != 0)
+            continue;
+        if (d->process < 0 || (uint32_t)d->process != engine_process_template(run->eng, p))
+            return false;
+        for (uint32_t k = 0; k < n; k++)
+            engine_process_var(run->eng, p, var, k, &x[k]);
+        return true;
+    }
+    return false;
+}
+
+static void text_values(FILE *out, const int64_t *x, uint32_t length)
+{
+    if (!length) {
+        fprintf(out, "%" PRId64, x[0]);
+        return;
+    }
+    fputc('[', out);
+    for (uint32_t k = 0; k < length; k++)
+        fprintf(out, "%s%" PRId64, k ? ", " : "", x[k]);
+    fputc(']', out);
+}
+
+/* One line per variable whose final value differs between the simulation
+ * and the real runs (medians): a lost update shows up here. */
+static void write_text_memory(FILE *out, const struct report_run *run, const struct compare_memory *mem)
+{
+    const struct scenario *sc = run->sc;
+    for (uint32_t p = 0; mem && p <= mem->nprocesses; p++) {
+        const char *process = p < mem->nprocesses ? mem->process[p] : NULL;
+        for (uint32_t v = 0; v < sc->nvars; v++) {
+            const int64_t *real = real_var(mem, sc, p, v);
+            uint32_t n = sc->vars[v].length ? sc->vars[v].length : 1;
+            int64_t *simx = calloc(n, sizeof *simx);
+            if (real && simx && sim_var(run, process, v, simx) && memcmp(real, simx, n * sizeof *simx) != 0) {
+                fprintf(out, "memory %s.%s differs: sim ", process ? process : "shared", sc->vars[v].name);
+                text_values(out, simx, sc->vars[v].length);
+                fputs(", real (median) ", out);
+                text_values(out, real, sc->vars[v].length);
+                fputc('\n', out);
+            }
+            free(simx);
+        }
+    }
+}
+
+static void write_text(FILE *out, const struct report_run *run, const struct comparison *cmp, const char *profile,
+                       const struct profile *prof, const struct compare_fit *hm, const struct compare_memory *mem)
+{
+    const struct scenario *sc = run->sc;
+    const char *policy = run->policy;
     fputs("scenario ", out);
     json_str(out, sc->name);
     fprintf(out, ": policy %s, %" PRIu32 " CPU%s, %" PRIu32 " real run%s\n", policy, sc->machine.cpus,
@@ -202,12 +308,13 @@ static void write_text(FILE *out, const struct scenario *sc, const char *policy,
     fmt_spread(c, sizeof c, &cmp->real_makespan);
     fmt_pct(d, sizeof d, cmp->makespan_pct);
     fprintf(out, "%-23s %12s %12s %15s %8s\n", "makespan", a, b, c, d);
+    write_text_memory(out, run, mem);
 }
 
 void compare_report_write(FILE *out, enum report_format format, const struct compare_report *r)
 {
     if (format == REPORT_JSON)
-        write_json(out, r->sim, r->cmp, r->profile_path, r->profile, &r->fit);
+        write_json(out, r->sim, r->cmp, r->profile_path, r->profile, &r->fit, r->memory);
     else
-        write_text(out, r->sim->sc, r->sim->policy, r->cmp, r->profile_path, r->profile, &r->fit);
+        write_text(out, r->sim, r->cmp, r->profile_path, r->profile, &r->fit, r->memory);
 }

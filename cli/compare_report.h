@@ -15,12 +15,24 @@
 
 /* What compare changed in the scenario so the simulation predicts this host. */
 
+/* The final memory of the real runs, per cell the median over the runs (an
+ * even count: the lower middle one). Processes are the first real run's
+ * (declared ones, then those made by `process` ops); the shared memory
+ * comes after them, at index nprocesses. */
+struct compare_memory {
+    uint32_t nprocesses;
+    const char *const *process;  /* names, nprocesses of them */
+    int64_t **values;            /* [p * nvars + var]: scenario.vars[var]'s length (or 1)
+                                    medians, NULL where process p has no var */
+};
+
 struct compare_report {
     const struct report_run *sim;   /* the simulation (its scenario has the fitted machine) */
     const struct comparison *cmp;
     const char *profile_path;
     const struct profile *profile;  /* the profile the simulation used */
     struct compare_fit fit;
+    const struct compare_memory *memory; /* NULL: none known (printed as {}) */
 };
 
 /* Writes the report in format (REPORT_TEXT or REPORT_JSON) to out. */

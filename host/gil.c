@@ -129,7 +129,11 @@ bool host_gil_checkpoint(struct host_gil *g, int64_t self, uint64_t *ticks, host
     }
     if (g->mode != GIL_OLD || *ticks < g->check_interval)
         return false;
-    *ticks = 0;
+    /* the ticks past the interval carry over: CPython checks at every
+     * bytecode, these check points are coarser, and dropping the excess
+     * would lock every release to one place of a loop (never inside
+     * x += 1, say) */
+    *ticks %= g->check_interval;
     host_gil_drop(g, self, false);
     host_gil_take(g, self, on_wait, arg);
     return true;

@@ -65,8 +65,8 @@ static inline bool host_gil_drop_requested(struct host_gil *g)
 
 /* A check point for the holder `self` between bytecodes: new GIL: if a drop
  * was requested, drops (forced) and takes again; old GIL: every
- * check_interval ticks (counted in *ticks, which this resets) releases and
- * immediately re-takes. Returns true when the GIL was released. */
+ * check_interval ticks (counted in *ticks; the excess is kept for the next
+ * interval) releases and immediately re-takes. Returns true when the GIL was released. */
 bool host_gil_checkpoint(struct host_gil *g, int64_t self, uint64_t *ticks, host_gil_wait_fn on_wait, void *arg);
 
 #endif

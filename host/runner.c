@@ -1339,8 +1339,14 @@ static void run_compute(struct hthread *th, const struct op *op, const int64_t *
         int64_t chunk = old ? (int64_t)(th->gil->check_interval / bpi) : 1000;
         if (chunk < 1)
             chunk = 1;
-        while (!host_count_step(&n, chunk))
+        int64_t left = n;
+        while (!host_count_step(&n, chunk)) {
             checkpoint(th, (uint64_t)((double)chunk * bpi));
+            left = n;
+        }
+        /* the bytecodes of the last (or only) partial chunk count too,
+         * or a short count in a loop would never tick */
+        th->ticks += (uint64_t)((double)left * bpi);
         break;
     }
     case COMPUTE_PRIMES: {

@@ -129,11 +129,80 @@ static void text_report_should_list_each_thread_and_the_makespan_error(void **st
     free(text);
 }
 
+#define COUNTER                                                                                              \
+    "{\"name\": \"counter\", \"processes\": [{\"name\": \"main\", \"memory\": {\"counter\": 0, \"same\": 7},"  \
+    "\"threads\": [{\"name\": \"a\", \"program\": [{\"op\": \"add\", \"var\": \"counter\", \"value\": 3}]}]}]}"
+
+/* COUNTER simulated (counter = 3) against real runs whose median counter is
+ * 2, as after a lost update. */
+static char *memory_report_of(enum report_format format)
+{
+    struct run *r = run_json_with(COUNTER, NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    struct compare_run sim;
+    compare_run_from_engine(&sim, r->eng);
+    struct comparison *cmp = comparison_create(&sim, &sim, 1);
+    struct report_run rr = {.sc = r->sc, .policy = "fifo", .eng = r->eng, .deadlock = NULL};
+    struct profile prof;
+    profile_builtin(&prof);
+    int64_t counter = 2, same = 7;
+    int64_t *values[6] = {NULL};
+    for (uint32_t v = 0; v < r->sc->nvars; v++)
+        values[v] = strcmp(r->sc->vars[v].name, "counter") == 0 ? &counter : &same;
+    const char *names[] = {"main"};
+    struct compare_memory mem = {.nprocesses = 1, .process = names, .values = values};
+    struct compare_report rep = {.sim = &rr, .cmp = cmp, .profile_path = "/tmp/p.json", .profile = &prof,
+                                 .memory = &mem};
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    compare_report_write(out, format, &rep);
+    fclose(out);
+    comparison_destroy(cmp);
+    compare_run_deinit(&sim);
+    run_free(r);
+    return text;
+}
+
+static void json_report_should_give_the_real_final_memory_next_to_the_simulated_one(void **state)
+{
+    (void)state;
+    char *text = memory_report_of(REPORT_JSON);
+    cJSON *root = cJSON_Parse(text);
+    if (!root)
+        fail_msg("not JSON:\n%s", text);
+    const cJSON *sim = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "sim"), "memory"), "main");
+    const cJSON *real = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "real"), "memory"), "main");
+    assert_non_null(real);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(sim, "counter")->valueint, 3);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(real, "counter")->valueint, 2);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(real, "same")->valueint, 7);
+    assert_true(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "real"),
+                                                                "shared")));
+    cJSON_Delete(root);
+    free(text);
+}
+
+static void text_report_should_name_each_variable_whose_real_value_differs(void **state)
+{
+    (void)state;
+    char *text = memory_report_of(REPORT_TEXT);
+    if (!strstr(text, "memory main.counter differs: sim 3, real (median) 2\n"))
+        fail_msg("no counter line in:\n%s", text);
+    /* a variable that ends the same is not listed */
+    assert_null(strstr(text, "main.same"));
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(json_report_should_have_sim_real_and_error_in_the_contracted_shape),
         cmocka_unit_test(text_report_should_list_each_thread_and_the_makespan_error),
+        cmocka_unit_test(json_report_should_give_the_real_final_memory_next_to_the_simulated_one),
+        cmocka_unit_test(text_report_should_name_each_variable_whose_real_value_differs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -176,6 +176,38 @@ static void a_single_thread_should_never_time_out_on_the_gil(void **state)
     hrun_free(r);
 }
 
+/* Check points are coarser than CPython's per-bytecode check: a loop of 13
+ * ticks in steps of 2, 1, 9 and 1 (x += 1's read, its write, a short count,
+ * the loop) must still release every 100 ticks on average, and not always
+ * at the same step of the loop, or a release would never fall inside
+ * x += 1 and the racy counter would never lose an update. */
+static void old_gil_checkpoints_should_release_every_interval_ticks_at_moving_places(void **state)
+{
+    (void)state;
+    struct gil_config cfg = {.mode = GIL_OLD, .check_interval = 100};
+    struct host_gil g;
+    assert_int_equal(host_gil_init(&g, &cfg), 0);
+    host_gil_take(&g, 0, NULL, NULL);
+    static const uint64_t steps[] = {2, 1, 9, 1};
+    uint64_t ticks = 0;
+    int releases = 0;
+    bool released_at[4] = {false};
+    for (int iter = 0; iter < 1300; iter++) {
+        for (int k = 0; k < 4; k++) {
+            ticks += steps[k];
+            if (host_gil_checkpoint(&g, 0, &ticks, NULL, NULL)) {
+                releases++;
+                released_at[k] = true;
+            }
+        }
+    }
+    host_gil_drop(&g, 0, false);
+    host_gil_deinit(&g);
+    assert_int_equal(releases, 1300 * 13 / 100);
+    assert_true(released_at[0]);
+    assert_true(released_at[2]);
+}
+
 /* The old GIL driven directly: a thread counts in check_interval-tick
  * chunks and releases and re-takes the GIL between them. */
 struct old_worker {
@@ -269,6 +301,7 @@ int main(void)
         cmocka_unit_test(a_gil_waiter_should_ask_for_a_drop_and_get_the_gil),
         cmocka_unit_test(a_single_thread_should_never_time_out_on_the_gil),
         cmocka_unit_test(the_old_gil_battle_should_make_two_threads_slower_than_sequential),
+        cmocka_unit_test(old_gil_checkpoints_should_release_every_interval_ticks_at_moving_places),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -123,6 +123,29 @@ def children():
     return n
 
 
+def scaled_lecture(name, factor):
+    """The lecture scenario scenarios/lectures/NAME.json with every duration
+    in seconds ("1s", "4.5s") multiplied by factor, so a 30 s lecture runs
+    in a fraction of a second with the same order of events."""
+    with open(os.path.join(SOURCE_DIR, "scenarios", "lectures", name + ".json")) as f:
+        doc = json.load(f)
+
+    def walk(x):
+        if isinstance(x, dict):
+            for k, v in x.items():
+                if k in ("for", "after") and isinstance(v, str) and v.endswith("s") \
+                        and v[:-1].replace(".", "", 1).isdigit():
+                    x[k] = "%dus" % round(float(v[:-1]) * factor * 1e6)
+                else:
+                    walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+    walk(doc)
+    doc["name"] = name + " scaled"
+    return doc
+
+
 class RealTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.TemporaryDirectory()
@@ -232,6 +255,35 @@ class RealTest(unittest.TestCase):
         while running_with(path) and time.time() < deadline:
             time.sleep(0.05)
         self.assertEqual(running_with(path), 0)
+
+    def test_condition_two_producers_should_end_with_every_item_consumed(self):
+        # lecture 08 at 1/50 of its times (a producer every 20 ms, the
+        # consumer every 40 ms): the list fills up to 5, never more, and
+        # the consumer paces the run
+        out = json.loads(self.real(scaled_lecture("08_condition_two_producers", 0.02),
+                                   "--format", "json", "--timeout", "20s").stdout)
+        self.assertEqual(out["memory"]["main"],
+                         {"length": 0, "max_seen": 5, "produced": 20, "consumed": 20})
+        self.assertGreaterEqual(out["makespan_ns"], 19 * 40 * MS)
+
+    def test_signals_should_run_each_handler_once_in_the_main_thread_between_sleeps(self):
+        # lecture 18 at 1/10 of its times: SIGUSR1 from Thread-1 at 450 ms,
+        # SIGALRM at 1 s, thirty 100 ms sleeps that the handlers do not
+        # shorten (PEP 475); 1/10 leaves each sleep 10 ms of late wake-ups
+        # on a loaded machine before the alarm could come after the tenth
+        out = self.real(scaled_lecture("18_signals", 0.1), "--timeout", "20s").stdout
+        lines = [ln.split(": ", 1)[1] for ln in out.splitlines() if "MainThread: " in ln]
+        self.assertEqual(lines.count("Waiting..."), 30)
+        self.assertEqual(lines.count("Received: 10"), 1)
+        self.assertEqual(lines.count("Received: 14"), 1)
+        self.assertNotIn("Received: 12", lines)
+        waits = [i for i, ln in enumerate(lines) if ln == "Waiting..."]
+        # after the 5th Waiting... and the 10th, before the next one
+        self.assertTrue(waits[4] < lines.index("Received: 10") < waits[5], out)
+        self.assertTrue(waits[9] < lines.index("Received: 14") < waits[10], out)
+        self.assertIn("makespan: ", out)
+        makespan_ms = float(out.split("makespan: ", 1)[1].split(" ms", 1)[0])
+        self.assertGreaterEqual(makespan_ms, 30 * 100)
 
     def test_bad_options_should_exit_2(self):
         self.real(LOCKED, "--repeat", "0", code=2)
