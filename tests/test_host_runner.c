@@ -185,13 +185,14 @@ static void a_lock_hand_over_should_pair_release_and_acquire_in_the_trace(void *
     (void)state;
     struct hrun_result *r = hrun_json(
         "{\"machine\": {\"cpus\": 2}, \"objects\": {\"L\": {\"type\": \"lock\"}}, " PROC(
-            THREAD("a", "{\"op\": \"acquire\", \"obj\": \"L\"}, {\"op\": \"sleep\", \"for\": \"30ms\"}, "
+            THREAD("a", "{\"op\": \"acquire\", \"obj\": \"L\"}, {\"op\": \"sleep\", \"for\": \"200ms\"}, "
                         "{\"op\": \"release\", \"obj\": \"L\"}") ", " THREAD(
                 "b", "{\"op\": \"sleep\", \"for\": \"5ms\"}, {\"op\": \"acquire\", \"obj\": \"L\"}, {\"op\": "
                      "\"release\", \"obj\": \"L\"}")) "}");
     assert_int_equal(r->status, STATUS_OK);
     const struct trace *tr = r->res.trace;
-    /* whichever got the lock first (normally a) handed it to the other */
+    /* whichever got the lock first (normally a) handed it to the other; a
+     * holds it 200 ms so that b, 5 ms behind, waits even on a loaded machine */
     uint32_t flow = 0, from = 0;
     for (size_t i = 0; i < tr->ninstants; i++)
         if (tr->instants[i].kind == INSTANT_RELEASE && tr->instants[i].flow != 0) {
