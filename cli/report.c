@@ -513,6 +513,9 @@ static void write_summary(FILE *out, const struct report_run *run, const struct 
     if (st->lost_updates)
         fprintf(out, ", %" PRIu64 " lost update%s", st->lost_updates,
                 plural(st->lost_updates));
+    if (st->lock_failed_wakeups)
+        fprintf(out, ", %" PRIu64 " failed lock wake-up%s", st->lock_failed_wakeups,
+                plural(st->lock_failed_wakeups));
     fputc('\n', out);
     for (uint32_t p = 0; p < engine_process_count(run->eng); p++) {
         struct engine_gil_stats g;

@@ -54,7 +54,7 @@ static const struct calib_figure_info infos[CALIB_FIGURE_COUNT] = {
     [CALIB_RUNNER_ADD] = {"add_ns", true, "ns", "host runner: a racy `add` op, one thread"},
     [CALIB_RUNNER_ACQUIRE] = {"acquire_ns", true, "ns", "host runner: an uncontended `acquire` op"},
     [CALIB_RUNNER_RELEASE] = {"release_ns", true, "ns", "host runner: an uncontended `release` op"},
-    [CALIB_RUNNER_START] = {"runner_start_ns", false, "ns", "host runner: time zero to the main thread running"},
+    [CALIB_RUNNER_START] = {"runner_start_ns", true, "ns", "host runner: time zero to the main thread running (process_start_ns)"},
     [CALIB_RUNNER_FORK_PARENT] = {"fork_parent_ns", true, "ns", "host runner: a `process` op (fork), in the parent"},
     [CALIB_RUNNER_FORK_CHILD] = {"fork_child_ns", true, "ns", "host runner: `process` op to the child's end (join)"},
 };
@@ -866,10 +866,11 @@ struct profile_slot {
     enum calib_figure_id id;
     size_t offset;
     bool real;
+    const char *key; /* its profile key when not the figure's own */
 };
 
-#define SLOT_REAL(id, field) {id, offsetof(struct profile, field), true}
-#define SLOT_NS(id, field) {id, offsetof(struct profile, field), false}
+#define SLOT_REAL(id, field) {id, offsetof(struct profile, field), true, NULL}
+#define SLOT_NS(id, field) {id, offsetof(struct profile, field), false, NULL}
 
 static const struct profile_slot slots[] = {
     SLOT_REAL(CALIB_COUNT_NS_PER_ITER, count_ns_per_iter),
@@ -894,11 +895,22 @@ static const struct profile_slot slots[] = {
     SLOT_NS(CALIB_QUEUE_OP, queue_op_ns),
     SLOT_NS(CALIB_RUNNER_ACQUIRE, acquire_ns),
     SLOT_NS(CALIB_RUNNER_RELEASE, release_ns),
+    /* the raw runner_start_ns is when a declared process's first thread runs */
+    {CALIB_RUNNER_START, offsetof(struct profile, process_start_ns), false, "process_start_ns"},
 };
+
+static const char *slot_key(const struct profile_slot *s)
+{
+    return s->key ? s->key : infos[s->id].key;
+}
 
 void calibrate_apply(const struct calib_result *res, struct profile *p)
 {
     snprintf(p->name, sizeof p->name, "%.30s %s", res->host, res->date);
+    /* not measured: a pthread mutex on Linux (glibc) is not handed over on
+     * unlock; the unlocker only wakes a waiter, and whoever calls lock first
+     * takes it, which is what the host runner's locks are */
+    p->lock_handoff = LOCK_HANDOFF_BARGING;
     for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
         const struct calib_figure *f = &res->figures[slots[i].id];
         if (!f->measured)
@@ -925,7 +937,7 @@ enum status calibrate_write_profile(const struct calib_result *res, FILE *out, s
         if (!res->figures[slots[i].id].measured)
             continue;
         const char *field = (const char *)&p + slots[i].offset;
-        fprintf(out, ",\n  \"%s\": ", infos[slots[i].id].key);
+        fprintf(out, ",\n  \"%s\": ", slot_key(&slots[i]));
         if (slots[i].real) {
             double v;
             memcpy(&v, field, sizeof v);
@@ -936,6 +948,7 @@ enum status calibrate_write_profile(const struct calib_result *res, FILE *out, s
             fprintf(out, "%" PRId64, v);
         }
     }
+    fprintf(out, ",\n  \"lock_handoff\": \"%s\"", p.lock_handoff == LOCK_HANDOFF_BARGING ? "barging" : "fifo");
     fprintf(out, ",\n  \"x-calibration\": {\n    \"host\": \"%s\", \"date\": \"%s\", \"cpus\": %" PRIu32
                  ",\n    \"figures\": {",
             res->host, res->date, res->cpus);

@@ -252,6 +252,7 @@ struct task *engine_new_task(struct engine *e, uint32_t process, uint32_t decl)
     t->joiners = NONE;
     t->wait_next = NONE;
     t->waiting_for = NONE;
+    t->lock_retry = NONE;
     t->proc_next = NONE;
     t->cpu = -1;
     t->state = TASK_NEW;
@@ -486,6 +487,10 @@ static void cpu_continue(struct engine *e, uint32_t c)
         if (e->nadds && !set_aside)
             engine_add_complete(e, t);
     }
+    /* a waiter woken by a barging lock tries it first, as the futex call
+     * returns (before the GIL: its rlock depth is in wait_value) */
+    if (t->lock_retry != NONE && !engine_lock_retry(e, t))
+        return;
     /* interpreted code needs the GIL; a drop request is honoured at a check
      * point: an op boundary, or the check point armed in gil_check */
     struct gil *g = engine_gil_needed(e, t);
@@ -1441,10 +1446,13 @@ enum status engine_run(struct engine *e, struct error *err)
     e->err = err;
     e->failed = STATUS_OK;
     const struct scenario *sc = e->sc;
+    /* a declared process's threads are ready process_start_ns after its
+     * arrival: the time a real runner takes to fork it and start them */
     for (uint32_t i = 0; i < sc->nthreads; i++) {
         const struct thread_decl *td = &sc->threads[i];
         if (td->autostart)
-            engine_push(e, sc->processes[td->process].arrival, CLASS_READY, i, EV_ARRIVE, i);
+            engine_push(e, sc->processes[td->process].arrival + sc->profile.process_start_ns, CLASS_READY, i,
+                        EV_ARRIVE, i);
     }
     uint64_t max_events = e->opts.max_events;
     struct event ev;

@@ -39,6 +39,7 @@ struct engine_stats {
     uint64_t preemptions;
     uint64_t gil_switches;
     uint64_t lost_updates;
+    uint64_t lock_failed_wakeups; /* barging: a waiter woken by a release found the lock taken again */
     int64_t makespan;       /* time the last thread finished */
     int64_t busy;           /* CPU time spent running tasks' ops, all CPUs */
     int64_t switching;      /* CPU time spent switching, all CPUs */

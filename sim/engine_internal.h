@@ -107,6 +107,8 @@ struct task {
     uint8_t redo;          /* its pc was moved back to run the current op again */
     uint8_t nogil;         /* it runs a compute op that released the GIL */
     uint8_t gil_flags;     /* TASK_GIL_* */
+    uint32_t lock_retry;   /* barging locks: the lock a release woke it to try
+                              again when it next runs, or NONE */
     struct frame inline_frames[TASK_INLINE_FRAMES];
 };
 
@@ -448,6 +450,10 @@ struct gil *engine_gil_needed(struct engine *e, struct task *t);
 /* Takes the GIL for the running task t: true when it holds it; false when it
  * blocked waiting (its CPU is free). */
 bool engine_gil_take(struct engine *e, struct task *t);
+/* A task woken by a barging lock's release is about to run: it takes the
+ * lock if free, else blocks again at the head of its queue (a failed
+ * wake-up). Returns false when it blocked. */
+bool engine_lock_retry(struct engine *e, struct task *t);
 /* Releases the GIL held by t (blocking, releasing compute, exit); `forced`:
  * a drop on request, after which t waits for another thread to take it. */
 void engine_gil_release(struct engine *e, struct task *t, bool forced);

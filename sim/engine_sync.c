@@ -1,7 +1,9 @@
 /* Synchronisation objects of the simulated kernel: lock, rlock, semaphore,
  * bounded semaphore, event, condition and barrier, each with a FIFO wait
  * queue. A release hands a lock or a semaphore unit straight to the first
- * waiter, which then pays the machine's wake-up latency. Misuse (releasing a
+ * waiter, which then pays the machine's wake-up latency; with the profile's
+ * lock_handoff "barging", a lock's release only wakes the first waiter,
+ * which tries again when it runs (engine_lock_retry). Misuse (releasing a
  * lock one does not hold, waiting on a condition without its lock, ...) is a
  * run-time error naming the thread and the op, as Python would raise. */
 #include <inttypes.h>
@@ -274,7 +276,8 @@ static enum step acquire(struct engine *e, struct task *t, struct object *o, con
     return engine_block_on(e, t, o, &o->waiters, object_reason[o->decl->type], timeout);
 }
 
-/* Gives a freed lock or semaphore unit to the first waiter, if any. */
+/* Gives a freed lock or semaphore unit to the first waiter, if any; with a
+ * barging lock, wakes the first waiter to try again instead. */
 static void hand_over(struct engine *e, struct task *from, struct object *o)
 {
     struct task *w = engine_waitq_pop(e, &o->waiters);
@@ -283,6 +286,19 @@ static void hand_over(struct engine *e, struct task *from, struct object *o)
         return;
     }
     uint32_t flow = ++e->next_flow;
+    /* A glibc mutex (and CPython's lock) is not handed over: the lock is
+     * free, the releaser or any running thread may take it before the woken
+     * waiter runs. A waiter with a timeout is still handed the lock: its
+     * timer would not survive the wake-up. */
+    if (is_lock(o) && e->sc->profile.lock_handoff == LOCK_HANDOFF_BARGING && w->timer == NONE) {
+        /* a waiter back from a condition wait keeps its rlock depth */
+        w->wait_value = w->reason == REASON_LOCK && w->wait_value > 0 ? w->wait_value : 1;
+        w->lock_retry = object_id(e, o);
+        engine_object_instant(e, from, INSTANT_RELEASE, o, -1, flow);
+        engine_object_instant(e, w, INSTANT_WAKE, o, 1, flow);
+        engine_task_wake(e, w, true);
+        return;
+    }
     if (is_lock(o)) {
         o->owner = w->se.id;
         /* a waiter coming back from a condition wait restores its rlock depth */
@@ -295,6 +311,32 @@ static void hand_over(struct engine *e, struct task *from, struct object *o)
     engine_object_instant(e, w, INSTANT_ACQUIRE, o, 0, flow);
     set_into(e, w, 1);
     engine_grant(e, w);
+}
+
+bool engine_lock_retry(struct engine *e, struct task *t)
+{
+    struct object *o = &e->objects[t->lock_retry];
+    t->lock_retry = NONE;
+    if (o->owner == NONE) {
+        o->owner = t->se.id;
+        o->count = t->wait_value;
+        t->wait_value = 0;
+        /* the acquire call returns now: it still pays for the call */
+        t->op_left = e->sc->profile.acquire_ns;
+        engine_object_instant(e, t, INSTANT_ACQUIRE, o, 0, 0);
+        set_into(e, t, 1);
+        return true;
+    }
+    /* taken while it woke up: back to sleep, first in line (wait_value
+     * keeps the depth to restore) */
+    e->stats.lock_failed_wakeups++;
+    engine_task_block(e, t, object_reason[o->decl->type]);
+    t->waiting_for = object_id(e, o);
+    t->wait_next = o->waiters.head;
+    o->waiters.head = t->se.id;
+    if (o->waiters.tail == NONE)
+        o->waiters.tail = t->se.id;
+    return false;
 }
 
 /* Releases o held by t; `depth_all` releases an rlock completely (a

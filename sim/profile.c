@@ -39,6 +39,10 @@ void profile_builtin(struct profile *p)
      * dual-core machines of Beazley's measurements: about a microsecond */
     p->gil_signal_ns = 600;
     p->gil_wake_ns = 800;
+    /* the textbook model: threads start at their arrival, and a released
+     * lock goes straight to its first waiter */
+    p->process_start_ns = 0;
+    p->lock_handoff = LOCK_HANDOFF_FIFO;
 }
 
 uint64_t work_primes_divisions(int64_t from, int64_t to)

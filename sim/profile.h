@@ -9,6 +9,13 @@
 
 #include "error.h"
 
+/* What a release of a lock (or rlock) with waiters does. */
+enum lock_handoff {
+    LOCK_HANDOFF_FIFO = 0, /* the first waiter gets the lock at once, then wakes */
+    LOCK_HANDOFF_BARGING   /* the lock is free; the first waiter wakes and tries
+                              again, and any thread may take it before it runs */
+};
+
 struct profile {
     char name[64];                 /* "builtin" or the profile's "name" */
     double count_ns_per_iter;      /* one iteration of `while n > 0: n -= 1` */
@@ -48,6 +55,11 @@ struct profile {
     int64_t context_switch_ns;
     int64_t process_switch_ns;
     int64_t wakeup_latency_ns;
+    /* The delay from a declared process's arrival to its threads being
+     * ready: the host runner forks the process and starts its threads
+     * first. 0 in the built-in profile; calibrate measures it. */
+    int64_t process_start_ns;
+    enum lock_handoff lock_handoff; /* FIFO in the built-in profile */
 };
 
 /* Fills p with the built-in profile. */

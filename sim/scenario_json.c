@@ -2878,7 +2878,10 @@ static enum status profile_from_json(struct profile *p, const cJSON *obj, const 
         {"context_switch_ns", NULL, &p->context_switch_ns},
         {"process_switch_ns", NULL, &p->process_switch_ns},
         {"wakeup_latency_ns", NULL, &p->wakeup_latency_ns},
+        {"process_start_ns", NULL, &p->process_start_ns},
     };
+    /* keys whose value is one of a few names */
+    static const char *const handoff_names[] = {[LOCK_HANDOFF_FIFO] = "fifo", [LOCK_HANDOFF_BARGING] = "barging"};
     for (const cJSON *c = obj->child; c; c = c->next) {
         if (strncmp(c->string, "x-", 2) == 0)
             continue;
@@ -2888,11 +2891,22 @@ static enum status profile_from_json(struct profile *p, const cJSON *obj, const 
             snprintf(p->name, sizeof p->name, "%s", c->valuestring);
             continue;
         }
+        if (strcmp(c->string, "lock_handoff") == 0) {
+            size_t n = sizeof handoff_names / sizeof handoff_names[0];
+            size_t k = 0;
+            while (k < n && !(cJSON_IsString(c) && strcmp(c->valuestring, handoff_names[k]) == 0))
+                k++;
+            if (k == n)
+                return error_set(err, STATUS_BAD_INPUT, NULL, "%s: 'lock_handoff' must be \"fifo\" or \"barging\"",
+                                 origin);
+            p->lock_handoff = (enum lock_handoff)k;
+            continue;
+        }
         size_t i = 0;
         while (i < sizeof fields / sizeof fields[0] && strcmp(fields[i].key, c->string) != 0)
             i++;
         if (i == sizeof fields / sizeof fields[0]) {
-            char known[768] = "name";
+            char known[832] = "name, lock_handoff";
             for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++) {
                 size_t len = strlen(known);
                 snprintf(known + len, sizeof known - len, ", %s", fields[k].key);

@@ -86,6 +86,10 @@ static void calibrated_profile_should_load_with_the_measured_medians(void **stat
     assert_int_equal(p.add_ns, (int64_t)(result.figures[CALIB_RUNNER_ADD].median + 0.5));
     assert_int_equal(p.wakeup_latency_ns, (int64_t)(result.figures[CALIB_CONDVAR_WAKEUP].median + 0.5));
     assert_true(p.context_switch_ns >= 0 && p.process_switch_ns >= 0);
+    /* the runner's start-up delay, and the host's mutexes barge */
+    assert_int_equal(p.process_start_ns, (int64_t)(result.figures[CALIB_RUNNER_START].median + 0.5));
+    assert_true(p.process_start_ns > 0);
+    assert_int_equal(p.lock_handoff, LOCK_HANDOFF_BARGING);
     /* figures a calibration cannot measure keep the built-in value */
     struct profile builtin;
     profile_builtin(&builtin);

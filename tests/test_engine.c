@@ -33,6 +33,39 @@ static void fcfs_should_give_the_textbook_waits(void **state)
     run_free(r);
 }
 
+static void a_process_start_delay_should_make_declared_threads_ready_after_their_arrival(void **state)
+{
+    (void)state;
+    /* process_start_ns 0.5 ms: P1 (arrival 0) runs 0.5-1.5 ms, P2 (arrival
+     * 2 ms) 2.5-3.5 ms; a thread started by a `thread` op is not delayed:
+     * P1's worker runs at once after P1's 1 ms (1.5-2.5 ms) */
+    struct run *r = run_json(
+        "{\"machine\": {\"cpus\": 1, \"profile\": {\"process_start_ns\": 500000}}, "
+        "\"scheduler\": {\"policy\": \"fifo\"}, \"functions\": {\"w\": {\"body\": [{\"op\": \"compute\", \"for\": \"1ms\"}]}}, "
+        "\"processes\": ["
+        "{\"name\": \"P1\", \"threads\": [{\"name\": \"t\", \"program\": [{\"op\": \"compute\", \"for\": \"1ms\"}, "
+        "{\"op\": \"thread\", \"name\": \"worker\", \"call\": \"w\"}]}]},"
+        "{\"name\": \"P2\", \"arrival\": \"2ms\", \"threads\": [{\"name\": \"t\", \"program\": [{\"op\": \"compute\", \"for\": \"1ms\"}]}]}]}",
+        NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(metrics(r, 0)->arrival, 500000);
+    assert_int_equal(metrics(r, 0)->finish, 1500000);
+    assert_int_equal(metrics(r, 1)->arrival, 2500000);
+    assert_int_equal(metrics(r, 1)->finish, 3500000);
+    assert_int_equal(metrics(r, 2)->arrival, 1500000);
+    assert_int_equal(metrics(r, 2)->finish, 2500000);
+    run_free(r);
+}
+
+static void the_builtin_profile_should_start_threads_at_their_arrival_and_hand_locks_over(void **state)
+{
+    (void)state;
+    struct profile p;
+    profile_builtin(&p);
+    assert_int_equal(p.process_start_ns, 0);
+    assert_int_equal(p.lock_handoff, LOCK_HANDOFF_FIFO);
+}
+
 static void switch_cost_should_delay_the_next_thread_and_count_as_wait(void **state)
 {
     (void)state;
@@ -317,6 +350,8 @@ int main(void)
         cmocka_unit_test(a_runaway_loop_should_stop_at_the_event_limit),
         cmocka_unit_test(the_same_seed_should_give_a_byte_identical_trace),
         cmocka_unit_test(metrics_should_add_up_to_the_turnaround),
+        cmocka_unit_test(a_process_start_delay_should_make_declared_threads_ready_after_their_arrival),
+        cmocka_unit_test(the_builtin_profile_should_start_threads_at_their_arrival_and_hand_locks_over),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -762,6 +762,10 @@ static void load_buffer_should_check_gil_settings(void **state)
                  "processes[0].gil.jitter", "expected true or false");
     expect_error(J({"machine": {"profile": {"gil_wake_ns": -1}}, "processes": [{"name": "p", "threads": [{"name": "main", "program": []}]}]}),
                  "machine.profile", "gil_wake_ns");
+    expect_error(J({"machine": {"profile": {"lock_handoff": "fair"}}, "processes": [{"name": "p", "threads": [{"name": "main", "program": []}]}]}),
+                 "machine.profile", "'lock_handoff' must be \"fifo\" or \"barging\"");
+    expect_error(J({"machine": {"profile": {"process_start_ns": -5}}, "processes": [{"name": "p", "threads": [{"name": "main", "program": []}]}]}),
+                 "machine.profile", "process_start_ns");
     expect_error(J({"processes": [{"name": "p", "gil": {"mode": "new", "check_interval": 100},
                                    "threads": [{"name": "main", "program": []}]}]}),
                  "processes[0].gil.check_interval", "belongs to the old GIL");

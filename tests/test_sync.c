@@ -55,6 +55,70 @@ static void a_lock_should_serialise_critical_sections_and_hand_over_in_order(voi
     run_free(r);
 }
 
+/* a holds L 0-2 ms, computes 0.5 ms and takes L again for 2 ms; b wants L
+ * at 1 ms and holds it 1 ms. Wake-up latency 1 ms, no switch costs. */
+#define HANDOFF_SCENARIO(profile)                                                                                 \
+    "{\"machine\": {\"cpus\": 2, \"context_switch\": 0, \"wakeup_latency\": \"1ms\", \"profile\": {"          \
+    "\"acquire_ns\": 0, \"release_ns\": 0" profile "}}, \"scheduler\": {\"policy\": \"rr\", \"quantum\": \"10ms\"}, " \
+    "\"objects\": {\"L\": {\"type\": \"lock\"}}, \"processes\": [{\"name\": \"main\", \"threads\": ["              \
+    "{\"name\": \"a\", \"program\": [{\"op\": \"with\", \"obj\": \"L\", \"body\": [{\"op\": \"compute\", "     \
+    "\"for\": \"2ms\"}]}, {\"op\": \"compute\", \"for\": \"500us\"}, {\"op\": \"with\", \"obj\": \"L\", "     \
+    "\"body\": [{\"op\": \"compute\", \"for\": \"2ms\"}]}]}, "                                                   \
+    "{\"name\": \"b\", \"program\": [{\"op\": \"compute\", \"for\": \"1ms\"}, {\"op\": \"with\", \"obj\": "    \
+    "\"L\", \"body\": [{\"op\": \"compute\", \"for\": \"1ms\"}]}]}]}]}"
+
+static void a_fifo_lock_should_hand_over_to_the_waiter_before_the_releaser_can_retake_it(void **state)
+{
+    (void)state;
+    /* the built-in profile and an explicit "fifo" give the same run: at 2 ms
+     * L goes to b, which wakes at 3 ms and holds it to 4 ms; a wants it at
+     * 2.5 ms, gets it at 4 ms, wakes at 5 ms and ends at 7 ms */
+    const char *variants[] = {HANDOFF_SCENARIO(""), HANDOFF_SCENARIO(", \"lock_handoff\": \"fifo\"")};
+    for (int v = 0; v < 2; v++) {
+        struct run *r = run_json(variants[v]);
+        assert_int_equal(r->status, STATUS_OK);
+        assert_int_equal(engine_task_metrics(r->eng, 1)->finish, 4 * MS);
+        assert_int_equal(engine_task_metrics(r->eng, 0)->finish, 7 * MS);
+        assert_int_equal(engine_stats(r->eng)->lock_failed_wakeups, 0);
+        run_free(r);
+    }
+}
+
+static void a_barging_lock_should_let_the_releaser_retake_it_and_the_waiter_fail_its_wake_up(void **state)
+{
+    (void)state;
+    /* at 2 ms a releases: L is free and b wakes at 3 ms; a takes L again at
+     * 2.5 ms (2.5-4.5 ms), so b finds it taken (a failed wake-up) and waits
+     * again; a's release at 4.5 ms wakes b at 5.5 ms, which holds L to 6.5 ms */
+    struct run *r = run_json(HANDOFF_SCENARIO(", \"lock_handoff\": \"barging\""));
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(engine_task_metrics(r->eng, 0)->finish, 4500000);
+    assert_int_equal(engine_task_metrics(r->eng, 1)->finish, 6500000);
+    assert_int_equal(engine_task_metrics(r->eng, 1)->blocked, 4500000);
+    assert_int_equal(engine_stats(r->eng)->lock_failed_wakeups, 1);
+    run_free(r);
+}
+
+static void a_barging_rlock_should_restore_its_depth_after_a_condition_wait(void **state)
+{
+    (void)state;
+    /* a takes R twice and waits on C (releasing R fully); b notifies at 1 ms
+     * under R and holds it to 2 ms; the release wakes a (latency 1 ms), which
+     * takes R at 3 ms with depth 2 and releases it twice without error */
+    struct run *r = run_json(
+        "{\"machine\": {\"cpus\": 2, \"context_switch\": 0, \"wakeup_latency\": \"1ms\", \"profile\": "
+        "{\"acquire_ns\": 0, \"release_ns\": 0, \"lock_handoff\": \"barging\"}}, "
+        "\"objects\": {\"R\": {\"type\": \"rlock\"}, \"C\": {\"type\": \"condition\", \"lock\": \"R\"}}, "
+        "\"processes\": [{\"name\": \"main\", \"threads\": ["
+        "{\"name\": \"a\", \"program\": [{\"op\": \"acquire\", \"obj\": \"R\"}, {\"op\": \"acquire\", \"obj\": \"R\"}, "
+        "{\"op\": \"wait\", \"obj\": \"C\"}, {\"op\": \"release\", \"obj\": \"R\"}, {\"op\": \"release\", \"obj\": \"R\"}]}, "
+        "{\"name\": \"b\", \"program\": [{\"op\": \"compute\", \"for\": \"1ms\"}, {\"op\": \"with\", \"obj\": \"C\", "
+        "\"body\": [{\"op\": \"notify\", \"obj\": \"C\"}, {\"op\": \"compute\", \"for\": \"1ms\"}]}]}]}]}");
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(engine_task_metrics(r->eng, 0)->finish, 3 * MS);
+    run_free(r);
+}
+
 static void racy_adds_on_two_cpus_should_lose_updates_and_a_lock_should_not(void **state)
 {
     (void)state;
@@ -543,6 +607,9 @@ int main(void)
         cmocka_unit_test(a_signal_without_handler_should_end_the_process),
         cmocka_unit_test(object_misuse_should_be_a_load_error_with_its_path),
         cmocka_unit_test(a_wait_for_timeout_should_bound_the_whole_wait_despite_notifies),
+        cmocka_unit_test(a_fifo_lock_should_hand_over_to_the_waiter_before_the_releaser_can_retake_it),
+        cmocka_unit_test(a_barging_lock_should_let_the_releaser_retake_it_and_the_waiter_fail_its_wake_up),
+        cmocka_unit_test(a_barging_rlock_should_restore_its_depth_after_a_condition_wait),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

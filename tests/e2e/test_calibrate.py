@@ -61,10 +61,13 @@ class CalibrateTest(unittest.TestCase):
         host = threadsim("run", scenario, "--format", "json", "--profile", self.profile)
         self.assertEqual(host.returncode, 0, host.stderr)
         with open(self.profile) as f:
-            per_iter = json.load(f)["count_ns_per_iter"]
-        # count(80M) twice: the makespan follows the measured cost per iteration
+            prof = json.load(f)
+        per_iter = prof["count_ns_per_iter"]
+        # count(80M) twice after the process's start-up delay: the makespan
+        # follows the measured cost per iteration
+        self.assertGreater(prof["process_start_ns"], 0)
         makespan = json.loads(host.stdout)["makespan_ns"]
-        self.assertAlmostEqual(makespan / (2 * 80e6 * per_iter), 1.0, delta=0.05)
+        self.assertAlmostEqual((makespan - prof["process_start_ns"]) / (2 * 80e6 * per_iter), 1.0, delta=0.05)
         self.assertNotEqual(makespan, json.loads(builtin.stdout)["makespan_ns"])
 
     def test_calibrate_without_o_should_write_the_cached_profile(self):
