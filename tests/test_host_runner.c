@@ -45,8 +45,10 @@ static void a_racy_add_should_lose_updates_on_two_cpus(void **state)
                   (unsigned long long)r->res.lost_updates);
     assert_true(x < 600000);
     assert_true(r->res.lost_updates > 0);
-    /* an add that overwrote others lost at least one increment */
-    assert_true(600000 - x >= (int64_t)r->res.lost_updates);
+    /* lost_updates counts the adds whose write met another write since
+     * their read; a stale write can make the next add meet one without
+     * losing an increment itself, so it is no exact count of lost increments */
+    assert_true(r->res.lost_updates <= 600000);
     hrun_free(r);
 }
 
