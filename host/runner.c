@@ -449,6 +449,13 @@ static void gil_drop(struct hthread *th)
  * point, as CPython does. A process-wide variable because a C signal handler
  * gets no context; each process (fork) has its own copy. */
 static volatile sig_atomic_t signals_pending;
+
+/* Read by every thread's check points while a handler sets bits in it: an
+ * atomic load, so the flag is no data race. */
+static int pending_signals(void)
+{
+    return __atomic_load_n(&signals_pending, __ATOMIC_RELAXED);
+}
 static struct hrun *signals_run;
 
 static const int scenario_signals[] = {SIGHUP, SIGINT, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM};
@@ -488,7 +495,7 @@ static void signals_install(struct hrun *r)
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     signals_run = r;
-    signals_pending = 0;
+    __atomic_store_n(&signals_pending, 0, __ATOMIC_SEQ_CST);
     for (size_t i = 0; i < sizeof scenario_signals / sizeof scenario_signals[0]; i++)
         sigaction(scenario_signals[i], &sa, NULL);
 }
@@ -512,9 +519,9 @@ static void run_handlers(struct hthread *th)
     struct hrun *r = th->run;
     if (r->in_handler || th->slot != r->procs[r->proc].main_slot)
         return;
-    while (signals_pending) {
+    while (pending_signals()) {
         for (int signo = 1; signo < 31; signo++) {
-            if (!(signals_pending & (1 << signo)))
+            if (!(pending_signals() & (1 << signo)))
                 continue;
             __atomic_fetch_and(&signals_pending, ~(1 << signo), __ATOMIC_SEQ_CST);
             const struct handler *h = handler_of(r, r->proc, signo);
@@ -533,7 +540,7 @@ static void run_handlers(struct hthread *th)
 /* A check point between bytecodes (or ops): the eval breaker. */
 static void checkpoint(struct hthread *th, uint64_t ticks)
 {
-    if (signals_pending)
+    if (pending_signals())
         run_handlers(th);
     if (!th->gil)
         return;
@@ -1402,7 +1409,7 @@ static void run_sleep(struct hthread *th, const struct op *op)
     /* a signal interrupts the sleep; the handler runs, then the sleep goes
      * on until its deadline (PEP 475) */
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
-        if (!signals_pending)
+        if (!pending_signals())
             continue;
         set_running(th);
         gil_take(th);
