@@ -632,33 +632,9 @@ static int64_t expr_of(struct hthread *th, const struct op *op, const int64_t *l
             acc = v;
             continue;
         }
-        bool overflow = false;
-        switch (x->op) {
-        case EXPR_ADD: overflow = __builtin_add_overflow(acc, v, &acc); break;
-        case EXPR_SUB: overflow = __builtin_sub_overflow(acc, v, &acc); break;
-        case EXPR_MUL: overflow = __builtin_mul_overflow(acc, v, &acc); break;
-        case EXPR_DIV:
-        case EXPR_MOD:
-            if (v == 0)
-                fail(th, op, STATUS_RUNTIME, "division by zero (Python: ZeroDivisionError)");
-            if (acc == INT64_MIN && v == -1) {
-                overflow = true;
-                break;
-            }
-            if (x->op == EXPR_DIV) {
-                int64_t q = acc / v;
-                acc = (acc % v != 0 && ((acc < 0) != (v < 0))) ? q - 1 : q;
-            } else {
-                int64_t m = acc % v;
-                acc = (m != 0 && ((m < 0) != (v < 0))) ? m + v : m;
-            }
-            break;
-        case EXPR_MIN: acc = v < acc ? v : acc; break;
-        case EXPR_MAX: acc = v > acc ? v : acc; break;
-        case EXPR_OP_COUNT: break;
-        }
-        if (overflow)
-            fail(th, op, STATUS_RUNTIME, "integer overflow in arithmetic (threadsim integers are 64-bit)");
+        const char *why = expr_step(x->op, &acc, v);
+        if (why)
+            fail(th, op, STATUS_RUNTIME, "%s", why);
     }
     return acc;
 }

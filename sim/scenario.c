@@ -400,3 +400,43 @@ sim_time scenario_function_compute(const struct scenario *sc, uint32_t fn, const
     uint64_t budget = COMPUTE_VISIT_BUDGET;
     return block_compute(sc, sc->functions[fn].body, args, nargs, 0, &budget);
 }
+
+const char *expr_step(enum expr_op op, int64_t *acc, int64_t v)
+{
+    static const char overflow[] = "integer overflow in arithmetic (threadsim integers are 64-bit)";
+    int64_t a = *acc, r = a;
+    switch (op) {
+    case EXPR_ADD:
+        if (__builtin_add_overflow(a, v, &r))
+            return overflow;
+        break;
+    case EXPR_SUB:
+        if (__builtin_sub_overflow(a, v, &r))
+            return overflow;
+        break;
+    case EXPR_MUL:
+        if (__builtin_mul_overflow(a, v, &r))
+            return overflow;
+        break;
+    case EXPR_DIV:
+    case EXPR_MOD:
+        if (v == 0)
+            return "division by zero (Python: ZeroDivisionError)";
+        if (a == INT64_MIN && v == -1)
+            return overflow;
+        /* Python's floor division and modulo */
+        if (op == EXPR_DIV) {
+            int64_t q = a / v;
+            r = (a % v != 0 && ((a < 0) != (v < 0))) ? q - 1 : q;
+        } else {
+            int64_t m = a % v;
+            r = (m != 0 && ((m < 0) != (v < 0))) ? m + v : m;
+        }
+        break;
+    case EXPR_MIN: r = v < a ? v : a; break;
+    case EXPR_MAX: r = v > a ? v : a; break;
+    case EXPR_OP_COUNT: break;
+    }
+    *acc = r;
+    return NULL;
+}

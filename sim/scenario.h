@@ -513,6 +513,12 @@ sim_time scenario_function_compute(const struct scenario *sc, uint32_t fn,
                                    const int64_t *args, uint32_t nargs);
 
 /* CPU time of one compute op given its resolved arguments. */
+/* One step of an arithmetic value, as Python computes it on integers:
+ * *acc = *acc OP v, with floor division and modulo. Returns NULL, or the
+ * run-time error's message (division by zero, 64-bit overflow) with *acc
+ * unchanged. The simulator and the real runner both evaluate with it. */
+const char *expr_step(enum expr_op op, int64_t *acc, int64_t v);
+
 sim_time scenario_compute_cost(const struct scenario *sc, const struct op_compute *c,
                                int64_t n, int64_t from, int64_t to);
 
