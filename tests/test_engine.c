@@ -332,6 +332,34 @@ static void metrics_should_add_up_to_the_turnaround(void **state)
     run_free(r);
 }
 
+/* Arithmetic values follow Python on integers: floor division and modulo
+ * round towards minus infinity; division by zero and 64-bit overflow are
+ * run-time errors, and the value is left as it was. */
+static void expr_step_should_compute_as_python_and_refuse_what_python_would(void **state)
+{
+    (void)state;
+    int64_t acc = -7;
+    assert_null(expr_step(EXPR_DIV, &acc, 2));
+    assert_int_equal(acc, -4);
+    acc = -7;
+    assert_null(expr_step(EXPR_MOD, &acc, 2));
+    assert_int_equal(acc, 1);
+    acc = 7;
+    assert_null(expr_step(EXPR_MOD, &acc, -2));
+    assert_int_equal(acc, -1);
+    acc = 3;
+    assert_null(expr_step(EXPR_MAX, &acc, 9));
+    assert_int_equal(acc, 9);
+    acc = 5;
+    assert_string_equal(expr_step(EXPR_DIV, &acc, 0), "division by zero (Python: ZeroDivisionError)");
+    assert_int_equal(acc, 5);
+    acc = INT64_MIN;
+    assert_non_null(strstr(expr_step(EXPR_DIV, &acc, -1), "integer overflow"));
+    acc = INT64_MAX;
+    assert_non_null(strstr(expr_step(EXPR_ADD, &acc, 1), "integer overflow"));
+    assert_int_equal(acc, INT64_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -352,6 +380,7 @@ int main(void)
         cmocka_unit_test(metrics_should_add_up_to_the_turnaround),
         cmocka_unit_test(a_process_start_delay_should_make_declared_threads_ready_after_their_arrival),
         cmocka_unit_test(the_builtin_profile_should_start_threads_at_their_arrival_and_hand_locks_over),
+        cmocka_unit_test(expr_step_should_compute_as_python_and_refuse_what_python_would),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
