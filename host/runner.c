@@ -730,6 +730,21 @@ static void block_mark(struct blocking *b, enum trace_reason reason, uint32_t ob
     }
 }
 
+/* Drops the GIL before a wait that may block (Py_BEGIN_ALLOW_THREADS); the
+ * object's monitor `held` (NULL: none) is let go meanwhile, since the GIL is
+ * never waited for under it. block_end takes the GIL back. */
+static void block_drop_gil(struct blocking *b, pthread_mutex_t *held)
+{
+    if (!b->th->gil)
+        return;
+    if (held)
+        pthread_mutex_unlock(held);
+    gil_drop(b->th);
+    b->dropped = true;
+    if (held)
+        pthread_mutex_lock(held);
+}
+
 static void block_end(struct blocking *b)
 {
     if (b->dropped)
@@ -760,12 +775,8 @@ static bool lock_acquire(struct hthread *th, const struct op *op, uint32_t oi, i
         return true;
     }
     bool free_now = sem ? o->count > 0 : o->count == 0;
-    if (!free_now && timeout != 0 && th->gil) {
-        pthread_mutex_unlock(&o->m);
-        gil_drop(th);
-        b.dropped = true;
-        pthread_mutex_lock(&o->m);
-    }
+    if (!free_now && timeout != 0)
+        block_drop_gil(&b, &o->m);
     bool ok = true;
     bool waited = false;
     while (sem ? o->count == 0 : o->count != 0) {
@@ -893,10 +904,7 @@ static bool condition_wait(struct hthread *th, const struct op *op, uint32_t oi,
     lock_release(th, op, li);
     struct blocking b;
     block_begin(&b, th);
-    if (th->gil) {
-        gil_drop(th);
-        b.dropped = true;
-    }
+    block_drop_gil(&b, NULL);
     pthread_mutex_lock(&c->m);
     bool woken = false;
     for (;;) {
@@ -945,12 +953,8 @@ static bool event_wait(struct hthread *th, uint32_t oi, int64_t timeout)
     block_begin(&b, th);
     instant(th, INSTANT_WAIT, oi, 0, 0);
     pthread_mutex_lock(&o->m);
-    if (!o->count && th->gil) {
-        pthread_mutex_unlock(&o->m);
-        gil_drop(th);
-        b.dropped = true;
-        pthread_mutex_lock(&o->m);
-    }
+    if (!o->count)
+        block_drop_gil(&b, &o->m);
     /* a set() wakes every waiter even when a clear() follows at once, as
      * Python's Event (a Condition's notify_all) does: each set is a
      * new generation */
@@ -986,10 +990,7 @@ static void barrier_wait(struct hthread *th, uint32_t oi)
     struct hobj *o = obj_at(r, oi);
     struct blocking b;
     block_begin(&b, th);
-    if (th->gil) {
-        gil_drop(th);
-        b.dropped = true;
-    }
+    block_drop_gil(&b, NULL);
     instant(th, INSTANT_WAIT, oi, 0, 0);
     pthread_mutex_lock(&o->m);
     uint64_t gen = o->generation;
@@ -1022,12 +1023,8 @@ static bool queue_put(struct hthread *th, const struct op *op, uint32_t oi, int6
     block_begin(&b, th);
     pthread_mutex_lock(&o->m);
     bool full = d->maxsize > 0 && o->count >= d->maxsize;
-    if (full && th->gil && timeout != 0) {
-        pthread_mutex_unlock(&o->m);
-        gil_drop(th);
-        b.dropped = true;
-        pthread_mutex_lock(&o->m);
-    }
+    if (full && timeout != 0)
+        block_drop_gil(&b, &o->m);
     bool ok = true;
     while (d->maxsize > 0 && o->count >= d->maxsize) {
         if (timeout == 0) {
@@ -1073,12 +1070,8 @@ static bool queue_get(struct hthread *th, uint32_t oi, int64_t timeout, int64_t 
     struct blocking b;
     block_begin(&b, th);
     pthread_mutex_lock(&o->m);
-    if (o->count == 0 && th->gil && timeout != 0) {
-        pthread_mutex_unlock(&o->m);
-        gil_drop(th);
-        b.dropped = true;
-        pthread_mutex_lock(&o->m);
-    }
+    if (o->count == 0 && timeout != 0)
+        block_drop_gil(&b, &o->m);
     bool ok = true;
     while (o->count == 0) {
         if (timeout == 0) {
@@ -1133,10 +1126,7 @@ static void queue_join(struct hthread *th, uint32_t oi)
     struct hobj *o = obj_at(th->run, oi);
     struct blocking b;
     block_begin(&b, th);
-    if (th->gil) {
-        gil_drop(th);
-        b.dropped = true;
-    }
+    block_drop_gil(&b, NULL);
     pthread_mutex_lock(&o->m);
     while (o->unfinished > 0) {
         block_mark(&b, REASON_QUEUE, oi, false);
@@ -1193,10 +1183,7 @@ static void pipe_write(struct hthread *th, const struct op *op, uint32_t oi, uin
     static const unsigned char zeros[4096];
     struct blocking b;
     block_begin(&b, th);
-    if (th->gil) {
-        gil_drop(th);
-        b.dropped = true;
-    }
+    block_drop_gil(&b, NULL);
     pthread_mutex_lock(&o->wm[dir]);
     if (!fd_ready(o->fd[dir][1], POLLOUT, 0))
         block_mark(&b, REASON_PIPE, oi, false);
@@ -1243,10 +1230,7 @@ static void pipe_recv(struct hthread *th, const struct op *op, uint32_t oi, int6
     int64_t timeout = op->u.data.timeout;
     struct blocking b;
     block_begin(&b, th);
-    if (th->gil) {
-        gil_drop(th);
-        b.dropped = true;
-    }
+    block_drop_gil(&b, NULL);
     pthread_mutex_lock(&o->rm[dir]);
     struct pipe_header h = {.eof = 1};
     bool ok = true, timed_out = false;
@@ -1530,10 +1514,7 @@ static bool thread_join(struct hthread *th, const struct op *op)
         deadline_of(&dl, timeout);
     struct blocking b;
     block_begin(&b, th);
-    if (th->gil) {
-        gil_drop(th);
-        b.dropped = true;
-    }
+    block_drop_gil(&b, NULL);
     pthread_mutex_lock(&r->live_m);
     bool ok = true;
     while (atomic_load(&r->slots[s].state) != SLOT_DONE) {
@@ -1651,10 +1632,7 @@ static void run_map(struct hthread *th, const struct op *op, const int64_t *loca
     }
     struct blocking b;
     block_begin(&b, th);
-    if (th->gil) {
-        gil_drop(th);
-        b.dropped = true;
-    }
+    block_drop_gil(&b, NULL);
     pthread_mutex_lock(&pl->mu);
     while (pl->done < m->nitems || pl->alive > 0) {
         block_mark(&b, REASON_POOL, UINT32_MAX, false);
@@ -1948,10 +1926,7 @@ static void run_process_join(struct hthread *th, const struct op *op)
     int64_t end = timeout >= 0 ? now_ns() + timeout : INT64_MAX;
     struct blocking b;
     block_begin(&b, th);
-    if (th->gil) {
-        gil_drop(th);
-        b.dropped = true;
-    }
+    block_drop_gil(&b, NULL);
     bool mine = r->procs[p].parent == (int32_t)r->proc && !atomic_load(&r->procs[p].via_server);
     for (;;) {
         int pid = atomic_load(&r->procs[p].pid);
