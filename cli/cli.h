@@ -74,6 +74,15 @@ enum {
     {"quantum", required_argument, NULL, CLI_OPT_QUANTUM},            \
     {"profile", required_argument, NULL, CLI_OPT_PROFILE}
 
+/* The case labels of the override options in a command's getopt switch,
+ * each to be handed to cli_parse_override. */
+#define CLI_OVERRIDE_CASES                                            \
+    case CLI_OPT_POLICY:                                              \
+    case CLI_OPT_CPUS:                                                \
+    case CLI_OPT_SEED:                                                \
+    case CLI_OPT_QUANTUM:                                             \
+    case CLI_OPT_PROFILE
+
 /* Parses the value of override option `id` into ov. Returns 0, or prints a
  * usage error of cmd and returns its exit code. */
 int cli_parse_override(const struct cmd_entry *cmd, int id, const char *value, struct cli_overrides *ov);

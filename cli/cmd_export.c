@@ -213,11 +213,7 @@ static int parse_options(int argc, char **argv, struct export_options *opts)
             }
             break;
         }
-        case CLI_OPT_POLICY:
-        case CLI_OPT_CPUS:
-        case CLI_OPT_SEED:
-        case CLI_OPT_QUANTUM:
-        case CLI_OPT_PROFILE: {
+        CLI_OVERRIDE_CASES: {
             int rc = cli_parse_override(cmd, c, optarg, &opts->ov);
             if (rc)
                 return rc;

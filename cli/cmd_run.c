@@ -96,11 +96,7 @@ static int parse_options(int argc, char **argv, struct run_options *opts)
         case 'h':
             print_help();
             return -1;
-        case CLI_OPT_POLICY:
-        case CLI_OPT_CPUS:
-        case CLI_OPT_SEED:
-        case CLI_OPT_QUANTUM:
-        case CLI_OPT_PROFILE: {
+        CLI_OVERRIDE_CASES: {
             int rc = cli_parse_override(cmd, c, optarg, &opts->ov);
             if (rc)
                 return rc;

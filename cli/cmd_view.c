@@ -162,11 +162,7 @@ static int parse_options(int argc, char **argv, struct view_options *opts)
         case OPT_SAVE_PREFIX:
             opts->viewer.save_prefix = optarg;
             break;
-        case CLI_OPT_POLICY:
-        case CLI_OPT_CPUS:
-        case CLI_OPT_SEED:
-        case CLI_OPT_QUANTUM:
-        case CLI_OPT_PROFILE: {
+        CLI_OVERRIDE_CASES: {
             int rc = cli_parse_override(cmd, c, optarg, &opts->ov);
             if (rc)
                 return rc;
