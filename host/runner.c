@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "kernels.h"
+#include "sim/rng.h"
 #include "sim/trace_metrics.h"
 #include "sim/xalloc.h"
 
@@ -241,7 +242,7 @@ struct hthread {
     uint32_t slot;
     struct host_gil *gil;    /* NULL: the process has no GIL */
     uint64_t ticks;          /* old GIL: ticks since the last release */
-    uint64_t rng;
+    uint64_t sleep_draws;    /* random sleeps drawn so far (rng_stream_range's n) */
     uint32_t fn;             /* function run by a created thread, or UINT32_MAX */
     uint32_t nargs;
     int64_t args[SCENARIO_MAX_LOCALS];
@@ -1353,15 +1354,17 @@ static void run_compute(struct hthread *th, const struct op *op, const int64_t *
         gil_take(th);
 }
 
-static void run_sleep(struct hthread *th, const struct op *op)
+static void run_sleep(struct hthread *th, const struct op *op, const int64_t *locals)
 {
-    int64_t dur = op->u.sleep.dur;
-    if (op->u.sleep.random && op->u.sleep.dur_hi > dur) {
-        th->rng ^= th->rng << 13;
-        th->rng ^= th->rng >> 7;
-        th->rng ^= th->rng << 17;
-        dur += (int64_t)(th->rng % (uint64_t)(op->u.sleep.dur_hi - dur + 1));
-    }
+    const struct op_sleep *sl = &op->u.sleep;
+    int64_t dur = sl->dur;
+    /* the simulator's draw: the key's, or the thread's n-th */
+    if (sl->random && sl->keyed)
+        dur = rng_stream_range(th->run->sc->seed, NULL, NULL, (uint64_t)operand(locals, &sl->key), sl->dur,
+                               sl->dur_hi);
+    else if (sl->random)
+        dur = rng_stream_range(th->run->sc->seed, th->run->procs[th->run->proc].name,
+                               th->run->slots[th->slot].name, th->sleep_draws++, sl->dur, sl->dur_hi);
     gil_drop(th);
     set_blocked(th, op->kind == OP_IO ? REASON_IO : REASON_SLEEP, UINT32_MAX, true);
     struct timespec ts;
@@ -1970,7 +1973,7 @@ static enum flow exec_op(struct hthread *th, const struct op *op, int64_t *local
         break;
     case OP_SLEEP:
     case OP_IO:
-        run_sleep(th, op);
+        run_sleep(th, op, locals);
         break;
     case OP_REPEAT: {
         int64_t n = operand(locals, &op->u.repeat.times);
@@ -2298,7 +2301,6 @@ static void thread_start(struct hrun *r, uint32_t slot, uint32_t fn, const int64
     if (args)
         memcpy(th->args, args, th->nargs * sizeof *args);
     th->daemon = daemon;
-    th->rng = (r->sc->seed + 1) * 0x9E3779B97F4A7C15ULL ^ (slot + 1);
     pthread_mutex_lock(&r->live_m);
     if (!daemon)
         r->live++;

@@ -682,7 +682,15 @@ static enum step op_compute(struct engine *e, struct task *t, const struct op *o
 static enum step op_sleep(struct engine *e, struct task *t, const struct op *op)
 {
     const struct op_sleep *s = &op->u.sleep;
-    int64_t d = s->random ? rng_range(&e->rng, s->dur, s->dur_hi) : s->dur;
+    int64_t d = s->dur;
+    /* a draw depends on the seed and the thread (its n-th draw) or the key
+     * only, never on the order threads run in: the real runner draws the
+     * same durations */
+    if (s->random && s->keyed)
+        d = rng_stream_range(e->sc->seed, NULL, NULL, (uint64_t)engine_operand(t, &s->key), s->dur, s->dur_hi);
+    else if (s->random)
+        d = rng_stream_range(e->sc->seed, e->procs[t->process].name, engine_name_of(e, t), t->sleep_draws++,
+                             s->dur, s->dur_hi);
     engine_task_block(e, t, op->kind == OP_IO ? REASON_IO : REASON_SLEEP);
     t->timer = engine_push(e, e->now + d, CLASS_READY, t->se.id, EV_WAKE, t->se.id);
     return STEP_OFF_CPU;

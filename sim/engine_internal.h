@@ -109,6 +109,7 @@ struct task {
     uint8_t gil_flags;     /* TASK_GIL_* */
     uint32_t lock_retry;   /* barging locks: the lock a release woke it to try
                               again when it next runs, or NONE */
+    uint32_t sleep_draws;  /* random sleeps it has drawn (rng_stream_range's n) */
     struct frame inline_frames[TASK_INLINE_FRAMES];
 };
 

@@ -49,3 +49,30 @@ int64_t rng_range(struct rng *r, int64_t lo, int64_t hi)
     } while (v > limit);
     return (int64_t)((uint64_t)lo + v % n);
 }
+
+/* FNV-1a over s and its terminating zero, so ("ab", "c") and ("a", "bc")
+ * name different streams. */
+static uint64_t rng_hash_string(uint64_t h, const char *s)
+{
+    do {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ULL;
+    } while (*s++);
+    return h;
+}
+
+int64_t rng_stream_range(uint64_t seed, const char *a, const char *b, uint64_t n, int64_t lo, int64_t hi)
+{
+    uint64_t x = seed;
+    uint64_t h = rng_splitmix(&x);
+    /* no names: a stream of its own (a keyed draw), apart from every thread's */
+    h ^= 0xcbf29ce484222325ULL;
+    if (a || b) {
+        h = rng_hash_string(h, a ? a : "");
+        h = rng_hash_string(h, b ? b : "");
+    }
+    x = h ^ n;
+    struct rng r;
+    rng_seed(&r, rng_splitmix(&x));
+    return rng_range(&r, lo, hi);
+}

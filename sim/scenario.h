@@ -114,6 +114,9 @@ struct op_sleep {          /* OP_SLEEP and OP_IO */
     sim_time dur;          /* fixed duration; when random, the low bound */
     sim_time dur_hi;       /* random high bound (inclusive), or equal to dur */
     bool random;           /* "random": [lo, hi] */
+    bool keyed;            /* "key" given: the draw depends on the seed and the
+                              key's value only, not on the thread */
+    struct operand key;
 };
 
 struct op_repeat {

@@ -588,8 +588,7 @@ static bool parse_compute(struct loader *ld, const cJSON *obj, const char *path,
 static bool parse_sleep(struct loader *ld, const cJSON *obj, const char *path, struct op_ctx *ctx,
                         struct op *op)
 {
-    (void)ctx;
-    static const char *const sleep_keys[] = {"op", "for", "random", NULL};
+    static const char *const sleep_keys[] = {"op", "for", "random", "key", NULL};
     static const char *const io_keys[] = {"op", "for", NULL};
     bool is_io = op->kind == OP_IO;
     if (!check_keys(ld, obj, path, is_io ? io_keys : sleep_keys))
@@ -614,8 +613,15 @@ static bool parse_sleep(struct loader *ld, const cJSON *obj, const char *path, s
         if (s->dur_hi < s->dur)
             return ld_fail(ld, p, "the high bound is below the low bound");
         s->random = true;
+        const cJSON *key = cJSON_GetObjectItemCaseSensitive(obj, "key");
+        if (key) {
+            s->keyed = true;
+            return get_operand(ld, key, CHILD(p, "key"), ctx->unit, INT64_MIN / 2, INT64_MAX / 2, &s->key);
+        }
         return true;
     }
+    if (cJSON_GetObjectItemCaseSensitive(obj, "key"))
+        return ld_fail(ld, CHILD(p, "key"), "\"key\" goes with \"random\": it picks the random draw");
     if (!for_)
         return ld_fail(ld, path, "%s needs \"for\" (a duration such as \"5ms\")%s", is_io ? "io" : "sleep",
                        is_io ? "" : " or \"random\"");
