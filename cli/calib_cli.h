@@ -37,7 +37,7 @@ int calib_cli_profile(const char *given, char *path, size_t size);
 /* Fits a scenario to this host, to predict a real run of it: loads the
  * profile over the scenario's, caps machine.cpus at the host's CPUs, and
  * takes the switch costs and the wake-up latency from the profile where the
- * scenario leaves them at 0 (docs/host-compare.md). Returns an exit code. */
+ * profile has them (docs/host-compare.md). Returns an exit code. */
 int calib_cli_fit(struct scenario *sc, const char *profile, struct compare_fit *fit);
 
 #endif

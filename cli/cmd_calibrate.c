@@ -202,21 +202,32 @@ int calib_cli_fit(struct scenario *sc, const char *profile, struct compare_fit *
 {
     struct error err;
     error_clear(&err);
+    /* the runner's add spins the scenario's add_ns between its read and its
+     * write; calibrate measured the whole op with the built-in spin, so the
+     * prediction is the measured op with the scenario's spin in its place */
+    int64_t spin = sc->profile.add_ns;
     if (profile_load_file(&sc->profile, profile, &err) != STATUS_OK)
         return cli_file_error(profile, &err);
+    struct profile builtin;
+    profile_builtin(&builtin);
+    if (sc->profile.add_ns != spin && sc->profile.add_ns > builtin.add_ns)
+        sc->profile.add_ns += spin - builtin.add_ns;
+    if (sc->profile.add_contended_ns > builtin.add_ns)
+        sc->profile.add_contended_ns += spin - builtin.add_ns;
     struct machine *m = &sc->machine;
     hm->cpus_before = m->cpus;
     /* the real run is pinned to the scenario's CPUs, or has all of the host's */
     if (m->cpus > host_cpus())
         m->cpus = host_cpus();
-    /* 0 is the scenario's "free" default; a value it sets on purpose stays */
-    hm->context_switch = m->context_switch == 0 && sc->profile.context_switch_ns > 0;
+    /* the real run switches and wakes threads as fast as this host does,
+     * whatever the scenario says its machine does: the measured values win */
+    hm->context_switch = sc->profile.context_switch_ns > 0;
     if (hm->context_switch)
         m->context_switch = sc->profile.context_switch_ns;
-    hm->process_switch = m->process_switch == 0 && sc->profile.process_switch_ns > 0;
+    hm->process_switch = sc->profile.process_switch_ns > 0;
     if (hm->process_switch)
         m->process_switch = sc->profile.process_switch_ns;
-    hm->wakeup_latency = m->wakeup_latency == 0 && sc->profile.wakeup_latency_ns > 0;
+    hm->wakeup_latency = sc->profile.wakeup_latency_ns > 0;
     if (hm->wakeup_latency)
         m->wakeup_latency = sc->profile.wakeup_latency_ns;
     return STATUS_OK;

@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,6 +58,9 @@ static const struct calib_figure_info infos[CALIB_FIGURE_COUNT] = {
     [CALIB_RUNNER_START] = {"runner_start_ns", true, "ns", "host runner: time zero to the main thread running (process_start_ns)"},
     [CALIB_RUNNER_FORK_PARENT] = {"fork_parent_ns", true, "ns", "host runner: a `process` op (fork), in the parent"},
     [CALIB_RUNNER_FORK_CHILD] = {"fork_child_ns", true, "ns", "host runner: `process` op to the child's end (join)"},
+    [CALIB_RUNNER_COMPUTE] = {"compute_op_ns", true, "ns", "host runner: a `compute` op of 5 ns, beyond the 5 ns"},
+    [CALIB_ADD_CONTENDED] = {"add_contended_ns", true, "ns", "host runner: a racy `add` while another CPU adds to it"},
+    [CALIB_TIMER_LATENCY] = {"timer_latency_ns", true, "ns", "a 20 us sleep (1 ns timer slack): how late it ends"},
 };
 
 const struct calib_figure_info *calibrate_figure_info(enum calib_figure_id id)
@@ -567,6 +571,34 @@ static enum status trial_handoff(struct calib_ctx *c, double *v)
     return STATUS_OK;
 }
 
+/* How late a short sleep ends: the median over a few sleeps of 20 us (an
+ * absolute deadline) of the time past it when the thread runs again. The
+ * thread's timer slack is 1 ns, as the host runner's are, so this is the
+ * timer's and the wake-up's latency, not the 50 us the kernel may otherwise
+ * add to a sleep to batch timers. */
+static int cmp_double(const void *a, const void *b);
+
+static enum status trial_timer(struct calib_ctx *c, double *v)
+{
+    enum { SLEEPS = 31 };
+    int old = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    double late[SLEEPS];
+    for (int i = 0; i < SLEEPS; i++) {
+        int64_t due = host_now_ns() + 20000;
+        struct timespec ts = {.tv_sec = (time_t)(due / 1000000000), .tv_nsec = (long)(due % 1000000000)};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+            ;
+        late[i] = (double)(host_now_ns() - due);
+    }
+    if (old > 0)
+        prctl(PR_SET_TIMERSLACK, (unsigned long)old, 0, 0, 0);
+    (void)c;
+    qsort(late, SLEEPS, sizeof late[0], cmp_double);
+    v[0] = late[SLEEPS / 2];
+    return STATUS_OK;
+}
+
 /* Pipe costs: a 1-byte write or read; the per-byte cost of moving 32 KiB
  * through (write and read, beyond the 1-byte cost); and the one-way latency
  * between two unpinned threads. */
@@ -707,6 +739,8 @@ static enum status trial_mutex(struct calib_ctx *c, double *v)
  * simulator should charge for the op when it predicts a real run: the
  * runner's bookkeeping and recording included, not just the bare pthread
  * call. Returns -1 with c->err filled when the run fails. */
+static double runner_json_ns(struct calib_ctx *c, const char *json, int n, double *start, double *blocked);
+
 static double runner_op_ns(struct calib_ctx *c, const char *functions, const char *ops, int n, double *start,
                            double *blocked)
 {
@@ -716,6 +750,26 @@ static double runner_op_ns(struct calib_ctx *c, const char *functions, const cha
              " \"objects\": {\"L\": {\"type\": \"lock\"}}, \"threads\": [{\"name\": \"MainThread\","
              " \"program\": [{\"op\": \"repeat\", \"times\": %d, \"body\": [%s]}]}]}]}",
              functions, n, ops);
+    return runner_json_ns(c, json, n, start, blocked);
+}
+
+/* The same with a second thread running the same loop at the same time on
+ * the other CPU: what the op costs when its cache lines go back and forth. */
+static double runner_pair_ns(struct calib_ctx *c, const char *ops, int n)
+{
+    char json[1024];
+    snprintf(json, sizeof json,
+             "{\"functions\": {\"loop\": {\"body\": [{\"op\": \"repeat\", \"times\": %d, \"body\": [%s]}]}},"
+             " \"processes\": [{\"name\": \"main\", \"memory\": {\"x\": 0},"
+             " \"objects\": {\"L\": {\"type\": \"lock\"}}, \"threads\": [{\"name\": \"MainThread\","
+             " \"program\": [{\"op\": \"thread\", \"name\": \"w\", \"call\": \"loop\"},"
+             " {\"op\": \"call\", \"fn\": \"loop\"}, {\"op\": \"join\", \"thread\": \"w\"}]}]}]}",
+             n, ops);
+    return runner_json_ns(c, json, n, NULL, NULL);
+}
+
+static double runner_json_ns(struct calib_ctx *c, const char *json, int n, double *start, double *blocked)
+{
     struct scenario *sc = scenario_load_buffer(json, strlen(json), "calibrate", c->err);
     if (!sc)
         return -1;
@@ -746,16 +800,56 @@ static double runner_op_ns(struct calib_ctx *c, const char *functions, const cha
     return ns;
 }
 
+/* The cost of one more op in a long loop: the slope of the runner's CPU
+ * time between two loop lengths, both past the writes its event buffer
+ * keeps, so neither the thread's start nor the recording of the first
+ * thousands of events is in it. That is what an op costs in the loops where
+ * op costs add up to something (a short run is set by its start-up and its
+ * wake-ups instead). Returns -1 with c->err filled when a run fails. */
+static double runner_op_slope(struct calib_ctx *c, const char *ops)
+{
+    int n1 = 20000, n2 = 20000 + 10000 * c->scale;
+    double a = runner_op_ns(c, "", ops, n1, NULL, NULL);
+    double b = a < 0 ? -1 : runner_op_ns(c, "", ops, n2, NULL, NULL);
+    if (b < 0)
+        return -1;
+    double slope = (b * n2 - a * n1) / (n2 - n1);
+    return slope > 0 ? slope : 0;
+}
+
+/* The same slope with two threads on two CPUs running the loop at once. */
+static double runner_pair_slope(struct calib_ctx *c, const char *ops)
+{
+    int n1 = 20000, n2 = 20000 + 10000 * c->scale;
+    double a = runner_pair_ns(c, ops, n1);
+    double b = a < 0 ? -1 : runner_pair_ns(c, ops, n2);
+    if (b < 0)
+        return -1;
+    double slope = (b * n2 - a * n1) / (n2 - n1);
+    return slope > 0 ? slope : 0;
+}
+
+/* A racy add while a thread on the other CPU adds to the same variable: its
+ * cache line moves between the CPUs at every read and write. On one CPU
+ * there is no such cost: the uncontended figure. */
+static enum status trial_contended(struct calib_ctx *c, double *v)
+{
+    const char *add = "{\"op\": \"add\", \"var\": \"x\", \"value\": 1}";
+    v[0] = c->cpu_a != c->cpu_b ? runner_pair_slope(c, add) : runner_op_slope(c, add);
+    return v[0] < 0 ? (c->err->status != STATUS_OK ? c->err->status : STATUS_INTERNAL) : STATUS_OK;
+}
+
 static enum status trial_runner(struct calib_ctx *c, double *v)
 {
-    /* few enough ops to stay well inside the runner's per-thread event buffer */
-    int starts = 8 * c->scale, ops = 500 * c->scale;
+    int starts = 8 * c->scale;
     v[0] = runner_op_ns(c, "\"noop\": {\"body\": []}",
                         "{\"op\": \"thread\", \"name\": \"w\", \"call\": \"noop\"}", starts, NULL, NULL);
-    v[1] = runner_op_ns(c, "", "{\"op\": \"add\", \"var\": \"x\", \"value\": 1}", ops, &v[4], NULL);
-    double pair = runner_op_ns(c, "",
-                               "{\"op\": \"acquire\", \"obj\": \"L\"}, {\"op\": \"release\", \"obj\": \"L\"}",
-                               ops, NULL, NULL);
+    /* the start-up of a run that only adds */
+    double start_run = runner_op_ns(c, "", "{\"op\": \"add\", \"var\": \"x\", \"value\": 1}", 100, &v[4], NULL);
+    v[1] = runner_op_slope(c, "{\"op\": \"add\", \"var\": \"x\", \"value\": 1}");
+    double pair = runner_op_slope(c, "{\"op\": \"acquire\", \"obj\": \"L\"}, {\"op\": \"release\", \"obj\": \"L\"}");
+    double five = runner_op_slope(c, "{\"op\": \"compute\", \"for\": \"5ns\"}");
+    v[7] = five > 5 ? five - 5 : 0;
     /* a child process of the runner: the parent's CPU in the `process` op,
      * and its wait in `join` for a child that does nothing, which is the
      * child's start-up (fork, joining the run, its first thread) and exit */
@@ -763,7 +857,7 @@ static enum status trial_runner(struct calib_ctx *c, double *v)
                         "{\"op\": \"process\", \"name\": \"p\", \"call\": \"noop\"}, "
                         "{\"op\": \"join\", \"process\": \"p\"}",
                         c->scale > 1 ? 4 : 2, NULL, &v[6]);
-    if (v[0] < 0 || v[5] < 0 || v[1] < 0 || pair < 0)
+    if (v[0] < 0 || v[5] < 0 || start_run < 0 || v[1] < 0 || pair < 0 || five < 0)
         return c->err->status != STATUS_OK ? c->err->status : STATUS_INTERNAL;
     /* the two calls cost about the same (as the pthread figures show) */
     v[2] = pair / 2;
@@ -786,7 +880,9 @@ static const struct calib_measurement measurements[] = {
     {trial_copy, CALIB_COPY_NS_PER_BYTE, 1},
     {trial_queue, CALIB_QUEUE_OP, 1},
     {trial_mutex, CALIB_ACQUIRE, 2},
-    {trial_runner, CALIB_RUNNER_THREAD_START, 7},
+    {trial_runner, CALIB_RUNNER_THREAD_START, 8},
+    {trial_timer, CALIB_TIMER_LATENCY, 1},
+    {trial_contended, CALIB_ADD_CONTENDED, 1},
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -830,14 +926,14 @@ enum status calibrate_run(const struct calib_options *opts, struct calib_result 
     strftime(res->date, sizeof res->date, "%Y-%m-%dT%H:%M:%SZ", &tm);
 
     uint32_t trials = opts->trials ? opts->trials : opts->quick ? 3 : 11;
-    double *vals = xcalloc((size_t)trials * 7, sizeof *vals);
+    double *vals = xcalloc((size_t)trials * 8, sizeof *vals);
     for (size_t m = 0; m < sizeof measurements / sizeof measurements[0]; m++) {
         const struct calib_measurement *ms = &measurements[m];
         bool needs_exe = ms->trial == trial_spawn;
         if (needs_exe && !opts->self_exe)
             continue;
         for (uint32_t t = 0; t < trials; t++) {
-            double v[7] = {0, 0, 0, 0, 0, 0, 0};
+            double v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
             enum status st = ms->trial(&c, v);
             if (st != STATUS_OK) {
                 free(vals);
@@ -895,6 +991,9 @@ static const struct profile_slot slots[] = {
     SLOT_NS(CALIB_QUEUE_OP, queue_op_ns),
     SLOT_NS(CALIB_RUNNER_ACQUIRE, acquire_ns),
     SLOT_NS(CALIB_RUNNER_RELEASE, release_ns),
+    SLOT_NS(CALIB_TIMER_LATENCY, timer_latency_ns),
+    SLOT_NS(CALIB_ADD_CONTENDED, add_contended_ns),
+    SLOT_NS(CALIB_RUNNER_COMPUTE, compute_op_ns),
     /* the raw runner_start_ns is when a declared process's first thread runs */
     {CALIB_RUNNER_START, offsetof(struct profile, process_start_ns), false, "process_start_ns"},
 };

@@ -46,6 +46,9 @@ enum calib_figure_id {
     CALIB_RUNNER_START,
     CALIB_RUNNER_FORK_PARENT,
     CALIB_RUNNER_FORK_CHILD,
+    CALIB_RUNNER_COMPUTE, /* the 8th figure of the runner's trial */
+    CALIB_TIMER_LATENCY,
+    CALIB_ADD_CONTENDED,
     CALIB_FIGURE_COUNT
 };
 

@@ -691,6 +691,9 @@ static enum step op_sleep(struct engine *e, struct task *t, const struct op *op)
     else if (s->random)
         d = rng_stream_range(e->sc->seed, e->procs[t->process].name, engine_name_of(e, t), t->sleep_draws++,
                              s->dur, s->dur_hi);
+    /* a real timer ends the sleep a little late */
+    if (d > 0)
+        d += e->sc->profile.timer_latency_ns;
     engine_task_block(e, t, op->kind == OP_IO ? REASON_IO : REASON_SLEEP);
     t->timer = engine_push(e, e->now + d, CLASS_READY, t->se.id, EV_WAKE, t->se.id);
     return STEP_OFF_CPU;

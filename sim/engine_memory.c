@@ -225,6 +225,15 @@ enum step op_add(struct engine *e, struct task *t, const struct op *op)
     if (!a || !engine_value(e, t, op, &op->u.var.value, &delta))
         return STEP_ERROR;
     sim_time cost = op->u.var.cost >= 0 ? op->u.var.cost : e->sc->profile.add_ns;
+    /* another thread in the middle of an add to the same cell: both fight
+     * over its cache line */
+    if (op->u.var.cost < 0 && e->sc->profile.add_contended_ns > 0) {
+        for (size_t i = 0; i < e->nadds; i++)
+            if (e->adds[i].addr == a && e->adds[i].task != t->se.id) {
+                cost = e->sc->profile.add_contended_ns;
+                break;
+            }
+    }
     if (cost <= 0) {
         *a += delta;
         var_instant(e, t, INSTANT_WRITE, d, *a);

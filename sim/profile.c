@@ -42,6 +42,9 @@ void profile_builtin(struct profile *p)
     /* the textbook model: threads start at their arrival, and a released
      * lock goes straight to its first waiter */
     p->process_start_ns = 0;
+    p->timer_latency_ns = 0;
+    p->compute_op_ns = 0;
+    p->add_contended_ns = 0;
     p->lock_handoff = LOCK_HANDOFF_FIFO;
 }
 

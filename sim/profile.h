@@ -59,6 +59,18 @@ struct profile {
      * ready: the host runner forks the process and starts its threads
      * first. 0 in the built-in profile; calibrate measures it. */
     int64_t process_start_ns;
+    /* How late a timer ends a sleep or an io op: the thread runs again this
+     * long after the duration (the host's timer and wake-up latency). 0 in
+     * the built-in profile; calibrate measures it. */
+    int64_t timer_latency_ns;
+    /* What a `compute` op given as a duration (`for`, `spin`) costs beyond
+     * it: the host runner times it by reading a clock. 0 in the built-in
+     * profile; calibrate measures it. */
+    int64_t compute_op_ns;
+    /* A racy add while another thread is in the middle of an add to the same
+     * variable: the cache line goes back and forth between the CPUs. 0 in
+     * the built-in profile: such an add costs add_ns like any other. */
+    int64_t add_contended_ns;
     enum lock_handoff lock_handoff; /* FIFO in the built-in profile */
 };
 

@@ -261,9 +261,10 @@ sim_time scenario_compute_cost(const struct scenario *sc, const struct op_comput
     double ns = 0;
     switch (c->kind) {
     case COMPUTE_FOR:
-        return c->dur;
+        ns = (double)c->dur + (double)p->compute_op_ns;
+        break;
     case COMPUTE_SPIN:
-        ns = (double)c->dur * p->spin_ns_per_ns;
+        ns = (double)c->dur * p->spin_ns_per_ns + (double)p->compute_op_ns;
         break;
     case COMPUTE_COUNT:
         ns = n > 0 ? (double)n * p->count_ns_per_iter : 0;

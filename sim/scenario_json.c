@@ -2885,6 +2885,9 @@ static enum status profile_from_json(struct profile *p, const cJSON *obj, const 
         {"process_switch_ns", NULL, &p->process_switch_ns},
         {"wakeup_latency_ns", NULL, &p->wakeup_latency_ns},
         {"process_start_ns", NULL, &p->process_start_ns},
+        {"timer_latency_ns", NULL, &p->timer_latency_ns},
+        {"compute_op_ns", NULL, &p->compute_op_ns},
+        {"add_contended_ns", NULL, &p->add_contended_ns},
     };
     /* keys whose value is one of a few names */
     static const char *const handoff_names[] = {[LOCK_HANDOFF_FIFO] = "fifo", [LOCK_HANDOFF_BARGING] = "barging"};

@@ -1,6 +1,7 @@
 /* Unit tests of the simulation kernel: timing, switches, threads, joins,
  * deadlocks, limits and determinism, on small scenarios checked by hand. */
 #include "sim_run.h"
+#include "sim/rng.h"
 
 #define MS 1000000LL
 
@@ -64,6 +65,92 @@ static void the_builtin_profile_should_start_threads_at_their_arrival_and_hand_l
     profile_builtin(&p);
     assert_int_equal(p.process_start_ns, 0);
     assert_int_equal(p.lock_handoff, LOCK_HANDOFF_FIFO);
+}
+
+/* The host keys of a calibrated profile, checked by hand on one CPU:
+ * a 1 ms sleep ends timer_latency_ns late (a sleep of 0 does not wait); a
+ * `compute for` of 5 ns costs compute_op_ns more; count work does not. */
+static void host_costs_should_delay_sleeps_and_charge_compute_ops(void **state)
+{
+    (void)state;
+    struct run *r = run_json(
+        "{\"machine\": {\"cpus\": 1, \"profile\": {\"timer_latency_ns\": 20000, \"compute_op_ns\": 60,"
+        " \"count_ns_per_iter\": 1}}, \"processes\": [{\"name\": \"P\", \"threads\": ["
+        "{\"name\": \"a\", \"program\": [{\"op\": \"sleep\", \"for\": \"1ms\"}, {\"op\": \"sleep\", \"for\": 0}]}]},"
+        "{\"name\": \"Q\", \"arrival\": \"5ms\", \"threads\": ["
+        "{\"name\": \"b\", \"program\": [{\"op\": \"repeat\", \"times\": 10, \"body\": ["
+        "{\"op\": \"compute\", \"for\": \"5ns\"}]}, {\"op\": \"compute\", \"work\": \"count\", \"n\": 100}]}]}]}",
+        NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(metrics(r, 0)->finish, 1 * MS + 20000);
+    assert_int_equal(metrics(r, 0)->blocked, 1 * MS + 20000);
+    assert_int_equal(metrics(r, 1)->cpu, 10 * (5 + 60) + 100);
+    run_free(r);
+    /* the built-in profile has none of them */
+    struct profile p;
+    profile_builtin(&p);
+    assert_int_equal(p.timer_latency_ns, 0);
+    assert_int_equal(p.compute_op_ns, 0);
+    assert_int_equal(p.add_contended_ns, 0);
+}
+
+/* An add while another thread is inside an add to the same variable costs
+ * add_contended_ns; alone, or on another variable, add_ns. Two CPUs, both
+ * threads start together: each add of each overlaps the other's. */
+static void an_add_should_cost_more_while_another_thread_adds_to_the_same_variable(void **state)
+{
+    (void)state;
+    const char *fmt =
+        "{\"machine\": {\"cpus\": 2, \"profile\": {\"add_ns\": 100, \"add_contended_ns\": 300}},"
+        " \"processes\": [{\"name\": \"P\", \"memory\": {\"x\": 0, \"y\": 0}, \"threads\": ["
+        "{\"name\": \"a\", \"program\": [{\"op\": \"repeat\", \"times\": 10, \"body\": [{\"op\": \"add\", \"var\": \"x\", \"value\": 1}]}]},"
+        "{\"name\": \"b\", \"program\": [{\"op\": \"repeat\", \"times\": 10, \"body\": [{\"op\": \"add\", \"var\": \"%s\", \"value\": 1}]}]}]}]}";
+    char json[1024];
+    snprintf(json, sizeof json, fmt, "y");
+    struct run *r = run_json(json, NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(metrics(r, 0)->cpu, 10 * 100);
+    assert_int_equal(metrics(r, 1)->cpu, 10 * 100);
+    run_free(r);
+    snprintf(json, sizeof json, fmt, "x");
+    r = run_json(json, NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    /* a starts first (declaration order) and its first add finds b not yet
+     * adding; every other add of both overlaps the other thread's */
+    assert_int_equal(metrics(r, 0)->cpu, 100 + 9 * 300);
+    assert_int_equal(metrics(r, 1)->cpu, 10 * 300);
+    run_free(r);
+}
+
+/* A random sleep is drawn from the seed and the thread (its n-th draw), or
+ * from the seed and its key: the order in which threads run changes
+ * nothing, and one key gives one duration wherever it is drawn. */
+static void random_sleeps_should_not_depend_on_the_order_threads_run_in(void **state)
+{
+    (void)state;
+    const char *fmt =
+        "{\"seed\": 7, \"machine\": {\"cpus\": 1}, \"processes\": ["
+        "{\"name\": \"P\", \"arrival\": \"%s\", \"threads\": [{\"name\": \"a\", \"program\": ["
+        "{\"op\": \"sleep\", \"random\": [\"1ms\", \"9ms\"]}, {\"op\": \"sleep\", \"random\": [\"1ms\", \"9ms\"], \"key\": 3}]}]},"
+        "{\"name\": \"P2\", \"arrival\": \"%s\", \"threads\": [{\"name\": \"b\", \"program\": ["
+        "{\"op\": \"sleep\", \"random\": [\"1ms\", \"9ms\"]}, {\"op\": \"sleep\", \"random\": [\"1ms\", \"9ms\"], \"key\": 3}]}]}]}";
+    char json[1024];
+    snprintf(json, sizeof json, fmt, "0ms", "1ms");
+    struct run *first = run_json(json, NULL, false);
+    snprintf(json, sizeof json, fmt, "1ms", "0ms");
+    struct run *second = run_json(json, NULL, false);
+    assert_int_equal(first->status, STATUS_OK);
+    assert_int_equal(second->status, STATUS_OK);
+    for (uint32_t t = 0; t < 2; t++)
+        assert_int_equal(metrics(first, t)->blocked, metrics(second, t)->blocked);
+    /* the two threads draw differently, but their keyed sleeps are equal:
+     * blocked = own draw + keyed draw */
+    assert_int_not_equal(metrics(first, 0)->blocked, metrics(first, 1)->blocked);
+    int64_t keyed = rng_stream_range(7, NULL, NULL, 3, 1 * MS, 9 * MS);
+    assert_int_equal(metrics(first, 0)->blocked - rng_stream_range(7, "P", "a", 0, 1 * MS, 9 * MS), keyed);
+    assert_int_equal(metrics(first, 1)->blocked - rng_stream_range(7, "P2", "b", 0, 1 * MS, 9 * MS), keyed);
+    run_free(first);
+    run_free(second);
 }
 
 static void switch_cost_should_delay_the_next_thread_and_count_as_wait(void **state)
@@ -381,6 +468,9 @@ int main(void)
         cmocka_unit_test(a_process_start_delay_should_make_declared_threads_ready_after_their_arrival),
         cmocka_unit_test(the_builtin_profile_should_start_threads_at_their_arrival_and_hand_locks_over),
         cmocka_unit_test(expr_step_should_compute_as_python_and_refuse_what_python_would),
+        cmocka_unit_test(host_costs_should_delay_sleeps_and_charge_compute_ops),
+        cmocka_unit_test(an_add_should_cost_more_while_another_thread_adds_to_the_same_variable),
+        cmocka_unit_test(random_sleeps_should_not_depend_on_the_order_threads_run_in),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -110,6 +110,46 @@ class CalibrateTest(unittest.TestCase):
         for name in ("MainThread", "t1", "t2", "makespan"):
             self.assertIn(name, proc.stdout)
 
+    def test_compare_should_simulate_with_this_hosts_machine_costs(self):
+        # the lecture sets wakeup_latency 5us; the real run wakes threads as
+        # fast as this host does, so the simulation takes the measured value
+        scenario = os.path.join(SOURCE_DIR, "scenarios", "lectures", "03_bank_account_lock.json")
+        proc = threadsim("compare", scenario, "--repeat", "1", "--profile", self.profile, "--format", "json")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        out = json.loads(proc.stdout)
+        with open(self.profile) as f:
+            prof = json.load(f)
+        self.assertEqual(out["profile"]["wakeup_latency_from_profile"], prof["wakeup_latency_ns"] > 0)
+        for key in ("timer_latency_ns", "compute_op_ns", "add_contended_ns"):
+            self.assertIn(key, prof)
+
+    def test_real_runs_should_sleep_the_simulated_random_durations(self):
+        # three threads each draw a random sleep of 2-12 ms (the k-th draw of
+        # their own stream) and one keyed sleep: the real threads sleep what
+        # the simulated ones do, not one another's durations (with seed 13
+        # the three draws are 2 ms or more apart)
+        prog = [{"op": "sleep", "random": ["2ms", "12ms"]},
+                {"op": "sleep", "random": ["1ms", "3ms"], "key": 5}]
+        scenario = {"seed": 13, "processes": [{"name": "main", "threads": [
+            {"name": "t%d" % i, "program": prog} for i in range(3)]}]}
+        path = os.path.join(self.tmp.name, "sleeps.json")
+        with open(path, "w") as f:
+            json.dump(scenario, f)
+        sim = threadsim("run", path, "--format", "json")
+        real = threadsim("real", path, "--format", "json")
+        self.assertEqual(sim.returncode, 0, sim.stderr)
+        self.assertEqual(real.returncode, 0, real.stderr)
+        simulated = {t["name"]: t["blocked_ns"] for t in json.loads(sim.stdout)["threads"]}
+        measured = {t["name"]: t["blocked_ns"] for t in json.loads(real.stdout)["threads"]}
+        self.assertEqual(len(set(simulated.values())), 3, simulated)
+        for name, ns in simulated.items():
+            # a timer ends a sleep late, never early; 2 ms is ample slack
+            # for a loaded machine and far below the draws' spread
+            closest = min(simulated, key=lambda n: abs(simulated[n] - measured[name]))
+            self.assertEqual(closest, name, (simulated, measured))
+            self.assertGreaterEqual(measured[name], ns - 100000, (simulated, measured))
+            self.assertLess(measured[name] - ns, 2000000, (simulated, measured))
+
     def test_compare_should_exit_3_when_the_scenario_deadlocks(self):
         scenario = os.path.join(SOURCE_DIR, "scenarios", "lectures", "19_deadlock.json")
         proc = threadsim("compare", scenario, "--repeat", "1", "--profile", self.profile, "--timeout", "10s")
