@@ -2673,6 +2673,21 @@ static bool deadlocked(struct hrun *r, uint64_t *last_progress, int *stable, cha
     }
     if (++*stable < HOST_STUCK_POLLS)
         return false;
+    /* a process whose threads have all finished but which has not ended yet
+     * is on its way out (reaping its children, exiting): its joiner will
+     * wake, however long a loaded machine makes that take */
+    uint32_t np = atomic_load(&r->sh->nprocs);
+    for (uint32_t p = 0; p < np && p < r->max_procs; p++) {
+        if (atomic_load(&r->procs[p].state) != PROC_RUNNING)
+            continue;
+        bool live = false;
+        for (uint32_t s = 0; s < n && s < r->max_slots && !live; s++) {
+            int st = atomic_load(&r->slots[s].state);
+            live = r->slots[s].process == p && st != SLOT_DONE && st != SLOT_FREE;
+        }
+        if (!live)
+            return false;
+    }
     size_t len = (size_t)snprintf(msg, size, "every thread is blocked:");
     for (uint32_t s = 0; s < n && s < r->max_slots && len < size; s++) {
         if (atomic_load(&r->slots[s].state) != SLOT_BLOCKED)
