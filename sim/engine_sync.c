@@ -209,6 +209,19 @@ static bool is_lock(const struct object *o)
     return o->decl->type == OBJ_LOCK || o->decl->type == OBJ_RLOCK;
 }
 
+static bool is_semaphore(const struct object *o)
+{
+    return o->decl->type == OBJ_SEMAPHORE || o->decl->type == OBJ_BOUNDED_SEMAPHORE;
+}
+
+/* Whether a release of o with waiters leaves o free and wakes the first
+ * waiter to try again (a barging lock or semaphore) rather than giving o
+ * to it. */
+static bool barges(const struct engine *e, const struct object *o)
+{
+    return (is_lock(o) || is_semaphore(o)) && e->sc->profile.lock_handoff == LOCK_HANDOFF_BARGING;
+}
+
 /* Tries to take o for t. Returns true when taken (or re-entered). A plain
  * lock taken twice by its holder is a self-deadlock, reported as one. */
 static bool try_take(struct engine *e, struct task *t, struct object *o, const struct op *op, bool *failed)
@@ -288,9 +301,10 @@ static void hand_over(struct engine *e, struct task *from, struct object *o)
     uint32_t flow = ++e->next_flow;
     /* A glibc mutex (and CPython's lock) is not handed over: the lock is
      * free, the releaser or any running thread may take it before the woken
-     * waiter runs. A waiter with a timeout is still handed the lock: its
-     * timer would not survive the wake-up. */
-    if (is_lock(o) && e->sc->profile.lock_handoff == LOCK_HANDOFF_BARGING && w->timer == NONE) {
+     * waiter runs; a semaphore built on one (CPython's, the host runner's)
+     * likewise. A waiter with a timeout is still handed the lock: its timer
+     * would not survive the wake-up. */
+    if (barges(e, o) && w->timer == NONE) {
         /* a waiter back from a condition wait keeps its rlock depth */
         w->wait_value = w->reason == REASON_LOCK && w->wait_value > 0 ? w->wait_value : 1;
         w->lock_retry = object_id(e, o);
@@ -317,9 +331,13 @@ bool engine_lock_retry(struct engine *e, struct task *t)
 {
     struct object *o = &e->objects[t->lock_retry];
     t->lock_retry = NONE;
-    if (o->owner == NONE) {
-        o->owner = t->se.id;
-        o->count = t->wait_value;
+    if (is_semaphore(o) ? o->count > 0 : o->owner == NONE) {
+        if (is_semaphore(o)) {
+            o->count--;
+        } else {
+            o->owner = t->se.id;
+            o->count = t->wait_value;
+        }
         t->wait_value = 0;
         /* the acquire call returns now: it still pays for the call */
         t->op_left = e->sc->profile.acquire_ns;
@@ -372,7 +390,10 @@ static bool release(struct engine *e, struct task *t, struct object *o, const st
         }
         /* fall through */
     case OBJ_SEMAPHORE:
-        if (o->waiters.head == NONE)
+        /* handed over, the value goes straight to the first waiter; barging,
+         * it goes up and the woken waiter takes it if it is still there */
+        if (o->waiters.head == NONE || (barges(e, o) && o->waiters.head != NONE &&
+                                        engine_task_at(e, o->waiters.head)->timer == NONE))
             o->count++;
         hand_over(e, t, o);
         return true;

@@ -57,10 +57,11 @@ static void a_lock_should_serialise_critical_sections_and_hand_over_in_order(voi
 
 /* a holds L 0-2 ms, computes 0.5 ms and takes L again for 2 ms; b wants L
  * at 1 ms and holds it 1 ms. Wake-up latency 1 ms, no switch costs. */
-#define HANDOFF_SCENARIO(profile)                                                                                 \
+#define HANDOFF_SCENARIO(profile) HANDOFF_SCENARIO_OF("{\"type\": \"lock\"}", profile)
+#define HANDOFF_SCENARIO_OF(object, profile)                                                                      \
     "{\"machine\": {\"cpus\": 2, \"context_switch\": 0, \"wakeup_latency\": \"1ms\", \"profile\": {"          \
     "\"acquire_ns\": 0, \"release_ns\": 0" profile "}}, \"scheduler\": {\"policy\": \"rr\", \"quantum\": \"10ms\"}, " \
-    "\"objects\": {\"L\": {\"type\": \"lock\"}}, \"processes\": [{\"name\": \"main\", \"threads\": ["              \
+    "\"objects\": {\"L\": " object "}, \"processes\": [{\"name\": \"main\", \"threads\": ["              \
     "{\"name\": \"a\", \"program\": [{\"op\": \"with\", \"obj\": \"L\", \"body\": [{\"op\": \"compute\", "     \
     "\"for\": \"2ms\"}]}, {\"op\": \"compute\", \"for\": \"500us\"}, {\"op\": \"with\", \"obj\": \"L\", "     \
     "\"body\": [{\"op\": \"compute\", \"for\": \"2ms\"}]}]}, "                                                   \
@@ -97,6 +98,31 @@ static void a_barging_lock_should_let_the_releaser_retake_it_and_the_waiter_fail
     assert_int_equal(engine_task_metrics(r->eng, 1)->blocked, 4500000);
     assert_int_equal(engine_stats(r->eng)->lock_failed_wakeups, 1);
     run_free(r);
+}
+
+/* The same with a semaphore of value 1 (CPython's Semaphore is a lock and a
+ * condition; the host runner's a mutex and a condition variable): handed
+ * over, the value goes to b at 2 ms; barging, a takes it back at 2.5 ms and
+ * b's wake-up at 3 ms fails. */
+static void a_semaphore_should_hand_over_or_barge_as_the_profile_says(void **state)
+{
+    (void)state;
+    struct run *r = run_json(HANDOFF_SCENARIO_OF("{\"type\": \"semaphore\", \"value\": 1}", ""));
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(engine_task_metrics(r->eng, 1)->finish, 4 * MS);
+    assert_int_equal(engine_task_metrics(r->eng, 0)->finish, 7 * MS);
+    run_free(r);
+    const char *barging[] = {
+        HANDOFF_SCENARIO_OF("{\"type\": \"semaphore\", \"value\": 1}", ", \"lock_handoff\": \"barging\""),
+        HANDOFF_SCENARIO_OF("{\"type\": \"bounded_semaphore\", \"value\": 1}", ", \"lock_handoff\": \"barging\"")};
+    for (int v = 0; v < 2; v++) {
+        r = run_json(barging[v]);
+        assert_int_equal(r->status, STATUS_OK);
+        assert_int_equal(engine_task_metrics(r->eng, 0)->finish, 4500000);
+        assert_int_equal(engine_task_metrics(r->eng, 1)->finish, 6500000);
+        assert_int_equal(engine_stats(r->eng)->lock_failed_wakeups, 1);
+        run_free(r);
+    }
 }
 
 static void a_barging_rlock_should_restore_its_depth_after_a_condition_wait(void **state)
@@ -609,6 +635,7 @@ int main(void)
         cmocka_unit_test(a_wait_for_timeout_should_bound_the_whole_wait_despite_notifies),
         cmocka_unit_test(a_fifo_lock_should_hand_over_to_the_waiter_before_the_releaser_can_retake_it),
         cmocka_unit_test(a_barging_lock_should_let_the_releaser_retake_it_and_the_waiter_fail_its_wake_up),
+        cmocka_unit_test(a_semaphore_should_hand_over_or_barge_as_the_profile_says),
         cmocka_unit_test(a_barging_rlock_should_restore_its_depth_after_a_condition_wait),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
