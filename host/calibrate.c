@@ -60,6 +60,7 @@ static const struct calib_figure_info infos[CALIB_FIGURE_COUNT] = {
     [CALIB_RUNNER_FORK_CHILD] = {"fork_child_ns", true, "ns", "host runner: `process` op to the child's end (join)"},
     [CALIB_RUNNER_COMPUTE] = {"compute_op_ns", true, "ns", "host runner: a `compute` op of 5 ns, beyond the 5 ns"},
     [CALIB_ADD_CONTENDED] = {"add_contended_ns", true, "ns", "host runner: a racy `add` while another CPU adds to it"},
+    [CALIB_THREAD_LATENCY] = {"thread_start_latency_ns", true, "ns", "host runner: a `thread` op's start to the new thread running"},
     [CALIB_TIMER_LATENCY] = {"timer_latency_ns", true, "ns", "a 20 us sleep (1 ns timer slack): how late it ends"},
 };
 
@@ -839,6 +840,59 @@ static enum status trial_contended(struct calib_ctx *c, double *v)
     return v[0] < 0 ? (c->err->status != STATUS_OK ? c->err->status : STATUS_INTERNAL) : STATUS_OK;
 }
 
+/* When a thread made by a `thread` op first runs: the creating thread's
+ * cost of the op (it records the start when pthread_create returns) plus
+ * the median time from that record to the new thread's arrival (its first
+ * record: the kernel has scheduled it and it has filled in its stack). */
+static enum status trial_thread_latency(struct calib_ctx *c, double *v)
+{
+    int n = 8 * c->scale;
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"functions\": {\"noop\": {\"body\": []}}, \"processes\": [{\"name\": \"main\", \"threads\": ["
+             "{\"name\": \"MainThread\", \"program\": [{\"op\": \"repeat\", \"times\": %d, \"body\": ["
+             "{\"op\": \"thread\", \"name\": \"w\", \"call\": \"noop\"}, {\"op\": \"join\", \"thread\": \"w\"}]}]}]}]}",
+             n);
+    struct scenario *sc = scenario_load_buffer(json, strlen(json), "calibrate", c->err);
+    if (!sc)
+        return c->err->status;
+    struct host_options ho;
+    host_options_init(&ho);
+    ho.self_exe = c->opts->self_exe;
+    struct trace *tr = NULL;
+    enum status st = host_run(sc, &ho, &tr, c->err);
+    double *late = xcalloc((size_t)n, sizeof *late);
+    int found = 0;
+    for (size_t i = 0; st == STATUS_OK && tr && i < tr->ninstants; i++) {
+        const struct trace_instant *s = &tr->instants[i];
+        if (s->kind != INSTANT_START || s->task != 0 || found >= n)
+            continue;
+        for (size_t k = 0; k < tr->ninstants; k++) {
+            const struct trace_instant *a = &tr->instants[k];
+            if (a->kind == INSTANT_ARRIVE && (int64_t)a->task == s->value) {
+                late[found++] = (double)(a->time - s->time);
+                break;
+            }
+        }
+    }
+    /* the op's own cost, measured as thread_start_ns is (the joins above
+     * would blur it) */
+    double op = runner_op_ns(c, "\"noop\": {\"body\": []}", "{\"op\": \"thread\", \"name\": \"w\", \"call\": \"noop\"}",
+                             n, NULL, NULL);
+    trace_destroy(tr);
+    scenario_destroy(sc);
+    if (st != STATUS_OK || op < 0 || found == 0) {
+        free(late);
+        if (st == STATUS_OK && op >= 0)
+            return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: no thread start in the host runner's trace");
+        return c->err->status != STATUS_OK ? c->err->status : STATUS_INTERNAL;
+    }
+    qsort(late, (size_t)found, sizeof *late, cmp_double);
+    v[0] = op + late[found / 2];
+    free(late);
+    return STATUS_OK;
+}
+
 static enum status trial_runner(struct calib_ctx *c, double *v)
 {
     int starts = 8 * c->scale;
@@ -883,6 +937,7 @@ static const struct calib_measurement measurements[] = {
     {trial_runner, CALIB_RUNNER_THREAD_START, 8},
     {trial_timer, CALIB_TIMER_LATENCY, 1},
     {trial_contended, CALIB_ADD_CONTENDED, 1},
+    {trial_thread_latency, CALIB_THREAD_LATENCY, 1},
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -993,6 +1048,7 @@ static const struct profile_slot slots[] = {
     SLOT_NS(CALIB_RUNNER_RELEASE, release_ns),
     SLOT_NS(CALIB_TIMER_LATENCY, timer_latency_ns),
     SLOT_NS(CALIB_ADD_CONTENDED, add_contended_ns),
+    SLOT_NS(CALIB_THREAD_LATENCY, thread_start_latency_ns),
     SLOT_NS(CALIB_RUNNER_COMPUTE, compute_op_ns),
     /* the raw runner_start_ns is when a declared process's first thread runs */
     {CALIB_RUNNER_START, offsetof(struct profile, process_start_ns), false, "process_start_ns"},

@@ -49,6 +49,7 @@ enum calib_figure_id {
     CALIB_RUNNER_COMPUTE, /* the 8th figure of the runner's trial */
     CALIB_TIMER_LATENCY,
     CALIB_ADD_CONTENDED,
+    CALIB_THREAD_LATENCY,
     CALIB_FIGURE_COUNT
 };
 

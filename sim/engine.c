@@ -905,6 +905,14 @@ static enum step op_thread(struct engine *e, struct task *t, const struct op *op
         trace_add_task(e->trace, o->name, t->process);
     engine_instant(e, t, INSTANT_START, n->se.id, NULL);
     engine_task_arrive(e, n);
+    /* a real thread runs its first instruction some time after it is
+     * created: until then it waits as a thread being woken does */
+    if (e->sc->profile.thread_start_latency_ns > 0) {
+        e->pol->dequeue(e->rq, &n->se);
+        engine_set_state(e, n, TRACE_BLOCKED, REASON_WAKEUP, -1);
+        n->timer = engine_push(e, e->now + e->sc->profile.thread_start_latency_ns, CLASS_READY, n->se.id, EV_WAKE,
+                               n->se.id);
+    }
     /* Thread.start(): the creating thread pays for the new thread */
     if (e->sc->profile.thread_start_ns > 0) {
         t->op_left = e->sc->profile.thread_start_ns;

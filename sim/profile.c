@@ -45,6 +45,7 @@ void profile_builtin(struct profile *p)
     p->timer_latency_ns = 0;
     p->compute_op_ns = 0;
     p->add_contended_ns = 0;
+    p->thread_start_latency_ns = 0;
     p->lock_handoff = LOCK_HANDOFF_FIFO;
 }
 

@@ -71,6 +71,10 @@ struct profile {
      * variable: the cache line goes back and forth between the CPUs. 0 in
      * the built-in profile: such an add costs add_ns like any other. */
     int64_t add_contended_ns;
+    /* A thread made by a `thread` op can run this long after the op begins
+     * (it waits as a thread being woken meanwhile). 0 in the built-in
+     * profile: at once. calibrate measures it. */
+    int64_t thread_start_latency_ns;
     enum lock_handoff lock_handoff; /* FIFO in the built-in profile */
 };
 

@@ -94,6 +94,26 @@ static void host_costs_should_delay_sleeps_and_charge_compute_ops(void **state)
     assert_int_equal(p.add_contended_ns, 0);
 }
 
+/* thread_start_latency_ns: the creator pays thread_start_ns (0.1 ms) and
+ * goes on; the new thread waits (blocked: wakeup) until 0.3 ms after the op
+ * began, then computes 1 ms on the second CPU. */
+static void a_new_thread_should_run_its_start_latency_after_the_thread_op(void **state)
+{
+    (void)state;
+    struct run *r = run_json(
+        "{\"machine\": {\"cpus\": 2, \"profile\": {\"thread_start_ns\": 100000, \"thread_start_latency_ns\": 300000}},"
+        " \"functions\": {\"w\": {\"body\": [{\"op\": \"compute\", \"for\": \"1ms\"}]}},"
+        " \"processes\": [{\"name\": \"P\", \"threads\": [{\"name\": \"main\", \"program\": ["
+        "{\"op\": \"thread\", \"name\": \"t\", \"call\": \"w\"}, {\"op\": \"compute\", \"for\": \"50us\"}]}]}]}",
+        NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(metrics(r, 0)->finish, 150000);
+    assert_int_equal(metrics(r, 1)->arrival, 0);
+    assert_int_equal(metrics(r, 1)->first_run, 300000);
+    assert_int_equal(metrics(r, 1)->finish, 1300000);
+    run_free(r);
+}
+
 /* An add while another thread is inside an add to the same variable costs
  * add_contended_ns; alone, or on another variable, add_ns. Two CPUs, both
  * threads start together: each add of each overlaps the other's. */
@@ -469,6 +489,7 @@ int main(void)
         cmocka_unit_test(the_builtin_profile_should_start_threads_at_their_arrival_and_hand_locks_over),
         cmocka_unit_test(expr_step_should_compute_as_python_and_refuse_what_python_would),
         cmocka_unit_test(host_costs_should_delay_sleeps_and_charge_compute_ops),
+        cmocka_unit_test(a_new_thread_should_run_its_start_latency_after_the_thread_op),
         cmocka_unit_test(an_add_should_cost_more_while_another_thread_adds_to_the_same_variable),
         cmocka_unit_test(random_sleeps_should_not_depend_on_the_order_threads_run_in),
     };
