@@ -65,6 +65,8 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--timeout", default="30s", help="bound of each real run")
     parser.add_argument("--only", default="", help="only scenarios whose file name holds this")
+    parser.add_argument("--max-ms", type=float, default=0,
+                        help="skip scenarios whose simulated makespan is longer (0: none skipped)")
     args = parser.parse_args()
 
     tmp = None
@@ -84,6 +86,11 @@ def main():
         if args.only not in name:
             continue
         bound = bound_of(name)
+        if args.max_ms > 0:
+            sim = subprocess.run([args.threadsim, "run", path, "--profile", profile, "--format", "json"],
+                                 capture_output=True, text=True, timeout=600)
+            if sim.returncode == 0 and json.loads(sim.stdout)["makespan_ns"] > args.max_ms * 1e6:
+                continue
         share = "%.2f" % cpu_share()
         out, proc = compare(args.threadsim, path, profile, args.repeat, args.timeout)
         if out is None:
