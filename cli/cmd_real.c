@@ -361,6 +361,7 @@ int cli_real_trace(const char *file, struct trace **out)
         return cli_file_error(file, &err);
     struct host_options ho;
     host_options_init(&ho);
+    ho.source_file = file;
     enum status st = host_run(sc, &ho, out, &err);
     scenario_destroy(sc);
     return st == STATUS_OK ? STATUS_OK : cli_file_error(file, &err);
@@ -388,6 +389,7 @@ static int real_exec(int argc, char **argv)
     struct host_options ho;
     host_options_init(&ho);
     ho.timeout_ns = opts.timeout;
+    ho.source_file = opts.file;
 
     size_t n = (size_t)opts.repeat;
     struct host_result *res = calloc(n, sizeof *res);

@@ -437,8 +437,59 @@ static void a_forked_process_should_copy_private_memory_and_share_shared_memory(
     assert_int_equal(host_result_var(&r->res, r->sc, 1, v)[0], 107);
     assert_int_equal(host_result_var(&r->res, r->sc, 2, v)[0], 205);
     assert_int_equal(hrun_var(r, "total", 0), 12);
+    /* the spawned child is a new image of threadsim (exec), the forked one
+     * a copy of the runner */
+    assert_false(r->res.execd[1]);
+    assert_true(r->res.execd[2]);
     /* the joins waited for the children */
     assert_true(r->m[hrun_task(r, "MainThread")].finish >= r->m[3].finish);
+    hrun_free(r);
+}
+
+/* Everything a spawned process shares with the others goes through the
+ * mapping it maps again at its own address: locks and conditions (process-
+ * shared pthread objects), queues, pipes (inherited descriptors), pools'
+ * results, the recorder, and a process it spawns in turn. */
+static void spawned_processes_should_share_objects_pipes_and_pools_at_another_address(void **state)
+{
+    (void)state;
+    struct hrun_result *r = hrun_json(
+        "{\"machine\": {\"cpus\": 2}, \"shared\": {\"total\": 0, \"res\": [0, 0, 0, 0, 0, 0]}, \"objects\": {"
+        "\"L\": {\"type\": \"lock\"}, \"Q\": {\"type\": \"mp_queue\"}, \"P\": {\"type\": \"pipe\"}}, \"functi"
+        "ons\": {\"sq\": {\"params\": [\"x\"], \"body\": [{\"op\": \"return\", \"value\": {\"mul\": [\"$x\", "
+        "\"$x\"]}}]}, \"grandchild\": {\"params\": [], \"body\": [{\"op\": \"add\", \"var\": \"total\", \"val"
+        "ue\": 1000, \"atomic\": true}]}, \"child\": {\"params\": [\"k\"], \"body\": [{\"op\": \"repeat\", \""
+        "times\": 500, \"body\": [{\"op\": \"with\", \"obj\": \"L\", \"body\": [{\"op\": \"add\", \"var\": \""
+        "total\", \"value\": 1}]}]}, {\"op\": \"put\", \"obj\": \"Q\", \"value\": \"$k\"}, {\"op\": \"send\","
+        " \"obj\": \"P\", \"end\": 1, \"value\": {\"mul\": [\"$k\", 10]}}, {\"op\": \"process\", \"name\": \""
+        "g\", \"call\": \"grandchild\", \"start_method\": \"spawn\"}, {\"op\": \"join\", \"process\": \"g\"}]"
+        "}}, \"processes\": [{\"name\": \"main\", \"threads\": [{\"name\": \"MainThread\", \"program\": [{\"o"
+        "p\": \"process\", \"name\": \"c\", \"call\": \"child\", \"args\": [7], \"start_method\": \"spawn\"},"
+        " {\"op\": \"repeat\", \"times\": 500, \"body\": [{\"op\": \"with\", \"obj\": \"L\", \"body\": [{\"op"
+        "\": \"add\", \"var\": \"total\", \"value\": 1}]}]}, {\"op\": \"get\", \"obj\": \"Q\", \"into\": \"q"
+        "\"}, {\"op\": \"recv\", \"obj\": \"P\", \"end\": 0, \"into\": \"p\"}, {\"op\": \"join\", \"process\""
+        ": \"c\"}, {\"op\": \"add\", \"var\": \"total\", \"value\": {\"add\": [\"$q\", \"$p\"]}}, {\"op\": \""
+        "map\", \"pool\": {\"kind\": \"process\", \"workers\": 2, \"start_method\": \"spawn\"}, \"call\": \"s"
+        "q\", \"over\": {\"range\": [0, 6]}, \"into\": \"res\"}]}]}]}");
+    if (r->status != STATUS_OK)
+        fail_msg("%s: %s", r->err.path, r->err.msg);
+    /* 1000 locked adds, 1000 from the grandchild, 7 through the queue, 70
+     * through the pipe */
+    assert_int_equal(hrun_var(r, "total", 0), 2077);
+    for (uint32_t i = 0; i < 6; i++)
+        assert_int_equal(hrun_var(r, "res", i), (int64_t)i * i);
+    const struct trace *tr = r->res.trace;
+    assert_int_equal(tr->nprocesses, 5);
+    assert_string_equal(tr->processes[3], "SpawnPoolWorker-1");
+    for (uint32_t p = 1; p < tr->nprocesses; p++)
+        assert_true(r->res.execd[p]);
+    /* the spawned processes recorded their threads into the mapping */
+    uint32_t g = UINT32_MAX;
+    for (uint32_t t = 0; t < tr->ntasks; t++)
+        if (tr->tasks[t].process == 2)
+            g = t;
+    assert_true(g != UINT32_MAX);
+    assert_true(r->m[g].first_run > 0 && r->m[g].finish >= r->m[g].first_run);
     hrun_free(r);
 }
 
@@ -762,6 +813,7 @@ int main(void)
         cmocka_unit_test(a_pipe_should_carry_messages_between_processes_and_end_with_eof),
         cmocka_unit_test(a_thread_pool_map_should_return_every_result),
         cmocka_unit_test(a_forked_process_should_copy_private_memory_and_share_shared_memory),
+        cmocka_unit_test(spawned_processes_should_share_objects_pipes_and_pools_at_another_address),
         cmocka_unit_test(made_processes_should_be_killed_when_the_run_is_stopped),
         cmocka_unit_test(a_process_pool_map_should_return_every_result_from_worker_processes),
         cmocka_unit_test(a_signal_handler_should_run_in_the_main_thread_and_the_sleep_go_on),
