@@ -2850,6 +2850,21 @@ static bool deadlocked(struct hrun *r, uint64_t *last_progress, int *stable, cha
             return *stable = 0, false;
         blocked++;
     }
+    /* a process made at run time that is running but has no thread running
+     * or blocked is starting (a spawn's exec takes tens of ms) or ending: a
+     * join of it will return */
+    uint32_t np = atomic_load(&r->sh->nprocs);
+    for (uint32_t p = r->sc->nprocesses; p < np && p < r->max_procs; p++) {
+        if (atomic_load(&r->procs[p].state) != PROC_RUNNING || atomic_load(&r->procs[p].ended_by))
+            continue;
+        bool active = false;
+        for (uint32_t s = 0; s < n && s < r->max_slots && !active; s++) {
+            int st = atomic_load(&r->slots[s].state);
+            active = r->slots[s].process == p && (st == SLOT_RUN || st == SLOT_BLOCKED);
+        }
+        if (!active)
+            return *stable = 0, false;
+    }
     if (blocked == 0 || progress != *last_progress) {
         *last_progress = progress;
         *stable = 0;

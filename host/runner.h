@@ -1,7 +1,8 @@
 /* The real runner: runs a scenario on the host with one real process per
  * simulated process (fork; a spawn execs threadsim), one pthread per thread,
  * process-shared pthread primitives in one MAP_SHARED mapping, a real GIL
- * per process, and records every state change into the common trace format (source "real"). */
+ * per process, and records every state change into the common trace format
+ * (source "real"). */
 #ifndef THREADSIM_HOST_RUNNER_H
 #define THREADSIM_HOST_RUNNER_H
 
