@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -375,6 +376,36 @@ int cli_fit_for_real(struct scenario *sc, const struct cli_overrides *ov)
     return rc != STATUS_OK ? rc : calib_cli_fit(sc, profile, &fit);
 }
 
+/* Ctrl-C (or a SIGTERM, SIGHUP) while processes run: the runner stops the
+ * run and cleans up (host_options.stop), then threadsim ends by that signal
+ * as an interrupted program does. */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int signo)
+{
+    interrupted = signo;
+}
+
+static const int interrupt_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
+static void interrupts_catch(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof interrupt_signals / sizeof interrupt_signals[0]; i++)
+        sigaction(interrupt_signals[i], &sa, NULL);
+}
+
+static void interrupts_release(void)
+{
+    for (size_t i = 0; i < sizeof interrupt_signals / sizeof interrupt_signals[0]; i++)
+        signal(interrupt_signals[i], SIG_DFL);
+    if (interrupted)
+        raise(interrupted);
+}
+
 static int real_exec(int argc, char **argv)
 {
     struct real_options opts;
@@ -390,11 +421,13 @@ static int real_exec(int argc, char **argv)
     host_options_init(&ho);
     ho.timeout_ns = opts.timeout;
     ho.source_file = opts.file;
+    ho.stop = &interrupted;
 
     size_t n = (size_t)opts.repeat;
     struct host_result *res = calloc(n, sizeof *res);
     enum status st = STATUS_OK;
     size_t done = 0;
+    interrupts_catch();
     for (; done < n; done++) {
         st = host_run_result(sc, &ho, &res[done], &err);
         if (st != STATUS_OK) {
@@ -402,6 +435,15 @@ static int real_exec(int argc, char **argv)
             break;
         }
     }
+    if (interrupted) {
+        for (size_t i = 0; i < done; i++)
+            host_result_deinit(&res[i]);
+        free(res);
+        scenario_destroy(sc);
+        interrupts_release();
+        return STATUS_WATCHDOG;
+    }
+    interrupts_release();
     if (res[0].note[0])
         cli_warn("warning: %s", res[0].note);
     if (!res[done - 1].trace) {

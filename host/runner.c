@@ -151,6 +151,7 @@ struct hproc {
     atomic_int via_server;   /* forked by the forkserver: not its creator's child */
     atomic_int ppid;         /* its parent process, as it saw it at its start */
     atomic_int execd;        /* a spawned worker: a fresh image of threadsim (exec) */
+    atomic_int reaped;       /* its parent has waited for it: its pid may be another's now */
     struct child_start start;/* made processes: what its main thread runs (read by a spawned worker) */
     char name[HOST_NAME_MAX];
 };
@@ -455,6 +456,44 @@ static _Noreturn void fail(struct hthread *th, const struct op *op, enum status 
         atomic_store(&sh->failed, 2);
     }
     _exit(status);
+}
+
+/* A failure outside a scenario thread (a worker that cannot start, a
+ * crashed child), reported through the mapping as a thread's run-time
+ * error is. Returns status. */
+static int worker_fail(struct hshared *sh, enum status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int worker_fail(struct hshared *sh, enum status status, const char *fmt, ...)
+{
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&sh->failed, &expected, 1)) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(sh->fail_msg, sizeof sh->fail_msg, fmt, ap);
+        va_end(ap);
+        sh->fail_status = status;
+        sh->fail_path[0] = '\0';
+        atomic_store(&sh->failed, 2);
+    }
+    return status;
+}
+
+/* A child process has been waited for (status ws): a crash (not a signal
+ * of the scenario, nor the runner's SIGKILL) or a failure exit that no
+ * thread reported (a sanitizer's report of a crash exits 1) is a bug,
+ * reported as a crashed declared process is. */
+static void child_reaped(struct hrun *r, uint32_t p, int ws)
+{
+    static const int crashes[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGSYS, SIGTRAP};
+    atomic_store(&r->procs[p].reaped, 1);
+    for (size_t i = 0; WIFSIGNALED(ws) && i < sizeof crashes / sizeof crashes[0]; i++)
+        if (WTERMSIG(ws) == crashes[i])
+            worker_fail(r->sh, STATUS_RUNTIME, "process '%s' crashed: killed by signal %d (%s)", r->procs[p].name,
+                        WTERMSIG(ws), strsignal(WTERMSIG(ws)));
+    if (WIFEXITED(ws) && WEXITSTATUS(ws) != 0 && !atomic_load(&r->procs[p].ended_by) && !atomic_load(&r->sh->abort))
+        worker_fail(r->sh, STATUS_RUNTIME, "process '%s' exited with status %d", r->procs[p].name,
+                    WEXITSTATUS(ws));
 }
 
 /* ------------------------------------------------------------- GIL helpers */
@@ -1763,8 +1802,10 @@ static _Noreturn void forkserver_main(struct hrun *r, int lfd)
         while ((dead = waitpid(-1, &ws, WNOHANG)) > 0) {
             uint32_t n = atomic_load(&r->sh->nprocs);
             for (uint32_t p = r->sc->nprocesses; p < n && p < r->max_procs; p++)
-                if (atomic_load(&r->procs[p].pid) == (int)dead && atomic_load(&r->procs[p].via_server))
+                if (atomic_load(&r->procs[p].pid) == (int)dead && atomic_load(&r->procs[p].via_server)) {
+                    child_reaped(r, p, ws);
                     atomic_store(&r->procs[p].state, PROC_DONE);
+                }
         }
         if (atomic_load(&r->sh->abort) || (kill(r->sh->runner_pid, 0) != 0 && errno == ESRCH))
             _exit(0);
@@ -2027,6 +2068,10 @@ static void run_process_join(struct hthread *th, const struct op *op)
         if (mine && pid > 0) {
             pid_t w = waitpid(pid, &ws, WNOHANG);
             if (w == pid || (w < 0 && errno == ECHILD)) {
+                if (w == pid)
+                    child_reaped(r, p, ws);
+                else
+                    atomic_store(&r->procs[p].reaped, 1);
                 atomic_store(&r->procs[p].state, PROC_DONE);
                 break;
             }
@@ -2441,9 +2486,12 @@ static _Noreturn void process_end(struct hrun *r)
             struct timespec ts = {0, 1000000};
             nanosleep(&ts, NULL);
         }
-        int pid = atomic_load(&r->procs[r->children[i]].pid);
-        while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        int pid = atomic_load(&r->procs[r->children[i]].pid), ws;
+        pid_t w;
+        while (pid > 0 && (w = waitpid(pid, &ws, 0)) < 0 && errno == EINTR)
             ;
+        if (pid > 0 && w == pid)
+            child_reaped(r, r->children[i], ws);
     }
     atomic_store(&r->procs[r->proc].state, PROC_DONE);
     /* daemon threads end with the process, as in Python */
@@ -2850,12 +2898,17 @@ static bool deadlocked(struct hrun *r, uint64_t *last_progress, int *stable, cha
             return *stable = 0, false;
         blocked++;
     }
-    /* a process made at run time that is running but has no thread running
-     * or blocked is starting (a spawn's exec takes tens of ms) or ending: a
-     * join of it will return */
+    /* a thread joining a process while a process made at run time has not
+     * been reaped and has no thread running or blocked (it is ending, or
+     * has ended, and its joiner has not yet seen it: on a loaded CPU this
+     * takes a while) will go on */
+    bool joining = false;
+    for (uint32_t s = 0; s < n && s < r->max_slots && !joining; s++)
+        joining = atomic_load(&r->slots[s].state) == SLOT_BLOCKED &&
+                  atomic_load(&r->slots[s].reason) == REASON_PROCESS;
     uint32_t np = atomic_load(&r->sh->nprocs);
-    for (uint32_t p = r->sc->nprocesses; p < np && p < r->max_procs; p++) {
-        if (atomic_load(&r->procs[p].state) != PROC_RUNNING || atomic_load(&r->procs[p].ended_by))
+    for (uint32_t p = r->sc->nprocesses; joining && p < np && p < r->max_procs; p++) {
+        if (atomic_load(&r->procs[p].state) == PROC_NONE || atomic_load(&r->procs[p].reaped))
             continue;
         bool active = false;
         for (uint32_t s = 0; s < n && s < r->max_slots && !active; s++) {
@@ -2920,6 +2973,40 @@ static void reap_all(pid_t *pids, uint32_t n)
         while (waitpid(pids[p], NULL, 0) < 0 && errno == EINTR)
             ;
         pids[p] = 0;
+    }
+}
+
+/* After the abort: waits until every process made at run time and the
+ * forkserver are gone, killing any that a fork in progress made after the
+ * first kill, and reaps those that came to the runner (a subreaper) when
+ * their parent was killed. A process its parent reaped is skipped: its pid
+ * may be another's. Bounded: one whose parent is slow to die is left to the
+ * lifeline after 2 s. */
+static void reap_made(struct hrun *r)
+{
+    int64_t until = now_ns() + 2000000000LL;
+    for (;;) {
+        uint32_t n = atomic_load(&r->sh->nprocs), left = 0;
+        for (uint32_t p = r->sc->nprocesses; p <= n && p <= r->max_procs; p++) {
+            bool server = p == n || p == r->max_procs;
+            int pid = server ? atomic_load(&r->sh->fs_pid) : atomic_load(&r->procs[p].pid);
+            if (pid <= 0 || (!server && atomic_load(&r->procs[p].reaped)))
+                continue;
+            pid_t w = waitpid(pid, NULL, WNOHANG);
+            if (w == pid || (w < 0 && errno == ECHILD && kill(pid, 0) != 0 && errno == ESRCH)) {
+                if (server)
+                    atomic_store(&r->sh->fs_pid, -pid);
+                else
+                    atomic_store(&r->procs[p].reaped, 1);
+                continue;
+            }
+            kill(pid, SIGKILL);
+            left++;
+        }
+        if (left == 0 || now_ns() > until)
+            return;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
     }
 }
 
@@ -3095,6 +3182,12 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
                  "the runner was not told where the scenario came from: its spawn starts forked instead");
     pid_t parent = getpid();
     r.sh->runner_pid = (int32_t)parent;
+    /* processes whose parent the clean-up kills (a made process's creator,
+     * the forkserver) come to the runner, which reaps them: no zombie is
+     * left to an init that may not reap */
+    int subreaper = 0;
+    prctl(PR_GET_CHILD_SUBREAPER, &subreaper);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
     pid_t *pids = xcalloc(sc->nprocesses + 1, sizeof *pids);
     fflush(NULL);
     for (uint32_t p = 0; p < sc->nprocesses; p++) {
@@ -3168,6 +3261,10 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
         }
         if (st != STATUS_OK || alive == 0)
             break;
+        if (opt->stop && *opt->stop) {
+            st = error_set(err, STATUS_WATCHDOG, NULL, "the real run was interrupted; every process was killed");
+            break;
+        }
         if (now_ns() > deadline) {
             st = error_set(err, STATUS_WATCHDOG, NULL,
                            "the real run did not finish within %.3g s (its watchdog); every process was killed",
@@ -3202,6 +3299,9 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
     kill_all(pids, sc->nprocesses);
     reap_all(pids, sc->nprocesses);
     free(pids);
+    reap_made(&r);
+    if (!subreaper)
+        prctl(PR_SET_CHILD_SUBREAPER, 0);
 
     res->trace = merge_trace(&r, &sm, end);
     res->cpus = r.ncpus;
@@ -3227,7 +3327,7 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
     res->pid = xcalloc(nprocs + 1, sizeof *res->pid);
     res->ppid = xcalloc(nprocs + 1, sizeof *res->ppid);
     res->execd = xcalloc(nprocs + 1, sizeof *res->execd);
-    res->forkserver_pid = atomic_load(&r.sh->fs_pid);
+    res->forkserver_pid = abs(atomic_load(&r.sh->fs_pid));
     for (uint32_t p = 0; p < nprocs; p++) {
         res->pid[p] = atomic_load(&r.procs[p].pid);
         res->ppid[p] = atomic_load(&r.procs[p].ppid);
@@ -3275,26 +3375,6 @@ enum status host_run(const struct scenario *sc, const struct host_options *opt, 
     res.trace = NULL;
     host_result_deinit(&res);
     return st;
-}
-
-/* A worker's failure before its scenario code starts, reported through the
- * mapping as a thread's run-time error is. Returns status. */
-static int worker_fail(struct hshared *sh, enum status status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int worker_fail(struct hshared *sh, enum status status, const char *fmt, ...)
-{
-    int expected = 0;
-    if (atomic_compare_exchange_strong(&sh->failed, &expected, 1)) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(sh->fail_msg, sizeof sh->fail_msg, fmt, ap);
-        va_end(ap);
-        sh->fail_status = status;
-        sh->fail_path[0] = '\0';
-        atomic_store(&sh->failed, 2);
-    }
-    return status;
 }
 
 int host_worker_main(int fd, uint32_t p)

@@ -6,6 +6,7 @@
 #ifndef THREADSIM_HOST_RUNNER_H
 #define THREADSIM_HOST_RUNNER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -32,6 +33,10 @@ struct host_options {
     const char *source_text;
     size_t source_len;
     const char *source_origin;
+    /* The caller's interruption flag (set by its SIGINT handler, say), or
+     * NULL: once non-zero the run is stopped and cleaned up as by the
+     * watchdog, and host_run returns STATUS_WATCHDOG. */
+    const volatile sig_atomic_t *stop;
 };
 
 /* Fills o with the defaults. */
