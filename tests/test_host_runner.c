@@ -571,6 +571,49 @@ static void a_signal_handler_should_run_in_the_main_thread_and_the_sleep_go_on(v
     hrun_free(r);
 }
 
+/* As in the simulator (sim/engine_signal.c), a signal does not interrupt a
+ * main thread blocked on a lock: its handler runs at the first check point
+ * after the lock is taken (CPython 3.2+ would run it during the wait; the
+ * two models agree so that `compare` compares like with like). */
+static void a_handler_should_run_after_a_blocked_acquire_as_in_the_simulator(void **state)
+{
+    (void)state;
+    struct hrun_result *r = hrun_json(
+        "{\"objects\": {\"L\": {\"type\": \"lock\"}}, \"functions\": {\"hold\": {\"params\": [], \"body\": [{"
+        "\"op\": \"acquire\", \"obj\": \"L\"}, {\"op\": \"sleep\", \"for\": \"60ms\"}, {\"op\": \"kill\", \"p"
+        "rocess\": \"main\", \"signal\": \"SIGUSR1\"}, {\"op\": \"sleep\", \"for\": \"100ms\"}, {\"op\": \"pr"
+        "int\", \"text\": \"releasing\"}, {\"op\": \"release\", \"obj\": \"L\"}]}}, \"processes\": [{\"name\""
+        ": \"main\", \"handlers\": {\"SIGUSR1\": [{\"op\": \"print\", \"text\": \"handled\"}]}, \"threads\": "
+        "[{\"name\": \"MainThread\", \"program\": [{\"op\": \"thread\", \"name\": \"holder\", \"call\": \"hol"
+        "d\"}, {\"op\": \"sleep\", \"for\": \"20ms\"}, {\"op\": \"acquire\", \"obj\": \"L\"}, {\"op\": \"prin"
+        "t\", \"text\": \"acquired\"}, {\"op\": \"release\", \"obj\": \"L\"}, {\"op\": \"join\", \"thread\": "
+        "\"holder\"}]}]}]}");
+    if (r->status != STATUS_OK)
+        fail_msg("%s: %s", r->err.path, r->err.msg);
+    const struct trace *tr = r->res.trace;
+    const char *order[3];
+    int64_t at[3];
+    int n = 0;
+    for (size_t i = 0; i < tr->ninstants && n < 3; i++)
+        if (tr->instants[i].kind == INSTANT_PRINT) {
+            /* in time order (the trace lists each thread's instants in turn) */
+            int k = n++;
+            for (; k > 0 && at[k - 1] > tr->instants[i].time; k--) {
+                at[k] = at[k - 1];
+                order[k] = order[k - 1];
+            }
+            order[k] = trace_string(tr, tr->instants[i].text);
+            at[k] = tr->instants[i].time;
+        }
+    assert_int_equal(n, 3);
+    assert_string_equal(order[0], "releasing");
+    assert_string_equal(order[1], "handled");
+    assert_string_equal(order[2], "acquired");
+    /* sent at 60 ms, handled only once the lock was released at 160 ms */
+    assert_true(at[1] >= at[0] && at[0] >= 150000000);
+    hrun_free(r);
+}
+
 static void unsupported_ops_should_be_refused_before_the_run(void **state)
 {
     (void)state;
@@ -818,6 +861,7 @@ int main(void)
         cmocka_unit_test(made_processes_should_be_killed_when_the_run_is_stopped),
         cmocka_unit_test(a_process_pool_map_should_return_every_result_from_worker_processes),
         cmocka_unit_test(a_signal_handler_should_run_in_the_main_thread_and_the_sleep_go_on),
+        cmocka_unit_test(a_handler_should_run_after_a_blocked_acquire_as_in_the_simulator),
         cmocka_unit_test(unsupported_ops_should_be_refused_before_the_run),
         cmocka_unit_test(arrivals_should_start_processes_late_by_their_arrival),
         cmocka_unit_test(a_one_cpu_scenario_should_run_on_one_pinned_cpu),
