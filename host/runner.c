@@ -1982,7 +1982,17 @@ static uint32_t fork_process(struct hthread *th, const struct op *op, const char
         snprintf(why, sizeof why, "thread '%s' of process '%s': cannot execute %s to spawn process '%s'",
                  r->slots[th->slot].name, proc_name(r, r->proc), exe, name);
     }
+    /* the child takes no scenario signal before it is set up as process p
+     * (process_local_init unblocks them): one sent at once, a `terminate`
+     * right after the start, would otherwise run its creator's handlers */
+    sigset_t block, old;
+    sigemptyset(&block);
+    for (size_t i = 0; i < sizeof scenario_signals / sizeof scenario_signals[0]; i++)
+        sigaddset(&block, scenario_signals[i]);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
     pid_t pid = fork();
+    if (pid != 0)
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (pid < 0)
         fail(th, op, STATUS_WATCHDOG, "cannot fork process '%s': %s", name, strerror(errno));
     if (pid == 0 && exec)
@@ -3201,7 +3211,7 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
             /* the children die with the runner, whatever kills it, and do
              * not inherit the caller's handlers of fatal signals */
             prctl(PR_SET_PDEATHSIG, SIGKILL);
-            static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGINT, SIGTERM, SIGPIPE};
+            static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGINT, SIGTERM, SIGPIPE, SIGHUP};
             for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
                 signal(fatal[i], SIG_DFL);
             if (getppid() != parent)

@@ -614,6 +614,26 @@ static void a_handler_should_run_after_a_blocked_acquire_as_in_the_simulator(voi
     hrun_free(r);
 }
 
+/* A child terminated right after its start, before it has set itself up
+ * as its process, ends by the signal: no failure, no 5 s wait (the signal
+ * used to meet its creator's signal set-up: lost, or an exit 143 taken for
+ * a failure). */
+static void a_child_terminated_at_once_should_end_by_the_signal(void **state)
+{
+    (void)state;
+    struct hrun_result *r = hrun_json(
+        "{\"functions\": {\"nap\": {\"params\": [], \"body\": [{\"op\": \"sleep\", \"for\": \"5s\"}]}}, \"pro"
+        "cesses\": [{\"name\": \"main\", \"threads\": [{\"name\": \"MainThread\", \"program\": [{\"op\": \"pr"
+        "ocess\", \"name\": \"f\", \"call\": \"nap\"}, {\"op\": \"terminate\", \"process\": \"f\"}, {\"op\": "
+        "\"process\", \"name\": \"s\", \"call\": \"nap\", \"start_method\": \"spawn\"}, {\"op\": \"terminate"
+        "\", \"process\": \"s\"}, {\"op\": \"join\", \"process\": \"f\"}, {\"op\": \"join\", \"process\": \"s"
+        "\"}]}]}]}");
+    if (r->status != STATUS_OK)
+        fail_msg("%s: %s", r->err.path, r->err.msg);
+    assert_true(r->makespan < 4000000000LL);
+    hrun_free(r);
+}
+
 static void unsupported_ops_should_be_refused_before_the_run(void **state)
 {
     (void)state;
@@ -862,6 +882,7 @@ int main(void)
         cmocka_unit_test(a_process_pool_map_should_return_every_result_from_worker_processes),
         cmocka_unit_test(a_signal_handler_should_run_in_the_main_thread_and_the_sleep_go_on),
         cmocka_unit_test(a_handler_should_run_after_a_blocked_acquire_as_in_the_simulator),
+        cmocka_unit_test(a_child_terminated_at_once_should_end_by_the_signal),
         cmocka_unit_test(unsupported_ops_should_be_refused_before_the_run),
         cmocka_unit_test(arrivals_should_start_processes_late_by_their_arrival),
         cmocka_unit_test(a_one_cpu_scenario_should_run_on_one_pinned_cpu),
