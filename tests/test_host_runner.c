@@ -491,6 +491,18 @@ static void spawned_processes_should_share_objects_pipes_and_pools_at_another_ad
     assert_true(g != UINT32_MAX);
     assert_true(r->m[g].first_run > 0 && r->m[g].finish >= r->m[g].first_run);
     hrun_free(r);
+    /* the run's memfd is closed: its memory went with the run */
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        char path[300], link[300];
+        snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
+        ssize_t n = readlink(path, link, sizeof link - 1);
+        link[n > 0 ? n : 0] = '\0';
+        assert_null(strstr(link, "threadsim-run"));
+    }
+    if (d)
+        closedir(d);
 }
 
 static void made_processes_should_be_killed_when_the_run_is_stopped(void **state)

@@ -126,6 +126,11 @@ class CleanupTest(unittest.TestCase):
         procs = self.wait_all_started(proc)
         worker = [pid for pid, _, cmd in procs if "__worker" in cmd]
         self.assertEqual(len(worker), 1, procs)
+        # the spawned process is a new image of the threadsim binary, which
+        # maps the run through the memfd it inherited
+        self.assertEqual(os.path.realpath("/proc/%d/exe" % worker[0]), os.path.realpath(THREADSIM))
+        fds = [os.readlink("/proc/%d/fd/%s" % (worker[0], fd)) for fd in os.listdir("/proc/%d/fd" % worker[0])]
+        self.assertIn("/memfd:threadsim-run (deleted)", fds)
         os.kill(worker[0], signal.SIGSEGV)
         err = self.assert_nothing_left(proc, 4)
         # a sanitizer build reports the crash itself and exits 1
