@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,10 +35,12 @@ const struct cmd_entry cmd_real_entry = {
         "Usage: threadsim real FILE [--repeat N] [--format text|json|csv] [--trace OUT.json]\n"
         "                      [--perfetto OUT.json] [--timeout D]\n"
         "\n"
-        "Runs the scenario in FILE on this machine: every process a forked process,\n"
-        "every thread a pthread, every lock a real process-shared lock, every GIL a\n"
-        "C implementation of CPython's, every compute op a real C loop. Prints the\n"
-        "same per-thread metrics as `threadsim run` (medians over the repeats).\n"
+        "Runs the scenario in FILE on this machine: every process a real process\n"
+        "(forked; a spawn execs threadsim again), every thread a pthread, every lock\n"
+        "a real process-shared lock, every GIL a C implementation of CPython's,\n"
+        "every compute op a real C loop. Prints the same per-thread metrics as\n"
+        "`threadsim run` (medians over the repeats). Ctrl-C stops the run and\n"
+        "kills its processes.\n"
         "\n"
         "Options:\n"
         "  --repeat N      run N times (1 to 1000, default 1) and report medians\n"
@@ -361,6 +364,7 @@ int cli_real_trace(const char *file, struct trace **out)
         return cli_file_error(file, &err);
     struct host_options ho;
     host_options_init(&ho);
+    ho.source_file = file;
     enum status st = host_run(sc, &ho, out, &err);
     scenario_destroy(sc);
     return st == STATUS_OK ? STATUS_OK : cli_file_error(file, &err);
@@ -372,6 +376,36 @@ int cli_fit_for_real(struct scenario *sc, const struct cli_overrides *ov)
     struct compare_fit fit;
     int rc = calib_cli_profile(ov->profile, profile, sizeof profile);
     return rc != STATUS_OK ? rc : calib_cli_fit(sc, profile, &fit);
+}
+
+/* Ctrl-C (or a SIGTERM, SIGHUP) while processes run: the runner stops the
+ * run and cleans up (host_options.stop), then threadsim ends by that signal
+ * as an interrupted program does. */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int signo)
+{
+    interrupted = signo;
+}
+
+static const int interrupt_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
+static void interrupts_catch(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof interrupt_signals / sizeof interrupt_signals[0]; i++)
+        sigaction(interrupt_signals[i], &sa, NULL);
+}
+
+static void interrupts_release(void)
+{
+    for (size_t i = 0; i < sizeof interrupt_signals / sizeof interrupt_signals[0]; i++)
+        signal(interrupt_signals[i], SIG_DFL);
+    if (interrupted)
+        raise(interrupted);
 }
 
 static int real_exec(int argc, char **argv)
@@ -388,11 +422,14 @@ static int real_exec(int argc, char **argv)
     struct host_options ho;
     host_options_init(&ho);
     ho.timeout_ns = opts.timeout;
+    ho.source_file = opts.file;
+    ho.stop = &interrupted;
 
     size_t n = (size_t)opts.repeat;
     struct host_result *res = calloc(n, sizeof *res);
     enum status st = STATUS_OK;
     size_t done = 0;
+    interrupts_catch();
     for (; done < n; done++) {
         st = host_run_result(sc, &ho, &res[done], &err);
         if (st != STATUS_OK) {
@@ -400,6 +437,15 @@ static int real_exec(int argc, char **argv)
             break;
         }
     }
+    if (interrupted) {
+        for (size_t i = 0; i < done; i++)
+            host_result_deinit(&res[i]);
+        free(res);
+        scenario_destroy(sc);
+        interrupts_release();
+        return STATUS_WATCHDOG;
+    }
+    interrupts_release();
     if (res[0].note[0])
         cli_warn("warning: %s", res[0].note);
     if (!res[done - 1].trace) {

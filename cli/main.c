@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "host/runner.h"
 
 static const struct cmd_entry *const commands[] = {
     &cmd_run_entry,
@@ -81,6 +82,15 @@ static int dispatch(int argc, char **argv)
      * (fork + exec of threadsim) with it */
     if (strcmp(name, "__noop") == 0)
         return STATUS_OK;
+    /* another hidden one: a process that `threadsim real` spawns,
+     * `threadsim __worker FD P` (host_worker_main) */
+    if (strcmp(name, "__worker") == 0) {
+        int fd;
+        unsigned p;
+        if (argc != 4 || sscanf(argv[2], "%d", &fd) != 1 || sscanf(argv[3], "%u", &p) != 1)
+            return STATUS_BAD_INPUT;
+        return host_worker_main(fd, p);
+    }
     if (name[0] == '-') {
         cli_warn("unknown option '%s'", name);
         fputs("Try 'threadsim --help'.\n", stderr);

@@ -35,8 +35,8 @@ static const struct calib_figure_info infos[CALIB_FIGURE_COUNT] = {
     [CALIB_THREAD_CREATE_JOIN] = {"thread_create_join_ns", false, "ns", "pthread_create + pthread_join of an empty thread"},
     [CALIB_FORK_PARENT] = {"bare_fork_parent_ns", false, "ns", "fork(): until it returns in the parent"},
     [CALIB_FORK_CHILD] = {"bare_fork_child_ns", false, "ns", "fork(): from its return in the parent to the child running"},
-    [CALIB_SPAWN_PARENT] = {"spawn_parent_ns", true, "ns", "spawn: fork + exec, until fork returns in the parent"},
-    [CALIB_SPAWN_CHILD] = {"spawn_child_ns", true, "ns", "spawn: exec of threadsim until it has run and exited"},
+    [CALIB_SPAWN_PARENT] = {"spawn_parent_ns", true, "ns", "host runner: a `process` op (spawn), in the parent"},
+    [CALIB_SPAWN_CHILD] = {"spawn_child_ns", true, "ns", "host runner: spawn `process` op to the child's first op"},
     [CALIB_FORKSERVER_START] = {"forkserver_start_ns", true, "ns", "forkserver: starting the server (a spawn)"},
     [CALIB_FORKSERVER_PARENT] = {"forkserver_parent_ns", true, "ns", "forkserver: sending a request to the server"},
     [CALIB_FORKSERVER_CHILD] = {"forkserver_child_ns", true, "ns", "forkserver: from the request to the child running"},
@@ -245,27 +245,59 @@ static enum status trial_fork(struct calib_ctx *c, double *v)
     return STATUS_OK;
 }
 
-/* spawn: fork + exec of `threadsim __noop`, which starts and exits at once;
- * the child's cost is from fork's return to its exit being seen. */
+/* spawn as the host runner does it: a `process` op with "start_method":
+ * "spawn" (fork, exec of `threadsim __worker`, which maps the run, loads the
+ * scenario again and starts the child's main thread), then a join. The
+ * parent's figure is its CPU time in the two ops, as fork_parent_ns; the
+ * child's runs from the op (the trace's start instant) to the child's main
+ * thread running its first op: the start-up the simulator charges to the
+ * child before its function. */
 static enum status trial_spawn(struct calib_ctx *c, double *v)
 {
-    int64_t t0 = host_now_ns();
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl(c->opts->self_exe, c->opts->self_exe, "__noop", (char *)NULL);
-        _exit(127);
+    int n = c->scale > 1 ? 4 : 2;
+    char json[1024];
+    snprintf(json, sizeof json,
+             "{\"functions\": {\"noop\": {\"body\": []}}, \"processes\": [{\"name\": \"main\", \"threads\": "
+             "[{\"name\": \"MainThread\", \"program\": [{\"op\": \"repeat\", \"times\": %d, \"body\": [{\"op\": "
+             "\"process\", \"name\": \"p\", \"call\": \"noop\", \"start_method\": \"spawn\"}, {\"op\": \"join\", "
+             "\"process\": \"p\"}]}]}]}]}",
+             n);
+    struct scenario *sc = scenario_load_buffer(json, strlen(json), "calibrate", c->err);
+    if (!sc)
+        return c->err->status;
+    struct host_options ho;
+    host_options_init(&ho);
+    ho.self_exe = c->opts->self_exe;
+    ho.source_text = json;
+    ho.source_len = strlen(json);
+    ho.source_origin = "calibrate";
+    struct trace *tr = NULL;
+    enum status st = host_run(sc, &ho, &tr, c->err);
+    scenario_destroy(sc);
+    if (st != STATUS_OK) {
+        trace_destroy(tr);
+        return st;
     }
-    int64_t t1 = host_now_ns();
-    if (pid < 0)
-        return sys_fail(c, "fork");
-    if (!reap(pid))
-        return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: '%s __noop' did not exit with 0",
-                         c->opts->self_exe);
-    int64_t t2 = host_now_ns();
-    v[0] = (double)(t1 - t0);
-    v[1] = (double)(t2 - t1);
+    struct task_metrics *m = xcalloc(tr->ntasks + 1, sizeof *m);
+    trace_metrics_compute(tr, m);
+    double child = 0;
+    int children = 0;
+    for (size_t i = 0; i < tr->ninstants; i++) {
+        const struct trace_instant *in = &tr->instants[i];
+        if (in->kind != INSTANT_START || in->task != 0 || in->value <= 0 || (uint64_t)in->value >= tr->ntasks ||
+            m[in->value].first_run < in->time)
+            continue;
+        child += (double)(m[in->value].first_run - in->time);
+        children++;
+    }
+    v[0] = (double)m[0].cpu / n;
+    free(m);
+    trace_destroy(tr);
+    if (children != n)
+        return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: %d of %d spawned processes ran", children, n);
+    v[1] = child / children;
     /* the server of a forkserver is itself spawned */
-    v[2] = (double)(t2 - t0);
+    v[2] = v[0] + v[1];
     return STATUS_OK;
 }
 

@@ -1,11 +1,11 @@
-/* The real runner. The parent lays out one MAP_SHARED anonymous mapping
+/* The real runner. The parent lays out one MAP_SHARED mapping of a memfd
  * (nothing to unlink, it vanishes with the last process), forks one child per
  * declared process, and watches: children's exits, the failure flag, the
  * per-thread states (deadlock) and the wall clock (watchdog). Each child runs
  * its threads as pthreads interpreting the scenario's ops against
  * process-shared primitives, recording state changes into per-thread buffers
  * in the mapping; the parent merges them into a trace afterwards. */
-/* MAP_ANONYMOUS, sched_getcpu and prctl are Linux extensions */
+/* memfd_create, sched_getcpu and prctl are Linux extensions */
 #define _GNU_SOURCE
 #include "runner.h"
 
@@ -24,6 +24,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -126,6 +127,14 @@ struct hitem {
     uint32_t pad;
 };
 
+/* What the main thread of a process made at run time runs. */
+struct child_start {
+    uint32_t fn;             /* a function, or UINT32_MAX with pool set */
+    uint32_t nargs;
+    int64_t args[SCENARIO_MAX_LOCALS];
+    int32_t pool;            /* a pool worker's process pool (index), -1: none */
+};
+
 /* A process: the declared ones first, then those made by `process` ops.
  * A made process has the memory layout and private objects of its
  * template (the declared process it descends from), in its own copies. */
@@ -142,12 +151,49 @@ struct hproc {
     atomic_int ended_by;     /* a scenario signal without a handler ended it: the signal */
     atomic_int via_server;   /* forked by the forkserver: not its creator's child */
     atomic_int ppid;         /* its parent process, as it saw it at its start */
+    atomic_int execd;        /* a spawned worker: a fresh image of threadsim (exec) */
+    atomic_int reaped;       /* its parent has waited for it: its pid may be another's now */
+    struct child_start start;/* made processes: what its main thread runs (read by a spawned worker) */
     char name[HOST_NAME_MAX];
 };
 
 enum { PROC_NONE = 0, PROC_RUNNING, PROC_DONE };
 
+/* Where each part of the run lies in the mapping, as offsets: a spawned
+ * worker maps it at another address. */
+struct hlayout {
+    uint64_t procs, objs, slots, cells, items, pools, results, text, events, source, size;
+};
+
+/* How a spawned worker gets the very scenario of the run: the runner's
+ * source (the file, or the JSON text, in the mapping at layout.source),
+ * loaded again, then what the caller changed after loading (overrides,
+ * fitted profile), then checked against the runner's fingerprint. */
+enum { SOURCE_NONE = 0, SOURCE_FILE, SOURCE_TEXT };
+
+struct hsource {
+    int kind;
+    uint64_t len;            /* bytes of text (or of the path) at layout.source */
+    char origin[256];        /* SOURCE_TEXT: the origin it was loaded with */
+    uint64_t seed;
+    struct machine machine;  /* profile_path not used */
+    struct sched_config sched; /* levels not used */
+    struct profile profile;
+    uint64_t fingerprint;
+    /* the runner's options */
+    int64_t timeout_ns;
+    uint32_t max_threads, max_processes;
+    uint64_t max_memory;
+    bool record;
+};
+
+#define HOST_MAGIC 0x7468727364736d31ULL /* "thrdsm1": a mapping of this runner */
+
 struct hshared {
+    uint64_t magic;
+    uint64_t run_id;         /* names the forkserver's socket, in every process of the run */
+    struct hlayout layout;
+    struct hsource source;
     int64_t t0;              /* time zero: the processes arrive at t0 + arrival */
     atomic_int ready;        /* children ready to start */
     atomic_int go;
@@ -178,6 +224,7 @@ struct hrun {
     const struct host_options *opt;
     unsigned char *map;
     size_t map_size;
+    int memfd;               /* the mapping's memfd, handed to spawned workers; -1: none */
     struct hshared *sh;
     struct hproc *procs;
     struct hobj *objs;
@@ -220,22 +267,16 @@ struct hrun {
 /* A pool's map in progress. Workers take chunks of items in order. A
  * process pool's lives in the mapping (its workers are other processes). */
 struct hpool {
-    const struct op_map *m;
+    uint32_t op;             /* its map op (scenario.ops): an index, since a
+                                spawned worker has its own copy of the scenario */
     atomic_uint next;        /* first item not yet taken */
     atomic_uint slot;        /* unordered: next result position */
     uint32_t done;           /* items finished; under mu */
     uint32_t alive;          /* workers not yet finished; under mu */
-    int64_t *results;
+    int32_t index;           /* process pool: its index (results in pool_results), -1: a thread pool */
+    int64_t *results;        /* a thread pool's results (process-private) */
     pthread_mutex_t mu;
     pthread_cond_t cv;
-};
-
-/* What the main thread of a process made at run time runs. */
-struct child_start {
-    uint32_t fn;             /* a function, or UINT32_MAX with pool set */
-    uint32_t nargs;
-    int64_t args[SCENARIO_MAX_LOCALS];
-    struct hpool *pool;      /* a pool worker's pool */
 };
 
 #define HOST_POOLS 8             /* process pools of one run */
@@ -421,6 +462,44 @@ static _Noreturn void fail(struct hthread *th, const struct op *op, enum status 
         atomic_store(&sh->failed, 2);
     }
     _exit(status);
+}
+
+/* A failure outside a scenario thread (a worker that cannot start, a
+ * crashed child), reported through the mapping as a thread's run-time
+ * error is. Returns status. */
+static int worker_fail(struct hshared *sh, enum status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int worker_fail(struct hshared *sh, enum status status, const char *fmt, ...)
+{
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&sh->failed, &expected, 1)) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(sh->fail_msg, sizeof sh->fail_msg, fmt, ap);
+        va_end(ap);
+        sh->fail_status = status;
+        sh->fail_path[0] = '\0';
+        atomic_store(&sh->failed, 2);
+    }
+    return status;
+}
+
+/* A child process has been waited for (status ws): a crash (not a signal
+ * of the scenario, nor the runner's SIGKILL) or a failure exit that no
+ * thread reported (a sanitizer's report of a crash exits 1) is a bug,
+ * reported as a crashed declared process is. */
+static void child_reaped(struct hrun *r, uint32_t p, int ws)
+{
+    static const int crashes[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGSYS, SIGTRAP};
+    atomic_store(&r->procs[p].reaped, 1);
+    for (size_t i = 0; WIFSIGNALED(ws) && i < sizeof crashes / sizeof crashes[0]; i++)
+        if (WTERMSIG(ws) == crashes[i])
+            worker_fail(r->sh, STATUS_RUNTIME, "process '%s' crashed: killed by signal %d (%s)", r->procs[p].name,
+                        WTERMSIG(ws), strsignal(WTERMSIG(ws)));
+    if (WIFEXITED(ws) && WEXITSTATUS(ws) != 0 && !atomic_load(&r->procs[p].ended_by) && !atomic_load(&r->sh->abort))
+        worker_fail(r->sh, STATUS_RUNTIME, "process '%s' exited with status %d", r->procs[p].name,
+                    WEXITSTATUS(ws));
 }
 
 /* ------------------------------------------------------------- GIL helpers */
@@ -1582,6 +1661,17 @@ static uint32_t new_slot(struct hthread *th, const struct op *op, const char *na
 static uint32_t fork_process(struct hthread *th, const struct op *op, const char *name, const struct gil_config *gil,
                              enum start_method method, const struct child_start *cs);
 
+/* A pool's results: a process pool's are in the mapping. */
+static int64_t *pool_results(const struct hrun *r, const struct hpool *pl)
+{
+    return pl->index >= 0 ? &r->pool_results[(size_t)pl->index * HOST_POOL_ITEMS] : pl->results;
+}
+
+static struct hpool *pool_at(const struct hrun *r, int32_t index)
+{
+    return index >= 0 ? &r->pools[index] : NULL;
+}
+
 /* map with a thread pool: daemon worker threads named as ThreadPool names
  * them; the caller blocks (GIL dropped) until every item is done, then the
  * results go to the `into` array. */
@@ -1606,7 +1696,7 @@ static void run_map(struct hthread *th, const struct op *op, const int64_t *loca
             fail(th, op, STATUS_WATCHDOG, "more than %d process pools: the real runner's limit", HOST_POOLS);
         pl = &r->pools[k];
         memset(pl, 0, sizeof *pl);
-        pl->results = &r->pool_results[(size_t)k * HOST_POOL_ITEMS];
+        pl->index = (int32_t)k;
         pthread_mutexattr_t ma;
         pthread_condattr_t ca;
         pthread_mutexattr_init(&ma);
@@ -1619,11 +1709,12 @@ static void run_map(struct hthread *th, const struct op *op, const int64_t *loca
         pthread_condattr_destroy(&ca);
     } else {
         pl = xcalloc(1, sizeof *pl);
+        pl->index = -1;
         pl->results = xcalloc(m->nitems, sizeof *pl->results);
         pthread_mutex_init(&pl->mu, NULL);
         pthread_cond_init(&pl->cv, NULL);
     }
-    pl->m = m;
+    pl->op = (uint32_t)(op - r->sc->ops);
     uint32_t workers = m->workers < m->nitems ? m->workers : m->nitems;
     pl->alive = workers;
     static const char *const worker_kind[] = {"ForkPoolWorker", "SpawnPoolWorker", "ForkServerPoolWorker"};
@@ -1632,7 +1723,7 @@ static void run_map(struct hthread *th, const struct op *op, const int64_t *loca
         uint32_t number = atomic_fetch_add(&r->sh->pool_workers, 1) + 1;
         if (m->process_pool) {
             snprintf(name, sizeof name, "%s-%u", worker_kind[m->method], number);
-            struct child_start cs = {.fn = UINT32_MAX, .pool = pl};
+            struct child_start cs = {.fn = UINT32_MAX, .pool = pl->index};
             fork_process(th, op, name, NULL, m->method, &cs);
             continue;
         }
@@ -1652,7 +1743,7 @@ static void run_map(struct hthread *th, const struct op *op, const int64_t *loca
     pthread_mutex_unlock(&pl->mu);
     block_end(&b);
     for (uint32_t i = 0; into && i < m->nitems; i++)
-        store_cell(&into[i], pl->results[i]);
+        store_cell(&into[i], pool_results(r, pl)[i]);
     pthread_mutex_destroy(&pl->mu);
     pthread_cond_destroy(&pl->cv);
     if (!m->process_pool) {
@@ -1683,8 +1774,8 @@ static uint32_t find_process(struct hthread *th, const struct op *op, const char
  * that thread, which becomes the child's MainThread. Its private memory is a
  * copy of the caller's at that moment (fork) or the initial values (spawn,
  * forkserver: a fresh interpreter has them), its private objects are new,
- * its GIL is gil or the caller's. Every start method forks: no exec
- * (docs/host.md). Returns the new process. */
+ * its GIL is gil or the caller's. A spawn then execs threadsim (spawn_exec,
+ * docs/host.md). Returns the new process. */
 /* ------------------------------------------------------------ forkserver */
 
 /* A forkserver request: the process and main-thread slot the requester has
@@ -1696,14 +1787,14 @@ struct fs_request {
 };
 
 /* The forkserver's socket: an abstract unix socket named after the runner
- * and the mapping, so nothing is created in the file system and two runs
- * never meet. */
+ * and the run (not the mapping's address, which a spawned worker does not
+ * share), so nothing is created in the file system and two runs never meet. */
 static socklen_t fs_address(const struct hrun *r, struct sockaddr_un *a)
 {
     memset(a, 0, sizeof *a);
     a->sun_family = AF_UNIX;
-    int n = snprintf(a->sun_path + 1, sizeof a->sun_path - 1, "threadsim-forkserver-%d-%p", (int)r->sh->runner_pid,
-                     (void *)r->map);
+    int n = snprintf(a->sun_path + 1, sizeof a->sun_path - 1, "threadsim-forkserver-%d-%" PRIx64,
+                     (int)r->sh->runner_pid, r->sh->run_id);
     return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
 }
 
@@ -1722,8 +1813,10 @@ static _Noreturn void forkserver_main(struct hrun *r, int lfd)
         while ((dead = waitpid(-1, &ws, WNOHANG)) > 0) {
             uint32_t n = atomic_load(&r->sh->nprocs);
             for (uint32_t p = r->sc->nprocesses; p < n && p < r->max_procs; p++)
-                if (atomic_load(&r->procs[p].pid) == (int)dead && atomic_load(&r->procs[p].via_server))
+                if (atomic_load(&r->procs[p].pid) == (int)dead && atomic_load(&r->procs[p].via_server)) {
+                    child_reaped(r, p, ws);
                     atomic_store(&r->procs[p].state, PROC_DONE);
+                }
         }
         if (atomic_load(&r->sh->abort) || (kill(r->sh->runner_pid, 0) != 0 && errno == ESRCH))
             _exit(0);
@@ -1740,7 +1833,7 @@ static _Noreturn void forkserver_main(struct hrun *r, int lfd)
                 close(lfd);
                 close(c);
                 process_local_init(r, req.proc);
-                thread_start(r, req.slot, req.cs.fn, req.cs.args, req.cs.nargs, false, NULL, NULL, req.cs.pool);
+                thread_start(r, req.slot, req.cs.fn, req.cs.args, req.cs.nargs, false, NULL, NULL, pool_at(r, req.cs.pool));
                 process_end(r);
             }
             if (pid > 0)
@@ -1807,6 +1900,30 @@ static pid_t forkserver_request(struct hrun *r, uint32_t p, uint32_t slot, const
     return pid;
 }
 
+/* The child side of a spawn, between fork and exec: only async-signal-safe
+ * calls (the parent has other threads). The memfd is inherited by this
+ * program image alone: the runner keeps it close-on-exec. */
+static _Noreturn void spawn_exec(struct hrun *r, const char *exe, char *fdarg, char *parg, const char *path,
+                                 const char *why)
+{
+    fcntl(r->memfd, F_SETFD, 0);
+    char argv0[] = "threadsim", mode[] = "__worker";
+    char *argv[] = {argv0, mode, fdarg, parg, NULL};
+    execv(exe, argv);
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&r->sh->failed, &expected, 1)) {
+        r->sh->fail_status = STATUS_INTERNAL;
+        size_t n = strlen(path) < sizeof r->sh->fail_path ? strlen(path) : sizeof r->sh->fail_path - 1;
+        memcpy(r->sh->fail_path, path, n);
+        r->sh->fail_path[n] = '\0';
+        n = strlen(why) < sizeof r->sh->fail_msg ? strlen(why) : sizeof r->sh->fail_msg - 1;
+        memcpy(r->sh->fail_msg, why, n);
+        r->sh->fail_msg[n] = '\0';
+        atomic_store(&r->sh->failed, 2);
+    }
+    _exit(STATUS_INTERNAL);
+}
+
 static uint32_t fork_process(struct hthread *th, const struct op *op, const char *name, const struct gil_config *gil,
                              enum start_method method, const struct child_start *cs)
 {
@@ -1864,13 +1981,37 @@ static uint32_t fork_process(struct hthread *th, const struct op *op, const char
         r->children[r->nchildren++] = p;
         return p;
     }
+    /* spawn: a fresh image of threadsim, `threadsim __worker FD P`, that
+     * maps the run through the memfd and runs what hp->start says */
+    bool exec = method == START_SPAWN && r->sh->source.kind != SOURCE_NONE;
+    char fdarg[16], parg[16], why[ERROR_MSG_MAX];
+    const char *exe = r->opt->self_exe ? r->opt->self_exe : "/proc/self/exe";
+    if (exec) {
+        hp->start = *cs;
+        snprintf(fdarg, sizeof fdarg, "%d", r->memfd);
+        snprintf(parg, sizeof parg, "%" PRIu32, p);
+        snprintf(why, sizeof why, "thread '%s' of process '%s': cannot execute %s to spawn process '%s'",
+                 r->slots[th->slot].name, proc_name(r, r->proc), exe, name);
+    }
+    /* the child takes no scenario signal before it is set up as process p
+     * (process_local_init unblocks them): one sent at once, a `terminate`
+     * right after the start, would otherwise run its creator's handlers */
+    sigset_t block, old;
+    sigemptyset(&block);
+    for (size_t i = 0; i < sizeof scenario_signals / sizeof scenario_signals[0]; i++)
+        sigaddset(&block, scenario_signals[i]);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
     pid_t pid = fork();
+    if (pid != 0)
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (pid < 0)
         fail(th, op, STATUS_WATCHDOG, "cannot fork process '%s': %s", name, strerror(errno));
+    if (pid == 0 && exec)
+        spawn_exec(r, exe, fdarg, parg, op->path, why);
     if (pid == 0) {
         /* only this thread lives on in the child: it becomes the process */
         process_local_init(r, p);
-        thread_start(r, slot, cs->fn, cs->args, cs->nargs, false, NULL, NULL, cs->pool);
+        thread_start(r, slot, cs->fn, cs->args, cs->nargs, false, NULL, NULL, pool_at(r, cs->pool));
         process_end(r);
     }
     atomic_store(&hp->pid, (int)pid);
@@ -1881,7 +2022,8 @@ static uint32_t fork_process(struct hthread *th, const struct op *op, const char
 static void run_process(struct hthread *th, const struct op *op, const int64_t *locals)
 {
     const struct op_process *po = &op->u.process;
-    struct child_start cs = {.fn = po->fn, .nargs = po->nargs < SCENARIO_MAX_LOCALS ? po->nargs : SCENARIO_MAX_LOCALS};
+    struct child_start cs = {.fn = po->fn, .pool = -1,
+                             .nargs = po->nargs < SCENARIO_MAX_LOCALS ? po->nargs : SCENARIO_MAX_LOCALS};
     for (uint32_t i = 0; i < cs.nargs; i++)
         cs.args[i] = operand(locals, &po->args[i]);
     fork_process(th, op, po->name, po->has_gil ? &po->gil : NULL, po->method, &cs);
@@ -1947,6 +2089,10 @@ static void run_process_join(struct hthread *th, const struct op *op)
         if (mine && pid > 0) {
             pid_t w = waitpid(pid, &ws, WNOHANG);
             if (w == pid || (w < 0 && errno == ECHILD)) {
+                if (w == pid)
+                    child_reaped(r, p, ws);
+                else
+                    atomic_store(&r->procs[p].reaped, 1);
                 atomic_store(&r->procs[p].state, PROC_DONE);
                 break;
             }
@@ -2204,7 +2350,7 @@ static enum flow exec_block(struct hthread *th, struct op_block blk, int64_t *lo
 static void pool_work(struct hthread *th)
 {
     struct hpool *pl = th->pool;
-    const struct op_map *m = pl->m;
+    const struct op_map *m = &th->run->sc->ops[pl->op].u.map;
     int64_t locals[SCENARIO_MAX_LOCALS];
     for (;;) {
         uint32_t first = atomic_fetch_add(&pl->next, m->chunksize);
@@ -2214,7 +2360,7 @@ static void pool_work(struct hthread *th)
         for (uint32_t i = first; i < end; i++) {
             call_function(th, NULL, m->fn, &m->items[i], 1, false, 0, locals);
             uint32_t pos = m->ordered ? i : atomic_fetch_add(&pl->slot, 1);
-            pl->results[pos] = th->ret;
+            pool_results(th->run, pl)[pos] = th->ret;
             pthread_mutex_lock(&pl->mu);
             pl->done++;
             pthread_cond_broadcast(&pl->cv);
@@ -2390,9 +2536,12 @@ static _Noreturn void process_end(struct hrun *r)
             struct timespec ts = {0, 1000000};
             nanosleep(&ts, NULL);
         }
-        int pid = atomic_load(&r->procs[r->children[i]].pid);
-        while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        int pid = atomic_load(&r->procs[r->children[i]].pid), ws;
+        pid_t w;
+        while (pid > 0 && (w = waitpid(pid, &ws, 0)) < 0 && errno == EINTR)
             ;
+        if (pid > 0 && w == pid)
+            child_reaped(r, r->children[i], ws);
     }
     atomic_store(&r->procs[r->proc].state, PROC_DONE);
     /* daemon threads end with the process, as in Python */
@@ -2493,12 +2642,91 @@ static int init_object(struct hobj *o, const struct object_decl *d)
     return rc;
 }
 
-/* Lays out and fills the mapping. Returns STATUS_OK or fills err. */
-static enum status run_setup(struct hrun *r, const struct scenario *sc, const struct host_options *opt,
-                             struct error *err)
+/* A digest of what the runner's processes index by number (ops, threads,
+ * processes, objects, variables, functions, names): a spawned worker checks
+ * that the scenario it loaded again is the runner's. FNV-1a. */
+static uint64_t fingerprint_add(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *b = data;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+static uint64_t fingerprint_str(uint64_t h, const char *s)
+{
+    return fingerprint_add(h, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
+static uint64_t scenario_fingerprint(const struct scenario *sc)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    uint32_t counts[] = {sc->nops, sc->nthreads, sc->nprocesses, sc->nobjects, sc->nvars, sc->nfunctions,
+                         sc->nobj_names, sc->nvar_names};
+    h = fingerprint_add(h, counts, sizeof counts);
+    h = fingerprint_add(h, &sc->seed, sizeof sc->seed);
+    for (uint32_t i = 0; i < sc->nops; i++) {
+        h = fingerprint_add(h, &sc->ops[i].kind, sizeof sc->ops[i].kind);
+        h = fingerprint_str(h, sc->ops[i].path);
+    }
+    for (uint32_t i = 0; i < sc->nthreads; i++)
+        h = fingerprint_str(h, sc->threads[i].name);
+    for (uint32_t i = 0; i < sc->nprocesses; i++)
+        h = fingerprint_str(h, sc->processes[i].name);
+    for (uint32_t i = 0; i < sc->nobjects; i++)
+        h = fingerprint_str(h, sc->objects[i].path);
+    for (uint32_t i = 0; i < sc->nvars; i++) {
+        uint32_t n = sc->vars[i].length ? sc->vars[i].length : 1;
+        h = fingerprint_str(h, sc->vars[i].name);
+        if (sc->vars[i].init)
+            h = fingerprint_add(h, sc->vars[i].init, n * sizeof *sc->vars[i].init);
+    }
+    for (uint32_t i = 0; i < sc->nfunctions; i++)
+        h = fingerprint_str(h, sc->functions[i].name);
+    h = fingerprint_add(h, &sc->profile, sizeof sc->profile);
+    return h;
+}
+
+/* Puts in the mapping what a spawned worker needs to load the run's
+ * scenario again: its source, the caller's changes after loading, the
+ * runner's options. Without a source, spawn forks (host_options). */
+static void source_save(struct hrun *r, const struct scenario *sc, const struct host_options *opt)
+{
+    struct hsource *src = &r->sh->source;
+    char *dst = (char *)r->map + r->sh->layout.source;
+    if (opt->source_file) {
+        src->kind = SOURCE_FILE;
+        src->len = strlen(opt->source_file);
+        memcpy(dst, opt->source_file, src->len);
+    } else if (opt->source_text) {
+        src->kind = SOURCE_TEXT;
+        src->len = opt->source_len;
+        memcpy(dst, opt->source_text, src->len);
+        snprintf(src->origin, sizeof src->origin, "%s", opt->source_origin ? opt->source_origin : "scenario");
+    }
+    dst[src->len] = '\0';
+    src->seed = sc->seed;
+    src->machine = sc->machine;
+    src->machine.profile_path = NULL;
+    src->sched = sc->sched;
+    src->sched.levels = NULL;
+    src->profile = sc->profile;
+    src->fingerprint = scenario_fingerprint(sc);
+    src->timeout_ns = opt->timeout_ns;
+    src->max_threads = opt->max_threads;
+    src->max_processes = opt->max_processes;
+    src->max_memory = opt->max_memory;
+    src->record = opt->record;
+}
+
+/* The tables every process of the run derives from the scenario alone
+ * (memory layout, name lookups): a spawned worker rebuilds them from its own
+ * copy of the scenario. */
+static void run_tables(struct hrun *r, const struct scenario *sc, const struct host_options *opt)
 {
     memset(r, 0, sizeof *r);
     atomic_init(&r->gated, false);
+    r->memfd = -1;
     r->sc = sc;
     r->opt = opt;
     r->max_slots = opt->max_threads > sc->nthreads ? opt->max_threads : sc->nthreads;
@@ -2532,41 +2760,104 @@ static enum status run_setup(struct hrun *r, const struct scenario *sc, const st
         r->priv_cells = cells > r->priv_cells ? cells : r->priv_cells;
         r->priv_objs = objs > r->priv_objs ? objs : r->priv_objs;
     }
+    size_t nv = (size_t)sc->nprocesses * sc->nvar_names, no = (size_t)sc->nprocesses * sc->nobj_names;
+    r->var_map = xmalloc((nv ? nv : 1) * sizeof *r->var_map);
+    r->obj_map = xmalloc((no ? no : 1) * sizeof *r->obj_map);
+    for (uint32_t p = 0; p < sc->nprocesses; p++) {
+        for (uint32_t k = 0; k < sc->nvar_names; k++) {
+            int32_t found = -1;
+            for (uint32_t i = 0; i < sc->nvars; i++) {
+                if (strcmp(sc->vars[i].name, sc->var_names[k]) != 0)
+                    continue;
+                if (sc->vars[i].process == (int32_t)p || (sc->vars[i].process < 0 && found < 0))
+                    found = (int32_t)i;
+            }
+            r->var_map[(size_t)p * sc->nvar_names + k] = found;
+        }
+        for (uint32_t k = 0; k < sc->nobj_names; k++) {
+            int32_t found = -1;
+            for (uint32_t i = 0; i < sc->nobjects; i++) {
+                if (strcmp(sc->objects[i].name, sc->obj_names[k]) != 0)
+                    continue;
+                if (sc->objects[i].process == (int32_t)p || (sc->objects[i].process < 0 && found < 0))
+                    found = (int32_t)i;
+            }
+            r->obj_map[(size_t)p * sc->nobj_names + k] = found;
+        }
+    }
+}
+
+/* Where each part of the mapping lies, for the scenario and options of r
+ * and source_len bytes of scenario source. */
+static void run_layout(const struct hrun *r, size_t source_len, struct hlayout *l)
+{
+    const struct scenario *sc = r->sc;
     uint32_t extra = r->max_procs - sc->nprocesses;
     uint32_t nqueues = 0;
     for (uint32_t o = 0; o < sc->nobjects; o++)
         if (sc->objects[o].type == OBJ_QUEUE || sc->objects[o].type == OBJ_MP_QUEUE)
             nqueues++;
     size_t nobjs = sc->nobjects + (size_t)extra * r->priv_objs;
-    size_t off = 0, o_sh, o_procs, o_objs, o_slots, o_cells, o_items, o_pools, o_results, o_text, o_events;
-    o_sh = off; off = align_up(off + sizeof(struct hshared));
-    o_procs = off; off = align_up(off + r->max_procs * sizeof(struct hproc));
-    o_objs = off; off = align_up(off + nobjs * sizeof(struct hobj));
-    o_slots = off; off = align_up(off + r->max_slots * sizeof(struct hslot));
-    o_cells = off; off = align_up(off + (ncells + (size_t)extra * r->priv_cells) * sizeof(int64_t));
-    o_items = off; off = align_up(off + (size_t)(nqueues + (size_t)extra * r->priv_objs) * HOST_QUEUE_CAP * sizeof(struct hitem));
-    o_pools = off; off = align_up(off + HOST_POOLS * sizeof(struct hpool));
-    o_results = off; off = align_up(off + (size_t)HOST_POOLS * HOST_POOL_ITEMS * sizeof(int64_t));
-    o_text = off; off = align_up(off + HOST_TEXT_BYTES);
-    o_events = off;
-    if (opt->record)
+    size_t off = 0;
+    off = align_up(off + sizeof(struct hshared));
+    l->procs = off; off = align_up(off + r->max_procs * sizeof(struct hproc));
+    l->objs = off; off = align_up(off + nobjs * sizeof(struct hobj));
+    l->slots = off; off = align_up(off + r->max_slots * sizeof(struct hslot));
+    l->cells = off; off = align_up(off + (r->ncells + (size_t)extra * r->priv_cells) * sizeof(int64_t));
+    l->items = off; off = align_up(off + (size_t)(nqueues + (size_t)extra * r->priv_objs) * HOST_QUEUE_CAP * sizeof(struct hitem));
+    l->pools = off; off = align_up(off + HOST_POOLS * sizeof(struct hpool));
+    l->results = off; off = align_up(off + (size_t)HOST_POOLS * HOST_POOL_ITEMS * sizeof(int64_t));
+    l->text = off; off = align_up(off + HOST_TEXT_BYTES);
+    l->source = off;
+    off = align_up(off + source_len + 1);
+    l->events = off;
+    if (r->opt->record)
         off += (size_t)r->max_slots * HOST_EVENTS_PER_THREAD * sizeof(struct host_event);
-    r->map_size = off;
-    void *m = mmap(NULL, r->map_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (m == MAP_FAILED)
-        return error_set(err, STATUS_INTERNAL, NULL, "cannot map %zu bytes of shared memory: %s", r->map_size,
-                         strerror(errno));
+    l->size = off;
+}
+
+/* Points r's tables into the mapping m laid out as l. */
+static void run_attach(struct hrun *r, unsigned char *m, const struct hlayout *l)
+{
     r->map = m;
-    r->sh = (struct hshared *)(r->map + o_sh);
-    r->procs = (struct hproc *)(r->map + o_procs);
-    r->objs = (struct hobj *)(r->map + o_objs);
-    r->slots = (struct hslot *)(r->map + o_slots);
-    r->cells = (int64_t *)(r->map + o_cells);
-    r->items = (struct hitem *)(r->map + o_items);
-    r->pools = (struct hpool *)(r->map + o_pools);
-    r->pool_results = (int64_t *)(r->map + o_results);
-    r->text = (char *)(r->map + o_text);
-    r->events = (struct host_event *)(r->map + o_events);
+    r->map_size = l->size;
+    r->sh = (struct hshared *)m;
+    r->procs = (struct hproc *)(m + l->procs);
+    r->objs = (struct hobj *)(m + l->objs);
+    r->slots = (struct hslot *)(m + l->slots);
+    r->cells = (int64_t *)(m + l->cells);
+    r->items = (struct hitem *)(m + l->items);
+    r->pools = (struct hpool *)(m + l->pools);
+    r->pool_results = (int64_t *)(m + l->results);
+    r->text = (char *)(m + l->text);
+    r->events = (struct host_event *)(m + l->events);
+}
+
+/* Lays out and fills the mapping. Returns STATUS_OK or fills err. */
+static enum status run_setup(struct hrun *r, const struct scenario *sc, const struct host_options *opt,
+                             struct error *err)
+{
+    run_tables(r, sc, opt);
+    size_t source_len = opt->source_file ? strlen(opt->source_file) : opt->source_text ? opt->source_len : 0;
+    struct hlayout l;
+    run_layout(r, source_len, &l);
+    /* a memfd, not an anonymous mapping: a spawned worker (a new program
+     * image) maps it through the descriptor it inherits. Nothing appears in
+     * the file system; the memory goes with the last descriptor and mapping */
+    r->memfd = memfd_create("threadsim-run", MFD_CLOEXEC);
+    if (r->memfd < 0 || ftruncate(r->memfd, (off_t)l.size) != 0)
+        return error_set(err, STATUS_INTERNAL, NULL, "cannot make %zu bytes of shared memory: %s",
+                         (size_t)l.size, strerror(errno));
+    void *m = mmap(NULL, l.size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, r->memfd, 0);
+    if (m == MAP_FAILED)
+        return error_set(err, STATUS_INTERNAL, NULL, "cannot map %zu bytes of shared memory: %s", (size_t)l.size,
+                         strerror(errno));
+    run_attach(r, m, &l);
+    r->sh->magic = HOST_MAGIC;
+    r->sh->layout = l;
+    r->sh->run_id = (uint64_t)now_ns() ^ ((uint64_t)getpid() << 40);
+    source_save(r, sc, opt);
+    size_t nobjs = sc->nobjects + (size_t)(r->max_procs - sc->nprocesses) * r->priv_objs;
 
     for (uint32_t v = 0; v < sc->nvars; v++) {
         uint32_t n = sc->vars[v].length ? sc->vars[v].length : 1;
@@ -2610,31 +2901,6 @@ static enum status run_setup(struct hrun *r, const struct scenario *sc, const st
     if (opt->record)
         memset(r->events, 0, (size_t)sc->nthreads * HOST_EVENTS_PER_THREAD * sizeof(struct host_event));
 
-    size_t nv = (size_t)sc->nprocesses * sc->nvar_names, no = (size_t)sc->nprocesses * sc->nobj_names;
-    r->var_map = xmalloc((nv ? nv : 1) * sizeof *r->var_map);
-    r->obj_map = xmalloc((no ? no : 1) * sizeof *r->obj_map);
-    for (uint32_t p = 0; p < sc->nprocesses; p++) {
-        for (uint32_t k = 0; k < sc->nvar_names; k++) {
-            int32_t found = -1;
-            for (uint32_t i = 0; i < sc->nvars; i++) {
-                if (strcmp(sc->vars[i].name, sc->var_names[k]) != 0)
-                    continue;
-                if (sc->vars[i].process == (int32_t)p || (sc->vars[i].process < 0 && found < 0))
-                    found = (int32_t)i;
-            }
-            r->var_map[(size_t)p * sc->nvar_names + k] = found;
-        }
-        for (uint32_t k = 0; k < sc->nobj_names; k++) {
-            int32_t found = -1;
-            for (uint32_t i = 0; i < sc->nobjects; i++) {
-                if (strcmp(sc->objects[i].name, sc->obj_names[k]) != 0)
-                    continue;
-                if (sc->objects[i].process == (int32_t)p || (sc->objects[i].process < 0 && found < 0))
-                    found = (int32_t)i;
-            }
-            r->obj_map[(size_t)p * sc->nobj_names + k] = found;
-        }
-    }
     return STATUS_OK;
 }
 
@@ -2652,6 +2918,9 @@ static void run_teardown(struct hrun *r)
                         close(r->objs[o].fd[dir][k]);
         munmap(r->map, r->map_size);
     }
+    if (r->memfd >= 0)
+        close(r->memfd);
+    r->memfd = -1;
     free(r->var_map);
     free(r->obj_map);
     free(r->var_off);
@@ -2692,6 +2961,26 @@ static bool deadlocked(struct hrun *r, uint64_t *last_progress, int *stable, cha
             return *stable = 0, false;
         blocked++;
     }
+    /* a thread joining a process while a process made at run time has not
+     * been reaped and has no thread running or blocked (it is ending, or
+     * has ended, and its joiner has not yet seen it: on a loaded CPU this
+     * takes a while) will go on */
+    bool joining = false;
+    for (uint32_t s = 0; s < n && s < r->max_slots && !joining; s++)
+        joining = atomic_load(&r->slots[s].state) == SLOT_BLOCKED &&
+                  atomic_load(&r->slots[s].reason) == REASON_PROCESS;
+    uint32_t np = atomic_load(&r->sh->nprocs);
+    for (uint32_t p = r->sc->nprocesses; joining && p < np && p < r->max_procs; p++) {
+        if (atomic_load(&r->procs[p].state) == PROC_NONE || atomic_load(&r->procs[p].reaped))
+            continue;
+        bool active = false;
+        for (uint32_t s = 0; s < n && s < r->max_slots && !active; s++) {
+            int st = atomic_load(&r->slots[s].state);
+            active = r->slots[s].process == p && (st == SLOT_RUN || st == SLOT_BLOCKED);
+        }
+        if (!active)
+            return *stable = 0, false;
+    }
     if (blocked == 0 || progress != *last_progress) {
         *last_progress = progress;
         *stable = 0;
@@ -2699,21 +2988,6 @@ static bool deadlocked(struct hrun *r, uint64_t *last_progress, int *stable, cha
     }
     if (++*stable < HOST_STUCK_POLLS)
         return false;
-    /* a process whose threads have all finished but which has not ended yet
-     * is on its way out (reaping its children, exiting): its joiner will
-     * wake, however long a loaded machine makes that take */
-    uint32_t np = atomic_load(&r->sh->nprocs);
-    for (uint32_t p = 0; p < np && p < r->max_procs; p++) {
-        if (atomic_load(&r->procs[p].state) != PROC_RUNNING)
-            continue;
-        bool live = false;
-        for (uint32_t s = 0; s < n && s < r->max_slots && !live; s++) {
-            int st = atomic_load(&r->slots[s].state);
-            live = r->slots[s].process == p && st != SLOT_DONE && st != SLOT_FREE;
-        }
-        if (!live)
-            return false;
-    }
     size_t len = (size_t)snprintf(msg, size, "every thread is blocked:");
     for (uint32_t s = 0; s < n && s < r->max_slots && len < size; s++) {
         if (atomic_load(&r->slots[s].state) != SLOT_BLOCKED)
@@ -2762,6 +3036,40 @@ static void reap_all(pid_t *pids, uint32_t n)
         while (waitpid(pids[p], NULL, 0) < 0 && errno == EINTR)
             ;
         pids[p] = 0;
+    }
+}
+
+/* After the abort: waits until every process made at run time and the
+ * forkserver are gone, killing any that a fork in progress made after the
+ * first kill, and reaps those that came to the runner (a subreaper) when
+ * their parent was killed. A process its parent reaped is skipped: its pid
+ * may be another's. Bounded: one whose parent is slow to die is left to the
+ * lifeline after 2 s. */
+static void reap_made(struct hrun *r)
+{
+    int64_t until = now_ns() + 2000000000LL;
+    for (;;) {
+        uint32_t n = atomic_load(&r->sh->nprocs), left = 0;
+        for (uint32_t p = r->sc->nprocesses; p <= n && p <= r->max_procs; p++) {
+            bool server = p == n || p == r->max_procs;
+            int pid = server ? atomic_load(&r->sh->fs_pid) : atomic_load(&r->procs[p].pid);
+            if (pid <= 0 || (!server && atomic_load(&r->procs[p].reaped)))
+                continue;
+            pid_t w = waitpid(pid, NULL, WNOHANG);
+            if (w == pid || (w < 0 && errno == ECHILD && kill(pid, 0) != 0 && errno == ESRCH)) {
+                if (server)
+                    atomic_store(&r->sh->fs_pid, -pid);
+                else
+                    atomic_store(&r->procs[p].reaped, 1);
+                continue;
+            }
+            kill(pid, SIGKILL);
+            left++;
+        }
+        if (left == 0 || now_ns() > until)
+            return;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
     }
 }
 
@@ -2875,6 +3183,18 @@ static struct trace *merge_trace(struct hrun *r, const struct stamp_map *sm, int
     return tr;
 }
 
+/* Whether some start of sc is a spawn (a process op or a process pool). */
+static bool uses_spawn(const struct scenario *sc)
+{
+    for (uint32_t i = 0; i < sc->nops; i++) {
+        const struct op *op = &sc->ops[i];
+        if ((op->kind == OP_PROCESS && op->u.process.method == START_SPAWN) ||
+            (op->kind == OP_MAP && op->u.map.process_pool && op->u.map.method == START_SPAWN))
+            return true;
+    }
+    return false;
+}
+
 /* The first `want` of the CPUs the runner may use: a 1-CPU scenario's
  * threads must share one CPU for real, or the lessons that depend on it (the
  * old GIL on one CPU, a racy counter that only loses updates on two) would
@@ -2920,8 +3240,17 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
                  "the scenario asks for %" PRIu32 " CPUs, this machine lets the run use %" PRIu32
                  ": it ran on all of them",
                  sc->machine.cpus, r.ncpus);
+    if (!opt->source_file && !opt->source_text && uses_spawn(sc))
+        snprintf(res->note, sizeof res->note,
+                 "the runner was not told where the scenario came from: its spawn starts forked instead");
     pid_t parent = getpid();
     r.sh->runner_pid = (int32_t)parent;
+    /* processes whose parent the clean-up kills (a made process's creator,
+     * the forkserver) come to the runner, which reaps them: no zombie is
+     * left to an init that may not reap */
+    int subreaper = 0;
+    prctl(PR_GET_CHILD_SUBREAPER, &subreaper);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
     pid_t *pids = xcalloc(sc->nprocesses + 1, sizeof *pids);
     fflush(NULL);
     for (uint32_t p = 0; p < sc->nprocesses; p++) {
@@ -2937,9 +3266,10 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
             prctl(PR_SET_PDEATHSIG, SIGKILL);
             /* sleeps end when they are due, not up to 50 us later as the
              * kernel may make them to batch timers: what the simulator and
-             * calibrate's timer_latency_ns assume (its threads inherit it) */
+             * calibrate's timer_latency_ns assume (its threads, the processes
+             * it forks and the programs they exec inherit it) */
             prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-            static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGINT, SIGTERM, SIGPIPE};
+            static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGINT, SIGTERM, SIGPIPE, SIGHUP};
             for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
                 signal(fatal[i], SIG_DFL);
             if (getppid() != parent)
@@ -2999,6 +3329,10 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
         }
         if (st != STATUS_OK || alive == 0)
             break;
+        if (opt->stop && *opt->stop) {
+            st = error_set(err, STATUS_WATCHDOG, NULL, "the real run was interrupted; every process was killed");
+            break;
+        }
         if (now_ns() > deadline) {
             st = error_set(err, STATUS_WATCHDOG, NULL,
                            "the real run did not finish within %.3g s (its watchdog); every process was killed",
@@ -3033,6 +3367,9 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
     kill_all(pids, sc->nprocesses);
     reap_all(pids, sc->nprocesses);
     free(pids);
+    reap_made(&r);
+    if (!subreaper)
+        prctl(PR_SET_CHILD_SUBREAPER, 0);
 
     res->trace = merge_trace(&r, &sm, end);
     res->cpus = r.ncpus;
@@ -3057,10 +3394,12 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
     res->gil = xcalloc(nprocs + 1, sizeof *res->gil);
     res->pid = xcalloc(nprocs + 1, sizeof *res->pid);
     res->ppid = xcalloc(nprocs + 1, sizeof *res->ppid);
-    res->forkserver_pid = atomic_load(&r.sh->fs_pid);
+    res->execd = xcalloc(nprocs + 1, sizeof *res->execd);
+    res->forkserver_pid = abs(atomic_load(&r.sh->fs_pid));
     for (uint32_t p = 0; p < nprocs; p++) {
         res->pid[p] = atomic_load(&r.procs[p].pid);
         res->ppid[p] = atomic_load(&r.procs[p].ppid);
+        res->execd[p] = atomic_load(&r.procs[p].execd) != 0;
         res->gil_mode[p] = r.procs[p].gil_cfg.mode;
         res->gil[p] = r.procs[p].gil.stats;
     }
@@ -3088,6 +3427,7 @@ void host_result_deinit(struct host_result *res)
     free(res->gil);
     free(res->pid);
     free(res->ppid);
+    free(res->execd);
     free(res->cell_base);
     free(res->template_proc);
     free(res->tcell);
@@ -3103,4 +3443,62 @@ enum status host_run(const struct scenario *sc, const struct host_options *opt, 
     res.trace = NULL;
     host_result_deinit(&res);
     return st;
+}
+
+int host_worker_main(int fd, uint32_t p)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || (size_t)st.st_size < sizeof(struct hshared))
+        return STATUS_INTERNAL;
+    unsigned char *m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+    if (m == MAP_FAILED)
+        return STATUS_INTERNAL;
+    struct hshared *sh = (struct hshared *)m;
+    if (sh->magic != HOST_MAGIC || sh->layout.size != (uint64_t)st.st_size)
+        return STATUS_INTERNAL;
+    /* the processes this one spawns get the descriptor again in spawn_exec */
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    const struct hsource *src = &sh->source;
+    const char *text = (const char *)m + sh->layout.source;
+    struct error err;
+    error_clear(&err);
+    struct scenario *sc = src->kind == SOURCE_FILE ? scenario_load_file(text, &err)
+                                                   : scenario_load_buffer(text, src->len, src->origin, &err);
+    if (!sc)
+        return worker_fail(sh, STATUS_INTERNAL, "a spawned process could not load the scenario again: %s", err.msg);
+    /* what the runner's caller changed after loading */
+    sc->seed = src->seed;
+    char *profile_path = sc->machine.profile_path;
+    sc->machine = src->machine;
+    sc->machine.profile_path = profile_path;
+    uint32_t nlevels = sc->sched.nlevels;
+    struct mlfq_level *levels = sc->sched.levels;
+    sc->sched = src->sched;
+    sc->sched.nlevels = nlevels;
+    sc->sched.levels = levels;
+    sc->profile = src->profile;
+    struct host_options *opt = xmalloc(sizeof *opt);
+    host_options_init(opt);
+    opt->timeout_ns = src->timeout_ns;
+    opt->max_threads = src->max_threads;
+    opt->max_processes = src->max_processes;
+    opt->max_memory = src->max_memory;
+    opt->record = src->record;
+    struct hrun *r = xmalloc(sizeof *r);
+    run_tables(r, sc, opt);
+    struct hlayout l;
+    run_layout(r, src->len, &l);
+    if (scenario_fingerprint(sc) != src->fingerprint || memcmp(&l, &sh->layout, sizeof l) != 0)
+        return worker_fail(sh, STATUS_INTERNAL,
+                           "a spawned process loaded a different scenario than the run's (was the file changed?)");
+    run_attach(r, m, &sh->layout);
+    r->memfd = fd;
+    if (p < sc->nprocesses || p >= atomic_load(&sh->nprocs) || p >= r->max_procs)
+        return worker_fail(sh, STATUS_INTERNAL, "a spawned process was given process %" PRIu32 ", not one made", p);
+    /* a fresh image: nothing of the creator's memory, as a spawned Python */
+    atomic_store(&r->procs[p].execd, 1);
+    process_local_init(r, p);
+    const struct child_start *cs = &r->procs[p].start;
+    thread_start(r, r->procs[p].main_slot, cs->fn, cs->args, cs->nargs, false, NULL, NULL, pool_at(r, cs->pool));
+    process_end(r);
 }

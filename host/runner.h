@@ -1,10 +1,12 @@
 /* The real runner: runs a scenario on the host with one real process per
- * simulated process (fork), one pthread per thread, process-shared pthread
- * primitives in one MAP_SHARED mapping, a real GIL per process, and records
- * every state change into the common trace format (source "real"). */
+ * simulated process (fork; a spawn execs threadsim), one pthread per thread,
+ * process-shared pthread primitives in one MAP_SHARED mapping, a real GIL
+ * per process, and records every state change into the common trace format
+ * (source "real"). */
 #ifndef THREADSIM_HOST_RUNNER_H
 #define THREADSIM_HOST_RUNNER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -21,6 +23,20 @@ struct host_options {
     uint64_t max_memory;     /* address-space bound per process in bytes (RLIMIT_AS); 0: none */
     bool record;             /* record the trace (default true) */
     const char *self_exe;    /* the threadsim executable, for spawn; NULL: /proc/self/exe */
+    /* Where the scenario came from, so a spawned process (a new image of
+     * threadsim, `threadsim __worker`) can load the same one: the file given
+     * to scenario_load_file, or the text and origin given to
+     * scenario_load_buffer. Changes made to the scenario after loading (seed,
+     * machine, scheduler, profile) are passed on by the runner. Neither set:
+     * spawn forks as fork does, and host_result.note says so. */
+    const char *source_file;
+    const char *source_text;
+    size_t source_len;
+    const char *source_origin;
+    /* The caller's interruption flag (set by its SIGINT handler, say), or
+     * NULL: once non-zero the run is stopped and cleaned up as by the
+     * watchdog, and host_run returns STATUS_WATCHDOG. */
+    const volatile sig_atomic_t *stop;
 };
 
 /* Fills o with the defaults. */
@@ -61,6 +77,7 @@ struct host_result {
     struct host_gil_stats *gil;  /* per process */
     int32_t *pid;                /* per process: its pid (0: never started) */
     int32_t *ppid;               /* per process: its parent's pid as it started */
+    bool *execd;                 /* per process: a spawned, exec'd image of threadsim */
     int32_t forkserver_pid;      /* the run's forkserver, 0: none was started */
     uint32_t cpus;               /* CPUs the run was pinned to (the trace's cpus) */
     char note[ERROR_MSG_MAX];    /* a caveat for the user ("" none): fewer CPUs than asked */
@@ -77,5 +94,11 @@ void host_result_deinit(struct host_result *res);
  * memory with UINT32_MAX; NULL when that process does not have it. */
 const int64_t *host_result_var(const struct host_result *res, const struct scenario *sc, uint32_t process,
                                uint32_t var);
+
+/* The hidden `threadsim __worker FD P` mode: maps the run whose memfd is FD
+ * and runs process P of it (made by a spawn start) until it ends; exits the
+ * process with the runner's codes. Returns only when the run cannot be
+ * joined (an exit code, the failure reported to the runner when possible). */
+int host_worker_main(int fd, uint32_t p);
 
 #endif

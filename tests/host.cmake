@@ -25,3 +25,11 @@ if(THREADSIM_PYTHON)
             --threadsim $<TARGET_FILE:threadsim> --source-dir ${PROJECT_SOURCE_DIR})
   set_tests_properties(real_e2e PROPERTIES TIMEOUT 300 LABELS host)
 endif()
+
+# What a real run leaves after a crash, Ctrl-C and the watchdog (tests/e2e/test_cleanup.py).
+if(THREADSIM_PYTHON)
+  add_test(NAME real_cleanup_e2e
+    COMMAND ${THREADSIM_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/e2e/test_cleanup.py
+            --threadsim $<TARGET_FILE:threadsim>)
+  set_tests_properties(real_cleanup_e2e PROPERTIES TIMEOUT 120 LABELS host)
+endif()

@@ -36,7 +36,16 @@ static inline struct hrun_result *hrun_json_opt(const char *json, const struct h
     r->sc = scenario_load_buffer(json, strlen(json), "test.json", &err);
     if (!r->sc)
         fail_msg("scenario did not load: %s: %s", err.path, err.msg);
-    r->status = host_run_result(r->sc, opt, &r->res, &r->err);
+    /* spawned processes are new images of threadsim that load it again */
+    struct host_options o = *opt;
+    o.source_text = json;
+    o.source_len = strlen(json);
+    o.source_origin = "test.json";
+#ifdef THREADSIM_BINARY
+    if (!o.self_exe)
+        o.self_exe = THREADSIM_BINARY;
+#endif
+    r->status = host_run_result(r->sc, &o, &r->res, &r->err);
     if (r->res.trace) {
         r->m = calloc(r->res.trace->ntasks + 1, sizeof *r->m);
         r->makespan = trace_metrics_compute(r->res.trace, r->m);
