@@ -196,6 +196,8 @@ static enum status run_real(const struct scenario *sc, const struct compare_opti
     struct host_options ho;
     host_options_init(&ho);
     ho.record = true;
+    /* a spawned process execs threadsim, which loads the scenario again */
+    ho.source_file = opts->file;
     if (opts->timeout > 0)
         ho.timeout_ns = opts->timeout;
     for (long r = 0; r < opts->repeat; r++) {
