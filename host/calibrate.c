@@ -252,6 +252,48 @@ static enum status trial_fork(struct calib_ctx *c, double *v)
  * child's runs from the op (the trace's start instant) to the child's main
  * thread running its first op: the start-up the simulator charges to the
  * child before its function. */
+/* Runs the micro-scenario json with the host runner (a spawn in it execs
+ * threadsim, which loads the same text). On STATUS_OK *out is its trace. */
+static enum status calib_host_trace(struct calib_ctx *c, const char *json, struct trace **out)
+{
+    *out = NULL;
+    struct scenario *sc = scenario_load_buffer(json, strlen(json), "calibrate", c->err);
+    if (!sc)
+        return c->err->status;
+    struct host_options ho;
+    host_options_init(&ho);
+    ho.self_exe = c->opts->self_exe;
+    ho.source_text = json;
+    ho.source_len = strlen(json);
+    ho.source_origin = "calibrate";
+    enum status st = host_run(sc, &ho, out, c->err);
+    scenario_destroy(sc);
+    if (st != STATUS_OK) {
+        trace_destroy(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+/* For each start (of a thread or process) by the first thread, from its
+ * record to the started task's first run, into late[] (at most cap).
+ * Returns how many. */
+static int calib_start_delays(const struct trace *tr, double *late, int cap)
+{
+    struct task_metrics *m = xcalloc(tr->ntasks + 1, sizeof *m);
+    trace_metrics_compute(tr, m);
+    int found = 0;
+    for (size_t i = 0; i < tr->ninstants && found < cap; i++) {
+        const struct trace_instant *in = &tr->instants[i];
+        if (in->kind != INSTANT_START || in->task != 0 || in->value <= 0 || (uint64_t)in->value >= tr->ntasks ||
+            m[in->value].first_run < in->time)
+            continue;
+        late[found++] = (double)(m[in->value].first_run - in->time);
+    }
+    free(m);
+    return found;
+}
+
 static enum status trial_spawn(struct calib_ctx *c, double *v)
 {
     int n = c->scale > 1 ? 4 : 2;
@@ -262,39 +304,22 @@ static enum status trial_spawn(struct calib_ctx *c, double *v)
              "\"process\", \"name\": \"p\", \"call\": \"noop\", \"start_method\": \"spawn\"}, {\"op\": \"join\", "
              "\"process\": \"p\"}]}]}]}]}",
              n);
-    struct scenario *sc = scenario_load_buffer(json, strlen(json), "calibrate", c->err);
-    if (!sc)
-        return c->err->status;
-    struct host_options ho;
-    host_options_init(&ho);
-    ho.self_exe = c->opts->self_exe;
-    ho.source_text = json;
-    ho.source_len = strlen(json);
-    ho.source_origin = "calibrate";
-    struct trace *tr = NULL;
-    enum status st = host_run(sc, &ho, &tr, c->err);
-    scenario_destroy(sc);
-    if (st != STATUS_OK) {
-        trace_destroy(tr);
+    struct trace *tr;
+    enum status st = calib_host_trace(c, json, &tr);
+    if (st != STATUS_OK)
         return st;
-    }
     struct task_metrics *m = xcalloc(tr->ntasks + 1, sizeof *m);
     trace_metrics_compute(tr, m);
-    double child = 0;
-    int children = 0;
-    for (size_t i = 0; i < tr->ninstants; i++) {
-        const struct trace_instant *in = &tr->instants[i];
-        if (in->kind != INSTANT_START || in->task != 0 || in->value <= 0 || (uint64_t)in->value >= tr->ntasks ||
-            m[in->value].first_run < in->time)
-            continue;
-        child += (double)(m[in->value].first_run - in->time);
-        children++;
-    }
     v[0] = (double)m[0].cpu / n;
     free(m);
+    double late[8];
+    int children = calib_start_delays(tr, late, 8);
     trace_destroy(tr);
     if (children != n)
         return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: %d of %d spawned processes ran", children, n);
+    double child = 0;
+    for (int i = 0; i < children; i++)
+        child += late[i];
     v[1] = child / children;
     /* the server of a forkserver is itself spawned */
     v[2] = v[0] + v[1];
@@ -803,14 +828,8 @@ static double runner_pair_ns(struct calib_ctx *c, const char *ops, int n)
 
 static double runner_json_ns(struct calib_ctx *c, const char *json, int n, double *start, double *blocked)
 {
-    struct scenario *sc = scenario_load_buffer(json, strlen(json), "calibrate", c->err);
-    if (!sc)
-        return -1;
-    struct host_options ho;
-    host_options_init(&ho);
-    ho.self_exe = c->opts->self_exe;
-    struct trace *tr = NULL;
-    enum status st = host_run(sc, &ho, &tr, c->err);
+    struct trace *tr;
+    enum status st = calib_host_trace(c, json, &tr);
     double ns = -1;
     if (st == STATUS_OK && tr && tr->ntasks > 0) {
         struct task_metrics *m = xcalloc(tr->ntasks, sizeof *m);
@@ -829,7 +848,6 @@ static double runner_json_ns(struct calib_ctx *c, const char *json, int n, doubl
     if (ns < 0 && st == STATUS_OK)
         error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: the host runner's trace has no MainThread");
     trace_destroy(tr);
-    scenario_destroy(sc);
     return ns;
 }
 
@@ -878,50 +896,31 @@ static enum status trial_contended(struct calib_ctx *c, double *v)
  * record: the kernel has scheduled it and it has filled in its stack). */
 static enum status trial_thread_latency(struct calib_ctx *c, double *v)
 {
-    int n = 8 * c->scale;
+    enum { MAX = 32 };
+    int n = 8 * c->scale < MAX ? 8 * c->scale : MAX;
     char json[512];
     snprintf(json, sizeof json,
              "{\"functions\": {\"noop\": {\"body\": []}}, \"processes\": [{\"name\": \"main\", \"threads\": ["
              "{\"name\": \"MainThread\", \"program\": [{\"op\": \"repeat\", \"times\": %d, \"body\": ["
              "{\"op\": \"thread\", \"name\": \"w\", \"call\": \"noop\"}, {\"op\": \"join\", \"thread\": \"w\"}]}]}]}]}",
              n);
-    struct scenario *sc = scenario_load_buffer(json, strlen(json), "calibrate", c->err);
-    if (!sc)
-        return c->err->status;
-    struct host_options ho;
-    host_options_init(&ho);
-    ho.self_exe = c->opts->self_exe;
-    struct trace *tr = NULL;
-    enum status st = host_run(sc, &ho, &tr, c->err);
-    double *late = xcalloc((size_t)n, sizeof *late);
-    int found = 0;
-    for (size_t i = 0; st == STATUS_OK && tr && i < tr->ninstants; i++) {
-        const struct trace_instant *s = &tr->instants[i];
-        if (s->kind != INSTANT_START || s->task != 0 || found >= n)
-            continue;
-        for (size_t k = 0; k < tr->ninstants; k++) {
-            const struct trace_instant *a = &tr->instants[k];
-            if (a->kind == INSTANT_ARRIVE && (int64_t)a->task == s->value) {
-                late[found++] = (double)(a->time - s->time);
-                break;
-            }
-        }
-    }
+    struct trace *tr;
+    enum status st = calib_host_trace(c, json, &tr);
+    if (st != STATUS_OK)
+        return st;
+    double late[MAX];
+    int found = calib_start_delays(tr, late, MAX);
+    trace_destroy(tr);
     /* the op's own cost, measured as thread_start_ns is (the joins above
      * would blur it) */
     double op = runner_op_ns(c, "\"noop\": {\"body\": []}", "{\"op\": \"thread\", \"name\": \"w\", \"call\": \"noop\"}",
                              n, NULL, NULL);
-    trace_destroy(tr);
-    scenario_destroy(sc);
-    if (st != STATUS_OK || op < 0 || found == 0) {
-        free(late);
-        if (st == STATUS_OK && op >= 0)
-            return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: no thread start in the host runner's trace");
+    if (op < 0)
         return c->err->status != STATUS_OK ? c->err->status : STATUS_INTERNAL;
-    }
+    if (found == 0)
+        return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: no thread start in the host runner's trace");
     qsort(late, (size_t)found, sizeof *late, cmp_double);
     v[0] = op + late[found / 2];
-    free(late);
     return STATUS_OK;
 }
 
