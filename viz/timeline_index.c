@@ -42,7 +42,26 @@ struct timeline_index {
     size_t scratch_cap;
     struct trace_segment *reduced;   /* the window cut to a segment a column */
     size_t reduced_cap;
+
+    /* The instants' history (see instants_index): NULL arrow_from when the
+     * instants are not in time order or too many; then a window has all the
+     * instants up to its end. */
+    uint32_t *arrow_from;          /* per instant: the arrow start it ends, or UINT32_MAX */
+    size_t *cp_first;              /* per checkpoint (every INDEX_CHECKPOINT instants) + 1 */
+    uint32_t *cp_takes;            /* the takes of the GILs and locks held there */
+    struct trace_instant *inst;    /* the window's instants */
+    size_t inst_cap;
+    uint32_t *inst_origin;         /* their indices in the trace */
+    size_t origin_cap;
+    bool inst_copied;              /* the window's instants are inst, else borrowed */
+    size_t inst_base;              /* borrowed: the trace's index of the first */
+    uint32_t *hist;                /* scratch: the history's indices */
+    size_t hist_cap;
 };
+
+/* Instants between checkpoints: a window walks at most this many instants
+ * before its start. */
+#define INDEX_CHECKPOINT 1024
 
 /* The running sum of a bucket being summarised. */
 struct summary {
@@ -205,6 +224,101 @@ static void level_free(struct index_level *lv)
     free(lv->first);
 }
 
+/* The process whose GIL a gil_take or gil_drop is about, as the layout
+ * finds it (viz/layout.c: gil_process). */
+static uint32_t gil_process(const struct trace *tr, const struct trace_instant *ev)
+{
+    if (ev->value >= 0 && ev->value < (int64_t)tr->nprocesses)
+        return (uint32_t)ev->value;
+    return ev->task < tr->ntasks ? tr->tasks[ev->task].process : UINT32_MAX;
+}
+
+/* What the layout needs of the instants before a window: the takes of the
+ * GILs and locks held at its start (their owner lanes show them held), and
+ * the starts of the arrows ending in it. Walks the instants as the layout
+ * does: an owner per GIL (key p) and object (key nprocesses + o), and for
+ * each instant the arrow start it may end (the last instant of its flow id,
+ * or a GIL take's last drop of that GIL), with a checkpoint of the owners
+ * every INDEX_CHECKPOINT instants. A window then lays out the checkpoint's
+ * takes, the arrow starts before it, and the instants from the checkpoint
+ * to its end: O(visible + INDEX_CHECKPOINT), not O(history). */
+static void instants_index(struct timeline_index *ix)
+{
+    const struct trace *tr = ix->tr;
+    size_t n = tr->ninstants;
+    if (n == 0 || n >= UINT32_MAX)
+        return;
+    uint32_t max_flow = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && tr->instants[i].time < tr->instants[i - 1].time)
+            return; /* the layout sorts them: the whole history is needed */
+        max_flow = tr->instants[i].flow > max_flow ? tr->instants[i].flow : max_flow;
+    }
+    if ((size_t)max_flow > 4 * n + 1024)
+        return; /* not a counter */
+    size_t nkeys = (size_t)tr->nprocesses + tr->nobjects;
+    uint32_t *flow_last = xmalloc(((size_t)max_flow + 1) * sizeof *flow_last);
+    for (size_t f = 0; f <= max_flow; f++)
+        flow_last[f] = UINT32_MAX;
+    uint32_t *owner = xmalloc((nkeys ? nkeys : 1) * sizeof *owner);
+    uint32_t *take = xmalloc((nkeys ? nkeys : 1) * sizeof *take);
+    uint32_t *drop = xmalloc((nkeys ? nkeys : 1) * sizeof *drop);
+    for (size_t k = 0; k < nkeys; k++)
+        owner[k] = take[k] = drop[k] = UINT32_MAX;
+    ix->arrow_from = xmalloc(n * sizeof *ix->arrow_from);
+    size_t ncp = (n + INDEX_CHECKPOINT - 1) / INDEX_CHECKPOINT;
+    ix->cp_first = xcalloc(ncp + 1, sizeof *ix->cp_first);
+    size_t takes_cap = 0, ntakes = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i % INDEX_CHECKPOINT == 0) {
+            ix->cp_first[i / INDEX_CHECKPOINT] = ntakes;
+            for (size_t k = 0; k < nkeys; k++)
+                if (owner[k] != UINT32_MAX) {
+                    ix->cp_takes = xgrow(ix->cp_takes, &takes_cap, ntakes + 1,
+                                         sizeof *ix->cp_takes);
+                    ix->cp_takes[ntakes++] = take[k];
+                }
+        }
+        const struct trace_instant *ev = &tr->instants[i];
+        uint32_t from = UINT32_MAX;
+        size_t key = SIZE_MAX;
+        bool is_take = ev->kind == INSTANT_GIL_TAKE || ev->kind == INSTANT_ACQUIRE;
+        if (ev->kind == INSTANT_GIL_TAKE || ev->kind == INSTANT_GIL_DROP) {
+            /* a GIL's hand-over: its last drop to a take */
+            uint32_t p = gil_process(tr, ev);
+            key = p < tr->nprocesses ? p : SIZE_MAX;
+            if (key != SIZE_MAX && ev->kind == INSTANT_GIL_TAKE)
+                from = drop[key];
+            if (key != SIZE_MAX && ev->kind == INSTANT_GIL_DROP)
+                drop[key] = (uint32_t)i;
+        } else {
+            /* a flow's end: the last start of its id (the layout checks
+             * the object and kind) */
+            if (ev->flow && (ev->kind == INSTANT_RELEASE || ev->kind == INSTANT_PUT ||
+                             ev->kind == INSTANT_SEND))
+                flow_last[ev->flow] = (uint32_t)i;
+            else if (ev->flow)
+                from = flow_last[ev->flow];
+            if (ev->kind == INSTANT_ACQUIRE || ev->kind == INSTANT_RELEASE)
+                key = ev->obj < tr->nobjects ? tr->nprocesses + (size_t)ev->obj : SIZE_MAX;
+        }
+        ix->arrow_from[i] = from;
+        if (key == SIZE_MAX || ev->task >= tr->ntasks)
+            continue;
+        if (is_take && owner[key] != ev->task) {
+            owner[key] = ev->task;
+            take[key] = (uint32_t)i;
+        } else if (!is_take && owner[key] == ev->task) {
+            owner[key] = UINT32_MAX;
+        }
+    }
+    ix->cp_first[ncp] = ntakes;
+    free(flow_last);
+    free(owner);
+    free(take);
+    free(drop);
+}
+
 struct timeline_index *timeline_index_create(const struct trace *tr, enum layout_view view)
 {
     struct timeline_index *ix = xcalloc(1, sizeof *ix);
@@ -245,6 +359,7 @@ struct timeline_index *timeline_index_create(const struct trace *tr, enum layout
         if (b > INT64_MAX / 2)
             break;
     }
+    instants_index(ix);
     return ix;
 }
 
@@ -252,6 +367,12 @@ void timeline_index_destroy(struct timeline_index *ix)
 {
     if (!ix)
         return;
+    free(ix->arrow_from);
+    free(ix->cp_first);
+    free(ix->cp_takes);
+    free(ix->inst);
+    free(ix->inst_origin);
+    free(ix->hist);
     for (size_t i = 0; i < ix->nlevels; i++)
         level_free(&ix->levels[i]);
     free(ix->levels);
@@ -259,6 +380,8 @@ void timeline_index_destroy(struct timeline_index *ix)
     free(ix->reduced);
     free(ix);
 }
+
+static void window_instants(struct timeline_index *ix, int64_t from, int64_t to);
 
 /* The first index in [lo, hi) whose maxend is above t (hi if none). */
 static size_t first_ending_after(const int64_t *maxend, size_t lo, size_t hi, int64_t t)
@@ -291,26 +414,102 @@ const struct trace *timeline_index_window(struct timeline_index *ix, int64_t fro
         }
     }
 
-    /* Every instant up to the window's end: the owner lanes need the takes
-     * and releases before it to know who holds a lock at its start, and
-     * instants are recorded in time order. */
-    size_t lo = 0, hi = tr->ninstants;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (tr->instants[mid].time <= to)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    size_t a = 0;
     ix->win = *tr;
     ix->win.segments = ix->scratch;
     ix->win.nsegments = n;
     ix->win.segments_cap = n;
-    ix->win.instants = tr->instants ? tr->instants + a : NULL;
-    ix->win.ninstants = lo - a;
-    ix->win.instants_cap = lo - a;
+    window_instants(ix, from, to);
     return &ix->win;
+}
+
+/* The first instant after t (before it, with after false). */
+static size_t instant_after(const struct trace *tr, int64_t t, bool after)
+{
+    size_t lo = 0, hi = tr->ninstants;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (after ? tr->instants[mid].time <= t : tr->instants[mid].time < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int cmp_u32(const void *pa, const void *pb)
+{
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    return a < b ? -1 : a > b;
+}
+
+/* The window's instants: those up to its end, or with the history index
+ * (instants_index), the history it needs (the takes held at the checkpoint
+ * before it and the arrow starts before that checkpoint, in trace order),
+ * then every instant from the checkpoint to its end. */
+static void window_instants(struct timeline_index *ix, int64_t from, int64_t to)
+{
+    const struct trace *tr = ix->tr;
+    size_t end = instant_after(tr, to, true);
+    if (!ix->arrow_from) {
+        /* Every instant up to the window's end: the owner lanes need the
+         * takes and releases before it to know who holds a lock at its
+         * start. */
+        ix->win.instants = tr->instants;
+        ix->win.ninstants = end;
+        ix->win.instants_cap = end;
+        return;
+    }
+    size_t start = instant_after(tr, from, false);
+    size_t ncp = (tr->ninstants + INDEX_CHECKPOINT - 1) / INDEX_CHECKPOINT;
+    size_t cp = start / INDEX_CHECKPOINT < ncp ? start / INDEX_CHECKPOINT : ncp - 1;
+    size_t c = cp * INDEX_CHECKPOINT;
+    size_t nh = 0;
+    for (size_t k = ix->cp_first[cp]; k < ix->cp_first[cp + 1]; k++) {
+        ix->hist = xgrow(ix->hist, &ix->hist_cap, nh + 1, sizeof *ix->hist);
+        ix->hist[nh++] = ix->cp_takes[k];
+    }
+    for (size_t i = c; i < end; i++)
+        if (ix->arrow_from[i] < c) {
+            ix->hist = xgrow(ix->hist, &ix->hist_cap, nh + 1, sizeof *ix->hist);
+            ix->hist[nh++] = ix->arrow_from[i];
+        }
+    qsort(ix->hist, nh, sizeof *ix->hist, cmp_u32);
+    /* A history close before the checkpoint (or none, as for a window from
+     * the start) is walked rather than copied: the trace's instants from it
+     * are borrowed. */
+    size_t lo = nh && ix->hist[0] < c ? ix->hist[0] : c;
+    if (c - lo <= 4 * INDEX_CHECKPOINT) {
+        ix->inst_base = lo;
+        ix->inst_copied = false;
+        ix->win.instants = tr->instants + lo;
+        ix->win.ninstants = end - lo;
+        ix->win.instants_cap = end - lo;
+        return;
+    }
+    ix->inst_copied = true;
+    size_t m = 0, total = nh + (end > c ? end - c : 0);
+    ix->inst = xgrow(ix->inst, &ix->inst_cap, total ? total : 1, sizeof *ix->inst);
+    ix->inst_origin = xgrow(ix->inst_origin, &ix->origin_cap, total ? total : 1,
+                            sizeof *ix->inst_origin);
+    for (size_t k = 0; k < nh; k++)
+        if (k == 0 || ix->hist[k] != ix->hist[k - 1]) {
+            ix->inst_origin[m] = ix->hist[k];
+            ix->inst[m++] = tr->instants[ix->hist[k]];
+        }
+    for (size_t i = c; i < end; i++) {
+        ix->inst_origin[m] = (uint32_t)i;
+        ix->inst[m++] = tr->instants[i];
+    }
+    ix->win.instants = ix->inst;
+    ix->win.ninstants = m;
+    ix->win.instants_cap = m;
+}
+
+size_t timeline_index_instant_origin(const struct timeline_index *ix, size_t i)
+{
+    if (!ix->arrow_from)
+        return i;
+    return ix->inst_copied ? ix->inst_origin[i] : ix->inst_base + i;
 }
 
 size_t timeline_index_window_size(const struct timeline_index *ix)
