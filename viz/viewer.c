@@ -57,6 +57,7 @@ struct pane {
     int plot_width;                    /* cutting the next window to them (0: */
     enum layout_view plot_view;        /* none yet) while width, view and */
     bool plot_both;                    /* traces stay */
+    int fit_h;                         /* the last layout's height (0: none) */
     int y0, h;                         /* its rows in the frame; h 0: hidden */
     struct state_view state;
 };
@@ -722,8 +723,8 @@ static enum status draw_pane(struct viewer *v, struct pane *pn, struct pane *sec
         pn->lay_opts.view == o.view && pn->lay_opts.theme == o.theme &&
         pn->lay_opts.from == o.from && pn->lay_opts.to == o.to && pn->lay_opts.width == o.width)
         goto draw;
-    layout_destroy(pn->lay);
-    pn->lay = NULL;
+    /* The last layout's arrays are reused (layout_update): a frame
+     * allocates no big array. */
     pn->lay_opts = o;
     pn->lay_h = pn->h;
     pn->lay_both = second != NULL;
@@ -747,20 +748,21 @@ static enum status draw_pane(struct viewer *v, struct pane *pn, struct pane *sec
                                              v->panel_x);
         }
         /* Rows grow with the pane up to VIEWER_MAX_ROW_H, then the rest
-         * stays empty: a few lanes as tall as the screen read badly. */
-        o.height = 0;
-        for (int pass = 0; pass < 2; pass++) {
-            pn->lay = win2 ? layout_create_compare(win, win2, &o, err)
-                           : layout_create(win, &o, err);
+         * stays empty: a few lanes as tall as the screen read badly. The
+         * height that does so is the last frame's while the lanes, legend
+         * and pane stay: then one layout makes the frame. */
+        o.height = pn->fit_h;
+        for (int pass = 0; pass < 3; pass++) {
+            pn->lay = layout_update(pn->lay, win, win2, &o, err);
             if (!pn->lay)
                 return err->status;
-            int fixed = pn->lay->height - (int)pn->lay->nlanes * pn->lay->row_h;
-            int tall = fixed + (int)pn->lay->nlanes * VIEWER_MAX_ROW_H;
-            o.height = tall < pn->h ? tall : pn->h;
-            if (pass == 1 || o.height == pn->lay->height)
+            int tall = pn->lay->fixed_h + (int)pn->lay->nlanes * VIEWER_MAX_ROW_H;
+            int want = tall < pn->h ? tall : pn->h;
+            if (want == o.height || want <= 0)
                 break;
-            layout_destroy(pn->lay);
+            o.height = want;
         }
+        pn->fit_h = o.height;
         bool same = pn->lay->plot_x0 == pn->plot_x0 && pn->lay->plot_x1 == pn->plot_x1;
         pn->plot_x0 = pn->lay->plot_x0;
         pn->plot_x1 = pn->lay->plot_x1;
@@ -769,8 +771,6 @@ static enum status draw_pane(struct viewer *v, struct pane *pn, struct pane *sec
         pn->plot_both = second != NULL;
         if (!cut || same)
             break;
-        layout_destroy(pn->lay);
-        pn->lay = NULL;
         pn->plot_width = 0;
     }
 draw:
