@@ -99,6 +99,46 @@ static void draw_fonts_should_cover_the_lecture_notes_languages(void **state)
     draw_fonts_destroy(fonts);
 }
 
+/* The pixels text leaves on a white 200 x 40 surface, as a mask. */
+static uint8_t *string_pixels(const struct draw_fonts *fonts, const char *text)
+{
+    SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(0, 200, 40, 32, SDL_PIXELFORMAT_ARGB8888);
+    assert_non_null(s);
+    SDL_FillRect(s, NULL, 0xFFFFFFFFu);
+    struct error err = {0};
+    assert_int_equal(draw_string(s, fonts, false, 2, 2, 0x000000, text, &err), STATUS_OK);
+    uint8_t *mask = malloc(200 * 40);
+    for (int y = 0; y < 40; y++)
+        for (int x = 0; x < 200; x++)
+            mask[y * 200 + x] = surface_rgb(s, x, y) != 0xFFFFFF;
+    SDL_FreeSurface(s);
+    return mask;
+}
+
+/* A viewer's panel and tooltips set Chinese in the fallback font, as the
+ * picture does: the glyph drawn is not the box of a character no font has,
+ * and its width is measured in the font that draws it. */
+static void draw_string_should_set_chinese_in_the_fallback_font(void **state)
+{
+    (void)state;
+    struct error err = {0};
+    struct draw_fonts *fonts = draw_fonts_create(16, &err);
+    assert_non_null(fonts);
+    uint8_t *zh = string_pixels(fonts, "\xe4\xb8\xad"), *box = string_pixels(fonts, "\xee\x80\x80");
+    size_t ink = 0;
+    for (size_t i = 0; i < 200 * 40; i++)
+        ink += zh[i];
+    assert_true(ink > 20);
+    assert_memory_not_equal(zh, box, 200 * 40);
+    /* a CJK glyph is about a square of the text size, wider than a Latin letter */
+    assert_true(draw_text_width(fonts, false, "\xe4\xb8\xad") > draw_text_width(fonts, false, "a"));
+    assert_true(draw_text_width(fonts, true, "lock \xe4\xb8\xad") >
+                draw_text_width(fonts, true, "lock "));
+    free(zh);
+    free(box);
+    draw_fonts_destroy(fonts);
+}
+
 static void draw_fonts_create_should_fail_clearly_without_fonts(void **state)
 {
     (void)state;
@@ -142,6 +182,7 @@ int main(void)
         cmocka_unit_test(draw_layout_should_draw_palette_colours_into_any_surface_format),
         cmocka_unit_test(draw_fonts_create_should_fail_clearly_without_fonts),
         cmocka_unit_test(draw_fonts_should_cover_the_lecture_notes_languages),
+        cmocka_unit_test(draw_string_should_set_chinese_in_the_fallback_font),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -230,6 +230,37 @@ static enum status draw_run(struct draw_canvas *c, TTF_Font *face, int x, int y,
     return STATUS_OK;
 }
 
+/* The width of text in font, characters it lacks measured in its fallback. */
+static int draw_width(const struct draw_fonts *fonts, TTF_Font *font, const char *text)
+{
+    TTF_Font *fallback = draw_fallback_of(fonts, font);
+    size_t len = strlen(text);
+    char *run = malloc(len + 1);
+    if (!run)
+        return 0;
+    int width = 0;
+    for (size_t i = 0; i < len;) {
+        Uint32 cp;
+        draw_utf8_next(text + i, &cp);
+        TTF_Font *face = draw_face_for(font, fallback, cp);
+        size_t rl = 0;
+        while (i < len) {
+            size_t n = draw_utf8_next(text + i, &cp);
+            if (draw_face_for(font, fallback, cp) != face)
+                break;
+            memcpy(run + rl, text + i, n);
+            rl += n;
+            i += n;
+        }
+        run[rl] = '\0';
+        int w = 0, h = 0;
+        if (TTF_SizeUTF8(face, run, &w, &h) == 0)
+            width += w;
+    }
+    free(run);
+    return width;
+}
+
 /* Draws text with its baseline at y, anchored at x as SVG's text-anchor.
  * Characters the font lacks are set in its fallback face, run by run. */
 static enum status draw_text(struct draw_canvas *c, TTF_Font *font, int x, int y,
@@ -511,4 +542,17 @@ enum status draw_layout(SDL_Surface *dst, const struct layout *lay,
     if (st == STATUS_OK)
         st = draw_legend(c, lay, pal);
     return st;
+}
+
+int draw_text_width(const struct draw_fonts *fonts, bool bold, const char *text)
+{
+    return draw_width(fonts, bold ? fonts->bold : fonts->regular, text);
+}
+
+enum status draw_string(SDL_Surface *dst, const struct draw_fonts *fonts, bool bold, int x,
+                        int top, uint32_t rgb, const char *text, struct error *err)
+{
+    struct draw_canvas c = { .surface = dst, .fonts = fonts, .err = err };
+    TTF_Font *font = bold ? fonts->bold : fonts->regular;
+    return draw_text(&c, font, x, top + TTF_FontAscent(font), DRAW_ANCHOR_START, rgb, text);
 }
