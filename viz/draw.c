@@ -341,14 +341,64 @@ static enum status draw_rows(struct draw_canvas *c, const struct layout *lay,
     return st;
 }
 
+/* A mix of a and b, weight of b w/256. */
+static uint32_t draw_mix(uint32_t a, uint32_t b, unsigned w)
+{
+    uint32_t out = 0;
+    for (int sh = 0; sh <= 16; sh += 8) {
+        unsigned x = (a >> sh) & 0xFF, y = (b >> sh) & 0xFF;
+        out |= ((x * (256 - w) + y * w) >> 8) << sh;
+    }
+    return out;
+}
+
+#define DRAW_HATCH_PERIOD 8
+#define DRAW_HATCH_WIDTH 3
+
+/* Fills [x, x+w) x [y, y+h) with rgb crossed by diagonal stripes of rgb
+ * half mixed with the background: an owner lane's holder, so that a thread
+ * of the running state's colour holding the GIL does not read as a running
+ * thread. The stripes are fixed to the surface, so neighbouring rectangles
+ * of one holder join up. */
+static void draw_hatch(struct draw_canvas *c, int x, int y, int w, int h, uint32_t rgb,
+                       uint32_t background)
+{
+    SDL_Surface *s = c->surface;
+    int x0 = x < 0 ? 0 : x, y0 = y < 0 ? 0 : y;
+    int x1 = x + w > s->w ? s->w : x + w, y1 = y + h > s->h ? s->h : y + h;
+    if (x1 <= x0 || y1 <= y0)
+        return;
+    draw_fill(c, x0, y0, x1 - x0, y1 - y0, rgb);
+    Uint32 tint = draw_map(c, draw_mix(rgb, background, 128));
+    if (s->format->BytesPerPixel != 4 || SDL_LockSurface(s) != 0) {
+        for (int row = y0; row < y1; row++)
+            for (int col = x0; col < x1; col++)
+                if ((col + row) % DRAW_HATCH_PERIOD < DRAW_HATCH_WIDTH)
+                    draw_fill(c, col, row, 1, 1, draw_mix(rgb, background, 128));
+        return;
+    }
+    for (int row = y0; row < y1; row++) {
+        Uint32 *p = (Uint32 *)((Uint8 *)s->pixels + (size_t)row * (size_t)s->pitch);
+        for (int col = x0; col < x1; col++)
+            if ((col + row) % DRAW_HATCH_PERIOD < DRAW_HATCH_WIDTH)
+                p[col] = tint;
+    }
+    SDL_UnlockSurface(s);
+}
+
 static enum status draw_rects(struct draw_canvas *c, const struct layout *lay)
 {
+    const struct layout_palette *pal = layout_palette(lay->theme);
     int inset = lay->row_h >= 8 ? layout_px(lay, 3) : 0;
     int baseline = lay->row_h / 2 + layout_px(lay, 4);
     for (size_t i = 0; i < lay->nrects; i++) {
         const struct layout_rect *r = &lay->rects[i];
         const struct layout_lane *ln = &lay->lanes[r->lane];
-        draw_fill(c, r->x0, ln->y + inset, r->x1 - r->x0, ln->h - 2 * inset, r->color);
+        if (ln->kind == LAYOUT_LANE_GIL || ln->kind == LAYOUT_LANE_LOCK)
+            draw_hatch(c, r->x0, ln->y + inset, r->x1 - r->x0, ln->h - 2 * inset, r->color,
+                       pal->background);
+        else
+            draw_fill(c, r->x0, ln->y + inset, r->x1 - r->x0, ln->h - 2 * inset, r->color);
     }
     /* the holder's name on a GIL or lock lane */
     for (size_t i = 0; i < lay->nrects; i++) {
@@ -506,7 +556,10 @@ static enum status draw_legend(struct draw_canvas *c, const struct layout *lay,
             draw_head(c, it->x, y, it->x + sw, y, sw / 2, it->color);
         } else {
             draw_fill(c, it->x, it->y, sw + 1, sw + 1, pal->muted_text);
-            draw_fill(c, it->x + 1, it->y + 1, sw - 1, sw - 1, it->color);
+            if (it->shape == LAYOUT_LEGEND_HOLDER)
+                draw_hatch(c, it->x + 1, it->y + 1, sw - 1, sw - 1, it->color, pal->background);
+            else
+                draw_fill(c, it->x + 1, it->y + 1, sw - 1, sw - 1, it->color);
         }
         enum status st = draw_text(c, c->fonts->regular, it->x + layout_px(lay, 18),
                                    it->y + layout_px(lay, 11), DRAW_ANCHOR_START, pal->text,

@@ -1073,7 +1073,8 @@ static void legend_tasks(struct builder *b, const struct trace *tr, bool owners)
             char label[96];
             snprintf(label, sizeof label, "%s%s / %s", owners ? "held by " : "",
                      task_process_name(tr, t), task_name(tr, t));
-            add_legend(b, label, b->pal->task[t % LAYOUT_TASK_COLORS], LAYOUT_LEGEND_SWATCH);
+            add_legend(b, label, b->pal->task[t % LAYOUT_TASK_COLORS],
+                       owners ? LAYOUT_LEGEND_HOLDER : LAYOUT_LEGEND_SWATCH);
             shown++;
         }
     free(seen);

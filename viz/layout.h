@@ -133,7 +133,11 @@ struct layout_tick {
 
 enum layout_legend_shape {
     LAYOUT_LEGEND_SWATCH = 0,  /* a filled square */
-    LAYOUT_LEGEND_ARROW        /* a left-to-right arrow across the swatch */
+    LAYOUT_LEGEND_ARROW,       /* a left-to-right arrow across the swatch */
+    LAYOUT_LEGEND_HOLDER       /* a swatch of an owner lane's holder: hatched where
+                                * the renderer hatches owner rectangles (PNG and
+                                * window), so a holder's colour is not read as a
+                                * state of the same colour; else a filled square */
 };
 
 struct layout_legend_item {

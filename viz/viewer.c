@@ -664,11 +664,37 @@ static void blend(SDL_Surface *s, int x, int y, int w, int h, uint32_t rgb, unsi
     }
 }
 
-/* Draws text (bold or not) with its top at y; wrap > 0 breaks lines at
- * spaces to keep them within that width. Characters DejaVu lacks (Chinese
- * names of the lecture scenarios) are set in the fallback font, as in the
- * picture (draw_string). Returns the height drawn. */
+static int text_line(struct viewer *v, bool bold, int x, int y, uint32_t rgb, const char *s,
+                     int wrap);
+
+/* Draws text (bold or not) with its top at y, a line per newline; wrap > 0
+ * breaks lines at spaces to keep them within that width. Characters DejaVu
+ * lacks (Chinese) are set in the fallback font, as in the picture
+ * (draw_string). Returns the height drawn. */
 static int text(struct viewer *v, bool bold, int x, int y, uint32_t rgb, const char *s, int wrap)
+{
+    const char *nl = strchr(s, '\n');
+    if (!nl)
+        return text_line(v, bold, x, y, rgb, s, wrap);
+    char *copy = xmalloc(strlen(s) + 1);
+    strcpy(copy, s);
+    int h = 0;
+    TTF_Font *font = bold ? v->ui_bold : v->ui;
+    for (char *line = copy, *next; line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        int lh = text_line(v, bold, x, y + h, rgb, line, wrap);
+        h += line[0] ? (lh > TTF_FontLineSkip(font) ? lh : TTF_FontLineSkip(font))
+                     : TTF_FontLineSkip(font);
+    }
+    free(copy);
+    return h;
+}
+
+/* One line of text: see text. */
+static int text_line(struct viewer *v, bool bold, int x, int y, uint32_t rgb, const char *s,
+                     int wrap)
 {
     if (!s[0])
         return 0;
