@@ -498,10 +498,21 @@ const struct trace *timeline_index_window(struct timeline_index *ix, int64_t fro
     size_t n = 0;
     for (uint32_t l = 0; l < ix->nlanes; l++) {
         size_t i = first_ending_after(lv->maxend, lv->first[l], lv->first[l + 1], from);
-        for (; i < lv->first[l + 1] && lv->segs[i].start < to; i++) {
-            ix->scratch = xgrow(ix->scratch, &ix->scratch_cap, n + 1, sizeof *ix->scratch);
-            ix->scratch[n++] = lv->segs[i];
+        /* the lane's segments starting before the window's end, by bisection */
+        size_t lo = i, hi = lv->first[l + 1];
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (lv->segs[mid].start < to)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
+        if (lo <= i)
+            continue;
+        if (n + (lo - i) > ix->scratch_cap)
+            ix->scratch = xgrow(ix->scratch, &ix->scratch_cap, n + (lo - i), sizeof *ix->scratch);
+        memcpy(ix->scratch + n, lv->segs + i, (lo - i) * sizeof *ix->scratch);
+        n += lo - i;
     }
 
     ix->win = *tr;
