@@ -243,7 +243,10 @@ static struct trace *handover_trace(void)
         if (i == 100)
             add_inst(tr, t + 1000, k, INSTANT_ACQUIRE, M, 0, 0);
         if (i % 50 == 42) {
-            l_flow = flow++;
+            /* ids step by 200: a late window's ids span more than a table
+             * of its flow events would (the layout hashes them) */
+            l_flow = flow;
+            flow += 200;
             add_inst(tr, t + 2000, k, INSTANT_RELEASE, L, -1, l_flow);
         }
         if (i % 200 == 150)

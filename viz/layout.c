@@ -1273,6 +1273,27 @@ static int flow_class(enum trace_instant_kind k, bool *start)
     return k == INSTANT_RELEASE || k == INSTANT_ACQUIRE ? 0 : k == INSTANT_PUT || k == INSTANT_GET ? 1 : 2;
 }
 
+/* The last start of each flow id: a table over the ids' range, or a hash
+ * table of ids (open addressing, at most half full). */
+struct flow_map {
+    bool hashed;
+    uint32_t min;                       /* table: the id of start[0] */
+    size_t n;
+    uint32_t *keys;                     /* hashed: the id of each slot, 0 free */
+    size_t *start;                      /* the start's instant, or SIZE_MAX */
+};
+
+static size_t *flow_start(struct flow_map *fm, uint32_t flow)
+{
+    if (!fm->hashed)
+        return &fm->start[flow - fm->min];
+    size_t j = (size_t)((flow * 0x9E3779B97F4A7C15u) >> 20) & (fm->n - 1);
+    while (fm->keys[j] && fm->keys[j] != flow)
+        j = (j + 1) & (fm->n - 1);
+    fm->keys[j] = flow;
+    return &fm->start[j];
+}
+
 /* The arrows of src: flows paired by id (the simulator counts them up, so
  * a table indexed by id pairs them in one pass), and each GIL dropped on
  * request to the next take of that GIL by another thread. */
@@ -1281,22 +1302,35 @@ static void make_arrows(struct builder *b, const struct source *src)
     const struct trace *tr = src->tr;
     if (b->lay->view != LAYOUT_VIEW_THREADS || b->opts->no_arrows || tr->ninstants == 0)
         return;
-    /* A window of a long trace holds a range of flow ids far from 0: the
-     * table covers the range of ids of the trace's instants. */
-    uint32_t min_flow = UINT32_MAX, max_flow = 0;
-    for (size_t i = 0; i < tr->ninstants; i++)
-        if (tr->instants[i].flow) {
-            max_flow = tr->instants[i].flow > max_flow ? tr->instants[i].flow : max_flow;
-            min_flow = tr->instants[i].flow < min_flow ? tr->instants[i].flow : min_flow;
+    /* Flow ids are a counter, so a table indexed by id pairs them in one
+     * pass; a window of a long trace holds a range of ids far from 0 (the
+     * table covers the range of its flow events), and ids far apart (a value
+     * put early and got late, or ids that are no counter) go to a hash
+     * table instead. */
+    struct flow_map fm = { .min = UINT32_MAX };
+    size_t nevents = 0;
+    uint32_t max_flow = 0;
+    for (size_t i = 0; i < tr->ninstants; i++) {
+        const struct trace_instant *ev = &tr->instants[i];
+        bool start;
+        if (ev->flow && flow_class((enum trace_instant_kind)ev->kind, &start) >= 0) {
+            max_flow = ev->flow > max_flow ? ev->flow : max_flow;
+            fm.min = ev->flow < fm.min ? ev->flow : fm.min;
+            nevents++;
         }
-    min_flow = max_flow ? min_flow : 1;
-    /* ids beyond a few per instant are not a counter: no table for them */
-    size_t nflow = (size_t)(max_flow - min_flow) + 1 <= 4 * tr->ninstants + 1024
-                       ? (size_t)(max_flow - min_flow) + 1
-                       : 0;
-    size_t *start_of = xmalloc((nflow ? nflow : 1) * sizeof *start_of);
-    for (size_t f = 0; f < nflow; f++)
-        start_of[f] = SIZE_MAX;
+    }
+    fm.min = max_flow ? fm.min : 1;
+    if ((size_t)(max_flow - fm.min) + 1 <= 4 * nevents + 1024) {
+        fm.n = (size_t)(max_flow - fm.min) + 1;
+    } else {
+        fm.hashed = true;
+        for (fm.n = 64; fm.n < 2 * nevents; fm.n *= 2)
+            ;
+        fm.keys = xcalloc(fm.n, sizeof *fm.keys);
+    }
+    fm.start = xmalloc(fm.n * sizeof *fm.start);
+    for (size_t f = 0; f < fm.n; f++)
+        fm.start[f] = SIZE_MAX;
     size_t *gil_drop = xmalloc(((size_t)tr->nprocesses + 1) * sizeof *gil_drop);
     for (uint32_t p = 0; p <= tr->nprocesses; p++)
         gil_drop[p] = SIZE_MAX;
@@ -1318,24 +1352,26 @@ static void make_arrows(struct builder *b, const struct source *src)
         }
         bool start;
         int cls = flow_class((enum trace_instant_kind)ev->kind, &start);
-        if (cls < 0 || ev->flow == 0 || ev->flow - min_flow >= nflow)
+        if (cls < 0 || ev->flow == 0)
             continue;
+        size_t *start_of = flow_start(&fm, ev->flow);
         if (start) {
-            start_of[ev->flow - min_flow] = idx;
+            *start_of = idx;
             continue;
         }
-        size_t s = start_of[ev->flow - min_flow];
+        size_t s = *start_of;
         if (s == SIZE_MAX)
             continue;
         const struct trace_instant *sv = &tr->instants[s];
         bool s_start;
         if (sv->obj != ev->obj || flow_class((enum trace_instant_kind)sv->kind, &s_start) != cls)
             continue;
-        start_of[ev->flow - min_flow] = SIZE_MAX;
+        *start_of = SIZE_MAX;
         add_arrow(b, src, cls == 0 ? LAYOUT_ARROW_HANDOVER : LAYOUT_ARROW_MESSAGE, s, idx);
     }
     free(gil_drop);
-    free(start_of);
+    free(fm.start);
+    free(fm.keys);
 }
 
 static int cmp_arrow_pair(const void *pa, const void *pb)
