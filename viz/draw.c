@@ -379,9 +379,12 @@ static void draw_hatch(struct draw_canvas *c, int x, int y, int w, int h, uint32
     }
     for (int row = y0; row < y1; row++) {
         Uint32 *p = (Uint32 *)((Uint8 *)s->pixels + (size_t)row * (size_t)s->pitch);
-        for (int col = x0; col < x1; col++)
-            if ((col + row) % DRAW_HATCH_PERIOD < DRAW_HATCH_WIDTH)
+        int phase = (x0 + row) % DRAW_HATCH_PERIOD;
+        for (int col = x0; col < x1; col++) {
+            if (phase < DRAW_HATCH_WIDTH)
                 p[col] = tint;
+            phase = phase + 1 == DRAW_HATCH_PERIOD ? 0 : phase + 1;
+        }
     }
     SDL_UnlockSurface(s);
 }
@@ -425,8 +428,23 @@ static void draw_line(struct draw_canvas *c, int x0, int y0, int x1, int y1, int
     int dx = abs(x1 - x0), dy = -abs(y1 - y0);
     int sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1;
     int e = dx + dy;
+    /* A frame may hold thousands of arrows: on a 32-bit surface the squares
+     * are written directly rather than by a fill call each. */
+    SDL_Surface *s = c->surface;
+    bool direct = s->format->BytesPerPixel == 4 && SDL_LockSurface(s) == 0;
+    Uint32 px = draw_map(c, rgb);
     for (;;) {
-        draw_fill(c, x0 - (w - 1) / 2, y0 - (w - 1) / 2, w, w, rgb);
+        if (direct) {
+            int bx0 = x0 - (w - 1) / 2, by0 = y0 - (w - 1) / 2;
+            int bx1 = bx0 + w > s->w ? s->w : bx0 + w, by1 = by0 + w > s->h ? s->h : by0 + w;
+            for (int y = by0 < 0 ? 0 : by0; y < by1; y++) {
+                Uint32 *row = (Uint32 *)((Uint8 *)s->pixels + (size_t)y * (size_t)s->pitch);
+                for (int x = bx0 < 0 ? 0 : bx0; x < bx1; x++)
+                    row[x] = px;
+            }
+        } else {
+            draw_fill(c, x0 - (w - 1) / 2, y0 - (w - 1) / 2, w, w, rgb);
+        }
         if (x0 == x1 && y0 == y1)
             break;
         int e2 = 2 * e;
@@ -439,6 +457,8 @@ static void draw_line(struct draw_canvas *c, int x0, int y0, int x1, int y1, int
             y0 += sy;
         }
     }
+    if (direct)
+        SDL_UnlockSurface(s);
 }
 
 /* A filled arrowhead len pixels long with its tip at (x1, y1), pointing

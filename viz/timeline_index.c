@@ -56,6 +56,7 @@ struct timeline_index {
     uint32_t *inst_origin;         /* their indices in the trace */
     size_t origin_cap;
     bool inst_copied;              /* the window's instants are inst, else borrowed */
+    size_t inst_base;              /* borrowed: the trace's index of the first */
     uint32_t *hist;                /* scratch: indices of the instants a window copies */
     size_t hist_cap;
     struct trace_instant *witness; /* a take of each GIL and lock, without a task */
@@ -543,6 +544,16 @@ static int cmp_u32(const void *pa, const void *pb)
     return a < b ? -1 : a > b;
 }
 
+/* The window's instants are the trace's [lo, end). */
+static void borrow_instants(struct timeline_index *ix, size_t lo, size_t end)
+{
+    ix->inst_copied = false;
+    ix->inst_base = lo;
+    ix->win.instants = ix->tr->instants + lo;
+    ix->win.ninstants = end > lo ? end - lo : 0;
+    ix->win.instants_cap = ix->win.ninstants;
+}
+
 static void hist_add(struct timeline_index *ix, size_t *nh, uint32_t i)
 {
     if (*nh == ix->hist_cap)
@@ -564,28 +575,37 @@ static void window_instants(struct timeline_index *ix, int64_t from, int64_t to)
         /* Every instant up to the window's end: the owner lanes need the
          * takes and releases before it to know who holds a lock at its
          * start. */
-        ix->inst_copied = false;
-        ix->win.instants = tr->instants;
-        ix->win.ninstants = end;
-        ix->win.instants_cap = end;
+        borrow_instants(ix, 0, end);
         return;
     }
     size_t start = instant_after(tr, from, false);
     size_t ncp = (tr->ninstants + INDEX_CHECKPOINT - 1) / INDEX_CHECKPOINT;
     size_t cp = start / INDEX_CHECKPOINT < ncp ? start / INDEX_CHECKPOINT : ncp - 1;
     size_t c = cp * INDEX_CHECKPOINT;
-    if (c <= 4 * INDEX_CHECKPOINT && ix->arrow_reach[end] <= end &&
-        (ix->nwitness == 0 || ix->last_first_take < end)) {
-        ix->inst_copied = false;
-        ix->win.instants = tr->instants;
-        ix->win.ninstants = end;
-        ix->win.instants_cap = end;
+    if (ix->view == LAYOUT_VIEW_CPUS) {
+        /* no owner lanes nor arrows there: the visible instants suffice */
+        borrow_instants(ix, start, end);
         return;
     }
     size_t nh = 0;
     for (size_t k = ix->cp_first[cp]; k < ix->cp_first[cp + 1]; k++)
         hist_add(ix, &nh, ix->cp_hist[k]);
     size_t nbefore = nh;
+    /* When the history and a take of each GIL and lock lie not much before
+     * the checkpoint (or the window is wider than the walk back to them),
+     * and no arrow started before the window's end ends after it, the
+     * trace's instants from there are borrowed rather than copied. */
+    size_t lo = c;
+    for (size_t k = 0; k < nbefore; k++)
+        lo = ix->hist[k] < lo ? ix->hist[k] : lo;
+    if (ix->nwitness && ix->witness_origin[0] < lo)
+        lo = ix->witness_origin[0];
+    size_t walk = end - c > 4 * INDEX_CHECKPOINT ? end - c : 4 * INDEX_CHECKPOINT;
+    if (ix->arrow_reach[end] <= end && (ix->nwitness == 0 || ix->last_first_take < end) &&
+        c - lo <= walk) {
+        borrow_instants(ix, lo, end);
+        return;
+    }
     /* the ends after the window of the arrows started before its end */
     for (size_t k = 0; k < nbefore; k++)
         if (ix->arrow_to[ix->hist[k]] != UINT32_MAX && ix->arrow_to[ix->hist[k]] >= end)
@@ -631,7 +651,7 @@ size_t timeline_index_instant_origin(const struct timeline_index *ix, size_t i)
 {
     if (!ix->arrow_to)
         return i;
-    return ix->inst_copied ? ix->inst_origin[i] : i;
+    return ix->inst_copied ? ix->inst_origin[i] : ix->inst_base + i;
 }
 
 size_t timeline_index_window_size(const struct timeline_index *ix)
