@@ -5,14 +5,15 @@
  * For each, the median and the worst of the runs are printed for the window,
  * the layout and the drawing separately and for the whole frame.
  *
- *   bench_viewer [--runs R] [--segments N] [--only plain|locks] [--no-whole]
+ *   bench_viewer [--runs R] [--segments N] [--only plain|locks] [--zoom Z] [--no-whole]
  *
  * The traces: 16 threads in 4 processes on 4 CPUs, each CPU taking its 4
  * threads in turn for 20 to 200 us; a thread waits for its next turn ready,
  * or one time in three blocked on I/O. "locks" adds a lock per CPU that each
  * turn acquires at its start and hands over at its end (half a million
  * instants, a hand-over arrow and an owner lane per CPU). --no-whole skips
- * the comparison with laying out the whole trace. Target: under 16 ms a
+ * the comparison with laying out the whole trace; --zoom (whole, 1/10, 1/100
+ * or 1/1000) measures that zoom only, for a profiler. Target: under 16 ms a
  * frame at every zoom (aim: 10). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,8 +146,8 @@ static void report(const char *zoom, size_t nwin, size_t nrects, struct times t[
     printf("\n");
 }
 
-static int bench_trace(const struct trace *tr, int runs, SDL_Surface *surf,
-                       struct draw_fonts *fonts)
+static int bench_trace(const struct trace *tr, int runs, const char *only_zoom,
+                       SDL_Surface *surf, struct draw_fonts *fonts)
 {
     static const struct {
         const char *name;
@@ -170,6 +171,8 @@ static int bench_trace(const struct trace *tr, int runs, SDL_Surface *surf,
         int plot_x0 = 0, plot_x1 = 0;
         struct layout *lay = NULL;
         for (size_t z = 0; z < sizeof zooms / sizeof zooms[0]; z++) {
+            if (only_zoom && strcmp(only_zoom, zooms[z].name) != 0)
+                continue;
             int64_t span = tr->makespan / zooms[z].div;
             int64_t from = (tr->makespan - span) / 2;
             size_t nwin = 0, nrects = 0;
@@ -222,7 +225,7 @@ int main(int argc, char **argv)
 {
     int runs = 11;
     long nseg = 1000000;
-    const char *only = NULL;
+    const char *only = NULL, *zoom = NULL;
     bool whole = true;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
@@ -231,6 +234,8 @@ int main(int argc, char **argv)
             nseg = atol(argv[++i]);
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
             only = argv[++i];
+        else if (strcmp(argv[i], "--zoom") == 0 && i + 1 < argc)
+            zoom = argv[++i];
         else if (strcmp(argv[i], "--no-whole") == 0)
             whole = false;
         else
@@ -238,7 +243,7 @@ int main(int argc, char **argv)
     }
     if (runs < 1 || runs > 1000 || nseg < 100) {
         fprintf(stderr, "usage: bench_viewer [--runs R] [--segments N] [--only plain|locks] "
-                        "[--no-whole]\n");
+                        "[--zoom Z] [--no-whole]\n");
         return 2;
     }
     struct error err;
@@ -255,7 +260,7 @@ int main(int argc, char **argv)
         if (only && strcmp(only, locks ? "locks" : "plain") != 0)
             continue;
         struct trace *tr = make_trace(nseg, locks);
-        rc = bench_trace(tr, runs, surf, fonts);
+        rc = bench_trace(tr, runs, zoom, surf, fonts);
         if (rc == 0 && whole && !locks) {
             /* For comparison: the whole trace laid out for one frame. */
             double *v = malloc((size_t)runs * sizeof *v);

@@ -477,19 +477,30 @@ static void draw_head(struct draw_canvas *c, int x0, int y0, int x1, int y1, int
     double py[3] = { y1, y1 - dy * len + dx * half, y1 - dy * len - dx * half };
     int bx0 = (int)floor(fmin(px[0], fmin(px[1], px[2]))), bx1 = (int)ceil(fmax(px[0], fmax(px[1], px[2])));
     int by0 = (int)floor(fmin(py[0], fmin(py[1], py[2]))), by1 = (int)ceil(fmax(py[0], fmax(py[1], py[2])));
-    for (int y = by0; y <= by1; y++)
-        for (int x = bx0; x <= bx1; x++) {
-            double qx = x + 0.5, qy = y + 0.5;
-            int pos = 0, neg = 0;
-            for (int k = 0; k < 3; k++) {
-                int n = (k + 1) % 3;
-                double cr = (px[n] - px[k]) * (qy - py[k]) - (py[n] - py[k]) * (qx - px[k]);
-                pos += cr >= 0;
-                neg += cr <= 0;
+    /* the pixels inside, filled a run of a row at a time */
+    for (int y = by0; y <= by1; y++) {
+        int run = -1;
+        for (int x = bx0; x <= bx1 + 1; x++) {
+            bool inside = false;
+            if (x <= bx1) {
+                double qx = x + 0.5, qy = y + 0.5;
+                int pos = 0, neg = 0;
+                for (int k = 0; k < 3; k++) {
+                    int n = (k + 1) % 3;
+                    double cr = (px[n] - px[k]) * (qy - py[k]) - (py[n] - py[k]) * (qx - px[k]);
+                    pos += cr >= 0;
+                    neg += cr <= 0;
+                }
+                inside = pos == 3 || neg == 3;
             }
-            if (pos == 3 || neg == 3)
-                draw_fill(c, x, y, 1, 1, rgb);
+            if (inside && run < 0)
+                run = x;
+            else if (!inside && run >= 0) {
+                draw_fill(c, run, y, x - run, 1, rgb);
+                run = -1;
+            }
         }
+    }
 }
 
 static void draw_arrows(struct draw_canvas *c, const struct layout *lay,
