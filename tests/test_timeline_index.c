@@ -205,6 +205,173 @@ static void timeline_index_find_should_give_the_segment_under_a_time(void **stat
     trace_destroy(tr);
 }
 
+
+/* Three threads of one process taking turns of 20 to 60 us under its GIL,
+ * each turn's end a GIL hand-over; lock L handed from holder to holder every
+ * 50 turns, held for 42; rlock R taken twice and held for 150 turns; lock M
+ * held from turn 100 to turn 3700; queue Q with a value put at turn 10 and
+ * got at turn 3000, another put at 2000 and got at 2600; a print every 37
+ * turns. 8,000 instants and more: a window late in the run needs history
+ * from far before it. */
+#define TURNS 4000
+static struct trace *handover_trace(void)
+{
+    struct trace *tr = trace_create("handovers", NULL, "sim", "rr", 1, 0);
+    uint32_t p = trace_add_process(tr, "P");
+    for (int k = 0; k < 3; k++)
+        trace_add_task(tr, k == 0 ? "A" : k == 1 ? "B" : "C", p);
+    uint32_t L = trace_add_object(tr, "L", "lock", (int32_t)p);
+    uint32_t R = trace_add_object(tr, "R", "rlock", (int32_t)p);
+    uint32_t M = trace_add_object(tr, "M", "lock", (int32_t)p);
+    uint32_t Q = trace_add_object(tr, "Q", "queue", (int32_t)p);
+    uint32_t seed = 3, flow = 4, l_flow = 0;
+    int64_t t = 0, last_end[3] = { 0 };
+    for (int i = 0; i < TURNS; i++) {
+        uint32_t k = (uint32_t)(i % 3);
+        seed = seed * 1103515245u + 12345u;
+        int64_t d = 20000 + (seed >> 8) % 40000;
+        if (t > last_end[k])
+            add_seg(tr, k, -1, TRACE_BLOCKED, REASON_GIL, last_end[k], t);
+        add_seg(tr, k, 0, TRACE_RUNNING, REASON_NONE, t, t + d);
+        add_inst(tr, t, k, INSTANT_GIL_TAKE, UINT32_MAX, p, 0);
+        if (i % 50 == 0)
+            add_inst(tr, t + 1000, k, INSTANT_ACQUIRE, L, 0, l_flow);
+        if (i % 200 == 0) {
+            add_inst(tr, t + 1000, k, INSTANT_ACQUIRE, R, 0, 0);
+            add_inst(tr, t + 1500, k, INSTANT_ACQUIRE, R, 0, 0);
+        }
+        if (i == 100)
+            add_inst(tr, t + 1000, k, INSTANT_ACQUIRE, M, 0, 0);
+        if (i % 50 == 42) {
+            /* ids step by 200: a late window's ids span more than a table
+             * of its flow events would (the layout hashes them) */
+            l_flow = flow;
+            flow += 200;
+            add_inst(tr, t + 2000, k, INSTANT_RELEASE, L, -1, l_flow);
+        }
+        if (i % 200 == 150)
+            add_inst(tr, t + 2000, k, INSTANT_RELEASE, R, -1, 0);
+        if (i == 3700)
+            add_inst(tr, t + 2000, k, INSTANT_RELEASE, M, -1, 0);
+        if (i == 10 || i == 2000)
+            add_inst(tr, t + 3000, k, INSTANT_PUT, Q, i, i == 10 ? 2 : 3);
+        if (i == 3000 || i == 2600)
+            add_inst(tr, t + 3000, k, INSTANT_GET, Q, 0, i == 3000 ? 2 : 3);
+        if (i % 37 == 0) {
+            struct trace_instant ev = { .time = t + 4000, .task = k, .kind = INSTANT_PRINT,
+                                        .obj = UINT32_MAX };
+            trace_instant_add(tr, &ev, "tick");
+        }
+        add_inst(tr, t + d, k, INSTANT_GIL_DROP, UINT32_MAX, p, 1);
+        t += d;
+        last_end[k] = t;
+    }
+    tr->makespan = t;
+    return tr;
+}
+
+/* The fast path's layout (fast, of the index's last window) shows what the
+ * whole trace's layout (full) shows: the same rectangles (only in the owner
+ * lanes with owners_only), arrows and markers, instants told by their index
+ * in the trace. */
+static void assert_same_picture(const struct layout *full, const struct layout *fast,
+                                const struct timeline_index *ix, bool owners_only)
+{
+    assert_int_equal(full->nlanes, fast->nlanes);
+    size_t i = 0, j = 0;
+    for (;;) {
+        while (owners_only && i < full->nrects &&
+               full->lanes[full->rects[i].lane].kind < LAYOUT_LANE_GIL)
+            i++;
+        while (owners_only && j < fast->nrects &&
+               fast->lanes[fast->rects[j].lane].kind < LAYOUT_LANE_GIL)
+            j++;
+        if (i == full->nrects || j == fast->nrects)
+            break;
+        const struct layout_rect *a = &full->rects[i++], *b = &fast->rects[j++];
+        assert_int_equal(a->lane, b->lane);
+        assert_int_equal(a->x0, b->x0);
+        assert_int_equal(a->x1, b->x1);
+        assert_int_equal(a->key, b->key);
+        assert_int_equal(a->color, b->color);
+        assert_int_equal(a->task, b->task);
+        assert_int_equal(a->state, b->state);
+        assert_int_equal(a->merged, b->merged);
+        assert_ptr_equal(a->text, b->text);
+        if (full->lanes[a->lane].kind >= LAYOUT_LANE_GIL)
+            assert_int_equal(a->segment, timeline_index_instant_origin(ix, b->segment));
+    }
+    assert_int_equal(i, full->nrects);
+    assert_int_equal(j, fast->nrects);
+    assert_int_equal(full->narrows, fast->narrows);
+    for (size_t k = 0; k < full->narrows; k++) {
+        const struct layout_arrow *a = &full->arrows[k], *b = &fast->arrows[k];
+        assert_int_equal(a->kind, b->kind);
+        assert_int_equal(a->x0, b->x0);
+        assert_int_equal(a->x1, b->x1);
+        assert_int_equal(a->y0, b->y0);
+        assert_int_equal(a->from_lane, b->from_lane);
+        assert_int_equal(a->to_lane, b->to_lane);
+        assert_int_equal(a->merged, b->merged);
+        assert_int_equal(a->from_instant, timeline_index_instant_origin(ix, b->from_instant));
+        assert_int_equal(a->to_instant, timeline_index_instant_origin(ix, b->to_instant));
+    }
+    for (int k = 0; k < LAYOUT_ARROW_KIND_COUNT; k++)
+        assert_int_equal(full->arrow_pairs[k], fast->arrow_pairs[k]);
+    assert_int_equal(full->nmarkers, fast->nmarkers);
+    for (size_t k = 0; k < full->nmarkers; k++) {
+        assert_int_equal(full->markers[k].x, fast->markers[k].x);
+        assert_int_equal(full->markers[k].lane, fast->markers[k].lane);
+        assert_int_equal(full->markers[k].instant,
+                         timeline_index_instant_origin(ix, fast->markers[k].instant));
+    }
+    assert_int_equal(full->nlegend, fast->nlegend);
+}
+
+static void timeline_index_fast_path_should_lay_out_what_the_whole_trace_shows(void **state)
+{
+    (void)state;
+    struct trace *tr = handover_trace();
+    int64_t spans[] = { tr->makespan, tr->makespan / 10, tr->makespan / 100,
+                        tr->makespan / 1000 };
+    double offsets[] = { 0.0, 0.35, 0.72, 1.0 };
+    for (int view = LAYOUT_VIEW_THREADS; view <= LAYOUT_VIEW_CPUS; view++) {
+        struct timeline_index *ix = timeline_index_create(tr, (enum layout_view)view);
+        struct layout *fast = NULL;
+        int plot_x0 = 0, plot_x1 = 0;
+        for (size_t z = 0; z < sizeof spans / sizeof spans[0]; z++)
+            for (size_t f = 0; f < (z ? 4u : 1u); f++) {
+                struct layout_options o;
+                struct error err;
+                layout_options_init(&o);
+                o.view = (enum layout_view)view;
+                o.width = 1112;
+                o.from = (int64_t)((double)(tr->makespan - spans[z]) * offsets[f]);
+                o.to = o.from + spans[z];
+                /* as the viewer: the first window learns the plot's columns */
+                const struct trace *win =
+                    plot_x1 > plot_x0 ? timeline_index_window_px(ix, o.from, o.to, plot_x0, plot_x1)
+                                      : timeline_index_window(ix, o.from, o.to, 1000);
+                fast = layout_update(fast, win, NULL, &o, &err);
+                assert_non_null(fast);
+                plot_x0 = fast->plot_x0;
+                plot_x1 = fast->plot_x1;
+                /* a narrow window late in the run: its instants, those of
+                 * a checkpoint interval and the history it needs only */
+                if (z >= 2 && f >= 1)
+                    assert_true(win->ninstants < 1500);
+                struct layout *full = layout_create(tr, &o, &err);
+                assert_non_null(full);
+                /* the whole run's segments are summarised a little differently */
+                assert_same_picture(full, fast, ix, z == 0);
+                layout_destroy(full);
+            }
+        layout_destroy(fast);
+        timeline_index_destroy(ix);
+    }
+    trace_destroy(tr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +379,7 @@ int main(void)
         cmocka_unit_test(timeline_index_window_should_stay_small_and_draw_the_same_picture),
         cmocka_unit_test(timeline_index_window_px_should_draw_exactly_what_the_window_draws),
         cmocka_unit_test(timeline_index_find_should_give_the_segment_under_a_time),
+        cmocka_unit_test(timeline_index_fast_path_should_lay_out_what_the_whole_trace_shows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

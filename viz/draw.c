@@ -230,6 +230,37 @@ static enum status draw_run(struct draw_canvas *c, TTF_Font *face, int x, int y,
     return STATUS_OK;
 }
 
+/* The width of text in font, characters it lacks measured in its fallback. */
+static int draw_width(const struct draw_fonts *fonts, TTF_Font *font, const char *text)
+{
+    TTF_Font *fallback = draw_fallback_of(fonts, font);
+    size_t len = strlen(text);
+    char *run = malloc(len + 1);
+    if (!run)
+        return 0;
+    int width = 0;
+    for (size_t i = 0; i < len;) {
+        Uint32 cp;
+        draw_utf8_next(text + i, &cp);
+        TTF_Font *face = draw_face_for(font, fallback, cp);
+        size_t rl = 0;
+        while (i < len) {
+            size_t n = draw_utf8_next(text + i, &cp);
+            if (draw_face_for(font, fallback, cp) != face)
+                break;
+            memcpy(run + rl, text + i, n);
+            rl += n;
+            i += n;
+        }
+        run[rl] = '\0';
+        int w = 0, h = 0;
+        if (TTF_SizeUTF8(face, run, &w, &h) == 0)
+            width += w;
+    }
+    free(run);
+    return width;
+}
+
 /* Draws text with its baseline at y, anchored at x as SVG's text-anchor.
  * Characters the font lacks are set in its fallback face, run by run. */
 static enum status draw_text(struct draw_canvas *c, TTF_Font *font, int x, int y,
@@ -310,14 +341,67 @@ static enum status draw_rows(struct draw_canvas *c, const struct layout *lay,
     return st;
 }
 
+/* A mix of a and b, weight of b w/256. */
+static uint32_t draw_mix(uint32_t a, uint32_t b, unsigned w)
+{
+    uint32_t out = 0;
+    for (int sh = 0; sh <= 16; sh += 8) {
+        unsigned x = (a >> sh) & 0xFF, y = (b >> sh) & 0xFF;
+        out |= ((x * (256 - w) + y * w) >> 8) << sh;
+    }
+    return out;
+}
+
+#define DRAW_HATCH_PERIOD 8
+#define DRAW_HATCH_WIDTH 3
+
+/* Fills [x, x+w) x [y, y+h) with rgb crossed by diagonal stripes of rgb
+ * half mixed with the background: an owner lane's holder, so that a thread
+ * of the running state's colour holding the GIL does not read as a running
+ * thread. The stripes are fixed to the surface, so neighbouring rectangles
+ * of one holder join up. */
+static void draw_hatch(struct draw_canvas *c, int x, int y, int w, int h, uint32_t rgb,
+                       uint32_t background)
+{
+    SDL_Surface *s = c->surface;
+    int x0 = x < 0 ? 0 : x, y0 = y < 0 ? 0 : y;
+    int x1 = x + w > s->w ? s->w : x + w, y1 = y + h > s->h ? s->h : y + h;
+    if (x1 <= x0 || y1 <= y0)
+        return;
+    draw_fill(c, x0, y0, x1 - x0, y1 - y0, rgb);
+    Uint32 tint = draw_map(c, draw_mix(rgb, background, 128));
+    if (s->format->BytesPerPixel != 4 || SDL_LockSurface(s) != 0) {
+        for (int row = y0; row < y1; row++)
+            for (int col = x0; col < x1; col++)
+                if ((col + row) % DRAW_HATCH_PERIOD < DRAW_HATCH_WIDTH)
+                    draw_fill(c, col, row, 1, 1, draw_mix(rgb, background, 128));
+        return;
+    }
+    for (int row = y0; row < y1; row++) {
+        Uint32 *p = (Uint32 *)((Uint8 *)s->pixels + (size_t)row * (size_t)s->pitch);
+        int phase = (x0 + row) % DRAW_HATCH_PERIOD;
+        for (int col = x0; col < x1; col++) {
+            if (phase < DRAW_HATCH_WIDTH)
+                p[col] = tint;
+            phase = phase + 1 == DRAW_HATCH_PERIOD ? 0 : phase + 1;
+        }
+    }
+    SDL_UnlockSurface(s);
+}
+
 static enum status draw_rects(struct draw_canvas *c, const struct layout *lay)
 {
+    const struct layout_palette *pal = layout_palette(lay->theme);
     int inset = lay->row_h >= 8 ? layout_px(lay, 3) : 0;
     int baseline = lay->row_h / 2 + layout_px(lay, 4);
     for (size_t i = 0; i < lay->nrects; i++) {
         const struct layout_rect *r = &lay->rects[i];
         const struct layout_lane *ln = &lay->lanes[r->lane];
-        draw_fill(c, r->x0, ln->y + inset, r->x1 - r->x0, ln->h - 2 * inset, r->color);
+        if (ln->kind == LAYOUT_LANE_GIL || ln->kind == LAYOUT_LANE_LOCK)
+            draw_hatch(c, r->x0, ln->y + inset, r->x1 - r->x0, ln->h - 2 * inset, r->color,
+                       pal->background);
+        else
+            draw_fill(c, r->x0, ln->y + inset, r->x1 - r->x0, ln->h - 2 * inset, r->color);
     }
     /* the holder's name on a GIL or lock lane */
     for (size_t i = 0; i < lay->nrects; i++) {
@@ -344,8 +428,23 @@ static void draw_line(struct draw_canvas *c, int x0, int y0, int x1, int y1, int
     int dx = abs(x1 - x0), dy = -abs(y1 - y0);
     int sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1;
     int e = dx + dy;
+    /* A frame may hold thousands of arrows: on a 32-bit surface the squares
+     * are written directly rather than by a fill call each. */
+    SDL_Surface *s = c->surface;
+    bool direct = s->format->BytesPerPixel == 4 && SDL_LockSurface(s) == 0;
+    Uint32 px = draw_map(c, rgb);
     for (;;) {
-        draw_fill(c, x0 - (w - 1) / 2, y0 - (w - 1) / 2, w, w, rgb);
+        if (direct) {
+            int bx0 = x0 - (w - 1) / 2, by0 = y0 - (w - 1) / 2;
+            int bx1 = bx0 + w > s->w ? s->w : bx0 + w, by1 = by0 + w > s->h ? s->h : by0 + w;
+            for (int y = by0 < 0 ? 0 : by0; y < by1; y++) {
+                Uint32 *row = (Uint32 *)((Uint8 *)s->pixels + (size_t)y * (size_t)s->pitch);
+                for (int x = bx0 < 0 ? 0 : bx0; x < bx1; x++)
+                    row[x] = px;
+            }
+        } else {
+            draw_fill(c, x0 - (w - 1) / 2, y0 - (w - 1) / 2, w, w, rgb);
+        }
         if (x0 == x1 && y0 == y1)
             break;
         int e2 = 2 * e;
@@ -358,6 +457,8 @@ static void draw_line(struct draw_canvas *c, int x0, int y0, int x1, int y1, int
             y0 += sy;
         }
     }
+    if (direct)
+        SDL_UnlockSurface(s);
 }
 
 /* A filled arrowhead len pixels long with its tip at (x1, y1), pointing
@@ -376,19 +477,30 @@ static void draw_head(struct draw_canvas *c, int x0, int y0, int x1, int y1, int
     double py[3] = { y1, y1 - dy * len + dx * half, y1 - dy * len - dx * half };
     int bx0 = (int)floor(fmin(px[0], fmin(px[1], px[2]))), bx1 = (int)ceil(fmax(px[0], fmax(px[1], px[2])));
     int by0 = (int)floor(fmin(py[0], fmin(py[1], py[2]))), by1 = (int)ceil(fmax(py[0], fmax(py[1], py[2])));
-    for (int y = by0; y <= by1; y++)
-        for (int x = bx0; x <= bx1; x++) {
-            double qx = x + 0.5, qy = y + 0.5;
-            int pos = 0, neg = 0;
-            for (int k = 0; k < 3; k++) {
-                int n = (k + 1) % 3;
-                double cr = (px[n] - px[k]) * (qy - py[k]) - (py[n] - py[k]) * (qx - px[k]);
-                pos += cr >= 0;
-                neg += cr <= 0;
+    /* the pixels inside, filled a run of a row at a time */
+    for (int y = by0; y <= by1; y++) {
+        int run = -1;
+        for (int x = bx0; x <= bx1 + 1; x++) {
+            bool inside = false;
+            if (x <= bx1) {
+                double qx = x + 0.5, qy = y + 0.5;
+                int pos = 0, neg = 0;
+                for (int k = 0; k < 3; k++) {
+                    int n = (k + 1) % 3;
+                    double cr = (px[n] - px[k]) * (qy - py[k]) - (py[n] - py[k]) * (qx - px[k]);
+                    pos += cr >= 0;
+                    neg += cr <= 0;
+                }
+                inside = pos == 3 || neg == 3;
             }
-            if (pos == 3 || neg == 3)
-                draw_fill(c, x, y, 1, 1, rgb);
+            if (inside && run < 0)
+                run = x;
+            else if (!inside && run >= 0) {
+                draw_fill(c, run, y, x - run, 1, rgb);
+                run = -1;
+            }
         }
+    }
 }
 
 static void draw_arrows(struct draw_canvas *c, const struct layout *lay,
@@ -475,7 +587,10 @@ static enum status draw_legend(struct draw_canvas *c, const struct layout *lay,
             draw_head(c, it->x, y, it->x + sw, y, sw / 2, it->color);
         } else {
             draw_fill(c, it->x, it->y, sw + 1, sw + 1, pal->muted_text);
-            draw_fill(c, it->x + 1, it->y + 1, sw - 1, sw - 1, it->color);
+            if (it->shape == LAYOUT_LEGEND_HOLDER)
+                draw_hatch(c, it->x + 1, it->y + 1, sw - 1, sw - 1, it->color, pal->background);
+            else
+                draw_fill(c, it->x + 1, it->y + 1, sw - 1, sw - 1, it->color);
         }
         enum status st = draw_text(c, c->fonts->regular, it->x + layout_px(lay, 18),
                                    it->y + layout_px(lay, 11), DRAW_ANCHOR_START, pal->text,
@@ -511,4 +626,17 @@ enum status draw_layout(SDL_Surface *dst, const struct layout *lay,
     if (st == STATUS_OK)
         st = draw_legend(c, lay, pal);
     return st;
+}
+
+int draw_text_width(const struct draw_fonts *fonts, bool bold, const char *text)
+{
+    return draw_width(fonts, bold ? fonts->bold : fonts->regular, text);
+}
+
+enum status draw_string(SDL_Surface *dst, const struct draw_fonts *fonts, bool bold, int x,
+                        int top, uint32_t rgb, const char *text, struct error *err)
+{
+    struct draw_canvas c = { .surface = dst, .fonts = fonts, .err = err };
+    TTF_Font *font = bold ? fonts->bold : fonts->regular;
+    return draw_text(&c, font, x, top + TTF_FontAscent(font), DRAW_ANCHOR_START, rgb, text);
 }

@@ -46,6 +46,17 @@ bool draw_fonts_covers(const struct draw_fonts *fonts, uint32_t cp);
 /* The body text size the fonts were opened at. */
 int draw_fonts_px(const struct draw_fonts *fonts);
 
+/* The width in pixels of a line of body text (bold or regular), with the
+ * characters DejaVu lacks measured in the fallback font. */
+int draw_text_width(const struct draw_fonts *fonts, bool bold, const char *text);
+
+/* Draws a line of body text (bold or regular) with its top-left corner at
+ * (x, top), the characters DejaVu lacks in the fallback font, as the
+ * picture's own text (a viewer's panel and tooltips). Returns STATUS_OK, or
+ * STATUS_INTERNAL with err filled when SDL_ttf fails. */
+enum status draw_string(SDL_Surface *dst, const struct draw_fonts *fonts, bool bold, int x,
+                        int top, uint32_t rgb, const char *text, struct error *err);
+
 /* Draws the whole layout (background, title, lanes, rectangles, markers,
  * axis and legend) into dst at its top-left corner, clipped to dst. dst may
  * have any pixel format SDL can fill and blit to. Returns STATUS_OK, or

@@ -315,7 +315,11 @@ struct builder {
     const struct trace *tr;             /* the trace being laid out */
     const struct layout_palette *pal;
     struct layout *lay;
-    size_t rects_cap, lanes_cap, groups_cap, markers_cap, arrows_cap, legend_cap;
+    size_t lanes_cap, groups_cap, legend_cap;
+    size_t *pair_last;                  /* per arrow kind and lane pair hash slot: the
+                                         * pair's last arrow + 1 (0: none) */
+    size_t pair_cap;                    /* slots, a power of two */
+    size_t pair_used;                   /* pairs in it */
     double scale;                       /* pixels per ns */
     size_t last_summary;                /* the lane's last summary rectangle, or SIZE_MAX */
     const uint32_t *match;              /* the source's match, for thread colours */
@@ -351,7 +355,8 @@ static uint32_t rect_color(const struct builder *b, enum layout_key key, uint32_
 static void push_rect(struct builder *b, const struct layout_rect *r)
 {
     struct layout *lay = b->lay;
-    lay->rects = xgrow(lay->rects, &b->rects_cap, lay->nrects + 1, sizeof *lay->rects);
+    if (lay->nrects == lay->rects_cap)
+        lay->rects = xgrow(lay->rects, &lay->rects_cap, lay->nrects + 1, sizeof *lay->rects);
     lay->rects[lay->nrects++] = *r;
 }
 
@@ -455,15 +460,17 @@ static void span_pixels(double fx0, double fx1, int *x0, int *x1)
         *x1 = *x0 + 1;
 }
 
-/* Lays out one lane's segments, sorted by start. */
-static void lay_lane(struct builder *b, uint32_t lane, const struct order_item *items, size_t n)
+/* Lays out one lane's segments, sorted by start: items, or (items NULL)
+ * the trace's n segments from base. */
+static void lay_lane(struct builder *b, uint32_t lane, const struct order_item *items,
+                     size_t base, size_t n)
 {
     struct layout *lay = b->lay;
     struct column_acc acc;
     memset(&acc, 0, sizeof acc);
     b->last_summary = SIZE_MAX;
     for (size_t i = 0; i < n; i++) {
-        size_t si = items[i].seg;
+        size_t si = items ? items[i].seg : base + i;
         const struct trace_segment *s = &b->tr->segments[si];
         int64_t t0 = s->start > lay->from ? s->start : lay->from;
         int64_t t1 = s->end < lay->to ? s->end : lay->to;
@@ -528,6 +535,33 @@ static uint32_t segment_lane(const struct builder *b, const struct source *src,
     return s->cpu >= 0 && (size_t)s->cpu < src->nlanes ? (uint32_t)s->cpu : LAYOUT_NONE;
 }
 
+/* When each lane's segments lie together and in time order (a window from
+ * viz/timeline_index.h: lane after lane), fills first[l] and count[l] and
+ * returns true: the lanes are laid out in place, without a copy. */
+static bool lanes_in_place(const struct builder *b, const struct source *src, size_t *first,
+                           size_t *count)
+{
+    const struct trace *tr = src->tr;
+    for (size_t l = 0; l < src->nlanes; l++)
+        count[l] = 0;
+    uint32_t cur = LAYOUT_NONE;
+    for (size_t i = 0; i < tr->nsegments; i++) {
+        uint32_t lane = segment_lane(b, src, &tr->segments[i]);
+        if (lane == LAYOUT_NONE)
+            return false;
+        if (lane != cur) {
+            if (count[lane])
+                return false; /* the lane's segments are split */
+            first[lane] = i;
+            cur = lane;
+        } else if (tr->segments[i].start < tr->segments[i - 1].start) {
+            return false;
+        }
+        count[lane]++;
+    }
+    return true;
+}
+
 /* Buckets the segments by lane (a counting sort, so O(segments)), sorts a
  * lane only when its segments are out of order, and lays out each lane. */
 static void lay_rects(struct builder *b, const struct source *src)
@@ -535,6 +569,15 @@ static void lay_rects(struct builder *b, const struct source *src)
     const struct trace *tr = src->tr;
     size_t nl = src->nlanes;
     size_t *first = xcalloc(nl + 1, sizeof *first);
+    size_t *fill = xmalloc((nl ? nl : 1) * sizeof *fill);
+    if (lanes_in_place(b, src, first, fill)) {
+        for (size_t l = 0; l < nl; l++)
+            lay_lane(b, (uint32_t)(src->lane0 + l), NULL, first[l], fill[l]);
+        free(fill);
+        free(first);
+        return;
+    }
+    memset(first, 0, (nl + 1) * sizeof *first);
     for (size_t i = 0; i < tr->nsegments; i++) {
         uint32_t lane = segment_lane(b, src, &tr->segments[i]);
         if (lane != LAYOUT_NONE)
@@ -544,7 +587,6 @@ static void lay_rects(struct builder *b, const struct source *src)
         first[l + 1] += first[l];
     size_t total = first[nl];
     struct order_item *items = xmalloc((total ? total : 1) * sizeof *items);
-    size_t *fill = xmalloc((nl ? nl : 1) * sizeof *fill);
     memcpy(fill, first, nl * sizeof *fill);
     for (size_t i = 0; i < tr->nsegments; i++) {
         const struct trace_segment *s = &tr->segments[i];
@@ -560,7 +602,7 @@ static void lay_rects(struct builder *b, const struct source *src)
                 qsort(it, n, sizeof *it, cmp_order);
                 break;
             }
-        lay_lane(b, (uint32_t)(src->lane0 + l), it, n);
+        lay_lane(b, (uint32_t)(src->lane0 + l), it, 0, n);
     }
     free(fill);
     free(items);
@@ -1031,7 +1073,8 @@ static void legend_tasks(struct builder *b, const struct trace *tr, bool owners)
             char label[96];
             snprintf(label, sizeof label, "%s%s / %s", owners ? "held by " : "",
                      task_process_name(tr, t), task_name(tr, t));
-            add_legend(b, label, b->pal->task[t % LAYOUT_TASK_COLORS], LAYOUT_LEGEND_SWATCH);
+            add_legend(b, label, b->pal->task[t % LAYOUT_TASK_COLORS],
+                       owners ? LAYOUT_LEGEND_HOLDER : LAYOUT_LEGEND_SWATCH);
             shown++;
         }
     free(seen);
@@ -1119,7 +1162,7 @@ static void make_markers(struct builder *b, const struct source *src)
         } else {
             continue;
         }
-        lay->markers = xgrow(lay->markers, &b->markers_cap, lay->nmarkers + 1, sizeof *lay->markers);
+        lay->markers = xgrow(lay->markers, &lay->markers_cap, lay->nmarkers + 1, sizeof *lay->markers);
         lay->markers[lay->nmarkers++] = m;
     }
 }
@@ -1134,6 +1177,40 @@ static int clamp_x(const struct builder *b, int64_t t)
     if (x > b->lay->plot_x1)
         return b->lay->plot_x1;
     return (int)lround(x);
+}
+
+static bool same_pair(const struct layout_arrow *a, enum layout_arrow_kind kind, uint32_t la,
+                      uint32_t lz)
+{
+    return a->kind == kind && a->from_lane == la && a->to_lane == lz;
+}
+
+/* The hash slot of an arrow kind and lane pair: 0, or its last arrow + 1.
+ * The table doubles when half full. */
+static size_t *pair_slot(struct builder *b, enum layout_arrow_kind kind, uint32_t la, uint32_t lz)
+{
+    if (2 * (b->pair_used + 1) > b->pair_cap) {
+        size_t cap = b->pair_cap ? 2 * b->pair_cap : 64;
+        size_t *t = xcalloc(cap, sizeof *t);
+        for (size_t i = 0; i < b->pair_cap; i++)
+            if (b->pair_last[i]) {
+                const struct layout_arrow *a = &b->lay->arrows[b->pair_last[i] - 1];
+                uint64_t h = ((uint64_t)a->from_lane * 0x9E3779B97F4A7C15u) ^
+                             ((uint64_t)a->to_lane * 0xC2B2AE3D27D4EB4Fu) ^ a->kind;
+                size_t j = (size_t)(h >> 20) & (cap - 1);
+                while (t[j])
+                    j = (j + 1) & (cap - 1);
+                t[j] = b->pair_last[i];
+            }
+        free(b->pair_last);
+        b->pair_last = t;
+        b->pair_cap = cap;
+    }
+    uint64_t h = ((uint64_t)la * 0x9E3779B97F4A7C15u) ^ ((uint64_t)lz * 0xC2B2AE3D27D4EB4Fu) ^ kind;
+    size_t j = (size_t)(h >> 20) & (b->pair_cap - 1);
+    while (b->pair_last[j] && !same_pair(&b->lay->arrows[b->pair_last[j] - 1], kind, la, lz))
+        j = (j + 1) & (b->pair_cap - 1);
+    return &b->pair_last[j];
 }
 
 static void add_arrow(struct builder *b, const struct source *src, enum layout_arrow_kind kind,
@@ -1151,23 +1228,28 @@ static void add_arrow(struct builder *b, const struct source *src, enum layout_a
     lay->arrow_pairs[kind]++;
     int x0 = clamp_x(b, a->time);
     /* Arrows of one lane pair that start in the same few columns would be
-     * drawn over one another: the last one drawn stands for them. Pairs come
-     * in time order, so looking back at the previous arrows of this kind
-     * catches nearly all; thin_arrows catches the rest. */
-    for (size_t i = lay->narrows, k = 0; i > 0 && k < 4; i--, k++) {
-        struct layout_arrow *p = &lay->arrows[i - 1];
-        if (p->kind == kind && p->from_lane == la && p->to_lane == lz &&
-            x0 - p->x0 < px(lay, LAYOUT_ARROW_GAP) && x0 >= p->x0) {
+     * drawn over one another: the first one stands for them. Pairs come
+     * nearly in time order, so folding into the pair's last arrow (found in
+     * a small hash table, whatever the number of pairs) catches nearly all;
+     * thin_arrows catches the rest. */
+    size_t *slot = pair_slot(b, kind, la, lz);
+    if (*slot) {
+        struct layout_arrow *p = &lay->arrows[*slot - 1];
+        if (x0 - p->x0 < px(lay, LAYOUT_ARROW_GAP) && x0 >= p->x0) {
             p->merged++;
             return;
         }
     }
-    lay->arrows = xgrow(lay->arrows, &b->arrows_cap, lay->narrows + 1, sizeof *lay->arrows);
+    if (lay->narrows == lay->arrows_cap)
+        lay->arrows = xgrow(lay->arrows, &lay->arrows_cap, lay->narrows + 1, sizeof *lay->arrows);
     lay->arrows[lay->narrows++] = (struct layout_arrow){
         .kind = kind, .x0 = x0, .x1 = clamp_x(b, z->time),
         .from_lane = la, .to_lane = lz, .from_task = a->task, .to_task = z->task,
         .from_instant = from, .to_instant = to, .merged = 1,
     };
+    if (!*slot)
+        b->pair_used++;
+    *slot = lay->narrows;
 }
 
 /* Which start of a flow an end pairs with: the same flow id, object and
@@ -1191,6 +1273,27 @@ static int flow_class(enum trace_instant_kind k, bool *start)
     return k == INSTANT_RELEASE || k == INSTANT_ACQUIRE ? 0 : k == INSTANT_PUT || k == INSTANT_GET ? 1 : 2;
 }
 
+/* The last start of each flow id: a table over the ids' range, or a hash
+ * table of ids (open addressing, at most half full). */
+struct flow_map {
+    bool hashed;
+    uint32_t min;                       /* table: the id of start[0] */
+    size_t n;
+    uint32_t *keys;                     /* hashed: the id of each slot, 0 free */
+    size_t *start;                      /* the start's instant, or SIZE_MAX */
+};
+
+static size_t *flow_start(struct flow_map *fm, uint32_t flow)
+{
+    if (!fm->hashed)
+        return &fm->start[flow - fm->min];
+    size_t j = (size_t)((flow * 0x9E3779B97F4A7C15u) >> 20) & (fm->n - 1);
+    while (fm->keys[j] && fm->keys[j] != flow)
+        j = (j + 1) & (fm->n - 1);
+    fm->keys[j] = flow;
+    return &fm->start[j];
+}
+
 /* The arrows of src: flows paired by id (the simulator counts them up, so
  * a table indexed by id pairs them in one pass), and each GIL dropped on
  * request to the next take of that GIL by another thread. */
@@ -1199,14 +1302,35 @@ static void make_arrows(struct builder *b, const struct source *src)
     const struct trace *tr = src->tr;
     if (b->lay->view != LAYOUT_VIEW_THREADS || b->opts->no_arrows || tr->ninstants == 0)
         return;
+    /* Flow ids are a counter, so a table indexed by id pairs them in one
+     * pass; a window of a long trace holds a range of ids far from 0 (the
+     * table covers the range of its flow events), and ids far apart (a value
+     * put early and got late, or ids that are no counter) go to a hash
+     * table instead. */
+    struct flow_map fm = { .min = UINT32_MAX };
+    size_t nevents = 0;
     uint32_t max_flow = 0;
-    for (size_t i = 0; i < tr->ninstants; i++)
-        max_flow = tr->instants[i].flow > max_flow ? tr->instants[i].flow : max_flow;
-    /* ids beyond a few per instant are not a counter: no table for them */
-    size_t nflow = (size_t)max_flow + 1 <= 4 * tr->ninstants + 1024 ? (size_t)max_flow + 1 : 0;
-    size_t *start_of = xmalloc((nflow ? nflow : 1) * sizeof *start_of);
-    for (size_t f = 0; f < nflow; f++)
-        start_of[f] = SIZE_MAX;
+    for (size_t i = 0; i < tr->ninstants; i++) {
+        const struct trace_instant *ev = &tr->instants[i];
+        bool start;
+        if (ev->flow && flow_class((enum trace_instant_kind)ev->kind, &start) >= 0) {
+            max_flow = ev->flow > max_flow ? ev->flow : max_flow;
+            fm.min = ev->flow < fm.min ? ev->flow : fm.min;
+            nevents++;
+        }
+    }
+    fm.min = max_flow ? fm.min : 1;
+    if ((size_t)(max_flow - fm.min) + 1 <= 4 * nevents + 1024) {
+        fm.n = (size_t)(max_flow - fm.min) + 1;
+    } else {
+        fm.hashed = true;
+        for (fm.n = 64; fm.n < 2 * nevents; fm.n *= 2)
+            ;
+        fm.keys = xcalloc(fm.n, sizeof *fm.keys);
+    }
+    fm.start = xmalloc(fm.n * sizeof *fm.start);
+    for (size_t f = 0; f < fm.n; f++)
+        fm.start[f] = SIZE_MAX;
     size_t *gil_drop = xmalloc(((size_t)tr->nprocesses + 1) * sizeof *gil_drop);
     for (uint32_t p = 0; p <= tr->nprocesses; p++)
         gil_drop[p] = SIZE_MAX;
@@ -1228,24 +1352,26 @@ static void make_arrows(struct builder *b, const struct source *src)
         }
         bool start;
         int cls = flow_class((enum trace_instant_kind)ev->kind, &start);
-        if (cls < 0 || ev->flow == 0 || ev->flow >= nflow)
+        if (cls < 0 || ev->flow == 0)
             continue;
+        size_t *start_of = flow_start(&fm, ev->flow);
         if (start) {
-            start_of[ev->flow] = idx;
+            *start_of = idx;
             continue;
         }
-        size_t s = start_of[ev->flow];
+        size_t s = *start_of;
         if (s == SIZE_MAX)
             continue;
         const struct trace_instant *sv = &tr->instants[s];
         bool s_start;
         if (sv->obj != ev->obj || flow_class((enum trace_instant_kind)sv->kind, &s_start) != cls)
             continue;
-        start_of[ev->flow] = SIZE_MAX;
+        *start_of = SIZE_MAX;
         add_arrow(b, src, cls == 0 ? LAYOUT_ARROW_HANDOVER : LAYOUT_ARROW_MESSAGE, s, idx);
     }
     free(gil_drop);
-    free(start_of);
+    free(fm.start);
+    free(fm.keys);
 }
 
 static int cmp_arrow_pair(const void *pa, const void *pb)
@@ -1428,15 +1554,38 @@ static size_t *instant_order(const struct trace *tr)
     return order;
 }
 
+/* A new layout with old's big arrays (emptied) when old is not NULL; old is
+ * freed. */
+static struct layout *recycle(struct layout *old)
+{
+    struct layout *lay = xcalloc(1, sizeof *lay);
+    if (!old)
+        return lay;
+    lay->rects = old->rects;
+    lay->rects_cap = old->rects_cap;
+    lay->markers = old->markers;
+    lay->markers_cap = old->markers_cap;
+    lay->arrows = old->arrows;
+    lay->arrows_cap = old->arrows_cap;
+    old->rects = NULL;
+    old->markers = NULL;
+    old->arrows = NULL;
+    layout_destroy(old);
+    return lay;
+}
+
 static struct layout *build(const struct trace *const *traces, size_t ntraces,
-                            const struct layout_options *opts, struct error *err)
+                            const struct layout_options *opts, struct layout *old,
+                            struct error *err)
 {
     if (opts->width < LAYOUT_MIN_WIDTH || opts->width > LAYOUT_MAX_SIZE) {
+        layout_destroy(old);
         error_set(err, STATUS_BAD_INPUT, NULL, "the width must be %d to %d pixels, got %d",
                   LAYOUT_MIN_WIDTH, LAYOUT_MAX_SIZE, opts->width);
         return NULL;
     }
     if (opts->height < 0 || opts->height > LAYOUT_MAX_SIZE) {
+        layout_destroy(old);
         error_set(err, STATUS_BAD_INPUT, NULL, "the height must be 0 (fit) to %d pixels, got %d",
                   LAYOUT_MAX_SIZE, opts->height);
         return NULL;
@@ -1446,6 +1595,7 @@ static struct layout *build(const struct trace *const *traces, size_t ntraces,
         makespan = traces[k]->makespan > makespan ? traces[k]->makespan : makespan;
     int64_t to = opts->to > 0 ? opts->to : makespan;
     if (opts->from < 0 || to <= opts->from) {
+        layout_destroy(old);
         if (opts->to <= 0 && makespan <= opts->from)
             error_set(err, STATUS_BAD_INPUT, NULL,
                       "the time window starts at %lld ns, at or after the end of the run (%lld ns)",
@@ -1457,7 +1607,7 @@ static struct layout *build(const struct trace *const *traces, size_t ntraces,
         return NULL;
     }
 
-    struct layout *lay = xcalloc(1, sizeof *lay);
+    struct layout *lay = recycle(old);
     struct builder b = { .opts = opts, .pal = layout_palette(opts->theme), .lay = lay };
     struct source srcs[2];
     memset(srcs, 0, sizeof srcs);
@@ -1520,6 +1670,7 @@ static struct layout *build(const struct trace *const *traces, size_t ntraces,
                   cmp_rect_lane);
         make_arrows(&b, &srcs[k]);
     }
+    free(b.pair_last);
     thin_arrows(lay);
     make_legend(&b, traces[0]);
     int legend_rows = place_legend(lay);
@@ -1543,6 +1694,7 @@ static struct layout *build(const struct trace *const *traces, size_t ntraces,
         lay->legend[i].y = lay->legend_y0 + lay->legend[i].y * px(lay, LAYOUT_LEGEND_ROW_H);
     int needed = lay->legend_y0 + legend_rows * px(lay, LAYOUT_LEGEND_ROW_H) + px(lay, LAYOUT_PAD);
     lay->height = opts->height > needed ? opts->height : needed;
+    lay->fixed_h = needed - (int)lay->nlanes * lay->row_h;
     for (size_t i = 0; i < lay->narrows; i++) {
         struct layout_arrow *a = &lay->arrows[i];
         a->y0 = lay->lanes[a->from_lane].y + lay->lanes[a->from_lane].h / 2;
@@ -1564,14 +1716,22 @@ struct layout *layout_create(const struct trace *tr, const struct layout_options
                              struct error *err)
 {
     const struct trace *traces[1] = { tr };
-    return build(traces, 1, opts, err);
+    return build(traces, 1, opts, NULL, err);
 }
 
 struct layout *layout_create_compare(const struct trace *first, const struct trace *second,
                                      const struct layout_options *opts, struct error *err)
 {
     const struct trace *traces[2] = { first, second };
-    return build(traces, second ? 2 : 1, opts, err);
+    return build(traces, second ? 2 : 1, opts, NULL, err);
+}
+
+struct layout *layout_update(struct layout *old, const struct trace *tr,
+                             const struct trace *second, const struct layout_options *opts,
+                             struct error *err)
+{
+    const struct trace *traces[2] = { tr, second };
+    return build(traces, second ? 2 : 1, opts, old, err);
 }
 
 void layout_destroy(struct layout *lay)

@@ -133,7 +133,11 @@ struct layout_tick {
 
 enum layout_legend_shape {
     LAYOUT_LEGEND_SWATCH = 0,  /* a filled square */
-    LAYOUT_LEGEND_ARROW        /* a left-to-right arrow across the swatch */
+    LAYOUT_LEGEND_ARROW,       /* a left-to-right arrow across the swatch */
+    LAYOUT_LEGEND_HOLDER       /* a swatch of an owner lane's holder: hatched where
+                                * the renderer hatches owner rectangles (PNG and
+                                * window), so a holder's colour is not read as a
+                                * state of the same colour; else a filled square */
 };
 
 struct layout_legend_item {
@@ -214,6 +218,11 @@ struct layout {
     size_t arrow_pairs[LAYOUT_ARROW_KIND_COUNT]; /* pairs in the window, before thinning */
     size_t nsections;          /* 0 unless two traces are compared */
     struct layout_section *sections;
+    int fixed_h;               /* the height of all but the lanes: height - nlanes
+                                * * row_h when the height is fitted to the lanes */
+
+    /* Kept by layout_update for the next layout (layout.c's own). */
+    size_t rects_cap, markers_cap, arrows_cap;
 };
 
 /* Fills opts with the defaults above. */
@@ -228,6 +237,15 @@ void layout_options_init(struct layout_options *opts);
 struct layout *layout_create(const struct trace *tr, const struct layout_options *opts,
                              struct error *err);
 void layout_destroy(struct layout *lay);
+
+/* Lays out tr (with second, non-NULL: both, as layout_create_compare) again
+ * into old's arrays, which a previous layout_create* or layout_update made
+ * (old NULL: a new layout): a viewer's frame then allocates no big array.
+ * old is consumed: the result replaces it, or on error (NULL, err filled as
+ * layout_create) it is freed. */
+struct layout *layout_update(struct layout *old, const struct trace *tr,
+                             const struct trace *second, const struct layout_options *opts,
+                             struct error *err);
 
 /* Lays out two runs of one scenario stacked on one shared time axis (to the
  * longer makespan unless opts->to is set), each under its heading

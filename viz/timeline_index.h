@@ -20,8 +20,13 @@ void timeline_index_destroy(struct timeline_index *ix);
 
 /* A trace to lay out [from, to) with plot_w pixel columns: it borrows all of
  * the indexed trace but its segments, which are those overlapping the window,
- * and its instants, those up to the window's end (owner lanes need the
- * history: who took a lock before the window). When a column spans many
+ * and its instants: those in the window, preceded by the history its owner
+ * lanes and arrows need (the takes of the GILs and locks held at its start,
+ * the starts of the arrows ending in it, and at most about a thousand
+ * instants before it), so the layout's work does not grow with the time
+ * before the window. (When the trace's instants are not in time order, all
+ * those up to the window's end.) The instants are copies: the index of one
+ * in the trace is timeline_index_instant_origin. When a column spans many
  * segments, runs of segments shorter than a time bucket (at most a column
  * wide) are replaced by one summary segment per bucket, of the state that
  * covers most of it and as long as the time they cover, so the layout's
@@ -44,6 +49,9 @@ const struct trace *timeline_index_window_px(struct timeline_index *ix, int64_t 
  * covering time t, or NULL. */
 const struct trace_segment *timeline_index_find(const struct timeline_index *ix, uint32_t lane,
                                                 int64_t t);
+
+/* The index in the indexed trace of the last window's instant i. */
+size_t timeline_index_instant_origin(const struct timeline_index *ix, size_t i);
 
 /* The number of segments the last window holds. */
 size_t timeline_index_window_size(const struct timeline_index *ix);

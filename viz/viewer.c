@@ -57,6 +57,7 @@ struct pane {
     int plot_width;                    /* cutting the next window to them (0: */
     enum layout_view plot_view;        /* none yet) while width, view and */
     bool plot_both;                    /* traces stay */
+    int fit_h;                         /* the last layout's height (0: none) */
     int y0, h;                         /* its rows in the frame; h 0: hidden */
     struct state_view state;
 };
@@ -90,7 +91,8 @@ struct viewer {
     SDL_Texture *tex;
     SDL_Surface *frame;                /* w x h, layout scale */
     struct draw_fonts *fonts;
-    TTF_Font *ui, *ui_bold;
+    TTF_Font *ui, *ui_bold;            /* the panel's and tooltips' metrics */
+    struct draw_fonts *ui_fonts;       /* their text, with the fallback font */
     bool ttf_up, sdl_up;
     int win_w, win_h;
     double scale;
@@ -662,30 +664,79 @@ static void blend(SDL_Surface *s, int x, int y, int w, int h, uint32_t rgb, unsi
     }
 }
 
-/* Draws text with its top at y; wrap > 0 breaks lines at that width. Returns
- * the height drawn. */
-static int text(SDL_Surface *dst, TTF_Font *font, int x, int y, uint32_t rgb, const char *s, int wrap)
+static int text_line(struct viewer *v, bool bold, int x, int y, uint32_t rgb, const char *s,
+                     int wrap);
+
+/* Draws text (bold or not) with its top at y, a line per newline; wrap > 0
+ * breaks lines at spaces to keep them within that width. Characters DejaVu
+ * lacks (Chinese) are set in the fallback font, as in the picture
+ * (draw_string). Returns the height drawn. */
+static int text(struct viewer *v, bool bold, int x, int y, uint32_t rgb, const char *s, int wrap)
 {
-    if (!s[0])
-        return 0;
-    SDL_Color col = { (Uint8)(rgb >> 16), (Uint8)(rgb >> 8), (Uint8)rgb, 255 };
-    SDL_Surface *t = wrap > 0 ? TTF_RenderUTF8_Blended_Wrapped(font, s, col, (Uint32)wrap)
-                              : TTF_RenderUTF8_Blended(font, s, col);
-    if (!t)
-        return 0;
-    SDL_Rect at = { x, y, t->w, t->h };
-    SDL_BlitSurface(t, NULL, dst, &at);
-    int h = t->h;
-    SDL_FreeSurface(t);
+    const char *nl = strchr(s, '\n');
+    if (!nl)
+        return text_line(v, bold, x, y, rgb, s, wrap);
+    char *copy = xmalloc(strlen(s) + 1);
+    strcpy(copy, s);
+    int h = 0;
+    TTF_Font *font = bold ? v->ui_bold : v->ui;
+    for (char *line = copy, *next; line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        int lh = text_line(v, bold, x, y + h, rgb, line, wrap);
+        h += line[0] ? (lh > TTF_FontLineSkip(font) ? lh : TTF_FontLineSkip(font))
+                     : TTF_FontLineSkip(font);
+    }
+    free(copy);
     return h;
 }
 
-static int text_width(TTF_Font *font, const char *s)
+/* One line of text: see text. */
+static int text_line(struct viewer *v, bool bold, int x, int y, uint32_t rgb, const char *s,
+                     int wrap)
 {
-    int w = 0, h = 0;
-    if (TTF_SizeUTF8(font, s, &w, &h) != 0)
+    if (!s[0])
         return 0;
-    return w;
+    struct error err;
+    TTF_Font *font = bold ? v->ui_bold : v->ui;
+    if (wrap <= 0 || draw_text_width(v->ui_fonts, bold, s) <= wrap) {
+        draw_string(v->frame, v->ui_fonts, bold, x, y, rgb, s, &err);
+        return TTF_FontHeight(font);
+    }
+    size_t len = strlen(s);
+    char *line = xmalloc(len + 1);
+    int h = 0;
+    for (size_t i = 0; i < len;) {
+        /* the longest run of words from i that fits, or one word */
+        size_t end = i, j = i;
+        while (j < len) {
+            size_t k = j;
+            while (k < len && s[k] == ' ')
+                k++;
+            while (k < len && s[k] != ' ')
+                k++;
+            memcpy(line, s + i, k - i);
+            line[k - i] = '\0';
+            if (end > i && draw_text_width(v->ui_fonts, bold, line) > wrap)
+                break;
+            end = j = k;
+        }
+        memcpy(line, s + i, end - i);
+        line[end - i] = '\0';
+        draw_string(v->frame, v->ui_fonts, bold, x, y + h, rgb, line, &err);
+        h += TTF_FontLineSkip(font);
+        i = end;
+        while (i < len && s[i] == ' ')
+            i++;
+    }
+    free(line);
+    return h;
+}
+
+static int text_width(struct viewer *v, bool bold, const char *s)
+{
+    return draw_text_width(v->ui_fonts, bold, s);
 }
 
 static uint32_t cursor_color(enum layout_theme theme)
@@ -722,8 +773,8 @@ static enum status draw_pane(struct viewer *v, struct pane *pn, struct pane *sec
         pn->lay_opts.view == o.view && pn->lay_opts.theme == o.theme &&
         pn->lay_opts.from == o.from && pn->lay_opts.to == o.to && pn->lay_opts.width == o.width)
         goto draw;
-    layout_destroy(pn->lay);
-    pn->lay = NULL;
+    /* The last layout's arrays are reused (layout_update): a frame
+     * allocates no big array. */
     pn->lay_opts = o;
     pn->lay_h = pn->h;
     pn->lay_both = second != NULL;
@@ -747,20 +798,21 @@ static enum status draw_pane(struct viewer *v, struct pane *pn, struct pane *sec
                                              v->panel_x);
         }
         /* Rows grow with the pane up to VIEWER_MAX_ROW_H, then the rest
-         * stays empty: a few lanes as tall as the screen read badly. */
-        o.height = 0;
-        for (int pass = 0; pass < 2; pass++) {
-            pn->lay = win2 ? layout_create_compare(win, win2, &o, err)
-                           : layout_create(win, &o, err);
+         * stays empty: a few lanes as tall as the screen read badly. The
+         * height that does so is the last frame's while the lanes, legend
+         * and pane stay: then one layout makes the frame. */
+        o.height = pn->fit_h;
+        for (int pass = 0; pass < 3; pass++) {
+            pn->lay = layout_update(pn->lay, win, win2, &o, err);
             if (!pn->lay)
                 return err->status;
-            int fixed = pn->lay->height - (int)pn->lay->nlanes * pn->lay->row_h;
-            int tall = fixed + (int)pn->lay->nlanes * VIEWER_MAX_ROW_H;
-            o.height = tall < pn->h ? tall : pn->h;
-            if (pass == 1 || o.height == pn->lay->height)
+            int tall = pn->lay->fixed_h + (int)pn->lay->nlanes * VIEWER_MAX_ROW_H;
+            int want = tall < pn->h ? tall : pn->h;
+            if (want == o.height || want <= 0)
                 break;
-            layout_destroy(pn->lay);
+            o.height = want;
         }
+        pn->fit_h = o.height;
         bool same = pn->lay->plot_x0 == pn->plot_x0 && pn->lay->plot_x1 == pn->plot_x1;
         pn->plot_x0 = pn->lay->plot_x0;
         pn->plot_x1 = pn->lay->plot_x1;
@@ -769,8 +821,6 @@ static enum status draw_pane(struct viewer *v, struct pane *pn, struct pane *sec
         pn->plot_both = second != NULL;
         if (!cut || same)
             break;
-        layout_destroy(pn->lay);
-        pn->lay = NULL;
         pn->plot_width = 0;
     }
 draw:
@@ -825,11 +875,11 @@ draw:
         char label[40];
         state_format_time(label, sizeof label, v->cursor);
         /* The time in a box at the top of the line, on the side with room. */
-        int tw = text_width(v->ui_bold, label) + 8, th = TTF_FontHeight(v->ui_bold) + 2;
+        int tw = text_width(v, true, label) + 8, th = TTF_FontHeight(v->ui_bold) + 2;
         int tx = x + 3 + tw > lay->plot_x1 ? x - 3 - tw : x + 3;
         int ty = pn->y0 + lay->lanes_y0;
         fill(v->frame, tx, ty, tw, th, c);
-        text(v->frame, v->ui_bold, tx + 4, ty + 1, pal->background, label, 0);
+        text(v, true, tx + 4, ty + 1, pal->background, label, 0);
     }
     return STATUS_OK;
 }
@@ -870,14 +920,14 @@ static void draw_panel(struct viewer *v, const char *ptext)
     fill(v->frame, x, 0, w, v->h, pal->header);
     fill(v->frame, x, 0, 1, v->h, pal->grid);
     int y = 12;
-    y += text(v->frame, v->ui_bold, x + pad, y, pal->text, "Kernel view at the cursor", 0) + 8;
+    y += text(v, true, x + pad, y, pal->text, "Kernel view at the cursor", 0) + 8;
     /* One wrapped block per line, so each starts on a line of its own. */
     char *copy = xstrdup(ptext);
     for (char *line = strtok(copy, "\n"); line && y < v->h - 60; line = strtok(NULL, "\n")) {
         /* "simulated, rr:" heads a run's section when two are shown */
         bool head = line[0] && line[strlen(line) - 1] == ':';
         y += head && y > 40 ? 8 : 0;
-        y += text(v->frame, head ? v->ui_bold : v->ui, x + pad, y, pal->text, line, w - 2 * pad) + 4;
+        y += text(v, head, x + pad, y, pal->text, line, w - 2 * pad) + 4;
     }
     free(copy);
 
@@ -889,7 +939,7 @@ static void draw_panel(struct viewer *v, const char *ptext)
              v->view == LAYOUT_VIEW_THREADS ? "threads" : "cpus", src,
              v->npanes > 1 ? " (s switches)" : "", a, b, v->playing ? "playing; " : "");
     int lines = 3;
-    text(v->frame, v->ui, x + pad, v->h - lines * TTF_FontLineSkip(v->ui) - 8, pal->muted_text,
+    text(v, false, x + pad, v->h - lines * TTF_FontLineSkip(v->ui) - 8, pal->muted_text,
          status, w - 2 * pad);
 }
 
@@ -909,7 +959,7 @@ static void draw_tooltip(struct viewer *v)
     char copy[sizeof v->tooltip];
     memcpy(copy, v->tooltip, sizeof copy);
     for (char *l = strtok(copy, "\n"); l; l = strtok(NULL, "\n"), n++) {
-        int lw = text_width(n == 0 ? v->ui_bold : v->ui, l);
+        int lw = text_width(v, n == 0, l);
         w = lw > w ? lw : w;
     }
     w += 16;
@@ -923,7 +973,7 @@ static void draw_tooltip(struct viewer *v)
     memcpy(copy, v->tooltip, sizeof copy);
     int i = 0;
     for (char *l = strtok(copy, "\n"); l; l = strtok(NULL, "\n"), i++)
-        text(v->frame, i == 0 ? v->ui_bold : v->ui, x + 8, y + 5 + i * lh, pal->text, l, 0);
+        text(v, i == 0, x + 8, y + 5 + i * lh, pal->text, l, 0);
 }
 
 static const char *const help_lines[][2] = {
@@ -954,7 +1004,7 @@ static void draw_help(struct viewer *v)
     size_t n = sizeof help_lines / sizeof help_lines[0];
     int lh = TTF_FontLineSkip(v->ui) + 2, kw = 0, dw = 0;
     for (size_t i = 0; i < n; i++) {
-        int a = text_width(v->ui_bold, help_lines[i][0]), b = text_width(v->ui, help_lines[i][1]);
+        int a = text_width(v, true, help_lines[i][0]), b = text_width(v, false, help_lines[i][1]);
         kw = a > kw ? a : kw;
         dw = b > dw ? b : dw;
     }
@@ -962,11 +1012,11 @@ static void draw_help(struct viewer *v)
     int x = (v->w - w) / 2, y = (v->h - h) / 2;
     blend(v->frame, 0, 0, v->w, v->h, pal->background, 128);
     draw_box(v, x, y, w, h);
-    text(v->frame, v->ui_bold, x + 16, y + 10, pal->text, "Keys", 0);
+    text(v, true, x + 16, y + 10, pal->text, "Keys", 0);
     for (size_t i = 0; i < n; i++) {
         int ty = y + 10 + (int)(i + 1) * lh;
-        text(v->frame, v->ui_bold, x + 16, ty, pal->text, help_lines[i][0], 0);
-        text(v->frame, v->ui, x + 40 + kw, ty, pal->text, help_lines[i][1], 0);
+        text(v, true, x + 16, ty, pal->text, help_lines[i][0], 0);
+        text(v, false, x + 40 + kw, ty, pal->text, help_lines[i][1], 0);
     }
 }
 
@@ -1358,6 +1408,9 @@ struct viewer *viewer_create(const struct trace *sim, const struct trace *real,
         goto fail;
     }
     TTF_SetFontStyle(v->ui_bold, TTF_STYLE_BOLD);
+    v->ui_fonts = draw_fonts_create(VIEWER_FONT_PX, err);
+    if (!v->ui_fonts)
+        goto fail;
 
     int w = opts->width > 0 ? opts->width : VIEWER_W, h = opts->height > 0 ? opts->height : VIEWER_H;
     char title[512];
@@ -1446,6 +1499,7 @@ void viewer_destroy(struct viewer *v)
         TTF_CloseFont(v->ui);
     if (v->ui_bold)
         TTF_CloseFont(v->ui_bold);
+    draw_fonts_destroy(v->ui_fonts);
     if (v->ttf_up)
         TTF_Quit();
     draw_fonts_destroy(v->fonts);
