@@ -43,6 +43,7 @@
 #define HOST_QUEUE_CAP 4096          /* items one queue holds at once */
 #define HOST_NAME_MAX 64
 #define HOST_STACK_BYTES (1u << 20)
+#define HOST_PREWARM 16              /* thread stacks a process warms before time zero */
 #define HOST_POLL_NS 2000000LL       /* the parent's watch period */
 #define HOST_STUCK_POLLS 25          /* unchanged polls before a deadlock is called */
 
@@ -2414,7 +2415,7 @@ static void prefault_thread(struct hthread *th)
     uintptr_t below = (uintptr_t)&here & ~(page - 1);
     madvise((void *)(below - STACK_BYTES), STACK_BYTES, MADV_POPULATE_WRITE);
     struct hrun *r = th->run;
-    if (r->opt->record) {
+    if (r->opt->record && th->slot != UINT32_MAX) {
         uintptr_t ev = (uintptr_t)&r->events[(size_t)th->slot * HOST_EVENTS_PER_THREAD] & ~(page - 1);
         madvise((void *)ev, EVENT_BYTES, MADV_POPULATE_WRITE);
     }
@@ -2569,6 +2570,54 @@ static void process_local_init(struct hrun *r, uint32_t p)
     atomic_store(&r->procs[p].state, PROC_RUNNING);
 }
 
+static void *prewarm_main(void *arg)
+{
+    prefault_thread(arg);
+    return NULL;
+}
+
+/* Threads the scenario's ops may start: `thread` ops and thread pools'
+ * workers, once each, at most HOST_PREWARM. */
+static uint32_t threads_to_come(const struct scenario *sc)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < sc->nops && n < HOST_PREWARM; i++) {
+        const struct op *op = &sc->ops[i];
+        if (op->kind == OP_THREAD)
+            n++;
+        else if (op->kind == OP_MAP && !op->u.map.process_pool)
+            n += op->u.map.workers;
+    }
+    return n < HOST_PREWARM ? n : HOST_PREWARM;
+}
+
+/* Makes and joins as many threads as the process may start later, so that
+ * glibc keeps their stacks, faulted in, for the threads to come: a thread
+ * then starts in a run as fast as calibrate's thread_start_ns measured
+ * (where every thread but the first reuses a stack), not 0.3 ms later for
+ * the page faults of a new stack on a virtual machine. */
+static void prewarm_stacks(struct hrun *r)
+{
+    uint32_t n = threads_to_come(r->sc);
+    pthread_t tid[HOST_PREWARM];
+    struct hthread th[HOST_PREWARM];
+    uint32_t made = 0;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, HOST_STACK_BYTES);
+    /* all alive at once, so each gets a stack of its own */
+    for (; made < n; made++) {
+        memset(&th[made], 0, sizeof th[made]);
+        th[made].run = r;
+        th[made].slot = UINT32_MAX;
+        if (pthread_create(&tid[made], &attr, prewarm_main, &th[made]) != 0)
+            break;
+    }
+    pthread_attr_destroy(&attr);
+    for (uint32_t i = 0; i < made; i++)
+        pthread_join(tid[i], NULL);
+}
+
 static _Noreturn void child_main(struct hrun *r, uint32_t p)
 {
     const struct scenario *sc = r->sc;
@@ -2579,6 +2628,7 @@ static _Noreturn void child_main(struct hrun *r, uint32_t p)
      * creation of their stacks in a freshly forked process (about 0.5 ms of
      * page faults on a virtual machine), which a Python program has done
      * before its first line runs */
+    prewarm_stacks(r);
     pthread_mutex_init(&r->gate_m, NULL);
     pthread_cond_init(&r->gate_cv, NULL);
     atomic_store(&r->gated, true);
