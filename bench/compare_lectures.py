@@ -65,13 +65,16 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--timeout", default="30s", help="bound of each real run")
     parser.add_argument("--only", default="", help="only scenarios whose file name holds this")
+    parser.add_argument("--calibrate-each", choices=["quick", "full"],
+                        help="calibrate again (into a temporary profile) before each scenario: a shared "
+                             "virtual machine's speed drifts over minutes")
     parser.add_argument("--max-ms", type=float, default=0,
                         help="skip scenarios whose simulated makespan is longer (0: none skipped)")
     args = parser.parse_args()
 
     tmp = None
     profile = args.profile
-    if not profile:
+    if not profile or args.calibrate_each:
         tmp = tempfile.TemporaryDirectory()
         profile = os.path.join(tmp.name, "profile.json")
         subprocess.run([args.threadsim, "calibrate", "-o", profile], check=True, stdout=subprocess.DEVNULL)
@@ -91,6 +94,10 @@ def main():
                                  capture_output=True, text=True, timeout=600)
             if sim.returncode == 0 and json.loads(sim.stdout)["makespan_ns"] > args.max_ms * 1e6:
                 continue
+        if args.calibrate_each:
+            subprocess.run([args.threadsim, "calibrate", "-o", profile] +
+                           (["--quick"] if args.calibrate_each == "quick" else []),
+                           check=True, stdout=subprocess.DEVNULL)
         share = "%.2f" % cpu_share()
         out, proc = compare(args.threadsim, path, profile, args.repeat, args.timeout)
         if out is None:
