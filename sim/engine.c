@@ -286,6 +286,16 @@ void engine_task_arrive(struct engine *e, struct task *t)
     e->pol->enqueue(e->rq, &t->se, ENQUEUE_NEW, e->now, e->enqueue_seq++);
 }
 
+void engine_task_arrive_late(struct engine *e, struct task *t, sim_time delay)
+{
+    engine_task_arrive(e, t);
+    if (delay <= 0)
+        return;
+    e->pol->dequeue(e->rq, &t->se);
+    engine_set_state(e, t, TRACE_BLOCKED, REASON_WAKEUP, -1);
+    t->timer = engine_push(e, e->now + delay, CLASS_READY, t->se.id, EV_WAKE, t->se.id);
+}
+
 /* Wakes a blocked task; `by_thread`: made ready by another thread (pays the
  * machine's wakeup_latency) rather than by a timer. */
 void engine_task_wake(struct engine *e, struct task *t, bool by_thread)
@@ -904,15 +914,7 @@ static enum step op_thread(struct engine *e, struct task *t, const struct op *op
     if (e->opts.record_trace)
         trace_add_task(e->trace, o->name, t->process);
     engine_instant(e, t, INSTANT_START, n->se.id, NULL);
-    engine_task_arrive(e, n);
-    /* a real thread runs its first instruction some time after it is
-     * created: until then it waits as a thread being woken does */
-    if (e->sc->profile.thread_start_latency_ns > 0) {
-        e->pol->dequeue(e->rq, &n->se);
-        engine_set_state(e, n, TRACE_BLOCKED, REASON_WAKEUP, -1);
-        n->timer = engine_push(e, e->now + e->sc->profile.thread_start_latency_ns, CLASS_READY, n->se.id, EV_WAKE,
-                               n->se.id);
-    }
+    engine_task_arrive_late(e, n, e->sc->profile.thread_start_latency_ns);
     /* Thread.start(): the creating thread pays for the new thread */
     if (e->sc->profile.thread_start_ns > 0) {
         t->op_left = e->sc->profile.thread_start_ns;

@@ -390,6 +390,9 @@ void engine_memory_for_process(struct engine *e, uint32_t p, uint32_t from);
 struct task *engine_new_task(struct engine *e, uint32_t process, uint32_t decl);
 /* Makes a NEW task ready (its arrival). */
 void engine_task_arrive(struct engine *e, struct task *t);
+/* Arrives t now, but it can run only after delay (a real thread's start
+ * latency): until then it is blocked with reason wakeup. */
+void engine_task_arrive_late(struct engine *e, struct task *t, sim_time delay);
 /* Stops a task that has not finished (a daemon at its process's end, a
  * terminated process's threads). */
 void engine_task_kill(struct engine *e, struct task *t);

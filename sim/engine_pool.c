@@ -105,7 +105,14 @@ enum step op_map(struct engine *e, struct task *t, const struct op *op)
         }
         if (e->opts.record_trace)
             trace_add_task(e->trace, m->process_pool ? "MainThread" : name, process);
-        engine_task_arrive(e, wt);
+        /* the caller makes the threads one after the other, each able to
+         * run its start latency after its making began */
+        if (m->process_pool)
+            engine_task_arrive(e, wt);
+        else
+            engine_task_arrive_late(e, wt, pr->thread_start_latency_ns > 0
+                                               ? (int64_t)w * pr->thread_start_ns + pr->thread_start_latency_ns
+                                               : 0);
     }
     int64_t parent_ns = 0;
     if (m->process_pool)
