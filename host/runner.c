@@ -603,7 +603,8 @@ static enum flow exec_block(struct hthread *th, struct op_block blk, int64_t *lo
 static void run_handlers(struct hthread *th)
 {
     struct hrun *r = th->run;
-    if (r->in_handler || th->slot != r->procs[r->proc].main_slot)
+    /* in_handler is the main thread's own: other threads must not read it */
+    if (th->slot != r->procs[r->proc].main_slot || r->in_handler)
         return;
     while (pending_signals()) {
         for (int signo = 1; signo < 31; signo++) {
