@@ -124,8 +124,10 @@ static inline int hrun_children(void)
     return n;
 }
 
-/* Processes running this program (same command name), this one included:
- * catches grandchildren too, which are not this process's children. */
+/* Processes running this program (same command name) in this session, this
+ * one included: catches grandchildren too, which are not this process's
+ * children, but not another run of the same test elsewhere on the machine
+ * (processes of a run keep the session of the test). */
 static inline int hrun_same_program(void)
 {
     char self[64] = "", path[300], buf[512];
@@ -155,7 +157,10 @@ static inline int hrun_same_program(void)
                 fclose(s2);
             sb[len] = '\0';
             char *q = strrchr(sb, ')');
-            if (!q || q[2] != 'Z')
+            char state = 0;
+            long ppid = 0, pgrp = 0, session = -1;
+            if (q && sscanf(q + 1, " %c %ld %ld %ld", &state, &ppid, &pgrp, &session) == 4 && state != 'Z' &&
+                session == (long)getsid(0))
                 n++;
         }
         fclose(c);
