@@ -192,6 +192,9 @@ static int bench_trace(const struct trace *tr, int runs, const char *only_zoom,
                     plot_x1 <= plot_x0 ? timeline_index_window(ix, o.from, o.to, W)
                                        : timeline_index_window_px(ix, o.from, o.to, plot_x0,
                                                                   plot_x1);
+                for (int k = 0; k < LAYOUT_ARROW_KIND_COUNT; k++)
+                    o.arrows_left_out[k] =
+                        timeline_index_arrows_left_out(ix, (enum layout_arrow_kind)k);
                 double b = now_ms();
                 lay = layout_update(lay, win, NULL, &o, &err);
                 double c = now_ms();

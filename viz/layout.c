@@ -1672,6 +1672,9 @@ static struct layout *build(const struct trace *const *traces, size_t ntraces,
     }
     free(b.pair_last);
     thin_arrows(lay);
+    if (lay->view == LAYOUT_VIEW_THREADS && !opts->no_arrows)
+        for (int k = 0; k < LAYOUT_ARROW_KIND_COUNT; k++)
+            lay->arrow_pairs[k] += opts->arrows_left_out[k];
     make_legend(&b, traces[0]);
     int legend_rows = place_legend(lay);
 

@@ -5,6 +5,7 @@
 #ifndef THREADSIM_TIMELINE_INDEX_H
 #define THREADSIM_TIMELINE_INDEX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,22 @@ const struct trace *timeline_index_window_px(struct timeline_index *ix, int64_t 
  * covering time t, or NULL. */
 const struct trace_segment *timeline_index_find(const struct timeline_index *ix, uint32_t lane,
                                                 int64_t t);
+
+/* The arrows of kind in the last window that it leaves out: when a window
+ * holds many instants a pixel column (threads view), its instants are made
+ * from a level of detail built with the index (the times each GIL and lock
+ * was held, summarised per column as segments are; the prints, at most a
+ * few a column; the arrows of the thread pairs the layout would draw), and
+ * the arrows of a pair the layout would drop as too dense are left out of
+ * it: pass them in layout_options.arrows_left_out so the legend counts them. */
+size_t timeline_index_arrows_left_out(const struct timeline_index *ix,
+                                      enum layout_arrow_kind kind);
+
+/* Whether the last window's instants are made from the level of detail
+ * (above): its owner lanes then show the same holders at the same pixels
+ * as the whole trace, but a column's summary counts the summarised times
+ * (layout_rect.merged) and names the take of the longest of them. */
+bool timeline_index_instants_summarised(const struct timeline_index *ix);
 
 /* The index in the indexed trace of the last window's instant i. */
 size_t timeline_index_instant_origin(const struct timeline_index *ix, size_t i);
