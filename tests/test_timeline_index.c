@@ -438,6 +438,101 @@ static void timeline_index_fast_path_should_lay_out_what_the_whole_trace_shows(v
     trace_destroy(tr);
 }
 
+/* A run of 10 ms with 30000 prints (three a column of a 1000-column plot,
+ * by two threads) and a lock held twice, handed over once. */
+static struct trace *prints_trace(void)
+{
+    struct trace *tr = trace_create("prints", NULL, "sim", "rr", 2, 0);
+    uint32_t p = trace_add_process(tr, "P");
+    trace_add_task(tr, "A", p);
+    trace_add_task(tr, "B", p);
+    uint32_t L = trace_add_object(tr, "L", "lock", (int32_t)p);
+    add_seg(tr, 0, 0, TRACE_RUNNING, REASON_NONE, 0, 10000000);
+    add_seg(tr, 1, 1, TRACE_RUNNING, REASON_NONE, 0, 10000000);
+    for (int i = 0; i < 30000; i++) {
+        int64_t t = (int64_t)i * 333, before = t - 333;
+        /* in time order, as the simulator writes them */
+        if (before < 1000000 && 1000000 <= t)
+            add_inst(tr, 1000000, 0, INSTANT_ACQUIRE, L, 0, 0);
+        if (before < 4995000 && 4995000 <= t) {
+            add_inst(tr, 4995000, 0, INSTANT_RELEASE, L, -1, 7);
+            add_inst(tr, 4995000, 1, INSTANT_ACQUIRE, L, 0, 7);
+        }
+        if (before < 8991000 && 8991000 <= t)
+            add_inst(tr, 8991000, 1, INSTANT_RELEASE, L, -1, 0);
+        struct trace_instant ev = { .time = t, .task = (uint32_t)(i % 2), .kind = INSTANT_PRINT,
+                                    .obj = UINT32_MAX };
+        trace_instant_add(tr, &ev, "tick");
+    }
+    tr->makespan = 10000000;
+    return tr;
+}
+
+/* Far more prints than pixel columns: the window keeps one a thread and
+ * column, so the viewer draws the same markers (the first print at each x
+ * of each lane, where the rest fall on it) from a few instants a column,
+ * with the owner lane and the hand-over exactly as the whole trace's. */
+static void timeline_index_window_should_keep_a_print_a_thread_and_column(void **state)
+{
+    (void)state;
+    struct trace *tr = prints_trace();
+    struct timeline_index *ix = timeline_index_create(tr, LAYOUT_VIEW_THREADS);
+    struct layout_options o;
+    struct error err;
+    layout_options_init(&o);
+    o.width = 1112;
+    struct layout *full = layout_create(tr, &o, &err);
+    assert_non_null(full);
+    const struct trace *win = timeline_index_window_px(ix, 0, tr->makespan, full->plot_x0,
+                                                       full->plot_x1);
+    assert_true(win->ninstants < tr->ninstants / 4);
+    assert_false(timeline_index_instants_summarised(ix));
+    struct layout *fast = layout_create(win, &o, &err);
+    assert_non_null(fast);
+    /* the whole trace's markers, one per lane and x: the fast ones */
+    size_t distinct = 0;
+    for (size_t k = 0; k < full->nmarkers; k++) {
+        bool seen = false;
+        for (size_t j = k; j-- > 0 && full->markers[j].x == full->markers[k].x && !seen;)
+            seen = full->markers[j].lane == full->markers[k].lane;
+        if (seen)
+            continue;
+        assert_true(distinct < fast->nmarkers);
+        const struct layout_marker *m = &fast->markers[distinct++];
+        assert_int_equal(m->x, full->markers[k].x);
+        assert_int_equal(m->lane, full->markers[k].lane);
+        assert_int_equal(timeline_index_instant_origin(ix, m->instant), full->markers[k].instant);
+    }
+    assert_int_equal(distinct, fast->nmarkers);
+    assert_true(distinct < full->nmarkers / 2);
+    /* the owner lane and the hand-over, exactly */
+    size_t i = 0, j = 0;
+    for (;; i++, j++) {
+        while (i < full->nrects && full->lanes[full->rects[i].lane].kind < LAYOUT_LANE_GIL)
+            i++;
+        while (j < fast->nrects && fast->lanes[fast->rects[j].lane].kind < LAYOUT_LANE_GIL)
+            j++;
+        if (i == full->nrects || j == fast->nrects)
+            break;
+        assert_int_equal(full->rects[i].x0, fast->rects[j].x0);
+        assert_int_equal(full->rects[i].x1, fast->rects[j].x1);
+        assert_int_equal(full->rects[i].color, fast->rects[j].color);
+        assert_int_equal(full->rects[i].segment,
+                         timeline_index_instant_origin(ix, fast->rects[j].segment));
+    }
+    assert_int_equal(i, full->nrects);
+    assert_int_equal(j, fast->nrects);
+    assert_int_equal(full->narrows, 1);
+    assert_int_equal(fast->narrows, 1);
+    assert_int_equal(full->arrows[0].x0, fast->arrows[0].x0);
+    assert_int_equal(full->arrows[0].from_instant,
+                     timeline_index_instant_origin(ix, fast->arrows[0].from_instant));
+    layout_destroy(fast);
+    layout_destroy(full);
+    timeline_index_destroy(ix);
+    trace_destroy(tr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -446,6 +541,7 @@ int main(void)
         cmocka_unit_test(timeline_index_window_px_should_draw_exactly_what_the_window_draws),
         cmocka_unit_test(timeline_index_find_should_give_the_segment_under_a_time),
         cmocka_unit_test(timeline_index_fast_path_should_lay_out_what_the_whole_trace_shows),
+        cmocka_unit_test(timeline_index_window_should_keep_a_print_a_thread_and_column),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -80,7 +80,7 @@ struct timeline_index {
     uint8_t *pair_kind;            /* enum layout_arrow_kind of each pair */
     uint32_t *arrow_pair;          /* per instant starting an arrow: its pair */
     uint32_t max_flow;
-    int plot_w;                    /* of the window being made */
+    int plot_x0, plot_w;           /* of the window being made */
     struct lod_item *items;        /* scratch: a coarse window's instants */
     size_t items_cap;
     struct lod_item *merged;       /* scratch: the same, merged */
@@ -89,7 +89,7 @@ struct timeline_index {
     size_t runs_cap;
     uint32_t *pair_mark;           /* scratch per pair: 1 drawn, 2 left out */
     size_t left_out[LAYOUT_ARROW_KIND_COUNT];
-    bool summarised;               /* the last window's instants are from the level of detail */
+    bool summarised;               /* the last window's owner lanes are from a coarser level */
 };
 
 /* A time a GIL or lock was held: by task, from the instant take. At a
@@ -830,8 +830,18 @@ static size_t first_ending_after(const int64_t *maxend, size_t lo, size_t hi, in
     return lo;
 }
 
+/* The window, for a plot whose columns start at plot_x0 (0: unknown). */
+static const struct trace *window_make(struct timeline_index *ix, int64_t from, int64_t to,
+                                       int plot_x0, int plot_w);
+
 const struct trace *timeline_index_window(struct timeline_index *ix, int64_t from, int64_t to,
                                           int plot_w)
+{
+    return window_make(ix, from, to, 0, plot_w);
+}
+
+static const struct trace *window_make(struct timeline_index *ix, int64_t from, int64_t to,
+                                       int plot_x0, int plot_w)
 {
     const struct trace *tr = ix->tr;
     int64_t column = plot_w > 0 ? (to - from) / plot_w : 0;
@@ -864,6 +874,7 @@ const struct trace *timeline_index_window(struct timeline_index *ix, int64_t fro
     ix->win.nsegments = n;
     ix->win.segments_cap = n;
     ix->plot_w = plot_w;
+    ix->plot_x0 = plot_x0;
     ix->summarised = false;
     memset(ix->left_out, 0, sizeof ix->left_out);
     window_instants(ix, from, to);
@@ -1083,12 +1094,13 @@ static void lod_window(struct timeline_index *ix, const struct owner_level *lv, 
     if (thin)
         for (uint32_t t = 0; t <= tr->ntasks; t++)
             ix->mark_col[t] = -1;
-    double col_per_ns = (double)ix->plot_w / (double)(to - from);
+    /* the marker's x as the layout places it (viz/layout.c: time_x) */
+    double scale = (double)ix->plot_w / (double)(to - from);
     for (size_t k = m0; k < ix->nmarks && tr->instants[ix->marks[k]].time <= to; k++) {
         const struct trace_instant *ev = &tr->instants[ix->marks[k]];
         if (thin && ev->kind == INSTANT_PRINT) {
             uint32_t t = ev->task < tr->ntasks ? ev->task : tr->ntasks;
-            int64_t col = (int64_t)((double)(ev->time - from) * col_per_ns);
+            int64_t col = lround(ix->plot_x0 + (double)(ev->time - from) * scale);
             if (ix->mark_col[t] == col)
                 continue;
             ix->mark_col[t] = col;
@@ -1151,7 +1163,6 @@ static void lod_window(struct timeline_index *ix, const struct owner_level *lv, 
     ix->win.instants = ix->inst;
     ix->win.ninstants = n;
     ix->win.instants_cap = n;
-    ix->summarised = true;
 }
 
 bool timeline_index_instants_summarised(const struct timeline_index *ix)
@@ -1196,10 +1207,10 @@ static void window_instants(struct timeline_index *ix, int64_t from, int64_t to)
         size_t lv = 0;
         while (lv + 1 < ix->nolevels && 2 * ix->olevels[lv + 1].bucket <= column)
             lv++;
-        if (lv > 0) {
-            lod_window(ix, &ix->olevels[lv], from, to, start, c);
-            return;
-        }
+        /* at level 0 the owner lanes are exact: the layout's own times */
+        lod_window(ix, &ix->olevels[lv], from, to, start, c);
+        ix->summarised = lv > 0;
+        return;
     }
     size_t nh = 0;
     for (size_t k = ix->cp_first[cp]; k < ix->cp_first[cp + 1]; k++)
@@ -1336,7 +1347,7 @@ static void column_flush(struct timeline_index *ix, struct column *c, size_t *m,
 const struct trace *timeline_index_window_px(struct timeline_index *ix, int64_t from, int64_t to,
                                              int plot_x0, int plot_x1)
 {
-    timeline_index_window(ix, from, to, plot_x1 - plot_x0);
+    window_make(ix, from, to, plot_x0, plot_x1 - plot_x0);
     double scale = (double)(plot_x1 - plot_x0) / (double)(to - from);
     if (plot_x1 <= plot_x0 || 1.0 / scale < INDEX_MIN_COLUMN_NS)
         return &ix->win;

@@ -61,10 +61,12 @@ const struct trace_segment *timeline_index_find(const struct timeline_index *ix,
 size_t timeline_index_arrows_left_out(const struct timeline_index *ix,
                                       enum layout_arrow_kind kind);
 
-/* Whether the last window's instants are made from the level of detail
- * (above): its owner lanes then show the same holders at the same pixels
- * as the whole trace, but a column's summary counts the summarised times
- * (layout_rect.merged) and names the take of the longest of them. */
+/* Whether the last window's owner lanes are made from summarised holder
+ * times (a level of detail coarser than the times held, above): a column
+ * then shows the holder that held most of a time bucket at most half a
+ * column long, placed at the bucket's first take, rather than the one that
+ * held most of the column, and layout_rect.merged counts summaries. Else
+ * the window gives the picture of the whole trace exactly. */
 bool timeline_index_instants_summarised(const struct timeline_index *ix);
 
 /* The index in the indexed trace of the last window's instant i. */
