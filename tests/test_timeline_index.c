@@ -393,7 +393,9 @@ static void timeline_index_fast_path_should_lay_out_what_the_whole_trace_shows(v
         struct layout *fast = NULL;
         int plot_x0 = 0, plot_x1 = 0;
         for (size_t z = 0; z < sizeof spans / sizeof spans[0]; z++)
-            for (size_t f = 0; f < (z ? 4u : 1u); f++) {
+            /* the whole run twice: as a first frame, then cut to the
+             * plot's columns (its owner lanes summed a column at a time) */
+            for (size_t f = 0; f < (z ? 4u : 2u); f++) {
                 struct layout_options o;
                 struct error err;
                 layout_options_init(&o);

@@ -81,6 +81,8 @@ struct timeline_index {
     uint32_t *arrow_pair;          /* per instant starting an arrow: its pair */
     uint32_t max_flow;
     int plot_x0, plot_w;           /* of the window being made */
+    bool cut;                      /* its plot's columns are known (timeline_index_window_px) */
+    bool cut_next;                 /* the window being asked for is one of those */
     struct lod_item *items;        /* scratch: a coarse window's instants */
     size_t items_cap;
     struct lod_item *merged;       /* scratch: the same, merged */
@@ -91,6 +93,12 @@ struct timeline_index {
     size_t left_out[LAYOUT_ARROW_KIND_COUNT];
     bool summarised;               /* the last window's owner lanes are from a coarser level */
 };
+
+/* Mirrors the layout's pixel arithmetic (viz/layout.c: time_x, span_columns). */
+#define INDEX_EDGE_SLACK 1e-6
+/* Below 4 ns a column, rounding a summary's start to whole nanoseconds could
+ * move it into the next column: such windows are not cut. */
+#define INDEX_MIN_COLUMN_NS 4.0
 
 /* A time a GIL or lock was held: by task, from the instant take. At a
  * coarser level, the runs held shorter than its bucket within one bucket
@@ -875,6 +883,7 @@ static const struct trace *window_make(struct timeline_index *ix, int64_t from, 
     ix->win.segments_cap = n;
     ix->plot_w = plot_w;
     ix->plot_x0 = plot_x0;
+    ix->cut = ix->cut_next && (double)(to - from) / plot_w >= INDEX_MIN_COLUMN_NS;
     ix->summarised = false;
     memset(ix->left_out, 0, sizeof ix->left_out);
     window_instants(ix, from, to);
@@ -1036,6 +1045,124 @@ static bool pair_too_dense(const struct timeline_index *ix, size_t lo, size_t hi
     return true;
 }
 
+/* The held times of one owner in one pixel column, each too short for a
+ * rectangle of its own, summed as the layout sums them (viz/layout.c:
+ * feed_owner, flush_owner). */
+struct owner_column {
+    bool active;
+    int col;
+    uint32_t n;
+    int nslots;
+    int64_t covered;
+    uint32_t task[LOD_HOLDER_SLOTS];
+    int64_t dur[LOD_HOLDER_SLOTS];
+    int64_t best_len[LOD_HOLDER_SLOTS];
+    uint32_t best_take[LOD_HOLDER_SLOTS];
+    struct holder only;            /* the time held, when only one */
+};
+
+static void holder_add(struct timeline_index *ix, size_t *n, const struct holder *h)
+{
+    struct trace_instant ev = ix->tr->instants[h->take];
+    ev.time = h->start;
+    ev.task = h->task;
+    ev.flow = 0;
+    item_add(ix, n, &ev, 2, h->take);
+    if (h->end == INT64_MAX)
+        return; /* held to the end of the run */
+    ev.time = h->end;
+    ev.kind = ev.kind == INSTANT_GIL_TAKE ? INSTANT_GIL_DROP : INSTANT_RELEASE;
+    item_add(ix, n, &ev, 0, h->take);
+}
+
+/* One held time inside the column, of the holder of most of it, as long as
+ * the time held: the layout then draws the column as it would from all. */
+static void owner_column_flush(struct timeline_index *ix, struct owner_column *oc, size_t *n,
+                               int64_t from, double scale, int64_t *last_end)
+{
+    if (!oc->active)
+        return;
+    if (oc->n == 1) {
+        holder_add(ix, n, &oc->only);
+        *last_end = oc->only.end;
+    } else {
+        int best = 0;
+        for (int k = 1; k < oc->nslots; k++)
+            if (oc->dur[k] > oc->dur[best])
+                best = k;
+        int64_t t0 = from + (int64_t)ceil((oc->col - ix->plot_x0) / scale);
+        int64_t lim = from + (int64_t)floor((oc->col + 1 - ix->plot_x0) / scale);
+        /* after the time held before it (one ending in this column), so
+         * the owner's times stay in order and apart */
+        t0 = t0 > *last_end ? t0 : *last_end;
+        int64_t t1 = t0 + oc->covered < lim ? t0 + oc->covered : lim;
+        struct holder h = { .start = t0, .end = t1 > t0 ? t1 : t0 + 1, .task = oc->task[best],
+                            .take = oc->best_take[best] };
+        holder_add(ix, n, &h);
+        *last_end = h.end;
+        ix->summarised = true;
+    }
+    memset(oc, 0, sizeof *oc);
+}
+
+/* The held times of an owner over [from, to): as they are, or (the plot's
+ * columns known) those too short for a rectangle of their own summed into
+ * one a column. */
+static void owner_times(struct timeline_index *ix, const struct owner_level *lv, size_t key,
+                        int64_t from, int64_t to, size_t *n)
+{
+    size_t i = first_ending_after(lv->maxend, lv->first[key], lv->first[key + 1], from);
+    struct owner_column oc;
+    memset(&oc, 0, sizeof oc);
+    int64_t last_end = INT64_MIN;
+    double scale = (double)ix->plot_w / (double)(to - from);
+    int plot_x1 = ix->plot_x0 + ix->plot_w;
+    for (; i < lv->first[key + 1] && lv->h[i].start < to; i++) {
+        const struct holder *h = &lv->h[i];
+        if (!ix->cut) {
+            holder_add(ix, n, h);
+            continue;
+        }
+        int64_t t0 = h->start > from ? h->start : from;
+        int64_t t1 = h->end < to ? h->end : to;
+        if (t1 <= t0)
+            continue; /* held before the window only: the layout draws nothing of it */
+        double fx0 = ix->plot_x0 + (double)(t0 - from) * scale;
+        double fx1 = ix->plot_x0 + (double)(t1 - from) * scale;
+        int c0 = (int)floor(fx0 + INDEX_EDGE_SLACK);
+        int c1 = (int)ceil(fx1 - INDEX_EDGE_SLACK);
+        if (c1 - c0 > 1) {
+            owner_column_flush(ix, &oc, n, from, scale, &last_end);
+            holder_add(ix, n, h);
+            last_end = h->end;
+            continue;
+        }
+        int col = c0 < plot_x1 ? c0 : plot_x1 - 1;
+        if (oc.active && oc.col != col)
+            owner_column_flush(ix, &oc, n, from, scale, &last_end);
+        int k = 0;
+        while (k < oc.nslots && oc.task[k] != h->task)
+            k++;
+        if (k == oc.nslots) {
+            if (k == LOD_HOLDER_SLOTS)
+                continue; /* the layout counts 8 holders a column */
+            oc.task[oc.nslots++] = h->task;
+        }
+        int64_t d = t1 - t0;
+        oc.active = true;
+        oc.col = col;
+        oc.n++;
+        oc.only = *h;
+        oc.covered += d;
+        oc.dur[k] += d;
+        if (d > oc.best_len[k]) {
+            oc.best_len[k] = d;
+            oc.best_take[k] = h->take;
+        }
+    }
+    owner_column_flush(ix, &oc, n, from, scale, &last_end);
+}
+
 /* A window over many instants a column, from the level of detail: the
  * holder times of the owner level lv overlapping it as a take and a drop
  * each, the prints and deadlocks in it (at most one print a thread and
@@ -1060,20 +1187,7 @@ static void lod_window(struct timeline_index *ix, const struct owner_level *lv, 
             if (!type || (strcmp(type, "lock") != 0 && strcmp(type, "rlock") != 0))
                 continue; /* no owner lane */
         }
-        size_t i = first_ending_after(lv->maxend, lv->first[key], lv->first[key + 1], from);
-        for (; i < lv->first[key + 1] && lv->h[i].start < to; i++) {
-            const struct holder *h = &lv->h[i];
-            struct trace_instant ev = tr->instants[h->take];
-            ev.time = h->start;
-            ev.task = h->task;
-            ev.flow = 0;
-            item_add(ix, &n, &ev, 2, h->take);
-            if (h->end == INT64_MAX)
-                continue; /* held to the end of the run */
-            ev.time = h->end;
-            ev.kind = ev.kind == INSTANT_GIL_TAKE ? INSTANT_GIL_DROP : INSTANT_RELEASE;
-            item_add(ix, &n, &ev, 0, h->take);
-        }
+        owner_times(ix, lv, key, from, to, &n);
     }
 
     /* prints and deadlocks */
@@ -1209,7 +1323,7 @@ static void window_instants(struct timeline_index *ix, int64_t from, int64_t to)
             lv++;
         /* at level 0 the owner lanes are exact: the layout's own times */
         lod_window(ix, &ix->olevels[lv], from, to, start, c);
-        ix->summarised = lv > 0;
+        ix->summarised = ix->summarised || lv > 0;
         return;
     }
     size_t nh = 0;
@@ -1297,11 +1411,6 @@ const struct trace_segment *timeline_index_find(const struct timeline_index *ix,
     return NULL;
 }
 
-/* Mirrors the layout's pixel arithmetic (viz/layout.c: time_x, span_columns). */
-#define INDEX_EDGE_SLACK 1e-6
-/* Below 4 ns a column, rounding a summary's start to whole nanoseconds could
- * move it into the next column: such windows are not cut. */
-#define INDEX_MIN_COLUMN_NS 4.0
 
 /* The short segments of one column, summed as the layout sums them. */
 struct column {
@@ -1347,7 +1456,9 @@ static void column_flush(struct timeline_index *ix, struct column *c, size_t *m,
 const struct trace *timeline_index_window_px(struct timeline_index *ix, int64_t from, int64_t to,
                                              int plot_x0, int plot_x1)
 {
+    ix->cut_next = plot_x1 > plot_x0;
     window_make(ix, from, to, plot_x0, plot_x1 - plot_x0);
+    ix->cut_next = false;
     double scale = (double)(plot_x1 - plot_x0) / (double)(to - from);
     if (plot_x1 <= plot_x0 || 1.0 / scale < INDEX_MIN_COLUMN_NS)
         return &ix->win;
