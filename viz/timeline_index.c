@@ -337,6 +337,8 @@ static void held_add(struct keyed_holder **raw, size_t *cap, size_t *n, size_t k
  * hold more than LOD_MIN_INSTANTS instants a column. */
 #define LOD_MIN_INSTANTS 8
 #define LOD_HOLDER_SLOTS 8
+/* Up to this many sorted runs of a window's instants are merged in one pass. */
+#define LOD_FEW_RUNS 12
 /* A window gives every print and deadlock when it holds at most this many
  * a column; else one print a thread and column. */
 #define LOD_MARKS 4
@@ -1266,13 +1268,32 @@ static void lod_window(struct timeline_index *ix, const struct owner_level *lv, 
 
     /* the arrows (few: those of pairs drawn) are sorted, then all merged */
     qsort(ix->items + arrows_from, n - arrows_from, sizeof *ix->items, cmp_item);
-    const struct lod_item *items = merge_runs(ix, n, nruns);
     ix->inst_copied = true;
     ix->inst = xgrow(ix->inst, &ix->inst_cap, n ? n : 1, sizeof *ix->inst);
     ix->inst_origin = xgrow(ix->inst_origin, &ix->origin_cap, n ? n : 1, sizeof *ix->inst_origin);
-    for (size_t k = 0; k < n; k++) {
-        ix->inst[k] = items[k].ev;
-        ix->inst_origin[k] = items[k].origin;
+    if (nruns <= LOD_FEW_RUNS) {
+        /* a few runs (owners): one pass picks the least head each time */
+        size_t head[LOD_FEW_RUNS], stop[LOD_FEW_RUNS];
+        for (size_t r = 0; r < nruns; r++) {
+            head[r] = ix->runs[r];
+            stop[r] = r + 1 < nruns ? ix->runs[r + 1] : n;
+        }
+        for (size_t k = 0; k < n; k++) {
+            size_t best = SIZE_MAX;
+            for (size_t r = 0; r < nruns; r++)
+                if (head[r] < stop[r] &&
+                    (best == SIZE_MAX || cmp_item(&ix->items[head[r]], &ix->items[head[best]]) < 0))
+                    best = r;
+            const struct lod_item *it = &ix->items[head[best]++];
+            ix->inst[k] = it->ev;
+            ix->inst_origin[k] = it->origin;
+        }
+    } else {
+        const struct lod_item *items = merge_runs(ix, n, nruns);
+        for (size_t k = 0; k < n; k++) {
+            ix->inst[k] = items[k].ev;
+            ix->inst_origin[k] = items[k].origin;
+        }
     }
     ix->win.instants = ix->inst;
     ix->win.ninstants = n;
