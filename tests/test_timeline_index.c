@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -441,7 +442,8 @@ static void timeline_index_fast_path_should_lay_out_what_the_whole_trace_shows(v
 }
 
 /* A run of 10 ms with 30000 prints (three a column of a 1000-column plot,
- * by two threads) and a lock held twice, handed over once. */
+ * by two threads), a lock held twice, handed over once, and twelve locks
+ * held once. */
 static struct trace *prints_trace(void)
 {
     struct trace *tr = trace_create("prints", NULL, "sim", "rr", 2, 0);
@@ -449,6 +451,14 @@ static struct trace *prints_trace(void)
     trace_add_task(tr, "A", p);
     trace_add_task(tr, "B", p);
     uint32_t L = trace_add_object(tr, "L", "lock", (int32_t)p);
+    /* twelve more locks, each held once for 2 ms from 0.5 ms apart: more
+     * owners than a window merges in one pass */
+    uint32_t K[12];
+    for (int k = 0; k < 12; k++) {
+        char name[8];
+        snprintf(name, sizeof name, "K%d", k);
+        K[k] = trace_add_object(tr, name, "lock", (int32_t)p);
+    }
     add_seg(tr, 0, 0, TRACE_RUNNING, REASON_NONE, 0, 10000000);
     add_seg(tr, 1, 1, TRACE_RUNNING, REASON_NONE, 0, 10000000);
     for (int i = 0; i < 30000; i++) {
@@ -462,6 +472,13 @@ static struct trace *prints_trace(void)
         }
         if (before < 8991000 && 8991000 <= t)
             add_inst(tr, 8991000, 1, INSTANT_RELEASE, L, -1, 0);
+        for (int k = 0; k < 12; k++) {
+            int64_t take = 500000 * (k + 1) + 100, drop = take + 2000000;
+            if (before < take && take <= t)
+                add_inst(tr, take, (uint32_t)(k % 2), INSTANT_ACQUIRE, K[k], 0, 0);
+            if (before < drop && drop <= t)
+                add_inst(tr, drop, (uint32_t)(k % 2), INSTANT_RELEASE, K[k], -1, 0);
+        }
         struct trace_instant ev = { .time = t, .task = (uint32_t)(i % 2), .kind = INSTANT_PRINT,
                                     .obj = UINT32_MAX };
         trace_instant_add(tr, &ev, "tick");
@@ -524,6 +541,7 @@ static void timeline_index_window_should_keep_a_print_a_thread_and_column(void *
     }
     assert_int_equal(i, full->nrects);
     assert_int_equal(j, fast->nrects);
+    assert_int_equal(full->nlanes, 2 + 13);
     assert_int_equal(full->narrows, 1);
     assert_int_equal(fast->narrows, 1);
     assert_int_equal(full->arrows[0].x0, fast->arrows[0].x0);
