@@ -1063,29 +1063,37 @@ struct owner_column {
     struct holder only;            /* the time held, when only one */
 };
 
-static void holder_add(struct timeline_index *ix, size_t *n, const struct holder *h)
+/* A take and a drop of owner key (a GIL per process, then a lock per
+ * object) for a time held. They are made from the key, not read from the
+ * take in the trace: a window's times held are far apart there, and
+ * reading them would cost a cache miss each. */
+static void holder_add(struct timeline_index *ix, size_t *n, size_t key, const struct holder *h)
 {
-    struct trace_instant ev = ix->tr->instants[h->take];
-    ev.time = h->start;
-    ev.task = h->task;
-    ev.flow = 0;
+    const struct trace *tr = ix->tr;
+    bool gil = key < tr->nprocesses;
+    struct trace_instant ev = { .time = h->start, .task = h->task,
+                                .kind = gil ? INSTANT_GIL_TAKE : INSTANT_ACQUIRE,
+                                .value = gil ? (int64_t)key : 0,
+                                .obj = gil ? UINT32_MAX : (uint32_t)(key - tr->nprocesses),
+                                .text = UINT32_MAX };
     item_add(ix, n, &ev, 2, h->take);
     if (h->end == INT64_MAX)
         return; /* held to the end of the run */
     ev.time = h->end;
-    ev.kind = ev.kind == INSTANT_GIL_TAKE ? INSTANT_GIL_DROP : INSTANT_RELEASE;
+    ev.kind = gil ? INSTANT_GIL_DROP : INSTANT_RELEASE;
+    ev.value = gil ? (int64_t)key : -1;
     item_add(ix, n, &ev, 0, h->take);
 }
 
 /* One held time inside the column, of the holder of most of it, as long as
  * the time held: the layout then draws the column as it would from all. */
 static void owner_column_flush(struct timeline_index *ix, struct owner_column *oc, size_t *n,
-                               int64_t from, double scale, int64_t *last_end)
+                               size_t key, int64_t from, double scale, int64_t *last_end)
 {
     if (!oc->active)
         return;
     if (oc->n == 1) {
-        holder_add(ix, n, &oc->only);
+        holder_add(ix, n, key, &oc->only);
         *last_end = oc->only.end;
     } else {
         int best = 0;
@@ -1100,7 +1108,7 @@ static void owner_column_flush(struct timeline_index *ix, struct owner_column *o
         int64_t t1 = t0 + oc->covered < lim ? t0 + oc->covered : lim;
         struct holder h = { .start = t0, .end = t1 > t0 ? t1 : t0 + 1, .task = oc->task[best],
                             .take = oc->best_take[best] };
-        holder_add(ix, n, &h);
+        holder_add(ix, n, key, &h);
         *last_end = h.end;
         ix->summarised = true;
     }
@@ -1122,7 +1130,7 @@ static void owner_times(struct timeline_index *ix, const struct owner_level *lv,
     for (; i < lv->first[key + 1] && lv->h[i].start < to; i++) {
         const struct holder *h = &lv->h[i];
         if (!ix->cut) {
-            holder_add(ix, n, h);
+            holder_add(ix, n, key, h);
             continue;
         }
         int64_t t0 = h->start > from ? h->start : from;
@@ -1134,14 +1142,14 @@ static void owner_times(struct timeline_index *ix, const struct owner_level *lv,
         int c0 = (int)floor(fx0 + INDEX_EDGE_SLACK);
         int c1 = (int)ceil(fx1 - INDEX_EDGE_SLACK);
         if (c1 - c0 > 1) {
-            owner_column_flush(ix, &oc, n, from, scale, &last_end);
-            holder_add(ix, n, h);
+            owner_column_flush(ix, &oc, n, key, from, scale, &last_end);
+            holder_add(ix, n, key, h);
             last_end = h->end;
             continue;
         }
         int col = c0 < plot_x1 ? c0 : plot_x1 - 1;
         if (oc.active && oc.col != col)
-            owner_column_flush(ix, &oc, n, from, scale, &last_end);
+            owner_column_flush(ix, &oc, n, key, from, scale, &last_end);
         int k = 0;
         while (k < oc.nslots && oc.task[k] != h->task)
             k++;
@@ -1162,7 +1170,7 @@ static void owner_times(struct timeline_index *ix, const struct owner_level *lv,
             oc.best_take[k] = h->take;
         }
     }
-    owner_column_flush(ix, &oc, n, from, scale, &last_end);
+    owner_column_flush(ix, &oc, n, key, from, scale, &last_end);
 }
 
 /* A window over many instants a column, from the level of detail: the
