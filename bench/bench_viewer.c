@@ -6,6 +6,7 @@
  * the layout and the drawing separately and for the whole frame.
  *
  *   bench_viewer [--runs R] [--segments N] [--only plain|locks] [--zoom Z] [--no-whole]
+ *                [--save DIR]
  *
  * The traces: 16 threads in 4 processes on 4 CPUs, each CPU taking its 4
  * threads in turn for 20 to 200 us; a thread waits for its next turn ready,
@@ -13,7 +14,9 @@
  * turn acquires at its start and hands over at its end (half a million
  * instants, a hand-over arrow and an owner lane per CPU). --no-whole skips
  * the comparison with laying out the whole trace; --zoom (whole, 1/10, 1/100
- * or 1/1000) measures that zoom only, for a profiler. Target: under 16 ms a
+ * or 1/1000) measures that zoom only, for a profiler; --save DIR writes each
+ * zoom's last frame as DIR/TRACE-VIEW-ZOOM.png, and at the whole zoom the
+ * whole trace laid out directly as ...-full.png, to look at. Target: under 16 ms a
  * frame at every zoom (aim: 10). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +27,7 @@
 
 #include "viz/draw.h"
 #include "viz/layout.h"
+#include "viz/png.h"
 #include "viz/state_at.h"
 #include "viz/timeline_index.h"
 
@@ -146,8 +150,30 @@ static void report(const char *zoom, size_t nwin, size_t nrects, struct times t[
     printf("\n");
 }
 
+/* Writes lay as DIR/TRACE-VIEW-ZOOM[SUFFIX].png. */
+static int save_png(const char *dir, const struct trace *tr, const struct layout *lay,
+                    const char *zoom, const char *suffix)
+{
+    char path[1024], z[16];
+    snprintf(z, sizeof z, "%s", zoom);
+    for (char *c = z; *c; c++)
+        *c = *c == '/' ? '_' : *c;
+    snprintf(path, sizeof path, "%s/%s-%s-%s%s.png", dir, tr->scenario,
+             lay->view == LAYOUT_VIEW_CPUS ? "cpus" : "threads", z, suffix);
+    FILE *f = fopen(path, "wb");
+    struct error err;
+    if (!f || png_write(lay, f, &err) != STATUS_OK) {
+        fprintf(stderr, "bench_viewer: cannot write %s\n", path);
+        if (f)
+            fclose(f);
+        return 1;
+    }
+    fclose(f);
+    return 0;
+}
+
 static int bench_trace(const struct trace *tr, int runs, const char *only_zoom,
-                       SDL_Surface *surf, struct draw_fonts *fonts)
+                       SDL_Surface *surf, struct draw_fonts *fonts, const char *save)
 {
     static const struct {
         const char *name;
@@ -176,8 +202,8 @@ static int bench_trace(const struct trace *tr, int runs, const char *only_zoom,
             int64_t span = tr->makespan / zooms[z].div;
             int64_t from = (tr->makespan - span) / 2;
             size_t nwin = 0, nrects = 0;
+            struct layout_options o;
             for (int r = -1; r < runs; r++) {
-                struct layout_options o;
                 layout_options_init(&o);
                 o.view = (enum layout_view)view;
                 o.width = W;
@@ -192,6 +218,9 @@ static int bench_trace(const struct trace *tr, int runs, const char *only_zoom,
                     plot_x1 <= plot_x0 ? timeline_index_window(ix, o.from, o.to, W)
                                        : timeline_index_window_px(ix, o.from, o.to, plot_x0,
                                                                   plot_x1);
+                for (int k = 0; k < LAYOUT_ARROW_KIND_COUNT; k++)
+                    o.arrows_left_out[k] =
+                        timeline_index_arrows_left_out(ix, (enum layout_arrow_kind)k);
                 double b = now_ms();
                 lay = layout_update(lay, win, NULL, &o, &err);
                 double c = now_ms();
@@ -212,6 +241,16 @@ static int bench_trace(const struct trace *tr, int runs, const char *only_zoom,
                 t[3].v[r] = d - a;
             }
             report(zooms[z].name, nwin, nrects, t);
+            if (save && save_png(save, tr, lay, zooms[z].name, ""))
+                return 1;
+            if (save && z == 0) {
+                memset(o.arrows_left_out, 0, sizeof o.arrows_left_out);
+                struct layout *full = layout_create(tr, &o, &err);
+                int bad = !full || save_png(save, tr, full, zooms[z].name, "-full");
+                layout_destroy(full);
+                if (bad)
+                    return 1;
+            }
         }
         layout_destroy(lay);
         timeline_index_destroy(ix);
@@ -225,7 +264,7 @@ int main(int argc, char **argv)
 {
     int runs = 11;
     long nseg = 1000000;
-    const char *only = NULL, *zoom = NULL;
+    const char *only = NULL, *zoom = NULL, *save = NULL;
     bool whole = true;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
@@ -236,6 +275,8 @@ int main(int argc, char **argv)
             only = argv[++i];
         else if (strcmp(argv[i], "--zoom") == 0 && i + 1 < argc)
             zoom = argv[++i];
+        else if (strcmp(argv[i], "--save") == 0 && i + 1 < argc)
+            save = argv[++i];
         else if (strcmp(argv[i], "--no-whole") == 0)
             whole = false;
         else
@@ -243,7 +284,7 @@ int main(int argc, char **argv)
     }
     if (runs < 1 || runs > 1000 || nseg < 100) {
         fprintf(stderr, "usage: bench_viewer [--runs R] [--segments N] [--only plain|locks] "
-                        "[--zoom Z] [--no-whole]\n");
+                        "[--zoom Z] [--no-whole] [--save DIR]\n");
         return 2;
     }
     struct error err;
@@ -260,7 +301,7 @@ int main(int argc, char **argv)
         if (only && strcmp(only, locks ? "locks" : "plain") != 0)
             continue;
         struct trace *tr = make_trace(nseg, locks);
-        rc = bench_trace(tr, runs, zoom, surf, fonts);
+        rc = bench_trace(tr, runs, zoom, surf, fonts, save);
         if (rc == 0 && whole && !locks) {
             /* For comparison: the whole trace laid out for one frame. */
             double *v = malloc((size_t)runs * sizeof *v);

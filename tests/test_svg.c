@@ -153,6 +153,47 @@ static void svg_should_draw_owner_lanes_and_arrows(void **state)
     trace_destroy(tr);
 }
 
+/* A holder's rectangles on an owner lane and its legend swatch are filled
+ * with a hatching pattern of the holder's colour (as the PNG and the window
+ * hatch them), so that a holder is not read as a thread of the state of
+ * that colour; thread lanes stay plain. */
+static void svg_should_hatch_owner_rectangles_and_their_legend_swatches(void **state)
+{
+    (void)state;
+    struct trace *tr = owner_trace();
+    struct layout_options o;
+    struct error err;
+    layout_options_init(&o);
+    error_clear(&err);
+    struct layout *lay = layout_create(tr, &o, &err);
+    assert_non_null(lay);
+    uint32_t holder = UINT32_MAX;
+    for (size_t i = 0; i < lay->nrects && holder == UINT32_MAX; i++)
+        if (lay->lanes[lay->rects[i].lane].kind == LAYOUT_LANE_LOCK)
+            holder = lay->rects[i].color;
+    assert_int_not_equal(holder, UINT32_MAX);
+    layout_destroy(lay);
+    char *svg = render(tr, LAYOUT_VIEW_THREADS, LAYOUT_THEME_LIGHT);
+    char want[64];
+    snprintf(want, sizeof want, "<pattern id=\"h%06X\"", (unsigned)holder);
+    const char *def = strstr(svg, want);
+    assert_non_null(def);
+    /* the pattern lies under the colour, then stripes of it half mixed with
+     * the white background */
+    snprintf(want, sizeof want, "fill=\"#%06X\"/><path", (unsigned)holder);
+    assert_non_null(strstr(def, want));
+    snprintf(want, sizeof want, "fill=\"url(#h%06X)\"", (unsigned)holder);
+    const char *first = strstr(svg, want);
+    assert_non_null(first);
+    const char *swatch = strstr(svg, ">held by ");
+    assert_non_null(swatch);
+    /* a hatched rectangle before the legend (a lane) and one in it */
+    assert_true(first < swatch);
+    assert_non_null(strstr(swatch, "fill=\"url(#h"));
+    free(svg);
+    trace_destroy(tr);
+}
+
 /* At 1920 pixels (a projector) the body text is 16 pixels. */
 static void svg_should_scale_text_for_a_1920_pixel_slide(void **state)
 {
@@ -184,6 +225,7 @@ int main(void)
         cmocka_unit_test(svg_should_be_well_formed_xml),
         cmocka_unit_test(svg_should_label_cpu_lanes_in_the_cpus_view),
         cmocka_unit_test(svg_should_draw_owner_lanes_and_arrows),
+        cmocka_unit_test(svg_should_hatch_owner_rectangles_and_their_legend_swatches),
         cmocka_unit_test(svg_should_scale_text_for_a_1920_pixel_slide),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -274,17 +275,70 @@ static struct trace *handover_trace(void)
  * whole trace's layout (full) shows: the same rectangles (only in the owner
  * lanes with owners_only), arrows and markers, instants told by their index
  * in the trace. */
+/* lane's rectangle over column x, or NULL. */
+static const struct layout_rect *column_rect(const struct layout *lay, uint32_t lane, int x)
+{
+    for (size_t i = 0; i < lay->nrects; i++)
+        if (lay->rects[i].lane == lane && lay->rects[i].x0 <= x && x < lay->rects[i].x1)
+            return &lay->rects[i];
+    return NULL;
+}
+
+/* Owner lanes made from summarised holder times (the window's instants are
+ * a level of detail: too many a column): the lanes are held in the same
+ * columns; a column the whole trace gives to one holder (a time held over
+ * more than a column) shows it; a column where the holder flips faster
+ * than a pixel is a summary whose holder, the one that held most of a time
+ * bucket rather than of the column, is one of those the whole trace shows
+ * next to it. */
+static void assert_same_owner_columns(const struct layout *full, const struct layout *fast)
+{
+    for (uint32_t l = 0; l < full->nlanes; l++) {
+        if (full->lanes[l].kind < LAYOUT_LANE_GIL)
+            continue;
+        int cols = 0, presence = 0, whole = 0, whole_same = 0, summaries = 0, summaries_near = 0;
+        for (int x = full->plot_x0; x < full->plot_x1; x++) {
+            const struct layout_rect *a = column_rect(full, l, x), *b = column_rect(fast, l, x);
+            cols++;
+            presence += (a == NULL) == (b == NULL);
+            if (!a || !b)
+                continue;
+            if (a->merged == 1 && a->x1 - a->x0 > 2) {
+                whole++;
+                whole_same += a->color == b->color;
+                continue;
+            }
+            bool near = false;
+            for (int d = -2; d <= 2 && !near; d++) {
+                const struct layout_rect *c = column_rect(full, l, x + d);
+                near = c && c->color == b->color;
+            }
+            summaries++;
+            summaries_near += near;
+        }
+        assert_true(presence * 100 >= cols * 99);
+        assert_true(summaries_near * 100 >= summaries * 95);
+        assert_true(whole_same * 100 >= whole * 99);
+    }
+}
+
 static void assert_same_picture(const struct layout *full, const struct layout *fast,
                                 const struct timeline_index *ix, bool owners_only)
 {
     assert_int_equal(full->nlanes, fast->nlanes);
+    /* summarised owner lanes are compared column by column */
+    bool summarised = timeline_index_instants_summarised(ix);
+    if (summarised)
+        assert_same_owner_columns(full, fast);
     size_t i = 0, j = 0;
     for (;;) {
-        while (owners_only && i < full->nrects &&
-               full->lanes[full->rects[i].lane].kind < LAYOUT_LANE_GIL)
+        while (i < full->nrects &&
+               (full->lanes[full->rects[i].lane].kind < LAYOUT_LANE_GIL ? owners_only
+                                                                         : summarised))
             i++;
-        while (owners_only && j < fast->nrects &&
-               fast->lanes[fast->rects[j].lane].kind < LAYOUT_LANE_GIL)
+        while (j < fast->nrects &&
+               (fast->lanes[fast->rects[j].lane].kind < LAYOUT_LANE_GIL ? owners_only
+                                                                         : summarised))
             j++;
         if (i == full->nrects || j == fast->nrects)
             break;
@@ -296,8 +350,8 @@ static void assert_same_picture(const struct layout *full, const struct layout *
         assert_int_equal(a->color, b->color);
         assert_int_equal(a->task, b->task);
         assert_int_equal(a->state, b->state);
-        assert_int_equal(a->merged, b->merged);
         assert_ptr_equal(a->text, b->text);
+        assert_int_equal(a->merged, b->merged);
         if (full->lanes[a->lane].kind >= LAYOUT_LANE_GIL)
             assert_int_equal(a->segment, timeline_index_instant_origin(ix, b->segment));
     }
@@ -340,7 +394,9 @@ static void timeline_index_fast_path_should_lay_out_what_the_whole_trace_shows(v
         struct layout *fast = NULL;
         int plot_x0 = 0, plot_x1 = 0;
         for (size_t z = 0; z < sizeof spans / sizeof spans[0]; z++)
-            for (size_t f = 0; f < (z ? 4u : 1u); f++) {
+            /* the whole run twice: as a first frame, then cut to the
+             * plot's columns (its owner lanes summed a column at a time) */
+            for (size_t f = 0; f < (z ? 4u : 2u); f++) {
                 struct layout_options o;
                 struct error err;
                 layout_options_init(&o);
@@ -352,23 +408,148 @@ static void timeline_index_fast_path_should_lay_out_what_the_whole_trace_shows(v
                 const struct trace *win =
                     plot_x1 > plot_x0 ? timeline_index_window_px(ix, o.from, o.to, plot_x0, plot_x1)
                                       : timeline_index_window(ix, o.from, o.to, 1000);
-                fast = layout_update(fast, win, NULL, &o, &err);
+                /* the arrows the window leaves out as too dense, for the legend */
+                struct layout_options of = o;
+                for (int k = 0; k < LAYOUT_ARROW_KIND_COUNT; k++)
+                    of.arrows_left_out[k] =
+                        timeline_index_arrows_left_out(ix, (enum layout_arrow_kind)k);
+                fast = layout_update(fast, win, NULL, &of, &err);
                 assert_non_null(fast);
                 plot_x0 = fast->plot_x0;
                 plot_x1 = fast->plot_x1;
+                /* the whole run has more instants than columns: its owner
+                 * lanes, markers and arrows come from the level of detail */
+                if (view == LAYOUT_VIEW_THREADS)
+                    assert_true(timeline_index_instants_summarised(ix) == (z == 0));
                 /* a narrow window late in the run: its instants, those of
                  * a checkpoint interval and the history it needs only */
                 if (z >= 2 && f >= 1)
                     assert_true(win->ninstants < 1500);
                 struct layout *full = layout_create(tr, &o, &err);
                 assert_non_null(full);
-                /* the whole run's segments are summarised a little differently */
+                /* The whole run's segments are summarised a little
+                 * differently (its thread lanes are not compared), and its
+                 * owner lanes come from summarised holder times: they are
+                 * compared column by column (assert_same_owner_columns);
+                 * at the other zooms no summary happens and all is equal. */
                 assert_same_picture(full, fast, ix, z == 0);
                 layout_destroy(full);
             }
         layout_destroy(fast);
         timeline_index_destroy(ix);
     }
+    trace_destroy(tr);
+}
+
+/* A run of 10 ms with 30000 prints (three a column of a 1000-column plot,
+ * by two threads), a lock held twice, handed over once, and twelve locks
+ * held once. */
+static struct trace *prints_trace(void)
+{
+    struct trace *tr = trace_create("prints", NULL, "sim", "rr", 2, 0);
+    uint32_t p = trace_add_process(tr, "P");
+    trace_add_task(tr, "A", p);
+    trace_add_task(tr, "B", p);
+    uint32_t L = trace_add_object(tr, "L", "lock", (int32_t)p);
+    /* twelve more locks, each held once for 2 ms from 0.5 ms apart: more
+     * owners than a window merges in one pass */
+    uint32_t K[12];
+    for (int k = 0; k < 12; k++) {
+        char name[8];
+        snprintf(name, sizeof name, "K%d", k);
+        K[k] = trace_add_object(tr, name, "lock", (int32_t)p);
+    }
+    add_seg(tr, 0, 0, TRACE_RUNNING, REASON_NONE, 0, 10000000);
+    add_seg(tr, 1, 1, TRACE_RUNNING, REASON_NONE, 0, 10000000);
+    for (int i = 0; i < 30000; i++) {
+        int64_t t = (int64_t)i * 333, before = t - 333;
+        /* in time order, as the simulator writes them */
+        if (before < 1000000 && 1000000 <= t)
+            add_inst(tr, 1000000, 0, INSTANT_ACQUIRE, L, 0, 0);
+        if (before < 4995000 && 4995000 <= t) {
+            add_inst(tr, 4995000, 0, INSTANT_RELEASE, L, -1, 7);
+            add_inst(tr, 4995000, 1, INSTANT_ACQUIRE, L, 0, 7);
+        }
+        if (before < 8991000 && 8991000 <= t)
+            add_inst(tr, 8991000, 1, INSTANT_RELEASE, L, -1, 0);
+        for (int k = 0; k < 12; k++) {
+            int64_t take = 500000 * (k + 1) + 100, drop = take + 2000000;
+            if (before < take && take <= t)
+                add_inst(tr, take, (uint32_t)(k % 2), INSTANT_ACQUIRE, K[k], 0, 0);
+            if (before < drop && drop <= t)
+                add_inst(tr, drop, (uint32_t)(k % 2), INSTANT_RELEASE, K[k], -1, 0);
+        }
+        struct trace_instant ev = { .time = t, .task = (uint32_t)(i % 2), .kind = INSTANT_PRINT,
+                                    .obj = UINT32_MAX };
+        trace_instant_add(tr, &ev, "tick");
+    }
+    tr->makespan = 10000000;
+    return tr;
+}
+
+/* Far more prints than pixel columns: the window keeps one a thread and
+ * column, so the viewer draws the same markers (the first print at each x
+ * of each lane, where the rest fall on it) from a few instants a column,
+ * with the owner lane and the hand-over exactly as the whole trace's. */
+static void timeline_index_window_should_keep_a_print_a_thread_and_column(void **state)
+{
+    (void)state;
+    struct trace *tr = prints_trace();
+    struct timeline_index *ix = timeline_index_create(tr, LAYOUT_VIEW_THREADS);
+    struct layout_options o;
+    struct error err;
+    layout_options_init(&o);
+    o.width = 1112;
+    struct layout *full = layout_create(tr, &o, &err);
+    assert_non_null(full);
+    const struct trace *win = timeline_index_window_px(ix, 0, tr->makespan, full->plot_x0,
+                                                       full->plot_x1);
+    assert_true(win->ninstants < tr->ninstants / 4);
+    assert_false(timeline_index_instants_summarised(ix));
+    struct layout *fast = layout_create(win, &o, &err);
+    assert_non_null(fast);
+    /* the whole trace's markers, one per lane and x: the fast ones */
+    size_t distinct = 0;
+    for (size_t k = 0; k < full->nmarkers; k++) {
+        bool seen = false;
+        for (size_t j = k; j-- > 0 && full->markers[j].x == full->markers[k].x && !seen;)
+            seen = full->markers[j].lane == full->markers[k].lane;
+        if (seen)
+            continue;
+        assert_true(distinct < fast->nmarkers);
+        const struct layout_marker *m = &fast->markers[distinct++];
+        assert_int_equal(m->x, full->markers[k].x);
+        assert_int_equal(m->lane, full->markers[k].lane);
+        assert_int_equal(timeline_index_instant_origin(ix, m->instant), full->markers[k].instant);
+    }
+    assert_int_equal(distinct, fast->nmarkers);
+    assert_true(distinct < full->nmarkers / 2);
+    /* the owner lane and the hand-over, exactly */
+    size_t i = 0, j = 0;
+    for (;; i++, j++) {
+        while (i < full->nrects && full->lanes[full->rects[i].lane].kind < LAYOUT_LANE_GIL)
+            i++;
+        while (j < fast->nrects && fast->lanes[fast->rects[j].lane].kind < LAYOUT_LANE_GIL)
+            j++;
+        if (i == full->nrects || j == fast->nrects)
+            break;
+        assert_int_equal(full->rects[i].x0, fast->rects[j].x0);
+        assert_int_equal(full->rects[i].x1, fast->rects[j].x1);
+        assert_int_equal(full->rects[i].color, fast->rects[j].color);
+        assert_int_equal(full->rects[i].segment,
+                         timeline_index_instant_origin(ix, fast->rects[j].segment));
+    }
+    assert_int_equal(i, full->nrects);
+    assert_int_equal(j, fast->nrects);
+    assert_int_equal(full->nlanes, 2 + 13);
+    assert_int_equal(full->narrows, 1);
+    assert_int_equal(fast->narrows, 1);
+    assert_int_equal(full->arrows[0].x0, fast->arrows[0].x0);
+    assert_int_equal(full->arrows[0].from_instant,
+                     timeline_index_instant_origin(ix, fast->arrows[0].from_instant));
+    layout_destroy(fast);
+    layout_destroy(full);
+    timeline_index_destroy(ix);
     trace_destroy(tr);
 }
 
@@ -380,6 +561,7 @@ int main(void)
         cmocka_unit_test(timeline_index_window_px_should_draw_exactly_what_the_window_draws),
         cmocka_unit_test(timeline_index_find_should_give_the_segment_under_a_time),
         cmocka_unit_test(timeline_index_fast_path_should_lay_out_what_the_whole_trace_shows),
+        cmocka_unit_test(timeline_index_window_should_keep_a_print_a_thread_and_column),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1148,7 +1148,9 @@ static void make_markers(struct builder *b, const struct source *src)
     const struct trace *tr = src->tr;
     for (size_t i = 0; i < tr->ninstants; i++) {
         const struct trace_instant *ev = &tr->instants[i];
-        if (ev->time < lay->from || ev->time > lay->to)
+        /* most instants are no marker: they cost a test, not a position */
+        if ((ev->kind != INSTANT_DEADLOCK && ev->kind != INSTANT_PRINT) || ev->time < lay->from ||
+            ev->time > lay->to)
             continue;
         struct layout_marker m = { .x = (int)lround(time_x(b, ev->time)), .instant = i,
                                    .text = trace_string(tr, ev->text),
@@ -1672,6 +1674,9 @@ static struct layout *build(const struct trace *const *traces, size_t ntraces,
     }
     free(b.pair_last);
     thin_arrows(lay);
+    if (lay->view == LAYOUT_VIEW_THREADS && !opts->no_arrows)
+        for (int k = 0; k < LAYOUT_ARROW_KIND_COUNT; k++)
+            lay->arrow_pairs[k] += opts->arrows_left_out[k];
     make_legend(&b, traces[0]);
     int legend_rows = place_legend(lay);
 

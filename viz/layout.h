@@ -71,6 +71,10 @@ struct layout_options {
     enum layout_theme theme;
     bool no_owner_lanes;       /* leave out the GIL and lock owner lanes */
     bool no_arrows;            /* leave out the message and hand-over arrows */
+    size_t arrows_left_out[LAYOUT_ARROW_KIND_COUNT]; /* arrows in the window the trace
+                                * given leaves out as too dense to draw (a timeline
+                                * index's window: timeline_index_arrows_left_out),
+                                * counted in the legend with those in the trace */
 };
 
 #define LAYOUT_MIN_WIDTH 320
@@ -135,8 +139,8 @@ enum layout_legend_shape {
     LAYOUT_LEGEND_SWATCH = 0,  /* a filled square */
     LAYOUT_LEGEND_ARROW,       /* a left-to-right arrow across the swatch */
     LAYOUT_LEGEND_HOLDER       /* a swatch of an owner lane's holder: hatched where
-                                * the renderer hatches owner rectangles (PNG and
-                                * window), so a holder's colour is not read as a
+                                * the renderer hatches owner rectangles (SVG, PNG
+                                * and window), so a holder's colour is not read as a
                                 * state of the same colour; else a filled square */
 };
 

@@ -8,6 +8,83 @@
 
 #define SVG_FONT "DejaVu Sans, Helvetica, Arial, sans-serif"
 #define SVG_MARKER_W 4
+/* The hatching of an owner lane's holder, as the PNG and the window draw it
+ * (viz/draw.c: draw_hatch): stripes every 8 pixels
+ * along x + y, 3 pixels wide, of the colour half mixed with the background. */
+#define SVG_HATCH_PERIOD 8
+#define SVG_MAX_HATCHES 64
+
+static bool is_owner_lane(const struct layout_lane *ln)
+{
+    return ln->kind == LAYOUT_LANE_GIL || ln->kind == LAYOUT_LANE_LOCK;
+}
+
+static uint32_t svg_mix_half(uint32_t a, uint32_t b)
+{
+    uint32_t out = 0;
+    for (int sh = 0; sh <= 16; sh += 8)
+        out |= ((((a >> sh) & 0xFFu) + ((b >> sh) & 0xFFu)) >> 1) << sh;
+    return out;
+}
+
+/* Adds color to the set of hatched colours (at most SVG_MAX_HATCHES: beyond
+ * them a holder is filled plain). Returns whether it is in the set. */
+static bool hatch_add(uint32_t *set, size_t *n, uint32_t color)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (set[i] == color)
+            return true;
+    if (*n == SVG_MAX_HATCHES)
+        return false;
+    set[(*n)++] = color;
+    return true;
+}
+
+static bool hatch_has(const uint32_t *set, size_t n, uint32_t color)
+{
+    for (size_t i = 0; i < n; i++)
+        if (set[i] == color)
+            return true;
+    return false;
+}
+
+/* One <pattern> per holder colour: a holder's rectangles and legend swatch
+ * are hatched, so that a holder whose colour is also a state's is not read
+ * as a thread in that state. The pattern is fixed to the picture (user
+ * space), so neighbouring rectangles of one holder join up. */
+static size_t svg_hatch_defs(FILE *out, const struct layout *lay, const struct layout_palette *pal,
+                             uint32_t *set)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < lay->nrects; i++)
+        if (is_owner_lane(&lay->lanes[lay->rects[i].lane]))
+            hatch_add(set, &n, lay->rects[i].color);
+    for (size_t i = 0; i < lay->nlegend; i++)
+        if (lay->legend[i].shape == LAYOUT_LEGEND_HOLDER)
+            hatch_add(set, &n, lay->legend[i].color);
+    if (!n)
+        return 0;
+    fputs("<defs>\n", out);
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "<pattern id=\"h%06X\" width=\"%d\" height=\"%d\" "
+                     "patternUnits=\"userSpaceOnUse\"><rect width=\"%d\" height=\"%d\" "
+                     "fill=\"#%06X\"/><path d=\"M0 0h3L0 3zM8 0v3L3 8H0z\" fill=\"#%06X\"/>"
+                     "</pattern>\n",
+                (unsigned)set[i], SVG_HATCH_PERIOD, SVG_HATCH_PERIOD, SVG_HATCH_PERIOD,
+                SVG_HATCH_PERIOD, (unsigned)set[i],
+                (unsigned)svg_mix_half(set[i], pal->background));
+    fputs("</defs>\n", out);
+    return n;
+}
+
+/* Writes the fill attribute's value of a rectangle of color. */
+static void svg_fill(FILE *out, uint32_t color, bool hatched)
+{
+    if (hatched)
+        fprintf(out, "url(#h%06X)", (unsigned)color);
+    else
+        fprintf(out, "#%06X", (unsigned)color);
+}
 
 /* Writes s as XML character data. Control characters other than tab and
  * newline are not allowed in XML 1.0, so they become '?'. */
@@ -76,15 +153,17 @@ static void svg_rows(FILE *out, const struct layout *lay, const struct layout_pa
                 (unsigned)pal->grid);
 }
 
-static void svg_rects(FILE *out, const struct layout *lay)
+static void svg_rects(FILE *out, const struct layout *lay, const uint32_t *hatch, size_t nhatch)
 {
     int inset = lay->row_h >= 8 ? layout_px(lay, 3) : 0;
     fputs("<g shape-rendering=\"crispEdges\">\n", out);
     for (size_t i = 0; i < lay->nrects; i++) {
         const struct layout_rect *r = &lay->rects[i];
         const struct layout_lane *ln = &lay->lanes[r->lane];
-        fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#%06X\"/>\n",
-                r->x0, ln->y + inset, r->x1 - r->x0, ln->h - 2 * inset, (unsigned)r->color);
+        fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"", r->x0,
+                ln->y + inset, r->x1 - r->x0, ln->h - 2 * inset);
+        svg_fill(out, r->color, is_owner_lane(ln) && hatch_has(hatch, nhatch, r->color));
+        fputs("\"/>\n", out);
     }
     fputs("</g>\n", out);
     /* the holder's name on a GIL or lock lane */
@@ -177,7 +256,8 @@ static void svg_axis(FILE *out, const struct layout *lay, const struct layout_pa
     }
 }
 
-static void svg_legend(FILE *out, const struct layout *lay, const struct layout_palette *pal)
+static void svg_legend(FILE *out, const struct layout *lay, const struct layout_palette *pal,
+                       const uint32_t *hatch, size_t nhatch)
 {
     int sw = layout_px(lay, 12);
     for (size_t i = 0; i < lay->nlegend; i++) {
@@ -189,9 +269,11 @@ static void svg_legend(FILE *out, const struct layout *lay, const struct layout_
                     it->x, y, sw - sw / 3, (unsigned)it->color, it->x + sw, y, sw / 2, sw / 3,
                     2 * (sw / 3), (unsigned)it->color);
         } else {
-            fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#%06X\" "
-                         "stroke=\"#%06X\"/>\n",
-                    it->x, it->y, sw, sw, (unsigned)it->color, (unsigned)pal->muted_text);
+            fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"", it->x,
+                    it->y, sw, sw);
+            svg_fill(out, it->color,
+                     it->shape == LAYOUT_LEGEND_HOLDER && hatch_has(hatch, nhatch, it->color));
+            fprintf(out, "\" stroke=\"#%06X\"/>\n", (unsigned)pal->muted_text);
         }
         svg_text(out, it->x + layout_px(lay, 18), it->y + layout_px(lay, 11), pal->text, "",
                  it->label);
@@ -209,6 +291,8 @@ enum status svg_write(const struct layout *lay, FILE *out, struct error *err)
     svg_escape(out, lay->title);
     fputs("</title>\n", out);
     svg_arrow_defs(out, lay, pal);
+    uint32_t hatch[SVG_MAX_HATCHES];
+    size_t nhatch = svg_hatch_defs(out, lay, pal, hatch);
     fprintf(out, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#%06X\"/>\n",
             lay->width, lay->height, (unsigned)pal->background);
     char title_font[64];
@@ -219,11 +303,11 @@ enum status svg_write(const struct layout *lay, FILE *out, struct error *err)
         svg_text(out, layout_px(lay, 8), lay->description_y, pal->muted_text, "",
                  lay->description);
     svg_rows(out, lay, pal);
-    svg_rects(out, lay);
+    svg_rects(out, lay, hatch, nhatch);
     svg_arrows(out, lay, pal);
     svg_markers(out, lay, pal);
     svg_axis(out, lay, pal);
-    svg_legend(out, lay, pal);
+    svg_legend(out, lay, pal, hatch, nhatch);
     fputs("</svg>\n", out);
     if (ferror(out))
         return error_set(err, STATUS_INTERNAL, NULL, "cannot write the SVG document");

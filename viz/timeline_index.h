@@ -5,6 +5,7 @@
 #ifndef THREADSIM_TIMELINE_INDEX_H
 #define THREADSIM_TIMELINE_INDEX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,24 @@ const struct trace *timeline_index_window_px(struct timeline_index *ix, int64_t 
  * covering time t, or NULL. */
 const struct trace_segment *timeline_index_find(const struct timeline_index *ix, uint32_t lane,
                                                 int64_t t);
+
+/* The arrows of kind in the last window that it leaves out: when a window
+ * holds many instants a pixel column (threads view), its instants are made
+ * from a level of detail built with the index (the times each GIL and lock
+ * was held, summarised per column as segments are; the prints, at most a
+ * few a column; the arrows of the thread pairs the layout would draw), and
+ * the arrows of a pair the layout would drop as too dense are left out of
+ * it: pass them in layout_options.arrows_left_out so the legend counts them. */
+size_t timeline_index_arrows_left_out(const struct timeline_index *ix,
+                                      enum layout_arrow_kind kind);
+
+/* Whether the last window's owner lanes are made from summarised holder
+ * times (a level of detail coarser than the times held, above): a column
+ * then shows the holder that held most of a time bucket at most half a
+ * column long, placed at the bucket's first take, rather than the one that
+ * held most of the column, and layout_rect.merged counts summaries. Else
+ * the window gives the picture of the whole trace exactly. */
+bool timeline_index_instants_summarised(const struct timeline_index *ix);
 
 /* The index in the indexed trace of the last window's instant i. */
 size_t timeline_index_instant_origin(const struct timeline_index *ix, size_t i);

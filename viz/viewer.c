@@ -797,6 +797,13 @@ static enum status draw_pane(struct viewer *v, struct pane *pn, struct pane *sec
                 win2 = timeline_index_window(pane_index(second, v->view), v->from, v->to,
                                              v->panel_x);
         }
+        /* the arrows too dense to draw that the windows leave out, for the legend */
+        for (int k = 0; k < LAYOUT_ARROW_KIND_COUNT; k++)
+            o.arrows_left_out[k] =
+                timeline_index_arrows_left_out(pane_index(pn, v->view), (enum layout_arrow_kind)k) +
+                (second ? timeline_index_arrows_left_out(pane_index(second, v->view),
+                                                         (enum layout_arrow_kind)k)
+                        : 0);
         /* Rows grow with the pane up to VIEWER_MAX_ROW_H, then the rest
          * stays empty: a few lanes as tall as the screen read badly. The
          * height that does so is the last frame's while the lanes, legend
