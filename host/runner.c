@@ -296,6 +296,7 @@ struct hthread {
     bool daemon;
     struct hpool *pool;      /* a pool worker's pool, else NULL */
     int64_t ret;             /* value of the last return */
+    bool *started;           /* set (under live_m) once it runs; NULL: nobody waits */
 };
 
 enum flow { FLOW_NEXT = 0, FLOW_RETURN, FLOW_EXIT };
@@ -2436,6 +2437,13 @@ static void *thread_main(void *arg)
     /* read before the gate: the read is a few system calls, and the wait
      * for a CPU after the gate opens is run delay like any other */
     int64_t delay0 = r->opt->record ? run_delay_now() : -1;
+    if (th->started) {
+        pthread_mutex_lock(&r->live_m);
+        *th->started = true;
+        th->started = NULL;
+        pthread_cond_broadcast(&r->live_cv);
+        pthread_mutex_unlock(&r->live_m);
+    }
     if (atomic_load(&r->gated)) {
         pthread_mutex_lock(&r->gate_m);
         while (atomic_load(&r->gated))
@@ -2496,6 +2504,11 @@ static void thread_start(struct hrun *r, uint32_t slot, uint32_t fn, const int64
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, HOST_STACK_BYTES);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    /* a thread op returns once the new thread runs, as Python's
+     * Thread.start() does (it waits for the thread's _started event): a
+     * thread started first is then waiting before one started after it acts */
+    bool started = false;
+    th->started = by ? &started : NULL;
     pthread_t tid;
     int rc = pthread_create(&tid, &attr, thread_main, th);
     pthread_attr_destroy(&attr);
@@ -2504,6 +2517,12 @@ static void thread_start(struct hrun *r, uint32_t slot, uint32_t fn, const int64
             fail(by, op, STATUS_WATCHDOG, "cannot create a thread: %s", strerror(rc));
         _exit(STATUS_WATCHDOG);
     }
+    if (!by)
+        return;
+    pthread_mutex_lock(&r->live_m);
+    while (!started)
+        pthread_cond_wait(&r->live_cv, &r->live_m);
+    pthread_mutex_unlock(&r->live_m);
 }
 
 /* A process ends when its non-daemon threads have; like multiprocessing at
