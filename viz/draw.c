@@ -230,6 +230,28 @@ static enum status draw_run(struct draw_canvas *c, TTF_Font *face, int x, int y,
     return STATUS_OK;
 }
 
+/* Copies into run the longest stretch of text from *i (of len bytes) set in
+ * one face (font, or fallback for what font lacks), moves *i past it and
+ * returns that face. */
+static TTF_Font *draw_next_run(TTF_Font *font, TTF_Font *fallback, const char *text, size_t *i, size_t len,
+                               char *run)
+{
+    Uint32 cp;
+    draw_utf8_next(text + *i, &cp);
+    TTF_Font *face = draw_face_for(font, fallback, cp);
+    size_t rl = 0;
+    while (*i < len) {
+        size_t n = draw_utf8_next(text + *i, &cp);
+        if (draw_face_for(font, fallback, cp) != face)
+            break;
+        memcpy(run + rl, text + *i, n);
+        rl += n;
+        *i += n;
+    }
+    run[rl] = '\0';
+    return face;
+}
+
 /* The width of text in font, characters it lacks measured in its fallback. */
 static int draw_width(const struct draw_fonts *fonts, TTF_Font *font, const char *text)
 {
@@ -240,19 +262,7 @@ static int draw_width(const struct draw_fonts *fonts, TTF_Font *font, const char
         return 0;
     int width = 0;
     for (size_t i = 0; i < len;) {
-        Uint32 cp;
-        draw_utf8_next(text + i, &cp);
-        TTF_Font *face = draw_face_for(font, fallback, cp);
-        size_t rl = 0;
-        while (i < len) {
-            size_t n = draw_utf8_next(text + i, &cp);
-            if (draw_face_for(font, fallback, cp) != face)
-                break;
-            memcpy(run + rl, text + i, n);
-            rl += n;
-            i += n;
-        }
-        run[rl] = '\0';
+        TTF_Font *face = draw_next_run(font, fallback, text, &i, len, run);
         int w = 0, h = 0;
         if (TTF_SizeUTF8(face, run, &w, &h) == 0)
             width += w;
@@ -281,19 +291,7 @@ static enum status draw_text(struct draw_canvas *c, TTF_Font *font, int x, int y
     for (int pass = 0; pass < 2 && st == STATUS_OK; pass++) {
         int at = x - (anchor == DRAW_ANCHOR_MIDDLE ? width / 2 : anchor == DRAW_ANCHOR_END ? width : 0);
         for (size_t i = 0; i < len && st == STATUS_OK;) {
-            Uint32 cp;
-            size_t n = draw_utf8_next(text + i, &cp);
-            TTF_Font *face = draw_face_for(font, fallback, cp);
-            size_t rl = 0;
-            while (i < len) {
-                n = draw_utf8_next(text + i, &cp);
-                if (draw_face_for(font, fallback, cp) != face)
-                    break;
-                memcpy(run + rl, text + i, n);
-                rl += n;
-                i += n;
-            }
-            run[rl] = '\0';
+            TTF_Font *face = draw_next_run(font, fallback, text, &i, len, run);
             int w = 0, h = 0;
             if (TTF_SizeUTF8(face, run, &w, &h) != 0)
                 st = error_set(c->err, STATUS_INTERNAL, NULL, "cannot measure the text '%s': %s",
