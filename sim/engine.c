@@ -291,9 +291,9 @@ void engine_task_arrive_late(struct engine *e, struct task *t, sim_time delay)
     engine_task_arrive(e, t);
     if (delay <= 0)
         return;
+    /* out of the run queue, and woken as a thread made ready by another */
     e->pol->dequeue(e->rq, &t->se);
-    engine_set_state(e, t, TRACE_BLOCKED, REASON_WAKEUP, -1);
-    t->timer = engine_push(e, e->now + delay, CLASS_READY, t->se.id, EV_WAKE, t->se.id);
+    engine_task_wake_after(e, t, delay);
 }
 
 /* Wakes a blocked task; `by_thread`: made ready by another thread (pays the

@@ -290,13 +290,14 @@ static enum step acquire(struct engine *e, struct task *t, struct object *o, con
 }
 
 /* Gives a freed lock or semaphore unit to the first waiter, if any; with a
- * barging lock, wakes the first waiter to try again instead. */
-static void hand_over(struct engine *e, struct task *from, struct object *o)
+ * barging lock or semaphore, wakes the first waiter to try again instead.
+ * Returns whether the waiter was given it (else o is free). */
+static bool hand_over(struct engine *e, struct task *from, struct object *o)
 {
     struct task *w = engine_waitq_pop(e, &o->waiters);
     if (!w) {
         engine_object_instant(e, from, INSTANT_RELEASE, o, -1, 0);
-        return;
+        return false;
     }
     uint32_t flow = ++e->next_flow;
     /* A glibc mutex (and CPython's lock) is not handed over: the lock is
@@ -311,7 +312,7 @@ static void hand_over(struct engine *e, struct task *from, struct object *o)
         engine_object_instant(e, from, INSTANT_RELEASE, o, -1, flow);
         engine_object_instant(e, w, INSTANT_WAKE, o, 1, flow);
         engine_task_wake(e, w, true);
-        return;
+        return false;
     }
     if (is_lock(o)) {
         o->owner = w->se.id;
@@ -325,6 +326,7 @@ static void hand_over(struct engine *e, struct task *from, struct object *o)
     engine_object_instant(e, w, INSTANT_ACQUIRE, o, 0, flow);
     set_into(e, w, 1);
     engine_grant(e, w);
+    return true;
 }
 
 bool engine_lock_retry(struct engine *e, struct task *t)
@@ -390,12 +392,10 @@ static bool release(struct engine *e, struct task *t, struct object *o, const st
         }
         /* fall through */
     case OBJ_SEMAPHORE:
-        /* handed over, the value goes straight to the first waiter; barging,
-         * it goes up and the woken waiter takes it if it is still there */
-        if (o->waiters.head == NONE || (barges(e, o) && o->waiters.head != NONE &&
-                                        engine_task_at(e, o->waiters.head)->timer == NONE))
+        /* handed over, the value goes straight to the first waiter; else it
+         * goes up (and a woken barging waiter takes it if still there) */
+        if (!hand_over(e, t, o))
             o->count++;
-        hand_over(e, t, o);
         return true;
     default:
         return true;

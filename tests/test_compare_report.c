@@ -30,6 +30,18 @@ static const char *const thread_keys[] = {"process", "name", "arrival_ns", "firs
 
 /* The report of the simulated TWO_THREADS against two real runs that each
  * took 25 % longer than simulated. */
+
+/* The report written in format, as a string (the caller frees it). */
+static char *report_text(enum report_format format, const struct compare_report *rep)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    compare_report_write(out, format, rep);
+    fclose(out);
+    return text;
+}
+
 static char *report_of(enum report_format format)
 {
     struct run *r = run_json_with(TWO_THREADS, NULL, false);
@@ -54,11 +66,7 @@ static char *report_of(enum report_format format)
     profile_builtin(&prof);
     struct compare_report rep = {.sim = &rr, .cmp = cmp, .profile_path = "/tmp/p.json", .profile = &prof,
                                  .fit = {.cpus_before = 2, .wakeup_latency = true}};
-    char *text = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
-    compare_report_write(out, format, &rep);
-    fclose(out);
+    char *text = report_text(format, &rep);
     comparison_destroy(cmp);
     compare_run_deinit(&sim);
     run_free(r);
@@ -153,11 +161,7 @@ static char *memory_report_of(enum report_format format)
     struct compare_memory mem = {.nprocesses = 1, .process = names, .values = values};
     struct compare_report rep = {.sim = &rr, .cmp = cmp, .profile_path = "/tmp/p.json", .profile = &prof,
                                  .memory = &mem};
-    char *text = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
-    compare_report_write(out, format, &rep);
-    fclose(out);
+    char *text = report_text(format, &rep);
     comparison_destroy(cmp);
     compare_run_deinit(&sim);
     run_free(r);
