@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <semaphore.h>
 #include <sched.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -88,21 +89,26 @@ struct hslot {
 };
 
 /* A synchronisation object or queue: a monitor (process-shared mutex and
- * condition variables) around the object's state. */
+ * condition variables) around the object's state. A lock or rlock is
+ * instead a process-shared POSIX semaphore, as CPython's lock is on Linux
+ * (thread_pthread.h, USE_SEMAPHORES); its owner, depth and waiters are
+ * bookkeeping beside it. */
 struct hobj {
     pthread_mutex_t m;
-    pthread_cond_t cv;       /* state changed: lock free, event set, item put, ... */
+    pthread_cond_t cv;       /* state changed: event set, item put, ... */
     pthread_cond_t cv_space; /* queue: an item was taken; queue: all tasks done */
-    int64_t count;           /* lock: held; semaphore: value; event: flag; queue: items */
-    int64_t owner;           /* lock, rlock: holder slot, -1 */
-    int64_t depth;           /* rlock recursion */
-    int64_t waiters;         /* lock, semaphore: blocked acquirers */
+    sem_t sem;               /* lock, rlock: 1 free, 0 held */
+    int64_t count;           /* semaphore: value; event: flag; queue: items */
+    _Atomic int64_t owner;   /* lock, rlock: holder slot (a lock: its acquirer), -1: free */
+    int64_t depth;           /* rlock recursion (touched by the holder only) */
+    atomic_int lwaiters;     /* lock, rlock: threads blocked in sem_wait */
+    int64_t waiters;         /* semaphore: blocked acquirers */
     uint64_t next_ticket;    /* condition: tickets handed to waiters, in arrival order */
     uint64_t wake_upto;      /* condition: tickets below this have been notified */
     int64_t arrived;         /* barrier */
     uint64_t generation;     /* barrier: rounds; event: sets */
     int64_t unfinished;      /* queue: items put and not task_done */
-    uint32_t handoff_flow;   /* flow of the release that a blocked acquirer takes */
+    atomic_uint handoff_flow; /* flow of the release that a blocked acquirer takes */
     uint32_t items;          /* queue: index of its first item in the item area */
     /* pipe: direction d carries what end d sends to end 1 - d, through a
      * real pipe(2); one writer and one reader at a time per direction, so
@@ -841,33 +847,112 @@ static void block_end(struct blocking *b)
         set_running(b->th);
 }
 
+static bool is_semaphore(const struct object_decl *d)
+{
+    return d->type == OBJ_SEMAPHORE || d->type == OBJ_BOUNDED_SEMAPHORE;
+}
+
+/* Waits for a lock's semaphore until the deadline (NULL: none); a signal's
+ * EINTR does not end the wait. Returns false on timeout. */
+static bool sem_wait_until(sem_t *sem, const struct timespec *deadline)
+{
+    for (;;) {
+        int rc = deadline ? sem_clockwait(sem, CLOCK_MONOTONIC, deadline) : sem_wait(sem);
+        if (rc == 0)
+            return true;
+        if (errno == ETIMEDOUT)
+            return false;
+    }
+}
+
+/* Acquires a lock or rlock: a try first without dropping the GIL, then a
+ * wait on the semaphore without it, as CPython's acquire_timed does.
+ * Returns false on timeout. */
+static bool mutex_acquire(struct hthread *th, uint32_t oi, int64_t timeout)
+{
+    struct hrun *r = th->run;
+    const struct object_decl *d = &r->sc->objects[oi];
+    struct hobj *o = obj_at(r, oi);
+    int64_t me = th->slot;
+    if (d->type == OBJ_RLOCK && atomic_load(&o->owner) == me) {
+        o->depth++;
+        instant(th, INSTANT_ACQUIRE, oi, 0, 0);
+        return true;
+    }
+    bool ok = sem_trywait(&o->sem) == 0;
+    uint32_t flow = 0;
+    if (!ok && timeout != 0) {
+        struct timespec dl;
+        if (timeout >= 0)
+            deadline_of(&dl, timeout);
+        struct blocking b;
+        block_begin(&b, th);
+        block_drop_gil(&b, NULL);
+        block_mark(&b, reason_of(d->type), oi, timeout >= 0);
+        atomic_fetch_add(&o->lwaiters, 1);
+        ok = sem_wait_until(&o->sem, timeout >= 0 ? &dl : NULL);
+        atomic_fetch_sub(&o->lwaiters, 1);
+        if (ok)
+            flow = atomic_exchange(&o->handoff_flow, 0);
+        block_end(&b);
+    }
+    if (!ok)
+        return false;
+    atomic_store(&o->owner, me);
+    o->depth = 1;
+    instant(th, INSTANT_ACQUIRE, oi, 0, flow);
+    return true;
+}
+
+static void mutex_release(struct hthread *th, const struct op *op, uint32_t oi)
+{
+    struct hrun *r = th->run;
+    const struct object_decl *d = &r->sc->objects[oi];
+    struct hobj *o = obj_at(r, oi);
+    int64_t owner = atomic_load(&o->owner);
+    if (d->type == OBJ_RLOCK) {
+        if (owner != (int64_t)th->slot)
+            fail(th, op, STATUS_RUNTIME, "release of rlock '%s' that this thread does not hold (Python: RuntimeError)",
+                 d->name);
+        if (--o->depth > 0) {
+            instant(th, INSTANT_RELEASE, oi, -1, 0);
+            return;
+        }
+    } else if (owner < 0) {
+        fail(th, op, STATUS_RUNTIME, "release of lock '%s' that is not held (Python: RuntimeError)", d->name);
+    }
+    uint32_t flow = 0;
+    if (atomic_load(&o->lwaiters) > 0) {
+        flow = new_flow(r);
+        atomic_store(&o->handoff_flow, flow);
+    }
+    atomic_store(&o->owner, -1);
+    /* stamped before the post, so a release is never later than the acquire
+     * it hands over to */
+    instant(th, INSTANT_RELEASE, oi, -1, flow);
+    sem_post(&o->sem);
+}
+
 /* Acquires a lock, rlock or semaphore (or a condition's lock). Returns false
  * on timeout. With a GIL, tries first without dropping it, as CPython does. */
 static bool lock_acquire(struct hthread *th, const struct op *op, uint32_t oi, int64_t timeout)
 {
     struct hrun *r = th->run;
     const struct object_decl *d = &r->sc->objects[oi];
+    if (!is_semaphore(d))
+        return mutex_acquire(th, oi, timeout);
     struct hobj *o = obj_at(r, oi);
-    int64_t me = th->slot;
     struct timespec dl;
     if (timeout >= 0)
         deadline_of(&dl, timeout);
     struct blocking b;
     block_begin(&b, th);
-    bool sem = d->type == OBJ_SEMAPHORE || d->type == OBJ_BOUNDED_SEMAPHORE;
     pthread_mutex_lock(&o->m);
-    if (d->type == OBJ_RLOCK && o->count && o->owner == me) {
-        o->depth++;
-        pthread_mutex_unlock(&o->m);
-        instant(th, INSTANT_ACQUIRE, oi, 0, 0);
-        return true;
-    }
-    bool free_now = sem ? o->count > 0 : o->count == 0;
-    if (!free_now && timeout != 0)
+    if (o->count == 0 && timeout != 0)
         block_drop_gil(&b, &o->m);
     bool ok = true;
     bool waited = false;
-    while (sem ? o->count == 0 : o->count != 0) {
+    while (o->count == 0) {
         if (timeout == 0) {
             ok = false;
             break;
@@ -877,23 +962,15 @@ static bool lock_acquire(struct hthread *th, const struct op *op, uint32_t oi, i
         o->waiters++;
         ok = obj_wait(o, &o->cv, timeout >= 0 ? &dl : NULL);
         o->waiters--;
-        if (!ok && (sem ? o->count == 0 : o->count != 0))
+        if (!ok && o->count == 0)
             break;
         ok = true;
     }
     uint32_t flow = 0;
     if (ok) {
-        if (sem) {
-            o->count--;
-        } else {
-            o->count = 1;
-            o->owner = me;
-            o->depth = 1;
-        }
-        if (waited) {
-            flow = o->handoff_flow;
-            o->handoff_flow = 0;
-        }
+        o->count--;
+        if (waited)
+            flow = atomic_exchange(&o->handoff_flow, 0);
     }
     pthread_mutex_unlock(&o->m);
     (void)op;
@@ -907,45 +984,21 @@ static void lock_release(struct hthread *th, const struct op *op, uint32_t oi)
 {
     struct hrun *r = th->run;
     const struct object_decl *d = &r->sc->objects[oi];
+    if (!is_semaphore(d)) {
+        mutex_release(th, op, oi);
+        return;
+    }
     struct hobj *o = obj_at(r, oi);
     uint32_t flow = 0;
     pthread_mutex_lock(&o->m);
-    switch (d->type) {
-    case OBJ_SEMAPHORE:
-    case OBJ_BOUNDED_SEMAPHORE:
-        if (d->type == OBJ_BOUNDED_SEMAPHORE && o->count >= d->value) {
-            pthread_mutex_unlock(&o->m);
-            fail(th, op, STATUS_RUNTIME, "bounded semaphore '%s' released too many times (Python: ValueError)",
-                 d->name);
-        }
-        o->count++;
-        break;
-    case OBJ_RLOCK:
-        if (!o->count || o->owner != (int64_t)th->slot) {
-            pthread_mutex_unlock(&o->m);
-            fail(th, op, STATUS_RUNTIME, "release of rlock '%s' that this thread does not hold (Python: RuntimeError)",
-                 d->name);
-        }
-        if (--o->depth > 0) {
-            pthread_mutex_unlock(&o->m);
-            instant(th, INSTANT_RELEASE, oi, -1, 0);
-            return;
-        }
-        o->count = 0;
-        o->owner = -1;
-        break;
-    default:
-        if (!o->count) {
-            pthread_mutex_unlock(&o->m);
-            fail(th, op, STATUS_RUNTIME, "release of lock '%s' that is not held (Python: RuntimeError)", d->name);
-        }
-        o->count = 0;
-        o->owner = -1;
-        break;
+    if (d->type == OBJ_BOUNDED_SEMAPHORE && o->count >= d->value) {
+        pthread_mutex_unlock(&o->m);
+        fail(th, op, STATUS_RUNTIME, "bounded semaphore '%s' released too many times (Python: ValueError)", d->name);
     }
+    o->count++;
     if (o->waiters > 0) {
         flow = new_flow(r);
-        o->handoff_flow = flow;
+        atomic_store(&o->handoff_flow, flow);
         pthread_cond_signal(&o->cv);
     }
     /* stamped inside the monitor, so a release is never later than the
@@ -970,10 +1023,9 @@ static bool condition_wait(struct hthread *th, const struct op *op, uint32_t oi,
     struct hobj *c = obj_at(r, oi);
     uint32_t li = d->lock;
     struct hobj *l = obj_at(r, li);
-    pthread_mutex_lock(&l->m);
-    bool mine = l->count && (r->sc->objects[li].type != OBJ_RLOCK || l->owner == (int64_t)th->slot);
+    int64_t owner = atomic_load(&l->owner);
+    bool mine = owner >= 0 && (r->sc->objects[li].type != OBJ_RLOCK || owner == (int64_t)th->slot);
     int64_t depth = l->depth;
-    pthread_mutex_unlock(&l->m);
     if (!mine)
         fail(th, op, STATUS_RUNTIME, "wait on condition '%s' without holding its lock (Python: RuntimeError)",
              d->name);
@@ -986,9 +1038,7 @@ static bool condition_wait(struct hthread *th, const struct op *op, uint32_t oi,
     uint64_t ticket = c->next_ticket++;
     pthread_mutex_unlock(&c->m);
     instant(th, INSTANT_WAIT, oi, 0, 0);
-    pthread_mutex_lock(&l->m);
     l->depth = 1;
-    pthread_mutex_unlock(&l->m);
     lock_release(th, op, li);
     struct blocking b;
     block_begin(&b, th);
@@ -1008,9 +1058,7 @@ static bool condition_wait(struct hthread *th, const struct op *op, uint32_t oi,
     block_end(&b);
     instant(th, INSTANT_WAKE, oi, woken, 0);
     lock_acquire(th, op, li, -1);
-    pthread_mutex_lock(&l->m);
     l->depth = depth;
-    pthread_mutex_unlock(&l->m);
     return woken;
 }
 
@@ -2699,6 +2747,8 @@ static int init_object(struct hobj *o, const struct object_decl *d)
         rc = pthread_cond_init(&o->cv_space, &ca);
     pthread_condattr_destroy(&ca);
     o->owner = -1;
+    if ((d->type == OBJ_LOCK || d->type == OBJ_RLOCK) && rc == 0 && sem_init(&o->sem, 1, 1) != 0)
+        rc = errno;
     if (d->type == OBJ_SEMAPHORE || d->type == OBJ_BOUNDED_SEMAPHORE)
         o->count = d->value;
     for (int dir = 0; dir < 2; dir++)
@@ -3084,8 +3134,8 @@ static bool deadlocked(struct hrun *r, uint64_t *last_progress, int *stable, cha
         const struct object_decl *d = &r->sc->objects[o];
         len += (size_t)snprintf(msg + len, size - len, " %s/%s waits for %s '%s'", slot_process(r, s),
                                 r->slots[s].name, scenario_object_type_name(d->type), d->name);
-        int64_t owner = r->objs[o].owner;
-        if ((d->type == OBJ_LOCK || d->type == OBJ_RLOCK) && r->objs[o].count && owner >= 0 &&
+        int64_t owner = atomic_load(&r->objs[o].owner);
+        if ((d->type == OBJ_LOCK || d->type == OBJ_RLOCK) && owner >= 0 &&
             (uint32_t)owner < n)
             len += (size_t)snprintf(msg + len, size - len, " held by %s/%s", slot_process(r, (uint32_t)owner),
                                     r->slots[owner].name);
