@@ -383,6 +383,10 @@ void engine_task_kill(struct engine *e, struct task *t)
         return;
     if (t->gil_flags)
         engine_gil_forget(e, t);
+    if (t->lock_retry != NONE) {
+        e->objects[t->lock_retry].retrying--;
+        t->lock_retry = NONE;
+    }
     if (t->cpu >= 0) {
         cpu_release(e, (uint32_t)t->cpu, SCHED_STOP_EXITED);
     } else if (t->state == TRACE_READY) {

@@ -164,6 +164,7 @@ struct object {
     struct waitq q[4];     /* queues and pipes (see Q_GETTERS) */
     struct chan chan[2];   /* queue: chan[0] (mp_queue: chan[1] in flight); pipe: per direction */
     bool closed[2];        /* pipe ends */
+    uint32_t retrying;     /* barging lock or semaphore: waiters woken and not yet back at it */
 };
 
 /* A racy `add` between its read and its write. */

@@ -289,17 +289,39 @@ static enum step acquire(struct engine *e, struct task *t, struct object *o, con
     return engine_block_on(e, t, o, &o->waiters, object_reason[o->decl->type], timeout);
 }
 
+/* What waking waiter w costs its waker (the futex wake call), and the
+ * latency before w runs: a waiter blocked for less than wake_settle_ns is
+ * still in its futex wait call, on its CPU, and runs when that call has
+ * returned (profile.h). */
+static sim_time wake_waiter(struct engine *e, const struct task *w, int64_t *cost)
+{
+    const struct profile *pf = &e->sc->profile;
+    sim_time settled = w->state_since + pf->wake_settle_ns;
+    if (e->now < settled) {
+        *cost += pf->wake_early_ns;
+        return settled - e->now;
+    }
+    *cost += pf->wake_ns;
+    return e->sc->machine.wakeup_latency;
+}
+
 /* Gives a freed lock or semaphore unit to the first waiter, if any; with a
  * barging lock or semaphore, wakes the first waiter to try again instead.
- * Returns whether the waiter was given it (else o is free). */
-static bool hand_over(struct engine *e, struct task *from, struct object *o)
+ * Returns whether the waiter was given it (else o is free); adds the wake's
+ * cost to the releaser's *cost. */
+static bool hand_over(struct engine *e, struct task *from, struct object *o, int64_t *cost)
 {
     struct task *w = engine_waitq_pop(e, &o->waiters);
     if (!w) {
+        /* a woken waiter still counts as one for the futex: the release
+         * makes the wake call, which finds no one asleep */
+        if (o->retrying > 0)
+            *cost += e->sc->profile.wake_early_ns;
         engine_object_instant(e, from, INSTANT_RELEASE, o, -1, 0);
         return false;
     }
     uint32_t flow = ++e->next_flow;
+    sim_time latency = wake_waiter(e, w, cost);
     /* A glibc mutex (and CPython's lock) is not handed over: the lock is
      * free, the releaser or any running thread may take it before the woken
      * waiter runs; a semaphore built on one (CPython's, the host runner's)
@@ -309,9 +331,10 @@ static bool hand_over(struct engine *e, struct task *from, struct object *o)
         /* a waiter back from a condition wait keeps its rlock depth */
         w->wait_value = w->reason == REASON_LOCK && w->wait_value > 0 ? w->wait_value : 1;
         w->lock_retry = object_id(e, o);
+        o->retrying++;
         engine_object_instant(e, from, INSTANT_RELEASE, o, -1, flow);
         engine_object_instant(e, w, INSTANT_WAKE, o, 1, flow);
-        engine_task_wake(e, w, true);
+        engine_task_wake_after(e, w, latency);
         return false;
     }
     if (is_lock(o)) {
@@ -325,7 +348,7 @@ static bool hand_over(struct engine *e, struct task *from, struct object *o)
     engine_object_instant(e, from, INSTANT_RELEASE, o, w->se.id, flow);
     engine_object_instant(e, w, INSTANT_ACQUIRE, o, 0, flow);
     set_into(e, w, 1);
-    engine_grant(e, w);
+    engine_task_wake_after(e, w, latency);
     return true;
 }
 
@@ -333,6 +356,7 @@ bool engine_lock_retry(struct engine *e, struct task *t)
 {
     struct object *o = &e->objects[t->lock_retry];
     t->lock_retry = NONE;
+    o->retrying--;
     if (is_semaphore(o) ? o->count > 0 : o->owner == NONE) {
         if (is_semaphore(o)) {
             o->count--;
@@ -360,8 +384,10 @@ bool engine_lock_retry(struct engine *e, struct task *t)
 }
 
 /* Releases o held by t; `depth_all` releases an rlock completely (a
- * condition wait). Returns false with the error raised on misuse. */
-static bool release(struct engine *e, struct task *t, struct object *o, const struct op *op, bool depth_all)
+ * condition wait). Returns false with the error raised on misuse. Adds what
+ * waking a waiter costs t to *cost. */
+static bool release(struct engine *e, struct task *t, struct object *o, const struct op *op, bool depth_all,
+                    int64_t *cost)
 {
     switch (o->decl->type) {
     case OBJ_LOCK:
@@ -381,7 +407,7 @@ static bool release(struct engine *e, struct task *t, struct object *o, const st
             return true;
         o->owner = NONE;
         o->count = 0;
-        hand_over(e, t, o);
+        hand_over(e, t, o, cost);
         return true;
     case OBJ_BOUNDED_SEMAPHORE:
         if (o->waiters.head == NONE && o->count + 1 > o->decl->value) {
@@ -394,7 +420,7 @@ static bool release(struct engine *e, struct task *t, struct object *o, const st
     case OBJ_SEMAPHORE:
         /* handed over, the value goes straight to the first waiter; else it
          * goes up (and a woken barging waiter takes it if still there) */
-        if (!hand_over(e, t, o))
+        if (!hand_over(e, t, o, cost))
             o->count++;
         return true;
     default:
@@ -415,9 +441,10 @@ enum step op_release(struct engine *e, struct task *t, const struct op *op)
     struct object *o = engine_object_of(e, t, op->u.sync.obj.name, op);
     if (!o)
         return STEP_ERROR;
-    if (!release(e, t, o, op, false))
+    int64_t cost = e->sc->profile.release_ns;
+    if (!release(e, t, o, op, false, &cost))
         return STEP_ERROR;
-    return cpu_cost(t, e->sc->profile.release_ns);
+    return cpu_cost(t, cost);
 }
 
 /* The lock a `with` takes: the object itself, or a condition's lock. */
@@ -441,9 +468,10 @@ enum step op_with(struct engine *e, struct task *t, const struct op *op)
 
 enum step engine_with_release(struct engine *e, struct task *t, uint32_t obj)
 {
-    if (!release(e, t, &e->objects[obj], engine_current_op(e, t), false))
+    int64_t cost = e->sc->profile.release_ns;
+    if (!release(e, t, &e->objects[obj], engine_current_op(e, t), false, &cost))
         return STEP_ERROR;
-    return cpu_cost(t, e->sc->profile.release_ns);
+    return cpu_cost(t, cost);
 }
 
 /* ---- events ---- */
@@ -514,7 +542,9 @@ static enum step cond_wait(struct engine *e, struct task *t, struct object *c, c
         return STEP_ERROR;
     struct object *lock = &e->objects[c->decl->lock];
     int64_t depth = lock->count;
-    if (!release(e, t, lock, op, true))
+    /* the wake of a lock waiter is not charged: t blocks at once */
+    int64_t uncharged = 0;
+    if (!release(e, t, lock, op, true, &uncharged))
         return STEP_ERROR;
     engine_object_instant(e, t, INSTANT_WAIT, c, 0, 0);
     enum step s = engine_block_on(e, t, c, &c->waiters, REASON_CONDITION, timeout);

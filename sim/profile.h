@@ -75,6 +75,17 @@ struct profile {
      * (it waits as a thread being woken meanwhile). 0 in the built-in
      * profile: at once. calibrate measures it. */
     int64_t thread_start_latency_ns;
+    /* A release that wakes a thread waiting for the lock or semaphore: the
+     * releaser's futex wake system call. A waiter blocked for wake_settle_ns
+     * or longer has left its CPU: waking it costs the releaser wake_ns (the
+     * call and the interrupt to the waiter's CPU) and the waiter the
+     * machine's wakeup_latency. One blocked for less is still in its futex
+     * wait call, on its CPU: wake_early_ns (the call alone), and it runs
+     * when its call has returned, wake_settle_ns after it blocked. All 0 in the built-in
+     * profile: a release costs release_ns, and every waiter is asleep. */
+    int64_t wake_ns;
+    int64_t wake_early_ns;
+    int64_t wake_settle_ns;
     enum lock_handoff lock_handoff; /* FIFO in the built-in profile */
 };
 

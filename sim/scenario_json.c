@@ -2889,6 +2889,9 @@ static enum status profile_from_json(struct profile *p, const cJSON *obj, const 
         {"compute_op_ns", NULL, &p->compute_op_ns},
         {"add_contended_ns", NULL, &p->add_contended_ns},
         {"thread_start_latency_ns", NULL, &p->thread_start_latency_ns},
+        {"wake_ns", NULL, &p->wake_ns},
+        {"wake_early_ns", NULL, &p->wake_early_ns},
+        {"wake_settle_ns", NULL, &p->wake_settle_ns},
     };
     /* keys whose value is one of a few names */
     static const char *const handoff_names[] = {[LOCK_HANDOFF_FIFO] = "fifo", [LOCK_HANDOFF_BARGING] = "barging"};

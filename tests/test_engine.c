@@ -92,6 +92,9 @@ static void host_costs_should_delay_sleeps_and_charge_compute_ops(void **state)
     assert_int_equal(p.timer_latency_ns, 0);
     assert_int_equal(p.compute_op_ns, 0);
     assert_int_equal(p.add_contended_ns, 0);
+    assert_int_equal(p.wake_ns, 0);
+    assert_int_equal(p.wake_early_ns, 0);
+    assert_int_equal(p.wake_settle_ns, 0);
 }
 
 /* thread_start_latency_ns: the creator pays thread_start_ns (0.1 ms) and
@@ -123,6 +126,38 @@ static void a_new_thread_should_run_its_start_latency_after_the_thread_op(void *
     assert_int_equal(r->status, STATUS_OK);
     assert_int_equal(metrics(r, 1)->first_run, 300000);
     assert_int_equal(metrics(r, 2)->first_run, 400000);
+    run_free(r);
+}
+
+/* A barging release that wakes a waiter asleep for 2 us or more costs the
+ * releaser wake_ns (5 us) and the waiter the wake-up latency (10 us); one
+ * blocked for less is still in its futex call: the release costs
+ * wake_early_ns (1 us) and the waiter runs when its call returns, 2 us after
+ * it blocked. A holds the lock for 20 us; B asks for it at 1 us or 19.5 us. */
+static void a_release_should_pay_for_waking_its_waiter(void **state)
+{
+    (void)state;
+    const char *fmt =
+        "{\"machine\": {\"cpus\": 2, \"wakeup_latency\": \"10us\", \"profile\": {\"acquire_ns\": 0,"
+        " \"release_ns\": 0, \"lock_handoff\": \"barging\", \"wake_ns\": 5000, \"wake_early_ns\": 1000,"
+        " \"wake_settle_ns\": 2000}},"
+        " \"processes\": [{\"name\": \"P\", \"objects\": {\"L\": {\"type\": \"lock\"}}, \"threads\": ["
+        "{\"name\": \"A\", \"program\": [{\"op\": \"acquire\", \"obj\": \"L\"}, {\"op\": \"compute\", \"for\": \"20us\"},"
+        " {\"op\": \"release\", \"obj\": \"L\"}, {\"op\": \"compute\", \"for\": \"1us\"}]},"
+        "{\"name\": \"B\", \"program\": [{\"op\": \"compute\", \"for\": \"%s\"}, {\"op\": \"acquire\", \"obj\": \"L\"},"
+        " {\"op\": \"release\", \"obj\": \"L\"}]}]}]}";
+    char json[2048];
+    snprintf(json, sizeof json, fmt, "1us");
+    struct run *r = run_json(json, NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(metrics(r, 0)->finish, 26000);
+    assert_int_equal(metrics(r, 1)->finish, 30000);
+    run_free(r);
+    snprintf(json, sizeof json, fmt, "19.5us");
+    r = run_json(json, NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(metrics(r, 0)->finish, 22000);
+    assert_int_equal(metrics(r, 1)->finish, 21500);
     run_free(r);
 }
 
@@ -502,6 +537,7 @@ int main(void)
         cmocka_unit_test(expr_step_should_compute_as_python_and_refuse_what_python_would),
         cmocka_unit_test(host_costs_should_delay_sleeps_and_charge_compute_ops),
         cmocka_unit_test(a_new_thread_should_run_its_start_latency_after_the_thread_op),
+        cmocka_unit_test(a_release_should_pay_for_waking_its_waiter),
         cmocka_unit_test(an_add_should_cost_more_while_another_thread_adds_to_the_same_variable),
         cmocka_unit_test(random_sleeps_should_not_depend_on_the_order_threads_run_in),
     };
