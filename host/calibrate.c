@@ -11,11 +11,14 @@
 #include <stddef.h>
 #include <pthread.h>
 #include <sched.h>
+#include <linux/futex.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,7 +46,7 @@ static const struct calib_figure_info infos[CALIB_FIGURE_COUNT] = {
     [CALIB_CONTEXT_SWITCH] = {"context_switch_ns", true, "ns", "switch between two threads on one CPU (pipe ping-pong)"},
     [CALIB_PROCESS_SWITCH] = {"process_switch_ns", true, "ns", "switch between two processes on one CPU (pipe ping-pong)"},
     [CALIB_MUTEX_HANDOFF] = {"lock_handoff_ns", false, "ns", "mutex unlock to the blocked waiter holding it (2 CPUs)"},
-    [CALIB_CONDVAR_WAKEUP] = {"wakeup_latency_ns", true, "ns", "condvar signal to the waiter running (2 CPUs)"},
+    [CALIB_CONDVAR_WAKEUP] = {"condvar_wakeup_ns", false, "ns", "condvar signal to the waiter running (2 CPUs, pinned)"},
     [CALIB_PIPE_OP] = {"pipe_op_ns", true, "ns", "pipe write or read of 1 byte (system call)"},
     [CALIB_PIPE_NS_PER_BYTE] = {"pipe_ns_per_byte", true, "ns/byte", "pipe: write + read per byte of a 32 KiB message"},
     [CALIB_PIPE_LATENCY] = {"mp_queue_latency_ns", true, "ns", "pipe: one-way latency between two threads"},
@@ -62,6 +65,10 @@ static const struct calib_figure_info infos[CALIB_FIGURE_COUNT] = {
     [CALIB_ADD_CONTENDED] = {"add_contended_ns", true, "ns", "host runner: a racy `add` while another CPU adds to it"},
     [CALIB_THREAD_LATENCY] = {"thread_start_latency_ns", true, "ns", "host runner: a `thread` op's start to the new thread running"},
     [CALIB_TIMER_LATENCY] = {"timer_latency_ns", true, "ns", "a 20 us sleep (1 ns timer slack): how late it ends"},
+    [CALIB_WAKE] = {"wake_ns", true, "ns", "sem_post that wakes a thread asleep in sem_wait (the runner's lock)"},
+    [CALIB_WAKE_LATENCY] = {"wakeup_latency_ns", true, "ns", "that sem_post's start to the woken thread running"},
+    [CALIB_WAKE_EARLY] = {"wake_early_ns", true, "ns", "futex wake system call that wakes no one"},
+    [CALIB_WAKE_SETTLE] = {"wake_settle_ns", true, "ns", "futex wait system call that returns at once"},
 };
 
 const struct calib_figure_info *calibrate_figure_info(enum calib_figure_id id)
@@ -629,13 +636,98 @@ static enum status trial_handoff(struct calib_ctx *c, double *v)
     return STATUS_OK;
 }
 
+static int cmp_double(const void *a, const void *b);
+
+/* Waking a sleeping thread, as a release of the host runner's lock does: a
+ * thread (not pinned, as the runner's are not) waits in sem_wait on a
+ * process-shared semaphore; the driver lets it fall asleep, then times its
+ * sem_post (wake_ns) and the time to the waiter running (wakeup_latency_ns).
+ * Then the two futex calls of a contended lock whose waiter has not left its
+ * CPU: a wake that finds no sleeper (wake_early_ns), and a wait that returns
+ * at once because the word changed (wake_settle_ns). */
+struct wake_bench {
+    sem_t sem;
+    atomic_llong t_woke;
+    atomic_int stop;
+};
+
+static void *wake_waiter(void *arg)
+{
+    struct wake_bench *w = arg;
+    for (;;) {
+        while (sem_wait(&w->sem) != 0)
+            ;
+        if (atomic_load(&w->stop))
+            return NULL;
+        atomic_store(&w->t_woke, host_now_ns());
+    }
+}
+
+static double futex_call_ns(int op, int value, int n)
+{
+    static int word = 1;
+    int64_t t0 = host_now_ns();
+    for (int i = 0; i < n; i++)
+        syscall(SYS_futex, &word, op, value, NULL, NULL, 0);
+    return (double)(host_now_ns() - t0) / n;
+}
+
+static enum status trial_wake(struct calib_ctx *c, double *v)
+{
+    enum { MAXR = 200, WARMUP = 20 };
+    int rounds = 50 * c->scale < MAXR ? 50 * c->scale : MAXR;
+    struct wake_bench *w = xcalloc(1, sizeof *w);
+    if (sem_init(&w->sem, 1, 0) != 0) {
+        free(w);
+        return sys_fail(c, "sem_init");
+    }
+    pthread_t th;
+    if (pthread_create(&th, NULL, wake_waiter, w) != 0) {
+        free(w);
+        return sys_fail(c, "pthread_create");
+    }
+    double post[MAXR], lat[MAXR];
+    for (int i = -WARMUP; i < rounds; i++) {
+        /* long enough for the waiter to be asleep and its CPU idle, as a
+         * lock's waiter is while the holder computes */
+        struct timespec nap = {0, 50000};
+        nanosleep(&nap, NULL);
+        atomic_store(&w->t_woke, 0);
+        int64_t t0 = host_now_ns();
+        sem_post(&w->sem);
+        int64_t t1 = host_now_ns();
+        int64_t woke;
+        /* spin, as a releaser goes on computing; yield after 1 ms in case
+         * the waiter can only run on this CPU */
+        while ((woke = atomic_load(&w->t_woke)) == 0)
+            if (host_now_ns() - t0 > 1000000)
+                sched_yield();
+        if (i < 0)
+            continue;
+        post[i] = (double)(t1 - t0);
+        lat[i] = (double)(woke - t0);
+    }
+    atomic_store(&w->stop, 1);
+    sem_post(&w->sem);
+    pthread_join(th, NULL);
+    sem_destroy(&w->sem);
+    free(w);
+    qsort(post, (size_t)rounds, sizeof post[0], cmp_double);
+    qsort(lat, (size_t)rounds, sizeof lat[0], cmp_double);
+    v[0] = post[rounds / 2];
+    v[1] = lat[rounds / 2];
+    /* shared (not private) futexes, as a process-shared semaphore's */
+    int n = 20000 * c->scale;
+    v[2] = futex_call_ns(FUTEX_WAKE, 1, n);
+    v[3] = futex_call_ns(FUTEX_WAIT, 0, n); /* the word is 1: EAGAIN at once */
+    return STATUS_OK;
+}
+
 /* How late a short sleep ends: the median over a few sleeps of 20 us (an
  * absolute deadline) of the time past it when the thread runs again. The
  * thread's timer slack is 1 ns, as the host runner's are, so this is the
  * timer's and the wake-up's latency, not the 50 us the kernel may otherwise
  * add to a sleep to batch timers. */
-static int cmp_double(const void *a, const void *b);
-
 static enum status trial_timer(struct calib_ctx *c, double *v)
 {
     enum { SLEEPS = 31 };
@@ -969,6 +1061,7 @@ static const struct calib_measurement measurements[] = {
     {trial_timer, CALIB_TIMER_LATENCY, 1},
     {trial_contended, CALIB_ADD_CONTENDED, 1},
     {trial_thread_latency, CALIB_THREAD_LATENCY, 1},
+    {trial_wake, CALIB_WAKE, 4},
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -1069,7 +1162,10 @@ static const struct profile_slot slots[] = {
     SLOT_NS(CALIB_FORKSERVER_CHILD, forkserver_child_ns),
     SLOT_NS(CALIB_CONTEXT_SWITCH, context_switch_ns),
     SLOT_NS(CALIB_PROCESS_SWITCH, process_switch_ns),
-    SLOT_NS(CALIB_CONDVAR_WAKEUP, wakeup_latency_ns),
+    SLOT_NS(CALIB_WAKE_LATENCY, wakeup_latency_ns),
+    SLOT_NS(CALIB_WAKE, wake_ns),
+    SLOT_NS(CALIB_WAKE_EARLY, wake_early_ns),
+    SLOT_NS(CALIB_WAKE_SETTLE, wake_settle_ns),
     SLOT_NS(CALIB_PIPE_OP, pipe_op_ns),
     SLOT_REAL(CALIB_PIPE_NS_PER_BYTE, pipe_ns_per_byte),
     SLOT_NS(CALIB_PIPE_LATENCY, mp_queue_latency_ns),

@@ -50,6 +50,10 @@ enum calib_figure_id {
     CALIB_TIMER_LATENCY,
     CALIB_ADD_CONTENDED,
     CALIB_THREAD_LATENCY,
+    CALIB_WAKE,          /* the 4 figures of the wake trial, in this order */
+    CALIB_WAKE_LATENCY,
+    CALIB_WAKE_EARLY,
+    CALIB_WAKE_SETTLE,
     CALIB_FIGURE_COUNT
 };
 

@@ -57,6 +57,12 @@ static void quick_calibration_should_give_plausible_costs(void **state)
     assert_true(fig[CALIB_FORK_PARENT].median > 0);
     assert_true(fig[CALIB_PIPE_OP].median > 0);
     assert_true(fig[CALIB_CONDVAR_WAKEUP].median > 0);
+    /* waking a sleeper costs the waker a system call at least; so does a
+     * wake that finds no one, and a wait that returns at once */
+    assert_true(fig[CALIB_WAKE_LATENCY].median > 0);
+    assert_true(fig[CALIB_WAKE_EARLY].median > fig[CALIB_ACQUIRE].median);
+    assert_true(fig[CALIB_WAKE_SETTLE].median > fig[CALIB_ACQUIRE].median);
+    assert_true(fig[CALIB_WAKE].median > fig[CALIB_ACQUIRE].median);
     /* an uncontended lock call is much cheaper than a system call */
     assert_true(fig[CALIB_ACQUIRE].median < fig[CALIB_PIPE_OP].median);
 }
@@ -84,7 +90,10 @@ static void calibrated_profile_should_load_with_the_measured_medians(void **stat
     assert_true(p.count_ns_per_iter > count * 0.999 && p.count_ns_per_iter < count * 1.001);
     assert_int_equal(p.fork_parent_ns, (int64_t)(result.figures[CALIB_RUNNER_FORK_PARENT].median + 0.5));
     assert_int_equal(p.add_ns, (int64_t)(result.figures[CALIB_RUNNER_ADD].median + 0.5));
-    assert_int_equal(p.wakeup_latency_ns, (int64_t)(result.figures[CALIB_CONDVAR_WAKEUP].median + 0.5));
+    assert_int_equal(p.wakeup_latency_ns, (int64_t)(result.figures[CALIB_WAKE_LATENCY].median + 0.5));
+    assert_int_equal(p.wake_ns, (int64_t)(result.figures[CALIB_WAKE].median + 0.5));
+    assert_int_equal(p.wake_early_ns, (int64_t)(result.figures[CALIB_WAKE_EARLY].median + 0.5));
+    assert_int_equal(p.wake_settle_ns, (int64_t)(result.figures[CALIB_WAKE_SETTLE].median + 0.5));
     assert_true(p.context_switch_ns >= 0 && p.process_switch_ns >= 0);
     /* the runner's start-up delay, and the host's mutexes barge */
     assert_int_equal(p.process_start_ns, (int64_t)(result.figures[CALIB_RUNNER_START].median + 0.5));
