@@ -960,10 +960,13 @@ static double runner_op_slope(struct calib_ctx *c, const char *ops)
     return slope > 0 ? slope : 0;
 }
 
-/* The same slope with two threads on two CPUs running the loop at once. */
+/* The same slope with two threads on two CPUs running the loop at once;
+ * longer loops, since how much of them overlaps varies by the second
+ * thread's start (0.1-0.5 ms): at 20000-30000 ops that alone moved the
+ * slope by tens of ns. */
 static double runner_pair_slope(struct calib_ctx *c, const char *ops)
 {
-    int n1 = 20000, n2 = 20000 + 10000 * c->scale;
+    int n1 = 100000, n2 = 100000 + 100000 * c->scale;
     double a = runner_pair_ns(c, ops, n1);
     double b = a < 0 ? -1 : runner_pair_ns(c, ops, n2);
     if (b < 0)
