@@ -2677,14 +2677,21 @@ static uint32_t threads_to_come(const struct scenario *sc)
     return n < HOST_PREWARM ? n : HOST_PREWARM;
 }
 
-/* Makes and joins as many threads as the process may start later, so that
- * glibc keeps their stacks, faulted in, for the threads to come: a thread
- * then starts in a run as fast as calibrate's thread_start_ns measured
- * (where every thread but the first reuses a stack), not 0.3 ms later for
- * the page faults of a new stack on a virtual machine. */
-static void prewarm_stacks(struct hrun *r)
+/* Makes and joins as many threads as the process will start: its declared
+ * threads, made next, and those its ops may start later, so that glibc
+ * keeps their stacks, faulted in, for the threads to come: a thread then
+ * starts in a run as fast as calibrate's thread_start_ns measured (where
+ * every thread but the first reuses a stack), not 0.3 ms later for the page
+ * faults of a new stack on a virtual machine. (Counting only the later ones
+ * left the last `thread` op of a process with a fresh stack: the declared
+ * main thread took one of the warm ones.) */
+static void prewarm_stacks(struct hrun *r, const struct process_decl *pd)
 {
     uint32_t n = threads_to_come(r->sc);
+    for (uint32_t t = pd->first_thread; t < pd->first_thread + pd->nthreads; t++)
+        n += r->sc->threads[t].autostart;
+    if (n > HOST_PREWARM)
+        n = HOST_PREWARM;
     pthread_t tid[HOST_PREWARM];
     struct hthread th[HOST_PREWARM];
     uint32_t made = 0;
@@ -2714,7 +2721,7 @@ static _Noreturn void child_main(struct hrun *r, uint32_t p)
      * creation of their stacks in a freshly forked process (about 0.5 ms of
      * page faults on a virtual machine), which a Python program has done
      * before its first line runs */
-    prewarm_stacks(r);
+    prewarm_stacks(r, pd);
     /* the run's shared state (all but the event buffers), mapped into this
      * process's page tables now: a fork does not copy those of a shared
      * mapping, and each first touch of a page would otherwise fault (a print
