@@ -15,6 +15,7 @@
 #include <semaphore.h>
 #include <sched.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -2619,6 +2620,12 @@ static _Noreturn void process_end(struct hrun *r)
 
 static void process_local_init(struct hrun *r, uint32_t p)
 {
+    /* one malloc arena for the process: glibc otherwise gives each new
+     * thread an arena of its own at its first allocation (a 128 MiB
+     * reservation and its first pages: 0.1 ms on a virtual machine, in the
+     * middle of a thread op or a thread's exit); CPython's threads share
+     * its allocator */
+    mallopt(M_ARENA_MAX, 1);
     r->proc = p;
     pthread_mutex_init(&r->live_m, NULL);
     pthread_cond_init(&r->live_cv, NULL);
