@@ -840,6 +840,19 @@ static void block_drop_gil(struct blocking *b, pthread_mutex_t *held)
         pthread_mutex_lock(held);
 }
 
+/* The start of a wait that may block without an object's monitor: the
+ * deadline of its timeout (NULL when timeout < 0: none), then the GIL let
+ * go. */
+static const struct timespec *block_wait_begin(struct blocking *b, struct hthread *th, int64_t timeout,
+                                               struct timespec *dl)
+{
+    if (timeout >= 0)
+        deadline_of(dl, timeout);
+    block_begin(b, th);
+    block_drop_gil(b, NULL);
+    return timeout >= 0 ? dl : NULL;
+}
+
 static void block_end(struct blocking *b)
 {
     if (b->dropped)
@@ -884,14 +897,11 @@ static bool mutex_acquire(struct hthread *th, uint32_t oi, int64_t timeout)
     uint32_t flow = 0;
     if (!ok && timeout != 0) {
         struct timespec dl;
-        if (timeout >= 0)
-            deadline_of(&dl, timeout);
         struct blocking b;
-        block_begin(&b, th);
-        block_drop_gil(&b, NULL);
+        const struct timespec *until = block_wait_begin(&b, th, timeout, &dl);
         block_mark(&b, reason_of(d->type), oi, timeout >= 0);
         atomic_fetch_add(&o->lwaiters, 1);
-        ok = sem_wait_until(&o->sem, timeout >= 0 ? &dl : NULL);
+        ok = sem_wait_until(&o->sem, until);
         atomic_fetch_sub(&o->lwaiters, 1);
         if (ok)
             flow = atomic_exchange(&o->handoff_flow, 0);
@@ -1652,11 +1662,8 @@ static bool thread_join(struct hthread *th, const struct op *op)
              r->slots[s].name);
     int64_t timeout = op->u.join.timeout;
     struct timespec dl;
-    if (timeout >= 0)
-        deadline_of(&dl, timeout);
     struct blocking b;
-    block_begin(&b, th);
-    block_drop_gil(&b, NULL);
+    block_wait_begin(&b, th, timeout, &dl);
     pthread_mutex_lock(&r->live_m);
     bool ok = true;
     while (atomic_load(&r->slots[s].state) != SLOT_DONE) {
