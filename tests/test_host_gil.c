@@ -157,16 +157,43 @@ static void threads_under_the_new_gil_should_never_run_at_once(void **state)
     hrun_free(r);
 }
 
+/* What the sequential scenario's two counts take at the speed a thread gets
+ * now: the count kernel timed on its own, the fastest of 5 short runs (the
+ * first runs of a process are slower). */
+static int64_t sequential_expected_ns(void)
+{
+    int64_t n = 20000000;
+    int64_t best = INT64_MAX;
+    for (int i = 0; i < 5; i++) {
+        int64_t t0 = host_now_ns();
+        count_alone(&n);
+        int64_t t = host_now_ns() - t0;
+        if (t < best)
+            best = t;
+    }
+    return (int64_t)(2.0 * (double)strtoll(COUNT_N, NULL, 10) * (double)best / (double)n);
+}
+
 static void threads_under_the_new_gil_should_not_beat_sequential(void **state)
 {
     (void)state;
     int64_t seq, thr;
+    int64_t expected = sequential_expected_ns();
     double ratio = median_makespans(sequential, two_threads, &seq, &thr);
-    print_message("new GIL: sequential %.1f ms, 2 threads %.1f ms (medians), median ratio of pairs %.2f\n", seq / 1e6, thr / 1e6, ratio);
+    print_message("new GIL: sequential %.1f ms (its count alone: %.1f ms), 2 threads %.1f ms (medians), median ratio "
+                  "of pairs %.2f\n", seq / 1e6, expected / 1e6, thr / 1e6, ratio);
     /* about 1.0 on a quiet machine; a loaded one moves both ways (0.69 was
      * seen with load average 5.6 on 2 CPUs), so only asserted when quiet */
     if (!TIMING_ASSERTS || !machine_is_quiet()) {
         print_message("machine loaded or sanitized: ratio not asserted\n");
+        skip();
+    }
+    /* a virtual machine's host can slow one of its CPUs for seconds with no
+     * load inside (a CI run: sequential 234.5 ms where its count takes 90);
+     * a single thread stuck on the slow CPU then loses to two threads that
+     * hand the GIL over to the other, and nothing is taught */
+    if (seq > expected + expected / 2) {
+        print_message("a thread ran at less than 2/3 of its speed: ratio not asserted\n");
         skip();
     }
     assert_true(ratio >= 0.9);
