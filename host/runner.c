@@ -866,6 +866,12 @@ static bool is_semaphore(const struct object_decl *d)
     return d->type == OBJ_SEMAPHORE || d->type == OBJ_BOUNDED_SEMAPHORE;
 }
 
+/* A lock or rlock: a POSIX semaphore with an owner beside it. */
+static bool is_mutex(const struct object_decl *d)
+{
+    return d->type == OBJ_LOCK || d->type == OBJ_RLOCK;
+}
+
 /* Waits for a lock's semaphore until the deadline (NULL: none); a signal's
  * EINTR does not end the wait. Returns false on timeout. */
 static bool sem_wait_until(sem_t *sem, const struct timespec *deadline)
@@ -950,7 +956,7 @@ static bool lock_acquire(struct hthread *th, const struct op *op, uint32_t oi, i
 {
     struct hrun *r = th->run;
     const struct object_decl *d = &r->sc->objects[oi];
-    if (!is_semaphore(d))
+    if (is_mutex(d))
         return mutex_acquire(th, oi, timeout);
     struct hobj *o = obj_at(r, oi);
     struct timespec dl;
@@ -995,7 +1001,7 @@ static void lock_release(struct hthread *th, const struct op *op, uint32_t oi)
 {
     struct hrun *r = th->run;
     const struct object_decl *d = &r->sc->objects[oi];
-    if (!is_semaphore(d)) {
+    if (is_mutex(d)) {
         mutex_release(th, op, oi);
         return;
     }
@@ -2693,12 +2699,12 @@ static uint32_t threads_to_come(const struct scenario *sc)
 
 /* Makes and joins as many threads as the process will start: its declared
  * threads, made next, and those its ops may start later, so that glibc
- * keeps their stacks, faulted in, for the threads to come: a thread then
- * starts in a run as fast as calibrate's thread_start_ns measured (where
- * every thread but the first reuses a stack), not 0.3 ms later for the page
- * faults of a new stack on a virtual machine. (Counting only the later ones
- * left the last `thread` op of a process with a fresh stack: the declared
- * main thread took one of the warm ones.) */
+ * keeps their stacks for the threads to come (the mappings: glibc gives a
+ * stack's pages back when its thread ends, and prefault_thread fills them
+ * in again): a thread then starts in a run as fast as calibrate's
+ * thread_start_ns measured (where every thread but the first reuses a
+ * stack). (Counting only the later ones left the last `thread` op of a
+ * process with a fresh stack: the declared main thread took a kept one.) */
 static void prewarm_stacks(struct hrun *r, const struct process_decl *pd)
 {
     uint32_t n = threads_to_come(r->sc);
@@ -2787,9 +2793,9 @@ static int init_object(struct hobj *o, const struct object_decl *d)
         rc = pthread_cond_init(&o->cv_space, &ca);
     pthread_condattr_destroy(&ca);
     o->owner = -1;
-    if ((d->type == OBJ_LOCK || d->type == OBJ_RLOCK) && rc == 0 && sem_init(&o->sem, 1, 1) != 0)
+    if (is_mutex(d) && rc == 0 && sem_init(&o->sem, 1, 1) != 0)
         rc = errno;
-    if (d->type == OBJ_SEMAPHORE || d->type == OBJ_BOUNDED_SEMAPHORE)
+    if (is_semaphore(d))
         o->count = d->value;
     for (int dir = 0; dir < 2; dir++)
         o->fd[dir][0] = o->fd[dir][1] = -1;
@@ -3175,8 +3181,7 @@ static bool deadlocked(struct hrun *r, uint64_t *last_progress, int *stable, cha
         len += (size_t)snprintf(msg + len, size - len, " %s/%s waits for %s '%s'", slot_process(r, s),
                                 r->slots[s].name, scenario_object_type_name(d->type), d->name);
         int64_t owner = atomic_load(&r->objs[o].owner);
-        if ((d->type == OBJ_LOCK || d->type == OBJ_RLOCK) && owner >= 0 &&
-            (uint32_t)owner < n)
+        if (is_mutex(d) && owner >= 0 && (uint32_t)owner < n)
             len += (size_t)snprintf(msg + len, size - len, " held by %s/%s", slot_process(r, (uint32_t)owner),
                                     r->slots[owner].name);
         len += (size_t)snprintf(msg + len, size - len, ";");

@@ -81,8 +81,9 @@ struct profile {
      * call and the interrupt to the waiter's CPU) and the waiter the
      * machine's wakeup_latency. One blocked for less is still in its futex
      * wait call, on its CPU: wake_early_ns (the call alone), and it runs
-     * when its call has returned, wake_settle_ns after it blocked. All 0 in the built-in
-     * profile: a release costs release_ns, and every waiter is asleep. */
+     * when its call has returned, wake_settle_ns after it blocked. All 0 in
+     * the built-in profile: a release costs release_ns, and every waiter is
+     * asleep. */
     int64_t wake_ns;
     int64_t wake_early_ns;
     int64_t wake_settle_ns;

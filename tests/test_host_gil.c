@@ -31,6 +31,12 @@ static int cmp_i64(const void *a, const void *b)
 
 /* Median makespans of RUNS real runs of a and of b, run alternately so a
  * change in the machine's load hits both alike. */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 /* Runs scenarios a and b one after the other RUNS times: the medians of
  * their makespans, and the median of the RUNS ratios b/a, each taken from
  * two runs a moment apart, so that the host's speed drifting over the
@@ -52,12 +58,7 @@ static double median_makespans(const char *a, const char *b, int64_t *ma, int64_
     qsort(t[1], RUNS, sizeof t[1][0], cmp_i64);
     *ma = t[0][RUNS / 2];
     *mb = t[1][RUNS / 2];
-    for (int i = 1; i < RUNS; i++)
-        for (int j = i; j > 0 && ratio[j - 1] > ratio[j]; j--) {
-            double x = ratio[j];
-            ratio[j] = ratio[j - 1];
-            ratio[j - 1] = x;
-        }
+    qsort(ratio, RUNS, sizeof ratio[0], cmp_double);
     return ratio[RUNS / 2];
 }
 
