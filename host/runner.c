@@ -2496,9 +2496,13 @@ static void *thread_main(void *arg)
     if (th->slot != r->procs[r->proc].main_slot)
         signals_block_here();
     prefault_thread(th);
-    /* read before the gate: the read is a few system calls, and the wait
-     * for a CPU after the gate opens is run delay like any other */
-    int64_t delay0 = r->opt->record ? run_delay_now() : -1;
+    /* A thread made before time zero reads its run delay before the gate:
+     * the wait for a CPU after the gate opens is run delay like any other.
+     * One started by an op counts from its creation (0): the first read of
+     * a new thread's /proc entry took 20-400 us here, which Thread.start()
+     * would wait for. */
+    bool measure = r->opt->record;
+    int64_t delay0 = measure && !th->started ? run_delay_now() : 0;
     if (th->started) {
         pthread_mutex_lock(&r->live_m);
         *th->started = true;
@@ -2522,8 +2526,6 @@ static void *thread_main(void *arg)
         exec_block(th, sc->threads[s->decl].program, locals);
     }
     /* the thread has finished when it lets go of the GIL */
-    int64_t delay1 = delay0 >= 0 ? run_delay_now() : -1;
-    s->run_delay = delay1 >= delay0 && delay0 >= 0 ? delay1 - delay0 : -1;
     instant(th, INSTANT_EXIT, UINT32_MAX, 0, 0);
     gil_drop(th);
     /* before this thread counts as finished: a pool worker process may end
@@ -2536,6 +2538,13 @@ static void *thread_main(void *arg)
         ;
     pthread_mutex_lock(&r->live_m);
     atomic_store(&s->state, SLOT_DONE);
+    pthread_cond_broadcast(&r->live_cv);
+    pthread_mutex_unlock(&r->live_m);
+    /* after a joiner may go on (the read is tens of microseconds for a
+     * thread that has not read it before), before the process may end */
+    int64_t delay1 = measure ? run_delay_now() : -1;
+    s->run_delay = delay0 >= 0 && delay1 >= delay0 ? delay1 - delay0 : -1;
+    pthread_mutex_lock(&r->live_m);
     if (!th->daemon)
         r->live--;
     pthread_cond_broadcast(&r->live_cv);
@@ -2698,18 +2707,17 @@ static uint32_t threads_to_come(const struct scenario *sc)
 }
 
 /* Makes and joins as many threads as the process will start: its declared
- * threads, made next, and those its ops may start later, so that glibc
- * keeps their stacks for the threads to come (the mappings: glibc gives a
- * stack's pages back when its thread ends, and prefault_thread fills them
+ * threads (made next, or by a start op) and those its ops may start later,
+ * so that glibc keeps their stacks for the threads to come (the mappings:
+ * glibc gives a stack's pages back when its thread ends, and prefault_thread fills them
  * in again): a thread then starts in a run as fast as calibrate's
  * thread_start_ns measured (where every thread but the first reuses a
  * stack). (Counting only the later ones left the last `thread` op of a
  * process with a fresh stack: the declared main thread took a kept one.) */
 static void prewarm_stacks(struct hrun *r, const struct process_decl *pd)
 {
-    uint32_t n = threads_to_come(r->sc);
-    for (uint32_t t = pd->first_thread; t < pd->first_thread + pd->nthreads; t++)
-        n += r->sc->threads[t].autostart;
+    /* every declared thread: those without autostart come by a start op */
+    uint32_t n = threads_to_come(r->sc) + pd->nthreads;
     if (n > HOST_PREWARM)
         n = HOST_PREWARM;
     pthread_t tid[HOST_PREWARM];
