@@ -881,6 +881,20 @@ static enum step op_print(struct engine *e, struct task *t, const struct op *op)
     return STEP_NEXT;
 }
 
+/* Thread.start(), of a declared thread or a new one: the new thread arrives
+ * after the profile's start latency, and the starting thread pays for
+ * making it */
+static enum step start_task(struct engine *e, struct task *t, struct task *n)
+{
+    engine_instant(e, t, INSTANT_START, n->se.id, NULL);
+    engine_task_arrive_late(e, n, e->sc->profile.thread_start_latency_ns);
+    if (e->sc->profile.thread_start_ns > 0) {
+        t->op_left = e->sc->profile.thread_start_ns;
+        return STEP_TIMED;
+    }
+    return STEP_NEXT;
+}
+
 static enum step op_start(struct engine *e, struct task *t, const struct op *op)
 {
     struct task *n = engine_task_at(e, op->u.start.thread);
@@ -890,9 +904,7 @@ static enum step op_start(struct engine *e, struct task *t, const struct op *op)
                            engine_name_of(e, n));
     if (e->procs[n->process].ended)
         return STEP_NEXT;
-    engine_instant(e, t, INSTANT_START, n->se.id, NULL);
-    engine_task_arrive(e, n);
-    return STEP_NEXT;
+    return start_task(e, t, n);
 }
 
 static enum step op_thread(struct engine *e, struct task *t, const struct op *op)
@@ -917,14 +929,7 @@ static enum step op_thread(struct engine *e, struct task *t, const struct op *op
     p->created_head = n->se.id;
     if (e->opts.record_trace)
         trace_add_task(e->trace, o->name, t->process);
-    engine_instant(e, t, INSTANT_START, n->se.id, NULL);
-    engine_task_arrive_late(e, n, e->sc->profile.thread_start_latency_ns);
-    /* Thread.start(): the creating thread pays for the new thread */
-    if (e->sc->profile.thread_start_ns > 0) {
-        t->op_left = e->sc->profile.thread_start_ns;
-        return STEP_TIMED;
-    }
-    return STEP_NEXT;
+    return start_task(e, t, n);
 }
 
 /* The thread a join names: a declared one, or the oldest created thread of

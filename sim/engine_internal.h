@@ -165,6 +165,7 @@ struct object {
     struct chan chan[2];   /* queue: chan[0] (mp_queue: chan[1] in flight); pipe: per direction */
     bool closed[2];        /* pipe ends */
     uint32_t retrying;     /* barging lock or semaphore: waiters woken and not yet back at it */
+    uint32_t release_flow; /* the flow of a release that left it to such waiters, 0: none */
 };
 
 /* A racy `add` between its read and its write. */

@@ -276,6 +276,7 @@ static enum step acquire(struct engine *e, struct task *t, struct object *o, con
 {
     bool failed;
     if (try_take(e, t, o, op, &failed)) {
+        o->release_flow = 0;
         engine_object_instant(e, t, INSTANT_ACQUIRE, o, 0, 0);
         op_into(t, op, 1);
         return cpu_cost(t, e->sc->profile.acquire_ns);
@@ -314,10 +315,14 @@ static bool hand_over(struct engine *e, struct task *from, struct object *o, int
     struct task *w = engine_waitq_pop(e, &o->waiters);
     if (!w) {
         /* a woken waiter still counts as one for the futex: the release
-         * makes the wake call, which finds no one asleep */
-        if (o->retrying > 0)
+         * makes the wake call, which finds no one asleep; the waiter that
+         * takes it then draws as handed it by this release */
+        o->release_flow = 0;
+        if (o->retrying > 0) {
             *cost += e->sc->profile.wake_early_ns;
-        engine_object_instant(e, from, INSTANT_RELEASE, o, -1, 0);
+            o->release_flow = ++e->next_flow;
+        }
+        engine_object_instant(e, from, INSTANT_RELEASE, o, -1, o->release_flow);
         return false;
     }
     uint32_t flow = ++e->next_flow;
@@ -332,6 +337,7 @@ static bool hand_over(struct engine *e, struct task *from, struct object *o, int
         w->wait_value = w->reason == REASON_LOCK && w->wait_value > 0 ? w->wait_value : 1;
         w->lock_retry = object_id(e, o);
         o->retrying++;
+        o->release_flow = flow;
         engine_object_instant(e, from, INSTANT_RELEASE, o, -1, flow);
         engine_object_instant(e, w, INSTANT_WAKE, o, 1, flow);
         engine_task_wake_after(e, w, latency);
@@ -367,7 +373,8 @@ bool engine_lock_retry(struct engine *e, struct task *t)
         t->wait_value = 0;
         /* the acquire call returns now: it still pays for the call */
         t->op_left = e->sc->profile.acquire_ns;
-        engine_object_instant(e, t, INSTANT_ACQUIRE, o, 0, 0);
+        engine_object_instant(e, t, INSTANT_ACQUIRE, o, 0, o->release_flow);
+        o->release_flow = 0;
         set_into(e, t, 1);
         return true;
     }
@@ -553,8 +560,13 @@ static enum step cond_wait(struct engine *e, struct task *t, struct object *c, c
 }
 
 /* A condition waiter was notified or timed out: it now competes for the lock
- * (still blocked, reason lock) and resumes once it holds it. */
-static void cond_to_lock(struct engine *e, struct task *w, struct object *c, int64_t into)
+ * and resumes once it holds it. Notified (`cost` given: the notifier's, to
+ * which the wake is added), it is woken as a sleeper on a semaphore is, as
+ * CPython's waiter lock and the host runner's condition variable are, and
+ * tries the lock when it runs: the notifier usually holds it still and has
+ * let it go by then. Timed out, it competes at once (still blocked, reason
+ * lock). */
+static void cond_to_lock(struct engine *e, struct task *w, struct object *c, int64_t into, int64_t *cost)
 {
     struct object *lock = &e->objects[c->decl->lock];
     if (w->timer != NONE) {
@@ -563,6 +575,13 @@ static void cond_to_lock(struct engine *e, struct task *w, struct object *c, int
     }
     set_into(e, w, into);
     engine_object_instant(e, w, INSTANT_WAKE, c, into, 0);
+    if (cost) {
+        sim_time latency = wake_waiter(e, w, cost);
+        w->lock_retry = object_id(e, lock);
+        lock->retrying++;
+        engine_task_wake_after(e, w, latency);
+        return;
+    }
     if (lock->owner == NONE) {
         lock->owner = w->se.id;
         lock->count = w->wait_value > 0 ? w->wait_value : 1;
@@ -583,14 +602,14 @@ enum step op_notify(struct engine *e, struct task *t, const struct op *op)
         return STEP_ERROR;
     if (!holds(e, t, c, op, "notify"))
         return STEP_ERROR;
-    int64_t n = op->kind == OP_NOTIFY_ALL ? INT64_MAX : op->u.sync.n, woken = 0;
+    int64_t n = op->kind == OP_NOTIFY_ALL ? INT64_MAX : op->u.sync.n, woken = 0, cost = 0;
     struct task *w;
     while (woken < n && (w = engine_waitq_pop(e, &c->waiters))) {
-        cond_to_lock(e, w, c, 1);
+        cond_to_lock(e, w, c, 1, &cost);
         woken++;
     }
     engine_object_instant(e, t, INSTANT_NOTIFY, c, woken, 0);
-    return STEP_NEXT;
+    return cpu_cost(t, cost);
 }
 
 /* The deadline of t's wait_for in progress, set on its first wait. */
@@ -692,7 +711,7 @@ void engine_object_timeout(struct engine *e, struct task *t)
     case OBJ_CONDITION:
         /* a timed-out wait_for stops re-checking its predicate */
         t->timed_out = op && op->kind == OP_WAIT_FOR;
-        cond_to_lock(e, t, o, 0);
+        cond_to_lock(e, t, o, 0, NULL);
         return;
     case OBJ_BARRIER:
         engine_fail(e, STATUS_RUNTIME, t, op,

@@ -127,6 +127,56 @@ static void a_new_thread_should_run_its_start_latency_after_the_thread_op(void *
     assert_int_equal(metrics(r, 1)->first_run, 300000);
     assert_int_equal(metrics(r, 2)->first_run, 400000);
     run_free(r);
+    /* starting a declared thread is the same Thread.start() */
+    r = run_json(
+        "{\"machine\": {\"cpus\": 2, \"profile\": {\"thread_start_ns\": 100000, \"thread_start_latency_ns\": 300000}},"
+        " \"processes\": [{\"name\": \"P\", \"threads\": [{\"name\": \"main\", \"program\": ["
+        "{\"op\": \"start\", \"thread\": \"t\"}, {\"op\": \"compute\", \"for\": \"50us\"}]},"
+        " {\"name\": \"t\", \"autostart\": false, \"program\": [{\"op\": \"compute\", \"for\": \"1ms\"}]}]}]}",
+        NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(metrics(r, 0)->finish, 150000);
+    assert_int_equal(metrics(r, 1)->first_run, 300000);
+    assert_int_equal(metrics(r, 1)->finish, 1300000);
+    run_free(r);
+}
+
+/* A notify wakes its waiter as a release does (wake_ns 5 us to the
+ * notifier, the waiter runs 10 us later), and the waiter then tries the lock.
+ * W waits on C at 0; N notifies under C's lock at 30 us or at 1 us, then
+ * computes 2 us before letting the lock go.
+ * - At 30 us W sleeps: N pays 5 us, and its release 1 us (W is woken and
+ *   not back yet, so the futex call finds no one asleep): N ends at 38 us.
+ *   W runs at 40 us, takes the free lock, ends at 41 us.
+ * - At 1 us W is still in its wait call (settles at 2 us): N pays 1 us; W
+ *   tries at 2 us, finds the lock taken and sleeps on it; N's release at
+ *   4 us wakes it for 5 us, and W runs at 14 us and ends at 15 us. */
+static void a_notify_should_pay_for_waking_its_waiter(void **state)
+{
+    (void)state;
+    const char *fmt =
+        "{\"machine\": {\"cpus\": 2, \"wakeup_latency\": \"10us\", \"profile\": {\"acquire_ns\": 0,"
+        " \"release_ns\": 0, \"lock_handoff\": \"barging\", \"wake_ns\": 5000, \"wake_early_ns\": 1000,"
+        " \"wake_settle_ns\": 2000}},"
+        " \"processes\": [{\"name\": \"P\", \"objects\": {\"L\": {\"type\": \"lock\"},"
+        " \"C\": {\"type\": \"condition\", \"lock\": \"L\"}}, \"threads\": ["
+        "{\"name\": \"W\", \"program\": [{\"op\": \"with\", \"obj\": \"C\", \"body\": [{\"op\": \"wait\", \"obj\": \"C\"}]},"
+        " {\"op\": \"compute\", \"for\": \"1us\"}]},"
+        "{\"name\": \"N\", \"program\": [{\"op\": \"compute\", \"for\": \"%s\"}, {\"op\": \"with\", \"obj\": \"C\","
+        " \"body\": [{\"op\": \"notify\", \"obj\": \"C\"}, {\"op\": \"compute\", \"for\": \"2us\"}]}]}]}]}";
+    char json[2048];
+    snprintf(json, sizeof json, fmt, "30us");
+    struct run *r = run_json(json, NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(metrics(r, 1)->finish, 38000);
+    assert_int_equal(metrics(r, 0)->finish, 41000);
+    run_free(r);
+    snprintf(json, sizeof json, fmt, "1us");
+    r = run_json(json, NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(metrics(r, 1)->finish, 9000);
+    assert_int_equal(metrics(r, 0)->finish, 15000);
+    run_free(r);
 }
 
 /* A barging release that wakes a waiter asleep for 2 us or more costs the
@@ -538,6 +588,7 @@ int main(void)
         cmocka_unit_test(host_costs_should_delay_sleeps_and_charge_compute_ops),
         cmocka_unit_test(a_new_thread_should_run_its_start_latency_after_the_thread_op),
         cmocka_unit_test(a_release_should_pay_for_waking_its_waiter),
+        cmocka_unit_test(a_notify_should_pay_for_waking_its_waiter),
         cmocka_unit_test(an_add_should_cost_more_while_another_thread_adds_to_the_same_variable),
         cmocka_unit_test(random_sleeps_should_not_depend_on_the_order_threads_run_in),
     };

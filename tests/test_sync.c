@@ -129,8 +129,10 @@ static void a_barging_rlock_should_restore_its_depth_after_a_condition_wait(void
 {
     (void)state;
     /* a takes R twice and waits on C (releasing R fully); b notifies at 1 ms
-     * under R and holds it to 2 ms; the release wakes a (latency 1 ms), which
-     * takes R at 3 ms with depth 2 and releases it twice without error */
+     * under R and holds it to 2.5 ms; the notify wakes a at 2 ms (latency
+     * 1 ms), which finds R taken and sleeps on it; b's release wakes a again,
+     * which takes R at 3.5 ms with depth 2 and releases it twice without
+     * error */
     struct run *r = run_json(
         "{\"machine\": {\"cpus\": 2, \"context_switch\": 0, \"wakeup_latency\": \"1ms\", \"profile\": "
         "{\"acquire_ns\": 0, \"release_ns\": 0, \"lock_handoff\": \"barging\"}}, "
@@ -139,9 +141,10 @@ static void a_barging_rlock_should_restore_its_depth_after_a_condition_wait(void
         "{\"name\": \"a\", \"program\": [{\"op\": \"acquire\", \"obj\": \"R\"}, {\"op\": \"acquire\", \"obj\": \"R\"}, "
         "{\"op\": \"wait\", \"obj\": \"C\"}, {\"op\": \"release\", \"obj\": \"R\"}, {\"op\": \"release\", \"obj\": \"R\"}]}, "
         "{\"name\": \"b\", \"program\": [{\"op\": \"compute\", \"for\": \"1ms\"}, {\"op\": \"with\", \"obj\": \"C\", "
-        "\"body\": [{\"op\": \"notify\", \"obj\": \"C\"}, {\"op\": \"compute\", \"for\": \"1ms\"}]}]}]}]}");
+        "\"body\": [{\"op\": \"notify\", \"obj\": \"C\"}, {\"op\": \"compute\", \"for\": \"1500us\"}]}]}]}]}");
     assert_int_equal(r->status, STATUS_OK);
-    assert_int_equal(engine_task_metrics(r->eng, 0)->finish, 3 * MS);
+    assert_int_equal(engine_task_metrics(r->eng, 0)->finish, 3500000);
+    assert_int_equal(engine_stats(r->eng)->lock_failed_wakeups, 1);
     run_free(r);
 }
 
