@@ -69,6 +69,8 @@ static const struct calib_figure_info infos[CALIB_FIGURE_COUNT] = {
     [CALIB_WAKE_LATENCY] = {"wakeup_latency_ns", true, "ns", "that sem_post's start to the woken thread running"},
     [CALIB_WAKE_EARLY] = {"wake_early_ns", true, "ns", "futex wake system call that wakes no one"},
     [CALIB_WAKE_SETTLE] = {"wake_settle_ns", true, "ns", "futex wait system call that returns at once"},
+    [CALIB_IDLE_WAKE] = {"idle_wake_ns", true, "ns", "extra wake-up latency of a CPU idle for long"},
+    [CALIB_IDLE_POLL] = {"idle_poll_ns", true, "ns", "idle time after which a CPU wakes that much slower"},
 };
 
 const struct calib_figure_info *calibrate_figure_info(enum calib_figure_id id)
@@ -723,6 +725,79 @@ static enum status trial_wake(struct calib_ctx *c, double *v)
     return STATUS_OK;
 }
 
+/* The median time from a sem_post to its waiter running, when the waiter's
+ * CPU has been idle for `gap` ns: the driver spins meanwhile, so that only
+ * the waiter's CPU idles. */
+static double idle_wake_median(struct wake_bench *w, int64_t gap, int rounds)
+{
+    enum { MAXR = 32 };
+    double lat[MAXR];
+    int n = rounds < MAXR ? rounds : MAXR;
+    for (int i = 0; i < n; i++) {
+        int64_t until = host_now_ns() + gap;
+        while (host_now_ns() < until)
+            ;
+        atomic_store(&w->t_woke, 0);
+        int64_t t0 = host_now_ns();
+        sem_post(&w->sem);
+        int64_t woke;
+        while ((woke = atomic_load(&w->t_woke)) == 0)
+            if (host_now_ns() - t0 > 1000000)
+                sched_yield();
+        lat[i] = (double)(woke - t0);
+    }
+    qsort(lat, (size_t)n, sizeof lat[0], cmp_double);
+    return lat[n / 2];
+}
+
+/* A CPU idle for a while stops polling for work and sleeps deeper: on a
+ * virtual machine the hypervisor halts the virtual CPU (KVM polls for 200 us
+ * by default), on hardware it enters a deeper C-state. The wake-up latency
+ * after 20 us of idle, and after each idle time of a ladder up to 3 ms: the
+ * first rung past half the way to the 3 ms latency is where the step is
+ * (idle_poll_ns), and the latency at twice that, less the 20 us one, is
+ * the step (idle_wake_ns; it grows slowly past it: 38 us at 300 us of idle,
+ * 42 us at 3 ms here). No step of 2 us or more: both 0. */
+static enum status trial_idle_wake(struct calib_ctx *c, double *v)
+{
+    static const int64_t ladder_us[] = {50, 100, 150, 200, 300, 400, 600, 800, 1000, 1500, 2000, 3000};
+    enum { RUNGS = sizeof ladder_us / sizeof ladder_us[0] };
+    int rounds = 9 * c->scale < 15 ? 9 * c->scale : 15;
+    struct wake_bench *w = xcalloc(1, sizeof *w);
+    if (sem_init(&w->sem, 1, 0) != 0) {
+        free(w);
+        return sys_fail(c, "sem_init");
+    }
+    pthread_t th;
+    if (pthread_create(&th, NULL, wake_waiter, w) != 0) {
+        sem_destroy(&w->sem);
+        free(w);
+        return sys_fail(c, "pthread_create");
+    }
+    idle_wake_median(w, 20000, 5); /* unrecorded: the waiter's first runs */
+    double base = idle_wake_median(w, 20000, rounds);
+    double lat[RUNGS];
+    for (int i = 0; i < RUNGS; i++)
+        lat[i] = idle_wake_median(w, ladder_us[i] * 1000, rounds);
+    v[0] = v[1] = 0;
+    int at = 0;
+    while (at < RUNGS - 1 && lat[at] < base + (lat[RUNGS - 1] - base) / 2)
+        at++;
+    int twice = at;
+    while (twice < RUNGS - 1 && ladder_us[twice] < 2 * ladder_us[at])
+        twice++;
+    if (lat[RUNGS - 1] - base >= 2000 && lat[twice] > base) {
+        v[0] = lat[twice] - base;
+        v[1] = (double)ladder_us[at] * 1000;
+    }
+    atomic_store(&w->stop, 1);
+    sem_post(&w->sem);
+    pthread_join(th, NULL);
+    sem_destroy(&w->sem);
+    free(w);
+    return STATUS_OK;
+}
+
 /* How late a short sleep ends: the median over a few sleeps of 20 us (an
  * absolute deadline) of the time past it when the thread runs again. The
  * thread's timer slack is 1 ns, as the host runner's are, so this is the
@@ -1065,6 +1140,7 @@ static const struct calib_measurement measurements[] = {
     {trial_contended, CALIB_ADD_CONTENDED, 1},
     {trial_thread_latency, CALIB_THREAD_LATENCY, 1},
     {trial_wake, CALIB_WAKE, 4},
+    {trial_idle_wake, CALIB_IDLE_WAKE, 2},
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -1169,6 +1245,8 @@ static const struct profile_slot slots[] = {
     SLOT_NS(CALIB_WAKE, wake_ns),
     SLOT_NS(CALIB_WAKE_EARLY, wake_early_ns),
     SLOT_NS(CALIB_WAKE_SETTLE, wake_settle_ns),
+    SLOT_NS(CALIB_IDLE_WAKE, idle_wake_ns),
+    SLOT_NS(CALIB_IDLE_POLL, idle_poll_ns),
     SLOT_NS(CALIB_PIPE_OP, pipe_op_ns),
     SLOT_REAL(CALIB_PIPE_NS_PER_BYTE, pipe_ns_per_byte),
     SLOT_NS(CALIB_PIPE_LATENCY, mp_queue_latency_ns),

@@ -54,6 +54,8 @@ enum calib_figure_id {
     CALIB_WAKE_LATENCY,
     CALIB_WAKE_EARLY,
     CALIB_WAKE_SETTLE,
+    CALIB_IDLE_WAKE,     /* the 2 figures of the idle CPU trial */
+    CALIB_IDLE_POLL,
     CALIB_FIGURE_COUNT
 };
 

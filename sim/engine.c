@@ -482,6 +482,7 @@ static void cpu_release(struct engine *e, uint32_t c, enum sched_stop stop)
         e->pol->account(e->rq, &t->se, delta, stop, e->now);
     cpu->task = NONE;
     cpu->switching = false;
+    cpu->idle_since = e->now;
 }
 
 static enum step task_run_ops(struct engine *e, struct task *t);
@@ -637,12 +638,16 @@ static void cpu_dispatch(struct engine *e, uint32_t c, struct task *t)
             }
         }
     }
+    e->stats.switching += cost;
+    /* a CPU idle long enough to sleep deeper wakes up first (profile.h) */
+    const struct profile *pf = &e->sc->profile;
+    if (pf->idle_wake_ns > 0 && cpu->task == NONE && e->now - cpu->idle_since >= pf->idle_poll_ns)
+        cost += pf->idle_wake_ns;
     cpu->task = t->se.id;
     cpu->last_task = t->se.id;
     cpu->slice = engine_slice(e, t);
     if (cost > 0) {
         cpu->switching = true;
-        e->stats.switching += cost;
         engine_set_state(e, t, TRACE_SWITCH, REASON_NONE, (int32_t)c);
         cpu_arm(e, c, e->now + cost);
         return;

@@ -188,6 +188,7 @@ struct cpu {
     int64_t slice;         /* slice granted at dispatch */
     int64_t slice_end;     /* absolute end of the slice, or SIM_TIME_NEVER */
     int64_t gil_check;     /* the running GIL holder's next check point after a drop request, or SIM_TIME_NEVER */
+    int64_t idle_since;    /* when it last had no task */
 };
 
 /* A process's GIL at run time: CPython's new or old GIL (docs/gil.md).

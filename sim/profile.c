@@ -49,6 +49,8 @@ void profile_builtin(struct profile *p)
     p->wake_ns = 0;
     p->wake_early_ns = 0;
     p->wake_settle_ns = 0;
+    p->idle_wake_ns = 0;
+    p->idle_poll_ns = 0;
     p->lock_handoff = LOCK_HANDOFF_FIFO;
 }
 

@@ -87,6 +87,12 @@ struct profile {
     int64_t wake_ns;
     int64_t wake_early_ns;
     int64_t wake_settle_ns;
+    /* A CPU that has been idle for idle_poll_ns or more has stopped polling
+     * for work and sleeps deeper (a virtual CPU the hypervisor has halted, a
+     * C-state): the next thread it runs starts idle_wake_ns later. Both 0 in
+     * the built-in profile: an idle CPU runs a ready thread at once. */
+    int64_t idle_wake_ns;
+    int64_t idle_poll_ns;
     enum lock_handoff lock_handoff; /* FIFO in the built-in profile */
 };
 

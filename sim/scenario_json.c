@@ -2892,6 +2892,8 @@ static enum status profile_from_json(struct profile *p, const cJSON *obj, const 
         {"wake_ns", NULL, &p->wake_ns},
         {"wake_early_ns", NULL, &p->wake_early_ns},
         {"wake_settle_ns", NULL, &p->wake_settle_ns},
+        {"idle_wake_ns", NULL, &p->idle_wake_ns},
+        {"idle_poll_ns", NULL, &p->idle_poll_ns},
     };
     /* keys whose value is one of a few names */
     static const char *const handoff_names[] = {[LOCK_HANDOFF_FIFO] = "fifo", [LOCK_HANDOFF_BARGING] = "barging"};

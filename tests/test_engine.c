@@ -211,6 +211,27 @@ static void a_release_should_pay_for_waking_its_waiter(void **state)
     run_free(r);
 }
 
+/* A CPU idle for idle_poll_ns (200 us) or more takes idle_wake_ns (30 us)
+ * to start the next thread: A and B sleep from 0; A's sleep of 100 us ends
+ * on a CPU idle for 100 us, B's of 500 us on one idle for 390 us or more. */
+static void a_cpu_idle_for_long_should_wake_up_first(void **state)
+{
+    (void)state;
+    struct run *r = run_json(
+        "{\"machine\": {\"cpus\": 2, \"context_switch\": 0, \"profile\": {\"idle_wake_ns\": 30000,"
+        " \"idle_poll_ns\": 200000}},"
+        " \"processes\": [{\"name\": \"P\", \"threads\": ["
+        "{\"name\": \"A\", \"program\": [{\"op\": \"sleep\", \"for\": \"100us\"}, {\"op\": \"compute\", \"for\": \"10us\"}]},"
+        "{\"name\": \"B\", \"program\": [{\"op\": \"sleep\", \"for\": \"500us\"}, {\"op\": \"compute\", \"for\": \"10us\"}]}]}]}",
+        NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(metrics(r, 0)->finish, 110000);
+    assert_int_equal(metrics(r, 0)->wait, 0);
+    assert_int_equal(metrics(r, 1)->finish, 540000);
+    assert_int_equal(metrics(r, 1)->wait, 30000);
+    run_free(r);
+}
+
 /* An add while another thread is inside an add to the same variable costs
  * add_contended_ns; alone, or on another variable, add_ns. Two CPUs, both
  * threads start together: each add of each overlaps the other's. */
@@ -589,6 +610,7 @@ int main(void)
         cmocka_unit_test(a_new_thread_should_run_its_start_latency_after_the_thread_op),
         cmocka_unit_test(a_release_should_pay_for_waking_its_waiter),
         cmocka_unit_test(a_notify_should_pay_for_waking_its_waiter),
+        cmocka_unit_test(a_cpu_idle_for_long_should_wake_up_first),
         cmocka_unit_test(an_add_should_cost_more_while_another_thread_adds_to_the_same_variable),
         cmocka_unit_test(random_sleeps_should_not_depend_on_the_order_threads_run_in),
     };
