@@ -1060,10 +1060,10 @@ static enum status trial_contended(struct calib_ctx *c, double *v)
     return v[0] < 0 ? (c->err->status != STATUS_OK ? c->err->status : STATUS_INTERNAL) : STATUS_OK;
 }
 
-/* When a thread made by a `thread` op first runs: the creating thread's
- * cost of the op (it records the start when pthread_create returns) plus
- * the median time from that record to the new thread's arrival (its first
- * record: the kernel has scheduled it and it has filled in its stack). */
+/* When a thread made by a `thread` op first runs: the median time from the
+ * op's start (the creator records it before pthread_create) to the new
+ * thread running (the kernel has scheduled it and it has filled in its
+ * stack). */
 static enum status trial_thread_latency(struct calib_ctx *c, double *v)
 {
     enum { MAX = 32 };
@@ -1081,16 +1081,10 @@ static enum status trial_thread_latency(struct calib_ctx *c, double *v)
     double late[MAX];
     int found = calib_start_delays(tr, late, MAX);
     trace_destroy(tr);
-    /* the op's own cost, measured as thread_start_ns is (the joins above
-     * would blur it) */
-    double op = runner_op_ns(c, "\"noop\": {\"body\": []}", "{\"op\": \"thread\", \"name\": \"w\", \"call\": \"noop\"}",
-                             n, NULL, NULL);
-    if (op < 0)
-        return c->err->status != STATUS_OK ? c->err->status : STATUS_INTERNAL;
     if (found == 0)
         return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: no thread start in the host runner's trace");
     qsort(late, (size_t)found, sizeof *late, cmp_double);
-    v[0] = op + late[found / 2];
+    v[0] = late[found / 2];
     return STATUS_OK;
 }
 
@@ -1274,6 +1268,9 @@ void calibrate_apply(const struct calib_result *res, struct profile *p)
      * unlock; the unlocker only wakes a waiter, and whoever calls lock first
      * takes it, which is what the host runner's locks are */
     p->lock_handoff = LOCK_HANDOFF_BARGING;
+    /* the runner's thread and start ops wait for the new thread to run, as
+     * Python's Thread.start() does */
+    p->thread_start_wait = true;
     for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
         const struct calib_figure *f = &res->figures[slots[i].id];
         if (!f->measured)
@@ -1312,6 +1309,7 @@ enum status calibrate_write_profile(const struct calib_result *res, FILE *out, s
         }
     }
     fprintf(out, ",\n  \"lock_handoff\": \"%s\"", p.lock_handoff == LOCK_HANDOFF_BARGING ? "barging" : "fifo");
+    fprintf(out, ",\n  \"thread_start_wait\": %s", p.thread_start_wait ? "true" : "false");
     fprintf(out, ",\n  \"x-calibration\": {\n    \"host\": \"%s\", \"date\": \"%s\", \"cpus\": %" PRIu32
                  ",\n    \"figures\": {",
             res->host, res->date, res->cpus);

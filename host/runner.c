@@ -2220,8 +2220,8 @@ static enum flow exec_op(struct hthread *th, const struct op *op, int64_t *local
         uint32_t s = op->u.start.thread;
         if (atomic_load(&r->slots[s].state) != SLOT_NEW)
             fail(th, op, STATUS_RUNTIME, "thread '%s' is started twice (Python: RuntimeError)", op->u.start.name);
-        thread_start(r, s, UINT32_MAX, NULL, 0, sc->threads[s].daemon, th, op, NULL);
         instant(th, INSTANT_START, UINT32_MAX, s, 0);
+        thread_start(r, s, UINT32_MAX, NULL, 0, sc->threads[s].daemon, th, op, NULL);
         break;
     }
     case OP_MAP:
@@ -2248,8 +2248,8 @@ static enum flow exec_op(struct hthread *th, const struct op *op, int64_t *local
         for (uint32_t i = 0; i < t->nargs && i < SCENARIO_MAX_LOCALS; i++)
             args[i] = operand(locals, &t->args[i]);
         uint32_t s = new_slot(th, op, t->name);
-        thread_start(r, s, t->fn, args, t->nargs, t->daemon, th, op, NULL);
         instant(th, INSTANT_START, UINT32_MAX, s, 0);
+        thread_start(r, s, t->fn, args, t->nargs, t->daemon, th, op, NULL);
         break;
     }
     case OP_JOIN: {
@@ -2590,10 +2590,17 @@ static void thread_start(struct hrun *r, uint32_t slot, uint32_t fn, const int64
     }
     if (!by)
         return;
+    /* blocked meanwhile (the GIL kept: the new thread takes it only after
+     * saying it started) */
+    struct blocking b;
+    block_begin(&b, by);
     pthread_mutex_lock(&r->live_m);
-    while (!started)
+    while (!started) {
+        block_mark(&b, REASON_WAKEUP, UINT32_MAX, false);
         pthread_cond_wait(&r->live_cv, &r->live_m);
+    }
     pthread_mutex_unlock(&r->live_m);
+    block_end(&b);
 }
 
 /* A process ends when its non-daemon threads have; like multiprocessing at

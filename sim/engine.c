@@ -253,6 +253,8 @@ struct task *engine_new_task(struct engine *e, uint32_t process, uint32_t decl)
     t->wait_next = NONE;
     t->waiting_for = NONE;
     t->lock_retry = NONE;
+    t->start_wait = NONE;
+    t->start_waiter = NONE;
     t->proc_next = NONE;
     t->cpu = -1;
     t->state = TASK_NEW;
@@ -341,6 +343,7 @@ static void joiners_remove(struct engine *e, struct task *target, struct task *t
 }
 
 static void cpu_release(struct engine *e, uint32_t c, enum sched_stop stop);
+static bool start_waits(struct engine *e, struct task *t);
 static void engine_process_end(struct engine *e, uint32_t process);
 
 /* Finishes t at e->now. The caller has taken it off its CPU. */
@@ -506,6 +509,8 @@ static void cpu_continue(struct engine *e, uint32_t c)
      * returns (before the GIL: its rlock depth is in wait_value) */
     if (t->lock_retry != NONE && !engine_lock_retry(e, t))
         return;
+    if (t->op_left <= 0 && t->start_wait != NONE && start_waits(e, t))
+        return;
     /* interpreted code needs the GIL; a drop request is honoured at a check
      * point: an op boundary, or the check point armed in gil_check */
     struct gil *g = engine_gil_needed(e, t);
@@ -591,14 +596,46 @@ void engine_interrupt_running(struct engine *e, struct task *t)
     cpu_continue(e, c);
 }
 
+/* A new thread runs for the first time: the thread whose start op waits
+ * for this (profile.thread_start_wait) is woken, if it already blocked. */
+static void start_seen(struct engine *e, struct task *n)
+{
+    if (n->start_waiter == NONE)
+        return;
+    struct task *w = engine_task_at(e, n->start_waiter);
+    n->start_waiter = NONE;
+    if (w->start_wait != n->se.id || w->state != TRACE_BLOCKED)
+        return; /* still paying for the op: it goes on when done */
+    w->start_wait = NONE;
+    engine_task_wake(e, w, true);
+}
+
+/* At the end of a start op's CPU time: blocks t until the thread it started
+ * has run (returns true), keeping the GIL, as the host runner's
+ * Thread.start() waits for it; else goes on. */
+static bool start_waits(struct engine *e, struct task *t)
+{
+    struct task *n = engine_task_at(e, t->start_wait);
+    if (n->m.first_run >= 0 || n->state == TASK_DONE) {
+        t->start_wait = NONE;
+        return false;
+    }
+    cpu_release(e, (uint32_t)t->cpu, SCHED_STOP_BLOCKED);
+    engine_set_state(e, t, TRACE_BLOCKED, REASON_WAKEUP, -1);
+    t->waiting_for = NONE;
+    return true;
+}
+
 static void cpu_start_running(struct engine *e, uint32_t c)
 {
     struct cpu *cpu = &e->cpus[c];
     struct task *t = engine_task_at(e, cpu->task);
     cpu->switching = false;
     engine_set_state(e, t, TRACE_RUNNING, REASON_NONE, (int32_t)c);
-    if (t->m.first_run < 0)
+    if (t->m.first_run < 0) {
         t->m.first_run = e->now;
+        start_seen(e, t);
+    }
     cpu->run_from = e->now;
     cpu->progress_from = e->now;
     cpu->slice_end = slice_end(e->now, cpu->slice);
@@ -893,11 +930,15 @@ static enum step start_task(struct engine *e, struct task *t, struct task *n)
 {
     engine_instant(e, t, INSTANT_START, n->se.id, NULL);
     engine_task_arrive_late(e, n, e->sc->profile.thread_start_latency_ns);
+    if (e->sc->profile.thread_start_wait) {
+        t->start_wait = n->se.id;
+        n->start_waiter = t->se.id;
+    }
     if (e->sc->profile.thread_start_ns > 0) {
         t->op_left = e->sc->profile.thread_start_ns;
         return STEP_TIMED;
     }
-    return STEP_NEXT;
+    return t->start_wait != NONE && start_waits(e, t) ? STEP_OFF_CPU : STEP_NEXT;
 }
 
 static enum step op_start(struct engine *e, struct task *t, const struct op *op)

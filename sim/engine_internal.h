@@ -109,6 +109,9 @@ struct task {
     uint8_t gil_flags;     /* TASK_GIL_* */
     uint32_t lock_retry;   /* barging locks: the lock a release woke it to try
                               again when it next runs, or NONE */
+    uint32_t start_wait;   /* profile.thread_start_wait: the thread its start
+                              op waits to see run, or NONE */
+    uint32_t start_waiter; /* the thread whose start op waits for it to run, or NONE */
     uint32_t sleep_draws;  /* random sleeps it has drawn (rng_stream_range's n) */
     struct frame inline_frames[TASK_INLINE_FRAMES];
 };

@@ -13,6 +13,19 @@
 #include "engine_internal.h"
 #include "xalloc.h"
 
+/* The caller's time to start one thread worker: thread_start_ns, or with
+ * profile.thread_start_wait the wait for the worker to run and the caller's
+ * own wake-up (counted as the caller's time, as the workers are made while
+ * the CPUs are otherwise free). */
+static int64_t thread_start_step(const struct engine *e)
+{
+    const struct profile *pr = &e->sc->profile;
+    if (!pr->thread_start_wait)
+        return pr->thread_start_ns;
+    int64_t waited = pr->thread_start_latency_ns + e->sc->machine.wakeup_latency;
+    return waited > pr->thread_start_ns ? waited : pr->thread_start_ns;
+}
+
 #define POOL_WORKER_BITS 16
 
 void engine_pools_deinit(struct engine *e)
@@ -111,7 +124,7 @@ enum step op_map(struct engine *e, struct task *t, const struct op *op)
             engine_task_arrive(e, wt);
         else
             engine_task_arrive_late(e, wt, pr->thread_start_latency_ns > 0
-                                               ? (int64_t)w * pr->thread_start_ns + pr->thread_start_latency_ns
+                                               ? (int64_t)w * thread_start_step(e) + pr->thread_start_latency_ns
                                                : 0);
     }
     int64_t parent_ns = 0;
@@ -120,7 +133,7 @@ enum step op_map(struct engine *e, struct task *t, const struct op *op)
                                            : m->method == START_FORKSERVER ? pr->forkserver_parent_ns
                                                                            : pr->fork_parent_ns);
     else
-        parent_ns = (int64_t)m->workers * pr->thread_start_ns;
+        parent_ns = (int64_t)m->workers * thread_start_step(e);
     /* come back to this op to wait for the results */
     t->frames[t->nframes - 1].pc--;
     t->redo = 1;

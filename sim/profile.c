@@ -52,6 +52,7 @@ void profile_builtin(struct profile *p)
     p->idle_wake_ns = 0;
     p->idle_poll_ns = 0;
     p->lock_handoff = LOCK_HANDOFF_FIFO;
+    p->thread_start_wait = false;
 }
 
 uint64_t work_primes_divisions(int64_t from, int64_t to)

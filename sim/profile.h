@@ -5,6 +5,7 @@
 #ifndef THREADSIM_PROFILE_H
 #define THREADSIM_PROFILE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -94,6 +95,11 @@ struct profile {
     int64_t idle_wake_ns;
     int64_t idle_poll_ns;
     enum lock_handoff lock_handoff; /* FIFO in the built-in profile */
+    /* Thread.start() (a `thread` or `start` op) returns only once the new
+     * thread has run, as Python's does: after thread_start_ns of CPU time
+     * the starting thread blocks until then, and is woken as by another
+     * thread. false in the built-in profile: it goes on at once. */
+    bool thread_start_wait;
 };
 
 /* Fills p with the built-in profile. */

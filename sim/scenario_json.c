@@ -2917,11 +2917,17 @@ static enum status profile_from_json(struct profile *p, const cJSON *obj, const 
             p->lock_handoff = (enum lock_handoff)k;
             continue;
         }
+        if (strcmp(c->string, "thread_start_wait") == 0) {
+            if (!cJSON_IsBool(c))
+                return error_set(err, STATUS_BAD_INPUT, NULL, "%s: 'thread_start_wait' must be true or false", origin);
+            p->thread_start_wait = cJSON_IsTrue(c);
+            continue;
+        }
         size_t i = 0;
         while (i < sizeof fields / sizeof fields[0] && strcmp(fields[i].key, c->string) != 0)
             i++;
         if (i == sizeof fields / sizeof fields[0]) {
-            char known[832] = "name, lock_handoff";
+            char known[1024] = "name, lock_handoff, thread_start_wait";
             for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++) {
                 size_t len = strlen(known);
                 snprintf(known + len, sizeof known - len, ", %s", fields[k].key);

@@ -141,6 +141,45 @@ static void a_new_thread_should_run_its_start_latency_after_the_thread_op(void *
     run_free(r);
 }
 
+/* thread_start_wait: Thread.start() returns once the new thread has run.
+ * The creator pays thread_start_ns (100 us, or none), then sleeps until the
+ * new thread runs at 300 us, and is woken 10 us later (wakeup_latency). */
+static void a_start_should_wait_for_the_new_thread_when_the_profile_says(void **state)
+{
+    (void)state;
+    const char *fmt =
+        "{\"machine\": {\"cpus\": 2, \"context_switch\": 0, \"wakeup_latency\": \"10us\", \"profile\": {"
+        "\"thread_start_ns\": %d, \"thread_start_latency_ns\": 300000, \"thread_start_wait\": true}},"
+        " \"functions\": {\"w\": {\"body\": [{\"op\": \"compute\", \"for\": \"1ms\"}]}},"
+        " \"processes\": [{\"name\": \"P\", \"threads\": [{\"name\": \"main\", \"program\": ["
+        "{\"op\": \"thread\", \"name\": \"t\", \"call\": \"w\"}, {\"op\": \"compute\", \"for\": \"50us\"}]}]}]}";
+    for (int cost = 0; cost <= 100000; cost += 100000) {
+        char json[1024];
+        snprintf(json, sizeof json, fmt, cost);
+        struct run *r = run_json(json, NULL, false);
+        assert_int_equal(r->status, STATUS_OK);
+        assert_int_equal(metrics(r, 1)->first_run, 300000);
+        assert_int_equal(metrics(r, 0)->cpu, cost + 50000);
+        assert_int_equal(metrics(r, 0)->blocked, 310000 - cost);
+        assert_int_equal(metrics(r, 0)->finish, 360000);
+        run_free(r);
+    }
+    /* a start op waits the same; the new thread running before the op's
+     * CPU time is over does not make it wait */
+    struct run *r = run_json(
+        "{\"machine\": {\"cpus\": 2, \"context_switch\": 0, \"profile\": {\"thread_start_ns\": 100000,"
+        " \"thread_start_latency_ns\": 20000, \"thread_start_wait\": true}},"
+        " \"processes\": [{\"name\": \"P\", \"threads\": [{\"name\": \"main\", \"program\": ["
+        "{\"op\": \"start\", \"thread\": \"t\"}, {\"op\": \"compute\", \"for\": \"50us\"}]},"
+        " {\"name\": \"t\", \"autostart\": false, \"program\": [{\"op\": \"compute\", \"for\": \"1ms\"}]}]}]}",
+        NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(metrics(r, 1)->first_run, 20000);
+    assert_int_equal(metrics(r, 0)->blocked, 0);
+    assert_int_equal(metrics(r, 0)->finish, 150000);
+    run_free(r);
+}
+
 /* A notify wakes its waiter as a release does (wake_ns 5 us to the
  * notifier, the waiter runs 10 us later), and the waiter then tries the lock.
  * W waits on C at 0; N notifies under C's lock at 30 us or at 1 us, then
@@ -609,6 +648,7 @@ int main(void)
         cmocka_unit_test(host_costs_should_delay_sleeps_and_charge_compute_ops),
         cmocka_unit_test(a_new_thread_should_run_its_start_latency_after_the_thread_op),
         cmocka_unit_test(a_release_should_pay_for_waking_its_waiter),
+        cmocka_unit_test(a_start_should_wait_for_the_new_thread_when_the_profile_says),
         cmocka_unit_test(a_notify_should_pay_for_waking_its_waiter),
         cmocka_unit_test(a_cpu_idle_for_long_should_wake_up_first),
         cmocka_unit_test(an_add_should_cost_more_while_another_thread_adds_to_the_same_variable),
