@@ -85,7 +85,7 @@ struct hslot {
     char name[HOST_NAME_MAX];
     uint32_t nevents;
     uint32_t dropped;
-    int64_t run_delay;       /* ns runnable but not running (schedstat), -1: unknown */
+    int64_t cpu_ns;          /* CPU time from its arrival to its exit, -1: unknown */
     uint32_t writes_dropped; /* memory writes not recorded (past HOST_WRITE_EVENTS) */
 };
 
@@ -2443,25 +2443,14 @@ static void pool_leave(struct hpool *pl)
     pthread_mutex_unlock(&pl->mu);
 }
 
-/* The time this thread has spent runnable but waiting for a CPU: the 2nd
- * field of /proc/thread-self/schedstat (needs CONFIG_SCHED_INFO); -1 when
- * the kernel does not have it. Read only at a thread's start and end: a read
- * is a system call (~1 us), far over the recorder's budget per event. */
-static int64_t run_delay_now(void)
+/* The CPU time this thread has used (a system call of about a microsecond:
+ * read only at its arrival and its exit). */
+static int64_t thread_cpu_now(void)
 {
-    int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
         return -1;
-    char buf[128];
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    unsigned long long run, delay;
-    if (sscanf(buf, "%llu %llu", &run, &delay) != 2)
-        return -1;
-    return (int64_t)delay;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* A page fault costs about 10 us on some virtual machines (it exits to the
@@ -2493,16 +2482,10 @@ static void *thread_main(void *arg)
     const struct scenario *sc = r->sc;
     int64_t locals[SCENARIO_MAX_LOCALS];
     memset(locals, 0, sizeof locals);
+    s->cpu_ns = -1; /* until it exits: a daemon thread may never */
     if (th->slot != r->procs[r->proc].main_slot)
         signals_block_here();
     prefault_thread(th);
-    /* A thread made before time zero reads its run delay before the gate:
-     * the wait for a CPU after the gate opens is run delay like any other.
-     * One started by an op counts from its creation (0): the first read of
-     * a new thread's /proc entry took 20-400 us here, which Thread.start()
-     * would wait for. */
-    bool measure = r->opt->record;
-    int64_t delay0 = measure && !th->started ? run_delay_now() : 0;
     if (th->started) {
         pthread_mutex_lock(&r->live_m);
         *th->started = true;
@@ -2516,6 +2499,7 @@ static void *thread_main(void *arg)
             pthread_cond_wait(&r->gate_cv, &r->gate_m);
         pthread_mutex_unlock(&r->gate_m);
     }
+    int64_t cpu0 = r->opt->record ? thread_cpu_now() : -1;
     instant(th, INSTANT_ARRIVE, UINT32_MAX, 0, 0);
     gil_take(th);
     if (th->pool) {
@@ -2527,6 +2511,8 @@ static void *thread_main(void *arg)
     }
     /* the thread has finished when it lets go of the GIL */
     instant(th, INSTANT_EXIT, UINT32_MAX, 0, 0);
+    int64_t cpu1 = cpu0 >= 0 ? thread_cpu_now() : -1;
+    s->cpu_ns = cpu0 >= 0 && cpu1 >= cpu0 ? cpu1 - cpu0 : -1;
     gil_drop(th);
     /* before this thread counts as finished: a pool worker process may end
      * (exit) as soon as it does */
@@ -2538,13 +2524,6 @@ static void *thread_main(void *arg)
         ;
     pthread_mutex_lock(&r->live_m);
     atomic_store(&s->state, SLOT_DONE);
-    pthread_cond_broadcast(&r->live_cv);
-    pthread_mutex_unlock(&r->live_m);
-    /* after a joiner may go on (the read is tens of microseconds for a
-     * thread that has not read it before), before the process may end */
-    int64_t delay1 = measure ? run_delay_now() : -1;
-    s->run_delay = delay0 >= 0 && delay1 >= delay0 ? delay1 - delay0 : -1;
-    pthread_mutex_lock(&r->live_m);
     if (!th->daemon)
         r->live--;
     pthread_cond_broadcast(&r->live_cv);
@@ -2716,11 +2695,12 @@ static uint32_t threads_to_come(const struct scenario *sc)
 /* Makes and joins as many threads as the process will start: its declared
  * threads (made next, or by a start op) and those its ops may start later,
  * so that glibc keeps their stacks for the threads to come (the mappings:
- * glibc gives a stack's pages back when its thread ends, and prefault_thread fills them
- * in again): a thread then starts in a run as fast as calibrate's
- * thread_start_ns measured (where every thread but the first reuses a
- * stack). (Counting only the later ones left the last `thread` op of a
- * process with a fresh stack: the declared main thread took a kept one.) */
+ * glibc gives a stack's pages back when its thread ends, and
+ * prefault_thread fills them in again): a thread then starts in a run as
+ * fast as calibrate's thread_start_ns measured (where every thread but the
+ * first reuses a stack). (Counting only the later ones left the last
+ * `thread` op of a process with a fresh stack: the declared main thread
+ * took a kept one.) */
 static void prewarm_stacks(struct hrun *r, const struct process_decl *pd)
 {
     /* every declared thread: those without autostart come by a start op */
@@ -3272,12 +3252,12 @@ static int64_t stamp_to_ns(const struct stamp_map *m, int64_t st)
 /* The trace from the recorded events, times relative to t0. Threads that
  * autostart arrive with their process, at t0 + arrival by definition. */
 /* Adds thread s's segments and instants to tr (running >= 0), or returns the
- * time it spent in segments (running < 0). The time the thread was runnable
- * without a CPU (its schedstat run delay) is known only in total: it is
- * shown as a READY end of each segment, in proportion to the segment's
- * length, so the wait metric is exact and its place approximate. The end is
- * right for a blocked segment (woken, waiting for a CPU); in a running one
- * the OS may have preempted the thread anywhere. */
+ * time it spent in running segments (running < 0). What of that time it did
+ * not have a CPU (running time less its CPU time) is known only in total:
+ * it is shown as a READY end of each running segment, in proportion to the
+ * segment's length, so the wait metric is exact and its place approximate
+ * (the OS may have preempted the thread anywhere in the segment). A wake-up
+ * that waited for a CPU is in its blocked segment. */
 static int64_t merge_thread(const struct hrun *r, const struct stamp_map *sm, int64_t end, struct trace *tr,
                             uint32_t s, int64_t running)
 {
@@ -3287,8 +3267,8 @@ static int64_t merge_thread(const struct hrun *r, const struct stamp_map *sm, in
     int64_t total = 0;
     const struct hslot *sl = &r->slots[s];
     double ready_part = 0;
-    if (adding && running > 0 && sl->run_delay > 0)
-        ready_part = sl->run_delay >= running ? 1.0 : (double)sl->run_delay / (double)running;
+    if (adding && running > 0 && sl->cpu_ns >= 0 && sl->cpu_ns < running)
+        ready_part = (double)(running - sl->cpu_ns) / (double)running;
     const struct host_event *ev = &r->events[(size_t)s * HOST_EVENTS_PER_THREAD];
     struct trace_segment seg = {.task = s, .obj = UINT32_MAX}, ready = {0};
     bool open = false;
@@ -3307,8 +3287,9 @@ static int64_t merge_thread(const struct hrun *r, const struct stamp_map *sm, in
         bool ends = last || ev[i].kind != HEV_INSTANT || ev[i].sub == INSTANT_EXIT;
         if (open && ends) {
             seg.end = t;
-            total += seg.end - seg.start;
-            if (adding && ready_part > 0) {
+            bool run = seg.state == TRACE_RUNNING;
+            total += run ? seg.end - seg.start : 0;
+            if (adding && run && ready_part > 0) {
                 ready = seg;
                 ready.state = TRACE_READY;
                 ready.cpu = -1;
@@ -3358,7 +3339,7 @@ static struct trace *merge_trace(struct hrun *r, const struct stamp_map *sm, int
         trace_add_object(tr, sc->vars[v].name, "var", sc->vars[v].process);
     for (uint32_t s = 0; s < n && r->opt->record; s++) {
         /* the first pass measures the running time, the second adds the
-         * segments with the thread's run delay spread over them */
+         * segments with what of it the thread had no CPU spread over them */
         int64_t running = merge_thread(r, sm, end, tr, s, -1);
         merge_thread(r, sm, end, tr, s, running);
     }

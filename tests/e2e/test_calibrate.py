@@ -139,22 +139,23 @@ class CalibrateTest(unittest.TestCase):
         real = threadsim("real", path, "--format", "json")
         self.assertEqual(sim.returncode, 0, sim.stderr)
         self.assertEqual(real.returncode, 0, real.stderr)
-        # a thread that only sleeps is blocked for its sleeps' time, or ready
-        # when a loaded machine had no CPU for it at once (the real run takes
-        # that out of blocked, from the kernel's schedstat); its turnaround
-        # would add its start too
+        # a thread that only sleeps is blocked for its sleeps' time and for
+        # the wait for a CPU after each (ready, in the real run, only when
+        # the OS preempts it while it runs); its turnaround would add its
+        # start too
         threads = json.loads(real.stdout)["threads"]
         simulated = {t["name"]: t["blocked_ns"] for t in json.loads(sim.stdout)["threads"]}
         measured = {t["name"]: t["blocked_ns"] + t["wait_ns"] for t in threads}
         blocked = {t["name"]: t["blocked_ns"] for t in threads}
         self.assertEqual(len(set(simulated.values())), 3, simulated)
         for name, ns in simulated.items():
-            # a timer ends a sleep late, never early; 2 ms is ample slack
-            # for a loaded machine and far below the draws' spread
+            # a timer ends a sleep late, never early; 3 ms is ample slack
+            # for a loaded machine's wake-ups and above the draws' spread
+            # only together with the closest-match check above
             closest = min(simulated, key=lambda n: abs(simulated[n] - measured[name]))
             self.assertEqual(closest, name, (simulated, measured))
             self.assertGreaterEqual(measured[name], ns - 100000, (simulated, measured))
-            self.assertLess(blocked[name] - ns, 2000000, (simulated, blocked))
+            self.assertLess(blocked[name] - ns, 3000000, (simulated, blocked))
 
     def test_compare_should_exit_3_when_the_scenario_deadlocks(self):
         scenario = os.path.join(SOURCE_DIR, "scenarios", "lectures", "19_deadlock.json")
