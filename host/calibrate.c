@@ -651,6 +651,7 @@ struct wake_bench {
     sem_t sem;
     atomic_llong t_woke;
     atomic_int stop;
+    pthread_t waiter;
 };
 
 static void *wake_waiter(void *arg)
@@ -663,6 +664,34 @@ static void *wake_waiter(void *arg)
             return NULL;
         atomic_store(&w->t_woke, host_now_ns());
     }
+}
+
+/* A waiter thread in sem_wait on a fresh process-shared semaphore; NULL
+ * with c->err filled when it cannot be made. */
+static struct wake_bench *wake_bench_start(struct calib_ctx *c)
+{
+    struct wake_bench *w = xcalloc(1, sizeof *w);
+    if (sem_init(&w->sem, 1, 0) != 0) {
+        free(w);
+        sys_fail(c, "sem_init");
+        return NULL;
+    }
+    if (pthread_create(&w->waiter, NULL, wake_waiter, w) != 0) {
+        sem_destroy(&w->sem);
+        free(w);
+        sys_fail(c, "pthread_create");
+        return NULL;
+    }
+    return w;
+}
+
+static void wake_bench_stop(struct wake_bench *w)
+{
+    atomic_store(&w->stop, 1);
+    sem_post(&w->sem);
+    pthread_join(w->waiter, NULL);
+    sem_destroy(&w->sem);
+    free(w);
 }
 
 static double futex_call_ns(int op, int value, int n)
@@ -678,16 +707,9 @@ static enum status trial_wake(struct calib_ctx *c, double *v)
 {
     enum { MAXR = 200, WARMUP = 20 };
     int rounds = 50 * c->scale < MAXR ? 50 * c->scale : MAXR;
-    struct wake_bench *w = xcalloc(1, sizeof *w);
-    if (sem_init(&w->sem, 1, 0) != 0) {
-        free(w);
-        return sys_fail(c, "sem_init");
-    }
-    pthread_t th;
-    if (pthread_create(&th, NULL, wake_waiter, w) != 0) {
-        free(w);
-        return sys_fail(c, "pthread_create");
-    }
+    struct wake_bench *w = wake_bench_start(c);
+    if (!w)
+        return c->err->status;
     double post[MAXR], lat[MAXR];
     for (int i = -WARMUP; i < rounds; i++) {
         /* long enough for the waiter to be asleep and its CPU idle, as a
@@ -709,11 +731,7 @@ static enum status trial_wake(struct calib_ctx *c, double *v)
         post[i] = (double)(t1 - t0);
         lat[i] = (double)(woke - t0);
     }
-    atomic_store(&w->stop, 1);
-    sem_post(&w->sem);
-    pthread_join(th, NULL);
-    sem_destroy(&w->sem);
-    free(w);
+    wake_bench_stop(w);
     qsort(post, (size_t)rounds, sizeof post[0], cmp_double);
     qsort(lat, (size_t)rounds, sizeof lat[0], cmp_double);
     v[0] = post[rounds / 2];
@@ -763,17 +781,9 @@ static enum status trial_idle_wake(struct calib_ctx *c, double *v)
     static const int64_t ladder_us[] = {50, 100, 150, 200, 300, 400, 600, 800, 1000, 1500, 2000, 3000};
     enum { RUNGS = sizeof ladder_us / sizeof ladder_us[0] };
     int rounds = 9 * c->scale < 15 ? 9 * c->scale : 15;
-    struct wake_bench *w = xcalloc(1, sizeof *w);
-    if (sem_init(&w->sem, 1, 0) != 0) {
-        free(w);
-        return sys_fail(c, "sem_init");
-    }
-    pthread_t th;
-    if (pthread_create(&th, NULL, wake_waiter, w) != 0) {
-        sem_destroy(&w->sem);
-        free(w);
-        return sys_fail(c, "pthread_create");
-    }
+    struct wake_bench *w = wake_bench_start(c);
+    if (!w)
+        return c->err->status;
     idle_wake_median(w, 20000, 5); /* unrecorded: the waiter's first runs */
     double base = idle_wake_median(w, 20000, rounds);
     double lat[RUNGS];
@@ -790,11 +800,7 @@ static enum status trial_idle_wake(struct calib_ctx *c, double *v)
         v[0] = lat[twice] - base;
         v[1] = (double)ladder_us[at] * 1000;
     }
-    atomic_store(&w->stop, 1);
-    sem_post(&w->sem);
-    pthread_join(th, NULL);
-    sem_destroy(&w->sem);
-    free(w);
+    wake_bench_stop(w);
     return STATUS_OK;
 }
 
