@@ -596,6 +596,17 @@ void engine_interrupt_running(struct engine *e, struct task *t)
     cpu_continue(e, c);
 }
 
+int64_t engine_idle_kick(const struct engine *e)
+{
+    const struct profile *pf = &e->sc->profile;
+    if (pf->idle_kick_ns <= 0)
+        return 0;
+    for (uint32_t c = 0; c < e->sc->machine.cpus; c++)
+        if (e->cpus[c].task == NONE && e->now - e->cpus[c].idle_since >= pf->idle_poll_ns)
+            return pf->idle_kick_ns;
+    return 0;
+}
+
 /* A new thread runs for the first time: the thread whose start op waits
  * for this (profile.thread_start_wait) is woken, if it already blocked. */
 static void start_seen(struct engine *e, struct task *n)
@@ -934,8 +945,9 @@ static enum step start_task(struct engine *e, struct task *t, struct task *n)
         t->start_wait = n->se.id;
         n->start_waiter = t->se.id;
     }
-    if (e->sc->profile.thread_start_ns > 0) {
-        t->op_left = e->sc->profile.thread_start_ns;
+    int64_t cost = e->sc->profile.thread_start_ns > 0 ? e->sc->profile.thread_start_ns + engine_idle_kick(e) : 0;
+    if (cost > 0) {
+        t->op_left = cost;
         return STEP_TIMED;
     }
     return t->start_wait != NONE && start_waits(e, t) ? STEP_OFF_CPU : STEP_NEXT;

@@ -336,6 +336,9 @@ int64_t engine_operand(const struct task *t, const struct operand *o);
 void engine_task_wake(struct engine *e, struct task *t, bool by_thread);
 /* Wakes a blocked task made ready by another thread after latency lat. */
 void engine_task_wake_after(struct engine *e, struct task *t, sim_time lat);
+/* What waking a thread costs its waker more now: profile.idle_kick_ns while
+ * a CPU has been idle for idle_poll_ns or more, else 0. */
+int64_t engine_idle_kick(const struct engine *e);
 /* Takes the running task t off its CPU and blocks it with reason. */
 void engine_task_block(struct engine *e, struct task *t, enum trace_reason reason);
 const char *engine_name_of(const struct engine *e, const struct task *t);

@@ -302,7 +302,7 @@ static sim_time wake_waiter(struct engine *e, const struct task *w, int64_t *cos
         *cost += pf->wake_early_ns;
         return settled - e->now;
     }
-    *cost += pf->wake_ns;
+    *cost += pf->wake_ns + engine_idle_kick(e);
     return e->sc->machine.wakeup_latency;
 }
 

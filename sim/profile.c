@@ -51,6 +51,7 @@ void profile_builtin(struct profile *p)
     p->wake_settle_ns = 0;
     p->idle_wake_ns = 0;
     p->idle_poll_ns = 0;
+    p->idle_kick_ns = 0;
     p->lock_handoff = LOCK_HANDOFF_FIFO;
     p->thread_start_wait = false;
 }

@@ -90,10 +90,14 @@ struct profile {
     int64_t wake_settle_ns;
     /* A CPU that has been idle for idle_poll_ns or more has stopped polling
      * for work and sleeps deeper (a virtual CPU the hypervisor has halted, a
-     * C-state): the next thread it runs starts idle_wake_ns later. Both 0 in
-     * the built-in profile: an idle CPU runs a ready thread at once. */
+     * C-state): the next thread it runs starts idle_wake_ns later, and
+     * waking a sleeping thread (or starting one) while a CPU is idle that
+     * long costs the waker idle_kick_ns more (the interrupt that wakes it).
+     * All 0 in the built-in profile: an idle CPU runs a ready thread at
+     * once. */
     int64_t idle_wake_ns;
     int64_t idle_poll_ns;
+    int64_t idle_kick_ns;
     enum lock_handoff lock_handoff; /* FIFO in the built-in profile */
     /* Thread.start() (a `thread` or `start` op) returns only once the new
      * thread has run, as Python's does: after thread_start_ns of CPU time

@@ -2894,6 +2894,7 @@ static enum status profile_from_json(struct profile *p, const cJSON *obj, const 
         {"wake_settle_ns", NULL, &p->wake_settle_ns},
         {"idle_wake_ns", NULL, &p->idle_wake_ns},
         {"idle_poll_ns", NULL, &p->idle_poll_ns},
+        {"idle_kick_ns", NULL, &p->idle_kick_ns},
     };
     /* keys whose value is one of a few names */
     static const char *const handoff_names[] = {[LOCK_HANDOFF_FIFO] = "fifo", [LOCK_HANDOFF_BARGING] = "barging"};

@@ -271,6 +271,35 @@ static void a_cpu_idle_for_long_should_wake_up_first(void **state)
     run_free(r);
 }
 
+/* Waking a thread while a CPU has been idle for idle_poll_ns (200 us) or
+ * more costs the waker idle_kick_ns (12 us) besides wake_ns (5 us). B
+ * blocks on L at 1 us and its CPU idles; A lets L go at 300 us (B's CPU
+ * idle for 299 us) or at 100 us (99 us): A ends at 317 or 105 us, B runs
+ * 10 us after the release. */
+static void a_wake_should_cost_more_while_a_cpu_sleeps_deep(void **state)
+{
+    (void)state;
+    const char *fmt =
+        "{\"machine\": {\"cpus\": 2, \"context_switch\": 0, \"wakeup_latency\": \"10us\", \"profile\": {"
+        "\"acquire_ns\": 0, \"release_ns\": 0, \"wake_ns\": 5000, \"idle_kick_ns\": 12000, \"idle_poll_ns\": 200000}},"
+        " \"processes\": [{\"name\": \"P\", \"objects\": {\"L\": {\"type\": \"lock\"}}, \"threads\": ["
+        "{\"name\": \"A\", \"program\": [{\"op\": \"acquire\", \"obj\": \"L\"}, {\"op\": \"compute\", \"for\": \"%s\"},"
+        " {\"op\": \"release\", \"obj\": \"L\"}]},"
+        "{\"name\": \"B\", \"program\": [{\"op\": \"compute\", \"for\": \"1us\"}, {\"op\": \"acquire\", \"obj\": \"L\"},"
+        " {\"op\": \"release\", \"obj\": \"L\"}]}]}]}";
+    const char *holds[] = {"300us", "100us"};
+    const int64_t a_end[] = {317000, 105000}, b_end[] = {310000, 110000};
+    for (int i = 0; i < 2; i++) {
+        char json[2048];
+        snprintf(json, sizeof json, fmt, holds[i]);
+        struct run *r = run_json(json, NULL, false);
+        assert_int_equal(r->status, STATUS_OK);
+        assert_int_equal(metrics(r, 0)->finish, a_end[i]);
+        assert_int_equal(metrics(r, 1)->finish, b_end[i]);
+        run_free(r);
+    }
+}
+
 /* An add while another thread is inside an add to the same variable costs
  * add_contended_ns; alone, or on another variable, add_ns. Two CPUs, both
  * threads start together: each add of each overlaps the other's. */
@@ -651,6 +680,7 @@ int main(void)
         cmocka_unit_test(a_start_should_wait_for_the_new_thread_when_the_profile_says),
         cmocka_unit_test(a_notify_should_pay_for_waking_its_waiter),
         cmocka_unit_test(a_cpu_idle_for_long_should_wake_up_first),
+        cmocka_unit_test(a_wake_should_cost_more_while_a_cpu_sleeps_deep),
         cmocka_unit_test(an_add_should_cost_more_while_another_thread_adds_to_the_same_variable),
         cmocka_unit_test(random_sleeps_should_not_depend_on_the_order_threads_run_in),
     };
