@@ -713,8 +713,16 @@ static void a_one_cpu_scenario_should_run_on_one_pinned_cpu(void **state)
     print_message("1 CPU, new GIL: running at once %.3f ms of %.1f ms\n", overlap / 1e6, r->makespan / 1e6);
     /* never at once, but for the hand-over instants the recorder cannot
      * stamp exactly (a thread preempted between a GIL operation and its
-     * stamp, seen under the sanitizers): the bound of test_host_gil */
+     * stamp, seen under the sanitizers): the bound of test_host_gil. Under
+     * TSan more is left: the wait cut from the ends of running segments is
+     * their time less the thread's CPU time, and TSan's interceptors spend
+     * CPU time inside the blocked ones too (0-7.2 ms of 93-104 ms seen;
+     * on two unpinned CPUs they would overlap for most of the run) */
+#if defined(__SANITIZE_THREAD__)
+    assert_true(overlap < r->makespan / 8);
+#else
     assert_true(overlap < r->makespan / 20);
+#endif
     assert_true(running >= 2);
     hrun_free(r);
 }
