@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "runner.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -3238,6 +3239,62 @@ static void reap_made(struct hrun *r)
     }
 }
 
+enum { HOST_MAX_CHILDREN = 256 };
+
+/* This process's children (zombies too), from every thread's
+ * /proc/self/task/TID/children: at most cap; 0 without the files. */
+static size_t own_children(pid_t *out, size_t cap)
+{
+    size_t n = 0;
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL && n < cap) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[64];
+        snprintf(path, sizeof path, "/proc/self/task/%.20s/children", de->d_name);
+        FILE *f = fopen(path, "re");
+        if (!f)
+            continue;
+        long pid;
+        while (n < cap && fscanf(f, "%ld", &pid) == 1)
+            out[n++] = (pid_t)pid;
+        fclose(f);
+    }
+    closedir(d);
+    return n;
+}
+
+/* Children that came to the runner (a subreaper) during the run and are
+ * none of its own from before it (before[nbefore]): what a killed process
+ * left behind, such as the helper process a sanitizer's exit-time leak check
+ * forks, seen as a zombie after an interrupted run. Killed and reaped, for
+ * at most 1 s. */
+static void reap_strays(const pid_t *before, size_t nbefore)
+{
+    int64_t until = now_ns() + 1000000000LL;
+    pid_t kids[HOST_MAX_CHILDREN];
+    for (;;) {
+        size_t n = own_children(kids, HOST_MAX_CHILDREN), left = 0;
+        for (size_t i = 0; i < n; i++) {
+            bool old = false;
+            for (size_t j = 0; j < nbefore && !old; j++)
+                old = kids[i] == before[j];
+            if (old)
+                continue;
+            kill(kids[i], SIGKILL);
+            if (waitpid(kids[i], NULL, WNOHANG) != kids[i])
+                left++;
+        }
+        if (left == 0 || now_ns() > until)
+            return;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 /* Maps event stamps to CLOCK_MONOTONIC: a line through two (stamp, clock) pairs. */
 struct stamp_map {
     int64_t stamp0, clock0;
@@ -3417,6 +3474,8 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
     int subreaper = 0;
     prctl(PR_GET_CHILD_SUBREAPER, &subreaper);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
+    pid_t *kids_before = xcalloc(HOST_MAX_CHILDREN, sizeof *kids_before);
+    size_t nkids_before = own_children(kids_before, HOST_MAX_CHILDREN);
     pid_t *pids = xcalloc(sc->nprocesses + 1, sizeof *pids);
     fflush(NULL);
     for (uint32_t p = 0; p < sc->nprocesses; p++) {
@@ -3534,6 +3593,8 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
     reap_all(pids, sc->nprocesses);
     free(pids);
     reap_made(&r);
+    reap_strays(kids_before, nkids_before);
+    free(kids_before);
     if (!subreaper)
         prctl(PR_SET_CHILD_SUBREAPER, 0);
 
