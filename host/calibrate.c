@@ -639,7 +639,11 @@ static enum status trial_handoff(struct calib_ctx *c, double *v)
     return STATUS_OK;
 }
 
-static int cmp_double(const void *a, const void *b);
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
 
 /* Waking a sleeping thread, as a release of the host runner's lock does: a
  * thread (not pinned, as the runner's are not) waits in sem_wait on a
@@ -695,6 +699,23 @@ static void wake_bench_stop(struct wake_bench *w)
     free(w);
 }
 
+/* One wake-up: posts the semaphore its waiter sleeps on, then spins (as a
+ * releaser goes on computing; yielding after 1 ms in case the waiter can
+ * only run on this CPU) until the waiter runs. Returns the time from the
+ * post to the waiter running; *post gets the sem_post call's time. */
+static double wake_round(struct wake_bench *w, double *post)
+{
+    atomic_store(&w->t_woke, 0);
+    int64_t t0 = host_now_ns();
+    sem_post(&w->sem);
+    *post = (double)(host_now_ns() - t0);
+    int64_t woke;
+    while ((woke = atomic_load(&w->t_woke)) == 0)
+        if (host_now_ns() - t0 > 1000000)
+            sched_yield();
+    return (double)(woke - t0);
+}
+
 static double futex_call_ns(int op, int value, int n)
 {
     static int word = 1;
@@ -717,20 +738,11 @@ static enum status trial_wake(struct calib_ctx *c, double *v)
          * lock's waiter is while the holder computes */
         struct timespec nap = {0, 50000};
         nanosleep(&nap, NULL);
-        atomic_store(&w->t_woke, 0);
-        int64_t t0 = host_now_ns();
-        sem_post(&w->sem);
-        int64_t t1 = host_now_ns();
-        int64_t woke;
-        /* spin, as a releaser goes on computing; yield after 1 ms in case
-         * the waiter can only run on this CPU */
-        while ((woke = atomic_load(&w->t_woke)) == 0)
-            if (host_now_ns() - t0 > 1000000)
-                sched_yield();
+        double call, took = wake_round(w, &call);
         if (i < 0)
             continue;
-        post[i] = (double)(t1 - t0);
-        lat[i] = (double)(woke - t0);
+        post[i] = call;
+        lat[i] = took;
     }
     wake_bench_stop(w);
     qsort(post, (size_t)rounds, sizeof post[0], cmp_double);
@@ -756,15 +768,7 @@ static double idle_wake_median(struct wake_bench *w, int64_t gap, int rounds, do
         int64_t until = host_now_ns() + gap;
         while (host_now_ns() < until)
             ;
-        atomic_store(&w->t_woke, 0);
-        int64_t t0 = host_now_ns();
-        sem_post(&w->sem);
-        call[i] = (double)(host_now_ns() - t0);
-        int64_t woke;
-        while ((woke = atomic_load(&w->t_woke)) == 0)
-            if (host_now_ns() - t0 > 1000000)
-                sched_yield();
-        lat[i] = (double)(woke - t0);
+        lat[i] = wake_round(w, &call[i]);
     }
     qsort(lat, (size_t)n, sizeof lat[0], cmp_double);
     qsort(call, (size_t)n, sizeof call[0], cmp_double);
@@ -1150,12 +1154,6 @@ static const struct calib_measurement measurements[] = {
     {trial_wake, CALIB_WAKE, 4},
     {trial_idle_wake, CALIB_IDLE_WAKE, 3},
 };
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* Two CPUs this process may run on (the same one twice when it has one). */
 static uint32_t pick_cpus(int *a, int *b)

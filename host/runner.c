@@ -2444,16 +2444,6 @@ static void pool_leave(struct hpool *pl)
     pthread_mutex_unlock(&pl->mu);
 }
 
-/* The CPU time this thread has used (a system call of about a microsecond:
- * read only at its arrival and its exit). */
-static int64_t thread_cpu_now(void)
-{
-    struct timespec ts;
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
-        return -1;
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* A page fault costs about 10 us on some virtual machines (it exits to the
  * hypervisor), and a new thread takes one per page of its stack and of its
  * event buffer as it first touches them: a few hundred microseconds that
@@ -2500,7 +2490,7 @@ static void *thread_main(void *arg)
             pthread_cond_wait(&r->gate_cv, &r->gate_m);
         pthread_mutex_unlock(&r->gate_m);
     }
-    int64_t cpu0 = r->opt->record ? thread_cpu_now() : -1;
+    int64_t cpu0 = r->opt->record ? host_thread_cpu_ns() : -1;
     instant(th, INSTANT_ARRIVE, UINT32_MAX, 0, 0);
     gil_take(th);
     if (th->pool) {
@@ -2512,7 +2502,7 @@ static void *thread_main(void *arg)
     }
     /* the thread has finished when it lets go of the GIL */
     instant(th, INSTANT_EXIT, UINT32_MAX, 0, 0);
-    int64_t cpu1 = cpu0 >= 0 ? thread_cpu_now() : -1;
+    int64_t cpu1 = cpu0 >= 0 ? host_thread_cpu_ns() : -1;
     s->cpu_ns = cpu0 >= 0 && cpu1 >= cpu0 ? cpu1 - cpu0 : -1;
     gil_drop(th);
     /* before this thread counts as finished: a pool worker process may end
@@ -3205,40 +3195,6 @@ static void reap_all(pid_t *pids, uint32_t n)
     }
 }
 
-/* After the abort: waits until every process made at run time and the
- * forkserver are gone, killing any that a fork in progress made after the
- * first kill, and reaps those that came to the runner (a subreaper) when
- * their parent was killed. A process its parent reaped is skipped: its pid
- * may be another's. Bounded: one whose parent is slow to die is left to the
- * lifeline after 2 s. */
-static void reap_made(struct hrun *r)
-{
-    int64_t until = now_ns() + 2000000000LL;
-    for (;;) {
-        uint32_t n = atomic_load(&r->sh->nprocs), left = 0;
-        for (uint32_t p = r->sc->nprocesses; p <= n && p <= r->max_procs; p++) {
-            bool server = p == n || p == r->max_procs;
-            int pid = server ? atomic_load(&r->sh->fs_pid) : atomic_load(&r->procs[p].pid);
-            if (pid <= 0 || (!server && atomic_load(&r->procs[p].reaped)))
-                continue;
-            pid_t w = waitpid(pid, NULL, WNOHANG);
-            if (w == pid || (w < 0 && errno == ECHILD && kill(pid, 0) != 0 && errno == ESRCH)) {
-                if (server)
-                    atomic_store(&r->sh->fs_pid, -pid);
-                else
-                    atomic_store(&r->procs[p].reaped, 1);
-                continue;
-            }
-            kill(pid, SIGKILL);
-            left++;
-        }
-        if (left == 0 || now_ns() > until)
-            return;
-        struct timespec ts = {0, 1000000};
-        nanosleep(&ts, NULL);
-    }
-}
-
 enum { HOST_MAX_CHILDREN = 256 };
 
 /* This process's children (zombies too), from every thread's
@@ -3267,27 +3223,58 @@ static size_t own_children(pid_t *out, size_t cap)
     return n;
 }
 
-/* Children that came to the runner (a subreaper) during the run and are
- * none of its own from before it (before[nbefore]): what a killed process
- * left behind, such as the helper process a sanitizer's exit-time leak check
- * forks, seen as a zombie after an interrupted run. Killed and reaped, for
- * at most 1 s. */
-static void reap_strays(const pid_t *before, size_t nbefore)
+/* Kills and reaps the children of this process that are none of before[n]
+ * (its children from before the run): what came to the runner (a
+ * subreaper) and is in no table, such as the helper process a sanitizer's
+ * exit-time leak check forks from a process the clean-up kills. Returns how
+ * many are still to reap. */
+static uint32_t reap_strays(const pid_t *before, size_t nbefore)
 {
-    int64_t until = now_ns() + 1000000000LL;
     pid_t kids[HOST_MAX_CHILDREN];
+    size_t n = own_children(kids, HOST_MAX_CHILDREN);
+    uint32_t left = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool old = false;
+        for (size_t j = 0; j < nbefore && !old; j++)
+            old = kids[i] == before[j];
+        if (old)
+            continue;
+        kill(kids[i], SIGKILL);
+        if (waitpid(kids[i], NULL, WNOHANG) != kids[i])
+            left++;
+    }
+    return left;
+}
+
+/* After the abort: waits until every process made at run time and the
+ * forkserver are gone, killing any that a fork in progress made after the
+ * first kill, and reaps those that came to the runner (a subreaper) when
+ * their parent was killed, and any other child it did not have before the
+ * run (before[nbefore]). A process its parent reaped is skipped: its pid
+ * may be another's. Bounded: one whose parent is slow to die is left to the
+ * lifeline after 2 s. */
+static void reap_made(struct hrun *r, const pid_t *before, size_t nbefore)
+{
+    int64_t until = now_ns() + 2000000000LL;
     for (;;) {
-        size_t n = own_children(kids, HOST_MAX_CHILDREN), left = 0;
-        for (size_t i = 0; i < n; i++) {
-            bool old = false;
-            for (size_t j = 0; j < nbefore && !old; j++)
-                old = kids[i] == before[j];
-            if (old)
+        uint32_t n = atomic_load(&r->sh->nprocs), left = 0;
+        for (uint32_t p = r->sc->nprocesses; p <= n && p <= r->max_procs; p++) {
+            bool server = p == n || p == r->max_procs;
+            int pid = server ? atomic_load(&r->sh->fs_pid) : atomic_load(&r->procs[p].pid);
+            if (pid <= 0 || (!server && atomic_load(&r->procs[p].reaped)))
                 continue;
-            kill(kids[i], SIGKILL);
-            if (waitpid(kids[i], NULL, WNOHANG) != kids[i])
-                left++;
+            pid_t w = waitpid(pid, NULL, WNOHANG);
+            if (w == pid || (w < 0 && errno == ECHILD && kill(pid, 0) != 0 && errno == ESRCH)) {
+                if (server)
+                    atomic_store(&r->sh->fs_pid, -pid);
+                else
+                    atomic_store(&r->procs[p].reaped, 1);
+                continue;
+            }
+            kill(pid, SIGKILL);
+            left++;
         }
+        left += reap_strays(before, nbefore);
         if (left == 0 || now_ns() > until)
             return;
         struct timespec ts = {0, 1000000};
@@ -3592,8 +3579,7 @@ enum status host_run_result(const struct scenario *sc, const struct host_options
     kill_all(pids, sc->nprocesses);
     reap_all(pids, sc->nprocesses);
     free(pids);
-    reap_made(&r);
-    reap_strays(kids_before, nkids_before);
+    reap_made(&r, kids_before, nkids_before);
     free(kids_before);
     if (!subreaper)
         prctl(PR_SET_CHILD_SUBREAPER, 0);

@@ -596,14 +596,20 @@ void engine_interrupt_running(struct engine *e, struct task *t)
     cpu_continue(e, c);
 }
 
+/* Whether CPU c has had no thread for the profile's idle_poll_ns or more:
+ * it has stopped polling for work and sleeps deeper (profile.h). */
+static bool cpu_sleeps_deep(const struct engine *e, const struct cpu *c)
+{
+    return c->task == NONE && e->now - c->idle_since >= e->sc->profile.idle_poll_ns;
+}
+
 int64_t engine_idle_kick(const struct engine *e)
 {
-    const struct profile *pf = &e->sc->profile;
-    if (pf->idle_kick_ns <= 0)
+    if (e->sc->profile.idle_kick_ns <= 0)
         return 0;
     for (uint32_t c = 0; c < e->sc->machine.cpus; c++)
-        if (e->cpus[c].task == NONE && e->now - e->cpus[c].idle_since >= pf->idle_poll_ns)
-            return pf->idle_kick_ns;
+        if (cpu_sleeps_deep(e, &e->cpus[c]))
+            return e->sc->profile.idle_kick_ns;
     return 0;
 }
 
@@ -687,10 +693,9 @@ static void cpu_dispatch(struct engine *e, uint32_t c, struct task *t)
         }
     }
     e->stats.switching += cost;
-    /* a CPU idle long enough to sleep deeper wakes up first (profile.h) */
-    const struct profile *pf = &e->sc->profile;
-    if (pf->idle_wake_ns > 0 && cpu->task == NONE && e->now - cpu->idle_since >= pf->idle_poll_ns)
-        cost += pf->idle_wake_ns;
+    /* a CPU idle long enough to sleep deeper wakes up first */
+    if (e->sc->profile.idle_wake_ns > 0 && cpu_sleeps_deep(e, cpu))
+        cost += e->sc->profile.idle_wake_ns;
     cpu->task = t->se.id;
     cpu->last_task = t->se.id;
     cpu->slice = engine_slice(e, t);

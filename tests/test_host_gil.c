@@ -29,8 +29,6 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Median makespans of RUNS real runs of a and of b, run alternately so a
- * change in the machine's load hits both alike. */
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;

@@ -764,6 +764,8 @@ static void load_buffer_should_check_gil_settings(void **state)
                  "machine.profile", "gil_wake_ns");
     expect_error(J({"machine": {"profile": {"lock_handoff": "fair"}}, "processes": [{"name": "p", "threads": [{"name": "main", "program": []}]}]}),
                  "machine.profile", "'lock_handoff' must be \"fifo\" or \"barging\"");
+    expect_error(J({"machine": {"profile": {"thread_start_wait": 1}}, "processes": [{"name": "p", "threads": [{"name": "main", "program": []}]}]}),
+                 "machine.profile", "'thread_start_wait' must be true or false");
     expect_error(J({"machine": {"profile": {"process_start_ns": -5}}, "processes": [{"name": "p", "threads": [{"name": "main", "program": []}]}]}),
                  "machine.profile", "process_start_ns");
     expect_error(J({"processes": [{"name": "p", "gil": {"mode": "new", "check_interval": 100},
