@@ -13,6 +13,7 @@ void profile_builtin(struct profile *p)
      * LOAD_FAST LOAD_CONST INPLACE_SUBTRACT STORE_FAST JUMP_ABSOLUTE. */
     p->count_bytecodes_per_iter = 9.0;
     p->primes_ns_per_division = 60.0;
+    p->primes_ns_per_number = 0;
     p->primes_bytecodes_per_division = 8.0;
     p->spin_ns_per_ns = 1.0;
     p->thread_start_ns = 0;

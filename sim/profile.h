@@ -22,6 +22,10 @@ struct profile {
     double count_ns_per_iter;      /* one iteration of `while n > 0: n -= 1` */
     double count_bytecodes_per_iter;
     double primes_ns_per_division; /* one trial division step */
+    /* each number tested, besides its divisions: the loop around them (0 in
+     * the built-in profile; a calibrated profile measures it, and it is
+     * most of the cost difference between small and large numbers) */
+    double primes_ns_per_number;
     double primes_bytecodes_per_division;
     double spin_ns_per_ns;         /* CPU ns per requested ns of spin (1.0) */
     int64_t thread_start_ns;       /* CPU cost of creating and starting a thread */

@@ -271,6 +271,9 @@ sim_time scenario_compute_cost(const struct scenario *sc, const struct op_comput
         break;
     case COMPUTE_PRIMES:
         ns = (double)primes_divisions(from, to) * p->primes_ns_per_division;
+        /* and the loop around each number's divisions */
+        if (p->primes_ns_per_number > 0 && primes_clamp(&from, &to) > 0)
+            ns += (double)(to - from + 1) * p->primes_ns_per_number;
         break;
     }
     if (!(ns < (double)SCENARIO_MAX_DURATION))

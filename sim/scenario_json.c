@@ -2918,6 +2918,14 @@ static enum status profile_from_json(struct profile *p, const cJSON *obj, const 
             p->lock_handoff = (enum lock_handoff)k;
             continue;
         }
+        if (strcmp(c->string, "primes_ns_per_number") == 0) {
+            /* the one real-valued key that may be 0 */
+            if (!cJSON_IsNumber(c) || !isfinite(c->valuedouble) || c->valuedouble < 0 || c->valuedouble > 1e12)
+                return error_set(err, STATUS_BAD_INPUT, NULL, "%s: 'primes_ns_per_number' must be a non-negative number",
+                                 origin);
+            p->primes_ns_per_number = c->valuedouble;
+            continue;
+        }
         if (strcmp(c->string, "thread_start_wait") == 0) {
             if (!cJSON_IsBool(c))
                 return error_set(err, STATUS_BAD_INPUT, NULL, "%s: 'thread_start_wait' must be true or false", origin);
@@ -2928,7 +2936,7 @@ static enum status profile_from_json(struct profile *p, const cJSON *obj, const 
         while (i < sizeof fields / sizeof fields[0] && strcmp(fields[i].key, c->string) != 0)
             i++;
         if (i == sizeof fields / sizeof fields[0]) {
-            char known[1024] = "name, lock_handoff, thread_start_wait";
+            char known[2048] = "name, lock_handoff, thread_start_wait, primes_ns_per_number";
             for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++) {
                 size_t len = strlen(known);
                 snprintf(known + len, sizeof known - len, ", %s", fields[k].key);

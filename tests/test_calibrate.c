@@ -49,6 +49,8 @@ static void quick_calibration_should_give_plausible_costs(void **state)
     /* a countdown iteration and a division take well under a microsecond */
     assert_true(fig[CALIB_COUNT_NS_PER_ITER].median > 0 && fig[CALIB_COUNT_NS_PER_ITER].median < 1000);
     assert_true(fig[CALIB_PRIMES_NS_PER_DIVISION].median > 0 && fig[CALIB_PRIMES_NS_PER_DIVISION].median < 1000);
+    /* the loop around a number's divisions: a few ns, never negative */
+    assert_true(fig[CALIB_PRIMES_NS_PER_NUMBER].min >= 0 && fig[CALIB_PRIMES_NS_PER_NUMBER].median < 1000);
     /* spin burns the CPU time asked, give or take the clock's granularity */
     assert_true(fig[CALIB_SPIN_NS_PER_NS].median > 0.9 && fig[CALIB_SPIN_NS_PER_NS].median < 1.5);
     /* starting a thread is cheaper than starting a program, which execs */
@@ -88,6 +90,8 @@ static void calibrated_profile_should_load_with_the_measured_medians(void **stat
     assert_string_not_equal(p.name, "builtin");
     double count = result.figures[CALIB_COUNT_NS_PER_ITER].median;
     assert_true(p.count_ns_per_iter > count * 0.999 && p.count_ns_per_iter < count * 1.001);
+    double per_number = result.figures[CALIB_PRIMES_NS_PER_NUMBER].median;
+    assert_true(p.primes_ns_per_number >= per_number * 0.999 && p.primes_ns_per_number <= per_number * 1.001 + 1e-5);
     assert_int_equal(p.fork_parent_ns, (int64_t)(result.figures[CALIB_RUNNER_FORK_PARENT].median + 0.5));
     assert_int_equal(p.add_ns, (int64_t)(result.figures[CALIB_RUNNER_ADD].median + 0.5));
     assert_int_equal(p.wakeup_latency_ns, (int64_t)(result.figures[CALIB_WAKE_LATENCY].median + 0.5));

@@ -766,6 +766,10 @@ static void load_buffer_should_check_gil_settings(void **state)
                  "machine.profile", "'lock_handoff' must be \"fifo\" or \"barging\"");
     expect_error(J({"machine": {"profile": {"thread_start_wait": 1}}, "processes": [{"name": "p", "threads": [{"name": "main", "program": []}]}]}),
                  "machine.profile", "'thread_start_wait' must be true or false");
+    expect_error(J({"machine": {"profile": {"primes_ns_per_number": -1}}, "processes": [{"name": "p", "threads": [{"name": "main", "program": []}]}]}),
+                 "machine.profile", "'primes_ns_per_number' must be a non-negative number");
+    expect_error(J({"machine": {"profile": {"primes_ns_per_number": "3ns"}}, "processes": [{"name": "p", "threads": [{"name": "main", "program": []}]}]}),
+                 "machine.profile", "'primes_ns_per_number' must be a non-negative number");
     expect_error(J({"machine": {"profile": {"process_start_ns": -5}}, "processes": [{"name": "p", "threads": [{"name": "main", "program": []}]}]}),
                  "machine.profile", "process_start_ns");
     expect_error(J({"processes": [{"name": "p", "gil": {"mode": "new", "check_interval": 100},
@@ -927,7 +931,8 @@ static void load_file_should_find_the_profile_next_to_the_scenario(void **state)
     (void)state;
     char dir[] = "/tmp/threadsim-test-XXXXXX";
     assert_non_null(mkdtemp(dir));
-    write_file(dir, "slow.json", J({"name": "slow", "count_ns_per_iter": 100.0, "spin_ns_per_ns": 2.0}));
+    write_file(dir, "slow.json", J({"name": "slow", "count_ns_per_iter": 100.0, "spin_ns_per_ns": 2.0,
+                                    "primes_ns_per_number": 2.75}));
     write_file(dir, "scenario.json", J({"machine": {"profile": "slow.json"},
                                         "processes": [{"name": "p", "threads": [{"name": "m", "program": [
                                             {"op": "compute", "work": "count", "n": 10}]}]}]}));
@@ -942,6 +947,7 @@ static void load_file_should_find_the_profile_next_to_the_scenario(void **state)
     assert_string_equal(sc->profile.name, "slow");
     assert_true(sc->profile.count_ns_per_iter == 100.0);
     assert_true(sc->profile.spin_ns_per_ns == 2.0);
+    assert_true(sc->profile.primes_ns_per_number == 2.75);
     /* keys the profile does not give keep their built-in value */
     assert_true(sc->profile.primes_ns_per_division == 60.0);
     assert_non_null(strstr(sc->machine.profile_path, "/slow.json"));
@@ -1048,6 +1054,13 @@ static void compute_cost_should_follow_the_profile(void **state)
     assert_int_equal(scenario_compute_cost(sc, &primes, 0, 2, 10), 480);
     assert_int_equal(scenario_compute_cost(sc, &primes, 0, 50, 10), 0);
     assert_int_equal(scenario_compute_cost(sc, &primes, 0, -100, 1), 0);
+    /* each number tested costs primes_ns_per_number more: 2..10 is nine
+     * numbers, 8 * 60 + 9 * 2.5 = 502.5 ns; a range from below 2 starts at 2 */
+    sc->profile.primes_ns_per_number = 2.5;
+    assert_int_equal(scenario_compute_cost(sc, &primes, 0, 2, 10), 503);
+    assert_int_equal(scenario_compute_cost(sc, &primes, 0, -7, 10), 503);
+    assert_int_equal(scenario_compute_cost(sc, &primes, 0, 50, 10), 0);
+    sc->profile.primes_ns_per_number = 0;
 
     struct op_compute fixed = {.kind = COMPUTE_FOR, .dur = 12345};
     assert_int_equal(scenario_compute_cost(sc, &fixed, 0, 0, 0), 12345);
