@@ -23,6 +23,12 @@ uint64_t host_primes(int64_t from, int64_t to);
  * HOST_SPIN_SHORT_NS are timed with CLOCK_MONOTONIC instead, because reading
  * the thread CPU clock costs a system call. */
 #define HOST_SPIN_SHORT_NS 20000
+
+/* How much of a kernel runs between two looks at the thread's CPU
+ * (sched_getcpu, tens of ns) in a traced run without a GIL: about 20-30 us
+ * on a current CPU, so a look costs well under 1 % */
+#define HOST_CPU_CHECK_ITERS 100000
+#define HOST_CPU_CHECK_DIVISIONS 10000
 void host_spin(int64_t cpu_ns);
 
 /* CLOCK_MONOTONIC in nanoseconds. */

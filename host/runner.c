@@ -305,6 +305,7 @@ struct hthread {
     struct hpool *pool;      /* a pool worker's pool, else NULL */
     int64_t ret;             /* value of the last return */
     bool *started;           /* set (under live_m) once it runs; NULL: nobody waits */
+    int cpu;                 /* the CPU of its last recorded running segment */
 };
 
 enum flow { FLOW_NEXT = 0, FLOW_RETURN, FLOW_EXIT };
@@ -436,6 +437,20 @@ static void set_running(struct hthread *th)
     struct hslot *s = &th->run->slots[th->slot];
     atomic_store(&s->state, SLOT_RUN);
     atomic_fetch_add(&s->progress, 1);
+    th->cpu = sched_getcpu();
+    record(th, HEV_RUN, 0, UINT32_MAX, 0, 0, UINT32_MAX);
+}
+
+/* Between chunks of a long compute without a GIL: if the OS moved the thread
+ * to another CPU, a new running segment starts there, so the real trace
+ * shows where the work ran. This host's scheduler may keep two threads on
+ * one CPU for milliseconds while the other is idle, then move one. */
+static void note_cpu(struct hthread *th)
+{
+    int c = sched_getcpu();
+    if (c == th->cpu)
+        return;
+    th->cpu = c;
     record(th, HEV_RUN, 0, UINT32_MAX, 0, 0, UINT32_MAX);
 }
 
@@ -1453,8 +1468,13 @@ static void run_compute(struct hthread *th, const struct op *op, const int64_t *
     case COMPUTE_COUNT: {
         int64_t n = operand(locals, &c->n);
         double bpi = pf->count_bytecodes_per_iter > 0 ? pf->count_bytecodes_per_iter : 1;
-        if (!gil) {
+        if (!gil && !th->run->opt->record) {
             host_count(n);
+            break;
+        }
+        if (!gil) {
+            while (!host_count_step(&n, HOST_CPU_CHECK_ITERS))
+                note_cpu(th);
             break;
         }
         int64_t chunk = old ? (int64_t)(th->gil->check_interval / bpi) : 1000;
@@ -1472,8 +1492,15 @@ static void run_compute(struct hthread *th, const struct op *op, const int64_t *
     }
     case COMPUTE_PRIMES: {
         int64_t from = operand(locals, &c->from), to = operand(locals, &c->to);
-        if (!gil) {
+        if (!gil && !th->run->opt->record) {
             host_primes(from, to);
+            break;
+        }
+        if (!gil) {
+            struct host_primes_state s;
+            host_primes_init(&s, from, to);
+            while (!host_primes_step(&s, HOST_CPU_CHECK_DIVISIONS))
+                note_cpu(th);
             break;
         }
         double bpd = pf->primes_bytecodes_per_division > 0 ? pf->primes_bytecodes_per_division : 1;
@@ -1491,6 +1518,12 @@ static void run_compute(struct hthread *th, const struct op *op, const int64_t *
         /* under the new GIL a short spin has no check point to reach (they
          * come every 20 us), and timing it on the thread's CPU clock, a
          * system call of about a microsecond, would cost far more than it */
+        if (!gil && th->run->opt->record && c->dur >= HOST_SPIN_SHORT_NS) {
+            int64_t until = host_thread_cpu_ns() + c->dur;
+            while (!host_spin_step(until, HOST_SPIN_SHORT_NS))
+                note_cpu(th);
+            break;
+        }
         if (!gil || (!old && c->dur < HOST_SPIN_SHORT_NS)) {
             host_spin(c->dur);
             break;
@@ -2201,6 +2234,9 @@ static enum flow exec_op(struct hthread *th, const struct op *op, int64_t *local
             enum flow fl = exec_block(th, op->u.repeat.body, locals);
             if (fl != FLOW_NEXT)
                 return fl;
+            /* a long loop of short ops may move to another CPU too */
+            if ((i & 255) == 255 && r->opt->record)
+                note_cpu(th);
         }
         break;
     }
