@@ -10,9 +10,13 @@ synchronisation, sleeps or process start-up).
 
 Usage: bench/compare_lectures.py --threadsim build/cli/threadsim
                                  [--profile P] [--repeat 3] [--only SUBSTRING]
-The last column is the share of a CPU a busy loop got just before the
+The CPU share column is the share of a CPU a busy loop got just before the
 scenario ran (1.00 on an idle host): on a shared machine the real runs are
-slowed by other programs and the simulation is not.
+slowed by other programs and the simulation is not. The last column is the
+real runs' median time with a CPU idle while a thread of the run was
+runnable on another one (`compare`'s "CPU idle, thread ready"): time the
+host's scheduler lost by keeping threads together, which the simulation
+does not model.
 Without --profile it runs a full `threadsim calibrate -o` into a temporary
 file first (a few seconds).
 """
@@ -81,8 +85,9 @@ def main():
     with open(profile) as f:
         print("profile: %s (%s)\n" % (profile, json.load(f).get("name", "?")))
 
-    print("| scenario | sim makespan (ms) | real median (ms) | real min-max (ms) | error | bound | within | CPU share |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |")
+    print("| scenario | sim makespan (ms) | real median (ms) | real min-max (ms) | error | bound | within | CPU share "
+          "| CPU idle, thread ready (ms) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |")
     within = total = 0
     for path in sorted(glob.glob(os.path.join(ROOT, "scenarios", "lectures", "*.json"))):
         name = os.path.basename(path)[:-5]
@@ -111,7 +116,7 @@ def main():
             why = why[-1].split(": ", 1)[-1] if why else ""
             if len(why) > 90:
                 why = why[:87] + "..."
-            print("| %s | - | - | - | %s | | %s | %s |" % (
+            print("| %s | - | - | - | %s | | %s | %s | - |" % (
                 name, what, ("yes (sim: %s too)" % what) if agree else "no: " + why.replace("|", "/"), share))
             total += 1
             within += agree
@@ -122,9 +127,10 @@ def main():
         ok = pct is not None and abs(pct) <= bound
         total += 1
         within += ok
-        print("| %s | %s | %s | %s-%s | %s | %d %% | %s | %s |" % (
+        print("| %s | %s | %s | %s-%s | %s | %d %% | %s | %s | %s |" % (
             name, ms(sim["makespan_ns"]), ms(real["makespan_ns"]), ms(spread[0]), ms(spread[1]),
-            "-" if pct is None else "%+.1f %%" % pct, bound, "yes" if ok else "**no**", share))
+            "-" if pct is None else "%+.1f %%" % pct, bound, "yes" if ok else "**no**", share,
+            ms(real["stats"].get("idle_while_ready_ns"))))
         sys.stdout.flush()
     print("\n%d of %d within their bound" % (within, total))
     if tmp:

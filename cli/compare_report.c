@@ -126,6 +126,8 @@ static void write_real_json(FILE *out, const struct scenario *sc, const char *po
     json_ns(out, cmp->real_gil_switches.median);
     fputs(", \"lost_updates\": ", out);
     json_ns(out, cmp->real_lost_updates.median);
+    fputs(", \"idle_while_ready_ns\": ", out);
+    json_ns(out, cmp->real_idle_while_ready.median);
     fputs(", \"deadlock\": null}}", out);
 }
 
@@ -308,6 +310,15 @@ static void write_text(FILE *out, const struct report_run *run, const struct com
     fmt_spread(c, sizeof c, &cmp->real_makespan);
     fmt_pct(d, sizeof d, cmp->makespan_pct);
     fprintf(out, "%-23s %12s %12s %15s %8s\n", "makespan", a, b, c, d);
+    /* CPU time the host's placement lost (trace_idle_while_ready) */
+    fmt_ms(a, sizeof a, cmp->sim_idle_while_ready);
+    fmt_ms(b, sizeof b, cmp->real_idle_while_ready.median);
+    fmt_spread(c, sizeof c, &cmp->real_idle_while_ready);
+    fprintf(out, "%-23s %12s %12s %15s\n", "CPU idle, thread ready", a, b, c);
+    if (cmp->real_makespan.median > 0 && cmp->real_idle_while_ready.median * 10 >= cmp->real_makespan.median)
+        fprintf(out, "  the real runs left a CPU idle while a thread waited for one (%.0f %% of the makespan): "
+                     "the host's scheduler kept threads on a busy CPU, which the simulation does not model\n",
+                (double)cmp->real_idle_while_ready.median * 100.0 / (double)cmp->real_makespan.median);
     write_text_memory(out, run, mem);
 }
 

@@ -116,7 +116,9 @@ struct comparison *comparison_create(const struct compare_run *sim, const struct
         {offsetof(struct compare_run, events), &cmp->real_events},
         {offsetof(struct compare_run, gil_switches), &cmp->real_gil_switches},
         {offsetof(struct compare_run, lost_updates), &cmp->real_lost_updates},
+        {offsetof(struct compare_run, idle_while_ready), &cmp->real_idle_while_ready},
     };
+    cmp->sim_idle_while_ready = (int64_t)sim->idle_while_ready;
     for (size_t c = 0; c < sizeof counters / sizeof counters[0]; c++) {
         for (uint32_t r = 0; r < nreal; r++) {
             uint64_t x;
@@ -195,6 +197,7 @@ void compare_run_from_engine(struct compare_run *run, const struct engine *eng)
     run->events = st->events;
     run->gil_switches = st->gil_switches;
     run->lost_updates = st->lost_updates;
+    run->idle_while_ready = (uint64_t)trace_idle_while_ready(engine_trace(eng));
     run->nthreads = n;
     run->process = process;
     run->name = name;
@@ -212,6 +215,7 @@ void compare_run_from_trace(struct compare_run *run, const struct trace *tr)
     run->events = tr->nsegments + tr->ninstants;
     run->gil_switches = 0;
     run->lost_updates = 0;
+    run->idle_while_ready = (uint64_t)trace_idle_while_ready(tr);
     /* a GIL switch is a take by another thread than the process's last taker */
     uint32_t *last_taker = xcalloc(tr->nprocesses ? tr->nprocesses : 1, sizeof *last_taker);
     for (uint32_t p = 0; p < tr->nprocesses; p++)

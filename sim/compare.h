@@ -34,6 +34,7 @@ struct compare_run {
     uint64_t events;            /* engine events, or trace records of a real run */
     uint64_t gil_switches;      /* the GIL went to another thread */
     uint64_t lost_updates;
+    uint64_t idle_while_ready;  /* trace_idle_while_ready of its trace, ns */
     uint32_t nthreads;
     const char *const *process; /* process name of each thread */
     const char *const *name;    /* thread name of each thread */
@@ -66,6 +67,8 @@ struct comparison {
     struct compare_stat real_events;
     struct compare_stat real_gil_switches;
     struct compare_stat real_lost_updates;
+    int64_t sim_idle_while_ready;    /* trace_idle_while_ready, ns */
+    struct compare_stat real_idle_while_ready;
     uint32_t nthreads;               /* the simulated threads, in the simulator's order */
     struct compare_thread *threads;
 };

@@ -95,3 +95,78 @@ int64_t trace_metrics_compute(const struct trace *tr, struct task_metrics *out)
     free(last_end);
     return makespan;
 }
+
+/* ---- a CPU idle while a thread waited for one ---- */
+
+struct span_edge {
+    int64_t t;
+    int32_t cpu;   /* -1: the span had no CPU */
+    int8_t delta;  /* +1 at a start, -1 at an end */
+};
+
+static int segment_by_task_cmp(const void *a, const void *b)
+{
+    const struct trace_segment *x = a, *y = b;
+    if (x->task != y->task)
+        return x->task < y->task ? -1 : 1;
+    return (x->start > y->start) - (x->start < y->start);
+}
+
+static int edge_cmp(const void *a, const void *b)
+{
+    const struct span_edge *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->delta - y->delta; /* ends first: back-to-back spans never overlap */
+}
+
+int64_t trace_idle_while_ready(const struct trace *tr)
+{
+    if (!tr || tr->nsegments == 0 || tr->cpus == 0)
+        return 0;
+    struct trace_segment *seg = xcalloc(tr->nsegments, sizeof *seg);
+    size_t n = 0;
+    for (size_t i = 0; i < tr->nsegments; i++) {
+        uint8_t s = tr->segments[i].state;
+        if ((s == TRACE_RUNNING || s == TRACE_SWITCH || s == TRACE_READY) && tr->segments[i].end > tr->segments[i].start)
+            seg[n++] = tr->segments[i];
+    }
+    qsort(seg, n, sizeof *seg, segment_by_task_cmp);
+    /* a READY segment right after its task's stretch on a CPU is still on
+     * that CPU's queue: in a real trace it is the part of a running stretch
+     * the thread spent without the CPU, placed at the stretch's end */
+    for (size_t i = 1; i < n; i++)
+        if (seg[i].state == TRACE_READY && seg[i - 1].task == seg[i].task && seg[i - 1].end == seg[i].start &&
+            seg[i - 1].cpu >= 0)
+            seg[i].cpu = seg[i - 1].cpu;
+    struct span_edge *edge = xcalloc(2 * n + 1, sizeof *edge);
+    int32_t maxcpu = 0;
+    for (size_t i = 0; i < n; i++) {
+        edge[2 * i] = (struct span_edge){seg[i].start, seg[i].cpu, +1};
+        edge[2 * i + 1] = (struct span_edge){seg[i].end, seg[i].cpu, -1};
+        if (seg[i].cpu > maxcpu)
+            maxcpu = seg[i].cpu;
+    }
+    free(seg);
+    qsort(edge, 2 * n, sizeof *edge, edge_cmp);
+    uint32_t *on = xcalloc((size_t)maxcpu + 1, sizeof *on);
+    int64_t runnable = 0, used = 0, idle = 0;
+    for (size_t i = 0; i < 2 * n; i++) {
+        if (i > 0 && edge[i].t > edge[i - 1].t) {
+            int64_t want = runnable < (int64_t)tr->cpus ? runnable : (int64_t)tr->cpus;
+            if (want > used)
+                idle += (want - used) * (edge[i].t - edge[i - 1].t);
+        }
+        runnable += edge[i].delta;
+        if (edge[i].cpu >= 0) {
+            uint32_t *c = &on[edge[i].cpu];
+            if (edge[i].delta > 0 && (*c)++ == 0)
+                used++;
+            else if (edge[i].delta < 0 && --(*c) == 0)
+                used--;
+        }
+    }
+    free(on);
+    free(edge);
+    return idle;
+}

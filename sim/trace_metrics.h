@@ -24,4 +24,14 @@
  *   simulator's own count). */
 int64_t trace_metrics_compute(const struct trace *tr, struct task_metrics *out);
 
+/* CPU time lost to placement: the time integral of how many CPUs stood idle
+ * while as many threads of the run were runnable (RUNNING, SWITCH or READY)
+ * but waited, min(runnable, cpus) - CPUs in use, in ns. A READY segment right
+ * after its task's RUNNING one counts as queued on that CPU (how the host
+ * runner shows a running stretch's time without the CPU). The simulator
+ * never leaves a CPU idle while a thread is ready, so this is about 0 for
+ * its traces; a real run gets it when the OS keeps two threads on one CPU
+ * while another is idle. */
+int64_t trace_idle_while_ready(const struct trace *tr);
+
 #endif

@@ -75,6 +75,9 @@ static void comparison_should_take_medians_over_real_runs_and_report_the_error(v
                                 thread_at(2 * MS, 15 * MS, 12 * MS)};
     struct compare_run sim = run_of(sim_m, 12 * MS);
     struct compare_run real[] = {run_of(r1, 14 * MS), run_of(r2, 16 * MS), run_of(r3, 15 * MS)};
+    real[0].idle_while_ready = 2 * MS;
+    real[1].idle_while_ready = 0;
+    real[2].idle_while_ready = 5 * MS;
     struct comparison *cmp = comparison_create(&sim, real, 3);
 
     assert_int_equal(cmp->repeat, 3);
@@ -95,6 +98,11 @@ static void comparison_should_take_medians_over_real_runs_and_report_the_error(v
     assert_true(fabs(cmp->threads[1].error_pct[COMPARE_CPU] - 25.0) < 1e-9);
     assert_int_equal(cmp->threads[1].real[COMPARE_RESPONSE].median, 1 * MS);
     assert_int_equal(cmp->real_context_switches.median, 3);
+    /* a CPU left idle while a thread waited: per run, as the counters */
+    assert_int_equal(cmp->sim_idle_while_ready, 0);
+    assert_int_equal(cmp->real_idle_while_ready.median, 2 * MS);
+    assert_int_equal(cmp->real_idle_while_ready.min, 0);
+    assert_int_equal(cmp->real_idle_while_ready.max, 5 * MS);
     comparison_destroy(cmp);
 }
 

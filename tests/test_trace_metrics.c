@@ -68,6 +68,42 @@ static void metrics_should_mark_a_thread_that_never_ran_or_finished(void **state
     trace_destroy(tr);
 }
 
+/* Two CPUs. a and b both run on CPU 0 over 0-10 (the OS shared it between
+ * them) while CPU 1 is idle: 10 ns lost. Then b's time without the CPU,
+ * shown as READY right after its running stretch, is still on CPU 0's queue
+ * (10-14) while a runs there and CPU 1 is still idle: 4 more. From 14 to 20
+ * nothing is runnable. c, ready from 20 to 25 with no CPU in use, loses 5;
+ * from 25 to 30 it runs on CPU 1 beside a READY stretch of a's that follows
+ * no running one (a thread waiting for a CPU) while CPU 0 is idle: 5 more. */
+static void idle_while_ready_should_count_cpus_left_idle_by_placement(void **state)
+{
+    (void)state;
+    struct trace *tr = trace_create("t", NULL, "real", "os", 2, 0);
+    uint32_t p = trace_add_process(tr, "main");
+    trace_add_task(tr, "a", p);
+    trace_add_task(tr, "b", p);
+    trace_add_task(tr, "c", p);
+    add_seg(tr, 0, 0, TRACE_RUNNING, REASON_NONE, 0, 10);
+    add_seg(tr, 1, 0, TRACE_RUNNING, REASON_NONE, 0, 10);
+    add_seg(tr, 1, -1, TRACE_READY, REASON_NONE, 10, 14);
+    add_seg(tr, 0, 0, TRACE_RUNNING, REASON_NONE, 10, 14);
+    add_seg(tr, 0, -1, TRACE_BLOCKED, REASON_SLEEP, 14, 25);
+    add_seg(tr, 2, -1, TRACE_READY, REASON_NONE, 20, 25);
+    add_seg(tr, 2, 1, TRACE_RUNNING, REASON_NONE, 25, 30);
+    add_seg(tr, 0, -1, TRACE_READY, REASON_NONE, 25, 30);
+    assert_int_equal(trace_idle_while_ready(tr), 10 + 4 + 5 + 5);
+    /* one CPU: two threads on it lose nothing */
+    struct trace *one = trace_create("t", NULL, "real", "os", 1, 0);
+    trace_add_task(one, "a", trace_add_process(one, "main"));
+    trace_add_task(one, "b", 0);
+    add_seg(one, 0, 0, TRACE_RUNNING, REASON_NONE, 0, 10);
+    add_seg(one, 1, 0, TRACE_RUNNING, REASON_NONE, 0, 10);
+    assert_int_equal(trace_idle_while_ready(one), 0);
+    assert_int_equal(trace_idle_while_ready(NULL), 0);
+    trace_destroy(one);
+    trace_destroy(tr);
+}
+
 static void metrics_should_match_the_engine_on_simulated_runs(void **state)
 {
     (void)state;
@@ -88,6 +124,8 @@ static void metrics_should_match_the_engine_on_simulated_runs(void **state)
         const struct trace *tr = engine_trace(r->eng);
         struct task_metrics *m = calloc(tr->ntasks, sizeof *m);
         assert_int_equal(trace_metrics_compute(tr, m), engine_stats(r->eng)->makespan);
+        /* the simulator gives an idle CPU a ready thread at once */
+        assert_int_equal(trace_idle_while_ready(tr), 0);
         for (uint32_t t = 0; t < tr->ntasks; t++) {
             const struct task_metrics *e = engine_task_metrics(r->eng, t);
             assert_int_equal(m[t].arrival, e->arrival);
@@ -113,6 +151,7 @@ int main(void)
         cmocka_unit_test(metrics_should_sum_states_per_thread),
         cmocka_unit_test(metrics_should_mark_a_thread_that_never_ran_or_finished),
         cmocka_unit_test(metrics_should_match_the_engine_on_simulated_runs),
+        cmocka_unit_test(idle_while_ready_should_count_cpus_left_idle_by_placement),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

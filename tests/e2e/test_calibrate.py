@@ -101,13 +101,18 @@ class CalibrateTest(unittest.TestCase):
             for key in ("process", "name", "turnaround_pct", "cpu_pct"):
                 self.assertIn(key, t)
         self.assertEqual(out["profile"]["path"], self.profile)
+        # CPU time the real runs' placement lost: never more than the CPUs
+        # could have given in the run
+        idle = out["real"]["stats"]["idle_while_ready_ns"]
+        self.assertGreaterEqual(idle, 0)
+        self.assertLessEqual(idle, out["real"]["makespan_ns"] * out["real"]["cpus"])
 
     def test_compare_text_should_name_the_profile_and_each_thread(self):
         scenario = os.path.join(SOURCE_DIR, "scenarios", "lectures", "02_count_threads.json")
         proc = threadsim("compare", scenario, "--repeat", "1", "--profile", self.profile)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn("profile " + self.profile, proc.stdout)
-        for name in ("MainThread", "t1", "t2", "makespan"):
+        for name in ("MainThread", "t1", "t2", "makespan", "CPU idle, thread ready"):
             self.assertIn(name, proc.stdout)
 
     def test_compare_should_simulate_with_this_hosts_machine_costs(self):
