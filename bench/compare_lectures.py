@@ -16,7 +16,10 @@ slowed by other programs and the simulation is not. The last column is the
 real runs' median time with a CPU idle while a thread of the run was
 runnable on another one (`compare`'s "CPU idle, thread ready"): time the
 host's scheduler lost by keeping threads together, which the simulation
-does not model.
+does not model. With --calibrate-each, the last column is the count
+kernel's time per iteration in a quick calibration just after the real runs
+over the profile's, measured just before: far from 1.00, the host's speed
+moved while the row was measured.
 Without --profile it runs a full `threadsim calibrate -o` into a temporary
 file first (a few seconds).
 """
@@ -53,6 +56,12 @@ def cpu_share(seconds=0.1):
     return (time.process_time() - cpu0) / (time.perf_counter() - wall0)
 
 
+def count_speed(profile):
+    """The profile's count kernel time per iteration."""
+    with open(profile) as f:
+        return json.load(f)["count_ns_per_iter"]
+
+
 def compare(threadsim, path, profile, repeat, timeout):
     proc = subprocess.run([threadsim, "compare", path, "--repeat", str(repeat), "--profile", profile,
                            "--format", "json", "--timeout", timeout],
@@ -82,12 +91,13 @@ def main():
         tmp = tempfile.TemporaryDirectory()
         profile = os.path.join(tmp.name, "profile.json")
         subprocess.run([args.threadsim, "calibrate", "-o", profile], check=True, stdout=subprocess.DEVNULL)
+    after = os.path.join(tmp.name, "after.json") if tmp else None
     with open(profile) as f:
         print("profile: %s (%s)\n" % (profile, json.load(f).get("name", "?")))
 
     print("| scenario | sim makespan (ms) | real median (ms) | real min-max (ms) | error | bound | within | CPU share "
-          "| CPU idle, thread ready (ms) |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |")
+          "| CPU idle, thread ready (ms) | count kernel after / before |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
     within = total = 0
     for path in sorted(glob.glob(os.path.join(ROOT, "scenarios", "lectures", "*.json"))):
         name = os.path.basename(path)[:-5]
@@ -116,21 +126,27 @@ def main():
             why = why[-1].split(": ", 1)[-1] if why else ""
             if len(why) > 90:
                 why = why[:87] + "..."
-            print("| %s | - | - | - | %s | | %s | %s | - |" % (
+            print("| %s | - | - | - | %s | | %s | %s | - | - |" % (
                 name, what, ("yes (sim: %s too)" % what) if agree else "no: " + why.replace("|", "/"), share))
             total += 1
             within += agree
             continue
+        drift = "-"
+        if args.calibrate_each:
+            # the host's speed now against what the profile measured just before
+            subprocess.run([args.threadsim, "calibrate", "-o", after, "--quick"], check=True,
+                           stdout=subprocess.DEVNULL)
+            drift = "%.2f" % (count_speed(after) / count_speed(profile))
         sim, real, err = out["sim"], out["real"], out["error"]
         spread = real.get("makespan_spread_ns", [None, None])
         pct = err["makespan_pct"]
         ok = pct is not None and abs(pct) <= bound
         total += 1
         within += ok
-        print("| %s | %s | %s | %s-%s | %s | %d %% | %s | %s | %s |" % (
+        print("| %s | %s | %s | %s-%s | %s | %d %% | %s | %s | %s | %s |" % (
             name, ms(sim["makespan_ns"]), ms(real["makespan_ns"]), ms(spread[0]), ms(spread[1]),
             "-" if pct is None else "%+.1f %%" % pct, bound, "yes" if ok else "**no**", share,
-            ms(real["stats"].get("idle_while_ready_ns"))))
+            ms(real["stats"].get("idle_while_ready_ns")), drift))
         sys.stdout.flush()
     print("\n%d of %d within their bound" % (within, total))
     if tmp:
