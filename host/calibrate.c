@@ -1024,21 +1024,6 @@ static double runner_op_ns(struct calib_ctx *c, const char *functions, const cha
     return runner_json_ns(c, json, n, start, blocked);
 }
 
-/* The same with a second thread running the same loop at the same time on
- * the other CPU: what the op costs when its cache lines go back and forth. */
-static double runner_pair_ns(struct calib_ctx *c, const char *ops, int n)
-{
-    char json[1024];
-    snprintf(json, sizeof json,
-             "{\"functions\": {\"loop\": {\"body\": [{\"op\": \"repeat\", \"times\": %d, \"body\": [%s]}]}},"
-             " \"processes\": [{\"name\": \"main\", \"memory\": {\"x\": 0},"
-             " \"objects\": {\"L\": {\"type\": \"lock\"}}, \"threads\": [{\"name\": \"MainThread\","
-             " \"program\": [{\"op\": \"thread\", \"name\": \"w\", \"call\": \"loop\"},"
-             " {\"op\": \"call\", \"fn\": \"loop\"}, {\"op\": \"join\", \"thread\": \"w\"}]}]}]}",
-             n, ops);
-    return runner_json_ns(c, json, n, NULL, NULL);
-}
-
 static double runner_json_ns(struct calib_ctx *c, const char *json, int n, double *start, double *blocked)
 {
     struct trace *tr;
@@ -1081,29 +1066,128 @@ static double runner_op_slope(struct calib_ctx *c, const char *ops)
     return slope > 0 ? slope : 0;
 }
 
-/* The same slope with two threads on two CPUs running the loop at once;
- * longer loops, since how much of them overlaps varies by the second
- * thread's start (0.1-0.5 ms): at 20000-30000 ops that alone moved the
- * slope by tens of ns. */
-static double runner_pair_slope(struct calib_ctx *c, const char *ops)
+/* One thread of the contended-add measurement: the memory accesses of the
+ * host runner's racy add (run_add): load the cell, spin the built-in
+ * profile's add_ns, swap the sum in, count a lost update in a shared
+ * counter. */
+struct contender {
+    int64_t *cell;
+    _Atomic uint64_t *lost;
+    _Atomic int *ready; /* both begin once both run on their CPUs */
+    int want;
+    int cpu;
+    int n;
+    int64_t delta;
+    int64_t spin; /* ns between the load and the swap */
+    double ns;    /* CPU time per add */
+};
+
+static void *contend(void *arg)
 {
-    int n1 = 100000, n2 = 100000 + 100000 * c->scale;
-    double a = runner_pair_ns(c, ops, n1);
-    double b = a < 0 ? -1 : runner_pair_ns(c, ops, n2);
-    if (b < 0)
-        return -1;
-    double slope = (b * n2 - a * n1) / (n2 - n1);
-    return slope > 0 ? slope : 0;
+    struct contender *k = arg;
+    bool pinned = pin_to(k->cpu);
+    atomic_fetch_add(k->ready, 1);
+    while (atomic_load(k->ready) < k->want)
+        ;
+    if (!pinned) {
+        k->ns = -1;
+        return NULL;
+    }
+    int64_t spin = k->spin;
+    int64_t t0 = host_thread_cpu_ns();
+    for (int i = 0; i < k->n; i++) {
+        int64_t old = __atomic_load_n(k->cell, __ATOMIC_RELAXED);
+        int64_t until = host_now_ns() + spin;
+        while (host_now_ns() < until)
+            ;
+        if (__atomic_exchange_n(k->cell, old + k->delta, __ATOMIC_RELAXED) != old)
+            atomic_fetch_add(k->lost, 1);
+    }
+    k->ns = (double)(host_thread_cpu_ns() - t0) / k->n;
+    return NULL;
 }
 
-/* A racy add while a thread on the other CPU adds to the same variable: its
- * cache line moves between the CPUs at every read and write. On one CPU
- * there is no such cost: the uncontended figure. */
+/* What an add costs more while a thread on the other CPU adds to the same
+ * variable (+1 and -1, as the lectures' counters): its cache line moves
+ * between the CPUs at every read and write. Measured on two pinned threads
+ * outside the runner: a run's threads cannot be pinned one by one, and this
+ * host keeps two adders started together on one CPU for tens of
+ * milliseconds, where they do not contend (the runner's pair measured 104-120
+ * ns an add where two CPUs take 390). */
+static double contended_extra(struct calib_ctx *c)
+{
+    struct {
+        _Alignas(64) int64_t cell;
+        _Alignas(64) _Atomic uint64_t lost;
+        _Alignas(64) _Atomic int ready[2];
+    } shared = {0};
+    int n = 40000 * c->scale;
+    /* the runner's add spins the scenario's add_ns: calibrate's own
+     * scenarios have the built-in profile */
+    struct profile builtin;
+    profile_builtin(&builtin);
+    int64_t spin = builtin.add_ns;
+    struct contender alone = {&shared.cell, &shared.lost, &shared.ready[0], 1, c->cpu_a, n, 1, spin, 0};
+    struct contender pair[2] = {{&shared.cell, &shared.lost, &shared.ready[1], 2, c->cpu_a, n, 1, spin, 0},
+                                {&shared.cell, &shared.lost, &shared.ready[1], 2, c->cpu_b, n, -1, spin, 0}};
+    /* each thread is born on its CPU (a thread starts on its creator's,
+     * where the first one would keep it waiting) */
+    pthread_attr_t attr[2];
+    for (int i = 0; i < 2; i++) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(pair[i].cpu, &set);
+        pthread_attr_init(&attr[i]);
+        pthread_attr_setaffinity_np(&attr[i], sizeof set, &set);
+    }
+    pthread_t t[2];
+    int rc = pthread_create(&t[0], &attr[0], contend, &alone);
+    if (rc != 0) {
+        for (int i = 0; i < 2; i++)
+            pthread_attr_destroy(&attr[i]);
+        errno = rc;
+        return -1;
+    }
+    pthread_join(t[0], NULL);
+    for (int i = 0; i < 2; i++) {
+        rc = pthread_create(&t[i], &attr[i], contend, &pair[i]);
+        if (rc != 0) {
+            /* the first one waits for the second: let it go, alone */
+            if (i == 1) {
+                atomic_fetch_add(&shared.ready[1], 1);
+                pthread_join(t[0], NULL);
+            }
+            break;
+        }
+    }
+    for (int i = 0; i < 2; i++)
+        pthread_attr_destroy(&attr[i]);
+    if (rc != 0) {
+        errno = rc;
+        return -1;
+    }
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    if (alone.ns < 0 || pair[0].ns < 0 || pair[1].ns < 0)
+        return 0; /* not allowed to pin: no figure to add */
+    double extra = (pair[0].ns + pair[1].ns) / 2 - alone.ns;
+    return extra > 0 ? extra : 0;
+}
+
+/* A racy add while a thread on the other CPU adds to the same variable: the
+ * runner's own add (its slope, as add_ns) plus what contention adds. On one
+ * CPU there is no such cost: the uncontended figure. */
 static enum status trial_contended(struct calib_ctx *c, double *v)
 {
     const char *add = "{\"op\": \"add\", \"var\": \"x\", \"value\": 1}";
-    v[0] = c->cpu_a != c->cpu_b ? runner_pair_slope(c, add) : runner_op_slope(c, add);
-    return v[0] < 0 ? (c->err->status != STATUS_OK ? c->err->status : STATUS_INTERNAL) : STATUS_OK;
+    double one = runner_op_slope(c, add);
+    if (one < 0)
+        return c->err->status != STATUS_OK ? c->err->status : STATUS_INTERNAL;
+    double extra = c->cpu_a != c->cpu_b ? contended_extra(c) : 0;
+    if (extra < 0)
+        return sys_fail(c, "pthread_create");
+    v[0] = one + extra;
+    return STATUS_OK;
 }
 
 /* When a thread made by a `thread` op first runs: the median time from the
