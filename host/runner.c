@@ -1515,15 +1515,15 @@ static void run_compute(struct hthread *th, const struct op *op, const int64_t *
     }
     case COMPUTE_FOR:
     case COMPUTE_SPIN: {
-        /* under the new GIL a short spin has no check point to reach (they
-         * come every 20 us), and timing it on the thread's CPU clock, a
-         * system call of about a microsecond, would cost far more than it */
         if (!gil && th->run->opt->record && c->dur >= HOST_SPIN_SHORT_NS) {
             int64_t until = host_thread_cpu_ns() + c->dur;
             while (!host_spin_step(until, HOST_SPIN_SHORT_NS))
                 note_cpu(th);
             break;
         }
+        /* under the new GIL a short spin has no check point to reach (they
+         * come every 20 us), and timing it on the thread's CPU clock, a
+         * system call of about a microsecond, would cost far more than it */
         if (!gil || (!old && c->dur < HOST_SPIN_SHORT_NS)) {
             host_spin(c->dur);
             break;
