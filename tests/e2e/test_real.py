@@ -256,6 +256,50 @@ class RealTest(unittest.TestCase):
             time.sleep(0.05)
         self.assertEqual(running_with(path), 0)
 
+    def test_trace_should_follow_a_thread_the_os_moves_to_another_cpu(self):
+        # a 400 ms compute; the test moves every thread of the run to one
+        # CPU, then to the other: the trace must show the compute running
+        # on both, as two running stretches
+        import time
+        cpus = sorted(os.sched_getaffinity(0))[:2]
+        if len(cpus) < 2:
+            self.skipTest("needs two CPUs")
+        doc = {"name": "moved", "machine": {"cpus": 2}, "processes": [{"name": "main", "threads": [
+            {"name": "MainThread", "program": [{"op": "compute", "for": "400ms"}]}]}]}
+        path = self.scenario(doc)
+        out = os.path.join(self.dir.name, "moved_trace.json")
+        proc = subprocess.Popen([THREADSIM, "real", path, "--trace", out], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+        def move_all(cpu):
+            for pid in os.listdir("/proc"):
+                if not pid.isdigit():
+                    continue
+                try:
+                    with open("/proc/%s/cmdline" % pid, "rb") as f:
+                        if path.encode() not in f.read():
+                            continue
+                    for tid in os.listdir("/proc/%s/task" % pid):
+                        os.sched_setaffinity(int(tid), {cpu})
+                except OSError:
+                    continue
+        deadline = time.time() + 10
+        while running_with(path) < 2 and time.time() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)
+        move_all(cpus[0])
+        time.sleep(0.1)
+        move_all(cpus[1])
+        _, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 0, err)
+        with open(out) as f:
+            tr = json.load(f)
+        cols = tr["segments_columns"]
+        main = [t["id"] for t in tr["tasks"] if t["name"] == "MainThread"][0]
+        ran_on = {s[cols.index("cpu")] for s in tr["segments"]
+                  if s[cols.index("task")] == main and s[cols.index("state")] == "running"}
+        self.assertEqual(ran_on, {0, 1}, tr["segments"])
+
     def test_condition_two_producers_should_end_with_every_item_consumed(self):
         # lecture 08 at 1/50 of its times (a producer every 20 ms, the
         # consumer every 40 ms): the list fills up to 5, never more, and
