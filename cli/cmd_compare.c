@@ -14,6 +14,7 @@
 
 #include "calib_cli.h"
 #include "cli.h"
+#include "host/kernels.h"
 #include "host/runner.h"
 #include "compare_report.h"
 #include "report.h"
@@ -132,6 +133,43 @@ static void warn_if_loaded(uint32_t cpus)
     if (getloadavg(&load, 1) == 1 && load > 0.5 * cpus)
         cli_warn("the host is busy (load average %.1f on %" PRIu32 " CPU%s): other programs slow the real runs down",
                  load, cpus, cpus == 1 ? "" : "s");
+}
+
+/* The count kernel's CPU time per iteration now: the least of three runs of
+ * about 2 ms at the profile's speed. */
+static double count_speed_now(const struct profile *pf)
+{
+    double per = pf->count_ns_per_iter > 0 ? pf->count_ns_per_iter : 1;
+    int64_t n = (int64_t)(2e6 / per);
+    if (n < 1000)
+        n = 1000;
+    double best = -1;
+    for (int i = 0; i < 3; i++) {
+        int64_t t0 = host_thread_cpu_ns();
+        host_count(n);
+        double ns = (double)(host_thread_cpu_ns() - t0) / (double)n;
+        if (best < 0 || ns < best)
+            best = ns;
+    }
+    return best;
+}
+
+/* A shared or power-managed machine changes speed: this one switched
+ * between 0.28 and 0.45-0.50 ns a count iteration within seconds. Say so
+ * when the speed before or after the real runs is a seventh or more off the
+ * profile's: the real times moved with it and the simulation's did not. */
+static void warn_if_speed_moved(const struct profile *pf, double before, double after)
+{
+    if (strcmp(pf->name, "builtin") == 0 || !(pf->count_ns_per_iter > 0))
+        return;
+    double worst = fabs(before - pf->count_ns_per_iter) > fabs(after - pf->count_ns_per_iter) ? before : after;
+    double ratio = worst / pf->count_ns_per_iter;
+    if (ratio < 1.15 && ratio > 1 / 1.15)
+        return;
+    cli_warn("this CPU ran the count kernel at %.3g ns an iteration around the real runs (%.3g before, %.3g after), "
+             "%.2f times the profile's %.3g: the real times moved with it and the simulation's did not "
+             "(calibrate again if it lasts)",
+             worst, before, after, ratio, pf->count_ns_per_iter);
 }
 
 static int cmp_int64(const void *a, const void *b)
@@ -260,7 +298,9 @@ static int compare_exec(int argc, char **argv)
      * a racy add, not the host's whole cost of the op): only the simulation
      * is fitted to the host */
     struct scenario *as_written = scenario_load_file(opts.file, &real_err);
+    double speed_before = count_speed_now(&sc->profile);
     enum status real_status = as_written ? run_real(as_written, &opts, res, runs, &real_err) : real_err.status;
+    warn_if_speed_moved(&sc->profile, speed_before, count_speed_now(&sc->profile));
 
     if (real_status == STATUS_OK) {
         struct compare_run sim_run;

@@ -162,6 +162,21 @@ class CalibrateTest(unittest.TestCase):
             self.assertGreaterEqual(measured[name], ns - 100000, (simulated, measured))
             self.assertLess(blocked[name] - ns, 3000000, (simulated, blocked))
 
+    def test_compare_should_warn_when_the_cpu_runs_at_another_speed_than_the_profile(self):
+        # a profile ten times slower than this CPU: the real runs cannot
+        # match it, and compare says why
+        with open(self.profile) as f:
+            prof = json.load(f)
+        prof["count_ns_per_iter"] *= 10
+        slow = os.path.join(self.tmp.name, "slow_profile.json")
+        with open(slow, "w") as f:
+            json.dump(prof, f)
+        scenario = os.path.join(SOURCE_DIR, "scenarios", "lectures", "20_primes_sequential.json")
+        proc = threadsim("compare", scenario, "--repeat", "1", "--profile", slow)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("count kernel", proc.stderr)
+        self.assertIn("times the profile's", proc.stderr)
+
     def test_compare_should_exit_3_when_the_scenario_deadlocks(self):
         scenario = os.path.join(SOURCE_DIR, "scenarios", "lectures", "19_deadlock.json")
         proc = threadsim("compare", scenario, "--repeat", "1", "--profile", self.profile, "--timeout", "10s")
