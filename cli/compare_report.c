@@ -316,9 +316,9 @@ static void write_text(FILE *out, const struct report_run *run, const struct com
     fmt_spread(c, sizeof c, &cmp->real_idle_while_ready);
     fprintf(out, "%-23s %12s %12s %15s\n", "CPU idle, thread ready", a, b, c);
     if (cmp->real_makespan.median > 0 && cmp->real_idle_while_ready.median * 10 >= cmp->real_makespan.median)
-        fprintf(out, "  the real runs left a CPU idle while a thread waited for one (%.0f %% of the makespan): "
-                     "the host's scheduler kept threads on a busy CPU, which the simulation does not model\n",
-                (double)cmp->real_idle_while_ready.median * 100.0 / (double)cmp->real_makespan.median);
+        fprintf(out, "  the real runs left a CPU idle while a thread waited for one (%.3f ms of CPU time in a %.3f ms "
+                     "run): the host's scheduler kept threads on a busy CPU, which the simulation does not model\n",
+                (double)cmp->real_idle_while_ready.median / 1e6, (double)cmp->real_makespan.median / 1e6);
     write_text_memory(out, run, mem);
 }
 

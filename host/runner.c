@@ -437,7 +437,8 @@ static void set_running(struct hthread *th)
     struct hslot *s = &th->run->slots[th->slot];
     atomic_store(&s->state, SLOT_RUN);
     atomic_fetch_add(&s->progress, 1);
-    th->cpu = sched_getcpu();
+    if (th->run->opt->record)
+        th->cpu = sched_getcpu();
     record(th, HEV_RUN, 0, UINT32_MAX, 0, 0, UINT32_MAX);
 }
 
