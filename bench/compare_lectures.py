@@ -99,6 +99,7 @@ def main():
           "| CPU idle, thread ready (ms) | count kernel after / before |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
     within = total = 0
+    steady_within = steady = 0
     for path in sorted(glob.glob(os.path.join(ROOT, "scenarios", "lectures", "*.json"))):
         name = os.path.basename(path)[:-5]
         if args.only not in name:
@@ -122,7 +123,8 @@ def main():
                                  capture_output=True, text=True, timeout=600)
             agree = proc.returncode == sim.returncode and proc.returncode in (3, 4)
             why = [line for line in proc.stderr.splitlines() if "host is busy" not in line
-                   and "a real run stopped" not in line and "simulation also stopped" not in line]
+                   and "a real run stopped" not in line and "simulation also stopped" not in line
+                   and "count kernel" not in line]
             why = why[-1].split(": ", 1)[-1] if why else ""
             if len(why) > 90:
                 why = why[:87] + "..."
@@ -132,23 +134,31 @@ def main():
             within += agree
             continue
         drift = "-"
+        ratio = None
         if args.calibrate_each:
             # the host's speed now against what the profile measured just before
             subprocess.run([args.threadsim, "calibrate", "-o", after, "--quick"], check=True,
                            stdout=subprocess.DEVNULL)
-            drift = "%.2f" % (count_speed(after) / count_speed(profile))
+            ratio = count_speed(after) / count_speed(profile)
+            drift = "%.2f" % ratio
         sim, real, err = out["sim"], out["real"], out["error"]
         spread = real.get("makespan_spread_ns", [None, None])
         pct = err["makespan_pct"]
         ok = pct is not None and abs(pct) <= bound
         total += 1
         within += ok
+        if ratio is not None and 0.9 <= ratio <= 1.1:
+            steady += 1
+            steady_within += ok
         print("| %s | %s | %s | %s-%s | %s | %d %% | %s | %s | %s | %s |" % (
             name, ms(sim["makespan_ns"]), ms(real["makespan_ns"]), ms(spread[0]), ms(spread[1]),
             "-" if pct is None else "%+.1f %%" % pct, bound, "yes" if ok else "**no**", share,
             ms(real["stats"].get("idle_while_ready_ns")), drift))
         sys.stdout.flush()
     print("\n%d of %d within their bound" % (within, total))
+    if args.calibrate_each:
+        print("%d of the %d rows measured at a steady host speed (count kernel after / before 0.90-1.10) within "
+              "their bound" % (steady_within, steady))
     if tmp:
         tmp.cleanup()
     return 0
