@@ -21,8 +21,10 @@ import argparse
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
+import tempfile
 
 try:
     import jsonschema
@@ -160,6 +162,23 @@ def main():
             checks.check(": %s: " % expect["path"] in out, "  ... at %s" % expect["path"], out)
         if "message" in expect:
             checks.check(expect["message"] in out, "  ... saying '%s'" % expect["message"], out)
+
+    # the profile keys: the loader lists the ones it knows when it meets
+    # one it does not; the schema must have exactly those
+    with tempfile.TemporaryDirectory() as tmp:
+        probe = os.path.join(tmp, "profile_keys.json")
+        with open(probe, "w") as f:
+            json.dump({"machine": {"profile": {"no_such_key": 1}},
+                       "processes": [{"name": "p", "threads": [{"name": "main", "program": []}]}]}, f)
+        rc, out = loader_verdict(args.threadsim, probe)
+    known = re.search(r"known: ([^)]*)\)", out)
+    checks.check(rc == 2 and known is not None, "threadsim validate lists the profile keys it knows", out)
+    if known:
+        loader_keys = set(known.group(1).split(", "))
+        schema_keys = set(schema["$defs"]["profile"]["properties"])
+        checks.check(loader_keys == schema_keys, "the schema's profile keys are the loader's",
+                     "only the loader: %s; only the schema: %s"
+                     % (sorted(loader_keys - schema_keys), sorted(schema_keys - loader_keys)))
 
     print("%d passed, %d failed" % (checks.passed, checks.failed))
     return 1 if checks.failed else 0
