@@ -34,8 +34,8 @@ build: deps
 demo: build
 	mkdir -p $(OUT)
 	$(THREADSIM) run scenarios/scheduling/rr_q4.json --trace $(OUT)/rr_q4.trace.json
-	$(THREADSIM) run scenarios/lectures/03_bank_account_race.json --seed 2 --trace $(OUT)/bank_race.trace.json
-	$(THREADSIM) run scenarios/lectures/03_bank_account_lock.json --seed 2
+	$(THREADSIM) run scenarios/lectures/03_bank_account_race.json --seed 10 --trace $(OUT)/bank_race.trace.json
+	$(THREADSIM) run scenarios/lectures/03_bank_account_lock.json --seed 10
 	$(THREADSIM) run scenarios/gil/count_threads.json --perfetto $(OUT)/gil_count_threads.perfetto.json
 	$(THREADSIM) real scenarios/gil/count_threads.json --trace $(OUT)/gil_count_threads.real.json
 	$(THREADSIM) compare scenarios/gil/count_threads.json --repeat 3
