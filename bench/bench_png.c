@@ -20,6 +20,7 @@
 #include "sim/trace.h"
 #include "viz/layout.h"
 #include "viz/png.h"
+#include "sim/order.h"
 
 enum { TASKS = 50, CPUS = 4 };
 
@@ -28,12 +29,6 @@ static double now_seconds(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 static struct trace *make_trace(long nsegments)
@@ -78,7 +73,7 @@ static struct trace *make_trace(long nsegments)
 
 static void report(const char *what, double *v, int n)
 {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    qsort(v, (size_t)n, sizeof *v, order_double);
     printf("  %-22s median %7.3f s   min %7.3f s   max %7.3f s\n", what, v[n / 2], v[0],
            v[n - 1]);
 }

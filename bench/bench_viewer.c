@@ -30,6 +30,7 @@
 #include "viz/png.h"
 #include "viz/state_at.h"
 #include "viz/timeline_index.h"
+#include "sim/order.h"
 
 #define W 1920
 #define H 1080
@@ -39,19 +40,6 @@ static double now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Sorts v. */
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static int cmp_instant(const void *pa, const void *pb)
@@ -145,7 +133,7 @@ static void report(const char *zoom, size_t nwin, size_t nrects, struct times t[
         double worst = 0;
         for (int r = 0; r < t[p].n; r++)
             worst = t[p].v[r] > worst ? t[p].v[r] : worst;
-        printf("  %6.2f %6.2f", median(t[p].v, t[p].n), worst);
+        printf("  %6.2f %6.2f", order_median(t[p].v, (size_t)t[p].n), worst);
     }
     printf("\n");
 }
@@ -318,7 +306,7 @@ int main(int argc, char **argv)
                 layout_destroy(lay);
             }
             printf("without the index, threads view, zoom 1/10: layout %.2f ms\n",
-                   median(v, runs));
+                   order_median(v, (size_t)runs));
             /* The side panel's work when the cursor moves. */
             struct state_view sv;
             state_view_init(&sv);
@@ -327,7 +315,7 @@ int main(int argc, char **argv)
                 state_at(tr, tr->makespan / 2 + r, &sv);
                 v[r] = now_ms() - a;
             }
-            printf("state_at (side panel): %.2f ms\n", median(v, runs));
+            printf("state_at (side panel): %.2f ms\n", order_median(v, (size_t)runs));
             state_view_deinit(&sv);
             free(v);
         }

@@ -8,6 +8,7 @@
 
 #include "host/runner.h"
 #include "sim/scenario.h"
+#include "sim/order.h"
 
 #define RUNS 9
 #define LOOPS 7000 /* two events per loop: stays inside one thread's buffer */
@@ -37,18 +38,6 @@ static const char count_threads[] =
     "\"switch_interval\": \"5ms\"}, \"threads\": [{\"name\": \"t1\", \"program\": [{\"op\": \"compute\", "
     "\"work\": \"count\", \"n\": 150000000}]}, {\"name\": \"t2\", \"program\": [{\"op\": \"compute\", "
     "\"work\": \"count\", \"n\": 150000000}]}]}]}";
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* The finish time of the last thread (the makespan as the threads
  * themselves saw it, from their arrival) of one run. */
@@ -82,9 +71,9 @@ static double paired(const struct scenario *sc, int64_t *on, int64_t *off)
         b[i] = span(sc, false);
         ratio[i] = (double)a[i] / (double)b[i];
     }
-    qsort(a, RUNS, sizeof a[0], cmp_i64);
-    qsort(b, RUNS, sizeof b[0], cmp_i64);
-    qsort(ratio, RUNS, sizeof ratio[0], cmp_double);
+    qsort(a, RUNS, sizeof a[0], order_int64);
+    qsort(b, RUNS, sizeof b[0], order_int64);
+    qsort(ratio, RUNS, sizeof ratio[0], order_double);
     *on = a[RUNS / 2];
     *off = b[RUNS / 2];
     return ratio[RUNS / 2];

@@ -27,6 +27,7 @@
 #include "scheduler/registry.h"
 #include "sim/engine.h"
 #include "sim/scenario.h"
+#include "sim/order.h"
 
 struct result {
     double seconds;      /* engine_run wall time */
@@ -124,18 +125,6 @@ static int run_once(long n, long k, struct result *out)
     return got == (ssize_t)sizeof *out && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* Median figures of `runs` runs of one configuration: time and RSS are
  * medians; events are the same in every run (the engine is deterministic). */
 static int run_config(long n, long k, int runs, struct result *med)
@@ -150,8 +139,8 @@ static int run_config(long n, long k, int runs, struct result *med)
         med->events = r.events;
         med->makespan_s = r.makespan_s;
     }
-    med->seconds = median(secs, runs);
-    med->peak_rss_kb = median(rss, runs);
+    med->seconds = order_median(secs, (size_t)runs);
+    med->peak_rss_kb = order_median(rss, (size_t)runs);
     return 0;
 }
 

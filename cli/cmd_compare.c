@@ -22,6 +22,7 @@
 #include "sim/engine.h"
 #include "sim/profile.h"
 #include "sim/xalloc.h"
+#include "sim/order.h"
 
 #define COMPARE_DEFAULT_REPEAT 5
 
@@ -172,12 +173,6 @@ static void warn_if_speed_moved(const struct profile *pf, double before, double 
              worst, before, after, ratio, pf->count_ns_per_iter);
 }
 
-static int cmp_int64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* The real runs' final memory: each cell's median over the runs that have
  * it (the lower middle value of an even count, so it is a value one run
  * ended with), on the first run's processes. Free with memory_free. */
@@ -205,7 +200,7 @@ static struct compare_memory *memory_of(const struct scenario *sc, const struct 
                     if (x)
                         col[m++] = x[k];
                 }
-                qsort(col, m, sizeof *col, cmp_int64);
+                qsort(col, m, sizeof *col, order_int64);
                 out[k] = m ? col[(m - 1) / 2] : 0;
             }
             mem->values[(size_t)p * sc->nvars + v] = out;

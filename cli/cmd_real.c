@@ -14,6 +14,7 @@
 #include "report.h"
 #include "sim/trace_metrics.h"
 #include "viz/perfetto.h"
+#include "sim/order.h"
 
 #define REAL_MAX_REPEAT 1000
 
@@ -111,16 +112,10 @@ static int parse_options(int argc, char **argv, struct real_options *opts)
     return cli_scenario_file(cmd, argc, argv, &opts->file);
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* Median of n values (sorted in place); -1 stays -1 when most are -1. */
 static int64_t median(int64_t *v, size_t n)
 {
-    qsort(v, n, sizeof *v, cmp_i64);
+    qsort(v, n, sizeof *v, order_int64);
     return v[n / 2];
 }
 

@@ -28,6 +28,7 @@
 #include "sim/scenario.h"
 #include "sim/trace_metrics.h"
 #include "sim/xalloc.h"
+#include "sim/order.h"
 
 static const struct calib_figure_info infos[CALIB_FIGURE_COUNT] = {
     [CALIB_COUNT_NS_PER_ITER] = {"count_ns_per_iter", true, "ns/iter", "count kernel: one countdown iteration"},
@@ -667,12 +668,6 @@ static enum status trial_handoff(struct calib_ctx *c, double *v)
     return STATUS_OK;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Waking a sleeping thread, as a release of the host runner's lock does: a
  * thread (not pinned, as the runner's are not) waits in sem_wait on a
  * process-shared semaphore; the driver lets it fall asleep, then times its
@@ -773,8 +768,8 @@ static enum status trial_wake(struct calib_ctx *c, double *v)
         lat[i] = took;
     }
     wake_bench_stop(w);
-    qsort(post, (size_t)rounds, sizeof post[0], cmp_double);
-    qsort(lat, (size_t)rounds, sizeof lat[0], cmp_double);
+    qsort(post, (size_t)rounds, sizeof post[0], order_double);
+    qsort(lat, (size_t)rounds, sizeof lat[0], order_double);
     v[0] = post[rounds / 2];
     v[1] = lat[rounds / 2];
     /* shared (not private) futexes, as a process-shared semaphore's */
@@ -798,8 +793,8 @@ static double idle_wake_median(struct wake_bench *w, int64_t gap, int rounds, do
             ;
         lat[i] = wake_round(w, &call[i]);
     }
-    qsort(lat, (size_t)n, sizeof lat[0], cmp_double);
-    qsort(call, (size_t)n, sizeof call[0], cmp_double);
+    qsort(lat, (size_t)n, sizeof lat[0], order_double);
+    qsort(call, (size_t)n, sizeof call[0], order_double);
     *post = call[n / 2];
     return lat[n / 2];
 }
@@ -865,7 +860,7 @@ static enum status trial_timer(struct calib_ctx *c, double *v)
     if (old > 0)
         prctl(PR_SET_TIMERSLACK, (unsigned long)old, 0, 0, 0);
     (void)c;
-    qsort(late, SLEEPS, sizeof late[0], cmp_double);
+    qsort(late, SLEEPS, sizeof late[0], order_double);
     v[0] = late[SLEEPS / 2];
     return STATUS_OK;
 }
@@ -1217,7 +1212,7 @@ static enum status trial_thread_latency(struct calib_ctx *c, double *v)
     trace_destroy(tr);
     if (found == 0)
         return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: no thread start in the host runner's trace");
-    qsort(late, (size_t)found, sizeof *late, cmp_double);
+    qsort(late, (size_t)found, sizeof *late, order_double);
     v[0] = late[found / 2];
     return STATUS_OK;
 }
@@ -1331,7 +1326,7 @@ enum status calibrate_run(const struct calib_options *opts, struct calib_result 
         }
         for (int f = 0; f < ms->nfigures; f++) {
             double *fv = &vals[(size_t)f * trials];
-            qsort(fv, trials, sizeof *fv, cmp_double);
+            qsort(fv, trials, sizeof *fv, order_double);
             struct calib_figure *fig = &res->figures[ms->first + f];
             fig->measured = true;
             fig->trials = trials;

@@ -10,6 +10,7 @@
 #include "host/gil.h"
 #include "host/kernels.h"
 #include "host_run.h"
+#include "sim/order.h"
 
 /* Sanitizer builds check the GIL's correctness, not its timing: one short
  * run each, ratios printed but not asserted. */
@@ -22,18 +23,6 @@
 #define COUNT_N "150000000"
 #define TIMING_ASSERTS 1
 #endif
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* Runs scenarios a and b one after the other RUNS times: the medians of
  * their makespans, and the median of the RUNS ratios b/a, each taken from
@@ -52,11 +41,11 @@ static double median_makespans(const char *a, const char *b, int64_t *ma, int64_
         }
         ratio[i] = (double)t[1][i] / (double)t[0][i];
     }
-    qsort(t[0], RUNS, sizeof t[0][0], cmp_i64);
-    qsort(t[1], RUNS, sizeof t[1][0], cmp_i64);
+    qsort(t[0], RUNS, sizeof t[0][0], order_int64);
+    qsort(t[1], RUNS, sizeof t[1][0], order_int64);
     *ma = t[0][RUNS / 2];
     *mb = t[1][RUNS / 2];
-    qsort(ratio, RUNS, sizeof ratio[0], cmp_double);
+    qsort(ratio, RUNS, sizeof ratio[0], order_double);
     return ratio[RUNS / 2];
 }
 
@@ -325,7 +314,7 @@ static int64_t old_gil_time(int threads, int64_t iters, uint64_t *failed)
         *failed += g.stats.failed_wakeups;
         host_gil_deinit(&g);
     }
-    qsort(t, RUNS, sizeof t[0], cmp_i64);
+    qsort(t, RUNS, sizeof t[0], order_int64);
     return t[RUNS / 2];
 }
 
