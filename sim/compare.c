@@ -9,6 +9,7 @@
 
 #include "trace_metrics.h"
 #include "xalloc.h"
+#include "order.h"
 
 static const char *const field_keys[COMPARE_FIELD_COUNT] = {
     "arrival_ns", "first_run_ns", "finish_ns", "response_ns", "turnaround_ns",
@@ -53,12 +54,6 @@ double compare_error_pct(int64_t sim, int64_t real)
     return ((double)sim - (double)real) * 100.0 / (double)real;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 struct compare_stat compare_stat_of(int64_t *v, uint32_t n)
 {
     struct compare_stat s = {-1, -1, -1};
@@ -68,7 +63,7 @@ struct compare_stat compare_stat_of(int64_t *v, uint32_t n)
             v[k++] = v[i];
     if (k == 0)
         return s;
-    qsort(v, k, sizeof v[0], cmp_i64);
+    qsort(v, k, sizeof v[0], order_int64);
     s.min = v[0];
     s.max = v[k - 1];
     /* halves first, so two values near INT64_MAX cannot overflow */
