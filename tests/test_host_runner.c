@@ -711,17 +711,28 @@ static void a_one_cpu_scenario_should_run_on_one_pinned_cpu(void **state)
         }
     }
     print_message("1 CPU, new GIL: running at once %.3f ms of %.1f ms\n", overlap / 1e6, r->makespan / 1e6);
-    /* never at once, but for the hand-over instants the recorder cannot
-     * stamp exactly (a thread preempted between a GIL operation and its
-     * stamp, seen under the sanitizers): the bound of test_host_gil. Under
-     * TSan more is left: the wait cut from the ends of running segments is
-     * their time less the thread's CPU time, and TSan's interceptors spend
-     * CPU time inside the blocked ones too (0-7.2 ms of 93-104 ms seen;
-     * on two unpinned CPUs they would overlap for most of the run) */
+    /* never at once: on one CPU the threads' CPU times (the clock of each
+     * thread, not the recorder's stamps) add up to no more than the run */
+    struct task_metrics m[4];
+    assert_true(tr->ntasks <= 4);
+    trace_metrics_compute(tr, m);
+    int64_t cpu = 0;
+    for (uint32_t i = 0; i < tr->ntasks; i++)
+        cpu += m[i].cpu;
+    print_message("1 CPU, new GIL: CPU time %.3f ms of %.1f ms\n", cpu / 1e6, r->makespan / 1e6);
+    assert_true(cpu <= r->makespan + r->makespan / 100);
+    /* the running segments overlap only at the hand-over instants the
+     * recorder cannot stamp exactly (a thread preempted between a GIL
+     * operation and its stamp), and where the wait cut from the ends of
+     * running segments (their time less the thread's CPU time) is placed
+     * by proportion, not where it was: 0-2.2 ms of 40-100 ms seen with other
+     * tests running beside; more under TSan, whose interceptors spend CPU
+     * time inside blocked segments too (0-7.2 ms of 93-104 ms). On two
+     * unpinned CPUs they would overlap for most of the run */
 #if defined(__SANITIZE_THREAD__)
     assert_true(overlap < r->makespan / 8);
 #else
-    assert_true(overlap < r->makespan / 20);
+    assert_true(overlap < r->makespan / 10);
 #endif
     assert_true(running >= 2);
     hrun_free(r);
