@@ -380,19 +380,20 @@ static int64_t stamp(void)
 #endif
 }
 
-static void record(struct hthread *th, enum hev_kind kind, unsigned sub, uint32_t obj, int64_t value,
-                   uint32_t flow, uint32_t text)
+/* Returns the CPU it stamped, or -1 when it recorded nothing. */
+static int record(struct hthread *th, enum hev_kind kind, unsigned sub, uint32_t obj, int64_t value,
+                  uint32_t flow, uint32_t text)
 {
     struct hrun *r = th->run;
     if (!r->opt->record)
-        return;
+        return -1;
     struct hslot *s = &r->slots[th->slot];
     /* the last few places are kept for the thread's exit, so a full buffer
      * still tells when the thread finished */
     if (s->nevents >= HOST_EVENTS_PER_THREAD - HOST_EVENTS_RESERVED &&
         !(kind == HEV_INSTANT && sub == INSTANT_EXIT && s->nevents < HOST_EVENTS_PER_THREAD)) {
         s->dropped++;
-        return;
+        return -1;
     }
     struct host_event *ev = &r->events[(size_t)th->slot * HOST_EVENTS_PER_THREAD + s->nevents++];
     ev->t = stamp();
@@ -400,9 +401,11 @@ static void record(struct hthread *th, enum hev_kind kind, unsigned sub, uint32_
     ev->obj = obj;
     ev->flow = flow;
     ev->text = text;
-    ev->cpu = (int16_t)sched_getcpu();
+    int cpu = sched_getcpu();
+    ev->cpu = (int16_t)cpu;
     ev->kind = (uint8_t)kind;
     ev->sub = (uint8_t)sub;
+    return cpu;
 }
 
 static void instant(struct hthread *th, enum trace_instant_kind kind, uint32_t obj, int64_t value, uint32_t flow)
@@ -437,17 +440,18 @@ static void set_running(struct hthread *th)
     struct hslot *s = &th->run->slots[th->slot];
     atomic_store(&s->state, SLOT_RUN);
     atomic_fetch_add(&s->progress, 1);
-    if (th->run->opt->record)
-        th->cpu = sched_getcpu();
-    record(th, HEV_RUN, 0, UINT32_MAX, 0, 0, UINT32_MAX);
+    th->cpu = record(th, HEV_RUN, 0, UINT32_MAX, 0, 0, UINT32_MAX);
 }
 
-/* Between chunks of a long compute without a GIL: if the OS moved the thread
- * to another CPU, a new running segment starts there, so the real trace
- * shows where the work ran. This host's scheduler may keep two threads on
- * one CPU for milliseconds while the other is idle, then move one. */
+/* Between chunks of a long compute without a GIL, and of a long loop: if
+ * the OS moved the thread to another CPU, a new running segment starts
+ * there, so the real trace shows where the work ran. This host's scheduler
+ * may keep two threads on one CPU for milliseconds while the other is idle,
+ * then move one. Nothing to do in a run that records nothing. */
 static void note_cpu(struct hthread *th)
 {
+    if (!th->run->opt->record)
+        return;
     int c = sched_getcpu();
     if (c == th->cpu)
         return;
@@ -1469,10 +1473,6 @@ static void run_compute(struct hthread *th, const struct op *op, const int64_t *
     case COMPUTE_COUNT: {
         int64_t n = operand(locals, &c->n);
         double bpi = pf->count_bytecodes_per_iter > 0 ? pf->count_bytecodes_per_iter : 1;
-        if (!gil && !th->run->opt->record) {
-            host_count(n);
-            break;
-        }
         if (!gil) {
             while (!host_count_step(&n, HOST_CPU_CHECK_ITERS))
                 note_cpu(th);
@@ -1492,14 +1492,9 @@ static void run_compute(struct hthread *th, const struct op *op, const int64_t *
         break;
     }
     case COMPUTE_PRIMES: {
-        int64_t from = operand(locals, &c->from), to = operand(locals, &c->to);
-        if (!gil && !th->run->opt->record) {
-            host_primes(from, to);
-            break;
-        }
+        struct host_primes_state s;
+        host_primes_init(&s, operand(locals, &c->from), operand(locals, &c->to));
         if (!gil) {
-            struct host_primes_state s;
-            host_primes_init(&s, from, to);
             while (!host_primes_step(&s, HOST_CPU_CHECK_DIVISIONS))
                 note_cpu(th);
             break;
@@ -1508,15 +1503,13 @@ static void run_compute(struct hthread *th, const struct op *op, const int64_t *
         uint64_t chunk = old ? (uint64_t)(th->gil->check_interval / bpd) : 1000;
         if (chunk < 1)
             chunk = 1;
-        struct host_primes_state s;
-        host_primes_init(&s, from, to);
         while (!host_primes_step(&s, chunk))
             checkpoint(th, (uint64_t)((double)chunk * bpd));
         break;
     }
     case COMPUTE_FOR:
     case COMPUTE_SPIN: {
-        if (!gil && th->run->opt->record && c->dur >= HOST_SPIN_SHORT_NS) {
+        if (!gil && c->dur >= HOST_SPIN_SHORT_NS) {
             int64_t until = host_thread_cpu_ns() + c->dur;
             while (!host_spin_step(until, HOST_SPIN_SHORT_NS))
                 note_cpu(th);
@@ -2236,7 +2229,7 @@ static enum flow exec_op(struct hthread *th, const struct op *op, int64_t *local
             if (fl != FLOW_NEXT)
                 return fl;
             /* a long loop of short ops may move to another CPU too */
-            if ((i & 255) == 255 && r->opt->record)
+            if ((i & 255) == 255)
                 note_cpu(th);
         }
         break;
