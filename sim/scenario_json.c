@@ -2853,49 +2853,59 @@ static enum status profile_from_json(struct profile *p, const cJSON *obj, const 
     if (!cJSON_IsObject(obj))
         return error_set(err, STATUS_BAD_INPUT, NULL, "%s: a profile is a JSON object, got %s", origin,
                          json_type_name(obj));
+    /* each key, where it goes, and what it takes: REAL a positive number,
+     * REAL0 a non-negative one, NS a non-negative number of ns */
+#define REAL(k) {#k, &p->k, NULL, false}
+#define REAL0(k) {#k, &p->k, NULL, true}
+#define NS(k) {#k, NULL, &p->k, true}
     struct {
         const char *key;
-        double *real;     /* a positive number */
-        int64_t *ns;      /* a non-negative number of ns */
+        double *real;
+        int64_t *ns;
+        bool zero_ok;
     } fields[] = {
-        {"count_ns_per_iter", &p->count_ns_per_iter, NULL},
-        {"count_bytecodes_per_iter", &p->count_bytecodes_per_iter, NULL},
-        {"primes_ns_per_division", &p->primes_ns_per_division, NULL},
-        {"primes_bytecodes_per_division", &p->primes_bytecodes_per_division, NULL},
-        {"spin_ns_per_ns", &p->spin_ns_per_ns, NULL},
-        {"thread_start_ns", NULL, &p->thread_start_ns},
-        {"add_ns", NULL, &p->add_ns},
-        {"acquire_ns", NULL, &p->acquire_ns},
-        {"release_ns", NULL, &p->release_ns},
-        {"queue_op_ns", NULL, &p->queue_op_ns},
-        {"pipe_op_ns", NULL, &p->pipe_op_ns},
-        {"pipe_ns_per_byte", &p->pipe_ns_per_byte, NULL},
-        {"pickle_ns_per_byte", &p->pickle_ns_per_byte, NULL},
-        {"mp_queue_latency_ns", NULL, &p->mp_queue_latency_ns},
-        {"fork_parent_ns", NULL, &p->fork_parent_ns},
-        {"fork_child_ns", NULL, &p->fork_child_ns},
-        {"spawn_parent_ns", NULL, &p->spawn_parent_ns},
-        {"spawn_child_ns", NULL, &p->spawn_child_ns},
-        {"forkserver_parent_ns", NULL, &p->forkserver_parent_ns},
-        {"forkserver_child_ns", NULL, &p->forkserver_child_ns},
-        {"forkserver_start_ns", NULL, &p->forkserver_start_ns},
-        {"gil_signal_ns", NULL, &p->gil_signal_ns},
-        {"gil_wake_ns", NULL, &p->gil_wake_ns},
-        {"context_switch_ns", NULL, &p->context_switch_ns},
-        {"process_switch_ns", NULL, &p->process_switch_ns},
-        {"wakeup_latency_ns", NULL, &p->wakeup_latency_ns},
-        {"process_start_ns", NULL, &p->process_start_ns},
-        {"timer_latency_ns", NULL, &p->timer_latency_ns},
-        {"compute_op_ns", NULL, &p->compute_op_ns},
-        {"add_contended_ns", NULL, &p->add_contended_ns},
-        {"thread_start_latency_ns", NULL, &p->thread_start_latency_ns},
-        {"wake_ns", NULL, &p->wake_ns},
-        {"wake_early_ns", NULL, &p->wake_early_ns},
-        {"wake_settle_ns", NULL, &p->wake_settle_ns},
-        {"idle_wake_ns", NULL, &p->idle_wake_ns},
-        {"idle_poll_ns", NULL, &p->idle_poll_ns},
-        {"idle_kick_ns", NULL, &p->idle_kick_ns},
+        REAL(count_ns_per_iter),
+        REAL(count_bytecodes_per_iter),
+        REAL(primes_ns_per_division),
+        REAL0(primes_ns_per_number),
+        REAL(primes_bytecodes_per_division),
+        REAL(spin_ns_per_ns),
+        NS(thread_start_ns),
+        NS(add_ns),
+        NS(acquire_ns),
+        NS(release_ns),
+        NS(queue_op_ns),
+        NS(pipe_op_ns),
+        REAL(pipe_ns_per_byte),
+        REAL(pickle_ns_per_byte),
+        NS(mp_queue_latency_ns),
+        NS(fork_parent_ns),
+        NS(fork_child_ns),
+        NS(spawn_parent_ns),
+        NS(spawn_child_ns),
+        NS(forkserver_parent_ns),
+        NS(forkserver_child_ns),
+        NS(forkserver_start_ns),
+        NS(gil_signal_ns),
+        NS(gil_wake_ns),
+        NS(context_switch_ns),
+        NS(process_switch_ns),
+        NS(wakeup_latency_ns),
+        NS(process_start_ns),
+        NS(timer_latency_ns),
+        NS(compute_op_ns),
+        NS(add_contended_ns),
+        NS(thread_start_latency_ns),
+        NS(wake_ns),
+        NS(wake_early_ns),
+        NS(wake_settle_ns),
+        NS(idle_wake_ns),
+        NS(idle_poll_ns),
+        NS(idle_kick_ns),
     };
+#undef REAL
+#undef REAL0
+#undef NS
     /* keys whose value is one of a few names */
     static const char *const handoff_names[] = {[LOCK_HANDOFF_FIFO] = "fifo", [LOCK_HANDOFF_BARGING] = "barging"};
     for (const cJSON *c = obj->child; c; c = c->next) {
@@ -2918,14 +2928,6 @@ static enum status profile_from_json(struct profile *p, const cJSON *obj, const 
             p->lock_handoff = (enum lock_handoff)k;
             continue;
         }
-        if (strcmp(c->string, "primes_ns_per_number") == 0) {
-            /* the one real-valued key that may be 0 */
-            if (!cJSON_IsNumber(c) || !isfinite(c->valuedouble) || c->valuedouble < 0 || c->valuedouble > 1e12)
-                return error_set(err, STATUS_BAD_INPUT, NULL, "%s: 'primes_ns_per_number' must be a non-negative number",
-                                 origin);
-            p->primes_ns_per_number = c->valuedouble;
-            continue;
-        }
         if (strcmp(c->string, "thread_start_wait") == 0) {
             if (!cJSON_IsBool(c))
                 return error_set(err, STATUS_BAD_INPUT, NULL, "%s: 'thread_start_wait' must be true or false", origin);
@@ -2936,7 +2938,7 @@ static enum status profile_from_json(struct profile *p, const cJSON *obj, const 
         while (i < sizeof fields / sizeof fields[0] && strcmp(fields[i].key, c->string) != 0)
             i++;
         if (i == sizeof fields / sizeof fields[0]) {
-            char known[2048] = "name, lock_handoff, thread_start_wait, primes_ns_per_number";
+            char known[2048] = "name, lock_handoff, thread_start_wait";
             for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++) {
                 size_t len = strlen(known);
                 snprintf(known + len, sizeof known - len, ", %s", fields[k].key);
@@ -2945,9 +2947,9 @@ static enum status profile_from_json(struct profile *p, const cJSON *obj, const 
                              c->string, known);
         }
         double v = c->valuedouble;
-        if (!cJSON_IsNumber(c) || !isfinite(v) || v < 0 || v > 1e12 || (fields[i].real && v <= 0))
+        if (!cJSON_IsNumber(c) || !isfinite(v) || v < 0 || v > 1e12 || (!fields[i].zero_ok && v <= 0))
             return error_set(err, STATUS_BAD_INPUT, NULL, "%s: '%s' must be a %s number", origin, c->string,
-                             fields[i].real ? "positive" : "non-negative");
+                             fields[i].zero_ok ? "non-negative" : "positive");
         if (fields[i].real)
             *fields[i].real = v;
         else
