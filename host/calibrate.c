@@ -120,11 +120,7 @@ static bool pin_to(int cpu)
 
 static enum status trial_count(struct calib_ctx *c, double *v)
 {
-    int64_t n = 5000000LL * c->scale;
-    int64_t t0 = host_thread_cpu_ns();
-    host_count(n);
-    int64_t t1 = host_thread_cpu_ns();
-    v[0] = (double)(t1 - t0) / (double)n;
+    v[0] = host_count_ns_per_iter(5000000LL * c->scale);
     return STATUS_OK;
 }
 
@@ -1068,8 +1064,8 @@ static double runner_op_slope(struct calib_ctx *c, const char *ops)
 struct contender {
     int64_t *cell;
     _Atomic uint64_t *lost;
-    _Atomic int *ready; /* both begin once both run on their CPUs */
-    int want;
+    _Atomic int *ready; /* the threads begin once all of them run */
+    int want;           /* how many threads begin together */
     int cpu;
     int n;
     int64_t delta;
@@ -1080,19 +1076,13 @@ struct contender {
 static void *contend(void *arg)
 {
     struct contender *k = arg;
-    bool pinned = pin_to(k->cpu);
     atomic_fetch_add(k->ready, 1);
     while (atomic_load(k->ready) < k->want)
         ;
-    if (!pinned) {
-        k->ns = -1;
-        return NULL;
-    }
-    int64_t spin = k->spin;
     int64_t t0 = host_thread_cpu_ns();
     for (int i = 0; i < k->n; i++) {
         int64_t old = __atomic_load_n(k->cell, __ATOMIC_RELAXED);
-        int64_t until = host_now_ns() + spin;
+        int64_t until = host_now_ns() + k->spin;
         while (host_now_ns() < until)
             ;
         if (__atomic_exchange_n(k->cell, old + k->delta, __ATOMIC_RELAXED) != old)
@@ -1102,13 +1092,40 @@ static void *contend(void *arg)
     return NULL;
 }
 
+/* Runs k[0 .. n) (n <= 2) together, each thread created on its CPU (a
+ * thread starts on its creator's, where the first one would keep it
+ * waiting). Returns 0, or pthread_create's error (the threads made are let
+ * go and joined). */
+static int run_contenders(struct contender *k, int n)
+{
+    pthread_t t[2];
+    int made = 0, rc = 0;
+    while (made < n && rc == 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(k[made].cpu, &set);
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setaffinity_np(&attr, sizeof set, &set);
+        rc = pthread_create(&t[made], &attr, contend, &k[made]);
+        pthread_attr_destroy(&attr);
+        made += rc == 0;
+    }
+    if (made < n)
+        atomic_fetch_add(k[0].ready, n - made);
+    for (int i = 0; i < made; i++)
+        pthread_join(t[i], NULL);
+    return rc;
+}
+
 /* What an add costs more while a thread on the other CPU adds to the same
  * variable (+1 and -1, as the lectures' counters): its cache line moves
  * between the CPUs at every read and write. Measured on two pinned threads
  * outside the runner: a run's threads cannot be pinned one by one, and this
  * host keeps two adders started together on one CPU for tens of
  * milliseconds, where they do not contend (the runner's pair measured 104-120
- * ns an add where two CPUs take 390). */
+ * ns an add where two CPUs take 390). 0 where threads may not be pinned; -1
+ * with errno set when one cannot be made. */
 static double contended_extra(struct calib_ctx *c)
 {
     struct {
@@ -1121,54 +1138,19 @@ static double contended_extra(struct calib_ctx *c)
      * scenarios have the built-in profile */
     struct profile builtin;
     profile_builtin(&builtin);
-    int64_t spin = builtin.add_ns;
-    struct contender alone = {&shared.cell, &shared.lost, &shared.ready[0], 1, c->cpu_a, n, 1, spin, 0};
-    struct contender pair[2] = {{&shared.cell, &shared.lost, &shared.ready[1], 2, c->cpu_a, n, 1, spin, 0},
-                                {&shared.cell, &shared.lost, &shared.ready[1], 2, c->cpu_b, n, -1, spin, 0}};
-    /* each thread is born on its CPU (a thread starts on its creator's,
-     * where the first one would keep it waiting) */
-    pthread_attr_t attr[2];
-    for (int i = 0; i < 2; i++) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(pair[i].cpu, &set);
-        pthread_attr_init(&attr[i]);
-        pthread_attr_setaffinity_np(&attr[i], sizeof set, &set);
-    }
-    pthread_t t[2];
-    int rc = pthread_create(&t[0], &attr[0], contend, &alone);
-    if (rc != 0) {
-        for (int i = 0; i < 2; i++)
-            pthread_attr_destroy(&attr[i]);
-        if (rc == EINVAL || rc == EPERM)
-            return 0; /* not allowed to pin: no figure to add */
-        errno = rc;
-        return -1;
-    }
-    pthread_join(t[0], NULL);
-    for (int i = 0; i < 2; i++) {
-        rc = pthread_create(&t[i], &attr[i], contend, &pair[i]);
-        if (rc != 0) {
-            /* the first one waits for the second: let it go, alone */
-            if (i == 1) {
-                atomic_fetch_add(&shared.ready[1], 1);
-                pthread_join(t[0], NULL);
-            }
-            break;
-        }
-    }
-    for (int i = 0; i < 2; i++)
-        pthread_attr_destroy(&attr[i]);
+    struct contender alone = {&shared.cell, &shared.lost, &shared.ready[0], 1, c->cpu_a, n, 1, builtin.add_ns, 0};
+    struct contender pair[2] = {
+        {&shared.cell, &shared.lost, &shared.ready[1], 2, c->cpu_a, n, 1, builtin.add_ns, 0},
+        {&shared.cell, &shared.lost, &shared.ready[1], 2, c->cpu_b, n, -1, builtin.add_ns, 0}};
+    int rc = run_contenders(&alone, 1);
+    if (rc == 0)
+        rc = run_contenders(pair, 2);
     if (rc == EINVAL || rc == EPERM)
-        return 0;
+        return 0; /* not allowed to pin */
     if (rc != 0) {
         errno = rc;
         return -1;
     }
-    for (int i = 0; i < 2; i++)
-        pthread_join(t[i], NULL);
-    if (alone.ns < 0 || pair[0].ns < 0 || pair[1].ns < 0)
-        return 0; /* not allowed to pin: no figure to add */
     double extra = (pair[0].ns + pair[1].ns) / 2 - alone.ns;
     return extra > 0 ? extra : 0;
 }

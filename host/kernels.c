@@ -35,6 +35,13 @@ uint64_t host_count(int64_t n)
     return iters;
 }
 
+double host_count_ns_per_iter(int64_t n)
+{
+    int64_t t0 = host_thread_cpu_ns();
+    host_count(n);
+    return (double)(host_thread_cpu_ns() - t0) / (double)n;
+}
+
 bool host_count_step(int64_t *n, int64_t max_iters)
 {
     int64_t step = *n < max_iters ? *n : max_iters;

@@ -13,6 +13,11 @@
  * kept; n <= 0 does nothing and returns 0. */
 uint64_t host_count(int64_t n);
 
+/* This thread's CPU time per iteration of host_count(n), n >= 1: what
+ * calibrate's count_ns_per_iter measures, and what compare checks the
+ * host's speed with. */
+double host_count_ns_per_iter(int64_t n);
+
 /* Trial division over [from, to], counting divisions exactly as
  * work_primes_divisions() in sim/profile.h does. Returns the number of primes
  * in the range. */
@@ -24,9 +29,9 @@ uint64_t host_primes(int64_t from, int64_t to);
  * the thread CPU clock costs a system call. */
 #define HOST_SPIN_SHORT_NS 20000
 
-/* How much of a kernel runs between two looks at the thread's CPU
- * (sched_getcpu, tens of ns) in a traced run without a GIL: about 20-30 us
- * on a current CPU, so a look costs well under 1 % */
+/* How much of a kernel the host runner runs between two looks at the
+ * thread's CPU (sched_getcpu, tens of ns; traced runs only) without a GIL:
+ * about 20-30 us on a current CPU, so a look costs well under 1 % */
 #define HOST_CPU_CHECK_ITERS 100000
 #define HOST_CPU_CHECK_DIVISIONS 10000
 void host_spin(int64_t cpu_ns);
