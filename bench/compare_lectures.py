@@ -16,10 +16,10 @@ slowed by other programs and the simulation is not. The last column is the
 real runs' median time with a CPU idle while a thread of the run was
 runnable on another one (`compare`'s "CPU idle, thread ready"): time the
 host's scheduler lost by keeping threads together, which the simulation
-does not model. With --calibrate-each, the last column is the count
-kernel's time per iteration in a quick calibration just after the real runs
-over the profile's, measured just before: far from 1.00, the host's speed
-moved while the row was measured.
+does not model. The last column is the count kernel's time per iteration
+just after the real runs (compare measures it) over the profile's: far from
+1.00, the host's speed moved since the profile was measured (just before,
+with --calibrate-each).
 Without --profile it runs a full `threadsim calibrate -o` into a temporary
 file first (a few seconds).
 """
@@ -56,12 +56,6 @@ def cpu_share(seconds=0.1):
     return (time.process_time() - cpu0) / (time.perf_counter() - wall0)
 
 
-def count_speed(profile):
-    """The profile's count kernel time per iteration."""
-    with open(profile) as f:
-        return json.load(f)["count_ns_per_iter"]
-
-
 def compare(threadsim, path, profile, repeat, timeout):
     proc = subprocess.run([threadsim, "compare", path, "--repeat", str(repeat), "--profile", profile,
                            "--format", "json", "--timeout", timeout],
@@ -91,7 +85,6 @@ def main():
         tmp = tempfile.TemporaryDirectory()
         profile = os.path.join(tmp.name, "profile.json")
         subprocess.run([args.threadsim, "calibrate", "-o", profile], check=True, stdout=subprocess.DEVNULL)
-    after = os.path.join(tmp.name, "after.json") if tmp else None
     with open(profile) as f:
         print("profile: %s (%s)\n" % (profile, json.load(f).get("name", "?")))
 
@@ -133,14 +126,10 @@ def main():
             total += 1
             within += agree
             continue
-        drift = "-"
-        ratio = None
-        if args.calibrate_each:
-            # the host's speed now against what the profile measured just before
-            subprocess.run([args.threadsim, "calibrate", "-o", after, "--quick"], check=True,
-                           stdout=subprocess.DEVNULL)
-            ratio = count_speed(after) / count_speed(profile)
-            drift = "%.2f" % ratio
+        # the host's speed just after the real runs against the profile's
+        speed = out["count_ns_per_iter"]
+        ratio = speed["after"] / speed["profile"] if speed["profile"] > 0 else None
+        drift = "-" if ratio is None else "%.2f" % ratio
         sim, real, err = out["sim"], out["real"], out["error"]
         spread = real.get("makespan_spread_ns", [None, None])
         pct = err["makespan_pct"]
@@ -156,9 +145,8 @@ def main():
             ms(real["stats"].get("idle_while_ready_ns")), drift))
         sys.stdout.flush()
     print("\n%d of %d within their bound" % (within, total))
-    if args.calibrate_each:
-        print("%d of the %d rows measured at a steady host speed (count kernel after / before 0.90-1.10) within "
-              "their bound" % (steady_within, steady))
+    print("%d of the %d rows measured at a steady host speed (count kernel after / before 0.90-1.10) within "
+          "their bound" % (steady_within, steady))
     if tmp:
         tmp.cleanup()
     return 0

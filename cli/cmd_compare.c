@@ -144,12 +144,10 @@ static double count_speed_now(const struct profile *pf)
     int64_t n = (int64_t)(2e6 / per);
     if (n < 1000)
         n = 1000;
-    double best = -1;
-    for (int i = 0; i < 3; i++) {
-        int64_t t0 = host_thread_cpu_ns();
-        host_count(n);
-        double ns = (double)(host_thread_cpu_ns() - t0) / (double)n;
-        if (best < 0 || ns < best)
+    double best = host_count_ns_per_iter(n);
+    for (int i = 1; i < 3; i++) {
+        double ns = host_count_ns_per_iter(n);
+        if (ns < best)
             best = ns;
     }
     return best;
@@ -293,9 +291,10 @@ static int compare_exec(int argc, char **argv)
      * a racy add, not the host's whole cost of the op): only the simulation
      * is fitted to the host */
     struct scenario *as_written = scenario_load_file(opts.file, &real_err);
-    double speed_before = count_speed_now(&sc->profile);
+    double count_before = count_speed_now(&sc->profile);
     enum status real_status = as_written ? run_real(as_written, &opts, res, runs, &real_err) : real_err.status;
-    warn_if_speed_moved(&sc->profile, speed_before, count_speed_now(&sc->profile));
+    double count_after = count_speed_now(&sc->profile);
+    warn_if_speed_moved(&sc->profile, count_before, count_after);
 
     if (real_status == STATUS_OK) {
         struct compare_run sim_run;
@@ -313,7 +312,9 @@ static int compare_exec(int argc, char **argv)
                                          .profile_path = profile,
                                          .profile = &sc->profile,
                                          .fit = hm,
-                                         .memory = mem};
+                                         .memory = mem,
+                                         .count_before = count_before,
+                                         .count_after = count_after};
         compare_report_write(stdout, opts.format, &report);
         memory_free(mem, sc);
         comparison_destroy(cmp);

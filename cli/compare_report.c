@@ -144,9 +144,12 @@ static const struct {
     {COMPARE_FINISH, "finish_pct"},
 };
 
-static void write_json(FILE *out, const struct report_run *sim, const struct comparison *cmp, const char *profile,
-                       const struct profile *prof, const struct compare_fit *hm, const struct compare_memory *mem)
+static void write_json(FILE *out, const struct compare_report *r)
 {
+    const struct report_run *sim = r->sim;
+    const struct comparison *cmp = r->cmp;
+    const struct profile *prof = r->profile;
+    const struct compare_fit *hm = &r->fit;
     char *sim_text = NULL;
     size_t sim_len = 0;
     FILE *sim_out = open_memstream(&sim_text, &sim_len);
@@ -158,15 +161,18 @@ static void write_json(FILE *out, const struct report_run *sim, const struct com
         sim_text[--sim_len] = '\0';
 
     fputs("{\n  \"profile\": {\"path\": ", out);
-    json_str(out, profile);
+    json_str(out, r->profile_path);
     fputs(", \"name\": ", out);
     json_str(out, prof->name);
     fprintf(out, ", \"cpus_in_scenario\": %" PRIu32 ", \"context_switch_from_profile\": %s"
                  ", \"process_switch_from_profile\": %s, \"wakeup_latency_from_profile\": %s},\n",
             hm->cpus_before, hm->context_switch ? "true" : "false", hm->process_switch ? "true" : "false",
             hm->wakeup_latency ? "true" : "false");
+    /* the host's speed around the real runs (docs/host-compare.md) */
+    fprintf(out, "  \"count_ns_per_iter\": {\"profile\": %.6g, \"before\": %.6g, \"after\": %.6g},\n",
+            prof->count_ns_per_iter, r->count_before, r->count_after);
     fprintf(out, "  \"sim\": %s,\n  \"real\": ", sim_text);
-    write_real_json(out, sim->sc, sim->policy, cmp, mem);
+    write_real_json(out, sim->sc, sim->policy, cmp, r->memory);
     fputs(",\n  \"error\": {\"makespan_pct\": ", out);
     json_pct(out, cmp->makespan_pct);
     fputs(", \"threads\": [", out);
@@ -325,7 +331,7 @@ static void write_text(FILE *out, const struct report_run *run, const struct com
 void compare_report_write(FILE *out, enum report_format format, const struct compare_report *r)
 {
     if (format == REPORT_JSON)
-        write_json(out, r->sim, r->cmp, r->profile_path, r->profile, &r->fit, r->memory);
+        write_json(out, r);
     else
         write_text(out, r->sim, r->cmp, r->profile_path, r->profile, &r->fit, r->memory);
 }

@@ -33,6 +33,10 @@ struct compare_report {
     const struct profile *profile;  /* the profile the simulation used */
     struct compare_fit fit;
     const struct compare_memory *memory; /* NULL: none known (printed as {}) */
+    /* the count kernel's time per iteration just before and just after the
+     * real runs, against the profile's count_ns_per_iter */
+    double count_before;
+    double count_after;
 };
 
 /* Writes the report in format (REPORT_TEXT or REPORT_JSON) to out. */

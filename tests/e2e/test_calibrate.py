@@ -176,6 +176,13 @@ class CalibrateTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn("count kernel", proc.stderr)
         self.assertIn("times the profile's", proc.stderr)
+        # the JSON gives the three figures the warning compares
+        proc = threadsim("compare", scenario, "--repeat", "1", "--profile", slow, "--format", "json")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        speed = json.loads(proc.stdout)["count_ns_per_iter"]
+        self.assertAlmostEqual(speed["profile"], prof["count_ns_per_iter"], delta=prof["count_ns_per_iter"] * 1e-4)
+        self.assertLess(speed["before"], speed["profile"])
+        self.assertLess(speed["after"], speed["profile"])
 
     def test_compare_should_exit_3_when_the_scenario_deadlocks(self):
         scenario = os.path.join(SOURCE_DIR, "scenarios", "lectures", "19_deadlock.json")
