@@ -78,11 +78,7 @@ static void metrics_should_mark_a_thread_that_never_ran_or_finished(void **state
 static void idle_while_ready_should_count_cpus_left_idle_by_placement(void **state)
 {
     (void)state;
-    struct trace *tr = trace_create("t", NULL, "real", "os", 2, 0);
-    uint32_t p = trace_add_process(tr, "main");
-    trace_add_task(tr, "a", p);
-    trace_add_task(tr, "b", p);
-    trace_add_task(tr, "c", p);
+    struct trace *tr = real_trace(2, 3); /* a, b, c */
     add_seg(tr, 0, 0, TRACE_RUNNING, REASON_NONE, 0, 10);
     add_seg(tr, 1, 0, TRACE_RUNNING, REASON_NONE, 0, 10);
     add_seg(tr, 1, -1, TRACE_READY, REASON_NONE, 10, 14);
@@ -95,9 +91,7 @@ static void idle_while_ready_should_count_cpus_left_idle_by_placement(void **sta
     /* a and b on CPU 0 each run 0-10 and have a READY tail 10-20 (their
      * time without it): both tails stay CPU 0's, so CPU 1 was idle for 20
      * with two threads runnable, not 30 */
-    struct trace *tails = trace_create("t", NULL, "real", "os", 2, 0);
-    trace_add_task(tails, "a", trace_add_process(tails, "main"));
-    trace_add_task(tails, "b", 0);
+    struct trace *tails = real_trace(2, 2);
     for (uint32_t k = 0; k < 2; k++) {
         add_seg(tails, k, 0, TRACE_RUNNING, REASON_NONE, 0, 10);
         add_seg(tails, k, -1, TRACE_READY, REASON_NONE, 10, 20);
@@ -105,16 +99,13 @@ static void idle_while_ready_should_count_cpus_left_idle_by_placement(void **sta
     assert_int_equal(trace_idle_while_ready(tails), 20);
     trace_destroy(tails);
     /* one thread alone, its tail on its own CPU: nothing lost */
-    struct trace *alone = trace_create("t", NULL, "real", "os", 2, 0);
-    trace_add_task(alone, "a", trace_add_process(alone, "main"));
+    struct trace *alone = real_trace(2, 1);
     add_seg(alone, 0, 1, TRACE_RUNNING, REASON_NONE, 0, 10);
     add_seg(alone, 0, -1, TRACE_READY, REASON_NONE, 10, 14);
     assert_int_equal(trace_idle_while_ready(alone), 0);
     trace_destroy(alone);
     /* one CPU: two threads on it lose nothing */
-    struct trace *one = trace_create("t", NULL, "real", "os", 1, 0);
-    trace_add_task(one, "a", trace_add_process(one, "main"));
-    trace_add_task(one, "b", 0);
+    struct trace *one = real_trace(1, 2);
     add_seg(one, 0, 0, TRACE_RUNNING, REASON_NONE, 0, 10);
     add_seg(one, 1, 0, TRACE_RUNNING, REASON_NONE, 0, 10);
     assert_int_equal(trace_idle_while_ready(one), 0);

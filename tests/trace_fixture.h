@@ -3,6 +3,7 @@
 #define THREADSIM_TESTS_TRACE_FIXTURE_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sim/trace.h"
 
@@ -13,6 +14,20 @@ static inline void add_seg(struct trace *tr, uint32_t task, int32_t cpu, enum tr
     struct trace_segment s = {.start = start, .end = end, .task = task, .cpu = cpu, .state = (uint8_t)state,
                               .reason = (uint8_t)reason, .obj = UINT32_MAX};
     trace_segment_add(tr, &s);
+}
+
+/* A real run's trace on `cpus` CPUs with process "main" and its threads
+ * t0 .. t(ntasks - 1), no segment yet. */
+static inline struct trace *real_trace(uint32_t cpus, uint32_t ntasks)
+{
+    struct trace *tr = trace_create("t", NULL, "real", "os", cpus, 0);
+    uint32_t p = trace_add_process(tr, "main");
+    for (uint32_t i = 0; i < ntasks; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "t%u", (unsigned)i);
+        trace_add_task(tr, name, p);
+    }
+    return tr;
 }
 
 /* Appends an instant without text. */
