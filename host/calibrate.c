@@ -57,7 +57,7 @@ static const struct calib_figure_info infos[CALIB_FIGURE_COUNT] = {
     [CALIB_QUEUE_OP] = {"queue_op_ns", true, "ns", "mutex+condvar bounded queue: put or get"},
     [CALIB_ACQUIRE] = {"mutex_lock_ns", false, "ns", "pthread_mutex_lock, uncontended"},
     [CALIB_RELEASE] = {"mutex_unlock_ns", false, "ns", "pthread_mutex_unlock, uncontended"},
-    [CALIB_RUNNER_THREAD_START] = {"thread_start_ns", true, "ns", "host runner: a `thread` op, in the creating thread"},
+    [CALIB_RUNNER_THREAD_START] = {"thread_start_ns", true, "ns", "host runner: a `thread` op, in the creating thread (lecture pattern)"},
     [CALIB_RUNNER_ADD] = {"add_ns", true, "ns", "host runner: a racy `add` op, one thread"},
     [CALIB_RUNNER_ACQUIRE] = {"acquire_ns", true, "ns", "host runner: an uncontended `acquire` op"},
     [CALIB_RUNNER_RELEASE] = {"release_ns", true, "ns", "host runner: an uncontended `release` op"},
@@ -66,7 +66,7 @@ static const struct calib_figure_info infos[CALIB_FIGURE_COUNT] = {
     [CALIB_RUNNER_FORK_CHILD] = {"fork_child_ns", true, "ns", "host runner: `process` op to the child's end (join)"},
     [CALIB_RUNNER_COMPUTE] = {"compute_op_ns", true, "ns", "host runner: a `compute` op of 5 ns, beyond the 5 ns"},
     [CALIB_ADD_CONTENDED] = {"add_contended_ns", true, "ns", "host runner: a racy `add` while another CPU adds to it"},
-    [CALIB_THREAD_LATENCY] = {"thread_start_latency_ns", true, "ns", "host runner: a `thread` op's start to the new thread running"},
+    [CALIB_THREAD_LATENCY] = {"thread_start_latency_ns", true, "ns", "host runner: a `thread` op's start to the new thread running (lecture pattern)"},
     [CALIB_TIMER_LATENCY] = {"timer_latency_ns", true, "ns", "a 20 us sleep (1 ns timer slack): how late it ends"},
     [CALIB_WAKE] = {"wake_ns", true, "ns", "sem_post that wakes a thread asleep in sem_wait (the runner's lock)"},
     [CALIB_WAKE_LATENCY] = {"wakeup_latency_ns", true, "ns", "that sem_post's start to the woken thread running"},
@@ -1171,57 +1171,88 @@ static enum status trial_contended(struct calib_ctx *c, double *v)
     return STATUS_OK;
 }
 
-/* When a thread made by a `thread` op first runs: the median time from the
- * op's start (the creator records it before pthread_create) to the new
- * thread running (the kernel has scheduled it and it has filled in its
- * stack). */
-static enum status trial_thread_latency(struct calib_ctx *c, double *v)
+/* Starting threads as the lectures do: a main thread makes n threads one
+ * after the other, each waiting on an event until all are made, on as many
+ * CPUs as calibrate uses (2 where it may). Each new thread then needs a new
+ * stack (the C library reuses only the stacks of threads that have ended)
+ * and usually starts on the other CPU, idle meanwhile: a start costs
+ * several times what a loop of start-and-join measures. v[0] is the
+ * creating thread's CPU time per start, from the first op to the last new
+ * thread's first run (it blocks in each op until the new thread runs, so its
+ * later ops are not in it); v[1] the median time from an op's start (the
+ * creator records it before pthread_create) to the new thread running. */
+static enum status trial_thread_start(struct calib_ctx *c, double *v)
 {
-    enum { MAX = 32 };
-    int n = 8 * c->scale < MAX ? 8 * c->scale : MAX;
-    char json[512];
-    snprintf(json, sizeof json,
-             "{\"functions\": {\"noop\": {\"body\": []}}, \"processes\": [{\"name\": \"main\", \"threads\": ["
-             "{\"name\": \"MainThread\", \"program\": [{\"op\": \"repeat\", \"times\": %d, \"body\": ["
-             "{\"op\": \"thread\", \"name\": \"w\", \"call\": \"noop\"}, {\"op\": \"join\", \"thread\": \"w\"}]}]}]}]}",
-             n);
+    enum { MAX = 16 };
+    int n = c->scale > 1 ? 8 : 4;
+    char json[4096];
+    int len = snprintf(json, sizeof json,
+                       "{\"machine\": {\"cpus\": %d}, \"objects\": {\"E\": {\"type\": \"event\"}},"
+                       " \"functions\": {\"waiter\": {\"body\": [{\"op\": \"wait\", \"obj\": \"E\"}]}},"
+                       " \"processes\": [{\"name\": \"main\", \"threads\": [{\"name\": \"MainThread\", \"program\": [",
+                       c->cpu_a != c->cpu_b ? 2 : 1);
+    for (int i = 0; i < n; i++)
+        len += snprintf(json + len, sizeof json - (size_t)len,
+                        "{\"op\": \"thread\", \"name\": \"w%d\", \"call\": \"waiter\"}, ", i);
+    len += snprintf(json + len, sizeof json - (size_t)len, "{\"op\": \"set\", \"obj\": \"E\"}");
+    for (int i = 0; i < n; i++)
+        len += snprintf(json + len, sizeof json - (size_t)len, ", {\"op\": \"join\", \"thread\": \"w%d\"}", i);
+    snprintf(json + len, sizeof json - (size_t)len, "]}]}]}");
     struct trace *tr;
     enum status st = calib_host_trace(c, json, &tr);
     if (st != STATUS_OK)
         return st;
     double late[MAX];
     int found = calib_start_delays(tr, late, MAX);
+    /* the creator's CPU while it makes threads: its running stretches from
+     * the first start to the last new thread's first run */
+    int64_t first = INT64_MAX, last = INT64_MIN;
+    for (size_t i = 0; i < tr->ninstants; i++)
+        if (tr->instants[i].kind == INSTANT_START && tr->instants[i].task == 0 && tr->instants[i].time < first)
+            first = tr->instants[i].time;
+    struct task_metrics *m = xcalloc(tr->ntasks + 1, sizeof *m);
+    trace_metrics_compute(tr, m);
+    for (uint32_t t = 1; t < tr->ntasks; t++)
+        if (m[t].first_run > last)
+            last = m[t].first_run;
+    free(m);
+    int64_t making = 0;
+    for (size_t i = 0; i < tr->nsegments; i++) {
+        const struct trace_segment *g = &tr->segments[i];
+        if (g->task != 0 || g->state != TRACE_RUNNING || g->end <= first || g->start >= last)
+            continue;
+        making += (g->end < last ? g->end : last) - (g->start > first ? g->start : first);
+    }
     trace_destroy(tr);
-    if (found == 0)
-        return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: no thread start in the host runner's trace");
+    if (found != n)
+        return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: %d of %d new threads ran in the host runner's trace",
+                         found, n);
     qsort(late, (size_t)found, sizeof *late, order_double);
-    v[0] = late[found / 2];
+    v[0] = (double)making / n;
+    v[1] = late[found / 2];
     return STATUS_OK;
 }
 
 static enum status trial_runner(struct calib_ctx *c, double *v)
 {
-    int starts = 8 * c->scale;
-    v[0] = runner_op_ns(c, "\"noop\": {\"body\": []}",
-                        "{\"op\": \"thread\", \"name\": \"w\", \"call\": \"noop\"}", starts, NULL, NULL);
     /* the start-up of a run that only adds */
-    double start_run = runner_op_ns(c, "", "{\"op\": \"add\", \"var\": \"x\", \"value\": 1}", 100, &v[4], NULL);
-    v[1] = runner_op_slope(c, "{\"op\": \"add\", \"var\": \"x\", \"value\": 1}");
+    double start_run = runner_op_ns(c, "", "{\"op\": \"add\", \"var\": \"x\", \"value\": 1}", 100, &v[3], NULL);
+    v[0] = runner_op_slope(c, "{\"op\": \"add\", \"var\": \"x\", \"value\": 1}");
     double pair = runner_op_slope(c, "{\"op\": \"acquire\", \"obj\": \"L\"}, {\"op\": \"release\", \"obj\": \"L\"}");
     double five = runner_op_slope(c, "{\"op\": \"compute\", \"for\": \"5ns\"}");
-    v[7] = five > 5 ? five - 5 : 0;
+    v[6] = five > 5 ? five - 5 : 0;
     /* a child process of the runner: the parent's CPU in the `process` op,
      * and its wait in `join` for a child that does nothing, which is the
      * child's start-up (fork, joining the run, its first thread) and exit */
-    v[5] = runner_op_ns(c, "\"noop\": {\"body\": []}",
+    v[4] = runner_op_ns(c, "\"noop\": {\"body\": []}",
                         "{\"op\": \"process\", \"name\": \"p\", \"call\": \"noop\"}, "
                         "{\"op\": \"join\", \"process\": \"p\"}",
-                        c->scale > 1 ? 4 : 2, NULL, &v[6]);
-    if (v[0] < 0 || v[5] < 0 || start_run < 0 || v[1] < 0 || pair < 0 || five < 0)
+                        c->scale > 1 ? 4 : 2, NULL, &v[5]);
+    if (v[4] < 0 || start_run < 0 || v[0] < 0 || pair < 0 || five < 0)
         return c->err->status != STATUS_OK ? c->err->status : STATUS_INTERNAL;
     /* the two calls cost about the same (as the pthread figures show) */
+    v[1] = pair / 2;
     v[2] = pair / 2;
-    v[3] = pair / 2;
     return STATUS_OK;
 }
 
@@ -1240,10 +1271,10 @@ static const struct calib_measurement measurements[] = {
     {trial_copy, CALIB_COPY_NS_PER_BYTE, 1},
     {trial_queue, CALIB_QUEUE_OP, 1},
     {trial_mutex, CALIB_ACQUIRE, 2},
-    {trial_runner, CALIB_RUNNER_THREAD_START, 8},
+    {trial_runner, CALIB_RUNNER_ADD, 7},
     {trial_timer, CALIB_TIMER_LATENCY, 1},
     {trial_contended, CALIB_ADD_CONTENDED, 1},
-    {trial_thread_latency, CALIB_THREAD_LATENCY, 1},
+    {trial_thread_start, CALIB_RUNNER_THREAD_START, 2},
     {trial_wake, CALIB_WAKE, 4},
     {trial_idle_wake, CALIB_IDLE_WAKE, 3},
 };

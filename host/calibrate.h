@@ -40,16 +40,16 @@ enum calib_figure_id {
     CALIB_QUEUE_OP,
     CALIB_ACQUIRE,
     CALIB_RELEASE,
-    CALIB_RUNNER_THREAD_START,
-    CALIB_RUNNER_ADD,
+    CALIB_RUNNER_ADD,       /* the 7 figures of the runner's trial, in this order */
     CALIB_RUNNER_ACQUIRE,
     CALIB_RUNNER_RELEASE,
     CALIB_RUNNER_START,
     CALIB_RUNNER_FORK_PARENT,
     CALIB_RUNNER_FORK_CHILD,
-    CALIB_RUNNER_COMPUTE, /* the 8th figure of the runner's trial */
+    CALIB_RUNNER_COMPUTE,
     CALIB_TIMER_LATENCY,
     CALIB_ADD_CONTENDED,
+    CALIB_RUNNER_THREAD_START, /* the 2 figures of the thread start trial */
     CALIB_THREAD_LATENCY,
     CALIB_WAKE,          /* the 4 figures of the wake trial, in this order */
     CALIB_WAKE_LATENCY,

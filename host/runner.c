@@ -260,8 +260,16 @@ struct hrun {
     int16_t cpu_index[CPU_SETSIZE]; /* host CPU -> its index in pin, -1 */
     /* child only: this process and its thread bookkeeping (process-private) */
     uint32_t proc;
+    /* under live_m: a thread's end wakes its joiners (live_cv), the last
+     * non-daemon one's the process's end (end_cv), a thread's first run
+     * its starter (start_cv). One variable each, as Python's threads have
+     * (a Thread's _started event, its own lock for join): a broadcast to
+     * all of them woke every waiter at every start and end, each a thread
+     * to run on the run's CPUs. */
     pthread_mutex_t live_m;
     pthread_cond_t live_cv;
+    pthread_cond_t end_cv;
+    pthread_cond_t start_cv;
     uint32_t live;           /* non-daemon threads not finished */
     uint32_t nchildren;      /* processes this one made (joined at its end) */
     bool in_handler;         /* the main thread runs a handler (signals wait) */
@@ -2511,7 +2519,7 @@ static void *thread_main(void *arg)
         pthread_mutex_lock(&r->live_m);
         *th->started = true;
         th->started = NULL;
-        pthread_cond_broadcast(&r->live_cv);
+        pthread_cond_broadcast(&r->start_cv);
         pthread_mutex_unlock(&r->live_m);
     }
     if (atomic_load(&r->gated)) {
@@ -2545,8 +2553,8 @@ static void *thread_main(void *arg)
         ;
     pthread_mutex_lock(&r->live_m);
     atomic_store(&s->state, SLOT_DONE);
-    if (!th->daemon)
-        r->live--;
+    if (!th->daemon && --r->live == 0)
+        pthread_cond_signal(&r->end_cv);
     pthread_cond_broadcast(&r->live_cv);
     pthread_mutex_unlock(&r->live_m);
     free(th);
@@ -2597,7 +2605,7 @@ static void thread_start(struct hrun *r, uint32_t slot, uint32_t fn, const int64
     pthread_mutex_lock(&r->live_m);
     while (!started) {
         block_mark(&b, REASON_WAKEUP, UINT32_MAX, false);
-        pthread_cond_wait(&r->live_cv, &r->live_m);
+        pthread_cond_wait(&r->start_cv, &r->live_m);
     }
     pthread_mutex_unlock(&r->live_m);
     block_end(&b);
@@ -2620,7 +2628,7 @@ static _Noreturn void process_end(struct hrun *r)
             ts.tv_sec++;
             ts.tv_nsec -= 1000000000;
         }
-        pthread_cond_timedwait(&r->live_cv, &r->live_m, &ts);
+        pthread_cond_timedwait(&r->end_cv, &r->live_m, &ts);
         if ((kill(r->sh->runner_pid, 0) != 0 && errno == ESRCH) || atomic_load(&r->sh->abort))
             _exit(STATUS_WATCHDOG);
     }
@@ -2658,6 +2666,8 @@ static void process_local_init(struct hrun *r, uint32_t p)
     r->proc = p;
     pthread_mutex_init(&r->live_m, NULL);
     pthread_cond_init(&r->live_cv, NULL);
+    pthread_cond_init(&r->end_cv, NULL);
+    pthread_cond_init(&r->start_cv, NULL);
     r->live = 0;
     r->nchildren = 0;
     r->in_handler = false;

@@ -74,6 +74,10 @@ static void quick_calibration_should_give_plausible_costs(void **state)
      * them, once measured no more), so only the add itself is asked for,
      * with room for the two slopes' noise */
     assert_true(fig[CALIB_ADD_CONTENDED].median > 0.5 * fig[CALIB_RUNNER_ADD].median);
+    /* the lecture pattern's thread starts: the creator pays for each, and
+     * every new thread runs some time after its op began */
+    assert_true(fig[CALIB_RUNNER_THREAD_START].min > 0);
+    assert_true(fig[CALIB_THREAD_LATENCY].min > 0);
 }
 
 static void calibrated_profile_should_load_with_the_measured_medians(void **state)
@@ -101,6 +105,8 @@ static void calibrated_profile_should_load_with_the_measured_medians(void **stat
     assert_true(p.primes_ns_per_number >= per_number * 0.999 && p.primes_ns_per_number <= per_number * 1.001 + 1e-5);
     assert_int_equal(p.fork_parent_ns, (int64_t)(result.figures[CALIB_RUNNER_FORK_PARENT].median + 0.5));
     assert_int_equal(p.add_ns, (int64_t)(result.figures[CALIB_RUNNER_ADD].median + 0.5));
+    assert_int_equal(p.thread_start_ns, (int64_t)(result.figures[CALIB_RUNNER_THREAD_START].median + 0.5));
+    assert_int_equal(p.thread_start_latency_ns, (int64_t)(result.figures[CALIB_THREAD_LATENCY].median + 0.5));
     assert_int_equal(p.wakeup_latency_ns, (int64_t)(result.figures[CALIB_WAKE_LATENCY].median + 0.5));
     assert_int_equal(p.wake_ns, (int64_t)(result.figures[CALIB_WAKE].median + 0.5));
     assert_int_equal(p.wake_early_ns, (int64_t)(result.figures[CALIB_WAKE_EARLY].median + 0.5));
