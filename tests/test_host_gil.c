@@ -11,6 +11,7 @@
 #include "host/kernels.h"
 #include "host_run.h"
 #include "sim/order.h"
+#include "sim/trace_metrics.h"
 
 /* Sanitizer builds check the GIL's correctness, not its timing: one short
  * run each, ratios printed but not asserted. */
@@ -27,24 +28,30 @@
 /* Runs scenarios a and b one after the other RUNS times: the medians of
  * their makespans, and the median of the RUNS ratios b/a, each taken from
  * two runs a moment apart, so that the host's speed drifting over the
- * seconds of the test (this shared machine's does) cancels out. */
-static double median_makespans(const char *a, const char *b, int64_t *ma, int64_t *mb)
+ * seconds of the test (this shared machine's does) cancels out. *idle_b:
+ * the median over b's runs of the time a CPU stood idle while a thread of
+ * b was ready (trace_idle_while_ready). */
+static double median_makespans(const char *a, const char *b, int64_t *ma, int64_t *mb, int64_t *idle_b)
 {
-    int64_t t[2][RUNS];
+    int64_t t[2][RUNS], idle[RUNS];
     double ratio[RUNS];
     for (int i = 0; i < RUNS; i++) {
         for (int k = 0; k < 2; k++) {
             struct hrun_result *r = hrun_json(k ? b : a);
             assert_int_equal(r->status, STATUS_OK);
             t[k][i] = r->makespan;
+            if (k)
+                idle[i] = trace_idle_while_ready(r->res.trace);
             hrun_free(r);
         }
         ratio[i] = (double)t[1][i] / (double)t[0][i];
     }
     qsort(t[0], RUNS, sizeof t[0][0], order_int64);
     qsort(t[1], RUNS, sizeof t[1][0], order_int64);
+    qsort(idle, RUNS, sizeof idle[0], order_int64);
     *ma = t[0][RUNS / 2];
     *mb = t[1][RUNS / 2];
+    *idle_b = idle[RUNS / 2];
     qsort(ratio, RUNS, sizeof ratio[0], order_double);
     return ratio[RUNS / 2];
 }
@@ -165,9 +172,9 @@ static int64_t sequential_expected_ns(void)
 static void threads_under_the_new_gil_should_not_beat_sequential(void **state)
 {
     (void)state;
-    int64_t seq, thr;
+    int64_t seq, thr, idle;
     int64_t expected = sequential_expected_ns();
-    double ratio = median_makespans(sequential, two_threads, &seq, &thr);
+    double ratio = median_makespans(sequential, two_threads, &seq, &thr, &idle);
     print_message("new GIL: sequential %.1f ms (its count alone: %.1f ms), 2 threads %.1f ms (medians), median ratio "
                   "of pairs %.2f\n", seq / 1e6, expected / 1e6, thr / 1e6, ratio);
     /* about 1.0 on a quiet machine; a loaded one moves both ways (0.69 was
@@ -190,11 +197,21 @@ static void threads_under_the_new_gil_should_not_beat_sequential(void **state)
 static void processes_should_run_in_parallel_on_two_cpus(void **state)
 {
     (void)state;
-    int64_t seq, pro;
-    double ratio = median_makespans(sequential, two_processes, &seq, &pro);
-    print_message("processes: sequential %.1f ms, 2 processes %.1f ms (medians), median ratio of pairs %.2f\n", seq / 1e6, pro / 1e6, ratio);
+    int64_t seq, pro, idle;
+    double ratio = median_makespans(sequential, two_processes, &seq, &pro, &idle);
+    print_message("processes: sequential %.1f ms, 2 processes %.1f ms (medians), median ratio of pairs %.2f; "
+                  "a CPU idle while a process was ready: %.1f ms (median)\n",
+                  seq / 1e6, pro / 1e6, ratio, idle / 1e6);
     if (TIMING_ASSERTS && ratio > 0.65 && !two_cpus_deliver()) {
         print_message("the second CPU is not delivering now: ratio not asserted\n");
+        skip();
+    }
+    /* some virtual machines' kernels keep a new process on its parent's
+     * CPU while the other is idle, for milliseconds or the whole run
+     * (docs/host-compare.md): the trace shows it, and the machine did not
+     * offer the parallelism the lesson is about */
+    if (TIMING_ASSERTS && ratio > 0.65 && idle * 4 >= pro) {
+        print_message("the OS kept both processes on one CPU for a quarter of the run or more: ratio not asserted\n");
         skip();
     }
     if (!TIMING_ASSERTS || !machine_is_quiet()) {
