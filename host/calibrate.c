@@ -94,7 +94,7 @@ struct calib_ctx {
  * 1 where calibrate may use only one. A fork or a thread start costs more
  * on two: the new process or thread runs on the other CPU at once, and
  * each change to the shared page tables then interrupts it (a fork in the
- * parent: 0.70-0.76 ms on one CPU of this host, 1.1-1.8 ms on two). */
+ * parent: 0.70-0.76 ms on one CPU of this host, 0.9-1.8 ms on two). */
 static int lecture_cpus(const struct calib_ctx *c)
 {
     return c->cpu_a != c->cpu_b ? 2 : 1;
@@ -1183,14 +1183,18 @@ static enum status trial_contended(struct calib_ctx *c, double *v)
 
 /* Starting threads as the lectures do: a main thread makes n threads one
  * after the other, each waiting on an event until all are made, on as many
- * CPUs as calibrate uses (2 where it may). Each new thread then needs a new
- * stack (the C library reuses only the stacks of threads that have ended)
- * and usually starts on the other CPU, idle meanwhile: a start costs
- * several times what a loop of start-and-join measures. v[0] is the
- * creating thread's CPU time per start, from the first op to the last new
- * thread's first run (it blocks in each op until the new thread runs, so its
- * later ops are not in it); v[1] the median time from an op's start (the
- * creator records it before pthread_create) to the new thread running. */
+ * CPUs as calibrate uses (2 where it may). The new threads live side by
+ * side and usually start on the other CPU, idle meanwhile (the runner has
+ * warmed their stacks before time zero, as in any run): a start costs
+ * several times what one-CPU loops of starts measured (15 us of the
+ * creator's CPU and 68 us until the new thread ran, against 52-77 us and
+ * 160-250 us here). v[0] is the creating thread's CPU time per start, from
+ * the first op's start record to the last new thread's first run (it
+ * blocks in each op until the new thread runs, so its later ops are not in
+ * it; the first op's work before its record and the last one's after its
+ * wake-up are left out, a few microseconds); v[1] the median time from an
+ * op's start (the creator records it before pthread_create) to the new
+ * thread running. */
 static enum status trial_thread_start(struct calib_ctx *c, double *v)
 {
     enum { MAX = 16 };
@@ -1207,7 +1211,9 @@ static enum status trial_thread_start(struct calib_ctx *c, double *v)
     len += snprintf(json + len, sizeof json - (size_t)len, "{\"op\": \"set\", \"obj\": \"E\"}");
     for (int i = 0; i < n; i++)
         len += snprintf(json + len, sizeof json - (size_t)len, ", {\"op\": \"join\", \"thread\": \"w%d\"}", i);
-    snprintf(json + len, sizeof json - (size_t)len, "]}]}]}");
+    len += snprintf(json + len, sizeof json - (size_t)len, "]}]}]}");
+    if (len >= (int)sizeof json)
+        return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: the thread start scenario does not fit");
     struct trace *tr;
     enum status st = calib_host_trace(c, json, &tr);
     if (st != STATUS_OK)

@@ -1686,8 +1686,12 @@ static uint32_t find_thread_slot(struct hthread *th, const struct op *op)
     if (j->thread >= 0)
         return (uint32_t)j->thread;
     uint32_t n = atomic_load(&r->sh->nslots);
+    /* a slot counts once its state is stored, after its process and name
+     * (new_slot, fork_process): one being made by another thread now is
+     * skipped, as a thread not started yet */
     for (uint32_t s = n; s-- > r->sc->nthreads;)
-        if (r->slots[s].process == r->proc && strcmp(r->slots[s].name, j->name) == 0)
+        if (atomic_load(&r->slots[s].state) != SLOT_FREE && r->slots[s].process == r->proc &&
+            strcmp(r->slots[s].name, j->name) == 0)
             return s;
     fail(th, op, STATUS_RUNTIME, "no thread named '%s' has been started in process '%s'", j->name,
          proc_name(r, r->proc));
@@ -2728,8 +2732,8 @@ static uint32_t threads_to_come(const struct scenario *sc)
  * so that glibc keeps their stacks for the threads to come (the mappings:
  * glibc gives a stack's pages back when its thread ends, and
  * prefault_thread fills them in again): a thread then starts in a run as
- * fast as calibrate's thread_start_ns measured (where every thread but the
- * first reuses a stack). (Counting only the later ones left the last
+ * fast as calibrate's thread_start_ns measured (its trial's process warms
+ * its stacks the same way). (Counting only the later ones left the last
  * `thread` op of a process with a fresh stack: the declared main thread
  * took a kept one.) */
 static void prewarm_stacks(struct hrun *r, const struct process_decl *pd)

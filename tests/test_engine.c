@@ -141,6 +141,26 @@ static void a_new_thread_should_run_its_start_latency_after_the_thread_op(void *
     run_free(r);
 }
 
+/* What calibrate's fork_child_ns relies on: the child's start-up begins at
+ * the process op's start, beside the parent's fork, so a fork-and-join
+ * round of an empty child takes fork_child_ns when that is the longer, and
+ * the parent's CPU in the op is fork_parent_ns. */
+static void a_fork_and_join_round_should_take_the_childs_start_up_from_the_op(void **state)
+{
+    (void)state;
+    struct run *r = run_json(
+        "{\"machine\": {\"cpus\": 2, \"profile\": {\"fork_parent_ns\": 1000000, \"fork_child_ns\": 4000000}},"
+        " \"functions\": {\"noop\": {\"body\": []}},"
+        " \"processes\": [{\"name\": \"P\", \"threads\": [{\"name\": \"main\", \"program\": ["
+        "{\"op\": \"repeat\", \"times\": 3, \"body\": [{\"op\": \"process\", \"name\": \"c\", \"call\": \"noop\"},"
+        " {\"op\": \"join\", \"process\": \"c\"}]}]}]}]}",
+        NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(metrics(r, 0)->cpu, 3000000);
+    assert_int_equal(metrics(r, 0)->finish, 12000000);
+    run_free(r);
+}
+
 /* thread_start_wait: Thread.start() returns once the new thread has run.
  * The creator pays thread_start_ns (100 us, or none), then sleeps until the
  * new thread runs at 300 us, and is woken 10 us later (wakeup_latency). */
@@ -657,6 +677,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fcfs_should_give_the_textbook_waits),
+        cmocka_unit_test(a_fork_and_join_round_should_take_the_childs_start_up_from_the_op),
         cmocka_unit_test(switch_cost_should_delay_the_next_thread_and_count_as_wait),
         cmocka_unit_test(two_cpus_should_run_two_threads_in_parallel),
         cmocka_unit_test(sleep_should_block_without_using_a_cpu),
