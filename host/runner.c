@@ -47,6 +47,7 @@
 #define HOST_NAME_MAX 64
 #define HOST_STACK_BYTES (1u << 20)
 #define HOST_PREWARM 16              /* thread stacks a process warms before time zero */
+#define HOST_GATE_EARLY_NS 300000    /* a process opens its gate this long before its arrival */
 #define HOST_POLL_NS 2000000LL       /* the parent's watch period */
 #define HOST_STUCK_POLLS 25          /* unchanged polls before a deadlock is called */
 
@@ -279,6 +280,8 @@ struct hrun {
     atomic_bool gated;
     pthread_mutex_t gate_m;
     pthread_cond_t gate_cv;
+    int64_t gate_at;         /* the arrival (CLOCK_MONOTONIC ns): the gated
+                                threads sleep to it by their own timers */
 };
 
 /* A pool's map in progress. Workers take chunks of items in order. A
@@ -2530,7 +2533,11 @@ static void *thread_main(void *arg)
         pthread_mutex_lock(&r->gate_m);
         while (atomic_load(&r->gated))
             pthread_cond_wait(&r->gate_cv, &r->gate_m);
+        int64_t at = r->gate_at;
         pthread_mutex_unlock(&r->gate_m);
+        struct timespec ts = {.tv_sec = (time_t)(at / 1000000000), .tv_nsec = (long)(at % 1000000000)};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+            ;
     }
     int64_t cpu0 = r->opt->record ? host_thread_cpu_ns() : -1;
     instant(th, INSTANT_ARRIVE, UINT32_MAX, 0, 0);
@@ -2789,13 +2796,20 @@ static _Noreturn void child_main(struct hrun *r, uint32_t p)
         struct timespec ts = {0, 100000};
         nanosleep(&ts, NULL);
     }
+    /* the gate opens a little before the arrival, and each thread sleeps
+     * to the arrival by its own timer: at the arrival only the scenario's
+     * threads wake, not this one first and then them, each hop a thread
+     * to place on the run's CPUs (a third declared process on two busy
+     * CPUs waited for both hops) */
     struct timespec at;
     int64_t start = r->sh->t0 + pd->arrival;
-    at.tv_sec = (time_t)(start / 1000000000);
-    at.tv_nsec = (long)(start % 1000000000);
+    int64_t open = start - HOST_GATE_EARLY_NS;
+    at.tv_sec = (time_t)(open / 1000000000);
+    at.tv_nsec = (long)(open % 1000000000);
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
         ;
     pthread_mutex_lock(&r->gate_m);
+    r->gate_at = start;
     atomic_store(&r->gated, false);
     pthread_cond_broadcast(&r->gate_cv);
     pthread_mutex_unlock(&r->gate_m);
