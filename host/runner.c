@@ -313,6 +313,7 @@ struct hthread {
     uint32_t nargs;
     int64_t args[SCENARIO_MAX_LOCALS];
     bool daemon;
+    bool at_gate;            /* made before time zero: runs from its arrival */
     struct hpool *pool;      /* a pool worker's pool, else NULL */
     int64_t ret;             /* value of the last return */
     bool *started;           /* set (under live_m) once it runs; NULL: nobody waits */
@@ -2529,7 +2530,9 @@ static void *thread_main(void *arg)
         pthread_cond_broadcast(&r->start_cv);
         pthread_mutex_unlock(&r->live_m);
     }
-    if (atomic_load(&r->gated)) {
+    if (th->at_gate) {
+        /* the gate may have opened before this thread got here: either way
+         * it runs from the arrival, not from the opening, 0.3 ms before */
         pthread_mutex_lock(&r->gate_m);
         while (atomic_load(&r->gated))
             pthread_cond_wait(&r->gate_cv, &r->gate_m);
@@ -2585,6 +2588,7 @@ static void thread_start(struct hrun *r, uint32_t slot, uint32_t fn, const int64
     if (args)
         memcpy(th->args, args, th->nargs * sizeof *args);
     th->daemon = daemon;
+    th->at_gate = atomic_load(&r->gated);
     pthread_mutex_lock(&r->live_m);
     if (!daemon)
         r->live++;
