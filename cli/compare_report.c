@@ -278,16 +278,19 @@ static void write_text_memory(FILE *out, const struct report_run *run, const str
     }
 }
 
-static void write_text(FILE *out, const struct report_run *run, const struct comparison *cmp, const char *profile,
-                       const struct profile *prof, const struct compare_fit *hm, const struct compare_memory *mem)
+static void write_text(FILE *out, const struct compare_report *r)
 {
+    const struct report_run *run = r->sim;
+    const struct comparison *cmp = r->cmp;
+    const struct profile *prof = r->profile;
+    const struct compare_fit *hm = &r->fit;
     const struct scenario *sc = run->sc;
     const char *policy = run->policy;
     fputs("scenario ", out);
     json_str(out, sc->name);
     fprintf(out, ": policy %s, %" PRIu32 " CPU%s, %" PRIu32 " real run%s\n", policy, sc->machine.cpus,
             sc->machine.cpus == 1 ? "" : "s", cmp->repeat, cmp->repeat == 1 ? "" : "s");
-    fprintf(out, "profile %s (%s)\n", profile, prof->name);
+    fprintf(out, "profile %s (%s)\n", r->profile_path, prof->name);
     fprintf(out, "simulated as this host: cpus %" PRIu32 " (scenario: %" PRIu32 ")", sc->machine.cpus,
             hm->cpus_before);
     fprintf(out, ", context_switch %.1f us%s", (double)sc->machine.context_switch / 1e3,
@@ -325,7 +328,7 @@ static void write_text(FILE *out, const struct report_run *run, const struct com
         fprintf(out, "  the real runs left a CPU idle while a thread waited for one (%.3f ms of CPU time in a %.3f ms "
                      "run): the host's scheduler kept threads on a busy CPU, which the simulation does not model\n",
                 (double)cmp->real_idle_while_ready.median / 1e6, (double)cmp->real_makespan.median / 1e6);
-    write_text_memory(out, run, mem);
+    write_text_memory(out, run, r->memory);
 }
 
 void compare_report_write(FILE *out, enum report_format format, const struct compare_report *r)
@@ -333,5 +336,5 @@ void compare_report_write(FILE *out, enum report_format format, const struct com
     if (format == REPORT_JSON)
         write_json(out, r);
     else
-        write_text(out, r->sim, r->cmp, r->profile_path, r->profile, &r->fit, r->memory);
+        write_text(out, r);
 }

@@ -321,21 +321,27 @@ static enum status calib_host_trace(struct calib_ctx *c, const char *json, struc
 }
 
 /* For each start (of a thread or process) by the first thread, from its
- * record to the started task's first run, into late[] (at most cap).
- * Returns how many. */
-static int calib_start_delays(const struct trace *tr, double *late, int cap)
+ * record to the started task's first run (m: the trace's metrics), into
+ * late[] (at most cap). Returns how many; *first_start and *last_run (when
+ * not NULL) get the earliest such record and the latest such first run. */
+static int calib_start_delays(const struct trace *tr, const struct task_metrics *m, double *late, int cap,
+                              int64_t *first_start, int64_t *last_run)
 {
-    struct task_metrics *m = xcalloc(tr->ntasks + 1, sizeof *m);
-    trace_metrics_compute(tr, m);
     int found = 0;
+    int64_t first = INT64_MAX, last = INT64_MIN;
     for (size_t i = 0; i < tr->ninstants && found < cap; i++) {
         const struct trace_instant *in = &tr->instants[i];
         if (in->kind != INSTANT_START || in->task != 0 || in->value <= 0 || (uint64_t)in->value >= tr->ntasks ||
             m[in->value].first_run < in->time)
             continue;
         late[found++] = (double)(m[in->value].first_run - in->time);
+        first = in->time < first ? in->time : first;
+        last = m[in->value].first_run > last ? m[in->value].first_run : last;
     }
-    free(m);
+    if (first_start)
+        *first_start = first;
+    if (last_run)
+        *last_run = last;
     return found;
 }
 
@@ -356,9 +362,9 @@ static enum status trial_spawn(struct calib_ctx *c, double *v)
     struct task_metrics *m = xcalloc(tr->ntasks + 1, sizeof *m);
     trace_metrics_compute(tr, m);
     v[0] = (double)m[0].cpu / n;
-    free(m);
     double late[8];
-    int children = calib_start_delays(tr, late, 8);
+    int children = calib_start_delays(tr, m, late, 8, NULL, NULL);
+    free(m);
     trace_destroy(tr);
     if (children != n)
         return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: %d of %d spawned processes ran", children, n);
@@ -1218,20 +1224,14 @@ static enum status trial_thread_start(struct calib_ctx *c, double *v)
     enum status st = calib_host_trace(c, json, &tr);
     if (st != STATUS_OK)
         return st;
-    double late[MAX];
-    int found = calib_start_delays(tr, late, MAX);
-    /* the creator's CPU while it makes threads: its running stretches from
-     * the first start to the last new thread's first run */
-    int64_t first = INT64_MAX, last = INT64_MIN;
-    for (size_t i = 0; i < tr->ninstants; i++)
-        if (tr->instants[i].kind == INSTANT_START && tr->instants[i].task == 0 && tr->instants[i].time < first)
-            first = tr->instants[i].time;
     struct task_metrics *m = xcalloc(tr->ntasks + 1, sizeof *m);
     trace_metrics_compute(tr, m);
-    for (uint32_t t = 1; t < tr->ntasks; t++)
-        if (m[t].first_run > last)
-            last = m[t].first_run;
+    double late[MAX];
+    int64_t first, last;
+    int found = calib_start_delays(tr, m, late, MAX, &first, &last);
     free(m);
+    /* the creator's CPU while it makes threads: its running stretches from
+     * the first start to the last new thread's first run */
     int64_t making = 0;
     for (size_t i = 0; i < tr->nsegments; i++) {
         const struct trace_segment *g = &tr->segments[i];

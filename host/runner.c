@@ -280,8 +280,6 @@ struct hrun {
     atomic_bool gated;
     pthread_mutex_t gate_m;
     pthread_cond_t gate_cv;
-    int64_t gate_at;         /* the arrival (CLOCK_MONOTONIC ns): the gated
-                                threads sleep to it by their own timers */
 };
 
 /* A pool's map in progress. Workers take chunks of items in order. A
@@ -805,11 +803,29 @@ static uint32_t obj_index(struct hthread *th, const struct op *op, const struct 
     return (uint32_t)o;
 }
 
+/* The timespec of a CLOCK_MONOTONIC time in ns. */
+static struct timespec timespec_at(int64_t at)
+{
+    return (struct timespec){.tv_sec = (time_t)(at / 1000000000), .tv_nsec = (long)(at % 1000000000)};
+}
+
 static void deadline_of(struct timespec *ts, int64_t timeout)
 {
-    int64_t at = now_ns() + timeout;
-    ts->tv_sec = (time_t)(at / 1000000000);
-    ts->tv_nsec = (long)(at % 1000000000);
+    *ts = timespec_at(now_ns() + timeout);
+}
+
+/* Sleeps to a CLOCK_MONOTONIC time, through signals. */
+static void sleep_until(int64_t at)
+{
+    struct timespec ts = timespec_at(at);
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+        ;
+}
+
+/* The arrival of this process's declared threads, on CLOCK_MONOTONIC. */
+static int64_t arrival_at(const struct hrun *r)
+{
+    return r->sh->t0 + r->sc->processes[r->proc].arrival;
 }
 
 /* Waits on cv with o->m held, until the deadline (NULL: none). Returns false
@@ -2536,11 +2552,8 @@ static void *thread_main(void *arg)
         pthread_mutex_lock(&r->gate_m);
         while (atomic_load(&r->gated))
             pthread_cond_wait(&r->gate_cv, &r->gate_m);
-        int64_t at = r->gate_at;
         pthread_mutex_unlock(&r->gate_m);
-        struct timespec ts = {.tv_sec = (time_t)(at / 1000000000), .tv_nsec = (long)(at % 1000000000)};
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-            ;
+        sleep_until(arrival_at(r));
     }
     int64_t cpu0 = r->opt->record ? host_thread_cpu_ns() : -1;
     instant(th, INSTANT_ARRIVE, UINT32_MAX, 0, 0);
@@ -2805,15 +2818,8 @@ static _Noreturn void child_main(struct hrun *r, uint32_t p)
      * threads wake, not this one first and then them, each hop a thread
      * to place on the run's CPUs (a third declared process on two busy
      * CPUs waited for both hops) */
-    struct timespec at;
-    int64_t start = r->sh->t0 + pd->arrival;
-    int64_t open = start - HOST_GATE_EARLY_NS;
-    at.tv_sec = (time_t)(open / 1000000000);
-    at.tv_nsec = (long)(open % 1000000000);
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
-        ;
+    sleep_until(arrival_at(r) - HOST_GATE_EARLY_NS);
     pthread_mutex_lock(&r->gate_m);
-    r->gate_at = start;
     atomic_store(&r->gated, false);
     pthread_cond_broadcast(&r->gate_cv);
     pthread_mutex_unlock(&r->gate_m);
