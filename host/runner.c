@@ -89,6 +89,12 @@ struct hslot {
     uint32_t dropped;
     int64_t cpu_ns;          /* CPU time from its arrival to its exit, -1: unknown */
     uint32_t writes_dropped; /* memory writes not recorded (past HOST_WRITE_EVENTS) */
+    /* condition waits, as CPython's Condition: each waiter sleeps on a lock
+     * of its own (this semaphore, 0 until notified) and queues in the
+     * condition's FIFO list (under the condition's mutex) */
+    sem_t wake;
+    uint32_t next_waiter;    /* the next slot in the condition's list */
+    bool queued;             /* in a condition's list */
 };
 
 /* A synchronisation object or queue: a monitor (process-shared mutex and
@@ -106,10 +112,9 @@ struct hobj {
     int64_t depth;           /* rlock recursion (touched by the holder only) */
     atomic_int lwaiters;     /* lock, rlock: threads blocked in sem_wait */
     int64_t waiters;         /* semaphore: blocked acquirers */
-    uint64_t next_ticket;    /* condition: tickets handed to waiters, in arrival order */
-    uint64_t wake_upto;      /* condition: tickets below this have been notified */
+    uint32_t whead, wtail;   /* condition, event: waiters' slots, oldest first (UINT32_MAX: none) */
     int64_t arrived;         /* barrier */
-    uint64_t generation;     /* barrier: rounds; event: sets */
+    uint64_t generation;     /* barrier: rounds */
     int64_t unfinished;      /* queue: items put and not task_done */
     atomic_uint handoff_flow; /* flow of the release that a blocked acquirer takes */
     uint32_t items;          /* queue: index of its first item in the item area */
@@ -1080,8 +1085,76 @@ static uint32_t lock_of(struct hthread *th, uint32_t oi)
     return d->type == OBJ_CONDITION ? d->lock : oi;
 }
 
-/* Condition wait: registers as a waiter while holding the lock, releases
- * the lock completely, waits for a notification token, takes the lock back. */
+/* Waiter lists, as CPython's Condition keeps them (and so its Event, a
+ * Condition's notify_all): each waiter sleeps on a lock of its own (its
+ * slot's semaphore, 0 until woken) queued in the object's FIFO list, under
+ * the object's mutex. A wake-up takes waiters off the list and posts each
+ * one's semaphore once: no broadcast that every waiter wakes to and then
+ * fights over the monitor for (a turn of 09_condition_abc cost twice the
+ * simulation's CPU that way). */
+
+/* Queues slot s at the tail of o's list. Under o->m. */
+static void waiter_push(struct hrun *r, struct hobj *o, uint32_t s)
+{
+    struct hslot *w = &r->slots[s];
+    w->next_waiter = UINT32_MAX;
+    w->queued = true;
+    if (o->wtail == UINT32_MAX)
+        o->whead = s;
+    else
+        r->slots[o->wtail].next_waiter = s;
+    o->wtail = s;
+}
+
+/* Wakes the n oldest waiters of o (n < 0: all). Returns how many. Under o->m. */
+static int64_t waiters_wake(struct hrun *r, struct hobj *o, int64_t n)
+{
+    int64_t k = 0;
+    while (o->whead != UINT32_MAX && (n < 0 || k < n)) {
+        struct hslot *w = &r->slots[o->whead];
+        o->whead = w->next_waiter;
+        if (o->whead == UINT32_MAX)
+            o->wtail = UINT32_MAX;
+        w->queued = false;
+        sem_post(&w->wake);
+        k++;
+    }
+    return k;
+}
+
+/* Slot s, queued on o, sleeps until woken or the deadline (NULL: none).
+ * One that times out takes itself off the list, as Python's does, unless a
+ * wake-up took it first: then it counts as woken (the post is made or
+ * about to be, and is taken). Without o->m. Returns true when woken. */
+static bool waiter_sleep(struct hrun *r, struct hobj *o, uint32_t s, const struct timespec *until)
+{
+    struct hslot *w = &r->slots[s];
+    if (sem_wait_until(&w->wake, until))
+        return true;
+    pthread_mutex_lock(&o->m);
+    bool woken = !w->queued;
+    if (!woken) {
+        uint32_t prev = UINT32_MAX;
+        for (uint32_t i = o->whead; i != s; i = r->slots[i].next_waiter)
+            prev = i;
+        if (prev == UINT32_MAX)
+            o->whead = w->next_waiter;
+        else
+            r->slots[prev].next_waiter = w->next_waiter;
+        if (o->wtail == s)
+            o->wtail = prev;
+        w->queued = false;
+    }
+    pthread_mutex_unlock(&o->m);
+    if (woken)
+        sem_wait_until(&w->wake, NULL);
+    return woken;
+}
+
+/* Condition wait, as CPython's Condition.wait: queues this thread while
+ * holding the condition's lock, so no notify can be missed, releases that
+ * lock completely, sleeps on its own lock and takes the condition's lock
+ * back. */
 static bool condition_wait(struct hthread *th, const struct op *op, uint32_t oi, int64_t timeout)
 {
     struct hrun *r = th->run;
@@ -1095,32 +1168,17 @@ static bool condition_wait(struct hthread *th, const struct op *op, uint32_t oi,
     if (!mine)
         fail(th, op, STATUS_RUNTIME, "wait on condition '%s' without holding its lock (Python: RuntimeError)",
              d->name);
-    struct timespec dl;
-    if (timeout >= 0)
-        deadline_of(&dl, timeout);
-    /* a ticket, taken while the lock is held, so no notify can be missed;
-     * notify(n) wakes the n oldest tickets, as Python's FIFO waiter list */
     pthread_mutex_lock(&c->m);
-    uint64_t ticket = c->next_ticket++;
+    waiter_push(r, c, th->slot);
     pthread_mutex_unlock(&c->m);
     instant(th, INSTANT_WAIT, oi, 0, 0);
     l->depth = 1;
     lock_release(th, op, li);
     struct blocking b;
-    block_begin(&b, th);
-    block_drop_gil(&b, NULL);
-    pthread_mutex_lock(&c->m);
-    bool woken = false;
-    for (;;) {
-        if (ticket < c->wake_upto) {
-            woken = true;
-            break;
-        }
-        block_mark(&b, REASON_CONDITION, oi, timeout >= 0);
-        if (!obj_wait(c, &c->cv, timeout >= 0 ? &dl : NULL) && ticket >= c->wake_upto)
-            break;
-    }
-    pthread_mutex_unlock(&c->m);
+    struct timespec dl;
+    const struct timespec *until = block_wait_begin(&b, th, timeout, &dl);
+    block_mark(&b, REASON_CONDITION, oi, timeout >= 0);
+    bool woken = waiter_sleep(r, c, th->slot, until);
     block_end(&b);
     instant(th, INSTANT_WAKE, oi, woken, 0);
     lock_acquire(th, op, li, -1);
@@ -1128,47 +1186,37 @@ static bool condition_wait(struct hthread *th, const struct op *op, uint32_t oi,
     return woken;
 }
 
+/* notify(n): wakes the n oldest waiters (n < 0: all), as CPython's does. */
 static void condition_notify(struct hthread *th, uint32_t oi, int64_t n)
 {
     struct hobj *c = obj_at(th->run, oi);
     pthread_mutex_lock(&c->m);
-    /* a waiter that timed out keeps its ticket, so a notify may be spent on
-     * it (Python would skip it): documented in docs/host.md */
-    int64_t k = (int64_t)(c->next_ticket - c->wake_upto);
-    if (n >= 0 && n < k)
-        k = n;
-    if (k > 0) {
-        c->wake_upto += (uint64_t)k;
-        pthread_cond_broadcast(&c->cv);
-    }
+    int64_t k = waiters_wake(th->run, c, n);
     pthread_mutex_unlock(&c->m);
-    instant(th, INSTANT_NOTIFY, oi, k > 0 ? k : 0, 0);
+    instant(th, INSTANT_NOTIFY, oi, k, 0);
 }
 
+/* Event wait, as CPython's: returns at once when the flag is set, else
+ * queues and sleeps until a set() wakes it (even when a clear() follows at
+ * once: a set wakes every thread waiting then) or the timeout ends. */
 static bool event_wait(struct hthread *th, uint32_t oi, int64_t timeout)
 {
-    struct hobj *o = obj_at(th->run, oi);
-    struct timespec dl;
-    if (timeout >= 0)
-        deadline_of(&dl, timeout);
-    struct blocking b;
-    block_begin(&b, th);
+    struct hrun *r = th->run;
+    struct hobj *o = obj_at(r, oi);
     instant(th, INSTANT_WAIT, oi, 0, 0);
     pthread_mutex_lock(&o->m);
-    if (!o->count)
-        block_drop_gil(&b, &o->m);
-    /* a set() wakes every waiter even when a clear() follows at once, as
-     * Python's Event (a Condition's notify_all) does: each set is a
-     * new generation */
-    uint64_t gen = o->generation;
-    while (!o->count && o->generation == gen) {
-        block_mark(&b, REASON_EVENT, oi, timeout >= 0);
-        if (!obj_wait(o, &o->cv, timeout >= 0 ? &dl : NULL))
-            break;
-    }
-    bool set = o->count != 0 || o->generation != gen;
+    bool set = o->count != 0;
+    if (!set)
+        waiter_push(r, o, th->slot);
     pthread_mutex_unlock(&o->m);
-    block_end(&b);
+    if (!set) {
+        struct blocking b;
+        struct timespec dl;
+        const struct timespec *until = block_wait_begin(&b, th, timeout, &dl);
+        block_mark(&b, REASON_EVENT, oi, timeout >= 0);
+        set = waiter_sleep(r, o, th->slot, until);
+        block_end(&b);
+    }
     instant(th, INSTANT_WAKE, oi, set, 0);
     return set;
 }
@@ -1178,10 +1226,8 @@ static void event_set(struct hthread *th, uint32_t oi, bool value)
     struct hobj *o = obj_at(th->run, oi);
     pthread_mutex_lock(&o->m);
     o->count = value;
-    if (value) {
-        o->generation++;
-        pthread_cond_broadcast(&o->cv);
-    }
+    if (value)
+        waiters_wake(th->run, o, -1);
     pthread_mutex_unlock(&o->m);
     instant(th, value ? INSTANT_SET : INSTANT_CLEAR, oi, 0, 0);
 }
@@ -2847,6 +2893,7 @@ static int init_object(struct hobj *o, const struct object_decl *d)
         rc = pthread_cond_init(&o->cv_space, &ca);
     pthread_condattr_destroy(&ca);
     o->owner = -1;
+    o->whead = o->wtail = UINT32_MAX;
     if (is_mutex(d) && rc == 0 && sem_init(&o->sem, 1, 1) != 0)
         rc = errno;
     if (is_semaphore(d))
@@ -3089,6 +3136,10 @@ static enum status run_setup(struct hrun *r, const struct scenario *sc, const st
         for (uint32_t k = 0; k < n; k++)
             r->cells[r->var_off[v] + k] = sc->vars[v].init ? sc->vars[v].init[k] : 0;
     }
+    for (uint32_t i = 0; i < r->max_slots; i++)
+        if (sem_init(&r->slots[i].wake, 1, 0) != 0)
+            return error_set(err, STATUS_INTERNAL, NULL, "cannot make a thread's wake-up semaphore: %s",
+                             strerror(errno));
     uint32_t q = 0;
     /* no descriptor yet, so a teardown after a failure closes only pipes made */
     for (size_t o = 0; o < nobjs; o++)

@@ -80,6 +80,56 @@ static void a_condition_should_hand_items_from_producer_to_consumer_in_order(voi
     hrun_free(r);
 }
 
+static void a_timed_out_condition_waiter_should_leave_the_list_so_a_notify_wakes_the_next(void **state)
+{
+    (void)state;
+    /* w1 times out before the notify; as in Python it is off the waiter
+     * list by then, so notify(1) wakes w2 (and does not spend itself on w1,
+     * which would leave w2 waiting forever: a deadlock) */
+    struct hrun_result *r = hrun_json(
+        "{\"machine\": {\"cpus\": 2}, \"objects\": {\"L\": {\"type\": \"lock\"}, \"C\": {\"type\": \"condition\", "
+        "\"lock\": \"L\"}}, \"shared\": {\"w1\": -1, \"w2\": -1}, " PROC(
+            THREAD("w1", "{\"op\": \"with\", \"obj\": \"C\", \"body\": [{\"op\": \"wait\", \"obj\": \"C\", "
+                         "\"timeout\": \"2ms\", \"into\": \"r\"}, {\"op\": \"set\", \"var\": \"w1\", \"value\": "
+                         "\"$r\"}]}") ", " THREAD(
+                "w2", "{\"op\": \"sleep\", \"for\": \"1ms\"}, {\"op\": \"with\", \"obj\": \"C\", \"body\": [{\"op\": "
+                      "\"wait\", \"obj\": \"C\", \"into\": \"r\"}, {\"op\": \"set\", \"var\": \"w2\", \"value\": "
+                      "\"$r\"}]}") ", " THREAD("n", "{\"op\": \"sleep\", \"for\": \"20ms\"}, {\"op\": \"with\", "
+                                                   "\"obj\": \"C\", \"body\": [{\"op\": \"notify\", \"obj\": "
+                                                   "\"C\"}]}")) "}");
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(hrun_var(r, "w1", 0), 0);
+    assert_int_equal(hrun_var(r, "w2", 0), 1);
+    hrun_free(r);
+}
+
+static void notify_should_wake_the_oldest_waiter_first(void **state)
+{
+    (void)state;
+    /* a, b and c start waiting 5 ms apart; three notify(1)s 5 ms apart wake
+     * them in that order, as Python's FIFO waiter list does */
+#define RANKED_WAITER(name, nap)                                                                                   \
+    THREAD(name, "{\"op\": \"sleep\", \"for\": \"" nap "\"}, {\"op\": \"with\", \"obj\": \"C\", \"body\": "       \
+                 "[{\"op\": \"wait\", \"obj\": \"C\"}, {\"op\": \"add\", \"var\": \"woken\", \"value\": 1, "         \
+                 "\"atomic\": true}, {\"op\": \"load\", \"var\": \"woken\", \"into\": \"k\"}, {\"op\": \"set\", "      \
+                 "\"var\": \"rank_" name "\", \"value\": \"$k\"}]}")
+#define NOTIFY_ONE "{\"op\": \"with\", \"obj\": \"C\", \"body\": [{\"op\": \"notify\", \"obj\": \"C\"}]}"
+    struct hrun_result *r = hrun_json(
+        "{\"machine\": {\"cpus\": 2}, \"objects\": {\"L\": {\"type\": \"lock\"}, \"C\": {\"type\": \"condition\", "
+        "\"lock\": \"L\"}}, \"shared\": {\"woken\": 0, \"rank_a\": 0, \"rank_b\": 0, \"rank_c\": 0}, " PROC(
+            RANKED_WAITER("a", "0ms") ", " RANKED_WAITER("b", "5ms") ", " RANKED_WAITER(
+                "c", "10ms") ", " THREAD("n", "{\"op\": \"sleep\", \"for\": \"30ms\"}, " NOTIFY_ONE ", {\"op\": "
+                                             "\"sleep\", \"for\": \"10ms\"}, " NOTIFY_ONE ", {\"op\": \"sleep\", "
+                                             "\"for\": \"10ms\"}, " NOTIFY_ONE)) "}");
+#undef RANKED_WAITER
+#undef NOTIFY_ONE
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(hrun_var(r, "rank_a", 0), 1);
+    assert_int_equal(hrun_var(r, "rank_b", 0), 2);
+    assert_int_equal(hrun_var(r, "rank_c", 0), 3);
+    hrun_free(r);
+}
+
 static void a_barrier_should_release_no_thread_before_all_arrive(void **state)
 {
     (void)state;
@@ -898,6 +948,8 @@ int main(void)
         cmocka_unit_test(a_lock_should_keep_every_update_of_two_threads),
         cmocka_unit_test(a_racy_add_should_lose_updates_on_two_cpus),
         cmocka_unit_test(a_condition_should_hand_items_from_producer_to_consumer_in_order),
+        cmocka_unit_test(a_timed_out_condition_waiter_should_leave_the_list_so_a_notify_wakes_the_next),
+        cmocka_unit_test(notify_should_wake_the_oldest_waiter_first),
         cmocka_unit_test(a_barrier_should_release_no_thread_before_all_arrive),
         cmocka_unit_test(queues_should_give_items_in_fifo_lifo_and_priority_order),
         cmocka_unit_test(a_queue_should_pass_items_between_processes_with_paired_flows),
