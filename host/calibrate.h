@@ -58,6 +58,7 @@ enum calib_figure_id {
     CALIB_IDLE_WAKE,     /* the 3 figures of the idle CPU trial */
     CALIB_IDLE_POLL,
     CALIB_IDLE_KICK,
+    CALIB_THREAD_EXIT,
     CALIB_FIGURE_COUNT
 };
 

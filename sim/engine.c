@@ -712,8 +712,10 @@ static void cpu_event(struct engine *e, uint32_t c)
 {
     struct cpu *cpu = &e->cpus[c];
     cpu->event = NONE;
-    if (cpu->task == NONE)
+    if (cpu->task == NONE) {
+        cpu->exiting = false; /* a thread's exit is over */
         return;
+    }
     if (cpu->switching) {
         cpu_start_running(e, c);
         return;
@@ -1056,10 +1058,22 @@ const char *engine_keep_string(struct engine *e, const char *s)
     return e->kept[e->nkept++];
 }
 
+/* t has run its last op: it finishes now, and its CPU stays busy for the
+ * profile's thread_exit_ns (no thread is dispatched there meanwhile; not
+ * drawn, as in the host runner's trace, whose threads stop recording at
+ * their exit). Not after the last live thread: nothing could wait. */
 enum step engine_exit_thread(struct engine *e, struct task *t)
 {
-    cpu_release(e, (uint32_t)t->cpu, SCHED_STOP_EXITED);
+    uint32_t c = (uint32_t)t->cpu;
+    cpu_release(e, c, SCHED_STOP_EXITED);
     task_finish(e, t);
+    int64_t exit_ns = e->sc->profile.thread_exit_ns;
+    struct cpu *cpu = &e->cpus[c];
+    if (exit_ns > 0 && e->live_tasks > 0 && cpu->task == NONE) {
+        cpu->exiting = true;
+        cpu->idle_since = e->now + exit_ns;
+        cpu_arm(e, c, e->now + exit_ns);
+    }
     return STEP_OFF_CPU;
 }
 
@@ -1291,7 +1305,7 @@ static void engine_schedule(struct engine *e)
     while (changed && e->failed == STATUS_OK) {
         changed = false;
         for (uint32_t c = 0; c < ncpus && e->failed == STATUS_OK; c++) {
-            if (e->cpus[c].task != NONE)
+            if (e->cpus[c].task != NONE || e->cpus[c].exiting)
                 continue;
             struct sched_entity *se = e->pol->pick_next(e->rq, (int)c, e->now);
             if (!se)

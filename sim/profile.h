@@ -80,6 +80,13 @@ struct profile {
      * (it waits as a thread being woken meanwhile). 0 in the built-in
      * profile: at once. calibrate measures it. */
     int64_t thread_start_latency_ns;
+    /* A thread that ends keeps its CPU this long after its last op: the C
+     * library gives its stack's pages back and the kernel tears it down, so
+     * a ready thread waiting for that CPU runs this much later. Its finish
+     * and its joiners' wake-up are at the end of its last op, as in the
+     * host runner's trace. 0 in the built-in profile; calibrate measures
+     * it. */
+    int64_t thread_exit_ns;
     /* A release that wakes a thread waiting for the lock or semaphore: the
      * releaser's futex wake system call. A waiter blocked for wake_settle_ns
      * or longer has left its CPU: waking it costs the releaser wake_ns (the

@@ -78,6 +78,9 @@ static void quick_calibration_should_give_plausible_costs(void **state)
      * every new thread runs some time after its op began */
     assert_true(fig[CALIB_RUNNER_THREAD_START].min > 0);
     assert_true(fig[CALIB_THREAD_LATENCY].min > 0);
+    /* a thread's end holds its CPU for a while: the next one on that CPU
+     * runs some time after the exit record */
+    assert_true(fig[CALIB_THREAD_EXIT].min > 0);
 }
 
 static void calibrated_profile_should_load_with_the_measured_medians(void **state)
@@ -107,6 +110,7 @@ static void calibrated_profile_should_load_with_the_measured_medians(void **stat
     assert_int_equal(p.add_ns, (int64_t)(result.figures[CALIB_RUNNER_ADD].median + 0.5));
     assert_int_equal(p.thread_start_ns, (int64_t)(result.figures[CALIB_RUNNER_THREAD_START].median + 0.5));
     assert_int_equal(p.thread_start_latency_ns, (int64_t)(result.figures[CALIB_THREAD_LATENCY].median + 0.5));
+    assert_int_equal(p.thread_exit_ns, (int64_t)(result.figures[CALIB_THREAD_EXIT].median + 0.5));
     assert_int_equal(p.wakeup_latency_ns, (int64_t)(result.figures[CALIB_WAKE_LATENCY].median + 0.5));
     assert_int_equal(p.wake_ns, (int64_t)(result.figures[CALIB_WAKE].median + 0.5));
     assert_int_equal(p.wake_early_ns, (int64_t)(result.figures[CALIB_WAKE_EARLY].median + 0.5));

@@ -161,6 +161,39 @@ static void a_fork_and_join_round_should_take_the_childs_start_up_from_the_op(vo
     run_free(r);
 }
 
+/* thread_exit_ns: on one CPU, a ends its 1 ms at 1 ms and keeps the CPU
+ * 0.2 ms more, so b runs from 1.2 ms; a's finish, and main's join of it on
+ * the other CPU, stay at 1 ms; after b, the last thread, nothing waits. */
+static void an_ending_thread_should_keep_its_cpu_for_the_exit_time(void **state)
+{
+    (void)state;
+    struct run *r = run_json(
+        "{\"machine\": {\"cpus\": 1, \"context_switch\": 0, \"profile\": {\"thread_exit_ns\": 200000}},"
+        " \"scheduler\": {\"policy\": \"fifo\"},"
+        " \"processes\": [{\"name\": \"P\", \"threads\": ["
+        "{\"name\": \"a\", \"program\": [{\"op\": \"compute\", \"for\": \"1ms\"}]},"
+        " {\"name\": \"b\", \"program\": [{\"op\": \"compute\", \"for\": \"1ms\"}]}]}]}",
+        NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(metrics(r, 0)->finish, 1000000);
+    assert_int_equal(metrics(r, 1)->first_run, 1200000);
+    assert_int_equal(metrics(r, 1)->wait, 1200000);
+    assert_int_equal(metrics(r, 1)->finish, 2200000);
+    assert_int_equal(engine_stats(r->eng)->makespan, 2200000);
+    run_free(r);
+    r = run_json(
+        "{\"machine\": {\"cpus\": 2, \"context_switch\": 0, \"wakeup_latency\": 0, \"profile\": {\"thread_exit_ns\": 200000}},"
+        " \"functions\": {\"w\": {\"body\": [{\"op\": \"compute\", \"for\": \"1ms\"}]}},"
+        " \"processes\": [{\"name\": \"P\", \"threads\": [{\"name\": \"main\", \"program\": ["
+        "{\"op\": \"thread\", \"name\": \"t\", \"call\": \"w\"}, {\"op\": \"join\", \"thread\": \"t\"},"
+        " {\"op\": \"compute\", \"for\": \"1ms\"}]}]}]}",
+        NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(metrics(r, 1)->finish, 1000000);
+    assert_int_equal(metrics(r, 0)->finish, 2000000);
+    run_free(r);
+}
+
 /* thread_start_wait: Thread.start() returns once the new thread has run.
  * The creator pays thread_start_ns (100 us, or none), then sleeps until the
  * new thread runs at 300 us, and is woken 10 us later (wakeup_latency). */
@@ -678,6 +711,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fcfs_should_give_the_textbook_waits),
         cmocka_unit_test(a_fork_and_join_round_should_take_the_childs_start_up_from_the_op),
+        cmocka_unit_test(an_ending_thread_should_keep_its_cpu_for_the_exit_time),
         cmocka_unit_test(switch_cost_should_delay_the_next_thread_and_count_as_wait),
         cmocka_unit_test(two_cpus_should_run_two_threads_in_parallel),
         cmocka_unit_test(sleep_should_block_without_using_a_cpu),
