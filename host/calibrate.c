@@ -1188,6 +1188,22 @@ static enum status trial_contended(struct calib_ctx *c, double *v)
     return STATUS_OK;
 }
 
+/* Runs a micro-scenario of len bytes (written into a buffer of cap: more
+ * is an error naming `what`) in the host runner, and computes its trace's
+ * metrics: the caller frees *m and destroys *tr. */
+static enum status calib_run_metrics(struct calib_ctx *c, const char *json, int len, size_t cap, const char *what,
+                                     struct trace **tr, struct task_metrics **m)
+{
+    if (len < 0 || (size_t)len >= cap)
+        return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: the %s scenario does not fit", what);
+    enum status st = calib_host_trace(c, json, tr);
+    if (st != STATUS_OK)
+        return st;
+    *m = xcalloc((*tr)->ntasks + 1, sizeof **m);
+    trace_metrics_compute(*tr, *m);
+    return STATUS_OK;
+}
+
 /* Starting threads as the lectures do: a main thread makes n threads one
  * after the other, each waiting on an event until all are made, on as many
  * CPUs as calibrate uses (2 where it may). The new threads live side by
@@ -1219,14 +1235,11 @@ static enum status trial_thread_start(struct calib_ctx *c, double *v)
     for (int i = 0; i < n; i++)
         len += snprintf(json + len, sizeof json - (size_t)len, ", {\"op\": \"join\", \"thread\": \"w%d\"}", i);
     len += snprintf(json + len, sizeof json - (size_t)len, "]}]}]}");
-    if (len >= (int)sizeof json)
-        return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: the thread start scenario does not fit");
     struct trace *tr;
-    enum status st = calib_host_trace(c, json, &tr);
+    struct task_metrics *m;
+    enum status st = calib_run_metrics(c, json, len, sizeof json, "thread start", &tr, &m);
     if (st != STATUS_OK)
         return st;
-    struct task_metrics *m = xcalloc(tr->ntasks + 1, sizeof *m);
-    trace_metrics_compute(tr, m);
     double late[MAX];
     int64_t first, last;
     int found = calib_start_delays(tr, m, late, MAX, &first, &last);
@@ -1267,14 +1280,11 @@ static enum status trial_thread_exit(struct calib_ctx *c, double *v)
                         "%s{\"name\": \"t%d\", \"program\": [{\"op\": \"compute\", \"for\": \"100us\"}]}",
                         i ? ", " : "", i);
     len += snprintf(json + len, sizeof json - (size_t)len, "]}]}");
-    if (len >= (int)sizeof json)
-        return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: the thread exit scenario does not fit");
     struct trace *tr;
-    enum status st = calib_host_trace(c, json, &tr);
+    struct task_metrics *m;
+    enum status st = calib_run_metrics(c, json, len, sizeof json, "thread exit", &tr, &m);
     if (st != STATUS_OK)
         return st;
-    struct task_metrics *m = xcalloc(tr->ntasks + 1, sizeof *m);
-    trace_metrics_compute(tr, m);
     uint32_t order[N];
     uint32_t n = 0;
     for (uint32_t i = 0; i < tr->ntasks && n < N; i++)
