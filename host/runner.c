@@ -2801,14 +2801,18 @@ static void warm_code(void)
 }
 
 /* Breaks, before time zero, the copy-on-write sharing of the private
- * writable memory a declared process inherited from the runner (its heap,
- * the program's and the C library's data): else the first write to each of
- * those pages in the run copies it, 15-30 us a page on a virtual machine (a
- * main thread's first `thread` op took four such faults, some 70 us, in
- * glibc's thread list and the heap). A Python program has written those of
- * its own long before its lecture code runs. Mappings of more than
- * HOST_WARM_MAX bytes are left alone. Best effort. */
-#define HOST_WARM_MAX (8u << 20)
+ * writable memory a declared process inherited from the runner and will
+ * write to: its heap and the program's and the C libraries' data. Else the
+ * first write to each of those pages in the run copies it, 15-30 us a page
+ * on a virtual machine (a main thread's first `thread` op took four such
+ * faults, some 70 us, in glibc's thread list and the heap). A Python program
+ * has written its own long before its lecture code runs. Anonymous
+ * mappings and any of more than HOST_WARM_MAX bytes are left alone: every
+ * page made the process's own is a page table entry each fork it makes in
+ * the run copies, and the runner's caller may hold large ones (calibrate has
+ * a thread's 8 MiB stack; warming that took its fork_parent_ns from 0.8-1.1
+ * to 1.2-1.9 ms). Best effort. */
+#define HOST_WARM_MAX (512u << 10)
 static void warm_private_memory(void)
 {
     FILE *f = fopen("/proc/self/maps", "r");
@@ -2817,10 +2821,10 @@ static void warm_private_memory(void)
     char line[512];
     while (fgets(line, sizeof line, f)) {
         unsigned long lo, hi;
-        char perms[5];
-        if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) != 3 || strcmp(perms, "rw-p") != 0)
+        char perms[5], path[256] = "";
+        if (sscanf(line, "%lx-%lx %4s %*s %*s %*s %255s", &lo, &hi, perms, path) < 3 || strcmp(perms, "rw-p") != 0)
             continue;
-        if (hi - lo <= HOST_WARM_MAX)
+        if ((path[0] == '/' || strcmp(path, "[heap]") == 0) && hi - lo <= HOST_WARM_MAX)
             fill_pages((void *)lo, hi - lo, true);
     }
     fclose(f);
