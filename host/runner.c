@@ -1117,6 +1117,10 @@ static int64_t waiters_wake(struct hrun *r, struct hobj *o, int64_t n)
         if (o->whead == UINT32_MAX)
             o->wtail = UINT32_MAX;
         w->queued = false;
+        /* a waiter whose process has ended (a daemon thread, a process
+         * terminated) takes no wake-up, as the simulator forgets it */
+        if (atomic_load(&r->procs[w->process].state) == PROC_DONE)
+            continue;
         sem_post(&w->wake);
         k++;
     }
@@ -1124,17 +1128,19 @@ static int64_t waiters_wake(struct hrun *r, struct hobj *o, int64_t n)
 }
 
 /* Slot s, queued on o, sleeps until woken or the deadline (NULL: none).
- * One that times out takes itself off the list, as Python's does, unless a
- * wake-up took it first: then it counts as woken (the post is made or
- * about to be, and is taken). Without o->m. Returns true when woken. */
+ * One that times out takes itself off the list, as Python's does; if a
+ * wake-up took it first, the wake-up is spent on it and it still returns
+ * false, as Python's Condition.wait does then (its post is made or about to
+ * be, and is taken, so the semaphore is 0 again). Without o->m. Returns
+ * true when woken in time. */
 static bool waiter_sleep(struct hrun *r, struct hobj *o, uint32_t s, const struct timespec *until)
 {
     struct hslot *w = &r->slots[s];
     if (sem_wait_until(&w->wake, until))
         return true;
     pthread_mutex_lock(&o->m);
-    bool woken = !w->queued;
-    if (!woken) {
+    bool taken = !w->queued;
+    if (!taken) {
         uint32_t prev = UINT32_MAX;
         for (uint32_t i = o->whead; i != s; i = r->slots[i].next_waiter)
             prev = i;
@@ -1147,9 +1153,9 @@ static bool waiter_sleep(struct hrun *r, struct hobj *o, uint32_t s, const struc
         w->queued = false;
     }
     pthread_mutex_unlock(&o->m);
-    if (woken)
+    if (taken)
         sem_wait_until(&w->wake, NULL);
-    return woken;
+    return false;
 }
 
 /* Condition wait, as CPython's Condition.wait: queues this thread while
@@ -2564,13 +2570,17 @@ static void pool_leave(struct hpool *pl)
  * never use (a runner thread uses 3-7 of the 16 pages below its stack
  * pointer; with them touched, 10_barrier took 1.81 ms instead of 1.24).
  * Best effort: older kernels refuse the populate. */
-static void fill_pages(void *p, size_t len, bool touch)
+__attribute__((no_sanitize("address", "thread"))) static void fill_pages(void *p, size_t len, bool touch)
 {
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
     uintptr_t lo = (uintptr_t)p & ~(page - 1), hi = (uintptr_t)p + len;
     if (hi <= lo)
         return;
-    madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+    /* reads of pages the kernel did not fill would map the zero page (the
+     * write faults anyway) or, past a file's end, raise SIGBUS; and the
+     * reads may land in a sanitizer's redzones, which is no error here */
+    if (madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE) != 0)
+        return;
     for (uintptr_t a = lo; touch && a < hi; a += page)
         (void)*(volatile const char *)a;
 }
@@ -2820,6 +2830,13 @@ static void warm_private_memory(void)
         return;
     char line[512];
     while (fgets(line, sizeof line, f)) {
+        if (!strchr(line, '\n')) {
+            /* a longer line (a long path): not one of ours; skip its rest */
+            int ch;
+            while ((ch = fgetc(f)) != EOF && ch != '\n')
+                ;
+            continue;
+        }
         unsigned long lo, hi;
         char perms[5], path[256] = "";
         if (sscanf(line, "%lx-%lx %4s %*s %*s %*s %255s", &lo, &hi, perms, path) < 3 || strcmp(perms, "rw-p") != 0)
@@ -2906,8 +2923,9 @@ static _Noreturn void child_main(struct hrun *r, uint32_t p)
      * itself and the text's first HOST_TEXT_WARM bytes are made usable too
      * (fill_pages); the process pools' results (4 MiB) and the rest of the
      * text only where a run gets to them, a page at a time */
-    madvise(r->map, (size_t)((unsigned char *)r->events - r->map), MADV_POPULATE_WRITE);
     fill_pages(r->map, (size_t)((unsigned char *)r->pool_results - r->map), true);
+    fill_pages(r->pool_results, (size_t)((unsigned char *)r->text - (unsigned char *)r->pool_results), false);
+    fill_pages(r->text, (size_t)((unsigned char *)r->events - (unsigned char *)r->text), false);
     fill_pages(r->text, HOST_TEXT_WARM, true);
     warm_code();
     pthread_mutex_init(&r->gate_m, NULL);

@@ -1059,9 +1059,11 @@ const char *engine_keep_string(struct engine *e, const char *s)
 }
 
 /* t has run its last op: it finishes now, and its CPU stays busy for the
- * profile's thread_exit_ns (no thread is dispatched there meanwhile; not
+ * profile's thread_exit_ns (no thread is dispatched there meanwhile, so a
+ * ready thread the policy lets preempt may take another CPU instead; not
  * drawn, as in the host runner's trace, whose threads stop recording at
- * their exit). Not after the last live thread: nothing could wait. */
+ * their exit). Not when no thread is left and none is due: nothing could
+ * wait for that CPU. */
 enum step engine_exit_thread(struct engine *e, struct task *t)
 {
     uint32_t c = (uint32_t)t->cpu;
@@ -1069,7 +1071,7 @@ enum step engine_exit_thread(struct engine *e, struct task *t)
     task_finish(e, t);
     int64_t exit_ns = e->sc->profile.thread_exit_ns;
     struct cpu *cpu = &e->cpus[c];
-    if (exit_ns > 0 && e->live_tasks > 0 && cpu->task == NONE) {
+    if (exit_ns > 0 && (e->live_tasks > 0 || e->pending_task_events > 0) && cpu->task == NONE) {
         cpu->exiting = true;
         cpu->idle_since = e->now + exit_ns;
         cpu_arm(e, c, e->now + exit_ns);
@@ -1226,6 +1228,10 @@ static void engine_policy_timer(struct engine *e)
     for (uint32_t i = 0; i < n; i++) {
         uint32_t c = e->running_scratch[i];
         struct cpu *cpu = &e->cpus[c];
+        /* an earlier CPU's thread may have ended its process, and with it
+         * a daemon thread that was on this one */
+        if (cpu->task == NONE)
+            continue;
         cpu->slice = engine_slice(e, engine_task_at(e, cpu->task));
         if (cpu->switching)
             continue;

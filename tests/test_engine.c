@@ -162,8 +162,9 @@ static void a_fork_and_join_round_should_take_the_childs_start_up_from_the_op(vo
 }
 
 /* thread_exit_ns: on one CPU, a ends its 1 ms at 1 ms and keeps the CPU
- * 0.2 ms more, so b runs from 1.2 ms; a's finish, and main's join of it on
- * the other CPU, stay at 1 ms; after b, the last thread, nothing waits. */
+ * 0.2 ms more, so b runs from 1.2 ms (its wait) and ends at 2.2 ms; a's
+ * finish stays at 1 ms. On two CPUs, main's join of t is woken at t's
+ * finish, not after its exit time. */
 static void an_ending_thread_should_keep_its_cpu_for_the_exit_time(void **state)
 {
     (void)state;

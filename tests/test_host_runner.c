@@ -106,8 +106,9 @@ static void a_timed_out_condition_waiter_should_leave_the_list_so_a_notify_wakes
 static void notify_should_wake_the_oldest_waiter_first(void **state)
 {
     (void)state;
-    /* a, b and c start waiting 5 ms apart; three notify(1)s 5 ms apart wake
-     * them in that order, as Python's FIFO waiter list does */
+    /* a, b and c start waiting 20 ms apart; three notify(1)s 20 ms apart
+     * wake them in that order, as Python's FIFO waiter list does (the gaps
+     * leave a loaded machine time to run each woken thread) */
 #define RANKED_WAITER(name, nap)                                                                                   \
     THREAD(name, "{\"op\": \"sleep\", \"for\": \"" nap "\"}, {\"op\": \"with\", \"obj\": \"C\", \"body\": "       \
                  "[{\"op\": \"wait\", \"obj\": \"C\"}, {\"op\": \"add\", \"var\": \"woken\", \"value\": 1, "         \
@@ -117,10 +118,10 @@ static void notify_should_wake_the_oldest_waiter_first(void **state)
     struct hrun_result *r = hrun_json(
         "{\"machine\": {\"cpus\": 2}, \"objects\": {\"L\": {\"type\": \"lock\"}, \"C\": {\"type\": \"condition\", "
         "\"lock\": \"L\"}}, \"shared\": {\"woken\": 0, \"rank_a\": 0, \"rank_b\": 0, \"rank_c\": 0}, " PROC(
-            RANKED_WAITER("a", "0ms") ", " RANKED_WAITER("b", "5ms") ", " RANKED_WAITER(
-                "c", "10ms") ", " THREAD("n", "{\"op\": \"sleep\", \"for\": \"30ms\"}, " NOTIFY_ONE ", {\"op\": "
-                                             "\"sleep\", \"for\": \"10ms\"}, " NOTIFY_ONE ", {\"op\": \"sleep\", "
-                                             "\"for\": \"10ms\"}, " NOTIFY_ONE)) "}");
+            RANKED_WAITER("a", "0ms") ", " RANKED_WAITER("b", "20ms") ", " RANKED_WAITER(
+                "c", "40ms") ", " THREAD("n", "{\"op\": \"sleep\", \"for\": \"80ms\"}, " NOTIFY_ONE ", {\"op\": "
+                                             "\"sleep\", \"for\": \"20ms\"}, " NOTIFY_ONE ", {\"op\": \"sleep\", "
+                                             "\"for\": \"20ms\"}, " NOTIFY_ONE)) "}");
 #undef RANKED_WAITER
 #undef NOTIFY_ONE
     assert_int_equal(r->status, STATUS_OK);
