@@ -139,7 +139,17 @@ class CleanupTest(unittest.TestCase):
         # the spawned process is a new image of the threadsim binary, which
         # maps the run through the memfd it inherited
         self.assertEqual(os.path.realpath("/proc/%d/exe" % worker[0]), os.path.realpath(THREADSIM))
-        fds = [os.readlink("/proc/%d/fd/%s" % (worker[0], fd)) for fd in os.listdir("/proc/%d/fd" % worker[0])]
+        # (it may still be loading its libraries, whose descriptors come and
+        # go while they are listed: look again until the run's is there)
+        fds, deadline = [], time.time() + 5
+        while "/memfd:threadsim-run (deleted)" not in fds and time.time() < deadline:
+            fds = []
+            for fd in os.listdir("/proc/%d/fd" % worker[0]):
+                try:
+                    fds.append(os.readlink("/proc/%d/fd/%s" % (worker[0], fd)))
+                except FileNotFoundError:
+                    pass
+            time.sleep(0.01)
         self.assertIn("/memfd:threadsim-run (deleted)", fds)
         os.kill(worker[0], signal.SIGSEGV)
         err = self.assert_nothing_left(proc, 4)
