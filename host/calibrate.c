@@ -299,10 +299,14 @@ static enum status trial_fork(struct calib_ctx *c, double *v)
  * thread running its first op: the start-up the simulator charges to the
  * child before its function. */
 /* Runs the micro-scenario json with the host runner (a spawn in it execs
- * threadsim, which loads the same text). On STATUS_OK *out is its trace. */
-static enum status calib_host_trace(struct calib_ctx *c, const char *json, struct trace **out)
+ * threadsim, which loads the same text). On STATUS_OK *out is its trace and
+ * *m its metrics (one more entry than tasks, zeroed): the caller frees *m
+ * and destroys *out. */
+static enum status calib_host_trace(struct calib_ctx *c, const char *json, struct trace **out,
+                                    struct task_metrics **m)
 {
     *out = NULL;
+    *m = NULL;
     struct scenario *sc = scenario_load_buffer(json, strlen(json), "calibrate", c->err);
     if (!sc)
         return c->err->status;
@@ -317,8 +321,11 @@ static enum status calib_host_trace(struct calib_ctx *c, const char *json, struc
     if (st != STATUS_OK) {
         trace_destroy(*out);
         *out = NULL;
+        return st;
     }
-    return st;
+    *m = xcalloc((*out)->ntasks + 1, sizeof **m);
+    trace_metrics_compute(*out, *m);
+    return STATUS_OK;
 }
 
 /* For each start (of a thread or process) by the first thread, from its
@@ -357,11 +364,10 @@ static enum status trial_spawn(struct calib_ctx *c, double *v)
              "\"process\": \"p\"}]}]}]}]}",
              lecture_cpus(c), n);
     struct trace *tr;
-    enum status st = calib_host_trace(c, json, &tr);
+    struct task_metrics *m;
+    enum status st = calib_host_trace(c, json, &tr, &m);
     if (st != STATUS_OK)
         return st;
-    struct task_metrics *m = xcalloc(tr->ntasks + 1, sizeof *m);
-    trace_metrics_compute(tr, m);
     v[0] = (double)m[0].cpu / n;
     double late[8];
     int children = calib_start_delays(tr, m, late, 8, NULL, NULL);
@@ -1035,11 +1041,10 @@ static double runner_op_ns(struct calib_ctx *c, const char *functions, const cha
 static double runner_json_ns(struct calib_ctx *c, const char *json, int n, double *start, double *blocked)
 {
     struct trace *tr;
-    enum status st = calib_host_trace(c, json, &tr);
+    struct task_metrics *m;
+    enum status st = calib_host_trace(c, json, &tr, &m);
     double ns = -1;
-    if (st == STATUS_OK && tr && tr->ntasks > 0) {
-        struct task_metrics *m = xcalloc(tr->ntasks, sizeof *m);
-        trace_metrics_compute(tr, m);
+    if (st == STATUS_OK) {
         for (uint32_t i = 0; i < tr->ntasks; i++)
             if (strcmp(tr->tasks[i].name, "MainThread") == 0 && tr->tasks[i].process == 0) {
                 ns = (double)m[i].cpu / n;
@@ -1188,22 +1193,6 @@ static enum status trial_contended(struct calib_ctx *c, double *v)
     return STATUS_OK;
 }
 
-/* Runs a micro-scenario of len bytes (written into a buffer of cap: more
- * is an error naming `what`) in the host runner, and computes its trace's
- * metrics: the caller frees *m and destroys *tr. */
-static enum status calib_run_metrics(struct calib_ctx *c, const char *json, int len, size_t cap, const char *what,
-                                     struct trace **tr, struct task_metrics **m)
-{
-    if (len < 0 || (size_t)len >= cap)
-        return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: the %s scenario does not fit", what);
-    enum status st = calib_host_trace(c, json, tr);
-    if (st != STATUS_OK)
-        return st;
-    *m = xcalloc((*tr)->ntasks + 1, sizeof **m);
-    trace_metrics_compute(*tr, *m);
-    return STATUS_OK;
-}
-
 /* Starting threads as the lectures do: a main thread makes n threads one
  * after the other, each waiting on an event until all are made, on as many
  * CPUs as calibrate uses (2 where it may). The new threads live side by
@@ -1235,9 +1224,11 @@ static enum status trial_thread_start(struct calib_ctx *c, double *v)
     for (int i = 0; i < n; i++)
         len += snprintf(json + len, sizeof json - (size_t)len, ", {\"op\": \"join\", \"thread\": \"w%d\"}", i);
     len += snprintf(json + len, sizeof json - (size_t)len, "]}]}]}");
+    if (len >= (int)sizeof json)
+        return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: the thread start scenario does not fit");
     struct trace *tr;
     struct task_metrics *m;
-    enum status st = calib_run_metrics(c, json, len, sizeof json, "thread start", &tr, &m);
+    enum status st = calib_host_trace(c, json, &tr, &m);
     if (st != STATUS_OK)
         return st;
     double late[MAX];
@@ -1275,41 +1266,40 @@ static enum status trial_thread_exit(struct calib_ctx *c, double *v)
     enum { N = 8, TRIES = 3 };
     char json[2048];
     int len = snprintf(json, sizeof json, "{\"machine\": {\"cpus\": 1}, \"processes\": [{\"name\": \"main\", \"threads\": [");
-    for (int i = 0; i < N && len < (int)sizeof json; i++)
+    for (int i = 0; i < N; i++)
         len += snprintf(json + len, sizeof json - (size_t)len,
                         "%s{\"name\": \"t%d\", \"program\": [{\"op\": \"compute\", \"for\": \"100us\"}]}",
                         i ? ", " : "", i);
-    if (len < (int)sizeof json)
-        len += snprintf(json + len, sizeof json - (size_t)len, "]}]}");
+    len += snprintf(json + len, sizeof json - (size_t)len, "]}]}");
+    if (len >= (int)sizeof json)
+        return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: the thread exit scenario does not fit");
     double gap[N];
     int found = 0;
-    /* another program's thread on the CPU can put a thread between two of
-     * ours, or preempt one: such a pair gives no gap, and a run with too few
-     * is tried again */
+    /* one after another on one CPU, the k-th thread to end ends before the
+     * (k+1)-th first runs; another program's thread between two of ours, or
+     * one of ours preempted, makes such a pair negative, and a run with too
+     * few gaps is tried again */
     for (int attempt = 0; attempt < TRIES && found < N / 2; attempt++) {
         struct trace *tr;
         struct task_metrics *m;
-        enum status st = calib_run_metrics(c, json, len, sizeof json, "thread exit", &tr, &m);
+        enum status st = calib_host_trace(c, json, &tr, &m);
         if (st != STATUS_OK)
             return st;
-        uint32_t order[N];
-        uint32_t n = 0;
+        int64_t first[N], finish[N];
+        int n = 0;
         for (uint32_t i = 0; i < tr->ntasks && n < N; i++)
-            if (m[i].first_run >= 0 && m[i].finish >= 0)
-                order[n++] = i;
-        /* in the order they ran */
-        for (uint32_t i = 1; i < n; i++)
-            for (uint32_t k = i; k > 0 && m[order[k]].first_run < m[order[k - 1]].first_run; k--) {
-                uint32_t t = order[k];
-                order[k] = order[k - 1];
-                order[k - 1] = t;
+            if (m[i].first_run >= 0 && m[i].finish >= 0) {
+                first[n] = m[i].first_run;
+                finish[n++] = m[i].finish;
             }
-        found = 0;
-        for (uint32_t i = 1; i < n; i++)
-            if (m[order[i]].first_run >= m[order[i - 1]].finish)
-                gap[found++] = (double)(m[order[i]].first_run - m[order[i - 1]].finish);
         free(m);
         trace_destroy(tr);
+        qsort(first, (size_t)n, sizeof *first, order_int64);
+        qsort(finish, (size_t)n, sizeof *finish, order_int64);
+        found = 0;
+        for (int i = 1; i < n; i++)
+            if (first[i] >= finish[i - 1])
+                gap[found++] = (double)(first[i] - finish[i - 1]);
     }
     if (found < N / 2)
         return error_set(c->err, STATUS_INTERNAL, NULL,

@@ -2923,10 +2923,11 @@ static _Noreturn void child_main(struct hrun *r, uint32_t p)
      * itself and the text's first HOST_TEXT_WARM bytes are made usable too
      * (fill_pages); the process pools' results (4 MiB) and the rest of the
      * text only where a run gets to them, a page at a time */
-    fill_pages(r->map, (size_t)((unsigned char *)r->pool_results - r->map), true);
-    fill_pages(r->pool_results, (size_t)((unsigned char *)r->text - (unsigned char *)r->pool_results), false);
-    fill_pages(r->text, (size_t)((unsigned char *)r->events - (unsigned char *)r->text), false);
-    fill_pages(r->text, HOST_TEXT_WARM, true);
+    unsigned char *results = (unsigned char *)r->pool_results, *text = (unsigned char *)r->text;
+    fill_pages(r->map, (size_t)(results - r->map), true);
+    fill_pages(results, (size_t)(text - results), false);
+    fill_pages(text, HOST_TEXT_WARM, true);
+    fill_pages(text + HOST_TEXT_WARM, (size_t)((unsigned char *)r->events - text) - HOST_TEXT_WARM, false);
     warm_code();
     pthread_mutex_init(&r->gate_m, NULL);
     pthread_cond_init(&r->gate_cv, NULL);

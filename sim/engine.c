@@ -712,10 +712,8 @@ static void cpu_event(struct engine *e, uint32_t c)
 {
     struct cpu *cpu = &e->cpus[c];
     cpu->event = NONE;
-    if (cpu->task == NONE) {
-        cpu->exiting = false; /* a thread's exit is over */
-        return;
-    }
+    if (cpu->task == NONE)
+        return; /* a thread's exit is over: engine_schedule may use the CPU */
     if (cpu->switching) {
         cpu_start_running(e, c);
         return;
@@ -1072,7 +1070,6 @@ enum step engine_exit_thread(struct engine *e, struct task *t)
     int64_t exit_ns = e->sc->profile.thread_exit_ns;
     struct cpu *cpu = &e->cpus[c];
     if (exit_ns > 0 && (e->live_tasks > 0 || e->pending_task_events > 0) && cpu->task == NONE) {
-        cpu->exiting = true;
         cpu->idle_since = e->now + exit_ns;
         cpu_arm(e, c, e->now + exit_ns);
     }
@@ -1311,7 +1308,8 @@ static void engine_schedule(struct engine *e)
     while (changed && e->failed == STATUS_OK) {
         changed = false;
         for (uint32_t c = 0; c < ncpus && e->failed == STATUS_OK; c++) {
-            if (e->cpus[c].task != NONE || e->cpus[c].exiting)
+            /* taken, or still busy with a thread's exit (its event pending) */
+            if (e->cpus[c].task != NONE || e->cpus[c].event != NONE)
                 continue;
             struct sched_entity *se = e->pol->pick_next(e->rq, (int)c, e->now);
             if (!se)

@@ -184,9 +184,8 @@ struct pending_add {
 struct cpu {
     uint32_t task;         /* task on it (switching or running), or NONE */
     uint32_t last_task;    /* the task that ran last, or NONE */
-    uint32_t event;        /* pending EV_CPU, or NONE */
+    uint32_t event;        /* pending EV_CPU, or NONE (with no task: the end of a thread's exit, thread_exit_ns) */
     bool switching;        /* paying the switch cost before `task` runs */
-    bool exiting;          /* no task: the thread that ended on it is still exiting (thread_exit_ns) */
     int64_t run_from;      /* start of the stretch not yet accounted to the policy */
     int64_t progress_from; /* when op_left was last brought up to date */
     int64_t slice;         /* slice granted at dispatch */
