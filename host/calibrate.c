@@ -1256,11 +1256,13 @@ static enum status trial_thread_start(struct calib_ctx *c, double *v)
 
 /* What the end of a thread costs its CPU after its last op (the C library
  * gives the stack's pages back, the kernel tears the thread down): on one
- * CPU, n declared threads of one process each compute 100 us, so each runs
- * when the one before has ended (none is preempted that soon), and the time
- * from one's exit record to the next one's first run is that exit and a
- * switch (60-95 us here, 20-50 us of it glibc's madvise of the stack). v[0]
- * is the median of those gaps. */
+ * CPU, n declared threads of one process each compute 100 us, so the CPU
+ * goes from one to the next, and the time from a thread's exit record to
+ * the next running stretch of any of them is that exit and a switch (60-95
+ * us here, 20-50 us of it glibc's madvise of the stack). On a loaded
+ * machine other programs preempt them and they interleave, so each end is
+ * paired with the next start of a running stretch, whichever thread's.
+ * v[0] is the median of those gaps. */
 static enum status trial_thread_exit(struct calib_ctx *c, double *v)
 {
     enum { N = 8, TRIES = 3 };
@@ -1275,36 +1277,34 @@ static enum status trial_thread_exit(struct calib_ctx *c, double *v)
         return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: the thread exit scenario does not fit");
     double gap[N];
     int found = 0;
-    /* one after another on one CPU, the k-th thread to end ends before the
-     * (k+1)-th first runs; another program's thread between two of ours, or
-     * one of ours preempted, makes such a pair negative, and a run with too
-     * few gaps is tried again */
     for (int attempt = 0; attempt < TRIES && found < N / 2; attempt++) {
         struct trace *tr;
         struct task_metrics *m;
         enum status st = calib_host_trace(c, json, &tr, &m);
         if (st != STATUS_OK)
             return st;
-        int64_t first[N], finish[N];
-        int n = 0;
-        for (uint32_t i = 0; i < tr->ntasks && n < N; i++)
-            if (m[i].first_run >= 0 && m[i].finish >= 0) {
-                first[n] = m[i].first_run;
-                finish[n++] = m[i].finish;
-            }
+        int64_t *starts = xcalloc(tr->nsegments + 1, sizeof *starts);
+        size_t nstarts = 0;
+        for (size_t i = 0; i < tr->nsegments; i++)
+            if (tr->segments[i].state == TRACE_RUNNING)
+                starts[nstarts++] = tr->segments[i].start;
+        qsort(starts, nstarts, sizeof *starts, order_int64);
+        found = 0;
+        for (uint32_t t = 0; t < tr->ntasks && found < N; t++) {
+            size_t k = 0;
+            while (m[t].finish >= 0 && k < nstarts && starts[k] < m[t].finish)
+                k++;
+            if (m[t].finish >= 0 && k < nstarts)
+                gap[found++] = (double)(starts[k] - m[t].finish);
+        }
+        free(starts);
         free(m);
         trace_destroy(tr);
-        qsort(first, (size_t)n, sizeof *first, order_int64);
-        qsort(finish, (size_t)n, sizeof *finish, order_int64);
-        found = 0;
-        for (int i = 1; i < n; i++)
-            if (first[i] >= finish[i - 1])
-                gap[found++] = (double)(first[i] - finish[i - 1]);
     }
     if (found < N / 2)
         return error_set(c->err, STATUS_INTERNAL, NULL,
-                         "calibrate: in %d runs, fewer than %d of %d threads on one CPU ran one after another", TRIES,
-                         N / 2 + 1, N);
+                         "calibrate: in %d runs, fewer than %d of %d threads on one CPU had another run after them",
+                         TRIES, N / 2, N);
     qsort(gap, (size_t)found, sizeof *gap, order_double);
     v[0] = gap[found / 2];
     return STATUS_OK;
