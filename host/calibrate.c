@@ -76,6 +76,7 @@ static const struct calib_figure_info infos[CALIB_FIGURE_COUNT] = {
     [CALIB_IDLE_POLL] = {"idle_poll_ns", true, "ns", "idle time after which a CPU wakes that much slower"},
     [CALIB_IDLE_KICK] = {"idle_kick_ns", true, "ns", "extra cost of the sem_post that wakes such a CPU"},
     [CALIB_THREAD_EXIT] = {"thread_exit_ns", true, "ns", "host runner: a thread's end to the next thread running on its CPU"},
+    [CALIB_PROCESS_EXIT] = {"process_exit_ns", true, "ns", "host runner: a process's end to the next process running on its CPU"},
 };
 
 const struct calib_figure_info *calibrate_figure_info(enum calib_figure_id id)
@@ -1254,30 +1255,19 @@ static enum status trial_thread_start(struct calib_ctx *c, double *v)
     return STATUS_OK;
 }
 
-/* What the end of a thread costs its CPU after its last op (the C library
- * gives the stack's pages back, the kernel tears the thread down): on one
- * CPU, n declared threads of one process each compute 100 us, so the CPU
- * goes from one to the next, and the time from a thread's exit record to
- * the next running stretch of any of them is that exit and a switch (60-95
- * us here, 20-50 us of it glibc's madvise of the stack). On a loaded
- * machine other programs preempt them and they interleave, so each end is
- * paired with the next start of a running stretch, whichever thread's.
- * v[0] is the median of those gaps. */
-static enum status trial_thread_exit(struct calib_ctx *c, double *v)
+/* The median time, in a host run of json on one CPU where n threads each
+ * compute 100 us one after the other, from a thread's exit record to the
+ * next running stretch of any of them: what its end costs its CPU, and a
+ * switch. On a loaded machine other programs preempt them and they
+ * interleave, so each end is paired with the next start of a running
+ * stretch, whichever thread's (pairing it with the next thread's first run
+ * failed there). `what` names the ending for an error. */
+static enum status exit_gap(struct calib_ctx *c, const char *json, int n, const char *what, double *v)
 {
-    enum { N = 8, TRIES = 3 };
-    char json[2048];
-    int len = snprintf(json, sizeof json, "{\"machine\": {\"cpus\": 1}, \"processes\": [{\"name\": \"main\", \"threads\": [");
-    for (int i = 0; i < N; i++)
-        len += snprintf(json + len, sizeof json - (size_t)len,
-                        "%s{\"name\": \"t%d\", \"program\": [{\"op\": \"compute\", \"for\": \"100us\"}]}",
-                        i ? ", " : "", i);
-    len += snprintf(json + len, sizeof json - (size_t)len, "]}]}");
-    if (len >= (int)sizeof json)
-        return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: the thread exit scenario does not fit");
-    double gap[N];
+    enum { MAX = 8, TRIES = 3 };
+    double gap[MAX];
     int found = 0;
-    for (int attempt = 0; attempt < TRIES && found < N / 2; attempt++) {
+    for (int attempt = 0; attempt < TRIES && found < n / 2; attempt++) {
         struct trace *tr;
         struct task_metrics *m;
         enum status st = calib_host_trace(c, json, &tr, &m);
@@ -1290,7 +1280,7 @@ static enum status trial_thread_exit(struct calib_ctx *c, double *v)
                 starts[nstarts++] = tr->segments[i].start;
         qsort(starts, nstarts, sizeof *starts, order_int64);
         found = 0;
-        for (uint32_t t = 0; t < tr->ntasks && found < N; t++) {
+        for (uint32_t t = 0; t < tr->ntasks && found < n && found < MAX; t++) {
             size_t k = 0;
             while (m[t].finish >= 0 && k < nstarts && starts[k] < m[t].finish)
                 k++;
@@ -1301,10 +1291,82 @@ static enum status trial_thread_exit(struct calib_ctx *c, double *v)
         free(m);
         trace_destroy(tr);
     }
-    if (found < N / 2)
+    if (found < n / 2)
         return error_set(c->err, STATUS_INTERNAL, NULL,
-                         "calibrate: in %d runs, fewer than %d of %d threads on one CPU had another run after them",
-                         TRIES, N / 2, N);
+                         "calibrate: in %d runs, fewer than %d of %d %s on one CPU had another run after them", TRIES,
+                         n / 2, n, what);
+    qsort(gap, (size_t)found, sizeof *gap, order_double);
+    v[0] = gap[found / 2];
+    return STATUS_OK;
+}
+
+/* What the end of a thread costs its CPU after its last op (the C library
+ * gives the stack's pages back, the kernel tears the thread down): eight
+ * declared threads of one process on one CPU (60-95 us here, 20-50 us of it
+ * glibc's madvise of the stack). */
+static enum status trial_thread_exit(struct calib_ctx *c, double *v)
+{
+    enum { N = 8 };
+    char json[2048];
+    int len = snprintf(json, sizeof json, "{\"machine\": {\"cpus\": 1}, \"processes\": [{\"name\": \"main\", \"threads\": [");
+    for (int i = 0; i < N; i++)
+        len += snprintf(json + len, sizeof json - (size_t)len,
+                        "%s{\"name\": \"t%d\", \"program\": [{\"op\": \"compute\", \"for\": \"100us\"}]}",
+                        i ? ", " : "", i);
+    len += snprintf(json + len, sizeof json - (size_t)len, "]}]}");
+    if (len >= (int)sizeof json)
+        return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: the thread exit scenario does not fit");
+    return exit_gap(c, json, N, "threads", v);
+}
+
+/* What the end of a process costs its CPU after its last thread's last op:
+ * the thread's exit, the process's own end in the runner and the kernel's
+ * teardown of its address space. As in the lectures' process pools, three
+ * declared processes of one thread each compute on as many CPUs as
+ * calibrate uses (2 where it may), so one of them waits; the time from the
+ * first end to the waiting one's first run. The kernel does not preempt an
+ * exiting process for a task that was already waiting, so the waiting one
+ * usually runs once the teardown is over (0.3-0.6 ms here), and
+ * sometimes much later, when it was queued behind the other busy CPU.
+ * v[0] is the median of several runs. */
+static enum status trial_process_exit(struct calib_ctx *c, double *v)
+{
+    enum { MAX_RUNS = 9 };
+    int runs = c->scale > 1 ? MAX_RUNS : 5;
+    char json[1024];
+    int len = snprintf(json, sizeof json, "{\"machine\": {\"cpus\": %d}, \"processes\": [", lecture_cpus(c));
+    static const char *const work[3] = {"300us", "500us", "300us"};
+    for (int i = 0; i < 3; i++)
+        len += snprintf(json + len, sizeof json - (size_t)len,
+                        "%s{\"name\": \"p%d\", \"threads\": [{\"name\": \"MainThread\", \"program\": "
+                        "[{\"op\": \"compute\", \"for\": \"%s\"}]}]}",
+                        i ? ", " : "", i, work[i]);
+    len += snprintf(json + len, sizeof json - (size_t)len, "]}");
+    if (len >= (int)sizeof json)
+        return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: the process exit scenario does not fit");
+    double gap[MAX_RUNS];
+    int found = 0;
+    for (int run = 0; run < runs; run++) {
+        struct trace *tr;
+        struct task_metrics *m;
+        enum status st = calib_host_trace(c, json, &tr, &m);
+        if (st != STATUS_OK)
+            return st;
+        int64_t first_end = INT64_MAX, late = INT64_MAX;
+        for (uint32_t t = 0; t < tr->ntasks; t++)
+            if (m[t].finish >= 0 && m[t].finish < first_end)
+                first_end = m[t].finish;
+        for (uint32_t t = 0; t < tr->ntasks; t++)
+            if (m[t].first_run >= first_end && m[t].first_run < late)
+                late = m[t].first_run;
+        if (late != INT64_MAX)
+            gap[found++] = (double)(late - first_end);
+        free(m);
+        trace_destroy(tr);
+    }
+    if (found == 0)
+        return error_set(c->err, STATUS_INTERNAL, NULL,
+                         "calibrate: in %d runs of three processes, none waited for another's end", runs);
     qsort(gap, (size_t)found, sizeof *gap, order_double);
     v[0] = gap[found / 2];
     return STATUS_OK;
@@ -1361,6 +1423,7 @@ static const struct calib_measurement measurements[] = {
     {trial_wake, CALIB_WAKE, 4},
     {trial_idle_wake, CALIB_IDLE_WAKE, 3},
     {trial_thread_exit, CALIB_THREAD_EXIT, 1},
+    {trial_process_exit, CALIB_PROCESS_EXIT, 1},
 };
 
 /* CPU time spun before the first trial */
@@ -1481,6 +1544,7 @@ static const struct profile_slot slots[] = {
     SLOT_NS(CALIB_ADD_CONTENDED, add_contended_ns),
     SLOT_NS(CALIB_THREAD_LATENCY, thread_start_latency_ns),
     SLOT_NS(CALIB_THREAD_EXIT, thread_exit_ns),
+    SLOT_NS(CALIB_PROCESS_EXIT, process_exit_ns),
     SLOT_NS(CALIB_RUNNER_COMPUTE, compute_op_ns),
     /* the raw runner_start_ns is when a declared process's first thread runs */
     {CALIB_RUNNER_START, offsetof(struct profile, process_start_ns), false, "process_start_ns"},
@@ -1514,6 +1578,11 @@ void calibrate_apply(const struct calib_result *res, struct profile *p)
             memcpy(field, &v, sizeof v);
         }
     }
+    /* fork_child_ns is measured as a whole round of `process` and `join`,
+     * the child's teardown in it; the simulator puts process_exit_ns at the
+     * child's end, so the start-up is the rest */
+    if (res->figures[CALIB_RUNNER_FORK_CHILD].measured && res->figures[CALIB_PROCESS_EXIT].measured)
+        p->fork_child_ns = p->fork_child_ns > p->process_exit_ns ? p->fork_child_ns - p->process_exit_ns : 0;
 }
 
 enum status calibrate_write_profile(const struct calib_result *res, FILE *out, struct error *err)

@@ -59,6 +59,7 @@ enum calib_figure_id {
     CALIB_IDLE_POLL,
     CALIB_IDLE_KICK,
     CALIB_THREAD_EXIT,
+    CALIB_PROCESS_EXIT,
     CALIB_FIGURE_COUNT
 };
 

@@ -28,6 +28,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -2245,6 +2246,26 @@ static void run_alarm(struct hthread *th, const struct op *op)
     setitimer(ITIMER_REAL, &it, NULL);
 }
 
+/* Waits up to ms for process pid to end: on its pidfd, which becomes
+ * readable when the kernel has torn it down (as a parent's blocking waitpid
+ * returns, which is how Python's Process.join waits), else by sleeping a
+ * millisecond. *pidfd is opened on first use; -1 when it cannot be. */
+static void process_end_wait(int pid, int *pidfd, int64_t ms)
+{
+    if (*pidfd == -2 && pid > 0) {
+        *pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (*pidfd < 0)
+            *pidfd = -1;
+    }
+    if (*pidfd >= 0) {
+        struct pollfd pf = {*pidfd, POLLIN, 0};
+        poll(&pf, 1, (int)(ms < 100 ? ms : 100));
+        return;
+    }
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+}
+
 /* join of a process: its creator reaps it; any other process waits for it
  * to be marked done. */
 static void run_process_join(struct hthread *th, const struct op *op)
@@ -2259,6 +2280,7 @@ static void run_process_join(struct hthread *th, const struct op *op)
     block_begin(&b, th);
     block_drop_gil(&b, NULL);
     bool mine = r->procs[p].parent == (int32_t)r->proc && !atomic_load(&r->procs[p].via_server);
+    int pidfd = -2;
     for (;;) {
         int pid = atomic_load(&r->procs[p].pid);
         if (atomic_load(&r->procs[p].state) == PROC_DONE && !mine)
@@ -2275,12 +2297,14 @@ static void run_process_join(struct hthread *th, const struct op *op)
                 break;
             }
         }
-        if (now_ns() >= end)
+        int64_t now = now_ns();
+        if (now >= end)
             break;
         block_mark(&b, REASON_PROCESS, UINT32_MAX, timeout >= 0);
-        struct timespec ts = {0, 1000000};
-        nanosleep(&ts, NULL);
+        process_end_wait(pid, &pidfd, end == INT64_MAX ? 100 : (end - now + 999999) / 1000000);
     }
+    if (pidfd >= 0)
+        close(pidfd);
     block_end(&b);
 }
 

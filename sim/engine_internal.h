@@ -27,7 +27,8 @@ enum ev_kind {
     EV_OBJ_TIMEOUT,  /* target task's wait on an object timed out */
     EV_DELIVER,      /* target object (an mp_queue): its oldest item in flight arrives */
     EV_SIGNAL,       /* target = process << 5 | signal number: a signal arrives */
-    EV_GIL_TIMEOUT   /* target task's timed wait for its process's GIL ran out */
+    EV_GIL_TIMEOUT,  /* target task's timed wait for its process's GIL ran out */
+    EV_REAPED        /* target process: its teardown (process_exit_ns) is over */
 };
 
 /* Classes order simultaneous events (ordering rules 1 and 2). */
@@ -236,6 +237,7 @@ struct proc {
     struct waitq joiners;    /* threads joining it */
     struct gil gil;          /* cfg.mode GIL_NONE: no GIL */
     bool ended;
+    bool reaping;            /* ended, its teardown not over: joiners wait */
 };
 
 struct engine {

@@ -150,7 +150,7 @@ enum step op_process_join(struct engine *e, struct task *t, const struct op *op)
     if (p < 0)
         return STEP_ERROR;
     struct proc *pr = &e->procs[p];
-    if (pr->ended)
+    if (pr->ended && !pr->reaping)
         return STEP_NEXT;
     engine_task_block(e, t, REASON_PROCESS);
     t->waiting_for = (uint32_t)p;

@@ -87,6 +87,12 @@ struct profile {
      * host runner's trace. 0 in the built-in profile; calibrate measures
      * it. */
     int64_t thread_exit_ns;
+    /* A process whose last thread has run its last op keeps that CPU this
+     * long instead (the kernel tears its address space down), and a thread
+     * joining it wakes only then, as a parent's waitpid returns. 0 in the
+     * built-in profile; calibrate measures it, and takes it out of
+     * fork_child_ns, whose measured round holds it. */
+    int64_t process_exit_ns;
     /* A release that wakes a thread waiting for the lock or semaphore: the
      * releaser's futex wake system call. A waiter blocked for wake_settle_ns
      * or longer has left its CPU: waking it costs the releaser wake_ns (the

@@ -111,6 +111,13 @@ static void calibrated_profile_should_load_with_the_measured_medians(void **stat
     assert_int_equal(p.thread_start_ns, (int64_t)(result.figures[CALIB_RUNNER_THREAD_START].median + 0.5));
     assert_int_equal(p.thread_start_latency_ns, (int64_t)(result.figures[CALIB_THREAD_LATENCY].median + 0.5));
     assert_int_equal(p.thread_exit_ns, (int64_t)(result.figures[CALIB_THREAD_EXIT].median + 0.5));
+    /* a process's exit is measured on its own and taken out of the fork
+     * round, which holds it */
+    int64_t process_exit = (int64_t)(result.figures[CALIB_PROCESS_EXIT].median + 0.5);
+    int64_t fork_round = (int64_t)(result.figures[CALIB_RUNNER_FORK_CHILD].median + 0.5);
+    assert_true(process_exit > 0);
+    assert_int_equal(p.process_exit_ns, process_exit);
+    assert_int_equal(p.fork_child_ns, fork_round > process_exit ? fork_round - process_exit : 0);
     assert_int_equal(p.wakeup_latency_ns, (int64_t)(result.figures[CALIB_WAKE_LATENCY].median + 0.5));
     assert_int_equal(p.wake_ns, (int64_t)(result.figures[CALIB_WAKE].median + 0.5));
     assert_int_equal(p.wake_early_ns, (int64_t)(result.figures[CALIB_WAKE_EARLY].median + 0.5));

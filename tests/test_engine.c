@@ -195,6 +195,39 @@ static void an_ending_thread_should_keep_its_cpu_for_the_exit_time(void **state)
     run_free(r);
 }
 
+/* process_exit_ns: on one CPU, process A's only thread ends at 1 ms and
+ * the CPU stays A's 0.3 ms more (not thread_exit_ns's 0.1 ms), so B's
+ * thread runs from 1.3 ms. On two CPUs, a forked child computing 1 ms ends
+ * at 1 ms and its parent's join returns at 1.3 ms, as waitpid does. */
+static void an_ending_process_should_keep_its_cpu_and_joiners_for_the_exit_time(void **state)
+{
+    (void)state;
+    struct run *r = run_json(
+        "{\"machine\": {\"cpus\": 1, \"context_switch\": 0,"
+        " \"profile\": {\"thread_exit_ns\": 100000, \"process_exit_ns\": 300000}},"
+        " \"scheduler\": {\"policy\": \"fifo\"},"
+        " \"processes\": [{\"name\": \"A\", \"threads\": [{\"name\": \"a\", \"program\": [{\"op\": \"compute\", \"for\": \"1ms\"}]}]},"
+        " {\"name\": \"B\", \"threads\": [{\"name\": \"b\", \"program\": [{\"op\": \"compute\", \"for\": \"1ms\"}]}]}]}",
+        NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(metrics(r, 0)->finish, 1000000);
+    assert_int_equal(metrics(r, 1)->first_run, 1300000);
+    assert_int_equal(metrics(r, 1)->finish, 2300000);
+    run_free(r);
+    r = run_json(
+        "{\"machine\": {\"cpus\": 2, \"context_switch\": 0, \"wakeup_latency\": 0,"
+        " \"profile\": {\"fork_parent_ns\": 0, \"fork_child_ns\": 0, \"process_exit_ns\": 300000}},"
+        " \"functions\": {\"w\": {\"body\": [{\"op\": \"compute\", \"for\": \"1ms\"}]}},"
+        " \"processes\": [{\"name\": \"P\", \"threads\": [{\"name\": \"main\", \"program\": ["
+        "{\"op\": \"process\", \"name\": \"c\", \"call\": \"w\"}, {\"op\": \"join\", \"process\": \"c\"},"
+        " {\"op\": \"compute\", \"for\": \"1ms\"}]}]}]}",
+        NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(metrics(r, 1)->finish, 1000000);
+    assert_int_equal(metrics(r, 0)->finish, 2300000);
+    run_free(r);
+}
+
 /* thread_start_wait: Thread.start() returns once the new thread has run.
  * The creator pays thread_start_ns (100 us, or none), then sleeps until the
  * new thread runs at 300 us, and is woken 10 us later (wakeup_latency). */
@@ -713,6 +746,7 @@ int main(void)
         cmocka_unit_test(fcfs_should_give_the_textbook_waits),
         cmocka_unit_test(a_fork_and_join_round_should_take_the_childs_start_up_from_the_op),
         cmocka_unit_test(an_ending_thread_should_keep_its_cpu_for_the_exit_time),
+        cmocka_unit_test(an_ending_process_should_keep_its_cpu_and_joiners_for_the_exit_time),
         cmocka_unit_test(switch_cost_should_delay_the_next_thread_and_count_as_wait),
         cmocka_unit_test(two_cpus_should_run_two_threads_in_parallel),
         cmocka_unit_test(sleep_should_block_without_using_a_cpu),
