@@ -1319,32 +1319,34 @@ static enum status trial_thread_exit(struct calib_ctx *c, double *v)
     return exit_gap(c, json, N, "threads", v);
 }
 
-/* What the end of a process costs its CPU after its last thread's last op:
- * the thread's exit, the process's own end in the runner and the kernel's
- * teardown of its address space. As in the lectures' process pools, three
- * declared processes of one thread each compute on as many CPUs as
- * calibrate uses (2 where it may), so one of them waits; the time from the
- * first end to the waiting one's first run. The kernel does not preempt an
- * exiting process for a task that was already waiting, so the waiting one
- * usually runs once the teardown is over (0.3-0.6 ms here), and
- * sometimes much later, when it was queued behind the other busy CPU.
- * v[0] is the median of several runs. */
+/* What the end of a process costs a process waiting for its CPU: the end
+ * of its last thread, of the process in the runner, and the kernel's
+ * teardown of its address space (the runner's mappings), which the kernel
+ * does not interrupt for a task that was already waiting. As in
+ * 20_primes_processes, three declared processes of one thread compute 300,
+ * 450 and 500 us (spun CPU time) on as many CPUs as calibrate uses (2 where
+ * it may), so one of them waits for the first to end. Per run: the time
+ * from the first end to the waiting one's first run, plus how much longer
+ * than its CPU time that one then took (the rest of a teardown, or the
+ * runner reaping, on its CPU). Here 0.3-0.6 ms, with runs of 1-1.8 ms when
+ * the waiting process was queued behind the other busy CPU; v[0] is the
+ * median of 11 runs (21 in a full run). */
 static enum status trial_process_exit(struct calib_ctx *c, double *v)
 {
-    enum { MAX_RUNS = 9 };
-    int runs = c->scale > 1 ? MAX_RUNS : 5;
+    enum { MAX_RUNS = 21 };
+    static const int work_us[3] = {300, 450, 500};
+    int runs = c->scale > 1 ? MAX_RUNS : 11;
     char json[1024];
     int len = snprintf(json, sizeof json, "{\"machine\": {\"cpus\": %d}, \"processes\": [", lecture_cpus(c));
-    static const char *const work[3] = {"300us", "500us", "300us"};
     for (int i = 0; i < 3; i++)
         len += snprintf(json + len, sizeof json - (size_t)len,
                         "%s{\"name\": \"p%d\", \"threads\": [{\"name\": \"MainThread\", \"program\": "
-                        "[{\"op\": \"compute\", \"for\": \"%s\"}]}]}",
-                        i ? ", " : "", i, work[i]);
+                        "[{\"op\": \"compute\", \"for\": \"%dus\"}]}]}",
+                        i ? ", " : "", i, work_us[i]);
     len += snprintf(json + len, sizeof json - (size_t)len, "]}");
     if (len >= (int)sizeof json)
         return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: the process exit scenario does not fit");
-    double gap[MAX_RUNS];
+    double cost[MAX_RUNS];
     int found = 0;
     for (int run = 0; run < runs; run++) {
         struct trace *tr;
@@ -1352,23 +1354,27 @@ static enum status trial_process_exit(struct calib_ctx *c, double *v)
         enum status st = calib_host_trace(c, json, &tr, &m);
         if (st != STATUS_OK)
             return st;
-        int64_t first_end = INT64_MAX, late = INT64_MAX;
+        int64_t first_end = INT64_MAX;
+        uint32_t late = UINT32_MAX;
         for (uint32_t t = 0; t < tr->ntasks; t++)
             if (m[t].finish >= 0 && m[t].finish < first_end)
                 first_end = m[t].finish;
-        for (uint32_t t = 0; t < tr->ntasks; t++)
-            if (m[t].first_run >= first_end && m[t].first_run < late)
-                late = m[t].first_run;
-        if (late != INT64_MAX)
-            gap[found++] = (double)(late - first_end);
+        for (uint32_t t = 0; t < tr->ntasks && t < 3; t++)
+            if (m[t].first_run >= first_end && m[t].finish >= 0 &&
+                (late == UINT32_MAX || m[t].first_run < m[late].first_run))
+                late = t;
+        if (late != UINT32_MAX) {
+            int64_t stretch = m[late].finish - m[late].first_run - work_us[late] * (int64_t)1000;
+            cost[found++] = (double)(m[late].first_run - first_end + (stretch > 0 ? stretch : 0));
+        }
         free(m);
         trace_destroy(tr);
     }
     if (found == 0)
         return error_set(c->err, STATUS_INTERNAL, NULL,
                          "calibrate: in %d runs of three processes, none waited for another's end", runs);
-    qsort(gap, (size_t)found, sizeof *gap, order_double);
-    v[0] = gap[found / 2];
+    qsort(cost, (size_t)found, sizeof *cost, order_double);
+    v[0] = cost[found / 2];
     return STATUS_OK;
 }
 
