@@ -67,6 +67,7 @@ static const struct calib_figure_info infos[CALIB_FIGURE_COUNT] = {
     [CALIB_RUNNER_COMPUTE] = {"compute_op_ns", true, "ns", "host runner: a `compute` op of 5 ns, beyond the 5 ns"},
     [CALIB_ADD_CONTENDED] = {"add_contended_ns", true, "ns", "host runner: a racy `add` while another CPU adds to it"},
     [CALIB_THREAD_LATENCY] = {"thread_start_latency_ns", true, "ns", "host runner: a `thread` op's start to the new thread running (lecture pattern)"},
+    [CALIB_THREAD_BOOT] = {"thread_boot_ns", true, "ns", "host runner: a new thread's first run, before its first op blocks (lecture pattern)"},
     [CALIB_TIMER_LATENCY] = {"timer_latency_ns", true, "ns", "a 20 us sleep (1 ns timer slack): how late it ends"},
     [CALIB_WAKE] = {"wake_ns", true, "ns", "sem_post that wakes a thread asleep in sem_wait (the runner's lock)"},
     [CALIB_WAKE_LATENCY] = {"wakeup_latency_ns", true, "ns", "that sem_post's start to the woken thread running"},
@@ -1207,7 +1208,11 @@ static enum status trial_contended(struct calib_ctx *c, double *v)
  * it; the first op's work before its record and the last one's after its
  * wake-up are left out, a few microseconds); v[1] the median time from an
  * op's start (the creator records it before pthread_create) to the new
- * thread running. */
+ * thread running; v[2] the median length of a new thread's first running
+ * stretch, which ends as its first op, the wait, blocks: its start-up in
+ * the runner (the first touches of its stack's pages: 10-15 us here, where
+ * a declared thread, whose stack is touched before time zero, takes 2-3 us
+ * from its first run to its first op). */
 static enum status trial_thread_start(struct calib_ctx *c, double *v)
 {
     enum { MAX = 16 };
@@ -1235,16 +1240,23 @@ static enum status trial_thread_start(struct calib_ctx *c, double *v)
     double late[MAX];
     int64_t first, last;
     int found = calib_start_delays(tr, m, late, MAX, &first, &last);
-    free(m);
     /* the creator's CPU while it makes threads: its running stretches from
-     * the first start to the last new thread's first run */
+     * the first start to the last new thread's first run; and each new
+     * thread's first running stretch (the trace's segments are in time
+     * order for each task) */
     int64_t making = 0;
+    double boot[MAX];
+    int booted = 0;
     for (size_t i = 0; i < tr->nsegments; i++) {
         const struct trace_segment *g = &tr->segments[i];
+        if (g->task > 0 && g->task <= (uint32_t)n && g->state == TRACE_RUNNING && g->start == m[g->task].first_run &&
+            booted < MAX)
+            boot[booted++] = (double)(g->end - g->start);
         if (g->task != 0 || g->state != TRACE_RUNNING || g->end <= first || g->start >= last)
             continue;
         making += (g->end < last ? g->end : last) - (g->start > first ? g->start : first);
     }
+    free(m);
     trace_destroy(tr);
     if (found != n)
         return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: %d of %d new threads ran in the host runner's trace",
@@ -1252,6 +1264,10 @@ static enum status trial_thread_start(struct calib_ctx *c, double *v)
     qsort(late, (size_t)found, sizeof *late, order_double);
     v[0] = (double)making / n;
     v[1] = late[found / 2];
+    if (booted == 0)
+        return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: no new thread's first run in the host runner's trace");
+    qsort(boot, (size_t)booted, sizeof *boot, order_double);
+    v[2] = boot[booted / 2];
     return STATUS_OK;
 }
 
@@ -1425,7 +1441,7 @@ static const struct calib_measurement measurements[] = {
     {trial_runner, CALIB_RUNNER_ADD, 7},
     {trial_timer, CALIB_TIMER_LATENCY, 1},
     {trial_contended, CALIB_ADD_CONTENDED, 1},
-    {trial_thread_start, CALIB_RUNNER_THREAD_START, 2},
+    {trial_thread_start, CALIB_RUNNER_THREAD_START, 3},
     {trial_wake, CALIB_WAKE, 4},
     {trial_idle_wake, CALIB_IDLE_WAKE, 3},
     {trial_thread_exit, CALIB_THREAD_EXIT, 1},
@@ -1549,6 +1565,7 @@ static const struct profile_slot slots[] = {
     SLOT_NS(CALIB_TIMER_LATENCY, timer_latency_ns),
     SLOT_NS(CALIB_ADD_CONTENDED, add_contended_ns),
     SLOT_NS(CALIB_THREAD_LATENCY, thread_start_latency_ns),
+    SLOT_NS(CALIB_THREAD_BOOT, thread_boot_ns),
     SLOT_NS(CALIB_THREAD_EXIT, thread_exit_ns),
     SLOT_NS(CALIB_PROCESS_EXIT, process_exit_ns),
     SLOT_NS(CALIB_RUNNER_COMPUTE, compute_op_ns),

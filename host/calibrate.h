@@ -49,8 +49,9 @@ enum calib_figure_id {
     CALIB_RUNNER_COMPUTE,
     CALIB_TIMER_LATENCY,
     CALIB_ADD_CONTENDED,
-    CALIB_RUNNER_THREAD_START, /* the 2 figures of the thread start trial */
+    CALIB_RUNNER_THREAD_START, /* the 3 figures of the thread start trial */
     CALIB_THREAD_LATENCY,
+    CALIB_THREAD_BOOT,
     CALIB_WAKE,          /* the 4 figures of the wake trial, in this order */
     CALIB_WAKE_LATENCY,
     CALIB_WAKE_EARLY,

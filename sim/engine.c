@@ -958,6 +958,8 @@ static enum step op_print(struct engine *e, struct task *t, const struct op *op)
 static enum step start_task(struct engine *e, struct task *t, struct task *n)
 {
     engine_instant(e, t, INSTANT_START, n->se.id, NULL);
+    /* its first run begins with its start-up's CPU time */
+    n->op_left = e->sc->profile.thread_boot_ns;
     engine_task_arrive_late(e, n, e->sc->profile.thread_start_latency_ns);
     if (e->sc->profile.thread_start_wait) {
         t->start_wait = n->se.id;

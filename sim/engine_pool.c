@@ -112,6 +112,7 @@ enum step op_map(struct engine *e, struct task *t, const struct op *op)
         } else {
             /* thread workers are daemon threads of the caller's process */
             wt->daemon = 1;
+            wt->op_left = pr->thread_boot_ns;
             struct proc *p = &e->procs[t->process];
             wt->proc_next = p->created_head;
             p->created_head = wt->se.id;

@@ -48,6 +48,7 @@ void profile_builtin(struct profile *p)
     p->add_contended_ns = 0;
     p->thread_start_latency_ns = 0;
     p->thread_exit_ns = 0;
+    p->thread_boot_ns = 0;
     p->process_exit_ns = 0;
     p->wake_ns = 0;
     p->wake_early_ns = 0;

@@ -80,6 +80,11 @@ struct profile {
      * (it waits as a thread being woken meanwhile). 0 in the built-in
      * profile: at once. calibrate measures it. */
     int64_t thread_start_latency_ns;
+    /* CPU time a thread made in the run (by a `thread` or `start` op, or a
+     * thread pool) spends when it first runs, before its first op: its
+     * stack's first pages, the first calls of the code it runs. 0 in the
+     * built-in profile; calibrate measures it. */
+    int64_t thread_boot_ns;
     /* A thread that ends keeps its CPU this long after its last op: the C
      * library gives its stack's pages back and the kernel tears it down, so
      * a ready thread waiting for that CPU runs this much later. Its finish

@@ -2897,6 +2897,7 @@ static enum status profile_from_json(struct profile *p, const cJSON *obj, const 
         NS(add_contended_ns),
         NS(thread_start_latency_ns),
         NS(thread_exit_ns),
+        NS(thread_boot_ns),
         NS(process_exit_ns),
         NS(wake_ns),
         NS(wake_early_ns),

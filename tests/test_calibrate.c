@@ -111,6 +111,8 @@ static void calibrated_profile_should_load_with_the_measured_medians(void **stat
     assert_int_equal(p.thread_start_ns, (int64_t)(result.figures[CALIB_RUNNER_THREAD_START].median + 0.5));
     assert_int_equal(p.thread_start_latency_ns, (int64_t)(result.figures[CALIB_THREAD_LATENCY].median + 0.5));
     assert_int_equal(p.thread_exit_ns, (int64_t)(result.figures[CALIB_THREAD_EXIT].median + 0.5));
+    assert_int_equal(p.thread_boot_ns, (int64_t)(result.figures[CALIB_THREAD_BOOT].median + 0.5));
+    assert_true(p.thread_boot_ns > 0);
     /* a process's exit is measured on its own and taken out of the fork
      * round, which holds it */
     int64_t process_exit = (int64_t)(result.figures[CALIB_PROCESS_EXIT].median + 0.5);

@@ -228,6 +228,28 @@ static void an_ending_process_should_keep_its_cpu_and_joiners_for_the_exit_time(
     run_free(r);
 }
 
+/* thread_boot_ns: a thread made by a `thread` op runs 0.1 ms of start-up
+ * before its 1 ms compute, so it ends at 1.1 ms and has used 1.1 ms of CPU;
+ * a declared thread does not pay it. */
+static void a_new_thread_should_run_its_boot_time_first(void **state)
+{
+    (void)state;
+    struct run *r = run_json(
+        "{\"machine\": {\"cpus\": 2, \"context_switch\": 0, \"wakeup_latency\": 0, \"profile\": {\"thread_boot_ns\": 100000}},"
+        " \"functions\": {\"w\": {\"body\": [{\"op\": \"compute\", \"for\": \"1ms\"}]}},"
+        " \"processes\": [{\"name\": \"P\", \"threads\": [{\"name\": \"main\", \"program\": ["
+        "{\"op\": \"thread\", \"name\": \"t\", \"call\": \"w\"}, {\"op\": \"join\", \"thread\": \"t\"}]},"
+        " {\"name\": \"d\", \"program\": [{\"op\": \"compute\", \"for\": \"1ms\"}]}]}]}",
+        NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(metrics(r, 2)->first_run, 0);
+    assert_int_equal(metrics(r, 2)->cpu, 1100000);
+    assert_int_equal(metrics(r, 2)->finish, 1100000);
+    assert_int_equal(metrics(r, 0)->finish, 1100000);
+    assert_int_equal(metrics(r, 1)->cpu, 1000000);
+    run_free(r);
+}
+
 /* thread_start_wait: Thread.start() returns once the new thread has run.
  * The creator pays thread_start_ns (100 us, or none), then sleeps until the
  * new thread runs at 300 us, and is woken 10 us later (wakeup_latency). */
@@ -747,6 +769,7 @@ int main(void)
         cmocka_unit_test(a_fork_and_join_round_should_take_the_childs_start_up_from_the_op),
         cmocka_unit_test(an_ending_thread_should_keep_its_cpu_for_the_exit_time),
         cmocka_unit_test(an_ending_process_should_keep_its_cpu_and_joiners_for_the_exit_time),
+        cmocka_unit_test(a_new_thread_should_run_its_boot_time_first),
         cmocka_unit_test(switch_cost_should_delay_the_next_thread_and_count_as_wait),
         cmocka_unit_test(two_cpus_should_run_two_threads_in_parallel),
         cmocka_unit_test(sleep_should_block_without_using_a_cpu),
