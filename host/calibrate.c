@@ -1216,7 +1216,7 @@ static enum status trial_contended(struct calib_ctx *c, double *v)
 static enum status trial_thread_start(struct calib_ctx *c, double *v)
 {
     enum { MAX = 16 };
-    int n = c->scale > 1 ? 8 : 4;
+    int n = c->scale > 1 ? 16 : 8;
     char json[4096];
     int len = snprintf(json, sizeof json,
                        "{\"machine\": {\"cpus\": %d}, \"objects\": {\"E\": {\"type\": \"event\"}},"
