@@ -1271,19 +1271,31 @@ static enum status trial_thread_start(struct calib_ctx *c, double *v)
     return STATUS_OK;
 }
 
-/* The median time, in a host run of json on one CPU where n threads each
- * compute 100 us one after the other, from a thread's exit record to the
- * next running stretch of any of them: what its end costs its CPU, and a
- * switch. On a loaded machine other programs preempt them and they
- * interleave, so each end is paired with the next start of a running
- * stretch, whichever thread's (pairing it with the next thread's first run
- * failed there). `what` names the ending for an error. */
-static enum status exit_gap(struct calib_ctx *c, const char *json, int n, const char *what, double *v)
+/* What the end of a thread costs its CPU after its last op (the C library
+ * gives the stack's pages back, the kernel tears the thread down): on one
+ * CPU, eight declared threads of one process each compute 100 us, so the
+ * CPU goes from one to the next, and the time from a thread's exit record
+ * to the next running stretch of any of them is that exit and a switch
+ * (60-95 us here, 20-50 us of it glibc's madvise of the stack). On a loaded
+ * machine other programs preempt them and they interleave, so each end is
+ * paired with the next start of a running stretch, whichever thread's
+ * (pairing it with the next thread's first run failed there). v[0] is the
+ * median of those gaps. */
+static enum status trial_thread_exit(struct calib_ctx *c, double *v)
 {
-    enum { MAX = 8, TRIES = 3 };
-    double gap[MAX];
+    enum { N = 8, TRIES = 3 };
+    char json[2048];
+    int len = snprintf(json, sizeof json, "{\"machine\": {\"cpus\": 1}, \"processes\": [{\"name\": \"main\", \"threads\": [");
+    for (int i = 0; i < N; i++)
+        len += snprintf(json + len, sizeof json - (size_t)len,
+                        "%s{\"name\": \"t%d\", \"program\": [{\"op\": \"compute\", \"for\": \"100us\"}]}",
+                        i ? ", " : "", i);
+    len += snprintf(json + len, sizeof json - (size_t)len, "]}]}");
+    if (len >= (int)sizeof json)
+        return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: the thread exit scenario does not fit");
+    double gap[N];
     int found = 0;
-    for (int attempt = 0; attempt < TRIES && found < n / 2; attempt++) {
+    for (int attempt = 0; attempt < TRIES && found < N / 2; attempt++) {
         struct trace *tr;
         struct task_metrics *m;
         enum status st = calib_host_trace(c, json, &tr, &m);
@@ -1296,7 +1308,7 @@ static enum status exit_gap(struct calib_ctx *c, const char *json, int n, const 
                 starts[nstarts++] = tr->segments[i].start;
         qsort(starts, nstarts, sizeof *starts, order_int64);
         found = 0;
-        for (uint32_t t = 0; t < tr->ntasks && found < n && found < MAX; t++) {
+        for (uint32_t t = 0; t < tr->ntasks && found < N; t++) {
             size_t k = 0;
             while (m[t].finish >= 0 && k < nstarts && starts[k] < m[t].finish)
                 k++;
@@ -1307,32 +1319,13 @@ static enum status exit_gap(struct calib_ctx *c, const char *json, int n, const 
         free(m);
         trace_destroy(tr);
     }
-    if (found < n / 2)
+    if (found < N / 2)
         return error_set(c->err, STATUS_INTERNAL, NULL,
-                         "calibrate: in %d runs, fewer than %d of %d %s on one CPU had another run after them", TRIES,
-                         n / 2, n, what);
+                         "calibrate: in %d runs, fewer than %d of %d threads on one CPU had another run after them",
+                         TRIES, N / 2, N);
     qsort(gap, (size_t)found, sizeof *gap, order_double);
     v[0] = gap[found / 2];
     return STATUS_OK;
-}
-
-/* What the end of a thread costs its CPU after its last op (the C library
- * gives the stack's pages back, the kernel tears the thread down): eight
- * declared threads of one process on one CPU (60-95 us here, 20-50 us of it
- * glibc's madvise of the stack). */
-static enum status trial_thread_exit(struct calib_ctx *c, double *v)
-{
-    enum { N = 8 };
-    char json[2048];
-    int len = snprintf(json, sizeof json, "{\"machine\": {\"cpus\": 1}, \"processes\": [{\"name\": \"main\", \"threads\": [");
-    for (int i = 0; i < N; i++)
-        len += snprintf(json + len, sizeof json - (size_t)len,
-                        "%s{\"name\": \"t%d\", \"program\": [{\"op\": \"compute\", \"for\": \"100us\"}]}",
-                        i ? ", " : "", i);
-    len += snprintf(json + len, sizeof json - (size_t)len, "]}]}");
-    if (len >= (int)sizeof json)
-        return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: the thread exit scenario does not fit");
-    return exit_gap(c, json, N, "threads", v);
 }
 
 /* What the end of a process costs a process waiting for its CPU: the end

@@ -152,9 +152,7 @@ void host_spin(int64_t cpu_ns)
     if (cpu_ns < HOST_SPIN_SHORT_NS) {
         /* the thread CPU clock is a system call of a few hundred ns: a short
          * spin reads the (vDSO) monotonic clock instead */
-        int64_t until = host_now_ns() + cpu_ns;
-        while (host_now_ns() < until)
-            host_count(16);
+        spin_wall_until(host_now_ns() + cpu_ns);
         return;
     }
     int64_t until = host_thread_cpu_ns() + cpu_ns;

@@ -2583,8 +2583,9 @@ static void pool_leave(struct hpool *pl)
     pthread_mutex_unlock(&pl->mu);
 }
 
-/* Fills in the pages of [p, p + len) in one call (MADV_POPULATE_WRITE,
- * which also breaks their copy-on-write sharing), and with `touch` makes
+/* Fills in the pages of [p, p + len) in one call (`advice`:
+ * MADV_POPULATE_WRITE, which also breaks their copy-on-write sharing, or
+ * MADV_POPULATE_READ for code), and with `touch` makes
  * each usable from user space by reading a byte of it. On a virtual
  * machine the first user access to a page costs 5-6 us even when the
  * kernel has populated it (11 us when it has not), every later one 25 ns
@@ -2594,32 +2595,29 @@ static void pool_leave(struct hpool *pl)
  * never use (a runner thread uses 3-7 of the 16 pages below its stack
  * pointer; with them touched, 10_barrier took 1.81 ms instead of 1.24).
  * Best effort: older kernels refuse the populate. */
-__attribute__((no_sanitize("address", "thread"))) static void fill_pages(void *p, size_t len, bool touch)
+__attribute__((no_sanitize("address", "thread"))) static void populate(void *p, size_t len, int advice, bool touch)
 {
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
     uintptr_t lo = (uintptr_t)p & ~(page - 1), hi = (uintptr_t)p + len;
-    if (hi <= lo)
-        return;
     /* reads of pages the kernel did not fill would map the zero page (the
      * write faults anyway) or, past a file's end, raise SIGBUS; and the
      * reads may land in a sanitizer's redzones, which is no error here */
-    if (madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE) != 0)
+    if (hi <= lo || madvise((void *)lo, hi - lo, advice) != 0)
         return;
     for (uintptr_t a = lo; touch && a < hi; a += page)
         (void)*(volatile const char *)a;
 }
 
-/* The same for code: maps [p, p + len) of a file's text (MADV_POPULATE_READ)
- * and reads a byte of each page, so that the first call of a routine there
- * does not fault. Best effort. */
-__attribute__((no_sanitize("address", "thread"))) static void fill_text(void *p, size_t len)
+static void fill_pages(void *p, size_t len, bool touch)
 {
-    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t lo = (uintptr_t)p & ~(page - 1), hi = (uintptr_t)p + len;
-    if (hi <= lo || madvise((void *)lo, hi - lo, MADV_POPULATE_READ) != 0)
-        return;
-    for (uintptr_t a = lo; a < hi; a += page)
-        (void)*(volatile const char *)a;
+    populate(p, len, MADV_POPULATE_WRITE, touch);
+}
+
+/* The same for code: maps [p, p + len) of a file's text and reads a byte of
+ * each page, so that the first call of a routine there does not fault. */
+static void fill_text(void *p, size_t len)
+{
+    populate(p, len, MADV_POPULATE_READ, true);
 }
 
 /* A page fault costs about 10 us on some virtual machines (it exits to the

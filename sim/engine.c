@@ -418,9 +418,7 @@ void engine_task_kill(struct engine *e, struct task *t)
     task_finish(e, t);
 }
 
-/* The process's last non-daemon thread ended: its daemon threads stop.
- * Its joiners wake after the profile's process_exit_ns, the kernel's
- * teardown, unless no thread is left or due to wait for it. */
+/* The process's last non-daemon thread ended: its daemon threads stop. */
 static void engine_process_end(struct engine *e, uint32_t process)
 {
     struct proc *p = &e->procs[process];
@@ -432,17 +430,6 @@ static void engine_process_end(struct engine *e, uint32_t process)
     }
     for (uint32_t id = e->procs[process].created_head; id != NONE; id = engine_task_at(e, id)->proc_next)
         engine_task_kill(e, engine_task_at(e, id));
-    int64_t exit_ns = e->sc->profile.process_exit_ns;
-    if (exit_ns > 0 && (e->live_tasks > 0 || e->pending_task_events > 0)) {
-        /* signals and alarms stop now; joiners wait for EV_REAPED */
-        if (p->alarm != NONE) {
-            engine_cancel(e, p->alarm, true);
-            p->alarm = NONE;
-        }
-        p->reaping = true;
-        engine_push(e, e->now + exit_ns, CLASS_READY, process, EV_REAPED, process);
-        return;
-    }
     engine_process_ended(e, process);
 }
 
@@ -1080,11 +1067,11 @@ const char *engine_keep_string(struct engine *e, const char *s)
 enum step engine_exit_thread(struct engine *e, struct task *t)
 {
     uint32_t c = (uint32_t)t->cpu;
-    bool was_ended = e->procs[t->process].ended;
     cpu_release(e, c, SCHED_STOP_EXITED);
     task_finish(e, t);
+    /* a running thread's process was alive: ended now, it ended with it */
     int64_t exit_ns = e->sc->profile.thread_exit_ns;
-    if (!was_ended && e->procs[t->process].ended && e->sc->profile.process_exit_ns > 0)
+    if (e->procs[t->process].ended && e->sc->profile.process_exit_ns > 0)
         exit_ns = e->sc->profile.process_exit_ns;
     struct cpu *cpu = &e->cpus[c];
     if (exit_ns > 0 && (e->live_tasks > 0 || e->pending_task_events > 0) && cpu->task == NONE) {
@@ -1301,8 +1288,7 @@ static void engine_handle(struct engine *e, const struct event *ev)
         engine_gil_timeout(e, engine_task_at(e, ev->target));
         break;
     case EV_REAPED:
-        e->procs[ev->target].reaping = false;
-        engine_process_ended(e, ev->target);
+        engine_process_reaped(e, ev->target);
         break;
     case EV_POLICY:
         engine_policy_timer(e);

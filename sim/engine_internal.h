@@ -392,6 +392,7 @@ enum step op_process_join(struct engine *e, struct task *t, const struct op *op)
 enum step op_terminate(struct engine *e, struct task *t, const struct op *op);
 /* The process has ended: wake the threads joining it. */
 void engine_process_ended(struct engine *e, uint32_t process);
+void engine_process_reaped(struct engine *e, uint32_t process);
 /* Gives process p its own instances of its template's private objects. */
 void engine_objects_for_process(struct engine *e, uint32_t p);
 /* Gives process p private memory: a copy of process `from`'s (fork), or the

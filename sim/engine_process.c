@@ -184,13 +184,31 @@ void engine_process_kill(struct engine *e, uint32_t p)
     }
 }
 
+/* The process has ended (its threads have, or it was terminated): its
+ * alarm stops, and its joiners wake once the kernel's teardown is over,
+ * the profile's process_exit_ns later (EV_REAPED), unless no thread is
+ * left or due to wait for it. */
 void engine_process_ended(struct engine *e, uint32_t process)
 {
-    struct task *j;
-    if (e->procs[process].alarm != NONE) {
-        engine_cancel(e, e->procs[process].alarm, true);
-        e->procs[process].alarm = NONE;
+    struct proc *pr = &e->procs[process];
+    if (pr->alarm != NONE) {
+        engine_cancel(e, pr->alarm, true);
+        pr->alarm = NONE;
     }
+    int64_t exit_ns = e->sc->profile.process_exit_ns;
+    if (exit_ns > 0 && (e->live_tasks > 0 || e->pending_task_events > 0)) {
+        pr->reaping = true;
+        engine_push(e, e->now + exit_ns, CLASS_READY, process, EV_REAPED, process);
+        return;
+    }
+    engine_process_reaped(e, process);
+}
+
+/* The process's teardown is over: its joiners wake. */
+void engine_process_reaped(struct engine *e, uint32_t process)
+{
+    struct task *j;
+    e->procs[process].reaping = false;
     while ((j = engine_waitq_pop(e, &e->procs[process].joiners))) {
         if (j->timer != NONE) {
             engine_cancel(e, j->timer, true);
