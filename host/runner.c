@@ -49,6 +49,7 @@
 #define HOST_NAME_MAX 64
 #define HOST_STACK_BYTES (1u << 20)
 #define HOST_PREWARM 16              /* thread stacks a process warms before time zero */
+#define HOST_STACK_WARM (64u << 10)  /* of a thread's stack, the top made usable before time zero */
 #define HOST_GATE_EARLY_NS 300000    /* a process opens its gate this long before its arrival */
 #define HOST_POLL_NS 2000000LL       /* the parent's watch period */
 #define HOST_STUCK_POLLS 25          /* unchanged polls before a deadlock is called */
@@ -282,6 +283,11 @@ struct hrun {
     uint32_t nchildren;      /* processes this one made (joined at its end) */
     bool in_handler;         /* the main thread runs a handler (signals wait) */
     uint32_t children[64];
+    /* stacks for the threads its ops start, made and touched before time
+     * zero (stack_pool_init); stack_next counts those taken */
+    unsigned char *stacks;
+    uint32_t nstacks;
+    atomic_uint stack_next;
     /* a declared process's threads are made before the run's time zero and
      * wait here until their arrival (false: they start at once) */
     atomic_bool gated;
@@ -319,6 +325,7 @@ struct hthread {
     int64_t args[SCENARIO_MAX_LOCALS];
     bool daemon;
     bool at_gate;            /* made before time zero: runs from its arrival */
+    bool own_stack;          /* runs on a stack of the process's pool */
     struct hpool *pool;      /* a pool worker's pool, else NULL */
     int64_t ret;             /* value of the last return */
     bool *started;           /* set (under live_m) once it runs; NULL: nobody waits */
@@ -2634,7 +2641,8 @@ static void prefault_thread(struct hthread *th)
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
     /* below the page in use, which is there already */
     uintptr_t below = (uintptr_t)&here & ~(page - 1);
-    fill_pages((void *)(below - STACK_BYTES), STACK_BYTES, th->at_gate);
+    if (!th->own_stack)
+        fill_pages((void *)(below - STACK_BYTES), STACK_BYTES, th->at_gate);
     struct hrun *r = th->run;
     if (r->opt->record && th->slot != UINT32_MAX) {
         uintptr_t ev = (uintptr_t)&r->events[(size_t)th->slot * HOST_EVENTS_PER_THREAD] & ~(page - 1);
@@ -2703,6 +2711,46 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
+/* Stacks for the threads a process's ops start (`thread` ops, thread pools'
+ * workers), made before time zero with the top HOST_STACK_WARM bytes of
+ * each written, and a guard page below each. glibc's own stacks, even kept
+ * from threads made and ended before time zero (prewarm_stacks), have their
+ * pages given back when their thread ends; filling them in again with
+ * madvise as the new thread begins (prefault_thread) still left about 3 us
+ * at the first touch of each page on a virtual machine (16 of them: 33-37
+ * us in a C program, against 1.3 us with the pages written beforehand), and
+ * 5.6-6.5 us at a thread's first `with` in the runner. Taken in order and
+ * never given back (a detached thread's end does not say when its stack is
+ * free); once all are taken, threads get glibc's. */
+static void stack_pool_init(struct hrun *r, uint32_t n)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    if (n == 0)
+        return;
+    unsigned char *m = mmap(NULL, (size_t)n * HOST_STACK_BYTES, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (m == MAP_FAILED)
+        return;
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned char *base = m + (size_t)i * HOST_STACK_BYTES;
+        mprotect(base, page, PROT_NONE);
+        for (size_t off = HOST_STACK_BYTES - HOST_STACK_WARM; off < HOST_STACK_BYTES; off += page)
+            *(volatile unsigned char *)(base + off) = 0;
+    }
+    r->stacks = m;
+    r->nstacks = n;
+    atomic_store(&r->stack_next, 0);
+}
+
+/* The next stack of the process's pool, or NULL when all are taken. */
+static void *stack_take(struct hrun *r)
+{
+    if (!r->stacks)
+        return NULL;
+    unsigned k = atomic_fetch_add(&r->stack_next, 1);
+    return k < r->nstacks ? r->stacks + (size_t)k * HOST_STACK_BYTES : NULL;
+}
+
 static void thread_start(struct hrun *r, uint32_t slot, uint32_t fn, const int64_t *args, uint32_t nargs,
                          bool daemon, struct hthread *by, const struct op *op, struct hpool *pool)
 {
@@ -2724,7 +2772,12 @@ static void thread_start(struct hrun *r, uint32_t slot, uint32_t fn, const int64
     pthread_mutex_unlock(&r->live_m);
     pthread_attr_t attr;
     pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, HOST_STACK_BYTES);
+    void *stack = th->at_gate ? NULL : stack_take(r);
+    th->own_stack = stack != NULL;
+    if (stack)
+        pthread_attr_setstack(&attr, stack, HOST_STACK_BYTES);
+    else
+        pthread_attr_setstacksize(&attr, HOST_STACK_BYTES);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     /* a thread op returns once the new thread runs, as Python's
      * Thread.start() does (it waits for the thread's _started event): a
@@ -2814,6 +2867,11 @@ static void process_local_init(struct hrun *r, uint32_t p)
     r->live = 0;
     r->nchildren = 0;
     r->in_handler = false;
+    /* a made process has no pool: a forked one's copy of its creator's
+     * would be shared with it until written */
+    r->stacks = NULL;
+    r->nstacks = 0;
+    atomic_store(&r->stack_next, 0);
     signals_install(r);
     /* the threads started from here inherit this mask: the main thread
      * takes signals, the others block them on start */
@@ -2966,6 +3024,7 @@ static _Noreturn void child_main(struct hrun *r, uint32_t p)
      * page faults on a virtual machine), which a Python program has done
      * before its first line runs */
     prewarm_stacks(r, pd);
+    stack_pool_init(r, threads_to_come(sc));
     /* the run's shared state (all but the event buffers), mapped into this
      * process's page tables now: a fork does not copy those of a shared
      * mapping, and each first touch of a page would otherwise fault (a print
