@@ -50,6 +50,7 @@
 #define HOST_STACK_BYTES (1u << 20)
 #define HOST_PREWARM 16              /* thread stacks a process warms before time zero */
 #define HOST_STACK_WARM (64u << 10)  /* of a thread's stack, the top made usable before time zero */
+#define HOST_STACK_POOL 32           /* stacks a process makes for the threads it starts in the run */
 #define HOST_GATE_EARLY_NS 300000    /* a process opens its gate this long before its arrival */
 #define HOST_POLL_NS 2000000LL       /* the parent's watch period */
 #define HOST_STUCK_POLLS 25          /* unchanged polls before a deadlock is called */
@@ -2711,8 +2712,8 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
-/* Stacks for the threads a process's ops start (`thread` ops, thread pools'
- * workers), made before time zero with the top HOST_STACK_WARM bytes of
+/* Stacks for the threads a process starts in the run (`thread` ops, thread
+ * pools' workers, declared threads without autostart), made before time zero with the top HOST_STACK_WARM bytes of
  * each written, and a guard page below each. glibc's own stacks, even kept
  * from threads made and ended before time zero (prewarm_stacks), have their
  * pages given back when their thread ends; filling them in again with
@@ -3024,7 +3025,11 @@ static _Noreturn void child_main(struct hrun *r, uint32_t p)
      * page faults on a virtual machine), which a Python program has done
      * before its first line runs */
     prewarm_stacks(r, pd);
-    stack_pool_init(r, threads_to_come(sc));
+    /* its declared threads without autostart come by a start op */
+    uint32_t later = threads_to_come(sc);
+    for (uint32_t t = pd->first_thread; t < pd->first_thread + pd->nthreads; t++)
+        later += !sc->threads[t].autostart;
+    stack_pool_init(r, later < HOST_STACK_POOL ? later : HOST_STACK_POOL);
     /* the run's shared state (all but the event buffers), mapped into this
      * process's page tables now: a fork does not copy those of a shared
      * mapping, and each first touch of a page would otherwise fault (a print
