@@ -1195,9 +1195,12 @@ static enum status trial_contended(struct calib_ctx *c, double *v)
     return STATUS_OK;
 }
 
-/* Starting threads as the lectures do: a main thread makes n threads one
+/* Starting threads as the lectures do: a main thread makes 8 threads one
  * after the other, each waiting on an event until all are made, on as many
- * CPUs as calibrate uses (2 where it may). The new threads live side by
+ * CPUs as calibrate uses (2 where it may); the runner runs this 3 times (6
+ * in a full calibration) and the figures pool the starts of all runs (one
+ * run's medians of 8 gave 111-231 us over seven quick calibrations, the
+ * pooled 24 169-202 us over five). The new threads live side by
  * side and usually start on the other CPU, idle meanwhile (the runner has
  * warmed their stacks before time zero, as in any run): a start costs
  * several times what one-CPU loops of starts measured (15 us of the
@@ -1219,8 +1222,8 @@ static enum status trial_contended(struct calib_ctx *c, double *v)
  * of 12), and the runs' medians 197 against 224 us (9 runs each). */
 static enum status trial_thread_start(struct calib_ctx *c, double *v)
 {
-    enum { MAX = 16 };
-    int n = c->scale > 1 ? 16 : 8;
+    enum { N = 8, MAX_RUNS = 6, MAX = N * MAX_RUNS };
+    int runs = c->scale > 1 ? MAX_RUNS : 3;
     char json[4096];
     int len = snprintf(json, sizeof json,
                        "{\"machine\": {\"cpus\": %d},"
@@ -1228,46 +1231,48 @@ static enum status trial_thread_start(struct calib_ctx *c, double *v)
                        " \"processes\": [{\"name\": \"main\", \"objects\": {\"E\": {\"type\": \"event\"}},"
                        " \"threads\": [{\"name\": \"MainThread\", \"program\": [",
                        lecture_cpus(c));
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < N; i++)
         len += snprintf(json + len, sizeof json - (size_t)len,
                         "{\"op\": \"thread\", \"name\": \"w%d\", \"call\": \"waiter\"}, ", i);
     len += snprintf(json + len, sizeof json - (size_t)len, "{\"op\": \"set\", \"obj\": \"E\"}");
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < N; i++)
         len += snprintf(json + len, sizeof json - (size_t)len, ", {\"op\": \"join\", \"thread\": \"w%d\"}", i);
     len += snprintf(json + len, sizeof json - (size_t)len, "]}]}]}");
     if (len >= (int)sizeof json)
         return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: the thread start scenario does not fit");
-    struct trace *tr;
-    struct task_metrics *m;
-    enum status st = calib_host_trace(c, json, &tr, &m);
-    if (st != STATUS_OK)
-        return st;
-    double late[MAX];
-    int64_t first, last;
-    int found = calib_start_delays(tr, m, late, MAX, &first, &last);
-    /* the creator's CPU while it makes threads: its running stretches from
-     * the first start to the last new thread's first run; and each new
-     * thread's first running stretch (the trace's segments are in time
-     * order for each task) */
+    double late[MAX], boot[MAX];
+    int found = 0, booted = 0;
     int64_t making = 0;
-    double boot[MAX];
-    int booted = 0;
-    for (size_t i = 0; i < tr->nsegments; i++) {
-        const struct trace_segment *g = &tr->segments[i];
-        if (g->task > 0 && g->task <= (uint32_t)n && g->state == TRACE_RUNNING && g->start == m[g->task].first_run &&
-            booted < MAX)
-            boot[booted++] = (double)(g->end - g->start);
-        if (g->task != 0 || g->state != TRACE_RUNNING || g->end <= first || g->start >= last)
-            continue;
-        making += (g->end < last ? g->end : last) - (g->start > first ? g->start : first);
+    for (int run = 0; run < runs; run++) {
+        struct trace *tr;
+        struct task_metrics *m;
+        enum status st = calib_host_trace(c, json, &tr, &m);
+        if (st != STATUS_OK)
+            return st;
+        int64_t first, last;
+        int got = calib_start_delays(tr, m, late + found, N, &first, &last);
+        /* the creator's CPU while it makes threads: its running stretches
+         * from the first start to the last new thread's first run; and each
+         * new thread's first running stretch (the trace's segments are in
+         * time order for each task) */
+        for (size_t i = 0; i < tr->nsegments; i++) {
+            const struct trace_segment *g = &tr->segments[i];
+            if (g->task > 0 && g->task <= (uint32_t)N && g->state == TRACE_RUNNING &&
+                g->start == m[g->task].first_run && booted < MAX)
+                boot[booted++] = (double)(g->end - g->start);
+            if (g->task != 0 || g->state != TRACE_RUNNING || g->end <= first || g->start >= last)
+                continue;
+            making += (g->end < last ? g->end : last) - (g->start > first ? g->start : first);
+        }
+        free(m);
+        trace_destroy(tr);
+        if (got != N)
+            return error_set(c->err, STATUS_INTERNAL, NULL,
+                             "calibrate: %d of %d new threads ran in the host runner's trace", got, N);
+        found += got;
     }
-    free(m);
-    trace_destroy(tr);
-    if (found != n)
-        return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: %d of %d new threads ran in the host runner's trace",
-                         found, n);
     qsort(late, (size_t)found, sizeof *late, order_double);
-    v[0] = (double)making / n;
+    v[0] = (double)making / found;
     v[1] = late[found / 2];
     if (booted == 0)
         return error_set(c->err, STATUS_INTERNAL, NULL, "calibrate: no new thread's first run in the host runner's trace");
