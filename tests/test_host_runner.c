@@ -295,6 +295,36 @@ static void threads_should_start_join_and_pass_arguments(void **state)
     hrun_free(r);
 }
 
+/* A declared process gives the threads it starts in the run stacks made
+ * before time zero, as many as its `thread` ops and declared threads
+ * without autostart: a `thread` op in a loop starts more, which take
+ * glibc's, and a process made by a `process` op has none of its own. Every
+ * thread runs a body a few frames deep, and every update must arrive. */
+static void threads_beyond_the_stack_pool_and_in_made_processes_should_all_run(void **state)
+{
+    (void)state;
+    int before = hrun_children();
+    struct hrun_result *r = hrun_json(
+        "{\"shared\": {\"n\": 0}, \"functions\": {"
+        "\"deep\": {\"body\": [{\"op\": \"with\", \"obj\": \"L\", \"body\": [{\"op\": \"if\", \"cond\": {\"var\": "
+        "\"n\", \"ge\": 0}, \"then\": [{\"op\": \"add\", \"var\": \"n\", \"value\": 1}]}]}]}, "
+        "\"f\": {\"body\": [{\"op\": \"compute\", \"for\": \"20us\"}, {\"op\": \"call\", \"fn\": \"deep\"}]}, "
+        "\"child\": {\"body\": [{\"op\": \"repeat\", \"times\": 3, \"body\": [{\"op\": \"thread\", \"name\": \"c\", "
+        "\"call\": \"f\"}]}, {\"op\": \"sleep\", \"for\": \"2ms\"}]}}, "
+        "\"objects\": {\"L\": {\"type\": \"lock\"}}, " PROC(
+            THREAD("MainThread", "{\"op\": \"repeat\", \"times\": 40, \"body\": [{\"op\": \"thread\", \"name\": "
+                                 "\"w\", \"call\": \"f\"}]}, {\"op\": \"start\", \"thread\": \"late\"}, "
+                                 "{\"op\": \"process\", \"name\": \"p\", \"call\": \"child\"}, "
+                                 "{\"op\": \"join\", \"process\": \"p\"}, {\"op\": \"join\", \"thread\": \"late\"}, "
+                                 "{\"op\": \"sleep\", \"for\": \"5ms\"}") ", "
+            "{\"name\": \"late\", \"autostart\": false, \"program\": [{\"op\": \"call\", \"fn\": \"f\"}]}") "}");
+    assert_int_equal(r->status, STATUS_OK);
+    /* 40 in the loop, the late one, 3 in the made process */
+    assert_int_equal(hrun_var(r, "n", 0), 44);
+    hrun_free(r);
+    assert_int_equal(hrun_children(), before);
+}
+
 static void a_misuse_should_stop_the_run_with_the_op_path(void **state)
 {
     (void)state;
@@ -947,6 +977,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_lock_should_keep_every_update_of_two_threads),
+        cmocka_unit_test(threads_beyond_the_stack_pool_and_in_made_processes_should_all_run),
         cmocka_unit_test(a_racy_add_should_lose_updates_on_two_cpus),
         cmocka_unit_test(a_condition_should_hand_items_from_producer_to_consumer_in_order),
         cmocka_unit_test(a_timed_out_condition_waiter_should_leave_the_list_so_a_notify_wakes_the_next),
