@@ -17,7 +17,8 @@ slowed by other programs and the simulation is not. The last column is the
 real runs' median time with a CPU idle while a thread of the run was
 runnable on another one (`compare`'s "CPU idle, thread ready"): time the
 host's scheduler lost by keeping threads together, which the simulation
-does not model. The last column is the count kernel's time per iteration
+does not model; "(first X)" when a thread's event buffer filled and the
+traces are whole only up to X ms, the part it covers. The last column is the count kernel's time per iteration
 just before or just after the real runs (compare measures both; the one
 further off), over the profile's: far from 1.00, the host's speed moved
 since the profile was measured (just before, with --calibrate-each).
@@ -178,7 +179,7 @@ def main():
         print("| %s | %s | %s | %s-%s | %s | %d %% | %s | %s | %s | %s | %d |" % (
             name, ms(sim["makespan_ns"]), ms(real["makespan_ns"]), ms(spread[0]), ms(spread[1]),
             "-" if pct is None else "%+.1f %%" % pct, bound, "yes" if ok else "**no**", share,
-            ms(real["stats"].get("idle_while_ready_ns")), drift, tries))
+            idle_of(real["stats"]), drift, tries))
         sys.stdout.flush()
     print("\n%d of %d within their bound" % (within, total))
     print("%d of the %d rows measured at a steady host speed (count kernel before and after the real runs "
@@ -190,6 +191,16 @@ def main():
     if tmp:
         tmp.cleanup()
     return 0
+
+
+def idle_of(stats):
+    """The CPU-idle figure, with how much of the run it covers when a
+    thread's event buffer filled (the figure stops there)."""
+    idle = ms(stats.get("idle_while_ready_ns"))
+    until = stats.get("recorded_until_ns")
+    if until is not None:
+        idle += " (first %s)" % ms(until)
+    return idle
 
 
 if __name__ == "__main__":

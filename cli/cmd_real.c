@@ -349,6 +349,45 @@ static enum status perfetto_writer(const void *obj, FILE *out, struct error *err
     return perfetto_write(obj, out, err);
 }
 
+/* Says which threads' traces a full event buffer cut short, and what of the
+ * report that leaves as recorded (the times the runner measures whole); or,
+ * when only their hand-over instants were, that the owner lanes stop there. */
+static void warn_truncated(const struct trace *tr)
+{
+    int64_t until = trace_recorded_until(tr);
+    if (until < 0) {
+        int64_t instants = trace_instants_until(tr);
+        if (instants >= 0)
+            cli_warn("note: the trace's hand-over instants (acquires and releases, puts and gets, sends and "
+                     "receives, waits, wake-ups, lost updates) are recorded up to %.3f ms of %.3f ms only: a "
+                     "thread recorded as many as its buffer keeps for them. The lock owner lanes and the hand-over "
+                     "arrows stop there; the timeline is whole",
+                     (double)instants / 1e6, (double)tr->makespan / 1e6);
+        return;
+    }
+    uint32_t n = 0;
+    uint64_t lost = 0;
+    char names[256] = "";
+    size_t len = 0;
+    for (uint32_t i = 0; i < tr->ntasks; i++) {
+        const struct trace_task *t = &tr->tasks[i];
+        if (t->recorded_until < 0)
+            continue;
+        lost += t->unrecorded_events;
+        if (n++ < 4 && len < sizeof names) {
+            int w = snprintf(names + len, sizeof names - len, "%s'%s' at %.3f ms", len ? ", " : "", t->name,
+                             (double)t->recorded_until / 1e6);
+            len += w > 0 ? (size_t)w : 0;
+        }
+    }
+    cli_warn("warning: the trace is whole only up to %.3f ms of %.3f ms: the event buffers (%d events a thread) of "
+             "%" PRIu32 " thread%s filled (%s%s; %" PRIu64 " events not recorded). Past that, a thread's timeline "
+             "and its CPU, wait and blocked times show its last recorded state; the makespan, turnarounds and "
+             "memory are measured whole",
+             (double)until / 1e6, (double)tr->makespan / 1e6, HOST_EVENTS_PER_THREAD, n, n == 1 ? "" : "s", names,
+             n > 4 ? ", ..." : "", lost);
+}
+
 int cli_real_trace(const char *file, struct trace **out)
 {
     struct error err;
@@ -362,6 +401,8 @@ int cli_real_trace(const char *file, struct trace **out)
     ho.source_file = file;
     enum status st = host_run(sc, &ho, out, &err);
     scenario_destroy(sc);
+    if (st == STATUS_OK)
+        warn_truncated(*out);
     return st == STATUS_OK ? STATUS_OK : cli_file_error(file, &err);
 }
 
@@ -502,6 +543,7 @@ static int real_exec(int argc, char **argv)
         write_text(stdout, &rr);
     fflush(stdout);
     rc = st == STATUS_OK ? STATUS_OK : cli_file_error(opts.file, &err);
+    warn_truncated(rr.tr);
     if (opts.trace_path && cli_write_file(opts.trace_path, "the trace", trace_writer, rr.tr) != STATUS_OK)
         rc = rc ? rc : STATUS_INTERNAL;
     if (opts.perfetto_path &&

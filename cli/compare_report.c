@@ -128,6 +128,9 @@ static void write_real_json(FILE *out, const struct scenario *sc, const char *po
     json_ns(out, cmp->real_lost_updates.median);
     fputs(", \"idle_while_ready_ns\": ", out);
     json_ns(out, cmp->real_idle_while_ready.median);
+    fputs(", \"recorded_until_ns\": ", out);
+    json_ns(out, cmp->real_recorded_until.min);
+    fprintf(out, ", \"truncated_runs\": %" PRIu32, cmp->truncated);
     fputs(", \"deadlock\": null}}", out);
 }
 
@@ -324,10 +327,21 @@ static void write_text(FILE *out, const struct compare_report *r)
     fmt_ms(b, sizeof b, cmp->real_idle_while_ready.median);
     fmt_spread(c, sizeof c, &cmp->real_idle_while_ready);
     fprintf(out, "%-23s %12s %12s %15s\n", "CPU idle, thread ready", a, b, c);
-    if (cmp->real_makespan.median > 0 && cmp->real_idle_while_ready.median * 10 >= cmp->real_makespan.median)
-        fprintf(out, "  the real runs left a CPU idle while a thread waited for one (%.3f ms of CPU time in a %.3f ms "
-                     "run): the host's scheduler kept threads on a busy CPU, which the simulation does not model\n",
-                (double)cmp->real_idle_while_ready.median / 1e6, (double)cmp->real_makespan.median / 1e6);
+    /* the stretch the idle figure covers: the whole run, or what a full
+     * event buffer left of it */
+    int64_t seen = cmp->real_makespan.median;
+    if (cmp->truncated > 0 && cmp->real_recorded_until.median < seen)
+        seen = cmp->real_recorded_until.median;
+    if (seen > 0 && cmp->real_idle_while_ready.median * 10 >= seen)
+        fprintf(out, "  the real runs left a CPU idle while a thread waited for one (%.3f ms of CPU time in %.3f ms): "
+                     "the host's scheduler kept threads on a busy CPU, which the simulation does not model\n",
+                (double)cmp->real_idle_while_ready.median / 1e6, (double)seen / 1e6);
+    if (cmp->truncated > 0)
+        fprintf(out, "  the traces of %" PRIu32 " of the %" PRIu32 " real runs are whole only up to %.3f ms (median; "
+                     "%.3f ms at the earliest): a thread's event buffer filled. The CPU idle figure covers that "
+                     "part; past it a thread's CPU, wait and blocked times count its last recorded state\n",
+                cmp->truncated, cmp->repeat, (double)cmp->real_recorded_until.median / 1e6,
+                (double)cmp->real_recorded_until.min / 1e6);
     write_text_memory(out, run, r->memory);
 }
 

@@ -40,9 +40,9 @@
 #include "sim/trace_metrics.h"
 #include "sim/xalloc.h"
 
-#define HOST_EVENTS_PER_THREAD 16384 /* 512 KiB of events per thread */
 #define HOST_EVENTS_RESERVED 4
 #define HOST_WRITE_EVENTS 8192        /* memory writes recorded only in the first half of a buffer */
+#define HOST_DETAIL_EVENTS 12288      /* hand-over instants only in its first three quarters (is_detail) */
 #define HOST_TEXT_BYTES (1u << 20)   /* printed text of one run */
 #define HOST_TEXT_WARM (64u << 10)   /* of it, made usable before time zero */
 #define HOST_QUEUE_CAP 4096          /* items one queue holds at once */
@@ -90,7 +90,10 @@ struct hslot {
     int32_t decl;            /* declared thread index, -1: created by a thread op */
     char name[HOST_NAME_MAX];
     uint32_t nevents;
-    uint32_t dropped;
+    uint32_t dropped;        /* events its full buffer turned away */
+    int64_t drop_stamp;      /* the stamp of the first of them */
+    uint32_t details_dropped; /* hand-over and message instants past HOST_DETAIL_EVENTS */
+    int64_t details_drop_stamp;
     int64_t cpu_ns;          /* CPU time from its arrival to its exit, -1: unknown */
     uint32_t writes_dropped; /* memory writes not recorded (past HOST_WRITE_EVENTS) */
     /* condition waits, as CPython's Condition: each waiter sleeps on a lock
@@ -405,6 +408,30 @@ static int64_t stamp(void)
 #endif
 }
 
+/* The instants of a hand-over or a message (acquire, release, put, get, a
+ * lost update...): a loop of them would fill a buffer, so they only use its
+ * first HOST_DETAIL_EVENTS places, and the state changes (the timeline) and
+ * a thread's arrival, starts, joins, prints and exit go on being recorded
+ * after them. */
+static bool is_detail(unsigned sub)
+{
+    switch (sub) {
+    case INSTANT_ARRIVE:
+    case INSTANT_EXIT:
+    case INSTANT_PRINT:
+    case INSTANT_START:
+    case INSTANT_JOIN:
+    case INSTANT_PREEMPT:
+    case INSTANT_DEADLOCK:
+    case INSTANT_SIGNAL:
+    case INSTANT_GIL_TAKE:
+    case INSTANT_GIL_DROP:
+        return false;
+    default:
+        return true;
+    }
+}
+
 /* Returns the CPU it stamped, or -1 when it recorded nothing. */
 static int record(struct hthread *th, enum hev_kind kind, unsigned sub, uint32_t obj, int64_t value,
                   uint32_t flow, uint32_t text)
@@ -413,11 +440,17 @@ static int record(struct hthread *th, enum hev_kind kind, unsigned sub, uint32_t
     if (!r->opt->record)
         return -1;
     struct hslot *s = &r->slots[th->slot];
+    if (kind == HEV_INSTANT && s->nevents >= HOST_DETAIL_EVENTS && is_detail(sub)) {
+        if (s->details_dropped++ == 0)
+            s->details_drop_stamp = stamp();
+        return -1;
+    }
     /* the last few places are kept for the thread's exit, so a full buffer
      * still tells when the thread finished */
     if (s->nevents >= HOST_EVENTS_PER_THREAD - HOST_EVENTS_RESERVED &&
         !(kind == HEV_INSTANT && sub == INSTANT_EXIT && s->nevents < HOST_EVENTS_PER_THREAD)) {
-        s->dropped++;
+        if (s->dropped++ == 0)
+            s->drop_stamp = stamp();
         return -1;
     }
     struct host_event *ev = &r->events[(size_t)th->slot * HOST_EVENTS_PER_THREAD + s->nevents++];
@@ -3682,6 +3715,20 @@ static int64_t merge_thread(const struct hrun *r, const struct stamp_map *sm, in
         seg.state = ev[i].kind == HEV_RUN ? TRACE_RUNNING : TRACE_BLOCKED;
         seg.reason = ev[i].kind == HEV_RUN ? REASON_NONE : ev[i].sub;
         seg.obj = ev[i].kind == HEV_RUN ? UINT32_MAX : ev[i].obj;
+    }
+    if (adding) {
+        struct trace_task *task = &tr->tasks[s];
+        if (sl->dropped > 0) {
+            int64_t from = stamp_to_ns(sm, sl->drop_stamp) - t0;
+            task->recorded_until = from > 0 ? from : 0;
+            task->unrecorded_events = sl->dropped;
+        }
+        if (sl->details_dropped > 0) {
+            int64_t from = stamp_to_ns(sm, sl->details_drop_stamp) - t0;
+            task->instants_until = from > 0 ? from : 0;
+            task->unrecorded_instants = sl->details_dropped;
+        }
+        task->unrecorded_writes = sl->writes_dropped;
     }
     return total;
 }

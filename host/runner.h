@@ -16,6 +16,11 @@
 
 #include "gil.h"
 
+/* Events (state changes and instants) a thread's trace buffer holds: 512
+ * KiB a thread. Past them a thread's trace is cut short, and the trace says
+ * from when (trace_task.recorded_until). */
+#define HOST_EVENTS_PER_THREAD 16384
+
 struct host_options {
     int64_t timeout_ns;      /* wall-time bound of one run; default 60 s */
     uint32_t max_threads;    /* threads alive or ever created, all processes; default 256 */

@@ -114,6 +114,11 @@ struct comparison *comparison_create(const struct compare_run *sim, const struct
         {offsetof(struct compare_run, idle_while_ready), &cmp->real_idle_while_ready},
     };
     cmp->sim_idle_while_ready = (int64_t)sim->idle_while_ready;
+    for (uint32_t r = 0; r < nreal; r++) {
+        v[r] = real[r].recorded_until;
+        cmp->truncated += real[r].recorded_until >= 0;
+    }
+    cmp->real_recorded_until = compare_stat_of(v, nreal);
     for (size_t c = 0; c < sizeof counters / sizeof counters[0]; c++) {
         for (uint32_t r = 0; r < nreal; r++) {
             uint64_t x;
@@ -193,6 +198,7 @@ void compare_run_from_engine(struct compare_run *run, const struct engine *eng)
     run->gil_switches = st->gil_switches;
     run->lost_updates = st->lost_updates;
     run->idle_while_ready = (uint64_t)trace_idle_while_ready(engine_trace(eng));
+    run->recorded_until = -1;
     run->nthreads = n;
     run->process = process;
     run->name = name;
@@ -211,6 +217,7 @@ void compare_run_from_trace(struct compare_run *run, const struct trace *tr)
     run->gil_switches = 0;
     run->lost_updates = 0;
     run->idle_while_ready = (uint64_t)trace_idle_while_ready(tr);
+    run->recorded_until = trace_recorded_until(tr);
     /* a GIL switch is a take by another thread than the process's last taker */
     uint32_t *last_taker = xcalloc(tr->nprocesses ? tr->nprocesses : 1, sizeof *last_taker);
     for (uint32_t p = 0; p < tr->nprocesses; p++)

@@ -35,6 +35,7 @@ struct compare_run {
     uint64_t gil_switches;      /* the GIL went to another thread */
     uint64_t lost_updates;
     uint64_t idle_while_ready;  /* trace_idle_while_ready of its trace, ns */
+    int64_t recorded_until;     /* trace_recorded_until of its trace: -1, all recorded */
     uint32_t nthreads;
     const char *const *process; /* process name of each thread */
     const char *const *name;    /* thread name of each thread */
@@ -69,6 +70,11 @@ struct comparison {
     struct compare_stat real_lost_updates;
     int64_t sim_idle_while_ready;    /* trace_idle_while_ready, ns */
     struct compare_stat real_idle_while_ready;
+    /* over the real runs whose trace a full event buffer cut short (-1: no
+     * run's was): when the first of their threads stopped being recorded;
+     * truncated counts those runs */
+    struct compare_stat real_recorded_until;
+    uint32_t truncated;
     uint32_t nthreads;               /* the simulated threads, in the simulator's order */
     struct compare_thread *threads;
 };

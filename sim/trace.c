@@ -63,6 +63,11 @@ uint32_t trace_add_task(struct trace *tr, const char *name, uint32_t process)
     tr->tasks = xgrow(tr->tasks, &tr->tasks_cap, tr->ntasks + 1, sizeof *tr->tasks);
     tr->tasks[tr->ntasks].name = xstrdup(name);
     tr->tasks[tr->ntasks].process = process;
+    tr->tasks[tr->ntasks].recorded_until = -1;
+    tr->tasks[tr->ntasks].unrecorded_events = 0;
+    tr->tasks[tr->ntasks].instants_until = -1;
+    tr->tasks[tr->ntasks].unrecorded_instants = 0;
+    tr->tasks[tr->ntasks].unrecorded_writes = 0;
     return tr->ntasks++;
 }
 
@@ -177,4 +182,27 @@ const char *trace_reason_name(enum trace_reason r)
 const char *trace_instant_name(enum trace_instant_kind k)
 {
     return (unsigned)k < INSTANT_KIND_COUNT ? trace_instant_names[k] : "?";
+}
+
+/* The earliest of the tasks' recorded_until (and instants_until), or -1. */
+static int64_t earliest_until(const struct trace *tr, bool instants)
+{
+    int64_t until = -1;
+    for (uint32_t i = 0; tr && i < tr->ntasks; i++) {
+        int64_t u[2] = {tr->tasks[i].recorded_until, instants ? tr->tasks[i].instants_until : -1};
+        for (int k = 0; k < 2; k++)
+            if (u[k] >= 0 && (until < 0 || u[k] < until))
+                until = u[k];
+    }
+    return until;
+}
+
+int64_t trace_recorded_until(const struct trace *tr)
+{
+    return earliest_until(tr, false);
+}
+
+int64_t trace_instants_until(const struct trace *tr)
+{
+    return earliest_until(tr, true);
 }

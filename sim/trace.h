@@ -100,6 +100,21 @@ struct trace_object {
 struct trace_task {
     char *name;
     uint32_t process;
+    /* A real run's thread whose event buffer filled: from recorded_until on
+     * its state changes and instants were not recorded (its last segment
+     * goes on to its end as recorded, and its exit is still there);
+     * unrecorded_events of them were counted. Before that, from
+     * instants_until on, its hand-over and message instants (acquire,
+     * release, put, get, send, recv, wait, wake, notify, set, clear, lost
+     * updates) were not recorded, unrecorded_instants of them: the lock
+     * owner lanes and the arrows stop there, the timeline goes on. -1 and 0:
+     * all were recorded, as in every simulated trace. unrecorded_writes
+     * counts memory writes past those a buffer keeps. */
+    int64_t recorded_until;
+    uint64_t unrecorded_events;
+    int64_t instants_until;
+    uint64_t unrecorded_instants;
+    uint64_t unrecorded_writes;
 };
 
 struct trace {
@@ -153,6 +168,15 @@ const char *trace_string(const struct trace *tr, uint32_t offset);
 const char *trace_state_name(enum trace_state s);
 const char *trace_reason_name(enum trace_reason r);
 const char *trace_instant_name(enum trace_instant_kind k);
+
+/* The time up to which every task's events were recorded: the earliest
+ * recorded_until of a task whose buffer filled, or -1 when all were (every
+ * simulated trace). Past it, a cut-short task's last recorded state (and CPU)
+ * only goes on. */
+int64_t trace_recorded_until(const struct trace *tr);
+/* The same for the hand-over and message instants: the earliest
+ * instants_until or recorded_until of a task, or -1. */
+int64_t trace_instants_until(const struct trace *tr);
 
 /* Writes the trace as JSON (docs/trace-format.md). Deterministic: the same
  * trace gives the same bytes. Returns STATUS_OK or STATUS_INTERNAL on a write

@@ -61,7 +61,16 @@ static void tj_names(const struct trace *tr, FILE *out)
     for (uint32_t i = 0; i < tr->ntasks; i++) {
         fprintf(out, "%s\n    {\"id\": %" PRIu32 ", \"name\": ", i ? "," : "", i);
         tj_string(out, tr->tasks[i].name);
-        fprintf(out, ", \"process\": %" PRIu32 "}", tr->tasks[i].process);
+        fprintf(out, ", \"process\": %" PRIu32, tr->tasks[i].process);
+        if (tr->tasks[i].recorded_until >= 0)
+            fprintf(out, ", \"recorded_until\": %" PRId64 ", \"unrecorded_events\": %" PRIu64,
+                    tr->tasks[i].recorded_until, tr->tasks[i].unrecorded_events);
+        if (tr->tasks[i].instants_until >= 0)
+            fprintf(out, ", \"instants_until\": %" PRId64 ", \"unrecorded_instants\": %" PRIu64,
+                    tr->tasks[i].instants_until, tr->tasks[i].unrecorded_instants);
+        if (tr->tasks[i].unrecorded_writes > 0)
+            fprintf(out, ", \"unrecorded_writes\": %" PRIu64, tr->tasks[i].unrecorded_writes);
+        fputc('}', out);
     }
     fputs("\n  ],\n  \"objects\": [", out);
     for (uint32_t i = 0; i < tr->nobjects; i++) {

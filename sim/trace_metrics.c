@@ -124,6 +124,7 @@ int64_t trace_idle_while_ready(const struct trace *tr)
 {
     if (!tr || tr->nsegments == 0 || tr->cpus == 0)
         return 0;
+    int64_t limit = trace_recorded_until(tr);
     struct trace_segment *seg = xcalloc(tr->nsegments, sizeof *seg);
     size_t n = 0;
     for (size_t i = 0; i < tr->nsegments; i++) {
@@ -154,8 +155,9 @@ int64_t trace_idle_while_ready(const struct trace *tr)
     for (size_t i = 0; i < 2 * n; i++) {
         if (i > 0 && edge[i].t > edge[i - 1].t) {
             int64_t want = runnable < (int64_t)tr->cpus ? runnable : (int64_t)tr->cpus;
-            if (want > used)
-                idle += (want - used) * (edge[i].t - edge[i - 1].t);
+            int64_t to = limit >= 0 && edge[i].t > limit ? limit : edge[i].t;
+            if (want > used && to > edge[i - 1].t)
+                idle += (want - used) * (to - edge[i - 1].t);
         }
         runnable += edge[i].delta;
         if (edge[i].cpu >= 0) {

@@ -32,6 +32,6 @@ int64_t trace_metrics_compute(const struct trace *tr, struct task_metrics *out);
  * never leaves a CPU idle while a thread is ready, so this is about 0 for
  * its traces; a real run gets it when the OS keeps two threads on one CPU
  * while another is idle. */
-int64_t trace_idle_while_ready(const struct trace *tr);
+int64_t trace_idle_while_ready(const struct trace *tr); /* up to trace_recorded_until */
 
 #endif

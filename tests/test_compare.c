@@ -30,7 +30,7 @@ static struct task_metrics thread_at(int64_t first_run, int64_t finish, int64_t 
 
 static struct compare_run run_of(const struct task_metrics *m, int64_t makespan)
 {
-    struct compare_run r = {.makespan = makespan, .context_switches = 3, .nthreads = 3,
+    struct compare_run r = {.makespan = makespan, .context_switches = 3, .recorded_until = -1, .nthreads = 3,
                             .process = procs, .name = names, .metrics = m};
     return r;
 }

@@ -42,6 +42,10 @@ static char *report_text(enum report_format format, const struct compare_report 
     return text;
 }
 
+/* When >= 0, the real runs of report_of were recorded up to this share
+ * (in %) of their makespan (a full event buffer), the first run only. */
+static int64_t truncate_pct = -1;
+
 static char *report_of(enum report_format format)
 {
     struct run *r = run_json_with(TWO_THREADS, NULL, false);
@@ -59,6 +63,7 @@ static char *report_of(enum report_format format)
         real[i] = sim;
         real[i].metrics = slow;
         real[i].makespan = sim.makespan * 5 / 4;
+        real[i].recorded_until = truncate_pct >= 0 && i == 0 ? real[i].makespan * truncate_pct / 100 : -1;
     }
     struct comparison *cmp = comparison_create(&sim, real, 2);
     struct report_run rr = {.sc = r->sc, .policy = "fifo", .eng = r->eng, .deadlock = NULL};
@@ -137,6 +142,41 @@ static void text_report_should_list_each_thread_and_the_makespan_error(void **st
     free(text);
 }
 
+/* One of the two real runs was recorded up to 40 % of its makespan: the
+ * text says how much of the traces the CPU-idle figure covers, and the JSON
+ * gives it with the number of such runs. */
+static void report_should_say_how_much_of_the_real_traces_a_full_buffer_left(void **state)
+{
+    (void)state;
+    truncate_pct = 40;
+    char *text = report_of(REPORT_TEXT);
+    char *json = report_of(REPORT_JSON);
+    truncate_pct = -1;
+    assert_non_null(strstr(text, "the traces of 1 of the 2 real runs are whole only up to "));
+    cJSON *root = cJSON_Parse(json);
+    assert_non_null(root);
+    const cJSON *real = cJSON_GetObjectItemCaseSensitive(root, "real");
+    const cJSON *stats = cJSON_GetObjectItemCaseSensitive(real, "stats");
+    double makespan = cJSON_GetObjectItemCaseSensitive(real, "makespan_ns")->valuedouble;
+    double until = cJSON_GetObjectItemCaseSensitive(stats, "recorded_until_ns")->valuedouble;
+    assert_true(fabs(until - makespan * 0.4) <= 1);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(stats, "truncated_runs")->valueint, 1);
+    cJSON_Delete(root);
+    free(json);
+    free(text);
+    /* whole traces: no note, and null */
+    text = report_of(REPORT_TEXT);
+    assert_null(strstr(text, "are whole only up to"));
+    free(text);
+    json = report_of(REPORT_JSON);
+    root = cJSON_Parse(json);
+    stats = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "real"), "stats");
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(stats, "recorded_until_ns")));
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(stats, "truncated_runs")->valueint, 0);
+    cJSON_Delete(root);
+    free(json);
+}
+
 #define COUNTER                                                                                              \
     "{\"name\": \"counter\", \"processes\": [{\"name\": \"main\", \"memory\": {\"counter\": 0, \"same\": 7},"  \
     "\"threads\": [{\"name\": \"a\", \"program\": [{\"op\": \"add\", \"var\": \"counter\", \"value\": 3}]}]}]}"
@@ -205,6 +245,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(json_report_should_have_sim_real_and_error_in_the_contracted_shape),
         cmocka_unit_test(text_report_should_list_each_thread_and_the_makespan_error),
+        cmocka_unit_test(report_should_say_how_much_of_the_real_traces_a_full_buffer_left),
         cmocka_unit_test(json_report_should_give_the_real_final_memory_next_to_the_simulated_one),
         cmocka_unit_test(text_report_should_name_each_variable_whose_real_value_differs),
     };

@@ -2,6 +2,7 @@
  * and processes, the recorder's trace, the refusals before a run, and the
  * safety net (deadlock, watchdog, crashed child, nothing left behind). */
 #define _GNU_SOURCE
+#include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -902,6 +903,78 @@ static void memory_writes_should_be_in_the_trace_without_crowding_out_state_chan
     assert_true(writes_x >= 1000 && writes_x < 20000);
     assert_int_equal(exits, 1);
     assert_int_equal(sleeps, 1);
+    /* the writes past the kept ones are counted, and the timeline is whole */
+    uint32_t a = hrun_task(r, "a");
+    assert_int_equal(tr->tasks[a].unrecorded_writes, 20000 + 2 - writes_x - writes_y);
+    assert_int_equal(tr->tasks[a].recorded_until, -1);
+    assert_int_equal(trace_recorded_until(tr), -1);
+    hrun_free(r);
+}
+
+/* Thread a's loop makes 40,000 events, more than its buffer holds: its
+ * acquires and releases (hand-over instants) stop at three quarters of it,
+ * the state changes of its sleeps go on until it is full, and its exit is
+ * kept. The trace says from when each was not recorded and how many were
+ * lost; b (a few events) is whole; the JSON trace carries it, and the
+ * idle-CPU figure stops there. */
+static void a_full_event_buffer_should_say_from_when_a_thread_was_not_recorded(void **state)
+{
+    (void)state;
+    struct hrun_result *r = hrun_json(
+        "{\"machine\": {\"cpus\": 2}, \"objects\": {\"L\": {\"type\": \"lock\"}}, " PROC(
+            THREAD("a", "{\"op\": \"repeat\", \"times\": 10000, \"body\": [{\"op\": \"acquire\", \"obj\": \"L\"}, "
+                        "{\"op\": \"release\", \"obj\": \"L\"}, {\"op\": \"sleep\", \"for\": \"0ns\"}]}, "
+                        "{\"op\": \"sleep\", \"for\": \"2ms\"}") ", " THREAD(
+                "b", "{\"op\": \"sleep\", \"for\": \"1ms\"}")) "}");
+    assert_int_equal(r->status, STATUS_OK);
+    const struct trace *tr = r->res.trace;
+    uint32_t a = hrun_task(r, "a"), b = hrun_task(r, "b");
+    int64_t until = tr->tasks[a].recorded_until;
+    assert_true(until >= 0);
+    /* recorded up to then; its 2 ms sleep came after, and its exit is kept */
+    assert_true(until < r->m[a].finish - 2000000);
+    assert_true(r->m[a].finish > 0);
+    /* the acquires and releases stopped first */
+    int64_t instants = tr->tasks[a].instants_until;
+    assert_true(instants >= 0 && instants < until);
+    assert_true(tr->tasks[a].unrecorded_instants > 0 && tr->tasks[a].unrecorded_instants < 20000);
+    /* 40,000 in all, less what the buffer held */
+    assert_true(tr->tasks[a].unrecorded_events + tr->tasks[a].unrecorded_instants + HOST_EVENTS_PER_THREAD >=
+                40000);
+    assert_true(tr->tasks[a].unrecorded_events < 20000);
+    assert_int_equal(tr->tasks[b].recorded_until, -1);
+    assert_int_equal(tr->tasks[b].instants_until, -1);
+    assert_int_equal(tr->tasks[b].unrecorded_events, 0);
+    assert_int_equal(trace_recorded_until(tr), until);
+    assert_int_equal(trace_instants_until(tr), instants);
+    size_t acquires = 0;
+    for (size_t i = 0; i < tr->ninstants; i++)
+        if (tr->instants[i].task == a && tr->instants[i].kind == INSTANT_ACQUIRE) {
+            acquires++;
+            assert_true(tr->instants[i].time <= instants);
+        }
+    assert_int_equal(acquires + tr->tasks[a].unrecorded_instants / 2, 10000);
+    /* no state change of a's after it (a READY tail is the part of a
+     * running segment it spent without a CPU, placed at the segment's end) */
+    for (size_t i = 0; i < tr->nsegments; i++)
+        if (tr->segments[i].task == a && tr->segments[i].state != TRACE_READY)
+            assert_true(tr->segments[i].start <= until);
+    char *json = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&json, &len);
+    struct error err;
+    assert_int_equal(trace_write_json(tr, out, &err), STATUS_OK);
+    fclose(out);
+    char want[96];
+    snprintf(want, sizeof want, "\"recorded_until\": %" PRId64 ", \"unrecorded_events\": %" PRIu64, until,
+             tr->tasks[a].unrecorded_events);
+    assert_non_null(strstr(json, want));
+    snprintf(want, sizeof want, "\"instants_until\": %" PRId64 ", \"unrecorded_instants\": %" PRIu64, instants,
+             tr->tasks[a].unrecorded_instants);
+    assert_non_null(strstr(json, want));
+    assert_non_null(strstr(json, "\"recorded_until\""));
+    assert_null(strstr(strstr(json, "\"recorded_until\"") + 1, "\"recorded_until\""));
+    free(json);
     hrun_free(r);
 }
 
@@ -1008,6 +1081,7 @@ int main(void)
         cmocka_unit_test(a_scenario_wanting_more_cpus_than_the_host_should_run_on_all_with_a_note),
         cmocka_unit_test(threads_sharing_one_cpu_should_show_wait_time),
         cmocka_unit_test(memory_writes_should_be_in_the_trace_without_crowding_out_state_changes),
+        cmocka_unit_test(a_full_event_buffer_should_say_from_when_a_thread_was_not_recorded),
         cmocka_unit_test(a_forkserver_should_fork_the_workers_and_be_gone_after_the_run),
         cmocka_unit_test(a_forkserver_should_be_gone_after_a_deadlock),
     };

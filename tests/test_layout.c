@@ -258,6 +258,88 @@ static void layout_should_mark_prints_and_the_deadlock(void **state)
     trace_destroy(tr);
 }
 
+/* A real run's thread whose event buffer filled at 350: its lane is marked
+ * from there to its last segment's end (1000), with a legend entry; the
+ * cpus view marks every CPU lane from the first such thread; a window that
+ * starts later clips the mark. */
+static void layout_should_mark_what_a_full_event_buffer_left_unrecorded(void **state)
+{
+    (void)state;
+    struct trace *tr = small_trace();
+    tr->tasks[0].recorded_until = 350;
+    tr->tasks[0].unrecorded_events = 99;
+    struct layout *lay = lay_out(tr, LAYOUT_VIEW_THREADS, WIDTH_1000PX);
+    const struct layout_marker *m = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < lay->nmarkers; i++)
+        if (lay->markers[i].kind == LAYOUT_MARKER_UNRECORDED) {
+            m = &lay->markers[i];
+            n++;
+        }
+    assert_int_equal(n, 1);
+    assert_int_equal(m->lane, 0); /* P / A */
+    assert_int_equal(m->x, 80 + 350);
+    assert_int_equal(m->x_end, 80 + 1000);
+    bool legend = false;
+    for (size_t i = 0; i < lay->nlegend; i++)
+        legend |= lay->legend[i].shape == LAYOUT_LEGEND_UNRECORDED &&
+                  strstr(lay->legend[i].label, "not recorded") != NULL;
+    assert_true(legend);
+    layout_destroy(lay);
+
+    lay = lay_out(tr, LAYOUT_VIEW_CPUS, WIDTH_1000PX);
+    n = 0;
+    for (size_t i = 0; i < lay->nmarkers; i++)
+        if (lay->markers[i].kind == LAYOUT_MARKER_UNRECORDED) {
+            n++;
+            assert_int_equal(lay->markers[i].lane, -1);
+            assert_true(lay->markers[i].y1 > lay->markers[i].y0);
+        }
+    assert_int_equal(n, 1);
+    layout_destroy(lay);
+
+    struct layout_options o;
+    struct error err;
+    layout_options_init(&o);
+    o.width = WIDTH_1000PX;
+    o.from = 500;
+    error_clear(&err);
+    lay = layout_create(tr, &o, &err);
+    assert_non_null(lay);
+    n = 0;
+    for (size_t i = 0; i < lay->nmarkers; i++)
+        if (lay->markers[i].kind == LAYOUT_MARKER_UNRECORDED) {
+            n++;
+            assert_int_equal(lay->markers[i].x, lay->plot_x0);
+            assert_int_equal(lay->markers[i].x_end, lay->plot_x1);
+        }
+    assert_int_equal(n, 1);
+    layout_destroy(lay);
+    /* only A's hand-over instants stopped, at 500: the lock's owner lane is
+     * marked from there, the GIL's and the threads' lanes are whole */
+    struct trace *own = owner_trace();
+    own->tasks[0].instants_until = 500;
+    lay = lay_out(own, LAYOUT_VIEW_THREADS, WIDTH_1000PX);
+    n = 0;
+    for (size_t i = 0; i < lay->nmarkers; i++)
+        if (lay->markers[i].kind == LAYOUT_MARKER_UNRECORDED) {
+            n++;
+            assert_true(lay->markers[i].lane >= 0);
+            assert_int_equal(lay->lanes[lay->markers[i].lane].kind, LAYOUT_LANE_LOCK);
+            assert_int_equal(lay->markers[i].x, lay->plot_x0 + (lay->plot_x1 - lay->plot_x0) / 2);
+        }
+    assert_int_equal(n, 1);
+    layout_destroy(lay);
+    trace_destroy(own);
+    /* a whole trace has none */
+    tr->tasks[0].recorded_until = -1;
+    lay = lay_out(tr, LAYOUT_VIEW_THREADS, WIDTH_1000PX);
+    for (size_t i = 0; i < lay->nmarkers; i++)
+        assert_int_not_equal(lay->markers[i].kind, LAYOUT_MARKER_UNRECORDED);
+    layout_destroy(lay);
+    trace_destroy(tr);
+}
+
 static void layout_should_list_the_states_present_in_the_legend(void **state)
 {
     (void)state;
@@ -630,6 +712,7 @@ int main(void)
         cmocka_unit_test(layout_should_bound_rectangles_by_pixels_for_a_million_segments),
         cmocka_unit_test(layout_should_colour_cpu_lanes_by_thread),
         cmocka_unit_test(layout_should_mark_prints_and_the_deadlock),
+        cmocka_unit_test(layout_should_mark_what_a_full_event_buffer_left_unrecorded),
         cmocka_unit_test(layout_should_list_the_states_present_in_the_legend),
         cmocka_unit_test(layout_should_draw_gil_and_lock_owner_lanes),
         cmocka_unit_test(layout_should_draw_message_and_hand_over_arrows),

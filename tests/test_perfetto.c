@@ -102,11 +102,45 @@ static void perfetto_should_write_gil_hand_overs_and_the_owner_counter(void **st
     trace_destroy(tr);
 }
 
+/* A real run's thread whose event buffer filled gets an instant where its
+ * recording stopped, on its own track, with the count of lost events. */
+static void perfetto_should_mark_where_a_thread_stopped_being_recorded(void **state)
+{
+    (void)state;
+    struct trace *tr = owner_trace();
+    tr->tasks[1].recorded_until = 450;
+    tr->tasks[1].unrecorded_events = 1234;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_int_equal(perfetto_write(tr, f, NULL), STATUS_OK);
+    fclose(f);
+    cJSON *doc = cJSON_Parse(buf);
+    assert_non_null(doc);
+    const cJSON *e;
+    int marks = 0;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "traceEvents")) {
+        const char *name = cJSON_GetObjectItemCaseSensitive(e, "name")->valuestring;
+        if (!strstr(name, "not recorded"))
+            continue;
+        marks++;
+        assert_int_equal(cJSON_GetObjectItemCaseSensitive(e, "tid")->valueint, 2); /* B */
+        assert_float_equal(cJSON_GetObjectItemCaseSensitive(e, "ts")->valuedouble, 0.45, 1e-9);
+        assert_int_equal(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(e, "args"),
+                                                          "unrecorded_events")->valueint, 1234);
+    }
+    assert_int_equal(marks, 1);
+    cJSON_Delete(doc);
+    free(buf);
+    trace_destroy(tr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(perfetto_should_write_processes_threads_slices_and_flows),
         cmocka_unit_test(perfetto_should_write_gil_hand_overs_and_the_owner_counter),
+        cmocka_unit_test(perfetto_should_mark_where_a_thread_stopped_being_recorded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -194,6 +194,29 @@ static void svg_should_hatch_owner_rectangles_and_their_legend_swatches(void **s
     trace_destroy(tr);
 }
 
+/* What a real run's full event buffer left unrecorded is striped with a
+ * pattern defined once, on the lane and in the legend's swatch. */
+static void svg_should_stripe_what_was_not_recorded(void **state)
+{
+    (void)state;
+    struct trace *tr = owner_trace();
+    char *plain = render(tr, LAYOUT_VIEW_THREADS, LAYOUT_THEME_LIGHT);
+    assert_null(strstr(plain, "unrecorded"));
+    free(plain);
+    tr->tasks[1].recorded_until = 500;
+    char *svg = render(tr, LAYOUT_VIEW_THREADS, LAYOUT_THEME_LIGHT);
+    const char *def = strstr(svg, "<pattern id=\"unrecorded\"");
+    assert_non_null(def);
+    assert_null(strstr(def + 1, "<pattern id=\"unrecorded\""));
+    const char *lane = strstr(svg, "fill=\"url(#unrecorded)\"");
+    const char *swatch = strstr(svg, ">not recorded: the thread");
+    assert_non_null(lane);
+    assert_non_null(swatch);
+    assert_true(def < lane && lane < swatch);
+    free(svg);
+    trace_destroy(tr);
+}
+
 /* At 1920 pixels (a projector) the body text is 16 pixels. */
 static void svg_should_scale_text_for_a_1920_pixel_slide(void **state)
 {
@@ -226,6 +249,7 @@ int main(void)
         cmocka_unit_test(svg_should_label_cpu_lanes_in_the_cpus_view),
         cmocka_unit_test(svg_should_draw_owner_lanes_and_arrows),
         cmocka_unit_test(svg_should_hatch_owner_rectangles_and_their_legend_swatches),
+        cmocka_unit_test(svg_should_stripe_what_was_not_recorded),
         cmocka_unit_test(svg_should_scale_text_for_a_1920_pixel_slide),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -97,6 +97,11 @@ static void idle_while_ready_should_count_cpus_left_idle_by_placement(void **sta
         add_seg(tails, k, -1, TRACE_READY, REASON_NONE, 10, 20);
     }
     assert_int_equal(trace_idle_while_ready(tails), 20);
+    /* a real run whose thread b was recorded up to 5 only: past that, what
+     * its trace shows is its last state going on, so only 0-5 counts */
+    tails->tasks[1].recorded_until = 5;
+    assert_int_equal(trace_recorded_until(tails), 5);
+    assert_int_equal(trace_idle_while_ready(tails), 5);
     trace_destroy(tails);
     /* one thread alone, its tail on its own CPU: nothing lost */
     struct trace *alone = real_trace(2, 1);

@@ -358,33 +358,43 @@ static uint32_t draw_mix(uint32_t a, uint32_t b, unsigned w)
  * of the running state's colour holding the GIL does not read as a running
  * thread. The stripes are fixed to the surface, so neighbouring rectangles
  * of one holder join up. */
-static void draw_hatch(struct draw_canvas *c, int x, int y, int w, int h, uint32_t rgb,
-                       uint32_t background)
+/* Paints stripes of rgb over [x, x+w) x [y, y+h), leaving the pixels
+ * between them: every DRAW_HATCH_PERIOD pixels along x + y (rising to the
+ * right: `rising`) or x - y, `width` pixels wide, fixed to the surface. */
+static void draw_stripes(struct draw_canvas *c, int x, int y, int w, int h, uint32_t rgb, int width, bool rising)
 {
     SDL_Surface *s = c->surface;
     int x0 = x < 0 ? 0 : x, y0 = y < 0 ? 0 : y;
     int x1 = x + w > s->w ? s->w : x + w, y1 = y + h > s->h ? s->h : y + h;
     if (x1 <= x0 || y1 <= y0)
         return;
-    draw_fill(c, x0, y0, x1 - x0, y1 - y0, rgb);
-    Uint32 tint = draw_map(c, draw_mix(rgb, background, 128));
+    /* the phase of (col, row): (col + row) or (col - row), mod the period */
+    int big = DRAW_HATCH_PERIOD * (s->h / DRAW_HATCH_PERIOD + 1);
     if (s->format->BytesPerPixel != 4 || SDL_LockSurface(s) != 0) {
         for (int row = y0; row < y1; row++)
             for (int col = x0; col < x1; col++)
-                if ((col + row) % DRAW_HATCH_PERIOD < DRAW_HATCH_WIDTH)
-                    draw_fill(c, col, row, 1, 1, draw_mix(rgb, background, 128));
+                if ((rising ? col + row : col - row + big) % DRAW_HATCH_PERIOD < width)
+                    draw_fill(c, col, row, 1, 1, rgb);
         return;
     }
+    Uint32 tint = draw_map(c, rgb);
     for (int row = y0; row < y1; row++) {
         Uint32 *p = (Uint32 *)((Uint8 *)s->pixels + (size_t)row * (size_t)s->pitch);
-        int phase = (x0 + row) % DRAW_HATCH_PERIOD;
+        int phase = (rising ? x0 + row : x0 - row + big) % DRAW_HATCH_PERIOD;
         for (int col = x0; col < x1; col++) {
-            if (phase < DRAW_HATCH_WIDTH)
+            if (phase < width)
                 p[col] = tint;
             phase = phase + 1 == DRAW_HATCH_PERIOD ? 0 : phase + 1;
         }
     }
     SDL_UnlockSurface(s);
+}
+
+static void draw_hatch(struct draw_canvas *c, int x, int y, int w, int h, uint32_t rgb,
+                       uint32_t background)
+{
+    draw_fill(c, x, y, w, h, rgb);
+    draw_stripes(c, x, y, w, h, draw_mix(rgb, background, 128), DRAW_HATCH_WIDTH, true);
 }
 
 static enum status draw_rects(struct draw_canvas *c, const struct layout *lay)
@@ -535,6 +545,16 @@ static enum status draw_markers(struct draw_canvas *c, const struct layout *lay,
     int mw = layout_px(lay, DRAW_MARKER_W);
     for (size_t i = 0; i < lay->nmarkers; i++) {
         const struct layout_marker *m = &lay->markers[i];
+        if (m->kind == LAYOUT_MARKER_UNRECORDED) {
+            /* thin stripes falling to the right over what the lane shows as
+             * its last recorded state, and a line where recording stopped */
+            int inset = lay->row_h >= 8 ? layout_px(lay, 3) : 0;
+            int y0 = m->lane >= 0 ? lay->lanes[m->lane].y + inset : m->y0;
+            int y1 = m->lane >= 0 ? lay->lanes[m->lane].y + lay->lanes[m->lane].h - inset : m->y1;
+            draw_stripes(c, m->x, y0, m->x_end - m->x, y1 - y0, pal->muted_text, 1, false);
+            draw_fill(c, m->x, y0, layout_px(lay, 2), y1 - y0, pal->muted_text);
+            continue;
+        }
         if (m->kind == LAYOUT_MARKER_DEADLOCK) {
             for (int y = m->y0; y < m->y1; y += DRAW_DASH_ON + DRAW_DASH_OFF) {
                 int len = m->y1 - y < DRAW_DASH_ON ? m->y1 - y : DRAW_DASH_ON;
@@ -587,7 +607,10 @@ static enum status draw_legend(struct draw_canvas *c, const struct layout *lay,
             draw_fill(c, it->x, it->y, sw + 1, sw + 1, pal->muted_text);
             if (it->shape == LAYOUT_LEGEND_HOLDER)
                 draw_hatch(c, it->x + 1, it->y + 1, sw - 1, sw - 1, it->color, pal->background);
-            else
+            else if (it->shape == LAYOUT_LEGEND_UNRECORDED) {
+                draw_fill(c, it->x + 1, it->y + 1, sw - 1, sw - 1, pal->background);
+                draw_stripes(c, it->x + 1, it->y + 1, sw - 1, sw - 1, it->color, 1, false);
+            } else
                 draw_fill(c, it->x + 1, it->y + 1, sw - 1, sw - 1, it->color);
         }
         enum status st = draw_text(c, c->fonts->regular, it->x + layout_px(lay, 18),

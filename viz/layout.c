@@ -1113,15 +1113,19 @@ static void make_legend(struct builder *b, const struct trace *first)
             snprintf(label, sizeof label, "%s", layout_arrow_name((enum layout_arrow_kind)k));
         add_legend(b, label, b->pal->arrow[k], LAYOUT_LEGEND_ARROW);
     }
-    bool print = false, deadlock = false;
+    bool print = false, deadlock = false, unrecorded = false;
     for (size_t i = 0; i < lay->nmarkers; i++) {
         print |= lay->markers[i].kind == LAYOUT_MARKER_PRINT;
         deadlock |= lay->markers[i].kind == LAYOUT_MARKER_DEADLOCK;
+        unrecorded |= lay->markers[i].kind == LAYOUT_MARKER_UNRECORDED;
     }
     if (print)
         add_legend(b, "printed line", b->pal->marker, LAYOUT_LEGEND_SWATCH);
     if (deadlock)
         add_legend(b, "deadlock", b->pal->deadlock, LAYOUT_LEGEND_SWATCH);
+    if (unrecorded)
+        add_legend(b, "not recorded: the thread's event buffer was full (last recorded state shown)",
+                   b->pal->muted_text, LAYOUT_LEGEND_UNRECORDED);
 }
 
 /* Places the legend items in rows from the left margin; returns the rows. */
@@ -1140,6 +1144,60 @@ static int place_legend(struct layout *lay)
         x += w;
     }
     return lay->nlegend ? row + 1 : 0;
+}
+
+/* Adds an unrecorded marker over [from, to) of lane (-1: all of the
+ * section's), clipped to the window; nothing when it is outside. */
+static void add_unrecorded(struct builder *b, const struct source *src, int32_t lane, int64_t from, int64_t to)
+{
+    struct layout *lay = b->lay;
+    if (from >= to || to <= lay->from || from >= lay->to)
+        return;
+    struct layout_marker m = { .kind = LAYOUT_MARKER_UNRECORDED, .lane = lane, .section = src->section,
+                               .instant = SIZE_MAX, .text = NULL };
+    m.x = (int)lround(time_x(b, from > lay->from ? from : lay->from));
+    m.x_end = (int)lround(time_x(b, to < lay->to ? to : lay->to));
+    if (m.x_end <= m.x)
+        m.x_end = m.x + 1;
+    lay->markers = xgrow(lay->markers, &lay->markers_cap, lay->nmarkers + 1, sizeof *lay->markers);
+    lay->markers[lay->nmarkers++] = m;
+}
+
+/* What a real run's full event buffers left out (trace_task.recorded_until):
+ * in the threads view, each such thread's lane from then to its last
+ * segment's end; in the cpus view, every CPU lane from the first of them to
+ * the end of the run. */
+static void make_unrecorded(struct builder *b, const struct source *src)
+{
+    const struct trace *tr = src->tr;
+    int64_t first = trace_recorded_until(tr);
+    if (!src->lane_of_task) {
+        if (first >= 0)
+            add_unrecorded(b, src, -1, first, tr->makespan);
+        return;
+    }
+    /* who holds a GIL or a lock comes from every thread's takes and drops:
+     * a GIL's are recorded as long as the timeline is, a lock's as long as
+     * the hand-over instants are */
+    for (uint32_t p = 0; first >= 0 && src->lane_of_gil && p < tr->nprocesses; p++)
+        if (src->lane_of_gil[p] != LAYOUT_NONE)
+            add_unrecorded(b, src, (int32_t)src->lane_of_gil[p], first, tr->makespan);
+    int64_t owners = trace_instants_until(tr);
+    for (uint32_t o = 0; owners >= 0 && src->lane_of_obj && o < tr->nobjects; o++)
+        if (src->lane_of_obj[o] != LAYOUT_NONE)
+            add_unrecorded(b, src, (int32_t)src->lane_of_obj[o], owners, tr->makespan);
+    if (first < 0)
+        return;
+    int64_t *end = xcalloc(tr->ntasks, sizeof *end);
+    for (size_t i = 0; i < tr->nsegments; i++) {
+        const struct trace_segment *sg = &tr->segments[i];
+        if (sg->task < tr->ntasks && sg->end > end[sg->task])
+            end[sg->task] = sg->end;
+    }
+    for (uint32_t t = 0; t < tr->ntasks; t++)
+        if (tr->tasks[t].recorded_until >= 0)
+            add_unrecorded(b, src, (int32_t)src->lane_of_task[t], tr->tasks[t].recorded_until, end[t]);
+    free(end);
 }
 
 static void make_markers(struct builder *b, const struct source *src)
@@ -1167,6 +1225,7 @@ static void make_markers(struct builder *b, const struct source *src)
         lay->markers = xgrow(lay->markers, &lay->markers_cap, lay->nmarkers + 1, sizeof *lay->markers);
         lay->markers[lay->nmarkers++] = m;
     }
+    make_unrecorded(b, src);
 }
 
 /* The x of t, kept inside the plot for arrows that start or end outside the

@@ -138,10 +138,11 @@ struct layout_tick {
 enum layout_legend_shape {
     LAYOUT_LEGEND_SWATCH = 0,  /* a filled square */
     LAYOUT_LEGEND_ARROW,       /* a left-to-right arrow across the swatch */
-    LAYOUT_LEGEND_HOLDER       /* a swatch of an owner lane's holder: hatched where
+    LAYOUT_LEGEND_HOLDER,      /* a swatch of an owner lane's holder: hatched where
                                 * the renderer hatches owner rectangles (SVG, PNG
                                 * and window), so a holder's colour is not read as a
                                 * state of the same colour; else a filled square */
+    LAYOUT_LEGEND_UNRECORDED   /* a swatch of the stripes over what was not recorded */
 };
 
 struct layout_legend_item {
@@ -173,12 +174,17 @@ struct layout_section {
 
 enum layout_marker_kind {
     LAYOUT_MARKER_PRINT = 0,   /* a printed line, on its thread's lane */
-    LAYOUT_MARKER_DEADLOCK     /* the deadlock, across all lanes */
+    LAYOUT_MARKER_DEADLOCK,    /* the deadlock, across all lanes */
+    LAYOUT_MARKER_UNRECORDED   /* a real run's thread past its full event buffer
+                                * (trace_task.recorded_until), over [x, x_end) of
+                                * its lane; lane -1 (cpus view): of every lane of
+                                * its section, from the first thread's */
 };
 
 struct layout_marker {
     enum layout_marker_kind kind;
     int x;
+    int x_end;                 /* unrecorded: where the stretch ends (else x) */
     int32_t lane;              /* -1: all lanes of its section */
     uint32_t section;          /* the trace it comes from: 0, or 1 when compared */
     int y0, y1;                /* deadlock: the vertical extent of its line */

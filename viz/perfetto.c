@@ -211,6 +211,22 @@ static void pf_instants(const struct trace *tr, FILE *out, bool *first)
     free(pending);
 }
 
+/* A real run's thread whose event buffer filled: an instant where its
+ * recording stopped, so its last slice is not read as what it did after. */
+static void pf_unrecorded(const struct trace *tr, FILE *out, bool *first)
+{
+    for (uint32_t t = 0; t < tr->ntasks; t++) {
+        if (tr->tasks[t].recorded_until < 0)
+            continue;
+        pf_sep(out, first);
+        fprintf(out, "{\"ph\": \"i\", \"s\": \"t\", \"name\": \"not recorded from here (event buffer full)\", "
+                     "\"pid\": %" PRIu32 ", \"tid\": %" PRIu32 ", \"ts\": ",
+                tr->tasks[t].process + 1, t + 1);
+        pf_us(out, tr->tasks[t].recorded_until);
+        fprintf(out, ", \"args\": {\"unrecorded_events\": %" PRIu64 "}}", tr->tasks[t].unrecorded_events);
+    }
+}
+
 enum status perfetto_write(const struct trace *tr, FILE *out, struct error *err)
 {
     bool first = true;
@@ -224,6 +240,7 @@ enum status perfetto_write(const struct trace *tr, FILE *out, struct error *err)
     pf_metadata(tr, out, &first);
     pf_segments(tr, out, &first);
     pf_instants(tr, out, &first);
+    pf_unrecorded(tr, out, &first);
     fputs("\n]}\n", out);
     if (fflush(out) != 0 || ferror(out))
         return error_set(err, STATUS_INTERNAL, NULL, "cannot write the Perfetto trace: %s", strerror(errno));

@@ -218,11 +218,38 @@ static void svg_arrows(FILE *out, const struct layout *lay, const struct layout_
     fputs("</g>\n", out);
 }
 
+/* The stripes over what a real run did not record (LAYOUT_MARKER_UNRECORDED),
+ * as the PNG and the window draw them: 1 pixel wide, every SVG_HATCH_PERIOD
+ * along x - y, in the muted text colour. Written when the layout has any. */
+static void svg_unrecorded_def(FILE *out, const struct layout *lay, const struct layout_palette *pal)
+{
+    bool any = false;
+    for (size_t i = 0; i < lay->nmarkers; i++)
+        any |= lay->markers[i].kind == LAYOUT_MARKER_UNRECORDED;
+    if (!any)
+        return;
+    fprintf(out, "<defs><pattern id=\"unrecorded\" width=\"%d\" height=\"%d\" patternUnits=\"userSpaceOnUse\">"
+                 "<path d=\"M0 0L%d %dM-1 %dL1 %dM%d -1L%d 1\" stroke=\"#%06X\" stroke-width=\"1\"/></pattern></defs>\n",
+            SVG_HATCH_PERIOD, SVG_HATCH_PERIOD, SVG_HATCH_PERIOD, SVG_HATCH_PERIOD, SVG_HATCH_PERIOD - 1,
+            SVG_HATCH_PERIOD + 1, SVG_HATCH_PERIOD - 1, SVG_HATCH_PERIOD + 1, (unsigned)pal->muted_text);
+}
+
 static void svg_markers(FILE *out, const struct layout *lay, const struct layout_palette *pal)
 {
     int mw = layout_px(lay, SVG_MARKER_W);
     for (size_t i = 0; i < lay->nmarkers; i++) {
         const struct layout_marker *m = &lay->markers[i];
+        if (m->kind == LAYOUT_MARKER_UNRECORDED) {
+            int inset = lay->row_h >= 8 ? layout_px(lay, 3) : 0;
+            int y0 = m->lane >= 0 ? lay->lanes[m->lane].y + inset : m->y0;
+            int y1 = m->lane >= 0 ? lay->lanes[m->lane].y + lay->lanes[m->lane].h - inset : m->y1;
+            fprintf(out, "<g><title>not recorded: the event buffer was full</title>"
+                         "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"url(#unrecorded)\"/>"
+                         "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#%06X\"/></g>\n",
+                    m->x, y0, m->x_end - m->x, y1 - y0, m->x, y0, layout_px(lay, 2), y1 - y0,
+                    (unsigned)pal->muted_text);
+            continue;
+        }
         if (m->kind == LAYOUT_MARKER_DEADLOCK) {
             fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#%06X\" "
                          "stroke-width=\"2\" stroke-dasharray=\"6 3\"><title>",
@@ -271,8 +298,11 @@ static void svg_legend(FILE *out, const struct layout *lay, const struct layout_
         } else {
             fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"", it->x,
                     it->y, sw, sw);
-            svg_fill(out, it->color,
-                     it->shape == LAYOUT_LEGEND_HOLDER && hatch_has(hatch, nhatch, it->color));
+            if (it->shape == LAYOUT_LEGEND_UNRECORDED)
+                fputs("url(#unrecorded)", out);
+            else
+                svg_fill(out, it->color,
+                         it->shape == LAYOUT_LEGEND_HOLDER && hatch_has(hatch, nhatch, it->color));
             fprintf(out, "\" stroke=\"#%06X\"/>\n", (unsigned)pal->muted_text);
         }
         svg_text(out, it->x + layout_px(lay, 18), it->y + layout_px(lay, 11), pal->text, "",
@@ -293,6 +323,7 @@ enum status svg_write(const struct layout *lay, FILE *out, struct error *err)
     svg_arrow_defs(out, lay, pal);
     uint32_t hatch[SVG_MAX_HATCHES];
     size_t nhatch = svg_hatch_defs(out, lay, pal, hatch);
+    svg_unrecorded_def(out, lay, pal);
     fprintf(out, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#%06X\"/>\n",
             lay->width, lay->height, (unsigned)pal->background);
     char title_font[64];
