@@ -209,6 +209,17 @@ static void state_view_text_should_read_as_the_panel_shows_it(void **state)
                               "lock L: held by P / t1; waiting: P / t2, P / t3\n"
                               "condition c: waiting: P / t4\n");
     free(text);
+    /* a real run whose thread t2 was recorded up to 3 ns: from then on the
+     * panel says the states are the last recorded ones; before, nothing */
+    tr->tasks[1].instants_until = 3;
+    text = state_view_text(tr, &v);
+    assert_non_null(strstr(text, "at 4ns\nnot recorded from 3ns on (a thread's event buffer was full): last "
+                                 "recorded states shown\nCPU 0: P / t1\n"));
+    free(text);
+    state_at(tr, 2, &v);
+    text = state_view_text(tr, &v);
+    assert_null(strstr(text, "not recorded"));
+    free(text);
     state_view_deinit(&v);
     trace_destroy(tr);
 }

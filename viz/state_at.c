@@ -337,6 +337,16 @@ char *state_view_text(const struct trace *tr, const struct state_view *v)
     if (v->deadlock)
         text_add(&tx, "%s%s\n", strncmp(v->deadlock, "deadlock", 8) ? "deadlock: " : "",
                  v->deadlock);
+    /* a real run's thread whose event buffer was full by then: what follows
+     * shows its last recorded state (and lock owners their last recorded
+     * take) */
+    int64_t until = trace_instants_until(tr);
+    if (until >= 0 && v->time >= until) {
+        char from[32];
+        state_format_time(from, sizeof from, until);
+        text_add(&tx, "not recorded from %s on (a thread's event buffer was full): last recorded states shown\n",
+                 from);
+    }
     for (size_t c = 0; c < v->ncpus; c++) {
         const struct state_cpu *cpu = &v->cpus[c];
         if (cpu->task == STATE_NONE) {
