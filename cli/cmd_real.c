@@ -286,7 +286,7 @@ static void write_text(FILE *out, const struct real_report *rr)
 {
     const struct trace *tr = rr->tr;
     char a[32], b[32], c[32], d[32], e[32], f[32], g[32];
-    fprintf(out, "scenario: %s (real run on %u CPUs, %s%ld run%s)\n", rr->sc->name, tr->cpus,
+    fprintf(out, "scenario: %s (real run on %u CPU%s, %s%ld run%s)\n", rr->sc->name, tr->cpus, tr->cpus == 1 ? "" : "s",
             rr->repeat > 1 ? "medians of " : "", rr->repeat, rr->repeat > 1 ? "s" : "");
     fprintf(out, "%-24s %10s %10s %10s %10s %10s %10s %10s %8s\n", "thread", "arrival", "response", "turnaround",
             "wait", "cpu", "blocked", "gil_wait", "switches");
