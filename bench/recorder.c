@@ -11,10 +11,10 @@
 #include "sim/order.h"
 
 #define RUNS 9
-#define LOOPS 7000 /* two events per loop: stays inside one thread's buffer */
+#define LOOPS 6000 /* two events per loop: within the 12288 places a buffer keeps for hand-over instants */
 
-/* 8 threads, each taking its own lock 7000 times: 2 events per take, so
- * 112000 events, each thread within its buffer */
+/* 8 threads, each taking its own lock 6000 times: 2 events per take, so
+ * 96000 events, each thread within its buffer */
 #define THREADS 8
 static char *lock_loop_json(void)
 {
