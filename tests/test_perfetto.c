@@ -5,6 +5,20 @@
 #include "trace_fixture.h"
 #include "viz/perfetto.h"
 
+/* tr written as a Perfetto trace and parsed back (cJSON_Delete it). */
+static cJSON *perfetto_doc(const struct trace *tr)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_int_equal(perfetto_write(tr, f, NULL), STATUS_OK);
+    fclose(f);
+    cJSON *doc = cJSON_Parse(buf);
+    free(buf);
+    assert_non_null(doc);
+    return doc;
+}
+
 /* Two threads handing a lock over, on 2 CPUs: the JSON parses, names the
  * process, the threads and the CPUs, has a slice per segment (plus one per
  * CPU stretch), and pairs each hand-over's flow start with its end. */
@@ -18,13 +32,7 @@ static void perfetto_should_write_processes_threads_slices_and_flows(void **stat
         "[{\"op\": \"print\", \"text\": \"got it\"}]}]}]}]}",
         NULL, true);
     assert_int_equal(r->status, STATUS_OK);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_int_equal(perfetto_write(engine_trace(r->eng), f, NULL), STATUS_OK);
-    fclose(f);
-    cJSON *doc = cJSON_Parse(buf);
-    assert_non_null(doc);
+    cJSON *doc = perfetto_doc(engine_trace(r->eng));
     const cJSON *events = cJSON_GetObjectItemCaseSensitive(doc, "traceEvents");
     assert_true(cJSON_IsArray(events));
     int names = 0, slices = 0, flow_s = 0, flow_f = 0, prints = 0;
@@ -60,7 +68,6 @@ static void perfetto_should_write_processes_threads_slices_and_flows(void **stat
     assert_int_equal(flow_f, 1);
     assert_int_equal(prints, 1);
     cJSON_Delete(doc);
-    free(buf);
     run_free(r);
 }
 
@@ -70,13 +77,7 @@ static void perfetto_should_write_gil_hand_overs_and_the_owner_counter(void **st
 {
     (void)state;
     struct trace *tr = owner_trace();
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_int_equal(perfetto_write(tr, f, NULL), STATUS_OK);
-    fclose(f);
-    cJSON *doc = cJSON_Parse(buf);
-    assert_non_null(doc);
+    cJSON *doc = perfetto_doc(tr);
     const cJSON *events = cJSON_GetObjectItemCaseSensitive(doc, "traceEvents");
     int owners[8], nowners = 0, gil_s = 0, gil_f = 0;
     const cJSON *e;
@@ -98,7 +99,6 @@ static void perfetto_should_write_gil_hand_overs_and_the_owner_counter(void **st
     assert_int_equal(gil_s, 1);
     assert_int_equal(gil_f, 1);
     cJSON_Delete(doc);
-    free(buf);
     trace_destroy(tr);
 }
 
@@ -110,13 +110,7 @@ static void perfetto_should_mark_where_a_thread_stopped_being_recorded(void **st
     struct trace *tr = owner_trace();
     tr->tasks[1].recorded_until = 450;
     tr->tasks[1].unrecorded_events = 1234;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_int_equal(perfetto_write(tr, f, NULL), STATUS_OK);
-    fclose(f);
-    cJSON *doc = cJSON_Parse(buf);
-    assert_non_null(doc);
+    cJSON *doc = perfetto_doc(tr);
     const cJSON *e;
     int marks = 0;
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "traceEvents")) {
@@ -131,7 +125,6 @@ static void perfetto_should_mark_where_a_thread_stopped_being_recorded(void **st
     }
     assert_int_equal(marks, 1);
     cJSON_Delete(doc);
-    free(buf);
     trace_destroy(tr);
 }
 
