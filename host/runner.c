@@ -3658,7 +3658,7 @@ static int64_t stamp_to_ns(const struct stamp_map *m, int64_t st)
  * (the OS may have preempted the thread anywhere in the segment). A wake-up
  * that waited for a CPU is in its blocked segment. */
 static int64_t merge_thread(const struct hrun *r, const struct stamp_map *sm, int64_t end, struct trace *tr,
-                            uint32_t s, int64_t running)
+                            uint32_t s, int64_t running, int64_t begun)
 {
     const struct scenario *sc = r->sc;
     int64_t t0 = r->sh->t0;
@@ -3670,13 +3670,28 @@ static int64_t merge_thread(const struct hrun *r, const struct stamp_map *sm, in
         ready_part = (double)(running - sl->cpu_ns) / (double)running;
     const struct host_event *ev = &r->events[(size_t)s * HOST_EVENTS_PER_THREAD];
     struct trace_segment seg = {.task = s, .obj = UINT32_MAX}, ready = {0};
-    bool open = false;
+    bool open = false, starting = false;
     for (uint32_t i = 0; i <= sl->nevents; i++) {
         bool last = i == sl->nevents;
         int64_t t = last ? end - t0 : stamp_to_ns(sm, ev[i].t) - t0;
         if (!last && ev[i].kind == HEV_INSTANT && ev[i].sub == INSTANT_ARRIVE && sl->decl >= 0 &&
             sc->threads[sl->decl].autostart)
             t = sc->processes[sl->process].arrival;
+        /* a thread started by another one of its process arrives at that
+         * thread's start op, as in the simulator, and is blocked (being
+         * woken) until its first state change */
+        bool arrives = !last && ev[i].kind == HEV_INSTANT && ev[i].sub == INSTANT_ARRIVE;
+        if (arrives && begun >= 0 && begun < t) {
+            t = begun;
+            starting = true;
+        }
+        if (starting && !last && ev[i].kind != HEV_INSTANT) {
+            starting = false;
+            struct trace_segment boot = {.task = s, .cpu = -1, .state = TRACE_BLOCKED, .reason = REASON_WAKEUP,
+                                         .obj = UINT32_MAX, .start = begun, .end = t};
+            if (adding && boot.end > boot.start)
+                trace_segment_add(tr, &boot);
+        }
         if (!last && ev[i].kind == HEV_INSTANT && adding) {
             struct trace_instant in = {.time = t, .value = ev[i].value, .task = s, .kind = ev[i].sub,
                                        .obj = ev[i].obj, .flow = ev[i].flow, .text = UINT32_MAX};
@@ -3750,12 +3765,27 @@ static struct trace *merge_trace(struct hrun *r, const struct stamp_map *sm, int
                          sc->objects[o].process);
     for (uint32_t v = 0; v < sc->nvars; v++)
         trace_add_object(tr, sc->vars[v].name, "var", sc->vars[v].process);
+    /* when each thread was started by another thread of its process (its
+     * `thread` or `start` op; a process's first thread is started by a
+     * thread of another process, and a pool's workers record their start
+     * after making them) */
+    int64_t *begun = xcalloc(n ? n : 1, sizeof *begun);
+    for (uint32_t s = 0; s < n; s++)
+        begun[s] = -1;
+    for (uint32_t s = 0; s < n && r->opt->record; s++) {
+        const struct host_event *ev = &r->events[(size_t)s * HOST_EVENTS_PER_THREAD];
+        for (uint32_t i = 0; i < r->slots[s].nevents; i++)
+            if (ev[i].kind == HEV_INSTANT && ev[i].sub == INSTANT_START && ev[i].value >= 0 &&
+                ev[i].value < (int64_t)n && r->slots[ev[i].value].process == r->slots[s].process)
+                begun[ev[i].value] = stamp_to_ns(sm, ev[i].t) - r->sh->t0;
+    }
     for (uint32_t s = 0; s < n && r->opt->record; s++) {
         /* the first pass measures the running time, the second adds the
          * segments with what of it the thread had no CPU spread over them */
-        int64_t running = merge_thread(r, sm, end, tr, s, -1);
-        merge_thread(r, sm, end, tr, s, running);
+        int64_t running = merge_thread(r, sm, end, tr, s, -1, begun[s]);
+        merge_thread(r, sm, end, tr, s, running, begun[s]);
     }
+    free(begun);
     struct task_metrics *m = xcalloc(tr->ntasks ? tr->ntasks : 1, sizeof *m);
     tr->makespan = trace_metrics_compute(tr, m);
     free(m);

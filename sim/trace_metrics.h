@@ -13,7 +13,8 @@
  * latest finish (or segment end when a task never finished).
  * - arrival: the task's INSTANT_ARRIVE, else the start of its first segment;
  * - first_run: the start of its first RUNNING or BLOCKED segment (only a
- *   running thread blocks) or the end of its first SWITCH; a task that
+ *   running thread blocks; not BLOCKED on a wake-up, which a new thread
+ *   waits in for its start) or the end of its first SWITCH; a task that
  *   finished without any ran for no time at its finish; -1: never ran;
  * - finish: its INSTANT_EXIT, else -1;
  * - cpu, wait, blocked, gil_wait: sums of RUNNING, READY + SWITCH, BLOCKED,

@@ -293,6 +293,33 @@ static void threads_should_start_join_and_pass_arguments(void **state)
     assert_int_equal(hrun_var(r, "out", 1), 100);
     uint32_t main = hrun_task(r, "MainThread");
     assert_true(r->m[main].finish >= r->m[hrun_task(r, "late")].finish);
+    /* a started thread arrives at its starter's `thread` or `start` op, as
+     * in the simulator, and waits, blocked on its wake-up, until it first
+     * runs: its response is its start-up */
+    const struct trace *tr = r->res.trace;
+    const char *started[] = {"w1", "w2", "late"};
+    for (size_t k = 0; k < 3; k++) {
+        uint32_t t = hrun_task(r, started[k]);
+        int64_t op = -1;
+        for (size_t i = 0; i < tr->ninstants; i++)
+            if (tr->instants[i].kind == INSTANT_START && tr->instants[i].task == main &&
+                tr->instants[i].value == (int64_t)t)
+                op = tr->instants[i].time;
+        assert_true(op > 0);
+        assert_int_equal(r->m[t].arrival, op);
+        assert_true(r->m[t].first_run > op);
+        const struct trace_segment *first = NULL;
+        for (size_t i = 0; i < tr->nsegments && !first; i++)
+            if (tr->segments[i].task == t)
+                first = &tr->segments[i];
+        assert_non_null(first);
+        assert_int_equal(first->state, TRACE_BLOCKED);
+        assert_int_equal(first->reason, REASON_WAKEUP);
+        assert_int_equal(first->start, op);
+        assert_int_equal(first->end, r->m[t].first_run);
+    }
+    /* the main thread was not started by a thread: it arrives at time 0 */
+    assert_int_equal(r->m[main].arrival, 0);
     hrun_free(r);
 }
 

@@ -66,6 +66,16 @@ static void metrics_should_mark_a_thread_that_never_ran_or_finished(void **state
     assert_int_equal(m[0].finish, -1);
     assert_int_equal(m[0].blocked, 47);
     trace_destroy(tr);
+    /* a new thread waits for its start blocked on a wake-up: it has not run
+     * in it, so its first run is when it gets a CPU, its response 5 */
+    struct trace *started = real_trace(1, 1);
+    add_seg(started, 0, -1, TRACE_BLOCKED, REASON_WAKEUP, 2, 7);
+    add_seg(started, 0, 0, TRACE_RUNNING, REASON_NONE, 7, 9);
+    assert_int_equal(trace_metrics_compute(started, m), 9);
+    assert_int_equal(m[0].arrival, 2);
+    assert_int_equal(m[0].first_run, 7);
+    assert_int_equal(m[0].blocked, 5);
+    trace_destroy(started);
 }
 
 /* Two CPUs. a and b both run on CPU 0 over 0-10 (the OS shared it between
