@@ -80,6 +80,12 @@ enum slot_state { SLOT_FREE = 0, SLOT_NEW, SLOT_RUN, SLOT_BLOCKED, SLOT_DONE };
 /* A thread's public face: its state for the deadlock detector and its
  * recording buffer. Only the thread writes its events; the parent reads them
  * after every child has exited. */
+/* Events a thread's buffer turned away: how many, and when the first was. */
+struct hdrop {
+    uint32_t n;
+    int64_t first_stamp;
+};
+
 struct hslot {
     atomic_int state;
     atomic_int reason;
@@ -90,10 +96,8 @@ struct hslot {
     int32_t decl;            /* declared thread index, -1: created by a thread op */
     char name[HOST_NAME_MAX];
     uint32_t nevents;
-    uint32_t dropped;        /* events its full buffer turned away */
-    int64_t drop_stamp;      /* the stamp of the first of them */
-    uint32_t details_dropped; /* hand-over and message instants past HOST_DETAIL_EVENTS */
-    int64_t details_drop_stamp;
+    struct hdrop dropped;    /* events its full buffer turned away */
+    struct hdrop details_dropped; /* hand-over and message instants past HOST_DETAIL_EVENTS */
     int64_t cpu_ns;          /* CPU time from its arrival to its exit, -1: unknown */
     uint32_t writes_dropped; /* memory writes not recorded (past HOST_WRITE_EVENTS) */
     /* condition waits, as CPython's Condition: each waiter sleeps on a lock
@@ -432,6 +436,14 @@ static bool is_detail(unsigned sub)
     }
 }
 
+/* Counts an event turned away; returns -1, as record does then. */
+static int drop(struct hdrop *d)
+{
+    if (d->n++ == 0)
+        d->first_stamp = stamp();
+    return -1;
+}
+
 /* Returns the CPU it stamped, or -1 when it recorded nothing. */
 static int record(struct hthread *th, enum hev_kind kind, unsigned sub, uint32_t obj, int64_t value,
                   uint32_t flow, uint32_t text)
@@ -440,19 +452,13 @@ static int record(struct hthread *th, enum hev_kind kind, unsigned sub, uint32_t
     if (!r->opt->record)
         return -1;
     struct hslot *s = &r->slots[th->slot];
-    if (kind == HEV_INSTANT && s->nevents >= HOST_DETAIL_EVENTS && is_detail(sub)) {
-        if (s->details_dropped++ == 0)
-            s->details_drop_stamp = stamp();
-        return -1;
-    }
+    if (kind == HEV_INSTANT && s->nevents >= HOST_DETAIL_EVENTS && is_detail(sub))
+        return drop(&s->details_dropped);
     /* the last few places are kept for the thread's exit, so a full buffer
      * still tells when the thread finished */
     if (s->nevents >= HOST_EVENTS_PER_THREAD - HOST_EVENTS_RESERVED &&
-        !(kind == HEV_INSTANT && sub == INSTANT_EXIT && s->nevents < HOST_EVENTS_PER_THREAD)) {
-        if (s->dropped++ == 0)
-            s->drop_stamp = stamp();
-        return -1;
-    }
+        !(kind == HEV_INSTANT && sub == INSTANT_EXIT && s->nevents < HOST_EVENTS_PER_THREAD))
+        return drop(&s->dropped);
     struct host_event *ev = &r->events[(size_t)th->slot * HOST_EVENTS_PER_THREAD + s->nevents++];
     ev->t = stamp();
     ev->value = value;
@@ -3648,6 +3654,18 @@ static int64_t stamp_to_ns(const struct stamp_map *m, int64_t st)
     return m->clock0 + (int64_t)((double)(st - m->stamp0) * m->ns_per_stamp);
 }
 
+/* What d turned away, as a trace task gives it: from when (relative to t0)
+ * and how many; left as they are (-1, 0) when nothing was. */
+static void drop_report(const struct stamp_map *sm, int64_t t0, const struct hdrop *d, int64_t *until,
+                        uint64_t *count)
+{
+    if (d->n == 0)
+        return;
+    int64_t from = stamp_to_ns(sm, d->first_stamp) - t0;
+    *until = from > 0 ? from : 0;
+    *count = d->n;
+}
+
 /* The trace from the recorded events, times relative to t0. Threads that
  * autostart arrive with their process, at t0 + arrival by definition. */
 /* Adds thread s's segments and instants to tr (running >= 0), or returns the
@@ -3733,16 +3751,8 @@ static int64_t merge_thread(const struct hrun *r, const struct stamp_map *sm, in
     }
     if (adding) {
         struct trace_task *task = &tr->tasks[s];
-        if (sl->dropped > 0) {
-            int64_t from = stamp_to_ns(sm, sl->drop_stamp) - t0;
-            task->recorded_until = from > 0 ? from : 0;
-            task->unrecorded_events = sl->dropped;
-        }
-        if (sl->details_dropped > 0) {
-            int64_t from = stamp_to_ns(sm, sl->details_drop_stamp) - t0;
-            task->instants_until = from > 0 ? from : 0;
-            task->unrecorded_instants = sl->details_dropped;
-        }
+        drop_report(sm, t0, &sl->dropped, &task->recorded_until, &task->unrecorded_events);
+        drop_report(sm, t0, &sl->details_dropped, &task->instants_until, &task->unrecorded_instants);
         task->unrecorded_writes = sl->writes_dropped;
     }
     return total;
