@@ -25,6 +25,11 @@ int64_t host_thread_cpu_ns(void)
     return clock_ns(CLOCK_THREAD_CPUTIME_ID);
 }
 
+int64_t host_process_cpu_ns(void)
+{
+    return clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+}
+
 uint64_t host_count(int64_t n)
 {
     uint64_t iters = 0;

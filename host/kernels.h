@@ -42,6 +42,10 @@ int64_t host_now_ns(void);
 /* This thread's CPU time (CLOCK_THREAD_CPUTIME_ID) in nanoseconds. */
 int64_t host_thread_cpu_ns(void);
 
+/* This process's CPU time, all its threads (CLOCK_PROCESS_CPUTIME_ID), in
+ * nanoseconds. */
+int64_t host_process_cpu_ns(void);
+
 /* A primes run that can stop after a number of divisions and resume: the
  * chunked form used under a GIL. Caller-owned storage. */
 struct host_primes_state {

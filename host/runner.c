@@ -99,6 +99,13 @@ struct hslot {
     struct hdrop dropped;    /* events its full buffer turned away */
     struct hdrop details_dropped; /* hand-over and message instants past HOST_DETAIL_EVENTS */
     int64_t cpu_ns;          /* CPU time from its arrival to its exit, -1: unknown */
+    /* the main thread of a process made by a `process` op or a process
+     * pool: the stamp and CPU of the child's first instruction after its
+     * fork (0: not known), and the CPU time the child process had used
+     * when this thread arrived (its start-up in the runner, -1: unknown) */
+    int64_t born;
+    int32_t born_cpu;
+    int64_t boot_cpu_ns;
     uint32_t writes_dropped; /* memory writes not recorded (past HOST_WRITE_EVENTS) */
     /* condition waits, as CPython's Condition: each waiter sleeps on a lock
      * of its own (this semaphore, 0 until notified) and queues in the
@@ -442,6 +449,17 @@ static int drop(struct hdrop *d)
     if (d->n++ == 0)
         d->first_stamp = stamp();
     return -1;
+}
+
+/* The first thing a child process made by an op does after its fork: it
+ * stamps when and where it first ran (async-signal-safe, as the child of a
+ * spawn calls it between fork and exec). */
+static void note_birth(const struct hrun *r, struct hslot *sl)
+{
+    if (!r->opt->record)
+        return;
+    sl->born = stamp();
+    sl->born_cpu = sched_getcpu();
 }
 
 /* Returns the CPU it stamped, or -1 when it recorded nothing. */
@@ -1955,8 +1973,8 @@ static void run_map(struct hthread *th, const struct op *op, const int64_t *loca
         }
         snprintf(name, sizeof name, "Thread-%u (worker)", number);
         uint32_t s = new_slot(th, op, name);
-        thread_start(r, s, UINT32_MAX, NULL, 0, true, th, op, pl);
         instant(th, INSTANT_START, UINT32_MAX, s, 0);
+        thread_start(r, s, UINT32_MAX, NULL, 0, true, th, op, pl);
     }
     struct blocking b;
     block_begin(&b, th);
@@ -2056,6 +2074,7 @@ static _Noreturn void forkserver_main(struct hrun *r, int lfd)
         if (io_all(c, &req, sizeof req, false) && req.proc < r->max_procs && req.slot < r->max_slots) {
             pid = (int32_t)fork();
             if (pid == 0) {
+                note_birth(r, &r->slots[req.slot]);
                 close(lfd);
                 close(c);
                 process_local_init(r, req.proc);
@@ -2194,6 +2213,8 @@ static uint32_t fork_process(struct hthread *th, const struct op *op, const char
     sl->process = p;
     sl->decl = -1;
     snprintf(sl->name, sizeof sl->name, "MainThread");
+    sl->born = 0;
+    sl->boot_cpu_ns = -1;
     atomic_store(&sl->state, SLOT_NEW);
     hp->main_slot = slot;
     atomic_store(&hp->state, PROC_RUNNING);
@@ -2228,6 +2249,8 @@ static uint32_t fork_process(struct hthread *th, const struct op *op, const char
         sigaddset(&block, scenario_signals[i]);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     pid_t pid = fork();
+    if (pid == 0)
+        note_birth(r, sl);
     if (pid != 0)
         pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (pid < 0)
@@ -2724,6 +2747,9 @@ static void *thread_main(void *arg)
         sleep_until(arrival_at(r));
     }
     int64_t cpu0 = r->opt->record ? host_thread_cpu_ns() : -1;
+    /* a made process's main thread: what the child used since its fork */
+    if (cpu0 >= 0 && r->proc >= sc->nprocesses && th->slot == r->procs[r->proc].main_slot)
+        s->boot_cpu_ns = host_process_cpu_ns();
     instant(th, INSTANT_ARRIVE, UINT32_MAX, 0, 0);
     gil_take(th);
     if (th->pool) {
@@ -3666,6 +3692,46 @@ static void drop_report(const struct stamp_map *sm, int64_t t0, const struct hdr
     *count = d->n;
 }
 
+/* CPU c of the host as the trace numbers it: within the run's set, as the
+ * simulator's CPUs are. */
+static int run_cpu(const struct hrun *r, int c)
+{
+    return c >= 0 && c < CPU_SETSIZE && r->cpu_index[c] >= 0 ? r->cpu_index[c] : c;
+}
+
+/* The start-up of thread s, started at begun (relative to t0) and first
+ * recorded at first: blocked (reason wakeup) until it first ran. The main
+ * thread of a process made by an op first ran as the child's first
+ * instruction after its fork; from there to its first record it is
+ * running (the child's start-up in the runner, as the simulator charges a
+ * child's start-up to its CPU), with what of that the child process had
+ * no CPU for shown as ready at its end. */
+static void add_start_up(const struct hrun *r, const struct stamp_map *sm, struct trace *tr, uint32_t s,
+                         int64_t begun, int64_t first)
+{
+    const struct hslot *sl = &r->slots[s];
+    int64_t born = sl->born != 0 ? stamp_to_ns(sm, sl->born) - r->sh->t0 : -1;
+    if (born < begun || born > first)
+        born = first;
+    struct trace_segment seg = {.task = s, .cpu = -1, .state = TRACE_BLOCKED, .reason = REASON_WAKEUP,
+                                .obj = UINT32_MAX, .start = begun, .end = born};
+    if (seg.end > seg.start)
+        trace_segment_add(tr, &seg);
+    if (first <= born)
+        return;
+    int64_t ready = sl->boot_cpu_ns >= 0 && sl->boot_cpu_ns < first - born ? first - born - sl->boot_cpu_ns : 0;
+    seg = (struct trace_segment){.task = s, .cpu = run_cpu(r, sl->born_cpu), .state = TRACE_RUNNING,
+                                 .reason = REASON_NONE, .obj = UINT32_MAX, .start = born, .end = first - ready};
+    if (seg.end > seg.start)
+        trace_segment_add(tr, &seg);
+    seg.cpu = -1;
+    seg.state = TRACE_READY;
+    seg.start = seg.end;
+    seg.end = first;
+    if (seg.end > seg.start)
+        trace_segment_add(tr, &seg);
+}
+
 /* The trace from the recorded events, times relative to t0. Threads that
  * autostart arrive with their process, at t0 + arrival by definition. */
 /* Adds thread s's segments and instants to tr (running >= 0), or returns the
@@ -3705,10 +3771,8 @@ static int64_t merge_thread(const struct hrun *r, const struct stamp_map *sm, in
         }
         if (starting && !last && ev[i].kind != HEV_INSTANT) {
             starting = false;
-            struct trace_segment boot = {.task = s, .cpu = -1, .state = TRACE_BLOCKED, .reason = REASON_WAKEUP,
-                                         .obj = UINT32_MAX, .start = begun, .end = t};
-            if (adding && boot.end > boot.start)
-                trace_segment_add(tr, &boot);
+            if (adding)
+                add_start_up(r, sm, tr, s, begun, t);
         }
         if (!last && ev[i].kind == HEV_INSTANT && adding) {
             struct trace_instant in = {.time = t, .value = ev[i].value, .task = s, .kind = ev[i].sub,
@@ -3740,11 +3804,7 @@ static int64_t merge_thread(const struct hrun *r, const struct stamp_map *sm, in
         open = true;
         seg.start = t;
         /* CPUs are numbered within the run's set, as the simulator's */
-        seg.cpu = -1;
-        if (ev[i].kind == HEV_RUN)
-            seg.cpu = ev[i].cpu >= 0 && ev[i].cpu < CPU_SETSIZE && r->cpu_index[ev[i].cpu] >= 0
-                          ? r->cpu_index[ev[i].cpu]
-                          : ev[i].cpu;
+        seg.cpu = ev[i].kind == HEV_RUN ? run_cpu(r, ev[i].cpu) : -1;
         seg.state = ev[i].kind == HEV_RUN ? TRACE_RUNNING : TRACE_BLOCKED;
         seg.reason = ev[i].kind == HEV_RUN ? REASON_NONE : ev[i].sub;
         seg.obj = ev[i].kind == HEV_RUN ? UINT32_MAX : ev[i].obj;
@@ -3775,10 +3835,9 @@ static struct trace *merge_trace(struct hrun *r, const struct stamp_map *sm, int
                          sc->objects[o].process);
     for (uint32_t v = 0; v < sc->nvars; v++)
         trace_add_object(tr, sc->vars[v].name, "var", sc->vars[v].process);
-    /* when each thread was started by another thread of its process (its
-     * `thread` or `start` op; a process's first thread is started by a
-     * thread of another process, and a pool's workers record their start
-     * after making them) */
+    /* when each thread was started: by another thread of its process (a
+     * `thread` or `start` op, a thread pool), or for the main thread of a
+     * process made by an op, by the thread that made the process */
     int64_t *begun = xcalloc(n ? n : 1, sizeof *begun);
     for (uint32_t s = 0; s < n; s++)
         begun[s] = -1;
@@ -3786,7 +3845,7 @@ static struct trace *merge_trace(struct hrun *r, const struct stamp_map *sm, int
         const struct host_event *ev = &r->events[(size_t)s * HOST_EVENTS_PER_THREAD];
         for (uint32_t i = 0; i < r->slots[s].nevents; i++)
             if (ev[i].kind == HEV_INSTANT && ev[i].sub == INSTANT_START && ev[i].value >= 0 &&
-                ev[i].value < (int64_t)n && r->slots[ev[i].value].process == r->slots[s].process)
+                ev[i].value < (int64_t)n)
                 begun[ev[i].value] = stamp_to_ns(sm, ev[i].t) - r->sh->t0;
     }
     for (uint32_t s = 0; s < n && r->opt->record; s++) {

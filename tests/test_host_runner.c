@@ -275,6 +275,34 @@ static void a_lock_hand_over_should_pair_release_and_acquire_in_the_trace(void *
     hrun_free(r);
 }
 
+/* Task t of r's trace was started by task by, as the simulator starts
+ * threads and processes: it arrives at by's START instant for it and is
+ * blocked, on its wake-up, from there until it first runs. Returns its
+ * segment after that (NULL if none). */
+static const struct trace_segment *assert_started_by(const struct hrun_result *r, uint32_t by, uint32_t t)
+{
+    const struct trace *tr = r->res.trace;
+    int64_t op = -1;
+    for (size_t i = 0; i < tr->ninstants; i++)
+        if (tr->instants[i].kind == INSTANT_START && tr->instants[i].task == by && tr->instants[i].value == (int64_t)t)
+            op = tr->instants[i].time;
+    assert_true(op > 0);
+    assert_int_equal(r->m[t].arrival, op);
+    assert_true(r->m[t].first_run > op);
+    const struct trace_segment *first = NULL, *next = NULL;
+    for (size_t i = 0; i < tr->nsegments && !next; i++)
+        if (tr->segments[i].task == t && !first)
+            first = &tr->segments[i];
+        else if (tr->segments[i].task == t)
+            next = &tr->segments[i];
+    assert_non_null(first);
+    assert_int_equal(first->state, TRACE_BLOCKED);
+    assert_int_equal(first->reason, REASON_WAKEUP);
+    assert_int_equal(first->start, op);
+    assert_int_equal(first->end, r->m[t].first_run);
+    return next;
+}
+
 static void threads_should_start_join_and_pass_arguments(void **state)
 {
     (void)state;
@@ -296,28 +324,9 @@ static void threads_should_start_join_and_pass_arguments(void **state)
     /* a started thread arrives at its starter's `thread` or `start` op, as
      * in the simulator, and waits, blocked on its wake-up, until it first
      * runs: its response is its start-up */
-    const struct trace *tr = r->res.trace;
     const char *started[] = {"w1", "w2", "late"};
-    for (size_t k = 0; k < 3; k++) {
-        uint32_t t = hrun_task(r, started[k]);
-        int64_t op = -1;
-        for (size_t i = 0; i < tr->ninstants; i++)
-            if (tr->instants[i].kind == INSTANT_START && tr->instants[i].task == main &&
-                tr->instants[i].value == (int64_t)t)
-                op = tr->instants[i].time;
-        assert_true(op > 0);
-        assert_int_equal(r->m[t].arrival, op);
-        assert_true(r->m[t].first_run > op);
-        const struct trace_segment *first = NULL;
-        for (size_t i = 0; i < tr->nsegments && !first; i++)
-            if (tr->segments[i].task == t)
-                first = &tr->segments[i];
-        assert_non_null(first);
-        assert_int_equal(first->state, TRACE_BLOCKED);
-        assert_int_equal(first->reason, REASON_WAKEUP);
-        assert_int_equal(first->start, op);
-        assert_int_equal(first->end, r->m[t].first_run);
-    }
+    for (size_t k = 0; k < 3; k++)
+        assert_started_by(r, main, hrun_task(r, started[k]));
     /* the main thread was not started by a thread: it arrives at time 0 */
     assert_int_equal(r->m[main].arrival, 0);
     hrun_free(r);
@@ -524,6 +533,9 @@ static void a_thread_pool_map_should_return_every_result(void **state)
     assert_int_equal(sum, 8 + 1 + 27 + 1 + 8 + 1);
     assert_int_equal(r->res.trace->ntasks, 1 + 3 + 2);
     assert_string_equal(r->res.trace->tasks[1].name, "Thread-1 (worker)");
+    /* the workers arrive at the map op that makes them, as in the simulator */
+    for (uint32_t w = 1; w < 1 + 3 + 2; w++)
+        assert_started_by(r, 0, w);
     hrun_free(r);
 }
 
@@ -557,6 +569,21 @@ static void a_forked_process_should_copy_private_memory_and_share_shared_memory(
     assert_true(r->res.execd[2]);
     /* the joins waited for the children */
     assert_true(r->m[hrun_task(r, "MainThread")].finish >= r->m[3].finish);
+    /* each child's main thread arrives at the op that made it, is blocked
+     * until the child's first instruction after its fork, and runs from
+     * there: the child's start-up (the spawned one's exec) is its CPU
+     * time, as the simulator charges it */
+    for (uint32_t t = 1; t <= 2; t++) {
+        assert_int_equal(tr->tasks[t].process, t);
+        const struct trace_segment *boot = assert_started_by(r, 0, t);
+        assert_non_null(boot);
+        assert_int_equal(boot->state, TRACE_RUNNING);
+        assert_int_equal(boot->start, r->m[t].first_run);
+        assert_true(boot->cpu >= 0);
+        assert_true(r->m[t].cpu >= boot->end - boot->start);
+        print_message("child %u: born %.0f us after its op, start-up %.0f us on CPU\n", t,
+                      (double)(r->m[t].first_run - r->m[t].arrival) / 1e3, (double)(boot->end - boot->start) / 1e3);
+    }
     hrun_free(r);
 }
 
@@ -1036,6 +1063,9 @@ static void a_forkserver_should_fork_the_workers_and_be_gone_after_the_run(void 
     assert_int_equal(res->ppid[2], res->forkserver_pid);
     assert_int_equal(res->ppid[3], res->pid[0]);
     assert_int_not_equal(res->forkserver_pid, res->pid[0]);
+    /* the server's workers, as fork's child, arrive at their creator's op */
+    for (uint32_t t = 1; t <= 3; t++)
+        assert_started_by(r, 0, t);
     hrun_free(r);
     struct timespec ts = {0, 100000000};
     nanosleep(&ts, NULL);
