@@ -331,7 +331,8 @@ static enum status calib_host_trace(struct calib_ctx *c, const char *json, struc
 }
 
 /* For each start (of a thread or process) by the first thread, from its
- * record to the started task's first run (m: the trace's metrics), into
+ * record to the started task's first run (m: the trace's metrics; for a
+ * process, its main thread's first op, after the start-up), into
  * late[] (at most cap). Returns how many; *first_start and *last_run (when
  * not NULL) get the earliest such record and the latest such first run. */
 static int calib_start_delays(const struct trace *tr, const struct task_metrics *m, double *late, int cap,
@@ -341,12 +342,14 @@ static int calib_start_delays(const struct trace *tr, const struct task_metrics 
     int64_t first = INT64_MAX, last = INT64_MIN;
     for (size_t i = 0; i < tr->ninstants && found < cap; i++) {
         const struct trace_instant *in = &tr->instants[i];
-        if (in->kind != INSTANT_START || in->task != 0 || in->value <= 0 || (uint64_t)in->value >= tr->ntasks ||
-            m[in->value].first_run < in->time)
+        if (in->kind != INSTANT_START || in->task != 0 || in->value <= 0 || (uint64_t)in->value >= tr->ntasks)
             continue;
-        late[found++] = (double)(m[in->value].first_run - in->time);
+        int64_t ran = tr->tasks[in->value].first_op >= 0 ? tr->tasks[in->value].first_op : m[in->value].first_run;
+        if (ran < in->time)
+            continue;
+        late[found++] = (double)(ran - in->time);
         first = in->time < first ? in->time : first;
-        last = m[in->value].first_run > last ? m[in->value].first_run : last;
+        last = ran > last ? ran : last;
     }
     if (first_start)
         *first_start = first;

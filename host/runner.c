@@ -3717,6 +3717,8 @@ static void add_start_up(const struct hrun *r, const struct stamp_map *sm, struc
                                 .obj = UINT32_MAX, .start = begun, .end = born};
     if (seg.end > seg.start)
         trace_segment_add(tr, &seg);
+    if (sl->born != 0)
+        tr->tasks[s].first_op = first;
     if (first <= born)
         return;
     int64_t ready = sl->boot_cpu_ns >= 0 && sl->boot_cpu_ns < first - born ? first - born - sl->boot_cpu_ns : 0;

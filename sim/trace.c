@@ -68,6 +68,7 @@ uint32_t trace_add_task(struct trace *tr, const char *name, uint32_t process)
     tr->tasks[tr->ntasks].instants_until = -1;
     tr->tasks[tr->ntasks].unrecorded_instants = 0;
     tr->tasks[tr->ntasks].unrecorded_writes = 0;
+    tr->tasks[tr->ntasks].first_op = -1;
     return tr->ntasks++;
 }
 

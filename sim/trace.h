@@ -115,6 +115,10 @@ struct trace_task {
     int64_t instants_until;
     uint64_t unrecorded_instants;
     uint64_t unrecorded_writes;
+    /* A real run's main thread of a process made by a `process` op or a
+     * process pool: when its start-up in the runner ended and its first op
+     * began (its first record); -1 otherwise, and in simulated traces. */
+    int64_t first_op;
 };
 
 struct trace {

@@ -68,6 +68,8 @@ static void tj_names(const struct trace *tr, FILE *out)
         if (tr->tasks[i].instants_until >= 0)
             fprintf(out, ", \"instants_until\": %" PRId64 ", \"unrecorded_instants\": %" PRIu64,
                     tr->tasks[i].instants_until, tr->tasks[i].unrecorded_instants);
+        if (tr->tasks[i].first_op >= 0)
+            fprintf(out, ", \"first_op\": %" PRId64, tr->tasks[i].first_op);
         if (tr->tasks[i].unrecorded_writes > 0)
             fprintf(out, ", \"unrecorded_writes\": %" PRIu64, tr->tasks[i].unrecorded_writes);
         fputc('}', out);

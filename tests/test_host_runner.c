@@ -325,8 +325,11 @@ static void threads_should_start_join_and_pass_arguments(void **state)
      * in the simulator, and waits, blocked on its wake-up, until it first
      * runs: its response is its start-up */
     const char *started[] = {"w1", "w2", "late"};
-    for (size_t k = 0; k < 3; k++)
+    for (size_t k = 0; k < 3; k++) {
         assert_started_by(r, main, hrun_task(r, started[k]));
+        /* a thread has no process start-up */
+        assert_int_equal(r->res.trace->tasks[hrun_task(r, started[k])].first_op, -1);
+    }
     /* the main thread was not started by a thread: it arrives at time 0 */
     assert_int_equal(r->m[main].arrival, 0);
     hrun_free(r);
@@ -581,6 +584,9 @@ static void a_forked_process_should_copy_private_memory_and_share_shared_memory(
         assert_int_equal(boot->start, r->m[t].first_run);
         assert_true(boot->cpu >= 0);
         assert_true(r->m[t].cpu >= boot->end - boot->start);
+        /* its first op came after the start-up */
+        assert_true(tr->tasks[t].first_op >= boot->end);
+        assert_true(tr->tasks[t].first_op < r->m[t].finish);
         print_message("child %u: born %.0f us after its op, start-up %.0f us on CPU\n", t,
                       (double)(r->m[t].first_run - r->m[t].arrival) / 1e3, (double)(boot->end - boot->start) / 1e3);
     }
