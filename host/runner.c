@@ -100,9 +100,11 @@ struct hslot {
     struct hdrop details_dropped; /* hand-over and message instants past HOST_DETAIL_EVENTS */
     int64_t cpu_ns;          /* CPU time from its arrival to its exit, -1: unknown */
     /* the main thread of a process made by a `process` op or a process
-     * pool: the stamp and CPU of the child's first instruction after its
-     * fork (0: not known), and the CPU time the child process had used
-     * when this thread arrived (its start-up in the runner, -1: unknown) */
+     * pool: the stamps of its fork's return in the forking process and of
+     * the child's first instruction, and that instruction's CPU (0: not
+     * known), and the CPU time the child process had used when this
+     * thread arrived (its start-up in the runner, -1: unknown) */
+    int64_t forked;          /* its parent's (or the forkserver's) fork returned */
     int64_t born;
     int32_t born_cpu;
     int64_t boot_cpu_ns;
@@ -2081,8 +2083,11 @@ static _Noreturn void forkserver_main(struct hrun *r, int lfd)
                 thread_start(r, req.slot, req.cs.fn, req.cs.args, req.cs.nargs, false, NULL, NULL, pool_at(r, req.cs.pool));
                 process_end(r);
             }
-            if (pid > 0)
+            if (pid > 0) {
+                if (r->opt->record)
+                    r->slots[req.slot].forked = stamp();
                 atomic_store(&r->procs[req.proc].pid, pid);
+            }
         }
         io_all(c, &pid, sizeof pid, true);
         close(c);
@@ -2213,7 +2218,7 @@ static uint32_t fork_process(struct hthread *th, const struct op *op, const char
     sl->process = p;
     sl->decl = -1;
     snprintf(sl->name, sizeof sl->name, "MainThread");
-    sl->born = 0;
+    sl->forked = sl->born = 0;
     sl->boot_cpu_ns = -1;
     atomic_store(&sl->state, SLOT_NEW);
     hp->main_slot = slot;
@@ -2251,6 +2256,8 @@ static uint32_t fork_process(struct hthread *th, const struct op *op, const char
     pid_t pid = fork();
     if (pid == 0)
         note_birth(r, sl);
+    if (pid > 0 && r->opt->record)
+        sl->forked = stamp();
     if (pid != 0)
         pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (pid < 0)
@@ -3701,11 +3708,12 @@ static int run_cpu(const struct hrun *r, int c)
 
 /* The start-up of thread s, started at begun (relative to t0) and first
  * recorded at first: blocked (reason wakeup) until it first ran. The main
- * thread of a process made by an op first ran as the child's first
- * instruction after its fork; from there to its first record it is
- * running (the child's start-up in the runner, as the simulator charges a
- * child's start-up to its CPU), with what of that the child process had
- * no CPU for shown as ready at its end. */
+ * thread of a process made by an op is blocked while its fork makes it,
+ * then ready (it can run, but has no CPU yet) until the child's first
+ * instruction; from there to its first record it is running (the child's
+ * start-up in the runner, as the simulator charges a child's start-up to
+ * its CPU), with what of that the child process had no CPU for shown as
+ * ready at its end. */
 static void add_start_up(const struct hrun *r, const struct stamp_map *sm, struct trace *tr, uint32_t s,
                          int64_t begun, int64_t first)
 {
@@ -3713,8 +3721,17 @@ static void add_start_up(const struct hrun *r, const struct stamp_map *sm, struc
     int64_t born = sl->born != 0 ? stamp_to_ns(sm, sl->born) - r->sh->t0 : -1;
     if (born < begun || born > first)
         born = first;
+    int64_t forked = sl->forked != 0 ? stamp_to_ns(sm, sl->forked) - r->sh->t0 : born;
+    if (forked < begun || forked > born)
+        forked = born;
     struct trace_segment seg = {.task = s, .cpu = -1, .state = TRACE_BLOCKED, .reason = REASON_WAKEUP,
-                                .obj = UINT32_MAX, .start = begun, .end = born};
+                                .obj = UINT32_MAX, .start = begun, .end = forked};
+    if (seg.end > seg.start)
+        trace_segment_add(tr, &seg);
+    seg.state = TRACE_READY;
+    seg.reason = REASON_NONE;
+    seg.start = forked;
+    seg.end = born;
     if (seg.end > seg.start)
         trace_segment_add(tr, &seg);
     if (sl->born != 0)

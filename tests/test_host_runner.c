@@ -277,8 +277,9 @@ static void a_lock_hand_over_should_pair_release_and_acquire_in_the_trace(void *
 
 /* Task t of r's trace was started by task by, as the simulator starts
  * threads and processes: it arrives at by's START instant for it and is
- * blocked, on its wake-up, from there until it first runs. Returns its
- * segment after that (NULL if none). */
+ * blocked, on its wake-up, from there until it first runs (a process's
+ * main thread: until its fork is done, then ready until it first runs).
+ * Returns its segment that begins at its first run (NULL if none). */
 static const struct trace_segment *assert_started_by(const struct hrun_result *r, uint32_t by, uint32_t t)
 {
     const struct trace *tr = r->res.trace;
@@ -289,18 +290,24 @@ static const struct trace_segment *assert_started_by(const struct hrun_result *r
     assert_true(op > 0);
     assert_int_equal(r->m[t].arrival, op);
     assert_true(r->m[t].first_run > op);
-    const struct trace_segment *first = NULL, *next = NULL;
-    for (size_t i = 0; i < tr->nsegments && !next; i++)
-        if (tr->segments[i].task == t && !first)
-            first = &tr->segments[i];
-        else if (tr->segments[i].task == t)
-            next = &tr->segments[i];
-    assert_non_null(first);
-    assert_int_equal(first->state, TRACE_BLOCKED);
-    assert_int_equal(first->reason, REASON_WAKEUP);
-    assert_int_equal(first->start, op);
-    assert_int_equal(first->end, r->m[t].first_run);
-    return next;
+    const struct trace_segment *seg[3] = {NULL, NULL, NULL};
+    size_t n = 0;
+    for (size_t i = 0; i < tr->nsegments && n < 3; i++)
+        if (tr->segments[i].task == t)
+            seg[n++] = &tr->segments[i];
+    assert_non_null(seg[0]);
+    assert_int_equal(seg[0]->state, TRACE_BLOCKED);
+    assert_int_equal(seg[0]->reason, REASON_WAKEUP);
+    assert_int_equal(seg[0]->start, op);
+    size_t k = 1;
+    if (seg[1] && seg[1]->state == TRACE_READY) {
+        assert_int_equal(seg[1]->start, seg[0]->end);
+        /* only a made process waits for a CPU before its first run here */
+        assert_int_not_equal(tr->tasks[t].process, tr->tasks[by].process);
+        k = 2;
+    }
+    assert_int_equal(seg[k - 1]->end, r->m[t].first_run);
+    return seg[k];
 }
 
 static void threads_should_start_join_and_pass_arguments(void **state)
