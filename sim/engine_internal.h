@@ -405,6 +405,10 @@ void engine_task_arrive(struct engine *e, struct task *t);
 /* Arrives t now, but it can run only after delay (a real thread's start
  * latency): until then it is blocked with reason wakeup. */
 void engine_task_arrive_late(struct engine *e, struct task *t, sim_time delay);
+/* The main thread m of a process made by a process op or pool: it arrives
+ * `at` from now, when its parent begins to make it, and first runs child_ns
+ * of start-up (engine_process.c). */
+void engine_child_arrive(struct engine *e, struct task *m, sim_time at, int64_t child_ns);
 /* Stops a task that has not finished (a daemon at its process's end, a
  * terminated process's threads). */
 void engine_task_kill(struct engine *e, struct task *t);

@@ -38,6 +38,14 @@ void engine_pools_deinit(struct engine *e)
     free(e->pools);
 }
 
+/* The caller's time to start one worker process by method. */
+static int64_t child_parent_ns(const struct profile *pr, enum start_method method)
+{
+    return method == START_SPAWN        ? pr->spawn_parent_ns
+           : method == START_FORKSERVER ? pr->forkserver_parent_ns
+                                        : pr->fork_parent_ns;
+}
+
 /* A worker's base frame runs the map's POOL_STEP op; its `remaining` says
  * which pool and which worker it is. */
 static void worker_program(struct engine *e, struct task *w, const struct op_map *m, uint32_t id)
@@ -106,9 +114,6 @@ enum step op_map(struct engine *e, struct task *t, const struct op *op)
         worker_program(e, wt, m, pid << POOL_WORKER_BITS | w);
         if (m->process_pool) {
             e->procs[process].main_task = wt->se.id;
-            wt->op_left = m->method == START_SPAWN ? pr->spawn_child_ns
-                          : m->method == START_FORKSERVER ? pr->forkserver_child_ns
-                                                          : pr->fork_child_ns;
         } else {
             /* thread workers are daemon threads of the caller's process */
             wt->daemon = 1;
@@ -119,10 +124,14 @@ enum step op_map(struct engine *e, struct task *t, const struct op *op)
         }
         if (e->opts.record_trace)
             trace_add_task(e->trace, m->process_pool ? "MainThread" : name, process);
-        /* the caller makes the threads one after the other, each able to
-         * run its start latency after its making began */
+        /* the caller makes the workers one after the other: a thread able
+         * to run its start latency after its making began, a process
+         * arriving as its fork begins */
         if (m->process_pool)
-            engine_task_arrive(e, wt);
+            engine_child_arrive(e, wt, (int64_t)w * child_parent_ns(pr, m->method),
+                                m->method == START_SPAWN        ? pr->spawn_child_ns
+                                : m->method == START_FORKSERVER ? pr->forkserver_child_ns
+                                                                : pr->fork_child_ns);
         else
             engine_task_arrive_late(e, wt, pr->thread_start_latency_ns > 0
                                                ? (int64_t)w * thread_start_step(e) + pr->thread_start_latency_ns
@@ -130,9 +139,7 @@ enum step op_map(struct engine *e, struct task *t, const struct op *op)
     }
     int64_t parent_ns = 0;
     if (m->process_pool)
-        parent_ns = (int64_t)m->workers * (m->method == START_SPAWN        ? pr->spawn_parent_ns
-                                           : m->method == START_FORKSERVER ? pr->forkserver_parent_ns
-                                                                           : pr->fork_parent_ns);
+        parent_ns = (int64_t)m->workers * child_parent_ns(pr, m->method);
     else
         parent_ns = (int64_t)m->workers * thread_start_step(e);
     /* come back to this op to wait for the results */

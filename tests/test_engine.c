@@ -159,6 +159,27 @@ static void a_fork_and_join_round_should_take_the_childs_start_up_from_the_op(vo
     assert_int_equal(metrics(r, 0)->cpu, 3000000);
     assert_int_equal(metrics(r, 0)->finish, 12000000);
     run_free(r);
+    /* a process pool's workers are forked one after the other: worker k
+     * arrives as its fork begins, k * fork_parent_ns into the map, and
+     * runs its start-up from there (4 CPUs: none waits for one) */
+    r = run_json(
+        "{\"machine\": {\"cpus\": 4, \"profile\": {\"fork_parent_ns\": 1000000, \"fork_child_ns\": 4000000}},"
+        " \"functions\": {\"f\": {\"params\": [\"x\"], \"body\": [{\"op\": \"compute\", \"for\": \"1ms\"}]}},"
+        " \"processes\": [{\"name\": \"P\", \"threads\": [{\"name\": \"main\", \"program\": ["
+        "{\"op\": \"map\", \"pool\": {\"kind\": \"process\", \"workers\": 3}, \"call\": \"f\", \"over\": [1, 2, 3]}]}]}]}",
+        NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    int64_t cpu = 0;
+    for (uint32_t w = 0; w < 3; w++) {
+        assert_int_equal(metrics(r, 1 + w)->arrival, (int64_t)w * 1000000);
+        assert_int_equal(metrics(r, 1 + w)->first_run, (int64_t)w * 1000000);
+        cpu += metrics(r, 1 + w)->cpu;
+    }
+    /* three start-ups and three items */
+    assert_int_equal(cpu, 3 * 4000000 + 3 * 1000000);
+    /* the parent forked for 3 ms */
+    assert_true(metrics(r, 0)->cpu >= 3000000);
+    run_free(r);
 }
 
 /* thread_exit_ns: on one CPU, a ends its 1 ms at 1 ms and keeps the CPU
