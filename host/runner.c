@@ -454,8 +454,10 @@ static int drop(struct hdrop *d)
 }
 
 /* The first thing a child process made by an op does after its fork: it
- * stamps when and where it first ran (async-signal-safe, as the child of a
- * spawn calls it between fork and exec). */
+ * stamps when and where it first ran. The child of a spawn calls it between
+ * fork and exec, where only async-signal-safe calls belong: the TSC read is
+ * one instruction, and glibc's sched_getcpu reads the CPU without a lock
+ * (rseq, or the vDSO's getcpu), though POSIX does not list it. */
 static void note_birth(const struct hrun *r, struct hslot *sl)
 {
     if (!r->opt->record)
@@ -3715,7 +3717,7 @@ static int run_cpu(const struct hrun *r, int c)
  * its CPU), with what of that the child process had no CPU for shown as
  * ready at its end. */
 static void add_start_up(const struct hrun *r, const struct stamp_map *sm, struct trace *tr, uint32_t s,
-                         int64_t begun, int64_t first)
+                         int64_t begun, int64_t first, int first_cpu)
 {
     const struct hslot *sl = &r->slots[s];
     int64_t born = sl->born != 0 ? stamp_to_ns(sm, sl->born) - r->sh->t0 : -1;
@@ -3739,7 +3741,13 @@ static void add_start_up(const struct hrun *r, const struct stamp_map *sm, struc
     if (first <= born)
         return;
     int64_t ready = sl->boot_cpu_ns >= 0 && sl->boot_cpu_ns < first - born ? first - born - sl->boot_cpu_ns : 0;
-    seg = (struct trace_segment){.task = s, .cpu = run_cpu(r, sl->born_cpu), .state = TRACE_RUNNING,
+    /* where the child first ran; a spawned child's start-up is mostly its
+     * new image's, which the kernel places afresh at the exec: the CPU of
+     * its first record */
+    int cpu = sl->born_cpu;
+    if (cpu < 0 || (atomic_load(&r->procs[sl->process].execd) && first_cpu >= 0))
+        cpu = first_cpu;
+    seg = (struct trace_segment){.task = s, .cpu = run_cpu(r, cpu), .state = TRACE_RUNNING,
                                  .reason = REASON_NONE, .obj = UINT32_MAX, .start = born, .end = first - ready};
     if (seg.end > seg.start)
         trace_segment_add(tr, &seg);
@@ -3780,9 +3788,10 @@ static int64_t merge_thread(const struct hrun *r, const struct stamp_map *sm, in
         if (!last && ev[i].kind == HEV_INSTANT && ev[i].sub == INSTANT_ARRIVE && sl->decl >= 0 &&
             sc->threads[sl->decl].autostart)
             t = sc->processes[sl->process].arrival;
-        /* a thread started by another one of its process arrives at that
-         * thread's start op, as in the simulator, and is blocked (being
-         * woken) until its first state change */
+        /* a thread started by another thread (of its process, or the
+         * main thread of a process made by an op) arrives at that thread's
+         * start op, as in the simulator, and its start-up runs until its
+         * first state change (add_start_up) */
         bool arrives = !last && ev[i].kind == HEV_INSTANT && ev[i].sub == INSTANT_ARRIVE;
         if (arrives && begun >= 0 && begun < t) {
             t = begun;
@@ -3791,7 +3800,7 @@ static int64_t merge_thread(const struct hrun *r, const struct stamp_map *sm, in
         if (starting && !last && ev[i].kind != HEV_INSTANT) {
             starting = false;
             if (adding)
-                add_start_up(r, sm, tr, s, begun, t);
+                add_start_up(r, sm, tr, s, begun, t, ev[i].kind == HEV_RUN ? ev[i].cpu : -1);
         }
         if (!last && ev[i].kind == HEV_INSTANT && adding) {
             struct trace_instant in = {.time = t, .value = ev[i].value, .task = s, .kind = ev[i].sub,

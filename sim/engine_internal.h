@@ -405,10 +405,9 @@ void engine_task_arrive(struct engine *e, struct task *t);
 /* Arrives t now, but it can run only after delay (a real thread's start
  * latency): until then it is blocked with reason wakeup. */
 void engine_task_arrive_late(struct engine *e, struct task *t, sim_time delay);
-/* The main thread m of a process made by a process op or pool: it arrives
- * `at` from now, when its parent begins to make it, and first runs child_ns
- * of start-up (engine_process.c). */
-void engine_child_arrive(struct engine *e, struct task *m, sim_time at, int64_t child_ns);
+/* The main thread m of a process made now by a process op or pool: it
+ * arrives and first runs child_ns of start-up (engine_process.c). */
+void engine_child_arrive(struct engine *e, struct task *m, int64_t child_ns);
 /* Stops a task that has not finished (a daemon at its process's end, a
  * terminated process's threads). */
 void engine_task_kill(struct engine *e, struct task *t);
@@ -438,6 +437,8 @@ struct pool {
     uint32_t *end;         /* per worker: the end of its chunk */
     bool *busy;            /* per worker: calling the function for cur */
     bool collected;        /* the caller has gone on with the results */
+    uint32_t made;         /* workers made so far (a process pool's, one a step) */
+    int64_t *results;      /* with `into`: the results until map returns */
 };
 
 /* Appends variable `name` (at address a in t's process) to a print buffer. */

@@ -34,6 +34,7 @@ void engine_pools_deinit(struct engine *e)
         free(e->pools[i].cur);
         free(e->pools[i].end);
         free(e->pools[i].busy);
+        free(e->pools[i].results);
     }
     free(e->pools);
 }
@@ -55,6 +56,18 @@ static void worker_program(struct engine *e, struct task *w, const struct op_map
     w->frames[0].remaining = id;
 }
 
+/* Comes back to the map op after cost ns of the caller's CPU (at once
+ * when 0). */
+static enum step again(struct task *t, int64_t cost)
+{
+    t->frames[t->nframes - 1].pc--;
+    t->redo = 1;
+    if (cost <= 0)
+        return STEP_NEXT;
+    t->op_left = cost;
+    return STEP_TIMED;
+}
+
 /* The pool this map op of t started and has not finished with, or NULL. */
 static struct pool *open_pool(struct engine *e, const struct task *t, const struct op *op)
 {
@@ -64,21 +77,86 @@ static struct pool *open_pool(struct engine *e, const struct task *t, const stru
     return NULL;
 }
 
-/* map runs in two steps: the first starts the pool and pays the parent's
- * share of starting worker processes, then runs the op again; the second
- * waits for the results. */
+/* Makes worker w of pool pid, started by t: a thread of t's process, or
+ * the main thread of a new process. */
+static void make_worker(struct engine *e, struct task *t, const struct op_map *m, uint32_t pid, uint32_t w)
+{
+    const struct profile *pr = &e->sc->profile;
+    static const char *const worker_kind[] = {"ForkPoolWorker", "SpawnPoolWorker", "ForkServerPoolWorker"};
+    /* numbered across the run, as multiprocessing and ThreadPool name them */
+    char name[64];
+    uint32_t number = ++e->pool_workers_named;
+    if (m->process_pool)
+        snprintf(name, sizeof name, "%s-%u", worker_kind[m->method], number);
+    else
+        snprintf(name, sizeof name, "Thread-%u (worker)", number);
+    uint32_t process = t->process;
+    if (m->process_pool)
+        process = engine_new_process(e, engine_keep_string(e, name), t->process, m->method);
+    struct task *wt = engine_new_task(e, process, NONE);
+    size_t idx = wt->se.id - e->sc->nthreads;
+    e->created_names = xgrow(e->created_names, &e->created_names_cap, idx + 1, sizeof *e->created_names);
+    e->created_names[idx] = m->process_pool ? "MainThread" : engine_keep_string(e, name);
+    worker_program(e, wt, m, pid << POOL_WORKER_BITS | w);
+    if (e->opts.record_trace)
+        trace_add_task(e->trace, m->process_pool ? "MainThread" : name, process);
+    if (m->process_pool) {
+        e->procs[process].main_task = wt->se.id;
+        engine_child_arrive(e, wt,
+                            m->method == START_SPAWN        ? pr->spawn_child_ns
+                            : m->method == START_FORKSERVER ? pr->forkserver_child_ns
+                                                            : pr->fork_child_ns);
+        return;
+    }
+    /* thread workers are daemon threads of the caller's process, made one
+     * after the other: each can run its start latency after its making
+     * began */
+    wt->daemon = 1;
+    wt->op_left = pr->thread_boot_ns;
+    struct proc *p = &e->procs[t->process];
+    wt->proc_next = p->created_head;
+    p->created_head = wt->se.id;
+    engine_task_arrive_late(e, wt, pr->thread_start_latency_ns > 0
+                                       ? (int64_t)w * thread_start_step(e) + pr->thread_start_latency_ns
+                                       : 0);
+}
+
+/* map runs in steps: the first starts the pool and makes its threads, or
+ * the first of its processes, paying the parent's share; then the op runs
+ * again, once per further worker process (each arrives as the caller's
+ * fork of it begins, so a caller that is slowed down or ended forks later
+ * or never), and then to wait for the results. */
 enum step op_map(struct engine *e, struct task *t, const struct op *op)
 {
     const struct op_map *m = &op->u.map;
     if (m->nitems == 0)
         return STEP_NEXT;
-    struct pool *open = open_pool(e, t, op);
-    if (open) {
-        if (open->done == m->nitems) {
-            open->collected = true;
+    const struct profile *pr = &e->sc->profile;
+    struct pool *pl = open_pool(e, t, op);
+    if (pl && pl->made < m->workers) {
+        make_worker(e, t, m, (uint32_t)(pl - e->pools), pl->made++);
+        return again(t, child_parent_ns(pr, m->method));
+    }
+    if (pl) {
+        if (pl->done == m->nitems) {
+            /* the results reach the caller's array as map returns, as
+             * Python assigns the list it returns (a worker forked after
+             * some items were done does not find them in its copy) */
+            if (m->has_into) {
+                int64_t *base = engine_var_addr(e, t, op, &m->into);
+                if (!base)
+                    return STEP_ERROR;
+                memcpy(base, pl->results, m->nitems * sizeof *base);
+            }
+            free(pl->results);
+            pl->results = NULL;
+            pl->collected = true;
             return STEP_NEXT;
         }
+        /* wait, then run this op again to collect the results */
         engine_task_block(e, t, REASON_POOL);
+        t->frames[t->nframes - 1].pc--;
+        t->redo = 1;
         return STEP_OFF_CPU;
     }
     if (e->npools >= (1u << (32 - POOL_WORKER_BITS)) - 1)
@@ -87,69 +165,24 @@ enum step op_map(struct engine *e, struct task *t, const struct op *op)
         return engine_fail(e, STATUS_RUNTIME, t, op, "the scenario creates more than %d threads", SCENARIO_MAX_THREADS);
     e->pools = xgrow(e->pools, &e->pools_cap, e->npools + 1, sizeof *e->pools);
     uint32_t pid = (uint32_t)e->npools++;
-    struct pool *pl = &e->pools[pid];
+    pl = &e->pools[pid];
     memset(pl, 0, sizeof *pl);
     pl->op = op;
     pl->caller = t->se.id;
     pl->cur = xcalloc(m->workers, sizeof *pl->cur);
     pl->end = xcalloc(m->workers, sizeof *pl->end);
     pl->busy = xcalloc(m->workers, sizeof *pl->busy);
-    const struct profile *pr = &e->sc->profile;
-    static const char *const worker_kind[] = {"ForkPoolWorker", "SpawnPoolWorker", "ForkServerPoolWorker"};
-    for (uint32_t w = 0; w < m->workers; w++) {
-        /* numbered across the run, as multiprocessing and ThreadPool name them */
-        char name[64];
-        uint32_t number = ++e->pool_workers_named;
-        if (m->process_pool)
-            snprintf(name, sizeof name, "%s-%u", worker_kind[m->method], number);
-        else
-            snprintf(name, sizeof name, "Thread-%u (worker)", number);
-        uint32_t process = t->process;
-        if (m->process_pool)
-            process = engine_new_process(e, engine_keep_string(e, name), t->process, m->method);
-        struct task *wt = engine_new_task(e, process, NONE);
-        size_t idx = wt->se.id - e->sc->nthreads;
-        e->created_names = xgrow(e->created_names, &e->created_names_cap, idx + 1, sizeof *e->created_names);
-        e->created_names[idx] = m->process_pool ? "MainThread" : engine_keep_string(e, name);
-        worker_program(e, wt, m, pid << POOL_WORKER_BITS | w);
-        if (m->process_pool) {
-            e->procs[process].main_task = wt->se.id;
-        } else {
-            /* thread workers are daemon threads of the caller's process */
-            wt->daemon = 1;
-            wt->op_left = pr->thread_boot_ns;
-            struct proc *p = &e->procs[t->process];
-            wt->proc_next = p->created_head;
-            p->created_head = wt->se.id;
-        }
-        if (e->opts.record_trace)
-            trace_add_task(e->trace, m->process_pool ? "MainThread" : name, process);
-        /* the caller makes the workers one after the other: a thread able
-         * to run its start latency after its making began, a process
-         * arriving as its fork begins */
-        if (m->process_pool)
-            engine_child_arrive(e, wt, (int64_t)w * child_parent_ns(pr, m->method),
-                                m->method == START_SPAWN        ? pr->spawn_child_ns
-                                : m->method == START_FORKSERVER ? pr->forkserver_child_ns
-                                                                : pr->fork_child_ns);
-        else
-            engine_task_arrive_late(e, wt, pr->thread_start_latency_ns > 0
-                                               ? (int64_t)w * thread_start_step(e) + pr->thread_start_latency_ns
-                                               : 0);
+    if (m->has_into)
+        pl->results = xcalloc(m->nitems, sizeof *pl->results);
+    if (m->process_pool) {
+        make_worker(e, t, m, pid, 0);
+        pl->made = 1;
+        return again(t, child_parent_ns(pr, m->method));
     }
-    int64_t parent_ns = 0;
-    if (m->process_pool)
-        parent_ns = (int64_t)m->workers * child_parent_ns(pr, m->method);
-    else
-        parent_ns = (int64_t)m->workers * thread_start_step(e);
-    /* come back to this op to wait for the results */
-    t->frames[t->nframes - 1].pc--;
-    t->redo = 1;
-    if (parent_ns > 0) {
-        t->op_left = parent_ns;
-        return STEP_TIMED;
-    }
-    return STEP_NEXT;
+    for (uint32_t w = 0; w < m->workers; w++)
+        make_worker(e, t, m, pid, w);
+    pl->made = m->workers;
+    return again(t, (int64_t)m->workers * thread_start_step(e));
 }
 
 /* A finished item's result goes to the caller's array. */
@@ -157,12 +190,8 @@ static bool pool_result(struct engine *e, struct pool *pl, uint32_t item, int64_
 {
     const struct op_map *m = &pl->op->u.map;
     uint32_t pos = m->ordered ? item : pl->slot++;
-    if (m->has_into) {
-        int64_t *base = engine_var_addr(e, engine_task_at(e, pl->caller), pl->op, &m->into);
-        if (!base)
-            return false;
-        base[pos] = value;
-    }
+    if (pl->results)
+        pl->results[pos] = value;
     /* the caller may still be starting the pool: wake it only if it waits */
     struct task *caller = engine_task_at(e, pl->caller);
     if (++pl->done == m->nitems && caller->state == TRACE_BLOCKED && caller->reason == REASON_POOL)

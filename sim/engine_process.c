@@ -102,14 +102,14 @@ enum step op_process(struct engine *e, struct task *t, const struct op *op)
         break;
     }
     engine_instant(e, t, INSTANT_START, m->se.id, NULL);
-    engine_child_arrive(e, m, 0, child_ns);
+    engine_child_arrive(e, m, child_ns);
     if (parent_ns <= 0)
         return STEP_NEXT;
     t->op_left = parent_ns;
     return STEP_TIMED;
 }
 
-void engine_child_arrive(struct engine *e, struct task *m, sim_time at, int64_t child_ns)
+void engine_child_arrive(struct engine *e, struct task *m, int64_t child_ns)
 {
     /* The child's start-up is CPU work it does before its function, from
      * its arrival on. For real the child exists only once its parent's
@@ -119,10 +119,7 @@ void engine_child_arrive(struct engine *e, struct task *m, sim_time at, int64_t 
      * 1.3-4 ms of CPU each in their start-ups beside a forking parent
      * against 1.0-1.3 ms alone: the whole figure as CPU stands for that. */
     m->op_left = child_ns;
-    if (at > 0)
-        engine_push(e, e->now + at, CLASS_READY, m->se.id, EV_ARRIVE, m->se.id);
-    else
-        engine_task_arrive(e, m);
+    engine_task_arrive(e, m);
 }
 
 /* The process a join or terminate names: the newest child of that name

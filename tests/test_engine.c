@@ -177,8 +177,38 @@ static void a_fork_and_join_round_should_take_the_childs_start_up_from_the_op(vo
     }
     /* three start-ups and three items */
     assert_int_equal(cpu, 3 * 4000000 + 3 * 1000000);
-    /* the parent forked for 3 ms */
-    assert_true(metrics(r, 0)->cpu >= 3000000);
+    /* the parent forked for 3 ms, then waited for the last item: the
+     * first worker is up at 4 ms and does two items, the second one at 5
+     * ms, so all three are done at 6 ms and the third worker has none */
+    assert_int_equal(metrics(r, 0)->cpu, 3000000);
+    assert_int_equal(metrics(r, 0)->finish, 6000000);
+    run_free(r);
+    /* a caller that shares its CPU forks later: with a hog (and the
+     * workers) beside it on one CPU, round robin in 0.5 ms slices, each
+     * fork of 1 ms of CPU takes longer than 1 ms, and worker k arrives
+     * later than k ms; a caller ended during the map forks no more */
+    static const char *const pool_beside_hog =
+        "{\"machine\": {\"cpus\": 1, \"context_switch\": 0, \"profile\": {\"fork_parent_ns\": 1000000, "
+        "\"fork_child_ns\": 100000}}, \"scheduler\": {\"policy\": \"rr\", \"quantum\": \"0.5ms\"},"
+        " \"functions\": {\"f\": {\"params\": [\"x\"], \"body\": []}},"
+        " \"processes\": [{\"name\": \"P\", \"threads\": [{\"name\": \"main\", \"program\": ["
+        "{\"op\": \"map\", \"pool\": {\"kind\": \"process\", \"workers\": 3}, \"call\": \"f\", \"over\": [1, 2, 3]}]}]},"
+        " {\"name\": \"Q\", \"threads\": [{\"name\": \"hog\", \"program\": [%s]}]}]}";
+    char json[1024];
+    snprintf(json, sizeof json, pool_beside_hog, "{\"op\": \"compute\", \"for\": \"20ms\"}");
+    r = run_json(json, NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(metrics(r, 2)->arrival, 0);
+    assert_true(metrics(r, 3)->arrival > 1000000);
+    assert_true(metrics(r, 4)->arrival > metrics(r, 3)->arrival + 1000000);
+    run_free(r);
+    snprintf(json, sizeof json, pool_beside_hog,
+             "{\"op\": \"compute\", \"for\": \"1200us\"}, {\"op\": \"terminate\", \"process\": \"P\"}");
+    r = run_json(json, NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    /* main, hog and the workers forked before 1.2 ms of the hog's CPU */
+    assert_true(engine_task_count(r->eng) < 2 + 3);
+    assert_true(engine_task_count(r->eng) >= 2 + 1);
     run_free(r);
 }
 

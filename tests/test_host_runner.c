@@ -280,6 +280,22 @@ static void a_lock_hand_over_should_pair_release_and_acquire_in_the_trace(void *
  * blocked, on its wake-up, from there until it first runs (a process's
  * main thread: until its fork is done, then ready until it first runs).
  * Returns its segment that begins at its first run (NULL if none). */
+/* Task t's segments follow one another without a gap or an overlap from
+ * its arrival to its finish. */
+static void assert_contiguous(const struct hrun_result *r, uint32_t t)
+{
+    const struct trace *tr = r->res.trace;
+    int64_t at = r->m[t].arrival;
+    for (size_t i = 0; i < tr->nsegments; i++) {
+        if (tr->segments[i].task != t)
+            continue;
+        assert_int_equal(tr->segments[i].start, at);
+        assert_true(tr->segments[i].end > tr->segments[i].start);
+        at = tr->segments[i].end;
+    }
+    assert_int_equal(at, r->m[t].finish);
+}
+
 static const struct trace_segment *assert_started_by(const struct hrun_result *r, uint32_t by, uint32_t t)
 {
     const struct trace *tr = r->res.trace;
@@ -588,14 +604,17 @@ static void a_forked_process_should_copy_private_memory_and_share_shared_memory(
         const struct trace_segment *boot = assert_started_by(r, 0, t);
         assert_non_null(boot);
         assert_int_equal(boot->state, TRACE_RUNNING);
-        assert_int_equal(boot->start, r->m[t].first_run);
-        assert_true(boot->cpu >= 0);
-        assert_true(r->m[t].cpu >= boot->end - boot->start);
-        /* its first op came after the start-up */
-        assert_true(tr->tasks[t].first_op >= boot->end);
+        assert_true(boot->cpu >= 0 && (uint32_t)boot->cpu < tr->cpus);
+        /* its first op came after the start-up: a real stretch of time (a
+         * fork's child joins the run's mapping and makes its main thread,
+         * a spawn's execs a new image), of which the child used CPU */
+        assert_true(tr->tasks[t].first_op > boot->start);
         assert_true(tr->tasks[t].first_op < r->m[t].finish);
-        print_message("child %u: born %.0f us after its op, start-up %.0f us on CPU\n", t,
-                      (double)(r->m[t].first_run - r->m[t].arrival) / 1e3, (double)(boot->end - boot->start) / 1e3);
+        assert_true(r->m[t].cpu > 0);
+        assert_contiguous(r, t);
+        print_message("child %u: born %.0f us after its op, start-up %.0f us, %.0f us of it on CPU\n", t,
+                      (double)(r->m[t].first_run - r->m[t].arrival) / 1e3,
+                      (double)(tr->tasks[t].first_op - boot->start) / 1e3, (double)(boot->end - boot->start) / 1e3);
     }
     hrun_free(r);
 }
@@ -696,6 +715,15 @@ static void a_process_pool_map_should_return_every_result_from_worker_processes(
     const struct trace *tr = r->res.trace;
     assert_int_equal(tr->nprocesses, 4);
     assert_string_equal(tr->processes[1], "ForkPoolWorker-1");
+    /* the caller forks the workers one after the other: each arrives at
+     * its own fork, after the one before it, and has a start-up */
+    for (uint32_t t = 1; t <= 3; t++) {
+        assert_started_by(r, 0, t);
+        assert_true(tr->tasks[t].first_op > r->m[t].first_run);
+        assert_contiguous(r, t);
+        if (t > 1)
+            assert_true(r->m[t].arrival > r->m[t - 1].arrival);
+    }
     hrun_free(r);
 }
 
@@ -1076,9 +1104,13 @@ static void a_forkserver_should_fork_the_workers_and_be_gone_after_the_run(void 
     assert_int_equal(res->ppid[2], res->forkserver_pid);
     assert_int_equal(res->ppid[3], res->pid[0]);
     assert_int_not_equal(res->forkserver_pid, res->pid[0]);
-    /* the server's workers, as fork's child, arrive at their creator's op */
-    for (uint32_t t = 1; t <= 3; t++)
+    /* the server's workers, as fork's child, arrive at their creator's op
+     * and have a start-up before their first op */
+    for (uint32_t t = 1; t <= 3; t++) {
         assert_started_by(r, 0, t);
+        assert_true(res->trace->tasks[t].first_op > r->m[t].first_run);
+        assert_contiguous(r, t);
+    }
     hrun_free(r);
     struct timespec ts = {0, 100000000};
     nanosleep(&ts, NULL);
