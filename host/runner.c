@@ -65,8 +65,8 @@
 enum hev_kind { HEV_RUN = 0, HEV_BLOCK, HEV_INSTANT };
 
 struct host_event {
-    int64_t t;      /* CLOCK_MONOTONIC */
-    int64_t value;
+    int64_t t;      /* stamp() */
+    int64_t value;  /* HEV_RUN: the thread's CPU time + 1 at it (cpu_mark), or 0 */
     uint32_t obj;
     uint32_t flow;
     uint32_t text;  /* offset in the text arena, UINT32_MAX: none */
@@ -527,6 +527,17 @@ static void set_running(struct hthread *th)
     atomic_store(&s->state, SLOT_RUN);
     atomic_fetch_add(&s->progress, 1);
     th->cpu = record(th, HEV_RUN, 0, UINT32_MAX, 0, 0, UINT32_MAX);
+}
+
+/* A running segment of th from now on, stamped with th's CPU time, a
+ * system call of about a microsecond: only around costly ops (a fork),
+ * where the merge then shows exactly how much of the segments between two
+ * such stamps th had no CPU for, and where. */
+static void cpu_mark(struct hthread *th)
+{
+    if (!th->run->opt->record)
+        return;
+    th->cpu = record(th, HEV_RUN, 0, UINT32_MAX, host_thread_cpu_ns() + 1, 0, UINT32_MAX);
 }
 
 /* Between chunks of a long compute without a GIL, and of a long loop: if
@@ -2225,6 +2236,7 @@ static uint32_t fork_process(struct hthread *th, const struct op *op, const char
     atomic_store(&sl->state, SLOT_NEW);
     hp->main_slot = slot;
     atomic_store(&hp->state, PROC_RUNNING);
+    cpu_mark(th);
     instant(th, INSTANT_START, UINT32_MAX, slot, 0);
     if (method == START_FORKSERVER) {
         atomic_store(&hp->via_server, 1);
@@ -2233,6 +2245,7 @@ static uint32_t fork_process(struct hthread *th, const struct op *op, const char
             fail(th, op, STATUS_WATCHDOG, "the forkserver could not start process '%s'", name);
         atomic_store(&hp->pid, (int)spid);
         r->children[r->nchildren++] = p;
+        cpu_mark(th);
         return p;
     }
     /* spawn: a fresh image of threadsim, `threadsim __worker FD P`, that
@@ -2274,6 +2287,7 @@ static uint32_t fork_process(struct hthread *th, const struct op *op, const char
     }
     atomic_store(&hp->pid, (int)pid);
     r->children[r->nchildren++] = p;
+    cpu_mark(th);
     return p;
 }
 
@@ -3768,18 +3782,41 @@ static void add_start_up(const struct hrun *r, const struct stamp_map *sm, struc
  * segment's length, so the wait metric is exact and its place approximate
  * (the OS may have preempted the thread anywhere in the segment). A wake-up
  * that waited for a CPU is in its blocked segment. */
-static int64_t merge_thread(const struct hrun *r, const struct stamp_map *sm, int64_t end, struct trace *tr,
-                            uint32_t s, int64_t running, int64_t begun)
+struct run_sum {
+    int64_t running;    /* time in running segments */
+    int64_t exact_run;  /* of which between two CPU stamps (cpu_mark) */
+    int64_t exact_cpu;  /* the CPU time those stamps say it had there */
+};
+
+/* The running time of a segment from event a to event b (NULL: not an
+ * event) that the thread had no CPU for, when both carry CPU stamps; -1
+ * otherwise. */
+static int64_t stamped_wait(const struct host_event *a, const struct host_event *b, int64_t len, int64_t *cpu)
+{
+    if (!a || !b || a->kind != HEV_RUN || b->kind != HEV_RUN || a->value <= 0 || b->value < a->value)
+        return -1;
+    *cpu = b->value - a->value;
+    return *cpu < len ? len - *cpu : 0;
+}
+
+static void merge_thread(const struct hrun *r, const struct stamp_map *sm, int64_t end, struct trace *tr,
+                         uint32_t s, const struct run_sum *sum, struct run_sum *out, int64_t begun)
 {
     const struct scenario *sc = r->sc;
     int64_t t0 = r->sh->t0;
-    bool adding = running >= 0;
-    int64_t total = 0;
+    bool adding = sum != NULL;
     const struct hslot *sl = &r->slots[s];
+    /* the wait of the running time between no two stamps, spread over it */
     double ready_part = 0;
-    if (adding && running > 0 && sl->cpu_ns >= 0 && sl->cpu_ns < running)
-        ready_part = (double)(running - sl->cpu_ns) / (double)running;
+    if (adding && sl->cpu_ns >= 0 && sum->running > sum->exact_run) {
+        int64_t wait = (sum->running - sl->cpu_ns) - (sum->exact_run - sum->exact_cpu);
+        if (wait > 0)
+            ready_part = (double)wait / (double)(sum->running - sum->exact_run);
+        if (ready_part > 1)
+            ready_part = 1;
+    }
     const struct host_event *ev = &r->events[(size_t)s * HOST_EVENTS_PER_THREAD];
+    const struct host_event *opened = NULL;
     struct trace_segment seg = {.task = s, .obj = UINT32_MAX}, ready = {0};
     bool open = false, starting = false;
     for (uint32_t i = 0; i <= sl->nevents; i++) {
@@ -3812,12 +3849,21 @@ static int64_t merge_thread(const struct hrun *r, const struct stamp_map *sm, in
         if (open && ends) {
             seg.end = t;
             bool run = seg.state == TRACE_RUNNING;
-            total += run ? seg.end - seg.start : 0;
-            if (adding && run && ready_part > 0) {
+            int64_t len = seg.end - seg.start, cpu = 0;
+            int64_t exact = run ? stamped_wait(opened, last ? NULL : &ev[i], len, &cpu) : -1;
+            if (!adding && run) {
+                out->running += len;
+                if (exact >= 0) {
+                    out->exact_run += len;
+                    out->exact_cpu += len - exact;
+                }
+            }
+            int64_t wait = exact >= 0 ? exact : (int64_t)((double)len * ready_part);
+            if (adding && run && wait > 0) {
                 ready = seg;
                 ready.state = TRACE_READY;
                 ready.cpu = -1;
-                ready.start = seg.end - (int64_t)((double)(seg.end - seg.start) * ready_part);
+                ready.start = seg.end - wait;
                 seg.end = ready.start;
             }
             if (adding && seg.end > seg.start)
@@ -3830,6 +3876,7 @@ static int64_t merge_thread(const struct hrun *r, const struct stamp_map *sm, in
         if (last || ev[i].kind == HEV_INSTANT)
             continue;
         open = true;
+        opened = &ev[i];
         seg.start = t;
         /* CPUs are numbered within the run's set, as the simulator's */
         seg.cpu = ev[i].kind == HEV_RUN ? run_cpu(r, ev[i].cpu) : -1;
@@ -3843,7 +3890,6 @@ static int64_t merge_thread(const struct hrun *r, const struct stamp_map *sm, in
         drop_report(sm, t0, &sl->details_dropped, &task->instants_until, &task->unrecorded_instants);
         task->unrecorded_writes = sl->writes_dropped;
     }
-    return total;
 }
 
 static struct trace *merge_trace(struct hrun *r, const struct stamp_map *sm, int64_t end)
@@ -3879,8 +3925,9 @@ static struct trace *merge_trace(struct hrun *r, const struct stamp_map *sm, int
     for (uint32_t s = 0; s < n && r->opt->record; s++) {
         /* the first pass measures the running time, the second adds the
          * segments with what of it the thread had no CPU spread over them */
-        int64_t running = merge_thread(r, sm, end, tr, s, -1, begun[s]);
-        merge_thread(r, sm, end, tr, s, running, begun[s]);
+        struct run_sum sum = {0};
+        merge_thread(r, sm, end, tr, s, NULL, &sum, begun[s]);
+        merge_thread(r, sm, end, tr, s, &sum, NULL, begun[s]);
     }
     free(begun);
     struct task_metrics *m = xcalloc(tr->ntasks ? tr->ntasks : 1, sizeof *m);

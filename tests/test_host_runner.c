@@ -612,6 +612,20 @@ static void a_forked_process_should_copy_private_memory_and_share_shared_memory(
         assert_true(tr->tasks[t].first_op < r->m[t].finish);
         assert_true(r->m[t].cpu > 0);
         assert_contiguous(r, t);
+        /* the creator's running time is stamped with its CPU time around
+         * each fork: a new segment of it begins just before the op's start
+         * instant (and another as its fork returns), so what of a fork it
+         * had no CPU for is shown in that fork's segment */
+        int64_t op = -1;
+        for (size_t i = 0; i < tr->ninstants; i++)
+            if (tr->instants[i].kind == INSTANT_START && tr->instants[i].task == 0 &&
+                tr->instants[i].value == (int64_t)t)
+                op = tr->instants[i].time;
+        bool split = false;
+        for (size_t i = 0; i < tr->nsegments; i++)
+            split |= tr->segments[i].task == 0 && tr->segments[i].state == TRACE_RUNNING &&
+                     tr->segments[i].start <= op && tr->segments[i].start > op - 100000;
+        assert_true(split);
         print_message("child %u: born %.0f us after its op, start-up %.0f us, %.0f us of it on CPU\n", t,
                       (double)(r->m[t].first_run - r->m[t].arrival) / 1e3,
                       (double)(tr->tasks[t].first_op - boot->start) / 1e3, (double)(boot->end - boot->start) / 1e3);
