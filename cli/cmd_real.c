@@ -15,6 +15,7 @@
 #include "sim/trace_metrics.h"
 #include "viz/perfetto.h"
 #include "sim/order.h"
+#include "sim/xalloc.h"
 
 #define REAL_MAX_REPEAT 1000
 
@@ -282,6 +283,21 @@ static void ms(char *buf, size_t size, int64_t ns)
         snprintf(buf, size, "%.3f", (double)ns / 1e6);
 }
 
+/* A printed line: its time and its instant's index. */
+struct printed {
+    int64_t time;
+    size_t index;
+};
+
+/* By time, then by place in the trace. */
+static int printed_order(const void *a, const void *b)
+{
+    const struct printed *x = a, *y = b;
+    if (x->time != y->time)
+        return x->time < y->time ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
 static void write_text(FILE *out, const struct real_report *rr)
 {
     const struct trace *tr = rr->tr;
@@ -324,17 +340,27 @@ static void write_text(FILE *out, const struct real_report *rr)
         }
         fputc('\n', out);
     }
-    bool header = false;
-    for (size_t i = 0; i < tr->ninstants; i++) {
-        const struct trace_instant *ev = &tr->instants[i];
-        if (ev->kind != INSTANT_PRINT)
-            continue;
-        if (!header)
-            fputs("printed:\n", out);
-        header = true;
+    /* the printed lines in the order of their times: a real trace keeps
+     * each thread's instants together */
+    size_t nprints = 0;
+    for (size_t i = 0; i < tr->ninstants; i++)
+        nprints += tr->instants[i].kind == INSTANT_PRINT;
+    struct printed *order = nprints ? xcalloc(nprints, sizeof *order) : NULL;
+    for (size_t i = 0, k = 0; i < tr->ninstants; i++)
+        if (tr->instants[i].kind == INSTANT_PRINT)
+            order[k++] = (struct printed){tr->instants[i].time, i};
+    if (nprints)
+        qsort(order, nprints, sizeof *order, printed_order);
+    if (nprints)
+        fputs("printed:\n", out);
+    for (size_t k = 0; k < nprints; k++) {
+        const struct trace_instant *ev = &tr->instants[order[k].index];
         ms(a, sizeof a, ev->time);
-        fprintf(out, "  %10s ms  %s: %s\n", a, tr->tasks[ev->task].name, trace_string(tr, ev->text));
+        const struct trace_task *task = &tr->tasks[ev->task];
+        fprintf(out, "  %10s ms  %s/%s: %s\n", a, tr->processes[task->process], task->name,
+                trace_string(tr, ev->text));
     }
+    free(order);
     if (rr->deadlock)
         fprintf(out, "%s\n", rr->deadlock);
 }

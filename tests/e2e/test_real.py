@@ -204,6 +204,24 @@ class RealTest(unittest.TestCase):
         self.assertIn("total = 4000", out)
         self.assertIn("makespan:", out)
 
+    def test_printed_lines_should_come_in_the_order_of_their_times(self):
+        # two threads take turns printing, 1 ms apart: a real trace keeps
+        # each thread's instants together, the report interleaves them
+        turns = {
+            "name": "turns", "machine": {"cpus": 2},
+            "functions": {"say": {"params": [], "body": [
+                {"op": "repeat", "times": 3, "body": [
+                    {"op": "print", "text": "turn"}, {"op": "sleep", "for": "2ms"}]}]}},
+            "processes": [{"name": "main", "threads": [
+                {"name": "a", "program": [{"op": "call", "fn": "say"}]},
+                {"name": "b", "program": [{"op": "sleep", "for": "1ms"}, {"op": "call", "fn": "say"}]}]}]}
+        out = self.real(turns).stdout
+        printed = out.split("printed:\n", 1)[1].splitlines()
+        self.assertEqual([line.split()[2] for line in printed],
+                         ["main/a:", "main/b:", "main/a:", "main/b:", "main/a:", "main/b:"], printed)
+        times = [float(line.split()[0]) for line in printed]
+        self.assertEqual(times, sorted(times))
+
     def test_trace_should_be_the_common_format_with_source_real(self):
         path = os.path.join(self.dir.name, "trace.json")
         self.real(LOCKED, "--format", "csv", "--trace", path)
