@@ -3740,8 +3740,11 @@ static void add_start_up(const struct hrun *r, const struct stamp_map *sm, struc
     int64_t forked = sl->forked != 0 ? stamp_to_ns(sm, sl->forked) - r->sh->t0 : born;
     if (forked < begun || forked > born)
         forked = born;
-    struct trace_segment seg = {.task = s, .cpu = -1, .state = TRACE_BLOCKED, .reason = REASON_WAKEUP,
-                                .obj = UINT32_MAX, .start = begun, .end = forked};
+    /* a made process's main thread is blocked while its fork makes it */
+    bool made = sl->process >= r->sc->nprocesses && r->procs[sl->process].main_slot == s;
+    struct trace_segment seg = {.task = s, .cpu = -1, .state = TRACE_BLOCKED,
+                                .reason = made ? REASON_FORK : REASON_WAKEUP, .obj = UINT32_MAX, .start = begun,
+                                .end = forked};
     if (seg.end > seg.start)
         trace_segment_add(tr, &seg);
     seg.state = TRACE_READY;

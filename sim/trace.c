@@ -141,6 +141,7 @@ static const char *const trace_reason_names[REASON_COUNT] = {
     [REASON_GIL] = "gil",
     [REASON_PROCESS] = "process",
     [REASON_POOL] = "pool",
+    [REASON_FORK] = "fork",
 };
 
 static const char *const trace_instant_names[INSTANT_KIND_COUNT] = {

@@ -37,6 +37,7 @@ enum trace_reason {
     REASON_GIL,
     REASON_PROCESS,  /* waiting for a process to end (join of a process) */
     REASON_POOL,     /* waiting for a pool's map to finish */
+    REASON_FORK,     /* a made process's main thread while its fork makes it (real traces) */
     REASON_COUNT
 };
 

@@ -55,8 +55,9 @@ int64_t trace_metrics_compute(const struct trace *tr, struct task_metrics *out)
             /* only a running thread can block: one that blocks before any
              * RUNNING segment ran for no time just then; but a thread being
              * woken has not run in it (a new thread waits so for its start:
-             * the simulator's start latency, the real runner's start-up) */
-            if (m->first_run < 0 && s->reason != REASON_WAKEUP)
+             * the simulator's start latency, the real runner's start-up),
+             * nor has a made process while its fork makes it */
+            if (m->first_run < 0 && s->reason != REASON_WAKEUP && s->reason != REASON_FORK)
                 m->first_run = s->start;
             m->blocked += d;
             if (s->reason == REASON_GIL)

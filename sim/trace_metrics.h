@@ -14,7 +14,8 @@
  * - arrival: the task's INSTANT_ARRIVE, else the start of its first segment;
  * - first_run: the start of its first RUNNING or BLOCKED segment (only a
  *   running thread blocks; not BLOCKED on a wake-up, which a new thread
- *   waits in for its start) or the end of its first SWITCH; a task that
+ *   waits in for its start, nor on a fork, which a real run's made process
+ *   waits in while it is made) or the end of its first SWITCH; a task that
  *   finished without any ran for no time at its finish; -1: never ran;
  * - finish: its INSTANT_EXIT, else -1;
  * - cpu, wait, blocked, gil_wait: sums of RUNNING, READY + SWITCH, BLOCKED,

@@ -278,7 +278,8 @@ static void a_lock_hand_over_should_pair_release_and_acquire_in_the_trace(void *
 /* Task t of r's trace was started by task by, as the simulator starts
  * threads and processes: it arrives at by's START instant for it and is
  * blocked, on its wake-up, from there until it first runs (a process's
- * main thread: until its fork is done, then ready until it first runs).
+ * main thread: on its fork until the fork is done, then ready until it
+ * first runs).
  * Returns its segment that begins at its first run (NULL if none). */
 /* Task t's segments follow one another without a gap or an overlap from
  * its arrival to its finish. */
@@ -313,7 +314,9 @@ static const struct trace_segment *assert_started_by(const struct hrun_result *r
             seg[n++] = &tr->segments[i];
     assert_non_null(seg[0]);
     assert_int_equal(seg[0]->state, TRACE_BLOCKED);
-    assert_int_equal(seg[0]->reason, REASON_WAKEUP);
+    /* a thread waits to be woken, a process's main thread to be forked */
+    bool made = tr->tasks[t].process != tr->tasks[by].process;
+    assert_int_equal(seg[0]->reason, made ? REASON_FORK : REASON_WAKEUP);
     assert_int_equal(seg[0]->start, op);
     size_t k = 1;
     if (seg[1] && seg[1]->state == TRACE_READY) {

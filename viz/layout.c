@@ -52,6 +52,7 @@ static const struct layout_palette layout_palettes[LAYOUT_THEME_COUNT] = {
             [LAYOUT_KEY_BLOCKED + REASON_GIL] = 0x661100,
             [LAYOUT_KEY_BLOCKED + REASON_PROCESS] = 0x88CCEE,
             [LAYOUT_KEY_BLOCKED + REASON_POOL] = 0x999933,
+            [LAYOUT_KEY_BLOCKED + REASON_FORK] = 0xC5B0D5,
         },
         .task = { 0x0072B2, 0xE69F00, 0x009E73, 0xCC79A7, 0x56B4E9,
                   0xD55E00, 0xF0E442, 0x332288, 0x882255, 0x44AA99 },
@@ -80,6 +81,7 @@ static const struct layout_palette layout_palettes[LAYOUT_THEME_COUNT] = {
             [LAYOUT_KEY_BLOCKED + REASON_GIL] = 0xB5651D,
             [LAYOUT_KEY_BLOCKED + REASON_PROCESS] = 0x88CCEE,
             [LAYOUT_KEY_BLOCKED + REASON_POOL] = 0xBBBB55,
+            [LAYOUT_KEY_BLOCKED + REASON_FORK] = 0xB39DDB,
         },
         .task = { 0x3A9BE0, 0xE69F00, 0x009E73, 0xCC79A7, 0x56B4E9,
                   0xD55E00, 0xF0E442, 0x7766CC, 0xCC6677, 0x44AA99 },
@@ -105,6 +107,7 @@ static const char *const layout_key_names[LAYOUT_KEY_COUNT] = {
     [LAYOUT_KEY_BLOCKED + REASON_GIL] = "blocked: gil",
     [LAYOUT_KEY_BLOCKED + REASON_PROCESS] = "blocked: process",
     [LAYOUT_KEY_BLOCKED + REASON_POOL] = "blocked: pool",
+    [LAYOUT_KEY_BLOCKED + REASON_FORK] = "blocked: fork",
 };
 
 static const char *const layout_arrow_names[LAYOUT_ARROW_KIND_COUNT] = {
