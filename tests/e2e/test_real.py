@@ -205,16 +205,17 @@ class RealTest(unittest.TestCase):
         self.assertIn("makespan:", out)
 
     def test_printed_lines_should_come_in_the_order_of_their_times(self):
-        # two threads take turns printing, 1 ms apart: a real trace keeps
-        # each thread's instants together, the report interleaves them
+        # two threads take turns printing, 20 ms apart (so a loaded
+        # machine's delays do not swap them): a real trace keeps each
+        # thread's instants together, the report interleaves them
         turns = {
             "name": "turns", "machine": {"cpus": 2},
             "functions": {"say": {"params": [], "body": [
                 {"op": "repeat", "times": 3, "body": [
-                    {"op": "print", "text": "turn"}, {"op": "sleep", "for": "2ms"}]}]}},
+                    {"op": "print", "text": "turn"}, {"op": "sleep", "for": "40ms"}]}]}},
             "processes": [{"name": "main", "threads": [
                 {"name": "a", "program": [{"op": "call", "fn": "say"}]},
-                {"name": "b", "program": [{"op": "sleep", "for": "1ms"}, {"op": "call", "fn": "say"}]}]}]}
+                {"name": "b", "program": [{"op": "sleep", "for": "20ms"}, {"op": "call", "fn": "say"}]}]}]}
         out = self.real(turns).stdout
         printed = out.split("printed:\n", 1)[1].splitlines()
         self.assertEqual([line.split()[2] for line in printed],
