@@ -627,7 +627,8 @@ static void a_forked_process_should_copy_private_memory_and_share_shared_memory(
         bool split = false;
         for (size_t i = 0; i < tr->nsegments; i++)
             split |= tr->segments[i].task == 0 && tr->segments[i].state == TRACE_RUNNING &&
-                     tr->segments[i].start <= op && tr->segments[i].start > op - 100000;
+                     tr->segments[i].start > r->m[0].first_run && tr->segments[i].start <= op &&
+                     tr->segments[i].start > op - 5000000;
         assert_true(split);
         print_message("child %u: born %.0f us after its op, start-up %.0f us, %.0f us of it on CPU\n", t,
                       (double)(r->m[t].first_run - r->m[t].arrival) / 1e3,
