@@ -108,34 +108,36 @@ static void make_worker(struct engine *e, struct task *t, const struct op_map *m
                                                             : pr->fork_child_ns);
         return;
     }
-    /* thread workers are daemon threads of the caller's process, made one
-     * after the other: each can run its start latency after its making
-     * began */
+    /* thread workers are daemon threads of the caller's process: each can
+     * run its start latency after its making began */
     wt->daemon = 1;
     wt->op_left = pr->thread_boot_ns;
     struct proc *p = &e->procs[t->process];
     wt->proc_next = p->created_head;
     p->created_head = wt->se.id;
-    engine_task_arrive_late(e, wt, pr->thread_start_latency_ns > 0
-                                       ? (int64_t)w * thread_start_step(e) + pr->thread_start_latency_ns
-                                       : 0);
+    engine_task_arrive_late(e, wt, pr->thread_start_latency_ns > 0 ? pr->thread_start_latency_ns : 0);
 }
 
-/* map runs in steps: the first starts the pool and makes its threads, or
- * the first of its processes, paying the parent's share; then the op runs
- * again, once per further worker process (each arrives as the caller's
- * fork of it begins, so a caller that is slowed down or ended forks later
- * or never), and then to wait for the results. */
+/* The caller's time to make one worker of m. */
+static int64_t worker_step(const struct engine *e, const struct op_map *m)
+{
+    return m->process_pool ? child_parent_ns(&e->sc->profile, m->method) : thread_start_step(e);
+}
+
+/* map runs in steps: the first starts the pool and makes its first worker,
+ * paying the caller's share; then the op runs again, once per further
+ * worker (each arrives as the caller's making of it begins: a fork, or a
+ * Thread.start(), so a caller that is slowed down or ended makes them
+ * later or never), and then to wait for the results. */
 enum step op_map(struct engine *e, struct task *t, const struct op *op)
 {
     const struct op_map *m = &op->u.map;
     if (m->nitems == 0)
         return STEP_NEXT;
-    const struct profile *pr = &e->sc->profile;
     struct pool *pl = open_pool(e, t, op);
     if (pl && pl->made < m->workers) {
         make_worker(e, t, m, (uint32_t)(pl - e->pools), pl->made++);
-        return again(t, child_parent_ns(pr, m->method));
+        return again(t, worker_step(e, m));
     }
     if (pl) {
         if (pl->done == m->nitems) {
@@ -174,15 +176,9 @@ enum step op_map(struct engine *e, struct task *t, const struct op *op)
     pl->busy = xcalloc(m->workers, sizeof *pl->busy);
     if (m->has_into)
         pl->results = xcalloc(m->nitems, sizeof *pl->results);
-    if (m->process_pool) {
-        make_worker(e, t, m, pid, 0);
-        pl->made = 1;
-        return again(t, child_parent_ns(pr, m->method));
-    }
-    for (uint32_t w = 0; w < m->workers; w++)
-        make_worker(e, t, m, pid, w);
-    pl->made = m->workers;
-    return again(t, (int64_t)m->workers * thread_start_step(e));
+    make_worker(e, t, m, pid, 0);
+    pl->made = 1;
+    return again(t, worker_step(e, m));
 }
 
 /* A finished item's result goes to the caller's array. */

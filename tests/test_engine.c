@@ -115,8 +115,9 @@ static void a_new_thread_should_run_its_start_latency_after_the_thread_op(void *
     assert_int_equal(metrics(r, 1)->first_run, 300000);
     assert_int_equal(metrics(r, 1)->finish, 1300000);
     run_free(r);
-    /* a thread pool's workers are made one after the other: worker k can
-     * run k * 0.1 ms + 0.3 ms after the map began */
+    /* a thread pool's workers are made one after the other: worker k
+     * arrives as its making begins, k * 0.1 ms into the map, and can run
+     * 0.3 ms later */
     r = run_json(
         "{\"machine\": {\"cpus\": 4, \"profile\": {\"thread_start_ns\": 100000, \"thread_start_latency_ns\": 300000}},"
         " \"functions\": {\"f\": {\"params\": [\"x\"], \"body\": [{\"op\": \"compute\", \"for\": \"1ms\"}]}},"
@@ -124,6 +125,8 @@ static void a_new_thread_should_run_its_start_latency_after_the_thread_op(void *
         "{\"op\": \"map\", \"pool\": {\"kind\": \"thread\", \"workers\": 2}, \"call\": \"f\", \"over\": [1, 2]}]}]}]}",
         NULL, false);
     assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(metrics(r, 1)->arrival, 0);
+    assert_int_equal(metrics(r, 2)->arrival, 100000);
     assert_int_equal(metrics(r, 1)->first_run, 300000);
     assert_int_equal(metrics(r, 2)->first_run, 400000);
     run_free(r);
