@@ -141,26 +141,39 @@ class CalibrateTest(unittest.TestCase):
         with open(path, "w") as f:
             json.dump(scenario, f)
         sim = threadsim("run", path, "--format", "json")
-        real = threadsim("real", path, "--format", "json")
         self.assertEqual(sim.returncode, 0, sim.stderr)
-        self.assertEqual(real.returncode, 0, real.stderr)
-        # a thread that only sleeps is blocked for its sleeps' time and for
-        # the wait for a CPU after each (ready, in the real run, only when
-        # the OS preempts it while it runs); its turnaround would add its
-        # start too
-        threads = json.loads(real.stdout)["threads"]
         simulated = {t["name"]: t["blocked_ns"] for t in json.loads(sim.stdout)["threads"]}
-        measured = {t["name"]: t["blocked_ns"] + t["wait_ns"] for t in threads}
-        blocked = {t["name"]: t["blocked_ns"] for t in threads}
         self.assertEqual(len(set(simulated.values())), 3, simulated)
-        for name, ns in simulated.items():
-            # a timer ends a sleep late, never early; 3 ms is ample slack
-            # for a loaded machine's wake-ups and above the draws' spread
-            # only together with the closest-match check above
-            closest = min(simulated, key=lambda n: abs(simulated[n] - measured[name]))
-            self.assertEqual(closest, name, (simulated, measured))
-            self.assertGreaterEqual(measured[name], ns - 100000, (simulated, measured))
-            self.assertLess(blocked[name] - ns, 3000000, (simulated, blocked))
+
+        def check():
+            real = threadsim("real", path, "--format", "json")
+            self.assertEqual(real.returncode, 0, real.stderr)
+            # a thread that only sleeps is blocked for its sleeps' time and
+            # for the wait for a CPU after each (ready, in the real run,
+            # only when the OS preempts it while it runs); its turnaround
+            # would add its start too
+            threads = json.loads(real.stdout)["threads"]
+            measured = {t["name"]: t["blocked_ns"] + t["wait_ns"] for t in threads}
+            blocked = {t["name"]: t["blocked_ns"] for t in threads}
+            for name, ns in simulated.items():
+                # a timer ends a sleep late, never early; 3 ms of slack is
+                # above the draws' spread only together with the
+                # closest-match check
+                closest = min(simulated, key=lambda n: abs(simulated[n] - measured[name]))
+                self.assertEqual(closest, name, (simulated, measured))
+                self.assertGreaterEqual(measured[name], ns - 100000, (simulated, measured))
+                self.assertLess(blocked[name] - ns, 3000000, (simulated, blocked))
+
+        # a machine loaded by the tests run beside this one can wake a
+        # sleeper more than 3 ms late now and then (3.7 ms once in CI):
+        # one of three runs must hold
+        for attempt in range(3):
+            try:
+                check()
+                break
+            except AssertionError:
+                if attempt == 2:
+                    raise
 
     def test_compare_should_warn_when_the_cpu_runs_at_another_speed_than_the_profile(self):
         # a profile ten times slower than this CPU: the real runs cannot
