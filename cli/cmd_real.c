@@ -349,10 +349,10 @@ static void write_text(FILE *out, const struct real_report *rr)
     for (size_t i = 0, k = 0; i < tr->ninstants; i++)
         if (tr->instants[i].kind == INSTANT_PRINT)
             order[k++] = (struct printed){tr->instants[i].time, i};
-    if (nprints)
+    if (nprints) {
         qsort(order, nprints, sizeof *order, printed_order);
-    if (nprints)
         fputs("printed:\n", out);
+    }
     for (size_t k = 0; k < nprints; k++) {
         const struct trace_instant *ev = &tr->instants[order[k].index];
         ms(a, sizeof a, ev->time);

@@ -104,6 +104,7 @@ struct hslot {
      * the child's first instruction, and that instruction's CPU (0: not
      * known), and the CPU time the child process had used when this
      * thread arrived (its start-up in the runner, -1: unknown) */
+    int64_t begun;           /* the stamp of its starter's START instant, 0: none */
     int64_t forked;          /* its parent's (or the forkserver's) fork returned */
     int64_t born;
     int32_t born_cpu;
@@ -453,6 +454,13 @@ static int drop(struct hdrop *d)
     return -1;
 }
 
+/* Whether slot s is the main thread of process p made by a `process` op or
+ * a process pool (not a declared process). */
+static bool made_main(const struct hrun *r, uint32_t p, uint32_t s)
+{
+    return p >= r->sc->nprocesses && r->procs[p].main_slot == s;
+}
+
 /* The first thing a child process made by an op does after its fork: it
  * stamps when and where it first ran. The child of a spawn calls it between
  * fork and exec, where only async-signal-safe calls belong: the TSC read is
@@ -538,6 +546,20 @@ static void cpu_mark(struct hthread *th)
     if (!th->run->opt->record)
         return;
     th->cpu = record(th, HEV_RUN, 0, UINT32_MAX, host_thread_cpu_ns() + 1, 0, UINT32_MAX);
+}
+
+/* th starts thread slot s (a `thread` or `start` op, a thread pool's
+ * worker, a made process's main thread): its START instant, whose stamp s
+ * keeps, so the merge makes s arrive there, as the simulator does. */
+static void start_instant(struct hthread *th, uint32_t s)
+{
+    struct hrun *r = th->run;
+    if (!r->opt->record)
+        return;
+    const struct hslot *own = &r->slots[th->slot];
+    uint32_t at = own->nevents;
+    instant(th, INSTANT_START, UINT32_MAX, s, 0);
+    r->slots[s].begun = own->nevents > at ? r->events[(size_t)th->slot * HOST_EVENTS_PER_THREAD + at].t : stamp();
 }
 
 /* Between chunks of a long compute without a GIL, and of a long loop: if
@@ -1988,7 +2010,7 @@ static void run_map(struct hthread *th, const struct op *op, const int64_t *loca
         }
         snprintf(name, sizeof name, "Thread-%u (worker)", number);
         uint32_t s = new_slot(th, op, name);
-        instant(th, INSTANT_START, UINT32_MAX, s, 0);
+        start_instant(th, s);
         thread_start(r, s, UINT32_MAX, NULL, 0, true, th, op, pl);
     }
     struct blocking b;
@@ -2237,7 +2259,7 @@ static uint32_t fork_process(struct hthread *th, const struct op *op, const char
     hp->main_slot = slot;
     atomic_store(&hp->state, PROC_RUNNING);
     cpu_mark(th);
-    instant(th, INSTANT_START, UINT32_MAX, slot, 0);
+    start_instant(th, slot);
     if (method == START_FORKSERVER) {
         atomic_store(&hp->via_server, 1);
         pid_t spid = forkserver_request(r, p, slot, cs);
@@ -2453,7 +2475,7 @@ static enum flow exec_op(struct hthread *th, const struct op *op, int64_t *local
         uint32_t s = op->u.start.thread;
         if (atomic_load(&r->slots[s].state) != SLOT_NEW)
             fail(th, op, STATUS_RUNTIME, "thread '%s' is started twice (Python: RuntimeError)", op->u.start.name);
-        instant(th, INSTANT_START, UINT32_MAX, s, 0);
+        start_instant(th, s);
         thread_start(r, s, UINT32_MAX, NULL, 0, sc->threads[s].daemon, th, op, NULL);
         break;
     }
@@ -2481,7 +2503,7 @@ static enum flow exec_op(struct hthread *th, const struct op *op, int64_t *local
         for (uint32_t i = 0; i < t->nargs && i < SCENARIO_MAX_LOCALS; i++)
             args[i] = operand(locals, &t->args[i]);
         uint32_t s = new_slot(th, op, t->name);
-        instant(th, INSTANT_START, UINT32_MAX, s, 0);
+        start_instant(th, s);
         thread_start(r, s, t->fn, args, t->nargs, t->daemon, th, op, NULL);
         break;
     }
@@ -2771,7 +2793,7 @@ static void *thread_main(void *arg)
     }
     int64_t cpu0 = r->opt->record ? host_thread_cpu_ns() : -1;
     /* a made process's main thread: what the child used since its fork */
-    if (cpu0 >= 0 && r->proc >= sc->nprocesses && th->slot == r->procs[r->proc].main_slot)
+    if (cpu0 >= 0 && made_main(r, r->proc, th->slot))
         s->boot_cpu_ns = host_process_cpu_ns();
     instant(th, INSTANT_ARRIVE, UINT32_MAX, 0, 0);
     gil_take(th);
@@ -3715,6 +3737,13 @@ static void drop_report(const struct stamp_map *sm, int64_t t0, const struct hdr
     *count = d->n;
 }
 
+/* Adds seg to tr unless it is empty. */
+static void add_segment(struct trace *tr, const struct trace_segment *seg)
+{
+    if (seg->end > seg->start)
+        trace_segment_add(tr, seg);
+}
+
 /* CPU c of the host as the trace numbers it: within the run's set, as the
  * simulator's CPUs are. */
 static int run_cpu(const struct hrun *r, int c)
@@ -3741,19 +3770,17 @@ static void add_start_up(const struct hrun *r, const struct stamp_map *sm, struc
     if (forked < begun || forked > born)
         forked = born;
     /* a made process's main thread is blocked while its fork makes it */
-    bool made = sl->process >= r->sc->nprocesses && r->procs[sl->process].main_slot == s;
+    bool made = made_main(r, sl->process, s);
     struct trace_segment seg = {.task = s, .cpu = -1, .state = TRACE_BLOCKED,
                                 .reason = made ? REASON_FORK : REASON_WAKEUP, .obj = UINT32_MAX, .start = begun,
                                 .end = forked};
-    if (seg.end > seg.start)
-        trace_segment_add(tr, &seg);
+    add_segment(tr, &seg);
     seg.state = TRACE_READY;
     seg.reason = REASON_NONE;
     seg.start = forked;
     seg.end = born;
-    if (seg.end > seg.start)
-        trace_segment_add(tr, &seg);
-    if (sl->born != 0)
+    add_segment(tr, &seg);
+    if (made)
         tr->tasks[s].first_op = first;
     if (first <= born)
         return;
@@ -3766,14 +3793,12 @@ static void add_start_up(const struct hrun *r, const struct stamp_map *sm, struc
         cpu = first_cpu;
     seg = (struct trace_segment){.task = s, .cpu = run_cpu(r, cpu), .state = TRACE_RUNNING,
                                  .reason = REASON_NONE, .obj = UINT32_MAX, .start = born, .end = first - ready};
-    if (seg.end > seg.start)
-        trace_segment_add(tr, &seg);
+    add_segment(tr, &seg);
     seg.cpu = -1;
     seg.state = TRACE_READY;
     seg.start = seg.end;
     seg.end = first;
-    if (seg.end > seg.start)
-        trace_segment_add(tr, &seg);
+    add_segment(tr, &seg);
 }
 
 /* The trace from the recorded events, times relative to t0. Threads that
@@ -3794,21 +3819,22 @@ struct run_sum {
 /* The running time of a segment from event a to event b (NULL: not an
  * event) that the thread had no CPU for, when both carry CPU stamps; -1
  * otherwise. */
-static int64_t stamped_wait(const struct host_event *a, const struct host_event *b, int64_t len, int64_t *cpu)
+static int64_t stamped_wait(const struct host_event *a, const struct host_event *b, int64_t len)
 {
     if (!a || !b || a->kind != HEV_RUN || b->kind != HEV_RUN || a->value <= 0 || b->value < a->value)
         return -1;
-    *cpu = b->value - a->value;
-    return *cpu < len ? len - *cpu : 0;
+    int64_t cpu = b->value - a->value;
+    return cpu < len ? len - cpu : 0;
 }
 
 static void merge_thread(const struct hrun *r, const struct stamp_map *sm, int64_t end, struct trace *tr,
-                         uint32_t s, const struct run_sum *sum, struct run_sum *out, int64_t begun)
+                         uint32_t s, const struct run_sum *sum, struct run_sum *out)
 {
     const struct scenario *sc = r->sc;
     int64_t t0 = r->sh->t0;
     bool adding = sum != NULL;
     const struct hslot *sl = &r->slots[s];
+    int64_t begun = sl->begun != 0 ? stamp_to_ns(sm, sl->begun) - t0 : -1;
     /* the wait of the running time between no two stamps, spread over it */
     double ready_part = 0;
     if (adding && sl->cpu_ns >= 0 && sum->running > sum->exact_run) {
@@ -3852,8 +3878,8 @@ static void merge_thread(const struct hrun *r, const struct stamp_map *sm, int64
         if (open && ends) {
             seg.end = t;
             bool run = seg.state == TRACE_RUNNING;
-            int64_t len = seg.end - seg.start, cpu = 0;
-            int64_t exact = run ? stamped_wait(opened, last ? NULL : &ev[i], len, &cpu) : -1;
+            int64_t len = seg.end - seg.start;
+            int64_t exact = run ? stamped_wait(opened, last ? NULL : &ev[i], len) : -1;
             if (!adding && run) {
                 out->running += len;
                 if (exact >= 0) {
@@ -3869,10 +3895,10 @@ static void merge_thread(const struct hrun *r, const struct stamp_map *sm, int64
                 ready.start = seg.end - wait;
                 seg.end = ready.start;
             }
-            if (adding && seg.end > seg.start)
-                trace_segment_add(tr, &seg);
-            if (adding && ready.end > ready.start)
-                trace_segment_add(tr, &ready);
+            if (adding) {
+                add_segment(tr, &seg);
+                add_segment(tr, &ready);
+            }
             ready.end = ready.start = 0;
             open = false;
         }
@@ -3912,27 +3938,13 @@ static struct trace *merge_trace(struct hrun *r, const struct stamp_map *sm, int
                          sc->objects[o].process);
     for (uint32_t v = 0; v < sc->nvars; v++)
         trace_add_object(tr, sc->vars[v].name, "var", sc->vars[v].process);
-    /* when each thread was started: by another thread of its process (a
-     * `thread` or `start` op, a thread pool), or for the main thread of a
-     * process made by an op, by the thread that made the process */
-    int64_t *begun = xcalloc(n ? n : 1, sizeof *begun);
-    for (uint32_t s = 0; s < n; s++)
-        begun[s] = -1;
-    for (uint32_t s = 0; s < n && r->opt->record; s++) {
-        const struct host_event *ev = &r->events[(size_t)s * HOST_EVENTS_PER_THREAD];
-        for (uint32_t i = 0; i < r->slots[s].nevents; i++)
-            if (ev[i].kind == HEV_INSTANT && ev[i].sub == INSTANT_START && ev[i].value >= 0 &&
-                ev[i].value < (int64_t)n)
-                begun[ev[i].value] = stamp_to_ns(sm, ev[i].t) - r->sh->t0;
-    }
     for (uint32_t s = 0; s < n && r->opt->record; s++) {
         /* the first pass measures the running time, the second adds the
          * segments with what of it the thread had no CPU spread over them */
         struct run_sum sum = {0};
-        merge_thread(r, sm, end, tr, s, NULL, &sum, begun[s]);
-        merge_thread(r, sm, end, tr, s, &sum, NULL, begun[s]);
+        merge_thread(r, sm, end, tr, s, NULL, &sum);
+        merge_thread(r, sm, end, tr, s, &sum, NULL);
     }
-    free(begun);
     struct task_metrics *m = xcalloc(tr->ntasks ? tr->ntasks : 1, sizeof *m);
     tr->makespan = trace_metrics_compute(tr, m);
     free(m);

@@ -1144,6 +1144,12 @@ static const op_exec_fn op_exec[OP_KIND_COUNT] = {
     [OP_ALARM] = op_alarm,
 };
 
+void engine_redo(struct task *t)
+{
+    t->frames[t->nframes - 1].pc--;
+    t->redo = 1;
+}
+
 const struct op *engine_current_op(const struct engine *e, const struct task *t)
 {
     if (t->nframes == 0)

@@ -405,9 +405,13 @@ void engine_task_arrive(struct engine *e, struct task *t);
 /* Arrives t now, but it can run only after delay (a real thread's start
  * latency): until then it is blocked with reason wakeup. */
 void engine_task_arrive_late(struct engine *e, struct task *t, sim_time delay);
-/* The main thread m of a process made now by a process op or pool: it
- * arrives and first runs child_ns of start-up (engine_process.c). */
-void engine_child_arrive(struct engine *e, struct task *m, int64_t child_ns);
+/* The main thread m of a process made now by a process op or pool with
+ * method: it arrives and first runs the method's start-up of a child (the
+ * first forkserver start also the server's). Returns the parent's cost of
+ * the start (engine_process.c). */
+int64_t engine_child_arrive(struct engine *e, struct task *m, enum start_method method);
+/* Runs the op t is at again when t next runs (its pc moved back). */
+void engine_redo(struct task *t);
 /* Stops a task that has not finished (a daemon at its process's end, a
  * terminated process's threads). */
 void engine_task_kill(struct engine *e, struct task *t);
@@ -437,7 +441,7 @@ struct pool {
     uint32_t *end;         /* per worker: the end of its chunk */
     bool *busy;            /* per worker: calling the function for cur */
     bool collected;        /* the caller has gone on with the results */
-    uint32_t made;         /* workers made so far (a process pool's, one a step) */
+    uint32_t made;         /* workers made so far, one a step of the map op */
     int64_t *results;      /* with `into`: the results until map returns */
 };
 

@@ -39,14 +39,6 @@ void engine_pools_deinit(struct engine *e)
     free(e->pools);
 }
 
-/* The caller's time to start one worker process by method. */
-static int64_t child_parent_ns(const struct profile *pr, enum start_method method)
-{
-    return method == START_SPAWN        ? pr->spawn_parent_ns
-           : method == START_FORKSERVER ? pr->forkserver_parent_ns
-                                        : pr->fork_parent_ns;
-}
-
 /* A worker's base frame runs the map's POOL_STEP op; its `remaining` says
  * which pool and which worker it is. */
 static void worker_program(struct engine *e, struct task *w, const struct op_map *m, uint32_t id)
@@ -60,8 +52,7 @@ static void worker_program(struct engine *e, struct task *w, const struct op_map
  * when 0). */
 static enum step again(struct task *t, int64_t cost)
 {
-    t->frames[t->nframes - 1].pc--;
-    t->redo = 1;
+    engine_redo(t);
     if (cost <= 0)
         return STEP_NEXT;
     t->op_left = cost;
@@ -78,8 +69,8 @@ static struct pool *open_pool(struct engine *e, const struct task *t, const stru
 }
 
 /* Makes worker w of pool pid, started by t: a thread of t's process, or
- * the main thread of a new process. */
-static void make_worker(struct engine *e, struct task *t, const struct op_map *m, uint32_t pid, uint32_t w)
+ * the main thread of a new process. Returns t's time to make it. */
+static int64_t make_worker(struct engine *e, struct task *t, const struct op_map *m, uint32_t pid, uint32_t w)
 {
     const struct profile *pr = &e->sc->profile;
     static const char *const worker_kind[] = {"ForkPoolWorker", "SpawnPoolWorker", "ForkServerPoolWorker"};
@@ -102,11 +93,7 @@ static void make_worker(struct engine *e, struct task *t, const struct op_map *m
         trace_add_task(e->trace, m->process_pool ? "MainThread" : name, process);
     if (m->process_pool) {
         e->procs[process].main_task = wt->se.id;
-        engine_child_arrive(e, wt,
-                            m->method == START_SPAWN        ? pr->spawn_child_ns
-                            : m->method == START_FORKSERVER ? pr->forkserver_child_ns
-                                                            : pr->fork_child_ns);
-        return;
+        return engine_child_arrive(e, wt, m->method);
     }
     /* thread workers are daemon threads of the caller's process: each can
      * run its start latency after its making began */
@@ -115,13 +102,8 @@ static void make_worker(struct engine *e, struct task *t, const struct op_map *m
     struct proc *p = &e->procs[t->process];
     wt->proc_next = p->created_head;
     p->created_head = wt->se.id;
-    engine_task_arrive_late(e, wt, pr->thread_start_latency_ns > 0 ? pr->thread_start_latency_ns : 0);
-}
-
-/* The caller's time to make one worker of m. */
-static int64_t worker_step(const struct engine *e, const struct op_map *m)
-{
-    return m->process_pool ? child_parent_ns(&e->sc->profile, m->method) : thread_start_step(e);
+    engine_task_arrive_late(e, wt, pr->thread_start_latency_ns);
+    return thread_start_step(e);
 }
 
 /* map runs in steps: the first starts the pool and makes its first worker,
@@ -135,10 +117,8 @@ enum step op_map(struct engine *e, struct task *t, const struct op *op)
     if (m->nitems == 0)
         return STEP_NEXT;
     struct pool *pl = open_pool(e, t, op);
-    if (pl && pl->made < m->workers) {
-        make_worker(e, t, m, (uint32_t)(pl - e->pools), pl->made++);
-        return again(t, worker_step(e, m));
-    }
+    if (pl && pl->made < m->workers)
+        return again(t, make_worker(e, t, m, (uint32_t)(pl - e->pools), pl->made++));
     if (pl) {
         if (pl->done == m->nitems) {
             /* the results reach the caller's array as map returns, as
@@ -157,8 +137,7 @@ enum step op_map(struct engine *e, struct task *t, const struct op *op)
         }
         /* wait, then run this op again to collect the results */
         engine_task_block(e, t, REASON_POOL);
-        t->frames[t->nframes - 1].pc--;
-        t->redo = 1;
+        engine_redo(t);
         return STEP_OFF_CPU;
     }
     if (e->npools >= (1u << (32 - POOL_WORKER_BITS)) - 1)
@@ -176,13 +155,12 @@ enum step op_map(struct engine *e, struct task *t, const struct op *op)
     pl->busy = xcalloc(m->workers, sizeof *pl->busy);
     if (m->has_into)
         pl->results = xcalloc(m->nitems, sizeof *pl->results);
-    make_worker(e, t, m, pid, 0);
     pl->made = 1;
-    return again(t, worker_step(e, m));
+    return again(t, make_worker(e, t, m, pid, 0));
 }
 
-/* A finished item's result goes to the caller's array. */
-static bool pool_result(struct engine *e, struct pool *pl, uint32_t item, int64_t value)
+/* A finished item's result, kept for the caller's array. */
+static void pool_result(struct engine *e, struct pool *pl, uint32_t item, int64_t value)
 {
     const struct op_map *m = &pl->op->u.map;
     uint32_t pos = m->ordered ? item : pl->slot++;
@@ -192,7 +170,6 @@ static bool pool_result(struct engine *e, struct pool *pl, uint32_t item, int64_
     struct task *caller = engine_task_at(e, pl->caller);
     if (++pl->done == m->nitems && caller->state == TRACE_BLOCKED && caller->reason == REASON_POOL)
         engine_task_wake(e, caller, true);
-    return true;
 }
 
 enum step op_pool_step(struct engine *e, struct task *t, const struct op *op)
@@ -203,8 +180,7 @@ enum step op_pool_step(struct engine *e, struct task *t, const struct op *op)
     const struct op_map *m = &pl->op->u.map;
     if (pl->busy[w]) {
         pl->busy[w] = false;
-        if (!pool_result(e, pl, pl->cur[w]++, t->ret))
-            return STEP_ERROR;
+        pool_result(e, pl, pl->cur[w]++, t->ret);
     }
     if (pl->cur[w] >= pl->end[w]) {
         if (pl->next >= m->nitems)

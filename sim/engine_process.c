@@ -52,7 +52,6 @@ uint32_t engine_new_process(struct engine *e, const char *name, uint32_t parent,
 enum step op_process(struct engine *e, struct task *t, const struct op *op)
 {
     const struct op_process *o = &op->u.process;
-    const struct profile *pr = &e->sc->profile;
     if (e->nprocs >= SCENARIO_MAX_PROCESSES)
         return engine_fail(e, STATUS_RUNTIME, t, op, "the scenario creates more than %d processes",
                            SCENARIO_MAX_PROCESSES);
@@ -81,8 +80,19 @@ enum step op_process(struct engine *e, struct task *t, const struct op *op)
     if (e->opts.record_trace)
         trace_add_task(e->trace, "MainThread", p);
 
+    engine_instant(e, t, INSTANT_START, m->se.id, NULL);
+    int64_t parent_ns = engine_child_arrive(e, m, o->method);
+    if (parent_ns <= 0)
+        return STEP_NEXT;
+    t->op_left = parent_ns;
+    return STEP_TIMED;
+}
+
+int64_t engine_child_arrive(struct engine *e, struct task *m, enum start_method method)
+{
+    const struct profile *pr = &e->sc->profile;
     int64_t parent_ns, child_ns;
-    switch (o->method) {
+    switch (method) {
     case START_SPAWN:
         parent_ns = pr->spawn_parent_ns;
         child_ns = pr->spawn_child_ns;
@@ -101,16 +111,6 @@ enum step op_process(struct engine *e, struct task *t, const struct op *op)
         child_ns = pr->fork_child_ns;
         break;
     }
-    engine_instant(e, t, INSTANT_START, m->se.id, NULL);
-    engine_child_arrive(e, m, child_ns);
-    if (parent_ns <= 0)
-        return STEP_NEXT;
-    t->op_left = parent_ns;
-    return STEP_TIMED;
-}
-
-void engine_child_arrive(struct engine *e, struct task *m, int64_t child_ns)
-{
     /* The child's start-up is CPU work it does before its function, from
      * its arrival on. For real the child exists only once its parent's
      * fork is done, and then runs its start-up (docs/host.md); but blocking
@@ -120,6 +120,7 @@ void engine_child_arrive(struct engine *e, struct task *m, int64_t child_ns)
      * against 1.0-1.3 ms alone: the whole figure as CPU stands for that. */
     m->op_left = child_ns;
     engine_task_arrive(e, m);
+    return parent_ns;
 }
 
 /* The process a join or terminate names: the newest child of that name

@@ -654,10 +654,8 @@ enum step op_wait_for(struct engine *e, struct task *t, const struct op *op)
     }
     /* wait, then run this op again to re-check the predicate */
     enum step st = cond_wait(e, t, c, op, deadline ? *deadline - e->now : -1);
-    if (st == STEP_OFF_CPU) {
-        t->frames[t->nframes - 1].pc--;
-        t->redo = 1;
-    }
+    if (st == STEP_OFF_CPU)
+        engine_redo(t);
     return st;
 }
 
