@@ -251,7 +251,13 @@ static void write_json(FILE *out, const struct report_run *run)
             fprintf(out, ", \"mode\": \"old\", \"check_releases\": %" PRIu64, g.check_releases);
         fputc('}', out);
     }
-    fputs(any ? "}}\n}\n" : "}\n}\n", out);
+    if (any)
+        fputc('}', out);
+    /* an extension, only when the run had any: races for barging locks */
+    if (st->lock_races)
+        fprintf(out, ", \"lock_races\": {\"total\": %" PRIu64 ", \"close\": %" PRIu64 ", \"window_ns\": %" PRId64 "}",
+                st->lock_races, st->lock_close_races, run->sc->profile.futex_race_ns);
+    fputs("}\n}\n", out);
 }
 
 /* Writes a CSV field, quoted when it holds a separator, quote or newline. */
@@ -516,6 +522,9 @@ static void write_summary(FILE *out, const struct report_run *run, const struct 
     if (st->lock_failed_wakeups)
         fprintf(out, ", %" PRIu64 " failed lock wake-up%s", st->lock_failed_wakeups,
                 plural(st->lock_failed_wakeups));
+    if (st->lock_races)
+        fprintf(out, ", %" PRIu64 " lock hand-off race%s (%" PRIu64 " close)", st->lock_races,
+                plural(st->lock_races), st->lock_close_races);
     fputc('\n', out);
     for (uint32_t p = 0; p < engine_process_count(run->eng); p++) {
         struct engine_gil_stats g;

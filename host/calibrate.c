@@ -73,6 +73,7 @@ static const struct calib_figure_info infos[CALIB_FIGURE_COUNT] = {
     [CALIB_WAKE_LATENCY] = {"wakeup_latency_ns", true, "ns", "that sem_post's start to the woken thread running"},
     [CALIB_WAKE_EARLY] = {"wake_early_ns", true, "ns", "futex wake system call that wakes no one"},
     [CALIB_WAKE_SETTLE] = {"wake_settle_ns", true, "ns", "futex wait system call that returns at once"},
+    [CALIB_FUTEX_RACE] = {"futex_race_ns", true, "ns", "a lock hand-off race: half the 10-90 % range of who is back first (2 CPUs)"},
     [CALIB_IDLE_WAKE] = {"idle_wake_ns", true, "ns", "extra wake-up latency of a CPU idle for long"},
     [CALIB_IDLE_POLL] = {"idle_poll_ns", true, "ns", "idle time after which a CPU wakes that much slower"},
     [CALIB_IDLE_KICK] = {"idle_kick_ns", true, "ns", "extra cost of the sem_post that wakes such a CPU"},
@@ -803,6 +804,125 @@ static enum status trial_wake(struct calib_ctx *c, double *v)
     return STATUS_OK;
 }
 
+/* How far a futex race moves on this host. A thread pinned to one CPU
+ * blocks in sem_wait on a process-shared semaphore (the runner's lock); a
+ * thread pinned to the other posts it 100 ns after the wait began, as a
+ * lock's holder releases while its waiter is still in its futex wait call.
+ * The simulation has the waiter back wake_settle_ns after it blocked and
+ * the poster back wake_early_ns after its post: a fixed difference between
+ * the two. Here it moves from round to round (by 590 ns from the 10th to
+ * the 90th percentile on this host, 2026-12-06), and the figure is half that
+ * range: a simulated hand-off decided by less is a race that real runs
+ * decide either way (docs/calibrate.md). */
+struct race_bench {
+    sem_t sem;
+    _Alignas(64) atomic_int phase; /* RACE_* */
+    _Alignas(64) atomic_llong back;
+    int rounds;
+    double *diff;
+};
+
+enum { RACE_IDLE, RACE_WANT, RACE_WAITING, RACE_BACK, RACE_STOP };
+
+/* Spins until b->phase is one of two values (yielding after 1 ms, should
+ * the other thread be kept off its CPU); returns the one seen. */
+static int race_await(struct race_bench *b, int x, int y)
+{
+    int64_t t0 = host_now_ns();
+    for (;;) {
+        int ph = atomic_load(&b->phase);
+        if (ph == x || ph == y)
+            return ph;
+        if (host_now_ns() - t0 > 1000000)
+            sched_yield();
+    }
+}
+
+static void *race_waiter(void *arg)
+{
+    struct race_bench *b = arg;
+    while (race_await(b, RACE_WANT, RACE_STOP) == RACE_WANT) {
+        atomic_store(&b->phase, RACE_WAITING);
+        while (sem_wait(&b->sem) != 0)
+            ;
+        atomic_store(&b->back, host_now_ns());
+        atomic_store(&b->phase, RACE_BACK);
+    }
+    return NULL;
+}
+
+static void *race_poster(void *arg)
+{
+    enum { WARMUP = 50, DELAY_NS = 100 };
+    struct race_bench *b = arg;
+    for (int i = -WARMUP; i < b->rounds; i++) {
+        if (i % 8 == 0) {
+            /* now and then, as a lock's users do other work */
+            struct timespec nap = {0, 20000};
+            nanosleep(&nap, NULL);
+        }
+        atomic_store(&b->phase, RACE_WANT);
+        race_await(b, RACE_WAITING, RACE_WAITING);
+        int64_t until = host_now_ns() + DELAY_NS;
+        while (host_now_ns() < until)
+            ;
+        sem_post(&b->sem);
+        int64_t mine = host_now_ns();
+        race_await(b, RACE_BACK, RACE_BACK);
+        if (i >= 0)
+            b->diff[i] = (double)(atomic_load(&b->back) - mine);
+    }
+    atomic_store(&b->phase, RACE_STOP);
+    return NULL;
+}
+
+/* Starts fn(b) on a thread pinned to cpu; returns pthread_create's code. */
+static int start_pinned(pthread_t *t, int cpu, void *(*fn)(void *), void *b)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setaffinity_np(&attr, sizeof set, &set);
+    int rc = pthread_create(t, &attr, fn, b);
+    pthread_attr_destroy(&attr);
+    return rc;
+}
+
+static enum status trial_futex_race(struct calib_ctx *c, double *v)
+{
+    enum { MAXR = 800 };
+    v[0] = 0;
+    if (c->cpu_a == c->cpu_b)
+        return STATUS_OK; /* one CPU: no race between two running threads */
+    struct race_bench b = {.rounds = 200 * c->scale < MAXR ? 200 * c->scale : MAXR};
+    double diff[MAXR];
+    b.diff = diff;
+    if (sem_init(&b.sem, 1, 0) != 0)
+        return sys_fail(c, "sem_init");
+    pthread_t waiter, poster;
+    int rc = start_pinned(&waiter, c->cpu_b, race_waiter, &b);
+    if (rc == 0) {
+        rc = start_pinned(&poster, c->cpu_a, race_poster, &b);
+        if (rc != 0)
+            atomic_store(&b.phase, RACE_STOP);
+        else
+            pthread_join(poster, NULL);
+        pthread_join(waiter, NULL);
+    }
+    sem_destroy(&b.sem);
+    if (rc == EINVAL || rc == EPERM)
+        return STATUS_OK; /* not allowed to pin: not measured here */
+    if (rc != 0) {
+        errno = rc;
+        return sys_fail(c, "pthread_create");
+    }
+    qsort(diff, (size_t)b.rounds, sizeof diff[0], order_double);
+    v[0] = (diff[b.rounds * 9 / 10] - diff[b.rounds / 10]) / 2;
+    return STATUS_OK;
+}
+
 /* The median time from a sem_post to its waiter running, when the waiter's
  * CPU has been idle for `gap` ns: the driver spins meanwhile, so that only
  * the waiter's CPU idles. *post gets the median time of the sem_post call. */
@@ -1449,6 +1569,7 @@ static const struct calib_measurement measurements[] = {
     {trial_contended, CALIB_ADD_CONTENDED, 1},
     {trial_thread_start, CALIB_RUNNER_THREAD_START, 3},
     {trial_wake, CALIB_WAKE, 4},
+    {trial_futex_race, CALIB_FUTEX_RACE, 1},
     {trial_idle_wake, CALIB_IDLE_WAKE, 3},
     {trial_thread_exit, CALIB_THREAD_EXIT, 1},
     {trial_process_exit, CALIB_PROCESS_EXIT, 1},
@@ -1558,6 +1679,7 @@ static const struct profile_slot slots[] = {
     SLOT_NS(CALIB_WAKE, wake_ns),
     SLOT_NS(CALIB_WAKE_EARLY, wake_early_ns),
     SLOT_NS(CALIB_WAKE_SETTLE, wake_settle_ns),
+    SLOT_NS(CALIB_FUTEX_RACE, futex_race_ns),
     SLOT_NS(CALIB_IDLE_WAKE, idle_wake_ns),
     SLOT_NS(CALIB_IDLE_POLL, idle_poll_ns),
     SLOT_NS(CALIB_IDLE_KICK, idle_kick_ns),

@@ -56,6 +56,7 @@ enum calib_figure_id {
     CALIB_WAKE_LATENCY,
     CALIB_WAKE_EARLY,
     CALIB_WAKE_SETTLE,
+    CALIB_FUTEX_RACE,
     CALIB_IDLE_WAKE,     /* the 3 figures of the idle CPU trial */
     CALIB_IDLE_POLL,
     CALIB_IDLE_KICK,

@@ -40,6 +40,11 @@ struct engine_stats {
     uint64_t gil_switches;
     uint64_t lost_updates;
     uint64_t lock_failed_wakeups; /* barging: a waiter woken by a release found the lock taken again */
+    /* barging: hand-offs that were races, a woken waiter against another
+     * thread trying the lock or semaphore: counted when the loser comes to
+     * it. Close: decided by less than the profile's futex_race_ns. */
+    uint64_t lock_races;
+    uint64_t lock_close_races;
     int64_t makespan;       /* time the last thread finished */
     int64_t busy;           /* CPU time spent running tasks' ops, all CPUs */
     int64_t switching;      /* CPU time spent switching, all CPUs */

@@ -170,6 +170,9 @@ struct object {
     bool closed[2];        /* pipe ends */
     uint32_t retrying;     /* barging lock or semaphore: waiters woken and not yet back at it */
     uint32_t release_flow; /* the flow of a release that left it to such waiters, 0: none */
+    bool race_open;        /* barging: taken at race_at while a woken waiter was on its way
+                              (or by one), and no one has lost to that take yet */
+    int64_t race_at;
 };
 
 /* A racy `add` between its read and its write. */

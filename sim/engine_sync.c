@@ -272,10 +272,32 @@ static enum step cpu_cost(struct task *t, int64_t ns)
 
 /* Acquires o for the running task t: at once, or by blocking (with the op's
  * timeout). into gets 1 when acquired, 0 when the timeout passed. */
+/* A thread (a woken waiter or any other) has taken barging object o: a
+ * race when a woken waiter was still on its way to it (or this is one). */
+static void race_taken(struct engine *e, struct object *o, bool retry)
+{
+    o->race_open = retry || o->retrying > 0;
+    o->race_at = e->now;
+}
+
+/* A thread finds o taken: if the take was a race, this thread lost it, by
+ * the time since the take. */
+static void race_lost(struct engine *e, struct object *o)
+{
+    if (!o->race_open)
+        return;
+    o->race_open = false;
+    e->stats.lock_races++;
+    if (e->now - o->race_at < e->sc->profile.futex_race_ns)
+        e->stats.lock_close_races++;
+}
+
 static enum step acquire(struct engine *e, struct task *t, struct object *o, const struct op *op, sim_time timeout)
 {
     bool failed;
     if (try_take(e, t, o, op, &failed)) {
+        if (!(o->decl->type == OBJ_RLOCK && o->count > 1))
+            race_taken(e, o, false); /* not a re-entry */
         o->release_flow = 0;
         engine_object_instant(e, t, INSTANT_ACQUIRE, o, 0, 0);
         op_into(t, op, 1);
@@ -283,6 +305,7 @@ static enum step acquire(struct engine *e, struct task *t, struct object *o, con
     }
     if (failed)
         return STEP_ERROR;
+    race_lost(e, o);
     if (timeout == 0) {
         op_into(t, op, 0);
         return STEP_NEXT;
@@ -371,6 +394,7 @@ bool engine_lock_retry(struct engine *e, struct task *t)
             o->count = t->wait_value;
         }
         t->wait_value = 0;
+        race_taken(e, o, true);
         /* the acquire call returns now: it still pays for the call */
         t->op_left = e->sc->profile.acquire_ns;
         engine_object_instant(e, t, INSTANT_ACQUIRE, o, 0, o->release_flow);
@@ -381,6 +405,7 @@ bool engine_lock_retry(struct engine *e, struct task *t)
     /* taken while it woke up: back to sleep, first in line (wait_value
      * keeps the depth to restore) */
     e->stats.lock_failed_wakeups++;
+    race_lost(e, o);
     engine_task_block(e, t, object_reason[o->decl->type]);
     t->waiting_for = object_id(e, o);
     t->wait_next = o->waiters.head;

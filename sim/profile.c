@@ -53,6 +53,7 @@ void profile_builtin(struct profile *p)
     p->wake_ns = 0;
     p->wake_early_ns = 0;
     p->wake_settle_ns = 0;
+    p->futex_race_ns = 0;
     p->idle_wake_ns = 0;
     p->idle_poll_ns = 0;
     p->idle_kick_ns = 0;

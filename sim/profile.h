@@ -110,6 +110,14 @@ struct profile {
     int64_t wake_ns;
     int64_t wake_early_ns;
     int64_t wake_settle_ns;
+    /* How far apart, on this host, a woken waiter's return and its waker's
+     * next try at the lock can come out from one hand-off to the next (half
+     * the 10-90 % range calibrate measures). The simulation's futex calls
+     * take fixed times, so it decides every such race the same way; a race
+     * it decides by less than this is counted as close
+     * (engine_stats.lock_close_races), because real runs decide those
+     * either way. 0 in the built-in profile: none is counted as close. */
+    int64_t futex_race_ns;
     /* A CPU that has been idle for idle_poll_ns or more has stopped polling
      * for work and sleeps deeper (a virtual CPU the hypervisor has halted, a
      * C-state): the next thread it runs starts idle_wake_ns later, and

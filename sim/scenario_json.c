@@ -2902,6 +2902,7 @@ static enum status profile_from_json(struct profile *p, const cJSON *obj, const 
         NS(wake_ns),
         NS(wake_early_ns),
         NS(wake_settle_ns),
+        NS(futex_race_ns),
         NS(idle_wake_ns),
         NS(idle_poll_ns),
         NS(idle_kick_ns),

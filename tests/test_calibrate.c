@@ -124,6 +124,10 @@ static void calibrated_profile_should_load_with_the_measured_medians(void **stat
     assert_int_equal(p.wake_ns, (int64_t)(result.figures[CALIB_WAKE].median + 0.5));
     assert_int_equal(p.wake_early_ns, (int64_t)(result.figures[CALIB_WAKE_EARLY].median + 0.5));
     assert_int_equal(p.wake_settle_ns, (int64_t)(result.figures[CALIB_WAKE_SETTLE].median + 0.5));
+    assert_int_equal(p.futex_race_ns, (int64_t)(result.figures[CALIB_FUTEX_RACE].median + 0.5));
+    /* a race's spread: measured where two CPUs can be used, within the
+     * length of the futex calls it is the spread of */
+    assert_true(p.futex_race_ns >= 0 && p.futex_race_ns < 100000);
     assert_true(p.context_switch_ns >= 0 && p.process_switch_ns >= 0);
     /* the runner's start-up delay, and the host's mutexes barge */
     assert_int_equal(p.process_start_ns, (int64_t)(result.figures[CALIB_RUNNER_START].median + 0.5));

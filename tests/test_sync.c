@@ -100,6 +100,52 @@ static void a_barging_lock_should_let_the_releaser_retake_it_and_the_waiter_fail
     run_free(r);
 }
 
+/* A barging hand-off is a race between the woken waiter and the thread that
+ * tries the lock next; it is counted when the loser comes to the lock, and
+ * close when it came less than the profile's futex_race_ns after the take. */
+static void a_barging_hand_off_should_be_counted_as_a_race_and_as_close_within_the_profiles_window(void **state)
+{
+    (void)state;
+    /* the releaser wins: a takes L again at 2.5 ms, b's wake-up at 3 ms
+     * finds it taken: a race lost by 500 us */
+    const char *windows[] = {"", ", \"futex_race_ns\": 400000", ", \"futex_race_ns\": 600000"};
+    const uint64_t close[] = {0, 0, 1};
+    for (int v = 0; v < 3; v++) {
+        char json[4096];
+        snprintf(json, sizeof json, HANDOFF_SCENARIO(", \"lock_handoff\": \"barging\"%s"), windows[v]);
+        struct run *r = run_json(json);
+        assert_int_equal(r->status, STATUS_OK);
+        assert_int_equal(engine_stats(r->eng)->lock_races, 1);
+        assert_int_equal(engine_stats(r->eng)->lock_close_races, close[v]);
+        run_free(r);
+    }
+    /* the waiter wins: a computes 1.5 ms after its release, b is back at 3
+     * ms and takes L; a's try at 3.5 ms fails, 500 us after b's take. a's
+     * own wake-up at 5 ms finds L free: no one loses that one. */
+    struct run *r = run_json(
+        "{\"machine\": {\"cpus\": 2, \"context_switch\": 0, \"wakeup_latency\": \"1ms\", \"profile\": {"
+        "\"acquire_ns\": 0, \"release_ns\": 0, \"lock_handoff\": \"barging\", \"futex_race_ns\": 600000}}, "
+        "\"scheduler\": {\"policy\": \"rr\", \"quantum\": \"10ms\"}, \"objects\": {\"L\": {\"type\": \"lock\"}}, "
+        "\"processes\": [{\"name\": \"main\", \"threads\": ["
+        "{\"name\": \"a\", \"program\": [{\"op\": \"with\", \"obj\": \"L\", \"body\": [{\"op\": \"compute\", "
+        "\"for\": \"2ms\"}]}, {\"op\": \"compute\", \"for\": \"1500us\"}, {\"op\": \"with\", \"obj\": \"L\", "
+        "\"body\": [{\"op\": \"compute\", \"for\": \"2ms\"}]}]}, "
+        "{\"name\": \"b\", \"program\": [{\"op\": \"compute\", \"for\": \"1ms\"}, {\"op\": \"with\", \"obj\": "
+        "\"L\", \"body\": [{\"op\": \"compute\", \"for\": \"1ms\"}]}]}]}]}");
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(engine_task_metrics(r->eng, 1)->finish, 4 * MS);
+    assert_int_equal(engine_task_metrics(r->eng, 0)->finish, 7 * MS);
+    assert_int_equal(engine_stats(r->eng)->lock_failed_wakeups, 0);
+    assert_int_equal(engine_stats(r->eng)->lock_races, 1);
+    assert_int_equal(engine_stats(r->eng)->lock_close_races, 1);
+    run_free(r);
+    /* handed over (fifo), no hand-off is a race */
+    r = run_json(HANDOFF_SCENARIO(", \"futex_race_ns\": 600000"));
+    assert_int_equal(r->status, STATUS_OK);
+    assert_int_equal(engine_stats(r->eng)->lock_races, 0);
+    run_free(r);
+}
+
 /* The same with a semaphore of value 1 (CPython's Semaphore is a lock and a
  * condition; the host runner's a mutex and a condition variable): handed
  * over, the value goes to b at 2 ms; barging, a takes it back at 2.5 ms and
@@ -638,6 +684,7 @@ int main(void)
         cmocka_unit_test(a_wait_for_timeout_should_bound_the_whole_wait_despite_notifies),
         cmocka_unit_test(a_fifo_lock_should_hand_over_to_the_waiter_before_the_releaser_can_retake_it),
         cmocka_unit_test(a_barging_lock_should_let_the_releaser_retake_it_and_the_waiter_fail_its_wake_up),
+        cmocka_unit_test(a_barging_hand_off_should_be_counted_as_a_race_and_as_close_within_the_profiles_window),
         cmocka_unit_test(a_semaphore_should_hand_over_or_barge_as_the_profile_says),
         cmocka_unit_test(a_barging_rlock_should_restore_its_depth_after_a_condition_wait),
     };
