@@ -342,6 +342,17 @@ static void write_text(FILE *out, const struct compare_report *r)
                      "part; past it a thread's CPU, wait and blocked times count its last recorded state\n",
                 cmp->truncated, cmp->repeat, (double)cmp->real_recorded_until.median / 1e6,
                 (double)cmp->real_recorded_until.min / 1e6);
+    /* hand-offs the simulation decided by less than a real race moves:
+     * enough of them to matter to the makespan */
+    const struct engine_stats *st = engine_stats(run->eng);
+    int64_t window = prof->futex_race_ns;
+    if (st->lock_close_races >= 100 && window > 0 &&
+        (double)st->lock_close_races * (double)window * 20 >= (double)cmp->sim_makespan)
+        fprintf(out, "  the simulation decided %" PRIu64 " of its %" PRIu64 " lock hand-off races (a woken waiter "
+                     "against another thread trying the lock) by less than %" PRId64 " ns, the profile's "
+                     "futex_race_ns: real runs decide such races either way, in a mix the simulation does not "
+                     "predict, and a run made of them can be far from it (docs/host-compare.md)\n",
+                st->lock_close_races, st->lock_races, window);
     write_text_memory(out, run, r->memory);
 }
 

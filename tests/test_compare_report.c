@@ -2,6 +2,7 @@
  * ({"sim": run's JSON, "real": the same shape with medians, "error": ...})
  * and the text names every thread and the makespan, on a simulated run
  * compared with real runs built by hand. */
+#include <inttypes.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -240,6 +241,64 @@ static void text_report_should_name_each_variable_whose_real_value_differs(void 
     free(text);
 }
 
+/* Two threads on two CPUs that take a barging lock around every add, with
+ * the futex costs of a calibrated profile: the simulation falls into a
+ * lockstep where the woken waiter takes the lock shortly before the other
+ * thread tries it again (by 40-50 ns in half the hand-offs, by 110-150 ns
+ * in the other half), every hand-off a race. */
+#define PING_PONG(window)                                                                                      \
+    "{\"name\": \"ping-pong\", \"machine\": {\"cpus\": 2, \"wakeup_latency\": \"10us\", \"profile\": {"        \
+    "\"lock_handoff\": \"barging\", \"acquire_ns\": 25, \"release_ns\": 25, \"add_ns\": 100, "                \
+    "\"compute_op_ns\": 55, \"wake_ns\": 6000, \"wake_early_ns\": 1124, \"wake_settle_ns\": 1173, "          \
+    "\"futex_race_ns\": " window "}}, \"objects\": {\"L\": {\"type\": \"lock\"}}, \"shared\": {\"x\": 0}, "  \
+    "\"functions\": {\"loop\": {\"params\": [], \"body\": [{\"op\": \"repeat\", \"times\": 200, \"body\": ["   \
+    "{\"op\": \"compute\", \"for\": \"5ns\"}, {\"op\": \"acquire\", \"obj\": \"L\"}, {\"op\": \"add\", "       \
+    "\"var\": \"x\", \"value\": 1}, {\"op\": \"release\", \"obj\": \"L\"}]}]}}, \"processes\": [{\"name\": "  \
+    "\"main\", \"threads\": [{\"name\": \"a\", \"program\": [{\"op\": \"call\", \"fn\": \"loop\"}]}, "        \
+    "{\"name\": \"b\", \"program\": [{\"op\": \"call\", \"fn\": \"loop\"}]}]}]}"
+
+/* The text report of a ping-pong scenario compared with its own run. */
+static char *race_report_of(const char *json, uint64_t *races, uint64_t *close)
+{
+    struct run *r = run_json_with(json, NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    *races = engine_stats(r->eng)->lock_races;
+    *close = engine_stats(r->eng)->lock_close_races;
+    struct compare_run sim;
+    compare_run_from_engine(&sim, r->eng);
+    struct comparison *cmp = comparison_create(&sim, &sim, 1);
+    struct report_run rr = {.sc = r->sc, .policy = "fifo", .eng = r->eng, .deadlock = NULL};
+    struct compare_report rep = {.sim = &rr, .cmp = cmp, .profile_path = "/tmp/p.json", .profile = &r->sc->profile};
+    char *text = report_text(REPORT_TEXT, &rep);
+    comparison_destroy(cmp);
+    compare_run_deinit(&sim);
+    run_free(r);
+    return text;
+}
+
+static void text_report_should_say_when_the_simulation_decided_its_lock_races_by_less_than_a_real_race_moves(
+    void **state)
+{
+    (void)state;
+    uint64_t races, close;
+    char *text = race_report_of(PING_PONG("300"), &races, &close);
+    /* nearly every one of the 400 acquires after the first few is a race */
+    assert_true(races >= 390 && races <= 400);
+    assert_int_equal(close, races);
+    char expect[128];
+    snprintf(expect, sizeof expect, "the simulation decided %" PRIu64 " of its %" PRIu64 " lock hand-off races",
+             close, races);
+    if (!strstr(text, expect) || !strstr(text, "by less than 300 ns"))
+        fail_msg("no race line in:\n%s", text);
+    free(text);
+    /* none decided by less than 40 ns: no close race, and no line */
+    text = race_report_of(PING_PONG("40"), &races, &close);
+    assert_true(races >= 390);
+    assert_int_equal(close, 0);
+    assert_null(strstr(text, "lock hand-off races"));
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -248,6 +307,7 @@ int main(void)
         cmocka_unit_test(report_should_say_how_much_of_the_real_traces_a_full_buffer_left),
         cmocka_unit_test(json_report_should_give_the_real_final_memory_next_to_the_simulated_one),
         cmocka_unit_test(text_report_should_name_each_variable_whose_real_value_differs),
+        cmocka_unit_test(text_report_should_say_when_the_simulation_decided_its_lock_races_by_less_than_a_real_race_moves),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
