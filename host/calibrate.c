@@ -78,6 +78,7 @@ static const struct calib_figure_info infos[CALIB_FIGURE_COUNT] = {
     [CALIB_IDLE_POLL] = {"idle_poll_ns", true, "ns", "idle time after which a CPU wakes that much slower"},
     [CALIB_IDLE_KICK] = {"idle_kick_ns", true, "ns", "extra cost of the sem_post that wakes such a CPU"},
     [CALIB_THREAD_EXIT] = {"thread_exit_ns", true, "ns", "host runner: a thread's end to the next thread running on its CPU"},
+    [CALIB_GIL_CHECK] = {"gil_check_ns", true, "ns", "host runner: an old GIL check point no thread waits at (release and re-take)"},
     [CALIB_PROCESS_EXIT] = {"process_exit_ns", true, "ns", "host runner: a process's end to the next process running on its CPU"},
 };
 
@@ -1187,6 +1188,46 @@ static double runner_json_ns(struct calib_ctx *c, const char *json, int n, doubl
     return ns;
 }
 
+/* The MainThread's CPU time in the host runner for one count of n, in a
+ * process with the GIL given ("" for none); -1 with c->err filled. */
+static double runner_count_ns(struct calib_ctx *c, const char *gil, int64_t n)
+{
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"machine\": {\"cpus\": %d}, \"processes\": [{\"name\": \"main\"%s, \"threads\": [{\"name\": "
+             "\"MainThread\", \"program\": [{\"op\": \"compute\", \"work\": \"count\", \"n\": %" PRId64 "}]}]}]}",
+             lecture_cpus(c), gil, n);
+    return runner_json_ns(c, json, 1, NULL, NULL);
+}
+
+/* The old GIL's check point with no thread waiting: the host runner's count
+ * under an old GIL (check_interval 100) against the same count without a
+ * GIL, the difference over the check points (one every 11 iterations at the
+ * built-in profile's 9 bytecodes an iteration). The least of three of each. */
+static enum status trial_gil_check(struct calib_ctx *c, double *v)
+{
+    struct profile builtin;
+    profile_builtin(&builtin);
+    int64_t n = 2000000LL * c->scale;
+    int64_t chunk = (int64_t)(100 / (builtin.count_bytecodes_per_iter > 0 ? builtin.count_bytecodes_per_iter : 1));
+    if (chunk < 1)
+        chunk = 1;
+    double with = -1, without = -1;
+    for (int i = 0; i < 3; i++) {
+        double a = runner_count_ns(c, ", \"gil\": {\"mode\": \"old\", \"check_interval\": 100}", n);
+        double b = a < 0 ? -1 : runner_count_ns(c, "", n);
+        if (b < 0)
+            return c->err->status != STATUS_OK ? c->err->status : STATUS_INTERNAL;
+        if (with < 0 || a < with)
+            with = a;
+        if (without < 0 || b < without)
+            without = b;
+    }
+    double per = (with - without) / (double)(n / chunk);
+    v[0] = per > 0 ? per : 0;
+    return STATUS_OK;
+}
+
 /* The cost of one more op in a long loop: the slope of the runner's CPU
  * time between two loop lengths, both past the writes its event buffer
  * keeps, so neither the thread's start nor the recording of the first
@@ -1573,6 +1614,7 @@ static const struct calib_measurement measurements[] = {
     {trial_idle_wake, CALIB_IDLE_WAKE, 3},
     {trial_thread_exit, CALIB_THREAD_EXIT, 1},
     {trial_process_exit, CALIB_PROCESS_EXIT, 1},
+    {trial_gil_check, CALIB_GIL_CHECK, 1},
 };
 
 /* CPU time spun before the first trial */
@@ -1697,6 +1739,13 @@ static const struct profile_slot slots[] = {
     SLOT_NS(CALIB_THREAD_EXIT, thread_exit_ns),
     SLOT_NS(CALIB_PROCESS_EXIT, process_exit_ns),
     SLOT_NS(CALIB_RUNNER_COMPUTE, compute_op_ns),
+    SLOT_NS(CALIB_GIL_CHECK, gil_check_ns),
+    /* the old GIL's release at a check point that a thread waits at is the
+     * same release (a condition variable signal that finds no sleeper costs
+     * no more), and waking a thread asleep on the GIL is the runner's wake
+     * of a sleeping thread */
+    {CALIB_GIL_CHECK, offsetof(struct profile, gil_signal_ns), false, "gil_signal_ns"},
+    {CALIB_WAKE, offsetof(struct profile, gil_wake_ns), false, "gil_wake_ns"},
     /* the raw runner_start_ns is when a declared process's first thread runs */
     {CALIB_RUNNER_START, offsetof(struct profile, process_start_ns), false, "process_start_ns"},
 };
@@ -1704,6 +1753,37 @@ static const struct profile_slot slots[] = {
 static const char *slot_key(const struct profile_slot *s)
 {
     return s->key ? s->key : infos[s->id].key;
+}
+
+/* A value no profile key takes (the loader rejects negative figures), to
+ * see which fields a file left alone. */
+#define PROFILE_UNSET (-1)
+
+int calibrate_profile_missing(const char *path, const char **missing, int max, struct error *err)
+{
+    struct profile p;
+    profile_builtin(&p);
+    for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
+        char *field = (char *)&p + slots[i].offset;
+        if (slots[i].real)
+            *(double *)(void *)field = PROFILE_UNSET;
+        else
+            *(int64_t *)(void *)field = PROFILE_UNSET;
+    }
+    if (profile_load_file(&p, path, err) != STATUS_OK)
+        return -1;
+    int n = 0;
+    for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
+        const char *field = (const char *)&p + slots[i].offset;
+        bool unset = slots[i].real ? *(const double *)(const void *)field == PROFILE_UNSET
+                                   : *(const int64_t *)(const void *)field == PROFILE_UNSET;
+        if (!unset)
+            continue;
+        if (n < max)
+            missing[n] = slot_key(&slots[i]);
+        n++;
+    }
+    return n;
 }
 
 void calibrate_apply(const struct calib_result *res, struct profile *p)

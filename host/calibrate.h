@@ -62,6 +62,7 @@ enum calib_figure_id {
     CALIB_IDLE_KICK,
     CALIB_THREAD_EXIT,
     CALIB_PROCESS_EXIT,
+    CALIB_GIL_CHECK,
     CALIB_FIGURE_COUNT
 };
 
@@ -109,6 +110,11 @@ enum status calibrate_run(const struct calib_options *opts, struct calib_result 
 /* Sets the profile keys of every measured figure to its median (other keys
  * keep their value in p) and names the profile "HOST DATE". */
 void calibrate_apply(const struct calib_result *res, struct profile *p);
+
+/* The profile keys a calibration writes that the profile file at path does
+ * not set (one written by an older threadsim, say): their number, the first
+ * `max` of them in missing. -1 with err filled when the file does not load. */
+int calibrate_profile_missing(const char *path, const char **missing, int max, struct error *err);
 
 /* Writes the profile JSON for res: the name, every measured profile key, and
  * under "x-calibration" (ignored by the loader) each figure's median, min,

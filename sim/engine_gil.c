@@ -196,14 +196,50 @@ static void gil_op_cost(const struct engine *e, const struct task *t, const stru
     *opp = op;
 }
 
-/* Old GIL: CPU time between two check points of t: check_interval ticks. */
+/* Old GIL: CPU time between two check points of t: check_interval ticks,
+ * and the check point's own release and re-take (gil_check_ns). */
 static int64_t gil_old_period(const struct engine *e, const struct task *t)
 {
     const struct op *op;
     double iter, bytecodes;
     gil_op_cost(e, t, &op, &iter, &bytecodes);
     double ns = iter / (bytecodes > 0 ? bytecodes : 1) * e->procs[t->process].gil.cfg.check_interval;
+    if (op && op->kind == OP_COMPUTE)
+        ns += (double)e->sc->profile.gil_check_ns;
     return ns >= 1 ? (int64_t)ns : 1;
+}
+
+int64_t engine_gil_old_check_cost(const struct engine *e, const struct task *t, const struct op_compute *c,
+                                  int64_t cost)
+{
+    const struct profile *pr = &e->sc->profile;
+    const struct gil *g = &e->procs[t->process].gil;
+    if (g->cfg.mode != GIL_OLD || c->release_gil || pr->gil_check_ns <= 0 || cost <= 0)
+        return 0;
+    /* the CPU time of check_interval ticks, as the host runner's check
+     * points are spaced: count and primes by their bytecodes, a spin or a
+     * `for` as count's bytecodes at the profile's speed, at least 200 ns */
+    double per_tick;
+    switch (c->kind) {
+    case COMPUTE_COUNT:
+        per_tick = pr->count_ns_per_iter / (pr->count_bytecodes_per_iter > 0 ? pr->count_bytecodes_per_iter : 1);
+        break;
+    case COMPUTE_PRIMES:
+        per_tick = pr->primes_ns_per_division /
+                   (pr->primes_bytecodes_per_division > 0 ? pr->primes_bytecodes_per_division : 1);
+        break;
+    default:
+        per_tick = pr->count_ns_per_iter / (pr->count_bytecodes_per_iter > 0 ? pr->count_bytecodes_per_iter : 1);
+        break;
+    }
+    double between = per_tick * g->cfg.check_interval;
+    if (c->kind != COMPUTE_COUNT && c->kind != COMPUTE_PRIMES && between < 200)
+        between = 200;
+    if (!(between > 0))
+        return 0;
+    double checks = (double)cost / between;
+    double extra = checks * (double)pr->gil_check_ns;
+    return extra < (double)SCENARIO_MAX_DURATION ? (int64_t)extra : SCENARIO_MAX_DURATION;
 }
 
 int64_t engine_gil_old_next_check(const struct engine *e, const struct task *t, const struct cpu *cpu)

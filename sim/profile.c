@@ -40,6 +40,7 @@ void profile_builtin(struct profile *p)
      * dual-core machines of Beazley's measurements: about a microsecond */
     p->gil_signal_ns = 600;
     p->gil_wake_ns = 800;
+    p->gil_check_ns = 0;
     /* the textbook model: threads start at their arrival, and a released
      * lock goes straight to its first waiter */
     p->process_start_ns = 0;

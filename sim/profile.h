@@ -53,6 +53,14 @@ struct profile {
      * time of waking a thread asleep on it (docs/gil.md). */
     int64_t gil_signal_ns;
     int64_t gil_wake_ns;
+    /* The old GIL's check point when no thread wants the GIL: the holder
+     * still releases it and takes it back (two uncontended lock calls), CPU
+     * time added at every check point of a count, primes, spin or `for`
+     * compute that holds it. 0 in the built-in profile (at CPython's speed
+     * it is about 1 % of the 100 bytecodes between check points); calibrate
+     * measures the host runner's, which at the C kernels' speed is most of
+     * the time (docs/gil.md). */
+    int64_t gil_check_ns;
     /* Measured by calibrate; 0 in the built-in profile, meaning "not
      * measured". The engine does not read them: `threadsim compare` puts
      * them into machine.context_switch, process_switch and wakeup_latency

@@ -2888,6 +2888,7 @@ static enum status profile_from_json(struct profile *p, const cJSON *obj, const 
         NS(forkserver_start_ns),
         NS(gil_signal_ns),
         NS(gil_wake_ns),
+        NS(gil_check_ns),
         NS(context_switch_ns),
         NS(process_switch_ns),
         NS(wakeup_latency_ns),

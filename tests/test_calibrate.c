@@ -125,6 +125,13 @@ static void calibrated_profile_should_load_with_the_measured_medians(void **stat
     assert_int_equal(p.wake_early_ns, (int64_t)(result.figures[CALIB_WAKE_EARLY].median + 0.5));
     assert_int_equal(p.wake_settle_ns, (int64_t)(result.figures[CALIB_WAKE_SETTLE].median + 0.5));
     assert_int_equal(p.futex_race_ns, (int64_t)(result.figures[CALIB_FUTEX_RACE].median + 0.5));
+    /* an old GIL check point: measured, and the price of its release at a
+     * contended check point too; waking a sleeper on it is a wake */
+    int64_t check = (int64_t)(result.figures[CALIB_GIL_CHECK].median + 0.5);
+    assert_true(check > 0);
+    assert_int_equal(p.gil_check_ns, check);
+    assert_int_equal(p.gil_signal_ns, check);
+    assert_int_equal(p.gil_wake_ns, p.wake_ns);
     /* a race's spread: measured where two CPUs can be used, within the
      * length of the futex calls it is the spread of */
     assert_true(p.futex_race_ns >= 0 && p.futex_race_ns < 100000);

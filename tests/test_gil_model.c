@@ -124,6 +124,33 @@ static void old_gil_should_cost_a_lone_thread_nothing(void **state)
     run_free(old);
 }
 
+/* With a price on a check point no one waits at (gil_check_ns, 20 ns here),
+ * a lone holder pays it at each check point of its computes: every 100 ns
+ * of count (10 ticks), every 200 ns of a `for` (the least spacing), never
+ * in a compute that releases the GIL, and never without an old GIL. */
+static void old_gil_should_charge_a_lone_thread_its_check_points_when_the_profile_prices_them(void **state)
+{
+    (void)state;
+    const char *fmt = "{'machine': {'cpus': 1, 'profile': {'count_ns_per_iter': 10, 'count_bytecodes_per_iter': 1,"
+                      " 'gil_check_ns': 20}}, 'scheduler': {'policy': 'rr', 'quantum': '1ms'},"
+                      " 'processes': [{'name': 'p', 'gil': %s, 'threads': [{'name': 'main', 'program': ["
+                      "  {'op': 'compute', 'work': 'count', 'n': 1000000}, {'op': 'sleep', 'for': '3ms'},"
+                      "  {'op': 'compute', 'for': '2500us'},"
+                      "  {'op': 'compute', 'work': 'count', 'n': 100000, 'gil': 'release'}]}]}]}";
+    struct run *none = run_text(fmt, "'none'");
+    struct run *old = run_text(fmt, OLD_GIL);
+    struct run *fresh = run_text(fmt, "{'mode': 'new'}");
+    int64_t plain = 10 * 1000000 + 3000000 + 2500000 + 10 * 100000;
+    assert_int_equal(engine_stats(none->eng)->makespan, plain);
+    assert_int_equal(engine_stats(fresh->eng)->makespan, plain);
+    /* 100,000 check points of the count, 12,500 of the `for` */
+    assert_int_equal(engine_stats(old->eng)->makespan, plain + 100000 * 20 + 12500 * 20);
+    assert_int_equal(engine_task_metrics(old->eng, 0)->cpu, engine_task_metrics(none->eng, 0)->cpu + 112500 * 20);
+    run_free(none);
+    run_free(old);
+    run_free(fresh);
+}
+
 static char *trace_bytes(struct run *r, size_t *len)
 {
     char *buf = NULL;
@@ -243,6 +270,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(old_gil_should_let_the_woken_thread_lose_every_race_on_two_cpus),
         cmocka_unit_test(old_gil_should_cost_a_lone_thread_nothing),
+        cmocka_unit_test(old_gil_should_charge_a_lone_thread_its_check_points_when_the_profile_prices_them),
         cmocka_unit_test(old_gil_should_give_the_same_trace_for_the_same_seed),
         cmocka_unit_test(old_gil_should_hand_over_on_one_cpu_only_at_a_slice_end_inside_a_release),
         cmocka_unit_test(old_gil_should_hand_over_on_one_cpu_when_the_holder_blocks),
