@@ -182,9 +182,26 @@ int calib_cli_profile(const char *given, char *path, size_t size)
     }
     if (!calib_cli_cache_path(path, size))
         return STATUS_INTERNAL;
-    if (access(path, R_OK) == 0)
-        return STATUS_OK;
-    fprintf(stderr, "threadsim: no host profile yet: calibrating this host once (a few seconds)...\n");
+    if (access(path, R_OK) == 0) {
+        /* a profile cached by an older threadsim lacks what this one
+         * measures: those figures would keep their built-in values */
+        const char *missing[4];
+        struct error err;
+        error_clear(&err);
+        int n = calibrate_profile_missing(path, missing, 4, &err);
+        if (n == 0)
+            return STATUS_OK;
+        if (n < 0)
+            fprintf(stderr, "threadsim: the cached host profile %s does not load (%s): calibrating this host again "
+                            "(a few seconds)...\n", path, err.msg);
+        else
+            fprintf(stderr, "threadsim: the cached host profile %s lacks %d figure%s this threadsim measures (%s%s%s%s): "
+                            "calibrating this host again (a few seconds)...\n",
+                    path, n, n == 1 ? "" : "s", missing[0], n > 1 ? ", " : "", n > 1 ? missing[1] : "",
+                    n > 2 ? ", ..." : "");
+    } else {
+        fprintf(stderr, "threadsim: no host profile yet: calibrating this host once (a few seconds)...\n");
+    }
     struct calib_result res;
     return calib_cli_run(path, false, false, &res);
 }

@@ -216,6 +216,29 @@ class CalibrateTest(unittest.TestCase):
         self.assertIn("profile " + cached, proc.stdout)
         self.assertNotIn("calibrating", proc.stderr)
 
+    def test_compare_should_calibrate_again_when_the_cached_profile_lacks_a_figure(self):
+        # a profile cached by an older threadsim: one figure this one
+        # measures is missing, and would keep its built-in value
+        env = dict(os.environ, XDG_CACHE_HOME=os.path.join(self.tmp.name, "cache3"))
+        cached = os.path.join(self.tmp.name, "cache3", "threadsim", "profile.json")
+        os.makedirs(os.path.dirname(cached))
+        with open(self.profile) as f:
+            prof = json.load(f)
+        del prof["gil_check_ns"]
+        with open(cached, "w") as f:
+            json.dump(prof, f)
+        scenario = os.path.join(SOURCE_DIR, "scenarios", "lectures", "16_thread_local.json")
+        proc = threadsim("compare", scenario, "--repeat", "1", env=env)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("lacks 1 figure this threadsim measures (gil_check_ns)", proc.stderr)
+        self.assertIn("calibrating this host again", proc.stderr)
+        with open(cached) as f:
+            self.assertIn("gil_check_ns", json.load(f))
+        # and once made whole, it is used as is
+        proc = threadsim("compare", scenario, "--repeat", "1", env=env)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertNotIn("calibrating", proc.stderr)
+
     def test_compare_should_reject_a_bad_repeat(self):
         proc = threadsim("compare", "x.json", "--repeat", "0")
         self.assertEqual(proc.returncode, 2)
