@@ -285,6 +285,21 @@ static void old_gil_checkpoints_should_release_every_interval_ticks_at_moving_pl
     assert_true(released_at[2]);
 }
 
+/* Pins the calling thread to the first CPU it may use; *saved gets the
+ * CPUs it had, to give back with sched_setaffinity. */
+static void pin_to_first_cpu(cpu_set_t *saved)
+{
+    cpu_set_t one;
+    assert_int_equal(sched_getaffinity(0, sizeof *saved, saved), 0);
+    CPU_ZERO(&one);
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, saved)) {
+            CPU_SET(c, &one);
+            break;
+        }
+    assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
+}
+
 #define OLD_GIL_JSON "\"gil\": {\"mode\": \"old\", \"check_interval\": 100}"
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define OLD_COUNT_OP "{\"op\": \"compute\", \"work\": \"count\", \"n\": 1000000}"
@@ -316,16 +331,9 @@ static void the_old_gil_battle_should_make_two_threads_slower_than_sequential_in
                   "%.2f; %llu failed wake-ups in a further run\n",
                   seq / 1e6, thr / 1e6, ratio, (unsigned long long)failed);
 
-    cpu_set_t saved, one;
-    assert_int_equal(sched_getaffinity(0, sizeof saved, &saved), 0);
-    CPU_ZERO(&one);
-    for (int c = 0; c < CPU_SETSIZE; c++)
-        if (CPU_ISSET(c, &saved)) {
-            CPU_SET(c, &one);
-            break;
-        }
     /* the runner's processes inherit this thread's CPU */
-    assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
+    cpu_set_t saved;
+    pin_to_first_cpu(&saved);
     int64_t seq1, thr1;
     double ratio1 = median_makespans(old_sequential, old_two_threads, &seq1, &thr1, &idle);
     sched_setaffinity(0, sizeof saved, &saved);
@@ -403,21 +411,13 @@ static void the_old_gil_driven_directly_should_time_its_battle_and_never_fail_a_
     double ratio = (double)thr / (double)seq;
     print_message("old GIL, all CPUs: sequential %.1f ms, 2 threads %.1f ms, ratio %.2f, %llu failed wake-ups\n",
                   seq / 1e6, thr / 1e6, ratio, (unsigned long long)failed_thr);
-    /* a single thread never waits, so never fails a wake-up. The published
-     * battle (ratio 1.5-2) is not asserted: on this loaded VM the measured
-     * ratio stays near or below 1 (docs/host.md); it is printed. */
+    /* a single thread never waits, so never fails a wake-up. The ratio is
+     * printed: the lesson is asserted through the runner (above). */
     assert_int_equal(failed_seq, 0);
 
     /* on one CPU the waiter only gets the GIL when the OS preempts the holder */
-    cpu_set_t saved, one;
-    assert_int_equal(sched_getaffinity(0, sizeof saved, &saved), 0);
-    CPU_ZERO(&one);
-    for (int c = 0; c < CPU_SETSIZE; c++)
-        if (CPU_ISSET(c, &saved)) {
-            CPU_SET(c, &one);
-            break;
-        }
-    assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
+    cpu_set_t saved;
+    pin_to_first_cpu(&saved);
     int64_t seq1 = old_gil_time(1, 2 * iters, &failed_seq);
     int64_t thr1 = old_gil_time(2, iters, &failed_thr);
     sched_setaffinity(0, sizeof saved, &saved);
