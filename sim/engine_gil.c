@@ -287,6 +287,11 @@ static void gil_old_release_at_check(struct engine *e, struct gil *g, struct tas
     /* wait_value keeps 32 bits of the window's end: about a second at most */
     if (d > (INT64_C(1) << 30))
         d = INT64_C(1) << 30;
+    /* a compute priced with its check points (gil_check_ns) already holds
+     * this one's release and re-take: the window takes its place */
+    const struct op *op = engine_current_op(e, t);
+    if (op && op->kind == OP_COMPUTE && !op->u.compute.release_gil && pr->gil_check_ns > 0)
+        t->op_left -= t->op_left > pr->gil_check_ns ? pr->gil_check_ns : t->op_left;
     t->wait_value = (uint32_t)t->op_left;
     t->op_left += d;
     t->gil_flags |= TASK_GIL_WINDOW;

@@ -151,6 +151,30 @@ static void old_gil_should_charge_a_lone_thread_its_check_points_when_the_profil
     run_free(fresh);
 }
 
+/* A contended check point's release window takes the place of the price
+ * its compute already holds for it: with the window priced as an
+ * uncontended check point (gil_signal_ns = gil_check_ns, no wake cost), two
+ * threads taking turns on one CPU use exactly their work and 20 ns per
+ * check point, contended or not. */
+static void old_gil_should_not_charge_a_contended_check_point_twice(void **state)
+{
+    (void)state;
+    struct run *r = run_text(
+        "{'machine': {'cpus': 1, 'wakeup_latency': '1us', 'profile': {'count_ns_per_iter': 10,"
+        " 'count_bytecodes_per_iter': 1, 'gil_check_ns': 20, 'gil_signal_ns': 20, 'gil_wake_ns': 0}},"
+        " 'scheduler': {'policy': 'rr', 'quantum': '300us'},"
+        " 'processes': [{'name': 'p', 'gil': %s, 'threads': ["
+        "  {'name': 'a', 'program': [{'op': 'compute', 'work': 'count', 'n': 100000}]},"
+        "  {'name': 'b', 'program': [{'op': 'compute', 'work': 'count', 'n': 100000}]}]}]}",
+        OLD_GIL);
+    struct engine_gil_stats g = gil_stats(r);
+    assert_true(g.check_releases > 100);
+    int64_t cpu = engine_task_metrics(r->eng, 0)->cpu + engine_task_metrics(r->eng, 1)->cpu;
+    /* 1 ms of count each, a check point every 100 ns of it */
+    assert_int_equal(cpu, 2 * (1000000 + 10000 * 20));
+    run_free(r);
+}
+
 static char *trace_bytes(struct run *r, size_t *len)
 {
     char *buf = NULL;
@@ -271,6 +295,7 @@ int main(void)
         cmocka_unit_test(old_gil_should_let_the_woken_thread_lose_every_race_on_two_cpus),
         cmocka_unit_test(old_gil_should_cost_a_lone_thread_nothing),
         cmocka_unit_test(old_gil_should_charge_a_lone_thread_its_check_points_when_the_profile_prices_them),
+        cmocka_unit_test(old_gil_should_not_charge_a_contended_check_point_twice),
         cmocka_unit_test(old_gil_should_give_the_same_trace_for_the_same_seed),
         cmocka_unit_test(old_gil_should_hand_over_on_one_cpu_only_at_a_slice_end_inside_a_release),
         cmocka_unit_test(old_gil_should_hand_over_on_one_cpu_when_the_holder_blocks),
