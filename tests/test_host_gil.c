@@ -102,12 +102,17 @@ static bool two_cpus_deliver(void)
 #define GIL_NEW "\"gil\": {\"mode\": \"new\", \"switch_interval\": \"5ms\"}"
 #define COUNT_OP "{\"op\": \"compute\", \"work\": \"count\", \"n\": " COUNT_N "}"
 
-static const char sequential[] =
-    "{\"machine\": {\"cpus\": 2}, \"processes\": [{\"name\": \"main\", " GIL_NEW ", \"threads\": [{\"name\": "
-    "\"MainThread\", \"program\": [" COUNT_OP ", " COUNT_OP "]}]}]}";
-static const char two_threads[] =
-    "{\"machine\": {\"cpus\": 2}, \"processes\": [{\"name\": \"main\", " GIL_NEW ", \"threads\": [{\"name\": "
-    "\"t1\", \"program\": [" COUNT_OP "]}, {\"name\": \"t2\", \"program\": [" COUNT_OP "]}]}]}";
+/* One thread doing op twice, and two threads doing it once each, in one
+ * process with the given GIL, on 2 CPUs. */
+#define SEQUENTIAL_OF(gil, op)                                                                                  \
+    "{\"machine\": {\"cpus\": 2}, \"processes\": [{\"name\": \"main\", " gil ", \"threads\": [{\"name\": "  \
+    "\"MainThread\", \"program\": [" op ", " op "]}]}]}"
+#define TWO_THREADS_OF(gil, op)                                                                                 \
+    "{\"machine\": {\"cpus\": 2}, \"processes\": [{\"name\": \"main\", " gil ", \"threads\": [{\"name\": "  \
+    "\"t1\", \"program\": [" op "]}, {\"name\": \"t2\", \"program\": [" op "]}]}]}"
+
+static const char sequential[] = SEQUENTIAL_OF(GIL_NEW, COUNT_OP);
+static const char two_threads[] = TWO_THREADS_OF(GIL_NEW, COUNT_OP);
 static const char two_processes[] =
     "{\"machine\": {\"cpus\": 2}, \"processes\": [{\"name\": \"p1\", " GIL_NEW ", \"threads\": [{\"name\": "
     "\"MainThread\", \"program\": [" COUNT_OP "]}]}, {\"name\": \"p2\", " GIL_NEW ", \"threads\": [{\"name\": "
@@ -307,12 +312,8 @@ static void pin_to_first_cpu(cpu_set_t *saved)
 #define OLD_COUNT_OP "{\"op\": \"compute\", \"work\": \"count\", \"n\": 10000000}"
 #endif
 
-static const char old_sequential[] =
-    "{\"machine\": {\"cpus\": 2}, \"processes\": [{\"name\": \"main\", " OLD_GIL_JSON ", \"threads\": [{\"name\": "
-    "\"MainThread\", \"program\": [" OLD_COUNT_OP ", " OLD_COUNT_OP "]}]}]}";
-static const char old_two_threads[] =
-    "{\"machine\": {\"cpus\": 2}, \"processes\": [{\"name\": \"main\", " OLD_GIL_JSON ", \"threads\": [{\"name\": "
-    "\"t1\", \"program\": [" OLD_COUNT_OP "]}, {\"name\": \"t2\", \"program\": [" OLD_COUNT_OP "]}]}]}";
+static const char old_sequential[] = SEQUENTIAL_OF(OLD_GIL_JSON, OLD_COUNT_OP);
+static const char old_two_threads[] = TWO_THREADS_OF(OLD_GIL_JSON, OLD_COUNT_OP);
 
 /* The lesson as the real runs teach it (gil-model.md): two threads under
  * the old GIL, on two CPUs, take at least 1.5 times as long as one thread
