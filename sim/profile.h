@@ -120,7 +120,7 @@ struct profile {
     int64_t wake_settle_ns;
     /* How far apart, on this host, a woken waiter's return and its waker's
      * next try at the lock can come out from one hand-off to the next (half
-     * the 10-90 % range calibrate measures). The simulation's futex calls
+     * the 1-99 % range calibrate measures). The simulation's futex calls
      * take fixed times, so it decides every such race the same way; a race
      * it decides by less than this is counted as close
      * (engine_stats.lock_close_races), because real runs decide those
