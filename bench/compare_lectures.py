@@ -22,6 +22,10 @@ traces are whole only up to X ms, the part it covers. The last column is the cou
 just before or just after the real runs (compare measures both; the one
 further off), over the profile's: far from 1.00, the host's speed moved
 since the profile was measured (just before, with --calibrate-each).
+The "close races" column is the simulation's lock hand-off races decided by
+less than the profile's futex_race_ns, of all its races (compare's
+close-race line fires for the row when there are enough to matter): real
+runs decide those races either way (docs/host-compare.md).
 With --steady-tries N a row whose count kernel was more than 10 % off
 before or after its real runs is calibrated and measured again, up to N
 times in all; the table shows the last try and how many there were, and
@@ -117,8 +121,8 @@ def main():
         print("profile: %s (%s)\n" % (profile, json.load(f).get("name", "?")))
 
     print("| scenario | sim makespan (ms) | real median (ms) | real min-max (ms) | error | bound | within | CPU share "
-          "| CPU idle, thread ready (ms) | count kernel around / profile | tries |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |")
+          "| CPU idle, thread ready (ms) | count kernel around / profile | tries | close races |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
     within = total = 0
     steady_within = steady = 0
     for path in sorted(glob.glob(os.path.join(ROOT, "scenarios", "lectures", "*.json"))):
@@ -160,7 +164,7 @@ def main():
             why = why[-1].split(": ", 1)[-1] if why else ""
             if len(why) > 90:
                 why = why[:87] + "..."
-            print("| %s | - | - | - | %s | | %s | %s | - | - | %d |" % (
+            print("| %s | - | - | - | %s | | %s | %s | - | - | %d | - |" % (
                 name, what, ("yes (sim: %s too)" % what) if agree else "no: " + why.replace("|", "/"), share,
                 tries))
             total += 1
@@ -176,10 +180,10 @@ def main():
         if ratio is not None and 0.9 <= ratio <= 1.1:
             steady += 1
             steady_within += ok
-        print("| %s | %s | %s | %s-%s | %s | %d %% | %s | %s | %s | %s | %d |" % (
+        print("| %s | %s | %s | %s-%s | %s | %d %% | %s | %s | %s | %s | %d | %s |" % (
             name, ms(sim["makespan_ns"]), ms(real["makespan_ns"]), ms(spread[0]), ms(spread[1]),
             "-" if pct is None else "%+.1f %%" % pct, bound, "yes" if ok else "**no**", share,
-            idle_of(real["stats"]), drift, tries))
+            idle_of(real["stats"]), drift, tries, races_of(sim["stats"])))
         sys.stdout.flush()
     print("\n%d of %d within their bound" % (within, total))
     print("%d of the %d rows measured at a steady host speed (count kernel before and after the real runs "
@@ -191,6 +195,14 @@ def main():
     if tmp:
         tmp.cleanup()
     return 0
+
+
+def races_of(stats):
+    """The simulation's close lock races of all its races, "-" for none."""
+    races = stats.get("lock_races")
+    if not races:
+        return "-"
+    return "%d of %d (< %d ns)" % (races["close"], races["total"], races["window_ns"])
 
 
 def idle_of(stats):
