@@ -812,8 +812,8 @@ static enum status trial_wake(struct calib_ctx *c, double *v)
  * The simulation has the waiter back wake_settle_ns after it blocked and
  * the poster back wake_early_ns after its post: a fixed difference between
  * the two. Here it moves from round to round, and the figure is half the
- * range from its 1st to its 99th percentile (200-225 ns on this host when
- * quiet, 2026-12-06): a simulated hand-off decided by less is a race that
+ * range from its 1st to its 99th percentile (141-928 ns on this host in one
+ * morning, 2026-12-06): a simulated hand-off decided by less is a race that
  * real runs decide the other way now and then, which is enough to break a
  * lockstep of millions (docs/calibrate.md). */
 struct race_bench {
@@ -899,10 +899,10 @@ static enum status trial_futex_race(struct calib_ctx *c, double *v)
     if (c->cpu_a == c->cpu_b)
         return STATUS_OK; /* one CPU: no race between two running threads */
     struct race_bench b = {.rounds = 1000 * c->scale < MAXR ? 1000 * c->scale : MAXR};
-    static double diff[MAXR];
-    b.diff = diff;
     if (sem_init(&b.sem, 1, 0) != 0)
         return sys_fail(c, "sem_init");
+    double *diff = xcalloc((size_t)b.rounds, sizeof *diff);
+    b.diff = diff;
     pthread_t waiter, poster;
     int rc = start_pinned(&waiter, c->cpu_b, race_waiter, &b);
     if (rc == 0) {
@@ -914,18 +914,18 @@ static enum status trial_futex_race(struct calib_ctx *c, double *v)
         pthread_join(waiter, NULL);
     }
     sem_destroy(&b.sem);
-    if (rc == EINVAL || rc == EPERM)
-        return STATUS_OK; /* not allowed to pin: not measured here */
-    if (rc != 0) {
-        errno = rc;
-        return sys_fail(c, "pthread_create");
+    if (rc == 0) {
+        /* a lockstep of millions of hand-offs breaks at its rare races: the
+         * range of 98 % of them, not of the middle 80 % (on a quiet host the
+         * middle is 140-170 ns wide and the 1-99 % range 400-450 ns) */
+        qsort(diff, (size_t)b.rounds, sizeof diff[0], order_double);
+        v[0] = (diff[b.rounds * 99 / 100] - diff[b.rounds / 100]) / 2;
     }
-    /* a lockstep of millions of hand-offs breaks at its rare races: the
-     * range of 98 % of them, not of the middle 80 % (on a quiet host the
-     * middle is 140-170 ns wide and the 1-99 % range 400-450 ns) */
-    qsort(diff, (size_t)b.rounds, sizeof diff[0], order_double);
-    v[0] = (diff[b.rounds * 99 / 100] - diff[b.rounds / 100]) / 2;
-    return STATUS_OK;
+    free(diff);
+    if (rc == 0 || rc == EINVAL || rc == EPERM)
+        return STATUS_OK; /* EINVAL, EPERM: not allowed to pin, not measured here */
+    errno = rc;
+    return sys_fail(c, "pthread_create");
 }
 
 /* The median time from a sem_post to its waiter running, when the waiter's
@@ -1293,14 +1293,7 @@ static int run_contenders(struct contender *k, int n)
     pthread_t t[2];
     int made = 0, rc = 0;
     while (made < n && rc == 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(k[made].cpu, &set);
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setaffinity_np(&attr, sizeof set, &set);
-        rc = pthread_create(&t[made], &attr, contend, &k[made]);
-        pthread_attr_destroy(&attr);
+        rc = start_pinned(&t[made], k[made].cpu, contend, &k[made]);
         made += rc == 0;
     }
     if (made < n)

@@ -747,7 +747,7 @@ static enum step op_compute(struct engine *e, struct task *t, const struct op *o
         engine_gil_release(e, t, false);
         t->nogil = 1;
     }
-    t->op_left = cost + engine_gil_old_check_cost(e, t, c, cost);
+    t->op_left = cost + engine_gil_old_check_cost(e, t, cost);
     return STEP_TIMED;
 }
 

@@ -196,49 +196,47 @@ static void gil_op_cost(const struct engine *e, const struct task *t, const stru
     *opp = op;
 }
 
+/* Old GIL: CPU time of check_interval ticks of what t runs (gil_op_cost:
+ * count and primes by their bytecodes, anything else as count's). */
+static double gil_old_ticks_ns(const struct engine *e, const struct task *t, const struct op **op)
+{
+    double iter, bytecodes;
+    gil_op_cost(e, t, op, &iter, &bytecodes);
+    return iter / (bytecodes > 0 ? bytecodes : 1) * e->procs[t->process].gil.cfg.check_interval;
+}
+
+/* Whether op is a compute that holds the GIL and whose check points the
+ * profile prices (gil_check_ns). */
+static bool gil_check_priced(const struct profile *pr, const struct op *op)
+{
+    return op && op->kind == OP_COMPUTE && !op->u.compute.release_gil && pr->gil_check_ns > 0;
+}
+
 /* Old GIL: CPU time between two check points of t: check_interval ticks,
  * and the check point's own release and re-take (gil_check_ns). */
 static int64_t gil_old_period(const struct engine *e, const struct task *t)
 {
     const struct op *op;
-    double iter, bytecodes;
-    gil_op_cost(e, t, &op, &iter, &bytecodes);
-    double ns = iter / (bytecodes > 0 ? bytecodes : 1) * e->procs[t->process].gil.cfg.check_interval;
-    if (op && op->kind == OP_COMPUTE)
+    double ns = gil_old_ticks_ns(e, t, &op);
+    if (gil_check_priced(&e->sc->profile, op))
         ns += (double)e->sc->profile.gil_check_ns;
     return ns >= 1 ? (int64_t)ns : 1;
 }
 
-int64_t engine_gil_old_check_cost(const struct engine *e, const struct task *t, const struct op_compute *c,
-                                  int64_t cost)
+int64_t engine_gil_old_check_cost(const struct engine *e, const struct task *t, int64_t cost)
 {
     const struct profile *pr = &e->sc->profile;
-    const struct gil *g = &e->procs[t->process].gil;
-    if (g->cfg.mode != GIL_OLD || c->release_gil || pr->gil_check_ns <= 0 || cost <= 0)
+    const struct op *op;
+    double between = gil_old_ticks_ns(e, t, &op);
+    if (e->procs[t->process].gil.cfg.mode != GIL_OLD || !gil_check_priced(pr, op) || cost <= 0)
         return 0;
-    /* the CPU time of check_interval ticks, as the host runner's check
-     * points are spaced: count and primes by their bytecodes, a spin or a
-     * `for` as count's bytecodes at the profile's speed, at least 200 ns */
-    double per_tick;
-    switch (c->kind) {
-    case COMPUTE_COUNT:
-        per_tick = pr->count_ns_per_iter / (pr->count_bytecodes_per_iter > 0 ? pr->count_bytecodes_per_iter : 1);
-        break;
-    case COMPUTE_PRIMES:
-        per_tick = pr->primes_ns_per_division /
-                   (pr->primes_bytecodes_per_division > 0 ? pr->primes_bytecodes_per_division : 1);
-        break;
-    default:
-        per_tick = pr->count_ns_per_iter / (pr->count_bytecodes_per_iter > 0 ? pr->count_bytecodes_per_iter : 1);
-        break;
-    }
-    double between = per_tick * g->cfg.check_interval;
+    /* the host runner checks a spin or a `for` at least 200 ns apart */
+    const struct op_compute *c = &op->u.compute;
     if (c->kind != COMPUTE_COUNT && c->kind != COMPUTE_PRIMES && between < 200)
         between = 200;
     if (!(between > 0))
         return 0;
-    double checks = (double)cost / between;
-    double extra = checks * (double)pr->gil_check_ns;
+    double extra = (double)cost / between * (double)pr->gil_check_ns;
     return extra < (double)SCENARIO_MAX_DURATION ? (int64_t)extra : SCENARIO_MAX_DURATION;
 }
 
@@ -289,8 +287,7 @@ static void gil_old_release_at_check(struct engine *e, struct gil *g, struct tas
         d = INT64_C(1) << 30;
     /* a compute priced with its check points (gil_check_ns) already holds
      * this one's release and re-take: the window takes its place */
-    const struct op *op = engine_current_op(e, t);
-    if (op && op->kind == OP_COMPUTE && !op->u.compute.release_gil && pr->gil_check_ns > 0)
+    if (gil_check_priced(pr, engine_current_op(e, t)))
         t->op_left -= t->op_left > pr->gil_check_ns ? pr->gil_check_ns : t->op_left;
     t->wait_value = (uint32_t)t->op_left;
     t->op_left += d;

@@ -505,11 +505,10 @@ int64_t engine_gil_old_until(const struct engine *e, const struct task *t, const
 /* Old GIL: the next check point of holder t, running on cpu, when someone
  * wants the GIL; SIM_TIME_NEVER when nobody does. */
 int64_t engine_gil_old_next_check(const struct engine *e, const struct task *t, const struct cpu *cpu);
-/* Old GIL: the CPU time that compute c of `cost` ns adds for its check
- * points' releases and re-takes when t's process has an old GIL and c holds
- * it (profile.gil_check_ns each); 0 otherwise. */
-int64_t engine_gil_old_check_cost(const struct engine *e, const struct task *t, const struct op_compute *c,
-                                  int64_t cost);
+/* Old GIL: the CPU time that the compute t is at, of `cost` ns, adds for
+ * its check points' releases and re-takes when t's process has an old GIL
+ * and the compute holds it (profile.gil_check_ns each); 0 otherwise. */
+int64_t engine_gil_old_check_cost(const struct engine *e, const struct task *t, int64_t cost);
 
 /* engine_signal.c: kill, alarm and handlers. */
 enum step op_kill(struct engine *e, struct task *t, const struct op *op);

@@ -270,8 +270,6 @@ static enum step cpu_cost(struct task *t, int64_t ns)
     return STEP_TIMED;
 }
 
-/* Acquires o for the running task t: at once, or by blocking (with the op's
- * timeout). into gets 1 when acquired, 0 when the timeout passed. */
 /* A thread (a woken waiter or any other) has taken barging object o: a
  * race when a woken waiter was still on its way to it (or this is one). */
 static void race_taken(struct engine *e, struct object *o, bool retry)
@@ -292,6 +290,8 @@ static void race_lost(struct engine *e, struct object *o)
         e->stats.lock_close_races++;
 }
 
+/* Acquires o for the running task t: at once, or by blocking (with the op's
+ * timeout). into gets 1 when acquired, 0 when the timeout passed. */
 static enum step acquire(struct engine *e, struct task *t, struct object *o, const struct op *op, sim_time timeout)
 {
     bool failed;
