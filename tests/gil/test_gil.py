@@ -78,6 +78,23 @@ class NewGil(unittest.TestCase):
         self.assertEqual(spans, sorted(spans))
         self.assertGreater(spans[3], 1.5 * spans[0])
 
+    def test_a_lock_taken_every_iteration_drags_the_gil_along(self):
+        doc = run("counter_lock_each.json")
+        self.assertEqual(doc["memory"]["main"]["share"], 0)
+        self.assertEqual(doc["stats"]["lost_updates"], 0)
+        gil = doc["stats"]["gil"]["main"]
+        # 2,000,000 iterations: the GIL follows the lock far more often than
+        # the 5 ms interval alone would move it (a few thousand times), and
+        # not because of drop requests
+        self.assertGreater(gil["switches"], 1000000)
+        self.assertLessEqual(gil["drop_requests"], 10)
+        # a convoy costs a wake-up an iteration, so far more than the
+        # iterations' own work
+        for name in ("increment", "decrement"):
+            t = thread(doc, name)
+            self.assertGreater(t["blocked_ns"], 10 * t["cpu_ns"])
+        self.assertGreater(doc["makespan_ns"], 2000000 * 2e3)
+
     def test_a_racy_add_loses_updates_only_where_a_check_point_falls_inside(self):
         byte = run("racy_counter_bytecode.json")
         edge = run("racy_counter_backedge.json")
