@@ -46,11 +46,16 @@ struct cli_overrides {
 };
 
 /* Runs the scenario in `file` once for real (host_run, default limits) for
- * the commands that draw it (export, view). Returns 0 with *out the trace
- * (free with trace_destroy), or the exit code of what went wrong, printed;
- * *out is then still the trace when the run made one (a deadlocked run is
- * drawn up to where it stopped), else NULL. */
-int cli_real_trace(const char *file, struct trace **out);
+ * the commands that draw it (export, view); trace_events: the events of a
+ * declared thread's trace buffer, 0: the runner's default. Returns 0 with
+ * *out the trace (free with trace_destroy), or the exit code of what went
+ * wrong, printed; *out is then still the trace when the run made one (a
+ * deadlocked run is drawn up to where it stopped), else NULL. */
+int cli_real_trace(const char *file, uint32_t trace_events, struct trace **out);
+
+/* Parses the value of --trace-events (real, compare, export, view) into
+ * *out. Returns STATUS_OK, or the usage error's exit code (printed). */
+int cli_trace_events_option(const struct cmd_entry *cmd, const char *arg, uint32_t *out);
 
 /* Fits a scenario about to be simulated next to a real run of it to this
  * host (the profile given with --profile, else the cached calibration), as

@@ -32,6 +32,7 @@ struct compare_options {
     const char *profile;       /* --profile, or NULL: the cached host profile */
     enum report_format format; /* text or json */
     sim_time timeout;          /* --timeout of each real run, 0: the runner's default */
+    uint32_t trace_events;     /* --trace-events of each real run, 0: the runner's default */
 };
 
 static int compare_exec(int argc, char **argv);
@@ -41,7 +42,7 @@ const struct cmd_entry cmd_compare_entry = {
     .summary = "simulate a scenario and run it for real, and print the error",
     .usage =
         "Usage: threadsim compare FILE [--repeat N] [--profile F] [--format text|json]\n"
-        "                         [--timeout D]\n"
+        "                         [--timeout D] [--trace-events N]\n"
         "\n"
         "Simulates the scenario in FILE with this host's calibration profile, runs it\n"
         "for real N times (real processes and threads), and prints for every thread\n"
@@ -61,6 +62,8 @@ const struct cmd_entry cmd_compare_entry = {
         "                  first time)\n"
         "  --format F      text (default) or json\n"
         "  --timeout D     bound of each real run, a duration such as 10s (default 60s)\n"
+        "  --trace-events N  events each declared thread's trace buffer holds in the\n"
+        "                  real runs (default 16384; see threadsim real --help)\n"
         "  -h, --help      show this help\n"
         "\n"
         "Exit status: 0 success, 1 internal error, 2 bad usage or bad scenario,\n"
@@ -73,7 +76,8 @@ enum {
     OPT_REPEAT = 256,
     OPT_PROFILE,
     OPT_FORMAT,
-    OPT_TIMEOUT
+    OPT_TIMEOUT,
+    OPT_TRACE_EVENTS
 };
 
 /* Returns 0 and fills opts, or the exit code of a usage error; -1: --help. */
@@ -84,6 +88,7 @@ static int parse_options(int argc, char **argv, struct compare_options *opts)
         { "profile", required_argument, NULL, OPT_PROFILE },
         { "format", required_argument, NULL, OPT_FORMAT },
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
+        { "trace-events", required_argument, NULL, OPT_TRACE_EVENTS },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -117,6 +122,12 @@ static int parse_options(int argc, char **argv, struct compare_options *opts)
             if (cli_parse_duration(optarg, &opts->timeout, &err) != STATUS_OK || opts->timeout <= 0)
                 return cli_usage_error(cmd, "--timeout wants a positive duration such as 10s, got '%s'", optarg);
             break;
+        case OPT_TRACE_EVENTS: {
+            int rc = cli_trace_events_option(cmd, optarg, &opts->trace_events);
+            if (rc)
+                return rc;
+            break;
+        }
         case ':':
             return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
         default:
@@ -231,6 +242,8 @@ static enum status run_real(const struct scenario *sc, const struct compare_opti
     ho.source_file = opts->file;
     if (opts->timeout > 0)
         ho.timeout_ns = opts->timeout;
+    if (opts->trace_events)
+        ho.trace_events = opts->trace_events;
     for (long r = 0; r < opts->repeat; r++) {
         error_clear(err);
         enum status st = host_run_result(sc, &ho, &res[r], err);

@@ -33,6 +33,7 @@ struct export_options {
     const struct sched_policy *compare_policy;
     struct cli_overrides ov;
     struct layout_options layout;
+    uint32_t trace_events;     /* --trace-events of the real run, 0: the runner's default */
 };
 
 /* One run of the scenario and its trace. */
@@ -54,6 +55,7 @@ const struct cmd_entry cmd_export_entry = {
         "                        [--from T] [--to T] [--policy P] [--cpus N] [--seed S]\n"
         "                        [--quantum D] [--profile F] [--no-owner-lanes]\n"
         "                        [--no-arrows] [--real | --compare | --compare-policy P]\n"
+        "                        [--trace-events N]\n"
         "\n"
         "Simulates the scenario in FILE and draws its timeline (a Gantt chart) into\n"
         "OUT: one lane per thread, grouped by process, coloured by state (running,\n"
@@ -85,6 +87,8 @@ const struct cmd_entry cmd_export_entry = {
         "  --compare         draw the simulated run above the real one, on one time axis\n"
         "  --compare-policy P  draw the simulated run above a simulated run with\n"
         "                    policy P, on one time axis\n"
+        "  --trace-events N  events each declared thread of the real run records\n"
+        "                    (default 16384; see threadsim real --help)\n"
         "  -h, --help        show this help\n"
         "\n"
         "Exit status: 0 success, 1 internal error, 2 bad usage or bad scenario,\n"
@@ -103,7 +107,8 @@ enum {
     OPT_NO_ARROWS,
     OPT_REAL,
     OPT_COMPARE,
-    OPT_COMPARE_POLICY
+    OPT_COMPARE_POLICY,
+    OPT_TRACE_EVENTS
 };
 
 static bool ends_with(const char *s, const char *suffix)
@@ -129,6 +134,7 @@ static int parse_options(int argc, char **argv, struct export_options *opts)
         { "real", no_argument, NULL, OPT_REAL },
         { "compare", no_argument, NULL, OPT_COMPARE },
         { "compare-policy", required_argument, NULL, OPT_COMPARE_POLICY },
+        { "trace-events", required_argument, NULL, OPT_TRACE_EVENTS },
         CLI_OVERRIDE_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -211,6 +217,12 @@ static int parse_options(int argc, char **argv, struct export_options *opts)
                 if (!opts->compare_policy)
                     return cli_usage_error(cmd, "%s", err.msg);
             }
+            break;
+        }
+        case OPT_TRACE_EVENTS: {
+            int rc = cli_trace_events_option(cmd, optarg, &opts->trace_events);
+            if (rc)
+                return rc;
             break;
         }
         CLI_OVERRIDE_CASES: {
@@ -313,7 +325,7 @@ static int export_exec(int argc, char **argv)
     int real_rc = STATUS_OK;
     if (opts.source == EXPORT_REAL || opts.source == EXPORT_COMPARE) {
         /* a real run that failed but left a trace is drawn up to where it stopped */
-        real_rc = cli_real_trace(opts.file, &real);
+        real_rc = cli_real_trace(opts.file, opts.trace_events, &real);
         if (!real)
             return real_rc;
     }

@@ -26,6 +26,7 @@ struct real_options {
     const char *trace_path;
     const char *perfetto_path;
     sim_time timeout;
+    uint32_t trace_events;     /* --trace-events, or 0: the runner's default */
 };
 
 static int real_exec(int argc, char **argv);
@@ -35,7 +36,7 @@ const struct cmd_entry cmd_real_entry = {
     .summary = "run a scenario for real (processes, pthreads, a real GIL) and print its metrics",
     .usage =
         "Usage: threadsim real FILE [--repeat N] [--format text|json|csv] [--trace OUT.json]\n"
-        "                      [--perfetto OUT.json] [--timeout D]\n"
+        "                      [--perfetto OUT.json] [--timeout D] [--trace-events N]\n"
         "\n"
         "Runs the scenario in FILE on this machine: every process a real process\n"
         "(forked; a spawn execs threadsim again), every thread a pthread, every lock\n"
@@ -50,6 +51,9 @@ const struct cmd_entry cmd_real_entry = {
         "  --trace OUT     write the trace of the run closest to the median makespan\n"
         "  --perfetto OUT  write it as a Perfetto/Chrome trace (ui.perfetto.dev)\n"
         "  --timeout D     watchdog: stop a run after this wall time (default 60s)\n"
+        "  --trace-events N  events each declared thread's trace buffer holds\n"
+        "                  (default 16384; a long run's trace is cut short past\n"
+        "                  them, and a warning says what would record it whole)\n"
         "  -h, --help      show this help\n"
         "\n"
         "Exit status: 0 success, 1 internal error, 2 bad usage or a scenario the real\n"
@@ -58,7 +62,7 @@ const struct cmd_entry cmd_real_entry = {
     .exec = real_exec,
 };
 
-enum { OPT_REPEAT = 256, OPT_FORMAT, OPT_TRACE, OPT_PERFETTO, OPT_TIMEOUT };
+enum { OPT_REPEAT = 256, OPT_FORMAT, OPT_TRACE, OPT_PERFETTO, OPT_TIMEOUT, OPT_TRACE_EVENTS };
 
 static int parse_options(int argc, char **argv, struct real_options *opts)
 {
@@ -68,6 +72,7 @@ static int parse_options(int argc, char **argv, struct real_options *opts)
         {"trace", required_argument, NULL, OPT_TRACE},
         {"perfetto", required_argument, NULL, OPT_PERFETTO},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"trace-events", required_argument, NULL, OPT_TRACE_EVENTS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -104,6 +109,13 @@ static int parse_options(int argc, char **argv, struct real_options *opts)
             if (cli_parse_duration(optarg, &opts->timeout, &err) != STATUS_OK || opts->timeout <= 0)
                 return cli_usage_error(cmd, "--timeout wants a positive duration such as 10s, got '%s'", optarg);
             break;
+        case OPT_TRACE_EVENTS:
+        {
+            int rc = cli_trace_events_option(cmd, optarg, &opts->trace_events);
+            if (rc != STATUS_OK)
+                return rc;
+            break;
+        }
         case ':':
             return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
         default:
@@ -375,11 +387,51 @@ static enum status perfetto_writer(const void *obj, FILE *out, struct error *err
     return perfetto_write(obj, out, err);
 }
 
+/* Events a thread's buffer would need to record the largest of the
+ * cut-short threads' timelines and hand-over instants whole (they stop at
+ * three quarters of a buffer), rounded up to two significant digits; 0 when
+ * none of the first `sized` threads (host_trace_threads, whose buffers
+ * --trace-events sizes) was cut short. */
+static uint64_t trace_events_needed(const struct trace *tr, uint32_t sized, uint32_t cap)
+{
+    uint64_t need = 0;
+    for (uint32_t i = 0; i < tr->ntasks && i < sized; i++) {
+        const struct trace_task *t = &tr->tasks[i];
+        if (t->recorded_until < 0 && t->instants_until < 0)
+            continue;
+        uint64_t all = (uint64_t)cap + t->unrecorded_events + t->unrecorded_instants + t->unrecorded_writes;
+        uint64_t n = (all * 4 + 2) / 3;
+        if (n > need)
+            need = n;
+    }
+    uint64_t unit = 1;
+    while (need / unit >= 100)
+        unit *= 10;
+    return (need + unit - 1) / unit * unit;
+}
+
+/* The option that would record it whole, for the warnings below. */
+static void suggest_trace_events(char *buf, size_t size, const struct trace *tr, uint32_t sized, uint32_t cap)
+{
+    uint64_t need = trace_events_needed(tr, sized, cap);
+    if (need == 0)
+        buf[0] = '\0';
+    else if (need <= HOST_TRACE_EVENTS_MAX)
+        snprintf(buf, size, " (--trace-events %" PRIu64 " should record it whole)", need);
+    else
+        snprintf(buf, size, " (it would need about %" PRIu64 " events a thread, more than a buffer holds: shorten "
+                 "the scenario to see it whole)", need);
+}
+
 /* Says which threads' traces a full event buffer cut short, and what of the
  * report that leaves as recorded (the times the runner measures whole); or,
- * when only their hand-over instants were, that the owner lanes stop there. */
-static void warn_truncated(const struct trace *tr)
+ * when only their hand-over instants were, that the owner lanes stop there.
+ * sized: the threads whose buffers held cap events (host_trace_threads, the
+ * trace's first tasks). */
+static void warn_truncated(const struct trace *tr, uint32_t sized, uint32_t cap)
 {
+    char hint[160];
+    suggest_trace_events(hint, sizeof hint, tr, sized, cap);
     int64_t until = trace_recorded_until(tr);
     if (until < 0) {
         int64_t instants = trace_instants_until(tr);
@@ -387,8 +439,8 @@ static void warn_truncated(const struct trace *tr)
             cli_warn("note: the trace's hand-over instants (acquires and releases, puts and gets, sends and "
                      "receives, waits, wake-ups, lost updates) are recorded up to %.3f ms of %.3f ms only: a "
                      "thread recorded as many as its buffer keeps for them. The lock owner lanes and the hand-over "
-                     "arrows stop there; the timeline is whole",
-                     (double)instants / 1e6, (double)tr->makespan / 1e6);
+                     "arrows stop there; the timeline is whole%s",
+                     (double)instants / 1e6, (double)tr->makespan / 1e6, hint);
         return;
     }
     uint32_t n = 0;
@@ -406,15 +458,25 @@ static void warn_truncated(const struct trace *tr)
             len += w > 0 ? (size_t)w : 0;
         }
     }
-    cli_warn("warning: the trace is whole only up to %.3f ms of %.3f ms: the event buffers (%d events a thread) of "
-             "%" PRIu32 " thread%s filled (%s%s; %" PRIu64 " events not recorded). Past that, a thread's timeline "
-             "and its CPU, wait and blocked times show its last recorded state; the makespan, turnarounds and "
-             "memory are measured whole",
-             (double)until / 1e6, (double)tr->makespan / 1e6, HOST_EVENTS_PER_THREAD, n, n == 1 ? "" : "s", names,
-             n > 4 ? ", ..." : "", lost);
+    cli_warn("warning: the trace is whole only up to %.3f ms of %.3f ms: the event buffers (%" PRIu32 " events a "
+             "thread) of %" PRIu32 " thread%s filled (%s%s; %" PRIu64 " events not recorded). Past that, a thread's "
+             "timeline and its CPU, wait and blocked times show its last recorded state; the makespan, turnarounds "
+             "and memory are measured whole%s",
+             (double)until / 1e6, (double)tr->makespan / 1e6, cap, n, n == 1 ? "" : "s", names, n > 4 ? ", ..." : "",
+             lost, hint);
 }
 
-int cli_real_trace(const char *file, struct trace **out)
+int cli_trace_events_option(const struct cmd_entry *cmd, const char *arg, uint32_t *out)
+{
+    long n;
+    if (!cli_parse_long(arg, HOST_TRACE_EVENTS_MIN, HOST_TRACE_EVENTS_MAX, &n))
+        return cli_usage_error(cmd, "--trace-events wants a number of events from %u to %u, got '%s'",
+                               HOST_TRACE_EVENTS_MIN, HOST_TRACE_EVENTS_MAX, arg);
+    *out = (uint32_t)n;
+    return STATUS_OK;
+}
+
+int cli_real_trace(const char *file, uint32_t trace_events, struct trace **out)
 {
     struct error err;
     error_clear(&err);
@@ -425,10 +487,12 @@ int cli_real_trace(const char *file, struct trace **out)
     struct host_options ho;
     host_options_init(&ho);
     ho.source_file = file;
+    if (trace_events)
+        ho.trace_events = trace_events;
     enum status st = host_run(sc, &ho, out, &err);
-    scenario_destroy(sc);
     if (st == STATUS_OK)
-        warn_truncated(*out);
+        warn_truncated(*out, host_trace_threads(sc, &ho), ho.trace_events);
+    scenario_destroy(sc);
     return st == STATUS_OK ? STATUS_OK : cli_file_error(file, &err);
 }
 
@@ -485,6 +549,8 @@ static int real_exec(int argc, char **argv)
     host_options_init(&ho);
     ho.timeout_ns = opts.timeout;
     ho.source_file = opts.file;
+    if (opts.trace_events)
+        ho.trace_events = opts.trace_events;
     ho.stop = &interrupted;
 
     size_t n = (size_t)opts.repeat;
@@ -569,7 +635,7 @@ static int real_exec(int argc, char **argv)
         write_text(stdout, &rr);
     fflush(stdout);
     rc = st == STATUS_OK ? STATUS_OK : cli_file_error(opts.file, &err);
-    warn_truncated(rr.tr);
+    warn_truncated(rr.tr, host_trace_threads(sc, &ho), ho.trace_events);
     if (opts.trace_path && cli_write_file(opts.trace_path, "the trace", trace_writer, rr.tr) != STATUS_OK)
         rc = rc ? rc : STATUS_INTERNAL;
     if (opts.perfetto_path &&

@@ -17,6 +17,7 @@ struct view_options {
     bool real, compare;
     struct cli_overrides ov;
     struct viewer_options viewer;
+    uint32_t trace_events;     /* --trace-events of the real run, 0: the runner's default */
 };
 
 static int view_exec(int argc, char **argv);
@@ -26,7 +27,7 @@ const struct cmd_entry cmd_view_entry = {
     .summary = "simulate a scenario and explore its timeline in a window",
     .usage =
         "Usage: threadsim view FILE [--view threads|cpus] [--theme light|dark]\n"
-        "                      [--real | --compare | --compare-policy P]\n"
+        "                      [--real | --compare | --compare-policy P] [--trace-events N]\n"
         "                      [--width W] [--height H] [--scale S]\n"
         "                      [--script STEPS] [--dump-state] [--save-prefix P]\n"
         "                      [--policy P] [--cpus N] [--seed S] [--quantum D] [--profile F]\n"
@@ -46,6 +47,8 @@ const struct cmd_entry cmd_view_entry = {
         "  --real            show the real run (needs the real runner)\n"
         "  --compare         stack the simulated and real runs on one time axis\n"
         "                    (needs the real runner)\n"
+        "  --trace-events N  events each declared thread of the real run records\n"
+        "                    (default 16384; see threadsim real --help)\n"
         "  --width W, --height H  the window's first size (default 1280 x 720)\n"
         "  --scale S         screen pixels per layout pixel (default: 1, or more on\n"
         "                    large windows so the text stays readable)\n"
@@ -77,7 +80,8 @@ enum {
     OPT_SCALE,
     OPT_SCRIPT,
     OPT_DUMP,
-    OPT_SAVE_PREFIX
+    OPT_SAVE_PREFIX,
+    OPT_TRACE_EVENTS
 };
 
 static int parse_options(int argc, char **argv, struct view_options *opts)
@@ -94,6 +98,7 @@ static int parse_options(int argc, char **argv, struct view_options *opts)
         { "script", required_argument, NULL, OPT_SCRIPT },
         { "dump-state", no_argument, NULL, OPT_DUMP },
         { "save-prefix", required_argument, NULL, OPT_SAVE_PREFIX },
+        { "trace-events", required_argument, NULL, OPT_TRACE_EVENTS },
         CLI_OVERRIDE_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -136,6 +141,12 @@ static int parse_options(int argc, char **argv, struct view_options *opts)
         case OPT_COMPARE_POLICY:
             opts->compare_policy = optarg;
             break;
+        case OPT_TRACE_EVENTS: {
+            int rc = cli_trace_events_option(cmd, optarg, &opts->trace_events);
+            if (rc)
+                return rc;
+            break;
+        }
         case OPT_WIDTH:
         case OPT_HEIGHT:
             if (!cli_parse_long(optarg, c == OPT_WIDTH ? 640 : 400, 16384, &n))
@@ -292,7 +303,7 @@ static int view_exec(int argc, char **argv)
     struct trace *real = NULL;
     if (opts.real || opts.compare) {
         /* a real run that failed but left a trace is shown up to where it stopped */
-        int real_rc = cli_real_trace(opts.file, &real);
+        int real_rc = cli_real_trace(opts.file, opts.trace_events, &real);
         if (!real)
             rc = real_rc;
         else

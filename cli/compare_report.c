@@ -339,7 +339,8 @@ static void write_text(FILE *out, const struct compare_report *r)
     if (cmp->truncated > 0)
         fprintf(out, "  the traces of %" PRIu32 " of the %" PRIu32 " real runs are whole only up to %.3f ms (median; "
                      "%.3f ms at the earliest): a thread's event buffer filled. The CPU idle figure covers that "
-                     "part; past it a thread's CPU, wait and blocked times count its last recorded state\n",
+                     "part; past it a thread's CPU, wait and blocked times count its last recorded state "
+                     "(--trace-events records more, at the cost of slowing a run that makes many events)\n",
                 cmp->truncated, cmp->repeat, (double)cmp->real_recorded_until.median / 1e6,
                 (double)cmp->real_recorded_until.min / 1e6);
     /* hand-offs the simulation decided by less than a real race moves:

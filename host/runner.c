@@ -40,9 +40,11 @@
 #include "sim/trace_metrics.h"
 #include "sim/xalloc.h"
 
-#define HOST_EVENTS_RESERVED 4
-#define HOST_WRITE_EVENTS 8192        /* memory writes recorded only in the first half of a buffer */
-#define HOST_DETAIL_EVENTS 12288      /* hand-over instants only in its first three quarters (is_detail) */
+#define HOST_EVENTS_RESERVED 4        /* the last places of a buffer, kept for the thread's exit */
+/* memory writes are recorded only in the first half of a buffer, hand-over
+ * instants (is_detail) only in its first three quarters */
+#define HOST_WRITE_EVENTS(cap) ((cap) / 2)
+#define HOST_DETAIL_EVENTS(cap) ((cap) / 4 * 3)
 #define HOST_TEXT_BYTES (1u << 20)   /* printed text of one run */
 #define HOST_TEXT_WARM (64u << 10)   /* of it, made usable before time zero */
 #define HOST_QUEUE_CAP 4096          /* items one queue holds at once */
@@ -74,6 +76,7 @@ struct host_event {
     uint8_t kind;   /* enum hev_kind */
     uint8_t sub;    /* reason (HEV_BLOCK) or instant kind (HEV_INSTANT) */
 };
+_Static_assert(sizeof(struct host_event) == HOST_EVENT_BYTES, "HOST_EVENT_BYTES is a host_event's size");
 
 enum slot_state { SLOT_FREE = 0, SLOT_NEW, SLOT_RUN, SLOT_BLOCKED, SLOT_DONE };
 
@@ -221,6 +224,7 @@ struct hsource {
     uint32_t max_threads, max_processes;
     uint64_t max_memory;
     bool record;
+    uint32_t trace_events;
 };
 
 #define HOST_MAGIC 0x7468727364736d31ULL /* "thrdsm1": a mapping of this runner */
@@ -277,6 +281,8 @@ struct hrun {
     uint32_t *tcell;         /* [declared process]: first cell of its private memory */
     uint32_t *tobj;          /* [declared process]: its first private object */
     uint32_t max_slots;
+    uint32_t big_slots;      /* the first slots, whose buffers hold opt->trace_events (host_trace_threads) */
+    uint32_t big_events;     /* events each of their buffers holds */
     uint32_t max_procs;
     uint32_t priv_cells;     /* private cells of the largest template */
     uint32_t priv_objs;      /* private objects of the largest template */
@@ -389,6 +395,25 @@ enum status host_check(const struct scenario *sc, const struct host_options *opt
     if (sc->nthreads > opt->max_threads)
         return error_set(err, STATUS_BAD_INPUT, "processes",
                          "%u threads exceed the real runner's limit of %u", sc->nthreads, opt->max_threads);
+    if (opt->record && opt->trace_events != 0) {
+        if (opt->trace_events < HOST_TRACE_EVENTS_MIN || opt->trace_events > HOST_TRACE_EVENTS_MAX)
+            return error_set(err, STATUS_BAD_INPUT, "", "a thread's trace buffer holds %u to %u events, not %u",
+                             HOST_TRACE_EVENTS_MIN, HOST_TRACE_EVENTS_MAX, opt->trace_events);
+        /* the first threads' buffers are touched before the run: they must
+         * fit in memory, and leave room under the address-space bound */
+        uint32_t threads = host_trace_threads(sc, opt);
+        uint64_t want = (uint64_t)threads * opt->trace_events * HOST_EVENT_BYTES;
+        uint64_t phys = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+        uint64_t room = phys / 2;
+        if (opt->max_memory && opt->max_memory / 2 < room)
+            room = opt->max_memory / 2;
+        if (want > room)
+            return error_set(err, STATUS_BAD_INPUT, "",
+                             "trace buffers of %u events for %u threads need %" PRIu64 " MiB, more than the %" PRIu64
+                             " MiB they may take (half of this host's memory%s)",
+                             opt->trace_events, threads, want >> 20, room >> 20,
+                             opt->max_memory ? ", and of a run's address-space limit" : "");
+    }
     return STATUS_OK;
 }
 
@@ -400,6 +425,36 @@ void host_options_init(struct host_options *o)
     o->max_processes = 64;
     o->max_memory = HOST_SANITIZED ? 0 : 4ULL << 30;
     o->record = true;
+    o->trace_events = HOST_EVENTS_PER_THREAD;
+}
+
+uint32_t host_trace_threads(const struct scenario *sc, const struct host_options *opt)
+{
+    uint64_t n = sc->nthreads;
+    for (uint32_t i = 0; i < sc->nops; i++) {
+        const struct op *op = &sc->ops[i];
+        if (op->kind == OP_THREAD)
+            n++;
+        else if (op->kind == OP_MAP && !op->u.map.process_pool)
+            n += op->u.map.workers;
+    }
+    uint32_t slots = opt->max_threads > sc->nthreads ? opt->max_threads : sc->nthreads;
+    return n < slots ? (uint32_t)n : slots;
+}
+
+/* The trace buffer of slot s: the first r->big_slots hold r->big_events
+ * each, the others the default. */
+static uint32_t slot_cap(const struct hrun *r, uint32_t s)
+{
+    return s < r->big_slots ? r->big_events : HOST_EVENTS_PER_THREAD;
+}
+
+static struct host_event *slot_events(const struct hrun *r, uint32_t s)
+{
+    uint32_t big = r->big_slots;
+    size_t at = s < big ? (size_t)s * r->big_events
+                        : (size_t)big * r->big_events + (size_t)(s - big) * HOST_EVENTS_PER_THREAD;
+    return r->events + at;
 }
 
 /* --------------------------------------------------------------- recording */
@@ -482,14 +537,14 @@ static int record(struct hthread *th, enum hev_kind kind, unsigned sub, uint32_t
     if (!r->opt->record)
         return -1;
     struct hslot *s = &r->slots[th->slot];
-    if (kind == HEV_INSTANT && s->nevents >= HOST_DETAIL_EVENTS && is_detail(sub))
+    uint32_t cap = slot_cap(r, th->slot);
+    if (kind == HEV_INSTANT && s->nevents >= HOST_DETAIL_EVENTS(cap) && is_detail(sub))
         return drop(&s->details_dropped);
     /* the last few places are kept for the thread's exit, so a full buffer
      * still tells when the thread finished */
-    if (s->nevents >= HOST_EVENTS_PER_THREAD - HOST_EVENTS_RESERVED &&
-        !(kind == HEV_INSTANT && sub == INSTANT_EXIT && s->nevents < HOST_EVENTS_PER_THREAD))
+    if (s->nevents >= cap - HOST_EVENTS_RESERVED && !(kind == HEV_INSTANT && sub == INSTANT_EXIT && s->nevents < cap))
         return drop(&s->dropped);
-    struct host_event *ev = &r->events[(size_t)th->slot * HOST_EVENTS_PER_THREAD + s->nevents++];
+    struct host_event *ev = &slot_events(r, th->slot)[s->nevents++];
     ev->t = stamp();
     ev->value = value;
     ev->obj = obj;
@@ -517,7 +572,7 @@ static void write_instant(struct hthread *th, uint32_t decl, int64_t value)
     if (!r->opt->record)
         return;
     struct hslot *s = &r->slots[th->slot];
-    if (s->nevents >= HOST_WRITE_EVENTS) {
+    if (s->nevents >= HOST_WRITE_EVENTS(slot_cap(r, th->slot))) {
         s->writes_dropped++;
         return;
     }
@@ -559,7 +614,7 @@ static void start_instant(struct hthread *th, uint32_t s)
     const struct hslot *own = &r->slots[th->slot];
     uint32_t at = own->nevents;
     instant(th, INSTANT_START, UINT32_MAX, s, 0);
-    r->slots[s].begun = own->nevents > at ? r->events[(size_t)th->slot * HOST_EVENTS_PER_THREAD + at].t : stamp();
+    r->slots[s].begun = own->nevents > at ? slot_events(r, th->slot)[at].t : stamp();
 }
 
 /* Between chunks of a long compute without a GIL, and of a long loop: if
@@ -2753,7 +2808,7 @@ static void prefault_thread(struct hthread *th)
         fill_pages((void *)(below - STACK_BYTES), STACK_BYTES, th->at_gate);
     struct hrun *r = th->run;
     if (r->opt->record && th->slot != UINT32_MAX) {
-        uintptr_t ev = (uintptr_t)&r->events[(size_t)th->slot * HOST_EVENTS_PER_THREAD] & ~(page - 1);
+        uintptr_t ev = (uintptr_t)slot_events(r, th->slot) & ~(page - 1);
         fill_pages((void *)ev, EVENT_BYTES, th->at_gate);
     }
 }
@@ -3302,6 +3357,7 @@ static void source_save(struct hrun *r, const struct scenario *sc, const struct 
     src->max_processes = opt->max_processes;
     src->max_memory = opt->max_memory;
     src->record = opt->record;
+    src->trace_events = opt->trace_events;
 }
 
 /* The tables every process of the run derives from the scenario alone
@@ -3315,6 +3371,8 @@ static void run_tables(struct hrun *r, const struct scenario *sc, const struct h
     r->sc = sc;
     r->opt = opt;
     r->max_slots = opt->max_threads > sc->nthreads ? opt->max_threads : sc->nthreads;
+    r->big_slots = host_trace_threads(sc, opt);
+    r->big_events = opt->trace_events ? opt->trace_events : HOST_EVENTS_PER_THREAD;
     r->var_off = xmalloc((sc->nvars + 1) * sizeof *r->var_off);
     uint32_t ncells = 0;
     for (uint32_t v = 0; v < sc->nvars; v++) {
@@ -3397,7 +3455,8 @@ static void run_layout(const struct hrun *r, size_t source_len, struct hlayout *
     off = align_up(off + source_len + 1);
     l->events = off;
     if (r->opt->record)
-        off += (size_t)r->max_slots * HOST_EVENTS_PER_THREAD * sizeof(struct host_event);
+        off += ((size_t)r->big_slots * r->big_events + (size_t)(r->max_slots - r->big_slots) * HOST_EVENTS_PER_THREAD) *
+               sizeof(struct host_event);
     l->size = off;
 }
 
@@ -3485,10 +3544,10 @@ static enum status run_setup(struct hrun *r, const struct scenario *sc, const st
         atomic_store(&s->state, SLOT_NEW);
     }
     atomic_store(&r->sh->nslots, sc->nthreads);
-    /* touch the declared threads' event buffers now, so recording never
-     * pays a page fault (threads created at run time do, once a page) */
+    /* touch the first threads' event buffers now, so recording never pays
+     * a page fault (the threads made past them do, once a page) */
     if (opt->record)
-        memset(r->events, 0, (size_t)sc->nthreads * HOST_EVENTS_PER_THREAD * sizeof(struct host_event));
+        memset(r->events, 0, (size_t)r->big_slots * r->big_events * sizeof(struct host_event));
 
     return STATUS_OK;
 }
@@ -3844,7 +3903,7 @@ static void merge_thread(const struct hrun *r, const struct stamp_map *sm, int64
         if (ready_part > 1)
             ready_part = 1;
     }
-    const struct host_event *ev = &r->events[(size_t)s * HOST_EVENTS_PER_THREAD];
+    const struct host_event *ev = slot_events(r, s);
     const struct host_event *opened = NULL;
     struct trace_segment seg = {.task = s, .obj = UINT32_MAX}, ready = {0};
     bool open = false, starting = false;
@@ -4255,6 +4314,7 @@ int host_worker_main(int fd, uint32_t p)
     opt->max_processes = src->max_processes;
     opt->max_memory = src->max_memory;
     opt->record = src->record;
+    opt->trace_events = src->trace_events;
     struct hrun *r = xmalloc(sizeof *r);
     run_tables(r, sc, opt);
     struct hlayout l;

@@ -16,10 +16,17 @@
 
 #include "gil.h"
 
-/* Events (state changes and instants) a thread's trace buffer holds: 512
- * KiB a thread. Past them a thread's trace is cut short, and the trace says
- * from when (trace_task.recorded_until). */
+/* Events (state changes and instants) a thread's trace buffer holds by
+ * default: 512 KiB a thread. Past them a thread's trace is cut short, and the
+ * trace says from when (trace_task.recorded_until). The buffers of a run's
+ * first threads (host_trace_threads) can be made larger or smaller
+ * (host_options.trace_events); the threads made past them keep the
+ * default. */
 #define HOST_EVENTS_PER_THREAD 16384
+#define HOST_TRACE_EVENTS_MIN 64
+#define HOST_TRACE_EVENTS_MAX (1u << 26)
+/* Bytes of one recorded event. */
+#define HOST_EVENT_BYTES 32
 
 struct host_options {
     int64_t timeout_ns;      /* wall-time bound of one run; default 60 s */
@@ -27,6 +34,12 @@ struct host_options {
     uint32_t max_processes;  /* default 64 */
     uint64_t max_memory;     /* address-space bound per process in bytes (RLIMIT_AS); 0: none */
     bool record;             /* record the trace (default true) */
+    /* events the trace buffer of each of the run's first threads holds
+     * (host_trace_threads), HOST_TRACE_EVENTS_MIN to HOST_TRACE_EVENTS_MAX
+     * (default HOST_EVENTS_PER_THREAD); the buffers are made and touched
+     * before the run, so host_check refuses a size whose buffers would take
+     * more than half of this host's memory or of max_memory */
+    uint32_t trace_events;
     const char *self_exe;    /* the threadsim executable, for spawn; NULL: /proc/self/exe */
     /* Where the scenario came from, so a spawned process (a new image of
      * threadsim, `threadsim __worker`) can load the same one: the file given
@@ -46,6 +59,13 @@ struct host_options {
 
 /* Fills o with the defaults. */
 void host_options_init(struct host_options *o);
+
+/* How many threads of a run of sc get trace buffers of opt->trace_events:
+ * its declared threads, then one per `thread` op and per thread pool worker
+ * of its ops, in the order the run makes them (slots, and the trace's tasks,
+ * are numbered in that order), at most the run's thread limit. A `thread` op
+ * run more than once makes threads past them, which keep the default. */
+uint32_t host_trace_threads(const struct scenario *sc, const struct host_options *opt);
 
 /* Checks that every object and op of sc can be run for real. Returns
  * STATUS_OK, or STATUS_BAD_INPUT with err naming the JSON path of the first

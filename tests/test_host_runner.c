@@ -1091,6 +1091,105 @@ static void a_full_event_buffer_should_say_from_when_a_thread_was_not_recorded(v
     hrun_free(r);
 }
 
+/* A thread made by a `thread` op, whose loop makes 40,000 events, with the
+ * run's first threads' buffers of `events` each. */
+static struct hrun_result *run_with_trace_events(uint32_t events)
+{
+    static const char *json =
+        "{\"machine\": {\"cpus\": 2}, \"objects\": {\"L\": {\"type\": \"lock\"}}, \"functions\": {\"f\": "
+        "{\"params\": [], \"body\": [{\"op\": \"repeat\", \"times\": 10000, \"body\": [{\"op\": \"acquire\", "
+        "\"obj\": \"L\"}, {\"op\": \"release\", \"obj\": \"L\"}, {\"op\": \"sleep\", \"for\": \"0ns\"}]}]}}, " PROC(
+            THREAD("MainThread", "{\"op\": \"thread\", \"name\": \"a\", \"call\": \"f\"}, "
+                                 "{\"op\": \"join\", \"thread\": \"a\"}")) "}";
+    struct host_options opt;
+    host_options_init(&opt);
+    opt.timeout_ns = 20LL * 1000000000;
+    opt.trace_events = events;
+    return hrun_json_opt(json, &opt);
+}
+
+/* --trace-events: the buffers of a run's first threads (its declared ones,
+ * then one per thread op and thread pool worker) hold as many events as
+ * asked, so a long thread's timeline can be recorded whole, or cut shorter. */
+static void the_first_threads_buffers_should_hold_the_events_asked_for(void **state)
+{
+    (void)state;
+    struct hrun_result *dflt = run_with_trace_events(HOST_EVENTS_PER_THREAD);
+    assert_int_equal(dflt->status, STATUS_OK);
+    /* MainThread, then a, made by its thread op */
+    struct host_options opt;
+    host_options_init(&opt);
+    assert_int_equal(host_trace_threads(dflt->sc, &opt), 2);
+    uint32_t a = hrun_task(dflt, "a");
+    assert_int_equal(a, 1);
+    int64_t cut = dflt->res.trace->tasks[a].recorded_until;
+    assert_true(cut >= 0);
+
+    struct hrun_result *whole = run_with_trace_events(65536);
+    assert_int_equal(whole->status, STATUS_OK);
+    const struct trace *tr = whole->res.trace;
+    assert_int_equal(tr->tasks[a].recorded_until, -1);
+    assert_int_equal(tr->tasks[a].instants_until, -1);
+    assert_int_equal(tr->tasks[a].unrecorded_events, 0);
+    assert_int_equal(trace_recorded_until(tr), -1);
+    size_t acquires = 0;
+    for (size_t i = 0; i < tr->ninstants; i++)
+        acquires += tr->instants[i].task == a && tr->instants[i].kind == INSTANT_ACQUIRE;
+    assert_int_equal(acquires, 10000);
+
+    struct hrun_result *small = run_with_trace_events(1024);
+    assert_int_equal(small->status, STATUS_OK);
+    int64_t early = small->res.trace->tasks[a].recorded_until;
+    assert_true(early >= 0 && early < cut);
+    /* 40,000 events in all, less the 1,024 the buffer held */
+    assert_true(small->res.trace->tasks[a].unrecorded_events + small->res.trace->tasks[a].unrecorded_instants + 1024 >=
+                40000);
+
+    /* a thread pool's workers count too */
+    struct error err;
+    const char *pool = "{" PROC(THREAD("MainThread", "{\"op\": \"map\", \"pool\": {\"kind\": \"thread\", "
+                                                     "\"workers\": 3}, \"call\": \"f\", \"over\": [1, 2]}")) ", "
+                       "\"functions\": {\"f\": {\"params\": [\"x\"], \"body\": []}}}";
+    struct scenario *sc = scenario_load_buffer(pool, strlen(pool), "pool.json", &err);
+    assert_non_null(sc);
+    assert_int_equal(host_trace_threads(sc, &opt), 4);
+    opt.max_threads = 2;
+    assert_int_equal(host_trace_threads(sc, &opt), 2);
+    scenario_destroy(sc);
+    hrun_free(dflt);
+    hrun_free(whole);
+    hrun_free(small);
+}
+
+/* A buffer size out of range, or buffers that would not fit in half the
+ * address-space bound, are refused before the run. */
+static void trace_buffers_that_do_not_fit_should_be_refused(void **state)
+{
+    (void)state;
+    struct error err;
+    const char *json = "{" PROC(THREAD("MainThread", "{\"op\": \"sleep\", \"for\": \"1ms\"}")) "}";
+    struct scenario *sc = scenario_load_buffer(json, strlen(json), "t.json", &err);
+    assert_non_null(sc);
+    struct host_options opt;
+    host_options_init(&opt);
+    assert_int_equal(host_check(sc, &opt, &err), STATUS_OK);
+    opt.trace_events = HOST_TRACE_EVENTS_MIN - 1;
+    assert_int_equal(host_check(sc, &opt, &err), STATUS_BAD_INPUT);
+    assert_non_null(strstr(err.msg, "64 to 67108864 events"));
+    opt.trace_events = HOST_TRACE_EVENTS_MAX + 1;
+    assert_int_equal(host_check(sc, &opt, &err), STATUS_BAD_INPUT);
+    /* 2 GiB of buffers under a 1 GiB bound */
+    opt.trace_events = HOST_TRACE_EVENTS_MAX;
+    opt.max_memory = 1ULL << 30;
+    assert_int_equal(host_check(sc, &opt, &err), STATUS_BAD_INPUT);
+    assert_non_null(strstr(err.msg, "need 2048 MiB, more than the 512 MiB"));
+    /* and host_run refuses it the same way, running nothing */
+    struct trace *tr = NULL;
+    assert_int_equal(host_run(sc, &opt, &tr, &err), STATUS_BAD_INPUT);
+    assert_null(tr);
+    scenario_destroy(sc);
+}
+
 #define FS_WORKER(body)                                                                                            \
     "{\"shared\": {\"x\": 0}, \"objects\": {\"L\": {\"type\": \"lock\"}}, \"functions\": {\"w\": "                \
     "{\"params\": [\"n\"], \"body\": [" body "]}}, " PROC(THREAD(                                                  \
@@ -1202,6 +1301,8 @@ int main(void)
         cmocka_unit_test(threads_sharing_one_cpu_should_show_wait_time),
         cmocka_unit_test(memory_writes_should_be_in_the_trace_without_crowding_out_state_changes),
         cmocka_unit_test(a_full_event_buffer_should_say_from_when_a_thread_was_not_recorded),
+        cmocka_unit_test(the_first_threads_buffers_should_hold_the_events_asked_for),
+        cmocka_unit_test(trace_buffers_that_do_not_fit_should_be_refused),
         cmocka_unit_test(a_forkserver_should_fork_the_workers_and_be_gone_after_the_run),
         cmocka_unit_test(a_forkserver_should_be_gone_after_a_deadlock),
     };

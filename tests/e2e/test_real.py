@@ -352,6 +352,37 @@ class RealTest(unittest.TestCase):
         self.real(LOCKED, "--repeat", "0", code=2)
         self.real(LOCKED, "--timeout", "5", code=2)
         self.real(LOCKED, "--format", "xml", code=2)
+        self.real(LOCKED, "--trace-events", "10", code=2)
+        self.real(LOCKED, "--trace-events", "many", code=2)
+
+    def test_trace_buffers_too_large_for_the_run_should_exit_2_before_running(self):
+        # three threads of 2 GiB each, under a 4 GiB address-space bound
+        proc = self.real(LOCKED, "--trace-events", "67108864", code=2)
+        self.assertIn("trace buffers of 67108864 events for 3 threads need 6144 MiB", proc.stderr)
+        self.assertNotIn("total =", proc.stdout)
+
+    def test_a_cut_short_trace_should_say_which_buffer_records_it_whole(self):
+        trace = os.path.join(self.dir.name, "t.json")
+        proc = self.real(LOCKED, "--trace-events", "256", "--trace", trace)
+        # under the GIL the threads rarely block: their acquires and
+        # releases fill three quarters of a buffer first
+        self.assertIn("hand-over instants", proc.stderr)
+        hint = proc.stderr.split("(--trace-events ")[1].split()[0]
+        self.assertGreater(int(hint), 256)
+        with open(trace) as f:
+            cut = json.load(f)
+        self.assertTrue(any("instants_until" in t for t in cut["tasks"]))
+        proc = self.real(LOCKED, "--trace-events", hint, "--trace", trace)
+        self.assertNotIn("warning", proc.stderr)
+        self.assertNotIn("note", proc.stderr)
+        with open(trace) as f:
+            whole = json.load(f)
+        for t in whole["tasks"]:
+            self.assertNotIn("recorded_until", t)
+            self.assertNotIn("instants_until", t)
+        # every acquire of both threads is there
+        acquires = [i for i in whole["instants"] if i["kind"] == "acquire"]
+        self.assertEqual(len(acquires), 4000)
 
 
 def main():
