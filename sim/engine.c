@@ -100,6 +100,9 @@ static uint32_t segment_object(const struct engine *e, const struct task *t)
 
 void engine_set_state(struct engine *e, struct task *t, uint8_t state, uint8_t reason, int32_t cpu)
 {
+    /* whatever it does next, it is no longer in its start op's wait
+     * (start_waits sets it again after this) */
+    t->start_blocked = 0;
     int64_t len = e->now - t->state_since;
     switch (t->state) {
     case TRACE_RUNNING: t->m.cpu += len; break;
@@ -621,9 +624,13 @@ static void start_seen(struct engine *e, struct task *n)
         return;
     struct task *w = engine_task_at(e, n->start_waiter);
     n->start_waiter = NONE;
-    if (w->start_wait != n->se.id || w->state != TRACE_BLOCKED)
-        return; /* still paying for the op: it goes on when done */
+    /* still paying for the op, or blocked in it for something else (the
+     * GIL, dropped on request during the op's CPU time): it goes on, and
+     * sees the thread has run, when the op is done */
+    if (w->start_wait != n->se.id || !w->start_blocked)
+        return;
     w->start_wait = NONE;
+    w->start_blocked = 0;
     engine_task_wake(e, w, true);
 }
 
@@ -640,6 +647,7 @@ static bool start_waits(struct engine *e, struct task *t)
     cpu_release(e, (uint32_t)t->cpu, SCHED_STOP_BLOCKED);
     engine_set_state(e, t, TRACE_BLOCKED, REASON_WAKEUP, -1);
     t->waiting_for = NONE;
+    t->start_blocked = 1;
     return true;
 }
 
