@@ -225,11 +225,14 @@ enum step op_add(struct engine *e, struct task *t, const struct op *op)
     if (!a || !engine_value(e, t, op, &op->u.var.value, &delta))
         return STEP_ERROR;
     sim_time cost = op->u.var.cost >= 0 ? op->u.var.cost : e->sc->profile.add_ns;
-    /* another thread in the middle of an add to the same cell: both fight
-     * over its cache line */
+    /* another thread in the middle of an add to the same cell, running on
+     * another CPU now: both fight over its cache line. One that is not
+     * running (it lost the GIL inside its add, or its CPU) does not touch
+     * the line meanwhile. */
     if (op->u.var.cost < 0 && e->sc->profile.add_contended_ns > 0) {
         for (size_t i = 0; i < e->nadds; i++)
-            if (e->adds[i].addr == a && e->adds[i].task != t->se.id) {
+            if (e->adds[i].addr == a && e->adds[i].task != t->se.id &&
+                engine_task_at(e, e->adds[i].task)->state == TRACE_RUNNING) {
                 cost = e->sc->profile.add_contended_ns;
                 break;
             }

@@ -520,6 +520,22 @@ static void an_add_should_cost_more_while_another_thread_adds_to_the_same_variab
     assert_int_equal(metrics(r, 0)->cpu, 100 + 9 * 300);
     assert_int_equal(metrics(r, 1)->cpu, 10 * 300);
     run_free(r);
+    /* under a GIL that changes hands inside x += 1 (bytecode check points,
+     * a 1 us interval) the adds of the two threads still overlap, but only
+     * one thread runs at a time: the line does not bounce, every add costs
+     * add_ns, and updates are still lost */
+    r = run_json("{\"machine\": {\"cpus\": 2, \"profile\": {\"add_ns\": 100, \"add_contended_ns\": 300}},"
+                 " \"processes\": [{\"name\": \"P\", \"gil\": {\"mode\": \"new\", \"switch_interval\": \"1us\","
+                 " \"checkpoints\": \"bytecode\"}, \"memory\": {\"x\": 0}, \"threads\": ["
+                 "{\"name\": \"a\", \"program\": [{\"op\": \"repeat\", \"times\": 100, \"body\": [{\"op\": \"add\", \"var\": \"x\", \"value\": 1}]}]},"
+                 "{\"name\": \"b\", \"program\": [{\"op\": \"repeat\", \"times\": 100, \"body\": [{\"op\": \"add\", \"var\": \"x\", \"value\": 1}]}]}]}]}",
+                 NULL, false);
+    assert_int_equal(r->status, STATUS_OK);
+    assert_true(engine_stats(r->eng)->gil_switches > 10);
+    assert_true(engine_stats(r->eng)->lost_updates > 0);
+    assert_int_equal(metrics(r, 0)->cpu, 100 * 100);
+    assert_int_equal(metrics(r, 1)->cpu, 100 * 100);
+    run_free(r);
 }
 
 /* A random sleep is drawn from the seed and the thread (its n-th draw), or
