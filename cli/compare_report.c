@@ -134,6 +134,19 @@ static void write_real_json(FILE *out, const struct scenario *sc, const char *po
     fputs(", \"deadlock\": null}}", out);
 }
 
+/* Whether the simulation decided enough of its lock hand-off races by less
+ * than the profile's futex_race_ns (how far the same race moves on the
+ * host) to matter to its makespan: at least 100, and those races times that
+ * window a twentieth of the makespan or more. Real runs decide such races
+ * either way, so the makespan error is then not one the model predicts. */
+static bool close_races_decide(const struct engine *eng, const struct profile *prof, int64_t sim_makespan)
+{
+    const struct engine_stats *st = engine_stats(eng);
+    int64_t window = prof->futex_race_ns;
+    return st->lock_close_races >= 100 && window > 0 &&
+           (double)st->lock_close_races * (double)window * 20 >= (double)sim_makespan;
+}
+
 /* The per-thread errors written in the "error" object, with their keys. */
 static const struct {
     enum compare_field field;
@@ -178,6 +191,8 @@ static void write_json(FILE *out, const struct compare_report *r)
     write_real_json(out, sim->sc, sim->policy, cmp, r->memory);
     fputs(",\n  \"error\": {\"makespan_pct\": ", out);
     json_pct(out, cmp->makespan_pct);
+    fprintf(out, ", \"close_races\": %s",
+            close_races_decide(sim->eng, prof, cmp->sim_makespan) ? "true" : "false");
     fputs(", \"threads\": [", out);
     for (uint32_t i = 0; i < cmp->nthreads; i++) {
         const struct compare_thread *t = &cmp->threads[i];
@@ -343,12 +358,9 @@ static void write_text(FILE *out, const struct compare_report *r)
                      "(--trace-events records more, at the cost of slowing a run that makes many events)\n",
                 cmp->truncated, cmp->repeat, (double)cmp->real_recorded_until.median / 1e6,
                 (double)cmp->real_recorded_until.min / 1e6);
-    /* hand-offs the simulation decided by less than a real race moves:
-     * enough of them to matter to the makespan */
     const struct engine_stats *st = engine_stats(run->eng);
     int64_t window = prof->futex_race_ns;
-    if (st->lock_close_races >= 100 && window > 0 &&
-        (double)st->lock_close_races * (double)window * 20 >= (double)cmp->sim_makespan)
+    if (close_races_decide(run->eng, prof, cmp->sim_makespan))
         fprintf(out, "  the simulation decided %" PRIu64 " of its %" PRIu64 " lock hand-off races (a woken waiter "
                      "against another thread trying the lock) by less than %" PRId64 " ns, the profile's "
                      "futex_race_ns: real runs decide such races either way, in a mix the simulation does not "
