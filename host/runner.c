@@ -404,15 +404,15 @@ enum status host_check(const struct scenario *sc, const struct host_options *opt
         uint32_t threads = host_trace_threads(sc, opt);
         uint64_t want = (uint64_t)threads * opt->trace_events * HOST_EVENT_BYTES;
         uint64_t phys = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
-        uint64_t room = phys / 2;
+        uint64_t room = phys / 2 < HOST_TRACE_BYTES_MAX ? phys / 2 : HOST_TRACE_BYTES_MAX;
         if (opt->max_memory && opt->max_memory / 2 < room)
             room = opt->max_memory / 2;
         if (want > room)
             return error_set(err, STATUS_BAD_INPUT, "",
                              "trace buffers of %u events for %u threads need %" PRIu64 " MiB, more than the %" PRIu64
-                             " MiB they may take (half of this host's memory%s)",
-                             opt->trace_events, threads, want >> 20, room >> 20,
-                             opt->max_memory ? ", and of a run's address-space limit" : "");
+                             " MiB they may take (%" PRIu64 " MiB at most, and half of this host's memory%s)",
+                             opt->trace_events, threads, want >> 20, room >> 20, HOST_TRACE_BYTES_MAX >> 20,
+                             opt->max_memory ? " and of a run's address-space limit" : "");
     }
     return STATUS_OK;
 }

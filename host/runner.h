@@ -25,8 +25,10 @@
 #define HOST_EVENTS_PER_THREAD 16384
 #define HOST_TRACE_EVENTS_MIN 64
 #define HOST_TRACE_EVENTS_MAX (1u << 26)
-/* Bytes of one recorded event. */
+/* Bytes of one recorded event, and of the trace buffers of a run's first
+ * threads in all, at most (host_check). */
 #define HOST_EVENT_BYTES 32
+#define HOST_TRACE_BYTES_MAX ((uint64_t)4 << 30)
 
 struct host_options {
     int64_t timeout_ns;      /* wall-time bound of one run; default 60 s */
@@ -38,7 +40,8 @@ struct host_options {
      * (host_trace_threads), HOST_TRACE_EVENTS_MIN to HOST_TRACE_EVENTS_MAX
      * (default HOST_EVENTS_PER_THREAD); the buffers are made and touched
      * before the run, so host_check refuses a size whose buffers would take
-     * more than half of this host's memory or of max_memory */
+     * more than HOST_TRACE_BYTES_MAX, or half of this host's memory or of
+     * max_memory */
     uint32_t trace_events;
     const char *self_exe;    /* the threadsim executable, for spawn; NULL: /proc/self/exe */
     /* Where the scenario came from, so a spawned process (a new image of

@@ -356,7 +356,9 @@ class RealTest(unittest.TestCase):
         self.real(LOCKED, "--trace-events", "many", code=2)
 
     def test_trace_buffers_too_large_for_the_run_should_exit_2_before_running(self):
-        # three threads of 2 GiB each, under a 4 GiB address-space bound
+        # three threads of 2 GiB each: more than the 4 GiB trace buffers
+        # may take in all (and than half the 4 GiB address-space bound of
+        # a build without sanitizers)
         proc = self.real(LOCKED, "--trace-events", "67108864", code=2)
         self.assertIn("trace buffers of 67108864 events for 3 threads need 6144 MiB", proc.stderr)
         self.assertNotIn("total =", proc.stdout)
