@@ -389,7 +389,8 @@ static enum status perfetto_writer(const void *obj, FILE *out, struct error *err
 
 /* Events a thread's buffer would need to record the largest of the
  * cut-short threads' timelines and hand-over instants whole (they stop at
- * three quarters of a buffer), rounded up to two significant digits; 0 when
+ * three quarters of a buffer), with a tenth more for the next run to make
+ * a few more, rounded up to two significant digits; 0 when
  * none of the first `sized` threads (host_trace_threads, whose buffers
  * --trace-events sizes) was cut short. */
 static uint64_t trace_events_needed(const struct trace *tr, uint32_t sized, uint32_t cap)
@@ -400,7 +401,7 @@ static uint64_t trace_events_needed(const struct trace *tr, uint32_t sized, uint
         if (t->recorded_until < 0 && t->instants_until < 0)
             continue;
         uint64_t all = (uint64_t)cap + t->unrecorded_events + t->unrecorded_instants + t->unrecorded_writes;
-        uint64_t n = (all * 4 + 2) / 3;
+        uint64_t n = (all * 4 * 11 + 29) / 30;
         if (n > need)
             need = n;
     }

@@ -14,6 +14,13 @@ out=$docs/gallery
 # small enough: the whole run would show mostly colour bands, and the
 # gallery must stay small.
 big=120000
+# A scenario may name the window that shows its point instead, with the
+# ignored key "x-gallery-window": {"from": "20ms", "to": "20.04ms"}.
+window_of() {
+    python3 -c 'import json, sys
+w = json.load(open(sys.argv[1])).get("x-gallery-window")
+print("%s %s" % (w["from"], w["to"]) if w else "")' "$1"
+}
 mkdir -p "$out"
 rm -f "$out"/*.svg
 
@@ -36,9 +43,17 @@ rm -f "$out"/*.svg
             # a scenario that deadlocks (exit 3) or stops with a run-time
             # error (exit 4) is still drawn up to where it stopped
             status=0
-            "$threadsim" export "$scenario" -o "$image" --width 1200 >/dev/null 2>&1 || status=$?
             window=""
+            set -- $(window_of "$scenario")
+            if [ $# -eq 2 ]; then
+                "$threadsim" export "$scenario" -o "$image" --width 1200 --from "$1" --to "$2" \
+                    >/dev/null 2>&1 || status=$?
+                window=" (from $(echo "$1" | sed 's/[a-z]*$/ &/') to $(echo "$2" | sed 's/[a-z]*$/ &/'))"
+            else
+                "$threadsim" export "$scenario" -o "$image" --width 1200 >/dev/null 2>&1 || status=$?
+            fi
             for to in 30ms 3ms 300us; do
+                [ $# -ne 2 ] || break
                 [ "$(wc -c < "$image")" -gt "$big" ] || break
                 status=0
                 "$threadsim" export "$scenario" -o "$image" --width 1200 --to "$to" \
