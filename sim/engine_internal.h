@@ -110,6 +110,8 @@ struct task {
     uint8_t gil_flags;     /* TASK_GIL_* */
     uint8_t start_blocked; /* blocked in its start op's wait (start_waits), not
                               for anything else its start op ran into */
+    uint8_t queued;        /* in a wait queue (engine_waitq_push*, until
+                              engine_waitq_pop or _remove takes it out) */
     uint32_t lock_retry;   /* barging locks: the lock a release woke it to try
                               again when it next runs, or NONE */
     uint32_t start_wait;   /* profile.thread_start_wait: the thread its start

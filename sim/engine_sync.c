@@ -108,8 +108,24 @@ struct object *engine_object_of(struct engine *e, struct task *t, uint32_t name,
     return &e->objects[i];
 }
 
+/* A task queued twice would cut the queue short behind it, and the tasks it
+ * dropped would wait forever: the run stops instead. True if t may be
+ * queued. */
+static bool waitq_may_queue(struct engine *e, struct task *t)
+{
+    if (!t->queued) {
+        t->queued = 1;
+        return true;
+    }
+    engine_fail(e, STATUS_INTERNAL, t, NULL,
+                "queued while already in a wait queue (a threadsim bug: please report it with the scenario)");
+    return false;
+}
+
 void engine_waitq_push(struct engine *e, struct waitq *q, struct task *t)
 {
+    if (!waitq_may_queue(e, t))
+        return;
     t->wait_next = NONE;
     if (q->tail == NONE)
         q->head = t->se.id;
@@ -127,7 +143,18 @@ struct task *engine_waitq_pop(struct engine *e, struct waitq *q)
     if (q->head == NONE)
         q->tail = NONE;
     t->wait_next = NONE;
+    t->queued = 0;
     return t;
+}
+
+static void engine_waitq_push_front(struct engine *e, struct waitq *q, struct task *t)
+{
+    if (!waitq_may_queue(e, t))
+        return;
+    t->wait_next = q->head;
+    q->head = t->se.id;
+    if (q->tail == NONE)
+        q->tail = t->se.id;
 }
 
 void engine_waitq_remove(struct engine *e, struct waitq *q, struct task *t)
@@ -142,6 +169,7 @@ void engine_waitq_remove(struct engine *e, struct waitq *q, struct task *t)
             if (q->tail == id)
                 q->tail = prev;
             t->wait_next = NONE;
+            t->queued = 0;
             return;
         }
         prev = id;
@@ -408,10 +436,7 @@ bool engine_lock_retry(struct engine *e, struct task *t)
     race_lost(e, o);
     engine_task_block(e, t, object_reason[o->decl->type]);
     t->waiting_for = object_id(e, o);
-    t->wait_next = o->waiters.head;
-    o->waiters.head = t->se.id;
-    if (o->waiters.tail == NONE)
-        o->waiters.tail = t->se.id;
+    engine_waitq_push_front(e, &o->waiters, t);
     return false;
 }
 
