@@ -713,7 +713,17 @@ static void gil_on_wait(void *arg)
     set_blocked(arg, REASON_GIL, UINT32_MAX, false);
 }
 
-/* Takes the GIL, recording the wait when there is one. */
+/* A take or drop of the new GIL, as the simulator records them (its value
+ * the process): the drawings' GIL owner lane and the cursor panel's GIL
+ * owner. The old GIL's check points drop it and take it back every few
+ * hundred ns inside host_gil_checkpoint, unrecorded, so none of its takes
+ * and drops are recorded: a lane made of some of them would be wrong. */
+static void gil_instant(struct hthread *th, enum trace_instant_kind kind)
+{
+    if (th->gil->mode == GIL_NEW)
+        instant(th, kind, UINT32_MAX, th->run->proc, 0);
+}
+
 /* Takes the GIL (if the process has one) and marks the thread running.
  * The time until it has the GIL, the wait for its mutex included, is a GIL
  * wait: two threads are never seen running at once. */
@@ -722,15 +732,20 @@ static void gil_take(struct hthread *th)
     if (th->gil) {
         set_blocked(th, REASON_GIL, UINT32_MAX, false);
         host_gil_take(th->gil, th->slot, NULL, NULL);
+        gil_instant(th, INSTANT_GIL_TAKE);
         th->ticks = 0;
     }
     set_running(th);
 }
 
+/* Stamped before the drop, so a drop is never later than the take it
+ * lets happen. */
 static void gil_drop(struct hthread *th)
 {
-    if (th->gil)
+    if (th->gil) {
+        gil_instant(th, INSTANT_GIL_DROP);
         host_gil_drop(th->gil, th->slot, false);
+    }
 }
 
 /* Signals: the C handler only notes the signal (async-signal-safe); the
@@ -838,8 +853,10 @@ static void checkpoint(struct hthread *th, uint64_t ticks)
     if (th->gil->mode == GIL_NEW && host_gil_drop_requested(th->gil)) {
         /* the forced switch and the wait to take it back are GIL waits */
         set_blocked(th, REASON_GIL, UINT32_MAX, false);
+        gil_instant(th, INSTANT_GIL_DROP);
         host_gil_drop(th->gil, th->slot, true);
         host_gil_take(th->gil, th->slot, NULL, NULL);
+        gil_instant(th, INSTANT_GIL_TAKE);
         set_running(th);
         return;
     }
@@ -2859,11 +2876,15 @@ static void *thread_main(void *arg)
     } else {
         exec_block(th, sc->threads[s->decl].program, locals);
     }
-    /* the thread has finished when it lets go of the GIL */
+    /* the thread has finished when it lets go of the GIL (its drop is
+     * stamped before its exit, as the simulator records them) */
+    if (th->gil)
+        gil_instant(th, INSTANT_GIL_DROP);
     instant(th, INSTANT_EXIT, UINT32_MAX, 0, 0);
     int64_t cpu1 = cpu0 >= 0 ? host_thread_cpu_ns() : -1;
     s->cpu_ns = cpu0 >= 0 && cpu1 >= cpu0 ? cpu1 - cpu0 : -1;
-    gil_drop(th);
+    if (th->gil)
+        host_gil_drop(th->gil, th->slot, false);
     /* before this thread counts as finished: a pool worker process may end
      * (exit) as soon as it does */
     if (th->pool)

@@ -428,11 +428,61 @@ static void the_old_gil_driven_directly_should_time_its_battle_and_never_fail_a_
     assert_true(thr1 > 0 && seq1 > 0);
 }
 
+/* The takes and drops of the new GIL are in the real trace, as in a
+ * simulated one: in time order the GIL has one holder at most, every take
+ * follows the previous holder's drop, both threads take it more than once
+ * (5 ms switches), and each ends with a drop before its exit. The old GIL's
+ * are not recorded. */
+static void a_real_trace_should_record_who_holds_the_new_gil(void **state)
+{
+    (void)state;
+    struct hrun_result *r = hrun_json(two_threads);
+    assert_int_equal(r->status, STATUS_OK);
+    const struct trace *tr = r->res.trace;
+    uint32_t t1 = hrun_task(r, "t1"), t2 = hrun_task(r, "t2");
+    uint32_t holder = UINT32_MAX;
+    size_t takes[2] = {0, 0}, drops = 0;
+    int64_t last_drop[2] = {-1, -1};
+    for (size_t i = 0; i < tr->ninstants; i++) {
+        const struct trace_instant *ev = &tr->instants[i];
+        if (ev->kind != INSTANT_GIL_TAKE && ev->kind != INSTANT_GIL_DROP)
+            continue;
+        assert_int_equal(ev->value, 0); /* the process */
+        if (ev->kind == INSTANT_GIL_TAKE) {
+            assert_int_equal(holder, UINT32_MAX);
+            holder = ev->task;
+            takes[0] += ev->task == t1;
+            takes[1] += ev->task == t2;
+        } else {
+            assert_int_equal(holder, ev->task);
+            holder = UINT32_MAX;
+            drops++;
+            if (ev->task == t1 || ev->task == t2)
+                last_drop[ev->task == t2] = ev->time;
+        }
+    }
+    print_message("new GIL, real trace: t1 took it %zu times, t2 %zu times, %zu drops\n", takes[0], takes[1], drops);
+    assert_int_equal(holder, UINT32_MAX);
+    assert_true(takes[0] >= 2 && takes[1] >= 2);
+    /* the last drop is the thread's end */
+    assert_true(last_drop[0] <= r->m[t1].finish && last_drop[0] >= r->m[t1].finish - 1000000);
+    assert_true(last_drop[1] <= r->m[t2].finish && last_drop[1] >= r->m[t2].finish - 1000000);
+    hrun_free(r);
+    /* none for the old GIL */
+    r = hrun_json(old_two_threads);
+    assert_int_equal(r->status, STATUS_OK);
+    for (size_t i = 0; i < r->res.trace->ninstants; i++)
+        assert_true(r->res.trace->instants[i].kind != INSTANT_GIL_TAKE &&
+                    r->res.trace->instants[i].kind != INSTANT_GIL_DROP);
+    hrun_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(threads_under_the_new_gil_should_never_run_at_once),
         cmocka_unit_test(threads_under_the_new_gil_should_not_beat_sequential),
+        cmocka_unit_test(a_real_trace_should_record_who_holds_the_new_gil),
         cmocka_unit_test(processes_should_run_in_parallel_on_two_cpus),
         cmocka_unit_test(a_gil_waiter_should_ask_for_a_drop_and_get_the_gil),
         cmocka_unit_test(a_single_thread_should_never_time_out_on_the_gil),
