@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "sim/compare.h"
+#include "sim/trace.h"
 
 #define MS 1000000LL
 
@@ -142,6 +143,33 @@ static void comparison_should_leave_a_thread_missing_from_the_real_runs_without_
     comparison_destroy(cmp);
 }
 
+/* A real trace lists each thread's instants together, not in time order:
+ * the GIL switches are counted in time order. a and b take the GIL in turn
+ * at 1, 2, 3 and 4 ms (3 switches), but a's takes come first in the list. */
+static void gil_switches_of_a_trace_should_follow_time_not_the_list(void **state)
+{
+    (void)state;
+    struct trace *tr = trace_create("t", "", "real", "os", 2, 0);
+    trace_add_process(tr, "main");
+    uint32_t a = trace_add_task(tr, "a", 0), b = trace_add_task(tr, "b", 0);
+    const int64_t at[2][2] = {{1 * MS, 3 * MS}, {2 * MS, 4 * MS}};
+    for (int t = 0; t < 2; t++) {
+        for (int k = 0; k < 2; k++) {
+            struct trace_segment seg = {.task = t ? b : a, .cpu = 0, .state = TRACE_RUNNING, .obj = UINT32_MAX,
+                                        .start = at[t][k], .end = at[t][k] + MS / 2};
+            trace_segment_add(tr, &seg);
+            struct trace_instant take = {.time = at[t][k], .task = t ? b : a, .kind = INSTANT_GIL_TAKE,
+                                         .value = 0, .obj = UINT32_MAX, .text = UINT32_MAX};
+            trace_instant_add(tr, &take, NULL);
+        }
+    }
+    struct compare_run run;
+    compare_run_from_trace(&run, tr);
+    assert_int_equal(run.gil_switches, 3);
+    compare_run_deinit(&run);
+    trace_destroy(tr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -150,6 +178,7 @@ int main(void)
         cmocka_unit_test(comparison_should_take_medians_over_real_runs_and_report_the_error),
         cmocka_unit_test(comparison_should_match_threads_by_name_when_real_runs_list_them_in_another_order),
         cmocka_unit_test(comparison_should_leave_a_thread_missing_from_the_real_runs_without_figures),
+        cmocka_unit_test(gil_switches_of_a_trace_should_follow_time_not_the_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
