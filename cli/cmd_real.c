@@ -295,21 +295,6 @@ static void ms(char *buf, size_t size, int64_t ns)
         snprintf(buf, size, "%.3f", (double)ns / 1e6);
 }
 
-/* A printed line: its time and its instant's index. */
-struct printed {
-    int64_t time;
-    size_t index;
-};
-
-/* By time, then by place in the trace. */
-static int printed_order(const void *a, const void *b)
-{
-    const struct printed *x = a, *y = b;
-    if (x->time != y->time)
-        return x->time < y->time ? -1 : 1;
-    return (x->index > y->index) - (x->index < y->index);
-}
-
 static void write_text(FILE *out, const struct real_report *rr)
 {
     const struct trace *tr = rr->tr;
@@ -357,12 +342,13 @@ static void write_text(FILE *out, const struct real_report *rr)
     size_t nprints = 0;
     for (size_t i = 0; i < tr->ninstants; i++)
         nprints += tr->instants[i].kind == INSTANT_PRINT;
-    struct printed *order = nprints ? xcalloc(nprints, sizeof *order) : NULL;
+    /* printed lines by time, then by place in the trace */
+    struct order_stamp *order = nprints ? xcalloc(nprints, sizeof *order) : NULL;
     for (size_t i = 0, k = 0; i < tr->ninstants; i++)
         if (tr->instants[i].kind == INSTANT_PRINT)
-            order[k++] = (struct printed){tr->instants[i].time, i};
+            order[k++] = (struct order_stamp){tr->instants[i].time, i};
     if (nprints) {
-        qsort(order, nprints, sizeof *order, printed_order);
+        qsort(order, nprints, sizeof *order, order_stamp);
         fputs("printed:\n", out);
     }
     for (size_t k = 0; k < nprints; k++) {

@@ -205,21 +205,6 @@ void compare_run_from_engine(struct compare_run *run, const struct engine *eng)
     run->metrics = m;
 }
 
-/* An instant's time and its place in the trace, to visit instants in time
- * order (ties in the trace's order). */
-struct stamped {
-    int64_t time;
-    size_t index;
-};
-
-static int order_stamped(const void *a, const void *b)
-{
-    const struct stamped *x = a, *y = b;
-    if (x->time != y->time)
-        return x->time < y->time ? -1 : 1;
-    return x->index < y->index ? -1 : x->index > y->index;
-}
-
 void compare_run_from_trace(struct compare_run *run, const struct trace *tr)
 {
     uint32_t n = tr->ntasks;
@@ -236,15 +221,15 @@ void compare_run_from_trace(struct compare_run *run, const struct trace *tr)
     /* a GIL switch is a take by another thread than the process's last
      * taker, in time order (a real trace lists each thread's instants
      * together) */
-    struct stamped *takes = xcalloc(tr->ninstants ? tr->ninstants : 1, sizeof *takes);
+    struct order_stamp *takes = xcalloc(tr->ninstants ? tr->ninstants : 1, sizeof *takes);
     size_t ntakes = 0;
     for (size_t i = 0; i < tr->ninstants; i++) {
         const struct trace_instant *ev = &tr->instants[i];
         run->lost_updates += ev->kind == INSTANT_LOST_UPDATE;
         if (ev->kind == INSTANT_GIL_TAKE && ev->value >= 0 && (uint64_t)ev->value < tr->nprocesses)
-            takes[ntakes++] = (struct stamped){.time = ev->time, .index = i};
+            takes[ntakes++] = (struct order_stamp){.time = ev->time, .index = i};
     }
-    qsort(takes, ntakes, sizeof *takes, order_stamped);
+    qsort(takes, ntakes, sizeof *takes, order_stamp);
     uint32_t *last_taker = xcalloc(tr->nprocesses ? tr->nprocesses : 1, sizeof *last_taker);
     for (uint32_t p = 0; p < tr->nprocesses; p++)
         last_taker[p] = UINT32_MAX;

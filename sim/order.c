@@ -14,6 +14,14 @@ int order_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+int order_stamp(const void *a, const void *b)
+{
+    const struct order_stamp *x = a, *y = b;
+    if (x->time != y->time)
+        return x->time < y->time ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
 double order_median(double *v, size_t n)
 {
     if (n == 0)
