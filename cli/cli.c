@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/runner.h"
 #include "scheduler/registry.h"
 
 void cli_warn(const char *fmt, ...)
@@ -200,4 +201,14 @@ int cli_scenario_file(const struct cmd_entry *cmd, int argc, char **argv, const 
         return cli_usage_error(cmd, "unexpected argument '%s' (one scenario FILE per %s)", argv[optind + 1], cmd->name);
     *file = argv[optind];
     return 0;
+}
+
+int cli_trace_events_option(const struct cmd_entry *cmd, const char *arg, uint32_t *out)
+{
+    long n;
+    if (!cli_parse_long(arg, HOST_TRACE_EVENTS_MIN, HOST_TRACE_EVENTS_MAX, &n))
+        return cli_usage_error(cmd, "--trace-events wants a number of events from %u to %u, got '%s'",
+                               HOST_TRACE_EVENTS_MIN, HOST_TRACE_EVENTS_MAX, arg);
+    *out = (uint32_t)n;
+    return STATUS_OK;
 }

@@ -453,16 +453,6 @@ static void warn_truncated(const struct trace *tr, uint32_t sized, uint32_t cap)
              lost, hint);
 }
 
-int cli_trace_events_option(const struct cmd_entry *cmd, const char *arg, uint32_t *out)
-{
-    long n;
-    if (!cli_parse_long(arg, HOST_TRACE_EVENTS_MIN, HOST_TRACE_EVENTS_MAX, &n))
-        return cli_usage_error(cmd, "--trace-events wants a number of events from %u to %u, got '%s'",
-                               HOST_TRACE_EVENTS_MIN, HOST_TRACE_EVENTS_MAX, arg);
-    *out = (uint32_t)n;
-    return STATUS_OK;
-}
-
 int cli_real_trace(const char *file, uint32_t trace_events, struct trace **out)
 {
     struct error err;

@@ -341,6 +341,8 @@ struct hpool {
 struct hthread {
     struct hrun *run;
     uint32_t slot;
+    struct host_event *events; /* its slot's trace buffer (slot_events), of */
+    uint32_t cap;              /* slot_cap events: looked up once, not per event */
     struct host_gil *gil;    /* NULL: the process has no GIL */
     uint64_t ticks;          /* old GIL: ticks since the last release */
     uint64_t sleep_draws;    /* random sleeps drawn so far (rng_stream_range's n) */
@@ -537,14 +539,14 @@ static int record(struct hthread *th, enum hev_kind kind, unsigned sub, uint32_t
     if (!r->opt->record)
         return -1;
     struct hslot *s = &r->slots[th->slot];
-    uint32_t cap = slot_cap(r, th->slot);
+    uint32_t cap = th->cap;
     if (kind == HEV_INSTANT && s->nevents >= HOST_DETAIL_EVENTS(cap) && is_detail(sub))
         return drop(&s->details_dropped);
     /* the last few places are kept for the thread's exit, so a full buffer
      * still tells when the thread finished */
     if (s->nevents >= cap - HOST_EVENTS_RESERVED && !(kind == HEV_INSTANT && sub == INSTANT_EXIT && s->nevents < cap))
         return drop(&s->dropped);
-    struct host_event *ev = &slot_events(r, th->slot)[s->nevents++];
+    struct host_event *ev = &th->events[s->nevents++];
     ev->t = stamp();
     ev->value = value;
     ev->obj = obj;
@@ -572,7 +574,7 @@ static void write_instant(struct hthread *th, uint32_t decl, int64_t value)
     if (!r->opt->record)
         return;
     struct hslot *s = &r->slots[th->slot];
-    if (s->nevents >= HOST_WRITE_EVENTS(slot_cap(r, th->slot))) {
+    if (s->nevents >= HOST_WRITE_EVENTS(th->cap)) {
         s->writes_dropped++;
         return;
     }
@@ -614,7 +616,7 @@ static void start_instant(struct hthread *th, uint32_t s)
     const struct hslot *own = &r->slots[th->slot];
     uint32_t at = own->nevents;
     instant(th, INSTANT_START, UINT32_MAX, s, 0);
-    r->slots[s].begun = own->nevents > at ? slot_events(r, th->slot)[at].t : stamp();
+    r->slots[s].begun = own->nevents > at ? th->events[at].t : stamp();
 }
 
 /* Between chunks of a long compute without a GIL, and of a long loop: if
@@ -2825,7 +2827,7 @@ static void prefault_thread(struct hthread *th)
         fill_pages((void *)(below - STACK_BYTES), STACK_BYTES, th->at_gate);
     struct hrun *r = th->run;
     if (r->opt->record && th->slot != UINT32_MAX) {
-        uintptr_t ev = (uintptr_t)slot_events(r, th->slot) & ~(page - 1);
+        uintptr_t ev = (uintptr_t)th->events & ~(page - 1);
         fill_pages((void *)ev, EVENT_BYTES, th->at_gate);
     }
 }
@@ -2949,6 +2951,10 @@ static void thread_start(struct hrun *r, uint32_t slot, uint32_t fn, const int64
     th->pool = pool;
     th->run = r;
     th->slot = slot;
+    if (r->opt->record) {
+        th->events = slot_events(r, slot);
+        th->cap = slot_cap(r, slot);
+    }
     th->gil = r->procs[r->proc].gil_cfg.mode != GIL_NONE ? &r->procs[r->proc].gil : NULL;
     th->fn = fn;
     th->nargs = nargs < SCENARIO_MAX_LOCALS ? nargs : SCENARIO_MAX_LOCALS;
