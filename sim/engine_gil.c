@@ -226,9 +226,12 @@ static int64_t gil_old_period(const struct engine *e, const struct task *t)
 int64_t engine_gil_old_check_cost(const struct engine *e, const struct task *t, int64_t cost)
 {
     const struct profile *pr = &e->sc->profile;
+    /* every compute op asks: most have no old GIL to price */
+    if (e->procs[t->process].gil.cfg.mode != GIL_OLD || pr->gil_check_ns <= 0 || cost <= 0)
+        return 0;
     const struct op *op;
     double between = gil_old_ticks_ns(e, t, &op);
-    if (e->procs[t->process].gil.cfg.mode != GIL_OLD || !gil_check_priced(pr, op) || cost <= 0)
+    if (!gil_check_priced(pr, op))
         return 0;
     /* the host runner checks a spin or a `for` at least 200 ns apart */
     const struct op_compute *c = &op->u.compute;
