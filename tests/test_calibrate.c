@@ -67,13 +67,12 @@ static void quick_calibration_should_give_plausible_costs(void **state)
     assert_true(fig[CALIB_WAKE].median > fig[CALIB_ACQUIRE].median);
     /* an uncontended lock call is much cheaper than a system call */
     assert_true(fig[CALIB_ACQUIRE].median < fig[CALIB_PIPE_OP].median);
-    /* a contended add is the runner's add (measured again) plus what the
-     * other CPU's adds cost it: 390 ns against 104 on an idle machine. How
-     * much more depends on the two pinned threads running at once, which a
-     * machine busy with other tests cannot promise (the ASan build, beside
-     * them, once measured no more), so only the add itself is asked for,
-     * with room for the two slopes' noise */
-    assert_true(fig[CALIB_ADD_CONTENDED].median > 0.5 * fig[CALIB_RUNNER_ADD].median);
+    /* a contended add is the runner's add plus what the other CPU's adds
+     * cost it: 390 ns against 104 on an idle machine. How much more depends
+     * on the two pinned threads running at once, which a machine busy with
+     * other tests cannot promise (the ASan build, beside them, once measured
+     * no more), so only the add itself is asked for */
+    assert_true(fig[CALIB_ADD_CONTENDED].min >= fig[CALIB_RUNNER_ADD].median);
     /* the lecture pattern's thread starts: the creator pays for each, and
      * every new thread runs some time after its op began */
     assert_true(fig[CALIB_RUNNER_THREAD_START].min > 0);
