@@ -27,5 +27,7 @@ if(THREADSIM_PYTHON)
   add_test(NAME calibrate_e2e
     COMMAND ${THREADSIM_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/e2e/test_calibrate.py
             --threadsim $<TARGET_FILE:threadsim> --source-dir ${PROJECT_SOURCE_DIR})
-  set_tests_properties(calibrate_e2e PROPERTIES TIMEOUT 120)
+  # 43-58 s in CI's sanitizer build beside the other tests, and over 120 s
+  # there when two other busy programs held both CPUs
+  set_tests_properties(calibrate_e2e PROPERTIES TIMEOUT 300)
 endif()
