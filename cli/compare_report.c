@@ -204,10 +204,42 @@ static void write_json(FILE *out, const struct compare_report *r)
             fprintf(out, ", \"%s\": ", error_keys[k].key);
             json_pct(out, t->error_pct[error_keys[k].field]);
         }
+        fprintf(out, ", \"last_to_end\": {\"sim\": %s, \"real_runs\": %" PRIu32 "}", t->sim_last ? "true" : "false",
+                t->real_last);
         fputc('}', out);
     }
     fputs(cmp->nthreads ? "\n  ]}\n}\n" : "]}\n}\n", out);
     free(sim_text);
+}
+
+/* When real runs ended with another thread than the simulation did: which
+ * ones, and in how many runs. Each thread's real figures are medians over
+ * the runs, so one that waited in some runs and not in others has a median
+ * of neither; this says that the order itself changed. */
+static void write_text_last(FILE *out, const struct comparison *cmp)
+{
+    if (cmp->last_other_runs == 0)
+        return;
+    const struct compare_thread *sim_last = NULL;
+    for (uint32_t i = 0; i < cmp->nthreads && !sim_last; i++)
+        if (cmp->threads[i].sim_last)
+            sim_last = &cmp->threads[i];
+    if (!sim_last)
+        return;
+    fprintf(out, "  the last thread to end was %s/%s in the simulation, and another in %" PRIu32 " of the %" PRIu32
+                 " real runs (",
+            sim_last->process, sim_last->name, cmp->last_other_runs, cmp->repeat);
+    bool first = true;
+    for (uint32_t i = 0; i < cmp->nthreads; i++) {
+        const struct compare_thread *t = &cmp->threads[i];
+        if (t->sim_last || t->real_last == 0)
+            continue;
+        fprintf(out, "%s%s/%s in %" PRIu32, first ? "" : ", ", t->process, t->name, t->real_last);
+        first = false;
+    }
+    fputs("): the host orders the threads differently from run to run, so a thread's real median above may mix "
+          "runs in which it waited with runs in which it did not\n",
+          out);
 }
 
 /* "12.345 ms" for a duration, "-" for none. */
@@ -358,6 +390,7 @@ static void write_text(FILE *out, const struct compare_report *r)
                      "(--trace-events records more, at the cost of slowing a run that makes many events)\n",
                 cmp->truncated, cmp->repeat, (double)cmp->real_recorded_until.median / 1e6,
                 (double)cmp->real_recorded_until.min / 1e6);
+    write_text_last(out, cmp);
     const struct engine_stats *st = engine_stats(run->eng);
     int64_t window = prof->futex_race_ns;
     if (close_races_decide(run->eng, prof, cmp->sim_makespan))

@@ -87,6 +87,16 @@ static uint32_t find_thread(const struct compare_run *r, const struct compare_ru
     return UINT32_MAX;
 }
 
+/* When the run's last thread finished; -1 when none did. */
+static int64_t last_finish(const struct compare_run *run)
+{
+    int64_t end = -1;
+    for (uint32_t i = 0; i < run->nthreads; i++)
+        if (run->metrics[i].finish > end)
+            end = run->metrics[i].finish;
+    return end;
+}
+
 struct comparison *comparison_create(const struct compare_run *sim, const struct compare_run *real, uint32_t nreal)
 {
     struct comparison *cmp = xcalloc(1, sizeof *cmp);
@@ -128,6 +138,13 @@ struct comparison *comparison_create(const struct compare_run *sim, const struct
         *counters[c].out = compare_stat_of(v, nreal);
     }
 
+    /* when each run's last thread finished (-1: none did) */
+    int64_t sim_end = last_finish(sim);
+    int64_t *real_end = xcalloc(nreal ? nreal : 1, sizeof *real_end);
+    bool *sim_last_seen = xcalloc(nreal ? nreal : 1, sizeof *sim_last_seen);
+    for (uint32_t r = 0; r < nreal; r++)
+        real_end[r] = last_finish(&real[r]);
+
     cmp->nthreads = sim->nthreads;
     cmp->threads = xcalloc(sim->nthreads ? sim->nthreads : 1, sizeof *cmp->threads);
     for (uint32_t r = 0; r < nreal; r++)
@@ -161,7 +178,17 @@ struct comparison *comparison_create(const struct compare_run *sim, const struct
             t->real[f] = compare_stat_of(v, nreal);
             t->error_pct[f] = compare_error_pct(t->sim[f], t->real[f].median);
         }
+        t->sim_last = sim_end >= 0 && sim->metrics[i].finish == sim_end;
+        for (uint32_t r = 0; r < nreal; r++) {
+            bool last = match[r] != UINT32_MAX && real_end[r] >= 0 && real[r].metrics[match[r]].finish == real_end[r];
+            t->real_last += last;
+            sim_last_seen[r] = sim_last_seen[r] || (last && t->sim_last);
+        }
     }
+    for (uint32_t r = 0; r < nreal; r++)
+        cmp->last_other_runs += sim_end >= 0 && real_end[r] >= 0 && !sim_last_seen[r];
+    free(sim_last_seen);
+    free(real_end);
     free(match);
     free(in_order);
     free(v);

@@ -5,6 +5,7 @@
 #ifndef THREADSIM_COMPARE_H
 #define THREADSIM_COMPARE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "engine.h"
@@ -57,6 +58,8 @@ struct compare_thread {
     int64_t sim[COMPARE_FIELD_COUNT];         /* the simulated figure, -1: none */
     struct compare_stat real[COMPARE_FIELD_COUNT];
     double error_pct[COMPARE_FIELD_COUNT];    /* (sim - real median) / real median, in %; NAN: undefined */
+    bool sim_last;                            /* no simulated thread finished later */
+    uint32_t real_last;                       /* real runs in which no thread finished later */
 };
 
 struct comparison {
@@ -75,6 +78,9 @@ struct comparison {
      * truncated counts those runs */
     struct compare_stat real_recorded_until;
     uint32_t truncated;
+    /* real runs whose last thread to finish was none of the simulation's
+     * last (the host ordered the threads' ends otherwise) */
+    uint32_t last_other_runs;
     uint32_t nthreads;               /* the simulated threads, in the simulator's order */
     struct compare_thread *threads;
 };

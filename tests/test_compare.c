@@ -126,6 +126,50 @@ static void comparison_should_match_threads_by_name_when_real_runs_list_them_in_
     comparison_destroy(cmp);
 }
 
+/* As 20_primes_processes: which of the processes ends last is the host's
+ * choice in each run, and the simulation's is one of them. */
+static void comparison_should_count_the_runs_that_ended_with_another_thread(void **state)
+{
+    (void)state;
+    /* the simulation: the child ends last */
+    struct task_metrics sim_m[] = {thread_at(0, 10 * MS, 10 * MS), thread_at(0, 20 * MS, 20 * MS),
+                                   thread_at(0, 30 * MS, 30 * MS)};
+    /* the real runs: the child last once, the worker last twice (the second
+     * time listed in another order), and the main thread and the child
+     * together once */
+    struct task_metrics child_last[] = {thread_at(0, 11 * MS, 10 * MS), thread_at(0, 21 * MS, 20 * MS),
+                                        thread_at(0, 31 * MS, 30 * MS)};
+    struct task_metrics worker_last[] = {thread_at(0, 11 * MS, 10 * MS), thread_at(0, 35 * MS, 20 * MS),
+                                         thread_at(0, 31 * MS, 30 * MS)};
+    /* listed as child, worker, main */
+    struct task_metrics worker_last_rev[] = {thread_at(0, 31 * MS, 30 * MS), thread_at(0, 36 * MS, 20 * MS),
+                                             thread_at(0, 11 * MS, 10 * MS)};
+    struct task_metrics tie[] = {thread_at(0, 32 * MS, 10 * MS), thread_at(0, 21 * MS, 20 * MS),
+                                 thread_at(0, 32 * MS, 30 * MS)};
+    struct compare_run sim = run_of(sim_m, 30 * MS);
+    struct compare_run real[] = {run_of(child_last, 31 * MS), run_of(worker_last, 35 * MS),
+                                 {.makespan = 36 * MS, .nthreads = 3, .process = procs_rev, .name = names_rev,
+                                  .metrics = worker_last_rev},
+                                 run_of(tie, 32 * MS)};
+    struct comparison *cmp = comparison_create(&sim, real, 4);
+    assert_false(cmp->threads[0].sim_last);
+    assert_false(cmp->threads[1].sim_last);
+    assert_true(cmp->threads[2].sim_last);
+    assert_int_equal(cmp->threads[0].real_last, 1);
+    assert_int_equal(cmp->threads[1].real_last, 2);
+    assert_int_equal(cmp->threads[2].real_last, 2);
+    /* the tie ended with the simulation's last thread too */
+    assert_int_equal(cmp->last_other_runs, 2);
+    comparison_destroy(cmp);
+
+    /* runs that all end as the simulation does */
+    struct compare_run same[] = {run_of(child_last, 31 * MS), run_of(sim_m, 30 * MS)};
+    cmp = comparison_create(&sim, same, 2);
+    assert_int_equal(cmp->last_other_runs, 0);
+    assert_int_equal(cmp->threads[2].real_last, 2);
+    comparison_destroy(cmp);
+}
+
 static void comparison_should_leave_a_thread_missing_from_the_real_runs_without_figures(void **state)
 {
     (void)state;
@@ -177,6 +221,7 @@ int main(void)
         cmocka_unit_test(error_pct_should_be_relative_to_the_real_value),
         cmocka_unit_test(comparison_should_take_medians_over_real_runs_and_report_the_error),
         cmocka_unit_test(comparison_should_match_threads_by_name_when_real_runs_list_them_in_another_order),
+        cmocka_unit_test(comparison_should_count_the_runs_that_ended_with_another_thread),
         cmocka_unit_test(comparison_should_leave_a_thread_missing_from_the_real_runs_without_figures),
         cmocka_unit_test(gil_switches_of_a_trace_should_follow_time_not_the_list),
     };

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,6 +48,10 @@ static char *report_text(enum report_format format, const struct compare_report 
  * (in %) of their makespan (a full event buffer), the first run only. */
 static int64_t truncate_pct = -1;
 
+/* When set, thread a ends after b in the first real run of report_of
+ * (the simulation ends with b). */
+static bool a_ends_last = false;
+
 static char *report_of(enum report_format format)
 {
     struct run *r = run_json_with(TWO_THREADS, NULL, false);
@@ -59,10 +64,12 @@ static char *report_of(enum report_format format)
         slow[i].finish = sim.metrics[i].finish * 5 / 4;
         slow[i].cpu = sim.metrics[i].cpu * 5 / 4;
     }
+    struct task_metrics swapped[2] = {slow[0], slow[1]};
+    swapped[0].finish = slow[1].finish + 1000000;
     struct compare_run real[2];
     for (int i = 0; i < 2; i++) {
         real[i] = sim;
-        real[i].metrics = slow;
+        real[i].metrics = a_ends_last && i == 0 ? swapped : slow;
         real[i].makespan = sim.makespan * 5 / 4;
         real[i].recorded_until = truncate_pct >= 0 && i == 0 ? real[i].makespan * truncate_pct / 100 : -1;
     }
@@ -241,6 +248,54 @@ static void text_report_should_name_each_variable_whose_real_value_differs(void 
     free(text);
 }
 
+/* error.threads[i].last_to_end of a JSON report: whether the thread ended
+ * last in the simulation (*sim) and in how many real runs. */
+static int json_last_to_end(const char *text, int i, bool *sim)
+{
+    cJSON *root = cJSON_Parse(text);
+    assert_non_null(root);
+    const cJSON *threads = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "error"), "threads");
+    const cJSON *last = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(threads, i), "last_to_end");
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(last, "sim");
+    const cJSON *runs = cJSON_GetObjectItemCaseSensitive(last, "real_runs");
+    assert_true(cJSON_IsBool(s));
+    assert_true(cJSON_IsNumber(runs));
+    *sim = cJSON_IsTrue(s);
+    int n = runs->valueint;
+    cJSON_Delete(root);
+    return n;
+}
+
+static void report_should_say_when_real_runs_ended_with_another_thread(void **state)
+{
+    (void)state;
+    bool sim;
+    /* both real runs end with b, as the simulation: no line */
+    char *text = report_of(REPORT_TEXT);
+    assert_null(strstr(text, "the last thread to end"));
+    free(text);
+    text = report_of(REPORT_JSON);
+    assert_int_equal(json_last_to_end(text, 0, &sim), 0);
+    assert_false(sim);
+    assert_int_equal(json_last_to_end(text, 1, &sim), 2);
+    assert_true(sim);
+    free(text);
+
+    a_ends_last = true;
+    text = report_of(REPORT_TEXT);
+    if (!strstr(text, "the last thread to end was main/b in the simulation, and another in 1 of the 2 real runs "
+                      "(main/a in 1): the host orders the threads differently from run to run"))
+        fail_msg("no line on the last thread in:\n%s", text);
+    free(text);
+    text = report_of(REPORT_JSON);
+    assert_int_equal(json_last_to_end(text, 0, &sim), 1);
+    assert_false(sim);
+    assert_int_equal(json_last_to_end(text, 1, &sim), 1);
+    assert_true(sim);
+    free(text);
+    a_ends_last = false;
+}
+
 /* Two threads on two CPUs that take a barging lock around every add, with
  * the futex costs of a calibrated profile: the simulation falls into a
  * lockstep where the woken waiter takes the lock shortly before the other
@@ -327,6 +382,7 @@ int main(void)
         cmocka_unit_test(report_should_say_how_much_of_the_real_traces_a_full_buffer_left),
         cmocka_unit_test(json_report_should_give_the_real_final_memory_next_to_the_simulated_one),
         cmocka_unit_test(text_report_should_name_each_variable_whose_real_value_differs),
+        cmocka_unit_test(report_should_say_when_real_runs_ended_with_another_thread),
         cmocka_unit_test(text_report_should_say_when_the_simulation_decided_its_lock_races_by_less_than_a_real_race_moves),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
