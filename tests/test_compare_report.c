@@ -266,20 +266,27 @@ static int json_last_to_end(const char *text, int i, bool *sim)
     return n;
 }
 
+/* report_of's JSON: the simulation ends with b, and a and b ended last in
+ * a_runs and b_runs of the real runs. */
+static void assert_json_last_to_end(int a_runs, int b_runs)
+{
+    bool sim;
+    char *text = report_of(REPORT_JSON);
+    assert_int_equal(json_last_to_end(text, 0, &sim), a_runs);
+    assert_false(sim);
+    assert_int_equal(json_last_to_end(text, 1, &sim), b_runs);
+    assert_true(sim);
+    free(text);
+}
+
 static void report_should_say_when_real_runs_ended_with_another_thread(void **state)
 {
     (void)state;
-    bool sim;
     /* both real runs end with b, as the simulation: no line */
     char *text = report_of(REPORT_TEXT);
     assert_null(strstr(text, "the last thread to end"));
     free(text);
-    text = report_of(REPORT_JSON);
-    assert_int_equal(json_last_to_end(text, 0, &sim), 0);
-    assert_false(sim);
-    assert_int_equal(json_last_to_end(text, 1, &sim), 2);
-    assert_true(sim);
-    free(text);
+    assert_json_last_to_end(0, 2);
 
     a_ends_last = true;
     text = report_of(REPORT_TEXT);
@@ -287,12 +294,7 @@ static void report_should_say_when_real_runs_ended_with_another_thread(void **st
                       "(main/a in 1): the host orders the threads differently from run to run"))
         fail_msg("no line on the last thread in:\n%s", text);
     free(text);
-    text = report_of(REPORT_JSON);
-    assert_int_equal(json_last_to_end(text, 0, &sim), 1);
-    assert_false(sim);
-    assert_int_equal(json_last_to_end(text, 1, &sim), 1);
-    assert_true(sim);
-    free(text);
+    assert_json_last_to_end(1, 1);
     a_ends_last = false;
 }
 
