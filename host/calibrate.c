@@ -1342,20 +1342,15 @@ static double contended_extra(struct calib_ctx *c)
 }
 
 /* A racy add while a thread on the other CPU adds to the same variable: the
- * runner's own add (add_ns, measured just before) plus what contention
- * adds. On one CPU there is no such cost: the uncontended figure. Measuring
- * the runner's add again here made the two figures disagree on a busy
- * machine (the contended one once came out under half the other, 2026-12-05,
- * beside the sanitizer builds' tests), where by definition it is no less. */
+ * runner's own add (add_ns, which trial_runner measures before this trial in
+ * measurements[]) plus what contention adds. On one CPU there is no such
+ * cost: the uncontended figure. Measuring the runner's add again here made
+ * the two figures disagree on a busy machine (the contended one once came
+ * out under half the other, 2026-12-05, beside the sanitizer builds'
+ * tests), where by definition it is no less. */
 static enum status trial_contended(struct calib_ctx *c, double *v)
 {
-    const struct calib_figure *add_ns = &c->res->figures[CALIB_RUNNER_ADD];
-    double one = add_ns->median;
-    if (!add_ns->measured) {
-        one = runner_op_slope(c, "{\"op\": \"add\", \"var\": \"x\", \"value\": 1}");
-        if (one < 0)
-            return c->err->status != STATUS_OK ? c->err->status : STATUS_INTERNAL;
-    }
+    double one = c->res->figures[CALIB_RUNNER_ADD].median;
     double extra = c->cpu_a != c->cpu_b ? contended_extra(c) : 0;
     if (extra < 0)
         return sys_fail(c, "pthread_create");

@@ -232,6 +232,12 @@ void compare_run_from_engine(struct compare_run *run, const struct engine *eng)
     run->metrics = m;
 }
 
+/* Whether ev is a take of a GIL of one of the trace's processes. */
+static bool gil_take_of(const struct trace *tr, const struct trace_instant *ev)
+{
+    return ev->kind == INSTANT_GIL_TAKE && ev->value >= 0 && (uint64_t)ev->value < tr->nprocesses;
+}
+
 void compare_run_from_trace(struct compare_run *run, const struct trace *tr)
 {
     uint32_t n = tr->ntasks;
@@ -248,14 +254,16 @@ void compare_run_from_trace(struct compare_run *run, const struct trace *tr)
     /* a GIL switch is a take by another thread than the process's last
      * taker, in time order (a real trace lists each thread's instants
      * together) */
-    struct order_stamp *takes = xcalloc(tr->ninstants ? tr->ninstants : 1, sizeof *takes);
     size_t ntakes = 0;
     for (size_t i = 0; i < tr->ninstants; i++) {
-        const struct trace_instant *ev = &tr->instants[i];
-        run->lost_updates += ev->kind == INSTANT_LOST_UPDATE;
-        if (ev->kind == INSTANT_GIL_TAKE && ev->value >= 0 && (uint64_t)ev->value < tr->nprocesses)
-            takes[ntakes++] = (struct order_stamp){.time = ev->time, .index = i};
+        run->lost_updates += tr->instants[i].kind == INSTANT_LOST_UPDATE;
+        ntakes += gil_take_of(tr, &tr->instants[i]);
     }
+    /* sized to the takes: a whole trace has millions of other instants */
+    struct order_stamp *takes = xcalloc(ntakes ? ntakes : 1, sizeof *takes);
+    for (size_t i = 0, k = 0; k < ntakes; i++)
+        if (gil_take_of(tr, &tr->instants[i]))
+            takes[k++] = (struct order_stamp){.time = tr->instants[i].time, .index = i};
     qsort(takes, ntakes, sizeof *takes, order_stamp);
     uint32_t *last_taker = xcalloc(tr->nprocesses ? tr->nprocesses : 1, sizeof *last_taker);
     for (uint32_t p = 0; p < tr->nprocesses; p++)
