@@ -23,6 +23,7 @@ struct run_options {
     enum report_format format;
     const char *trace_path;
     const char *perfetto_path;
+    bool as_host;
 };
 
 static int run_exec(int argc, char **argv);
@@ -33,7 +34,7 @@ const struct cmd_entry cmd_run_entry = {
     .usage =
         "Usage: threadsim run FILE [--policy P] [--cpus N] [--seed S] [--quantum D]\n"
         "                     [--profile F] [--format text|json|csv] [--trace OUT.json]\n"
-        "                     [--perfetto OUT.json]\n"
+        "                     [--perfetto OUT.json] [--as-host]\n"
         "\n"
         "Simulates the scenario in FILE and prints, for every thread, its arrival,\n"
         "response, turnaround, wait, CPU and blocked times and its context switches.\n"
@@ -49,6 +50,10 @@ const struct cmd_entry cmd_run_entry = {
         "  --format F      text (default), json or csv\n"
         "  --trace OUT     also write the full trace of the run to OUT as JSON\n"
         "  --perfetto OUT  also write it as a Perfetto/Chrome trace (open it in ui.perfetto.dev)\n"
+        "  --as-host       simulate it as `threadsim compare` does, as this host: with\n"
+        "                  the host profile (--profile F, else the cached calibration),\n"
+        "                  machine.cpus at most this host's CPUs, and the measured\n"
+        "                  context switch, process switch and wake-up latency\n"
         "  -h, --help      show this help\n"
         "\n"
         "Exit status: 0 success, 1 internal error, 2 bad usage or bad scenario,\n"
@@ -69,7 +74,8 @@ static void print_help(void)
 enum {
     OPT_FORMAT = 256,
     OPT_TRACE,
-    OPT_PERFETTO
+    OPT_PERFETTO,
+    OPT_AS_HOST
 };
 
 /* Returns 0 and fills opts, or prints the usage error and returns its exit
@@ -81,6 +87,7 @@ static int parse_options(int argc, char **argv, struct run_options *opts)
         { "format", required_argument, NULL, OPT_FORMAT },
         { "trace", required_argument, NULL, OPT_TRACE },
         { "perfetto", required_argument, NULL, OPT_PERFETTO },
+        { "as-host", no_argument, NULL, OPT_AS_HOST },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -111,6 +118,9 @@ static int parse_options(int argc, char **argv, struct run_options *opts)
             break;
         case OPT_PERFETTO:
             opts->perfetto_path = optarg;
+            break;
+        case OPT_AS_HOST:
+            opts->as_host = true;
             break;
         case ':':
             return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
@@ -173,7 +183,15 @@ static int run_exec(int argc, char **argv)
     struct scenario *sc = scenario_load_file(opts.file, &err);
     if (!sc)
         return cli_file_error(opts.file, &err);
-    rc = cli_apply_overrides(sc, opts.file, &opts.ov, &policy);
+    /* as this host: the profile is loaded by the fit, which adjusts some of
+     * its figures to the scenario, so the overrides must not load it again */
+    struct cli_overrides ov = opts.ov;
+    if (opts.as_host) {
+        rc = cli_fit_for_real(sc, &opts.ov);
+        ov.profile = NULL;
+    }
+    if (rc == STATUS_OK)
+        rc = cli_apply_overrides(sc, opts.file, &ov, &policy);
     if (rc != STATUS_OK) {
         scenario_destroy(sc);
         return rc;

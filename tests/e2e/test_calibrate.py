@@ -128,6 +128,33 @@ class CalibrateTest(unittest.TestCase):
         for key in ("timer_latency_ns", "compute_op_ns", "add_contended_ns"):
             self.assertIn(key, prof)
 
+    def test_run_as_host_should_simulate_what_compare_simulates(self):
+        # 03_bank_account_lock sets wakeup_latency 5us and a racy add's spin:
+        # compare fits both to the host, and so does run --as-host
+        scenario = os.path.join(SOURCE_DIR, "scenarios", "lectures", "03_bank_account_lock.json")
+        proc = threadsim("compare", scenario, "--repeat", "1", "--profile", self.profile, "--format", "json")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        sim = json.loads(proc.stdout)["sim"]
+        host = threadsim("run", scenario, "--as-host", "--profile", self.profile, "--format", "json")
+        self.assertEqual(host.returncode, 0, host.stderr)
+        as_host = json.loads(host.stdout)
+        self.assertEqual(as_host["makespan_ns"], sim["makespan_ns"])
+        self.assertEqual([t["finish_ns"] for t in as_host["threads"]], [t["finish_ns"] for t in sim["threads"]])
+        # the profile alone keeps the scenario's own 5 us wake-up latency
+        plain = threadsim("run", scenario, "--profile", self.profile, "--format", "json")
+        self.assertEqual(plain.returncode, 0, plain.stderr)
+        with open(self.profile) as f:
+            prof = json.load(f)
+        if prof["wakeup_latency_ns"] != 5000:
+            self.assertNotEqual(json.loads(plain.stdout)["makespan_ns"], as_host["makespan_ns"])
+
+    def test_run_as_host_should_name_a_missing_profile(self):
+        scenario = os.path.join(SOURCE_DIR, "scenarios", "lectures", "03_bank_account_lock.json")
+        missing = os.path.join(self.tmp.name, "no_such_profile.json")
+        proc = threadsim("run", scenario, "--as-host", "--profile", missing)
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertIn("no_such_profile.json", proc.stderr)
+
     def test_real_runs_should_sleep_the_simulated_random_durations(self):
         # three threads each draw a random sleep of 2-12 ms (the k-th draw of
         # their own stream) and one keyed sleep: the real threads sleep what
