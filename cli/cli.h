@@ -57,10 +57,6 @@ int cli_real_trace(const char *file, uint32_t trace_events, struct trace **out);
  * *out. Returns STATUS_OK, or the usage error's exit code (printed). */
 int cli_trace_events_option(const struct cmd_entry *cmd, const char *arg, uint32_t *out);
 
-/* Fits a scenario about to be simulated next to a real run of it to this
- * host (the profile given with --profile, else the cached calibration), as
- * `compare` does. Returns an exit code (printed). */
-int cli_fit_for_real(struct scenario *sc, const struct cli_overrides *ov);
 
 /* getopt_long ids and entries of the override options, shared by the
  * commands that take them: put CLI_OVERRIDE_OPTIONS in the option table and

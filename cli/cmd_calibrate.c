@@ -250,3 +250,18 @@ int calib_cli_fit(struct scenario *sc, const char *profile, struct compare_fit *
         m->wakeup_latency = sc->profile.wakeup_latency_ns;
     return STATUS_OK;
 }
+
+int calib_cli_apply_as_host(struct scenario *sc, const char *file, const struct cli_overrides *ov,
+                            const struct sched_policy **policy, char *profile, size_t size,
+                            struct compare_fit *fit)
+{
+    struct compare_fit unused;
+    int rc = calib_cli_profile(ov->profile, profile, size);
+    if (rc == STATUS_OK)
+        rc = calib_cli_fit(sc, profile, fit ? fit : &unused);
+    if (rc != STATUS_OK)
+        return rc;
+    struct cli_overrides rest = *ov;
+    rest.profile = NULL;
+    return cli_apply_overrides(sc, file, &rest, policy);
+}

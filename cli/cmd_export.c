@@ -1,10 +1,12 @@
 /* `threadsim export`: simulate a scenario and draw its timeline as an image. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "calib_cli.h"
 #include "cli.h"
 #include "scheduler/registry.h"
 #include "sim/engine.h"
@@ -293,11 +295,12 @@ static int simulate(const struct export_options *opts, const struct cli_override
     r->sc = scenario_load_file(opts->file, &r->err);
     if (!r->sc)
         return cli_file_error(opts->file, &r->err);
-    int rc = cli_apply_overrides(r->sc, opts->file, ov, &policy);
-    if (rc != STATUS_OK)
-        return rc;
     /* next to a real run, the simulation predicts this host */
-    if (opts->source == EXPORT_COMPARE && (rc = cli_fit_for_real(r->sc, ov)) != STATUS_OK)
+    char profile[PATH_MAX];
+    int rc = opts->source == EXPORT_COMPARE
+                 ? calib_cli_apply_as_host(r->sc, opts->file, ov, &policy, profile, sizeof profile, NULL)
+                 : cli_apply_overrides(r->sc, opts->file, ov, &policy);
+    if (rc != STATUS_OK)
         return rc;
     struct engine_options eo;
     memset(&eo, 0, sizeof eo);

@@ -473,14 +473,6 @@ int cli_real_trace(const char *file, uint32_t trace_events, struct trace **out)
     return st == STATUS_OK ? STATUS_OK : cli_file_error(file, &err);
 }
 
-int cli_fit_for_real(struct scenario *sc, const struct cli_overrides *ov)
-{
-    char profile[PATH_MAX];
-    struct compare_fit fit;
-    int rc = calib_cli_profile(ov->profile, profile, sizeof profile);
-    return rc != STATUS_OK ? rc : calib_cli_fit(sc, profile, &fit);
-}
-
 /* Ctrl-C (or a SIGTERM, SIGHUP) while processes run: the runner stops the
  * run and cleans up (host_options.stop), then threadsim ends by that signal
  * as an interrupted program does. */

@@ -1,10 +1,13 @@
 /* `threadsim run`: simulate a scenario and report per-thread metrics. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "calib_cli.h"
 #include "cli.h"
+#include "compare_report.h"
 #include "report.h"
 #include "scheduler/registry.h"
 #include "sim/engine.h"
@@ -183,15 +186,12 @@ static int run_exec(int argc, char **argv)
     struct scenario *sc = scenario_load_file(opts.file, &err);
     if (!sc)
         return cli_file_error(opts.file, &err);
-    /* as this host: the profile is loaded by the fit, which adjusts some of
-     * its figures to the scenario, so the overrides must not load it again */
-    struct cli_overrides ov = opts.ov;
-    if (opts.as_host) {
-        rc = cli_fit_for_real(sc, &opts.ov);
-        ov.profile = NULL;
-    }
-    if (rc == STATUS_OK)
-        rc = cli_apply_overrides(sc, opts.file, &ov, &policy);
+    char profile[PATH_MAX];
+    struct compare_fit fit;
+    if (opts.as_host)
+        rc = calib_cli_apply_as_host(sc, opts.file, &opts.ov, &policy, profile, sizeof profile, &fit);
+    else
+        rc = cli_apply_overrides(sc, opts.file, &opts.ov, &policy);
     if (rc != STATUS_OK) {
         scenario_destroy(sc);
         return rc;
@@ -217,6 +217,8 @@ static int run_exec(int argc, char **argv)
         .eng = eng,
         .deadlock = status == STATUS_DEADLOCK ? err.msg : NULL,
     };
+    if (opts.as_host && opts.format == REPORT_TEXT)
+        compare_fit_write_text(stdout, profile, sc->profile.name, sc, &fit);
     report_write(stdout, opts.format, &run);
     rc = status == STATUS_OK ? STATUS_OK : cli_file_error(opts.file, &err);
     if (opts.perfetto_path &&

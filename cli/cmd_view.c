@@ -1,10 +1,12 @@
 /* `threadsim view`: simulate a scenario and explore its timeline in a window. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "calib_cli.h"
 #include "cli.h"
 #include "scheduler/registry.h"
 #include "sim/engine.h"
@@ -254,11 +256,11 @@ static int simulate(const struct view_options *opts, const char *policy, struct 
         if (!ov.policy)
             return cli_usage_error(&cmd_view_entry, "--compare-policy: %s", err.msg);
     }
-    int rc = cli_apply_overrides(run->sc, opts->file, &ov, &pol);
-    if (rc != STATUS_OK)
-        return rc;
     /* next to a real run, the simulation predicts this host */
-    if (opts->compare && (rc = cli_fit_for_real(run->sc, &ov)) != STATUS_OK)
+    char profile[PATH_MAX];
+    int rc = opts->compare ? calib_cli_apply_as_host(run->sc, opts->file, &ov, &pol, profile, sizeof profile, NULL)
+                           : cli_apply_overrides(run->sc, opts->file, &ov, &pol);
+    if (rc != STATUS_OK)
         return rc;
     struct engine_options eo;
     memset(&eo, 0, sizeof eo);

@@ -328,27 +328,32 @@ static void write_text_memory(FILE *out, const struct report_run *run, const str
     }
 }
 
+void compare_fit_write_text(FILE *out, const char *profile_path, const char *profile_name,
+                            const struct scenario *sc, const struct compare_fit *fit)
+{
+    fprintf(out, "profile %s (%s)\n", profile_path, profile_name);
+    fprintf(out, "simulated as this host: cpus %" PRIu32 " (scenario: %" PRIu32 ")", sc->machine.cpus,
+            fit->cpus_before);
+    fprintf(out, ", context_switch %.1f us%s", (double)sc->machine.context_switch / 1e3,
+            fit->context_switch ? " (profile)" : "");
+    fprintf(out, ", process_switch %.1f us%s", (double)sc->machine.process_switch / 1e3,
+            fit->process_switch ? " (profile)" : "");
+    fprintf(out, ", wakeup_latency %.1f us%s\n\n", (double)sc->machine.wakeup_latency / 1e3,
+            fit->wakeup_latency ? " (profile)" : " (scenario)");
+}
+
 static void write_text(FILE *out, const struct compare_report *r)
 {
     const struct report_run *run = r->sim;
     const struct comparison *cmp = r->cmp;
     const struct profile *prof = r->profile;
-    const struct compare_fit *hm = &r->fit;
     const struct scenario *sc = run->sc;
     const char *policy = run->policy;
     fputs("scenario ", out);
     json_str(out, sc->name);
     fprintf(out, ": policy %s, %" PRIu32 " CPU%s, %" PRIu32 " real run%s\n", policy, sc->machine.cpus,
             sc->machine.cpus == 1 ? "" : "s", cmp->repeat, cmp->repeat == 1 ? "" : "s");
-    fprintf(out, "profile %s (%s)\n", r->profile_path, prof->name);
-    fprintf(out, "simulated as this host: cpus %" PRIu32 " (scenario: %" PRIu32 ")", sc->machine.cpus,
-            hm->cpus_before);
-    fprintf(out, ", context_switch %.1f us%s", (double)sc->machine.context_switch / 1e3,
-            hm->context_switch ? " (profile)" : "");
-    fprintf(out, ", process_switch %.1f us%s", (double)sc->machine.process_switch / 1e3,
-            hm->process_switch ? " (profile)" : "");
-    fprintf(out, ", wakeup_latency %.1f us%s\n\n", (double)sc->machine.wakeup_latency / 1e3,
-            hm->wakeup_latency ? " (profile)" : " (scenario)");
+    compare_fit_write_text(out, r->profile_path, prof->name, sc, &r->fit);
 
     fprintf(out, "%-10s %-12s %-36s   %s\n", "", "", "turnaround (ms): sim, real median, min-max, error",
             "CPU (ms): sim, real median, error");

@@ -42,4 +42,10 @@ struct compare_report {
 /* Writes the report in format (REPORT_TEXT or REPORT_JSON) to out. */
 void compare_report_write(FILE *out, enum report_format format, const struct compare_report *r);
 
+/* The text report's lines on the fit: the profile's path and name, and what
+ * the simulation of sc (already fitted) took from the host, then a blank
+ * line. `run --as-host` prints them too. */
+void compare_fit_write_text(FILE *out, const char *profile_path, const char *profile_name,
+                            const struct scenario *sc, const struct compare_fit *fit);
+
 #endif

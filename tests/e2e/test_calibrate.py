@@ -129,9 +129,15 @@ class CalibrateTest(unittest.TestCase):
             self.assertIn(key, prof)
 
     def test_run_as_host_should_simulate_what_compare_simulates(self):
-        # 03_bank_account_lock sets wakeup_latency 5us and a racy add's spin:
-        # compare fits both to the host, and so does run --as-host
-        scenario = os.path.join(SOURCE_DIR, "scenarios", "lectures", "03_bank_account_lock.json")
+        # a racy add's spin of its own (400 ns, in an inline profile) and a
+        # wake-up latency of 5 us: compare puts the spin into the measured
+        # add and takes the host's wake-up latency, and so does run --as-host
+        scenario = os.path.join(self.tmp.name, "adds.json")
+        with open(scenario, "w") as f:
+            json.dump({"machine": {"cpus": 2, "wakeup_latency": "5us", "profile": {"add_ns": 400}},
+                       "processes": [{"name": "main", "memory": {"x": 0}, "threads": [
+                           {"name": "MainThread", "program": [
+                               {"op": "repeat", "times": 1000, "body": [{"op": "add", "var": "x"}]}]}]}]}, f)
         proc = threadsim("compare", scenario, "--repeat", "1", "--profile", self.profile, "--format", "json")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         sim = json.loads(proc.stdout)["sim"]
@@ -139,14 +145,21 @@ class CalibrateTest(unittest.TestCase):
         self.assertEqual(host.returncode, 0, host.stderr)
         as_host = json.loads(host.stdout)
         self.assertEqual(as_host["makespan_ns"], sim["makespan_ns"])
-        self.assertEqual([t["finish_ns"] for t in as_host["threads"]], [t["finish_ns"] for t in sim["threads"]])
-        # the profile alone keeps the scenario's own 5 us wake-up latency
-        plain = threadsim("run", scenario, "--profile", self.profile, "--format", "json")
-        self.assertEqual(plain.returncode, 0, plain.stderr)
+        self.assertEqual([t["cpu_ns"] for t in as_host["threads"]], [t["cpu_ns"] for t in sim["threads"]])
+        # each add costs the host's add with the scenario's spin in it
         with open(self.profile) as f:
             prof = json.load(f)
-        if prof["wakeup_latency_ns"] != 5000:
-            self.assertNotEqual(json.loads(plain.stdout)["makespan_ns"], as_host["makespan_ns"])
+        self.assertGreaterEqual(as_host["threads"][0]["cpu_ns"], 1000 * (prof["add_ns"] + 400 - 50))
+        # the text says what it took from the host
+        text = threadsim("run", scenario, "--as-host", "--profile", self.profile)
+        self.assertEqual(text.returncode, 0, text.stderr)
+        self.assertIn("profile " + self.profile, text.stdout)
+        self.assertIn("simulated as this host: cpus", text.stdout)
+        # the profile alone keeps the scenario's machine and spin
+        plain = threadsim("run", scenario, "--profile", self.profile, "--format", "json")
+        self.assertEqual(plain.returncode, 0, plain.stderr)
+        self.assertLess(json.loads(plain.stdout)["threads"][0]["cpu_ns"], as_host["threads"][0]["cpu_ns"])
+        self.assertNotIn("simulated as this host", threadsim("run", scenario, "--profile", self.profile).stdout)
 
     def test_run_as_host_should_name_a_missing_profile(self):
         scenario = os.path.join(SOURCE_DIR, "scenarios", "lectures", "03_bank_account_lock.json")
