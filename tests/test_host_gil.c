@@ -463,7 +463,12 @@ static void a_real_trace_should_record_who_holds_the_new_gil(void **state)
     }
     print_message("new GIL, real trace: t1 took it %zu times, t2 %zu times, %zu drops\n", takes[0], takes[1], drops);
     assert_int_equal(holder, UINT32_MAX);
-    assert_true(takes[0] >= 2 && takes[1] >= 2);
+    /* each took it to run, and it changed hands in the middle of a count at
+     * least once (one of them took it twice). How many times the host lets
+     * the waiter time out and ask is its own: in CI's TSan build beside the
+     * other tests, with the two threads kept on one CPU, t1 took it 3 times
+     * and t2 once */
+    assert_true(takes[0] >= 1 && takes[1] >= 1 && takes[0] + takes[1] >= 3);
     /* the last drop is the thread's end */
     assert_true(last_drop[0] <= r->m[t1].finish && last_drop[0] >= r->m[t1].finish - 1000000);
     assert_true(last_drop[1] <= r->m[t2].finish && last_drop[1] >= r->m[t2].finish - 1000000);
