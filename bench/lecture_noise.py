@@ -46,46 +46,40 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CPU_BOUND = ("02_count", "20_primes")
+from compare_lectures import ROOT, bound_of, compare as compare_json
+
 DEADLOCK = 3
 
 
-def bound_of(name):
-    return 10.0 if name.startswith(CPU_BOUND) else 20.0
-
-
-def makespan_of(cmd):
-    """The makespan_ns of a threadsim command's JSON report; "deadlock" when
-    it deadlocked; None when it failed otherwise (its error is printed)."""
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    if p.returncode == DEADLOCK:
-        return "deadlock"
-    if p.returncode != 0:
-        sys.stderr.write("%s: exit %d: %s\n" % (" ".join(cmd), p.returncode, p.stderr.strip()[:300]))
-        return None
-    return json.loads(p.stdout)["makespan_ns"]
+def failed(proc):
+    """Says on stderr why a threadsim command failed; None."""
+    sys.stderr.write("%s: exit %d: %s\n" % (" ".join(proc.args), proc.returncode, proc.stderr.strip()[:300]))
 
 
 def simulate(threadsim, path, profile):
-    return makespan_of([threadsim, "run", path, "--as-host", "--profile", profile, "--format", "json"])
+    """The makespan of `run --as-host`; "deadlock" when the simulation
+    deadlocked; None when it failed (printed)."""
+    proc = subprocess.run([threadsim, "run", path, "--as-host", "--profile", profile, "--format", "json"],
+                          capture_output=True, text=True)
+    if proc.returncode == DEADLOCK:
+        return "deadlock"
+    if proc.returncode != 0:
+        return failed(proc)
+    return json.loads(proc.stdout)["makespan_ns"]
 
 
 def compare(threadsim, path, profile, repeat, timeout):
-    """compare's simulated makespan and real median, each "deadlock" when
+    """compare's simulated makespan and real median, both "deadlock" when
     it deadlocked, or (None, None) when compare failed (printed). The real
     runs are compare's own, not `threadsim real`'s: compare simulates and
     times the count kernel first, so its real runs start on a CPU that has
     just been busy, as they do in the lecture table."""
-    cmd = [threadsim, "compare", path, "--profile", profile, "--repeat", str(repeat), "--timeout", timeout,
-           "--format", "json"]
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    if p.returncode == DEADLOCK:
+    out, proc = compare_json(threadsim, path, profile, repeat, timeout)
+    if proc.returncode == DEADLOCK:
         return "deadlock", "deadlock"
-    if p.returncode != 0:
-        sys.stderr.write("%s: exit %d: %s\n" % (" ".join(cmd), p.returncode, p.stderr.strip()[:300]))
+    if out is None:
+        failed(proc)
         return None, None
-    out = json.loads(p.stdout)
     return out["sim"]["makespan_ns"], out["real"]["makespan_ns"]
 
 

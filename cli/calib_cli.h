@@ -46,10 +46,10 @@ struct sched_policy;
 /* For a simulation that predicts this host (run --as-host, and export and
  * view next to a real run): fits the scenario loaded from `file` to the
  * host as `compare` does, with the profile given with --profile in ov, else
- * the cached one (its path into profile), then applies ov's other overrides
- * and finds the policy. The profile is loaded once, by the fit: loading it
- * again would undo the fit's add_ns adjustment. fit may be NULL. Returns an
- * exit code (printed). */
+ * the cached one (its path into profile, unless NULL), then applies ov's
+ * other overrides and finds the policy. The profile is loaded once, by the
+ * fit: loading it again would undo the fit's add_ns adjustment. fit may be
+ * NULL. Returns an exit code (printed). */
 int calib_cli_apply_as_host(struct scenario *sc, const char *file, const struct cli_overrides *ov,
                             const struct sched_policy **policy, char *profile, size_t size,
                             struct compare_fit *fit);

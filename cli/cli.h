@@ -57,7 +57,6 @@ int cli_real_trace(const char *file, uint32_t trace_events, struct trace **out);
  * *out. Returns STATUS_OK, or the usage error's exit code (printed). */
 int cli_trace_events_option(const struct cmd_entry *cmd, const char *arg, uint32_t *out);
 
-
 /* getopt_long ids and entries of the override options, shared by the
  * commands that take them: put CLI_OVERRIDE_OPTIONS in the option table and
  * hand each id it returns to cli_parse_override. */

@@ -256,6 +256,11 @@ int calib_cli_apply_as_host(struct scenario *sc, const char *file, const struct 
                             struct compare_fit *fit)
 {
     struct compare_fit unused;
+    char own[PATH_MAX];
+    if (!profile) {
+        profile = own;
+        size = sizeof own;
+    }
     int rc = calib_cli_profile(ov->profile, profile, size);
     if (rc == STATUS_OK)
         rc = calib_cli_fit(sc, profile, fit ? fit : &unused);

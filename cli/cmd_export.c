@@ -1,7 +1,6 @@
 /* `threadsim export`: simulate a scenario and draw its timeline as an image. */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -296,10 +295,8 @@ static int simulate(const struct export_options *opts, const struct cli_override
     if (!r->sc)
         return cli_file_error(opts->file, &r->err);
     /* next to a real run, the simulation predicts this host */
-    char profile[PATH_MAX];
-    int rc = opts->source == EXPORT_COMPARE
-                 ? calib_cli_apply_as_host(r->sc, opts->file, ov, &policy, profile, sizeof profile, NULL)
-                 : cli_apply_overrides(r->sc, opts->file, ov, &policy);
+    int rc = opts->source == EXPORT_COMPARE ? calib_cli_apply_as_host(r->sc, opts->file, ov, &policy, NULL, 0, NULL)
+                                            : cli_apply_overrides(r->sc, opts->file, ov, &policy);
     if (rc != STATUS_OK)
         return rc;
     struct engine_options eo;

@@ -1,7 +1,6 @@
 /* `threadsim view`: simulate a scenario and explore its timeline in a window. */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,8 +256,7 @@ static int simulate(const struct view_options *opts, const char *policy, struct 
             return cli_usage_error(&cmd_view_entry, "--compare-policy: %s", err.msg);
     }
     /* next to a real run, the simulation predicts this host */
-    char profile[PATH_MAX];
-    int rc = opts->compare ? calib_cli_apply_as_host(run->sc, opts->file, &ov, &pol, profile, sizeof profile, NULL)
+    int rc = opts->compare ? calib_cli_apply_as_host(run->sc, opts->file, &ov, &pol, NULL, 0, NULL)
                            : cli_apply_overrides(run->sc, opts->file, &ov, &pol);
     if (rc != STATUS_OK)
         return rc;
